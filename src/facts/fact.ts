@@ -1,0 +1,21 @@
+// A fact reads one piece of host state. It is pure data: a POSIX sh snippet that prints the raw
+// state, and a parser from that text to a typed value. The runner batches the snippets of every
+// fact a host needs into ONE remote exec (see facts/gather-script.ts), so a fact must never
+// depend on another fact's output and must exit 0 when the thing it reads is simply absent.
+
+export interface Fact<T> {
+  /** Unique and stable for the same arguments, e.g. `file:/batm/config/gate.properties`. */
+  readonly id: string;
+  /** POSIX sh, run as the (possibly become) login user; stdout is handed to `parse`. */
+  readonly script: string;
+  /** Pure parser; throws FactError when the output is not what the script prints. */
+  parse(output: string): T;
+}
+
+export type AnyFact = Fact<unknown>;
+
+/** The facts a step needs, by the name the step's planner uses for them. */
+export type FactMap = Readonly<Record<string, AnyFact>>;
+
+/** The parsed values of a FactMap, keyed like the map. */
+export type FactValues<M extends FactMap> = { readonly [K in keyof M]: M[K] extends Fact<infer T> ? T : never };

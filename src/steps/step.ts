@@ -1,0 +1,71 @@
+// A step is a pure planner: given the desired state (closed over when the playbook builds the
+// step from its vars) and the facts it declared, it returns the ordered changes to make, or an
+// empty plan with the reason nothing needs to change. The runner applies the changes, re-reads
+// the same facts and plans again: a step has converged only when that second plan is empty.
+
+import type { RemoteCommand } from '../command/shell.ts';
+import type { FactMap, FactValues } from '../facts/fact.ts';
+
+/** One change with a human summary ("+ allow 7742/tcp in on eth0") and the commands that make it. */
+export interface Change {
+  readonly summary: string;
+  readonly command: RemoteCommand;
+  /** Bytes fed to the command's stdin (file contents for atomic writes); never logged. */
+  readonly stdin?: string;
+}
+
+/** Before/after text of the state a step manages, for --diff. */
+export interface StateDiff {
+  readonly before: string;
+  readonly after: string;
+}
+
+export interface StepPlan {
+  readonly changes: readonly Change[];
+  /** Why nothing changes (required when `changes` is empty). */
+  readonly noop?: string;
+  readonly diff?: StateDiff;
+  /** Things the operator should know that do not block the step (e.g. an unmanaged rule overriding policy). */
+  readonly warnings?: readonly string[];
+}
+
+export interface Step<M extends FactMap = FactMap> {
+  /** Shown in output and used in events: "firewall (ufw)", "gate.properties batm.vpn-skip=true". */
+  readonly name: string;
+  readonly facts: M;
+  plan(facts: FactValues<M>): StepPlan;
+  /** Handler names to run (once, after the steps) when this step changed the host. */
+  readonly notify?: readonly string[];
+}
+
+/** A handler runs once per host, only when a step that notifies it changed something. */
+export interface Handler<M extends FactMap = FactMap> {
+  readonly name: string;
+  readonly command: RemoteCommand;
+  /** Facts read after the command to prove it worked. */
+  readonly facts: M;
+  /** Returns a problem description when the state after the handler is wrong. */
+  check(facts: FactValues<M>): string | undefined;
+}
+
+/** Marker step: run the handlers notified so far before continuing (Ansible's flush_handlers). */
+export interface FlushHandlers {
+  readonly flushHandlers: true;
+}
+
+export const FLUSH_HANDLERS: FlushHandlers = { flushHandlers: true };
+
+export const isFlushHandlers = (item: unknown): item is FlushHandlers =>
+  typeof item === 'object' && item !== null && 'flushHandlers' in item;
+
+// Steps and handlers are generic over their own FactMap; these helpers keep that inference at the
+// definition site while letting playbooks hold mixed lists.
+export const defineStep = <M extends FactMap>(step: Step<M>): Step => step as unknown as Step;
+export const defineHandler = <M extends FactMap>(handler: Handler<M>): Handler => handler as unknown as Handler;
+
+/** An empty plan with its reason. */
+export const noChange = (reason: string, extra: Omit<StepPlan, 'changes' | 'noop'> = {}): StepPlan => ({
+  changes: [],
+  noop: reason,
+  ...extra,
+});
