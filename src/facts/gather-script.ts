@@ -1,0 +1,71 @@
+// Facts for all steps of a host are read in ONE remote exec: every fact's snippet runs in its own
+// subshell, framed by marker lines that cannot occur in normal output (they start with ASCII RS).
+// Parsing the framed output back is pure, so the protocol is unit-tested without a host.
+
+import { FactError } from '../errors.ts';
+import type { AnyFact } from './fact.ts';
+
+const MARK = '\u001ecasfleet';
+
+/** Build the script that prints every fact's raw output between markers. */
+export const buildGatherScript = (facts: readonly AnyFact[]): string =>
+  facts
+    .map(
+      (fact) =>
+        `printf '%s\\n' ${shellString(`${MARK}-fact ${fact.id}`)}\n` +
+        `( ${fact.script}\n) </dev/null\n` +
+        `printf '\\n%s %s\\n' ${shellString(`${MARK}-end ${fact.id}`)} "$?"`,
+    )
+    .join('\n');
+
+const shellString = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
+
+/** One fact's outcome: its parsed value, or why it could not be read. */
+export type FactOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: FactError };
+
+/** Split the framed output and parse each section with its fact's parser. */
+export const parseGatherOutput = (
+  output: string,
+  facts: readonly AnyFact[],
+  stderr = '',
+): ReadonlyMap<string, FactOutcome> => {
+  const outcomes = new Map<string, FactOutcome>();
+  for (const fact of facts) {
+    const start = output.indexOf(`${MARK}-fact ${fact.id}\n`);
+    const endMarker = `\n${MARK}-end ${fact.id} `;
+    const end = start < 0 ? -1 : output.indexOf(endMarker, start);
+    if (start < 0 || end < 0) {
+      outcomes.set(fact.id, {
+        ok: false,
+        error: new FactError(`fact ${fact.id}: no output (the gather script stopped early)${stderrNote(stderr)}`),
+      });
+      continue;
+    }
+    const body = output.slice(start + MARK.length + '-fact '.length + fact.id.length + 1, end);
+    const status = Number.parseInt(output.slice(end + endMarker.length), 10);
+    if (status !== 0) {
+      outcomes.set(fact.id, {
+        ok: false,
+        error: new FactError(`fact ${fact.id}: its script exited ${status}${stderrNote(stderr)}`),
+      });
+      continue;
+    }
+    try {
+      outcomes.set(fact.id, { ok: true, value: fact.parse(body) });
+    } catch (error) {
+      outcomes.set(fact.id, {
+        ok: false,
+        error: error instanceof FactError ? error : new FactError(`fact ${fact.id}: ${String(error)}`, { cause: error }),
+      });
+    }
+  }
+  return outcomes;
+};
+
+const stderrNote = (stderr: string): string => {
+  const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+  return tail ? ` (stderr: ${tail})` : '';
+};
+
+/** Marker printed after an applied change, carrying its exit status, before the re-gather. */
+export const APPLY_STATUS_MARK = `${MARK}-applied`;

@@ -1,0 +1,74 @@
+// Per-host playbook vars: inventory vars (group, then host, as resolved by the inventory) overlaid
+// by extra vars (-e, highest precedence), validated against the playbook's schema. All hosts are
+// validated before anything connects; identical problems on many hosts are reported once.
+
+import type { z } from 'zod';
+import { PlaybookError, UsageError, type SourceIssue, type SourcePosition } from '../errors.ts';
+import type { InventoryHost } from '../inventory/types.ts';
+import type { AnyPlaybook } from './define-playbook.ts';
+
+export interface ExtraVars {
+  readonly vars: Readonly<Record<string, unknown>>;
+  /** Where each extra var came from (a vars file position); absent for `-e key=value`. */
+  readonly origins: Readonly<Record<string, SourcePosition>>;
+}
+
+export const NO_EXTRA_VARS: ExtraVars = { vars: {}, origins: {} };
+
+// Connection and tool variables may be given with -e without being playbook vars.
+const isReservedVar = (key: string): boolean => key.startsWith('ansible_') || key.startsWith('casfleet_');
+
+/** Reject -e keys the playbook does not declare: a typo must not silently do nothing. */
+export const checkExtraVarNames = (playbook: AnyPlaybook, extra: ExtraVars): void => {
+  const known = Object.keys(playbook.vars.shape);
+  const unknown = Object.keys(extra.vars).filter((key) => !known.includes(key) && !isReservedVar(key));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `unknown var${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => `'${key}'`).join(', ')} for playbook ${playbook.name}; it accepts: ${known.join(', ')}`,
+    );
+  }
+};
+
+/** Validate every host's vars; returns the parsed vars per host or throws one PlaybookError. */
+export const resolveHostVars = <P extends AnyPlaybook>(
+  playbook: P,
+  hosts: readonly InventoryHost[],
+  extra: ExtraVars,
+): Map<string, z.infer<P['vars']>> => {
+  checkExtraVarNames(playbook, extra);
+  const resolved = new Map<string, z.infer<P['vars']>>();
+  // Same message at the same place on many hosts → one line listing the hosts.
+  const grouped = new Map<string, { issue: SourceIssue; hosts: string[] }>();
+  for (const host of hosts) {
+    const merged = { ...host.vars, ...extra.vars };
+    const parsed = playbook.vars.safeParse(merged);
+    if (parsed.success) {
+      resolved.set(host.name, parsed.data as z.infer<P['vars']>);
+      continue;
+    }
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? '');
+      const position = extra.origins[key] ?? (key in extra.vars ? undefined : host.varOrigins[key]);
+      const from = key in extra.vars ? ' (from -e)' : '';
+      const message = issue.code === 'invalid_type' && issue.input === undefined
+        ? `required by playbook ${playbook.name}; set it in the inventory, group_vars/host_vars, or with -e ${key}=…`
+        : `${issue.message}${from}`;
+      const varPath = issue.path.map(String).join('.');
+      const groupKey = `${position ? `${position.file}:${position.line}:${position.col}` : ''}|${varPath}|${message}`;
+      const entry = grouped.get(groupKey);
+      if (entry) entry.hosts.push(host.name);
+      else grouped.set(groupKey, { issue: { ...(position ? { position } : {}), path: varPath, message }, hosts: [host.name] });
+    }
+  }
+  if (grouped.size > 0) {
+    const issues = [...grouped.values()].map(({ issue, hosts: affected }) => ({
+      ...issue,
+      path: `${describeHosts(affected)}.${issue.path}`,
+    }));
+    throw new PlaybookError(`invalid vars for playbook ${playbook.name}`, issues);
+  }
+  return resolved;
+};
+
+const describeHosts = (hosts: readonly string[]): string =>
+  hosts.length === 1 ? `hosts.${hosts[0]}` : `hosts[${hosts.length}: ${hosts.slice(0, 3).join(', ')}${hosts.length > 3 ? ', …' : ''}]`;

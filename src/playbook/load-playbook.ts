@@ -1,0 +1,68 @@
+// Built-in playbooks are addressed by name (`scenario-a`); anything that looks like a path is
+// imported as a user playbook. Loading goes through tsx (registered by bin/casfleet.js), so user
+// playbooks are plain .ts files that need no build step and no change to src/.
+
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { PlaybookError, UsageError } from '../errors.ts';
+import type { AnyPlaybook } from './define-playbook.ts';
+
+export const BUILTIN_PLAYBOOK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../playbooks');
+
+/** Names of the playbooks shipped in playbooks/. */
+export const listBuiltinPlaybooks = (): string[] =>
+  readdirSync(BUILTIN_PLAYBOOK_DIR)
+    .filter((file) => extname(file) === '.ts')
+    .map((file) => file.slice(0, -3))
+    .sort();
+
+const looksLikePath = (reference: string): boolean =>
+  reference.includes('/') || reference.endsWith('.ts') || reference.endsWith('.js') || reference.endsWith('.mjs');
+
+/** Resolve a playbook reference to the file to import. */
+export const resolvePlaybookPath = (reference: string, cwd = process.cwd()): string => {
+  if (looksLikePath(reference)) {
+    const path = resolve(cwd, reference);
+    if (!existsSync(path)) throw new UsageError(`playbook file not found: ${path}`);
+    return path;
+  }
+  const builtin = join(BUILTIN_PLAYBOOK_DIR, `${reference}.ts`);
+  if (!existsSync(builtin)) {
+    throw new UsageError(
+      `unknown playbook '${reference}'; built-in playbooks: ${listBuiltinPlaybooks().join(', ')} (or give a path to a .ts file)`,
+    );
+  }
+  return builtin;
+};
+
+// Shape check of the module's default export; the vars schema itself is a zod object.
+const playbookShape = z.object({
+  name: z.string().min(1),
+  description: z.string(),
+  vars: z.custom<z.ZodObject>((value) => value instanceof z.ZodObject, 'must be a zod object schema (z.object({...}))'),
+  steps: z.custom<AnyPlaybook['steps']>((value) => typeof value === 'function', 'must be a function (vars) => steps'),
+  handlers: z
+    .custom<NonNullable<AnyPlaybook['handlers']>>((value) => typeof value === 'function', 'must be a function (vars) => handlers')
+    .optional(),
+});
+
+/** Import a playbook module and check its default export. */
+export const loadPlaybook = async (reference: string, cwd = process.cwd()): Promise<AnyPlaybook> => {
+  const path = resolvePlaybookPath(reference, cwd);
+  let module: { default?: unknown };
+  try {
+    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (error) {
+    throw new PlaybookError(`cannot load playbook ${path}`, [{ path: '', message: String(error) }], { cause: error });
+  }
+  const parsed = playbookShape.safeParse(module.default);
+  if (!parsed.success) {
+    throw new PlaybookError(
+      `${path} does not default-export definePlaybook({...})`,
+      parsed.error.issues.map((issue) => ({ path: ['default', ...issue.path].join('.'), message: issue.message })),
+    );
+  }
+  return parsed.data as AnyPlaybook;
+};

@@ -1,0 +1,189 @@
+// Everything casfleet does to one host once connected: gather every fact the steps need in one
+// exec, then per step plan (pure) → apply only the needed changes → re-read → plan again (a step
+// has converged only when the second plan is empty). Handlers run once, after the steps or at a
+// flush point, only when a step that notifies them changed something; they also run after a later
+// step failed, so a changed config file is never left without its service restart.
+
+import type { AnyFact, FactMap } from '../facts/fact.ts';
+import type { FactOutcome } from '../facts/gather-script.ts';
+import type { PlaybookItem } from '../playbook/define-playbook.ts';
+import { countStep, emptyCounts, type EmitEvent, type HostCounts, type StepResultEvent } from '../report/events.ts';
+import { isFlushHandlers, type Handler, type Step, type StepPlan } from '../steps/step.ts';
+import type { HostSession } from './host-session.ts';
+
+export interface HostRunOptions {
+  readonly check: boolean;
+  readonly diff: boolean;
+}
+
+export interface HostRunInput {
+  readonly host: string;
+  readonly items: readonly PlaybookItem[];
+  readonly handlers: Readonly<Record<string, Handler>>;
+  readonly session: HostSession;
+  readonly options: HostRunOptions;
+  readonly emit: EmitEvent;
+}
+
+type StepOutcome = Omit<StepResultEvent, 'type' | 'host' | 'step' | 'kind' | 'check' | 'durationMs'>;
+
+const factsOf = (map: FactMap): AnyFact[] => Object.values(map);
+
+const uniqueFacts = (facts: readonly AnyFact[]): AnyFact[] => [...new Map(facts.map((fact) => [fact.id, fact])).values()];
+
+/** Look up a step's facts in the cache; the first unreadable one is the step's error. */
+const factValues = (map: FactMap, cache: ReadonlyMap<string, FactOutcome>): { values?: Record<string, unknown>; error?: string } => {
+  const values: Record<string, unknown> = {};
+  for (const [name, fact] of Object.entries(map)) {
+    const outcome = cache.get(fact.id);
+    if (!outcome) return { error: `fact ${fact.id} was not gathered` };
+    if (!outcome.ok) return { error: outcome.error.message };
+    values[name] = outcome.value;
+  }
+  return { values };
+};
+
+const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
+  const { host, items, handlers, session, options, emit } = input;
+  const counts = emptyCounts();
+  const report = (step: string, kind: 'step' | 'handler', startedAt: number, outcome: StepOutcome): void => {
+    countStep(counts, outcome.status);
+    emit({ type: 'step', host, step, kind, check: options.check, durationMs: Date.now() - startedAt, ...outcome });
+  };
+
+  const steps = items.filter((item): item is Step => !isFlushHandlers(item));
+  const wanted = uniqueFacts([...steps.flatMap((step) => factsOf(step.facts)), ...Object.values(handlers).flatMap((h) => factsOf(h.facts))]);
+  emit({ type: 'host-stage', host, stage: 'gathering' });
+  const startedAt = Date.now();
+  const cache = new Map<string, FactOutcome>();
+  try {
+    for (const [id, outcome] of await session.gather(wanted)) cache.set(id, outcome);
+  } catch (error) {
+    report('gather facts', 'step', startedAt, { status: 'failed', changes: [], error: describeError(error) });
+    for (const step of steps) report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: 'facts could not be gathered' });
+    return counts;
+  }
+
+  const notified: string[] = [];
+  let failedAt: string | undefined;
+
+  const runHandlers = async (): Promise<void> => {
+    const due = notified.splice(0);
+    if (due.length > 0) emit({ type: 'host-stage', host, stage: 'handlers' });
+    for (const name of due) {
+      const handler = handlers[name];
+      const begun = Date.now();
+      if (!handler) {
+        report(name, 'handler', begun, { status: 'failed', changes: [], error: `no handler named '${name}' in the playbook` });
+        continue;
+      }
+      report(name, 'handler', begun, await runHandler(handler, session, cache, options.check));
+    }
+  };
+
+  emit({ type: 'host-stage', host, stage: 'applying' });
+  for (const item of items) {
+    if (isFlushHandlers(item)) {
+      if (failedAt === undefined) await runHandlers();
+      continue;
+    }
+    const begun = Date.now();
+    if (failedAt !== undefined) {
+      report(item.name, 'step', begun, { status: 'skipped', changes: [], reason: `host failed at '${failedAt}'` });
+      continue;
+    }
+    const outcome = await runStep(item, session, cache, options);
+    report(item.name, 'step', begun, outcome);
+    if (outcome.status === 'failed') failedAt = item.name;
+    if (outcome.status === 'changed') {
+      for (const name of item.notify ?? []) if (!notified.includes(name)) notified.push(name);
+    }
+  }
+  await runHandlers();
+  emit({ type: 'host-stage', host, stage: 'done' });
+  return counts;
+};
+
+const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): { plan?: StepPlan; error?: string } => {
+  const { values, error } = factValues(step.facts, cache);
+  if (!values) return { error: error ?? 'facts missing' };
+  try {
+    return { plan: step.plan(values as never) };
+  } catch (planError) {
+    return { error: describeError(planError) };
+  }
+};
+
+const runStep = async (
+  step: Step,
+  session: HostSession,
+  cache: Map<string, FactOutcome>,
+  options: HostRunOptions,
+): Promise<StepOutcome> => {
+  const first = planStep(step, cache);
+  if (!first.plan) return { status: 'failed', changes: [], error: first.error ?? 'no plan' };
+  const { plan } = first;
+  const shown = {
+    ...(plan.warnings?.length ? { warnings: plan.warnings } : {}),
+    ...(options.diff && plan.diff ? { diff: plan.diff } : {}),
+  };
+  const summaries = plan.changes.map((change) => change.summary);
+  if (plan.changes.length === 0) return { status: 'ok', changes: [], reason: plan.noop ?? 'no change needed', ...shown };
+  if (options.check) return { status: 'changed', changes: summaries, ...shown };
+
+  const runnable = plan.changes.filter((change) => change.command.script.trim() !== '');
+  const refetch = factsOf(step.facts);
+  for (const [index, change] of runnable.entries()) {
+    const isLast = index === runnable.length - 1;
+    let result;
+    try {
+      result = await session.apply(change.command, change.stdin, isLast ? refetch : []);
+    } catch (error) {
+      return { status: 'failed', changes: summaries, error: describeError(error), ...shown };
+    }
+    if (result.status !== 0) {
+      const why = result.status === null ? 'its exit status was lost' : `exit ${result.status}`;
+      return { status: 'failed', changes: summaries, error: `'${change.summary}' failed (${why})${result.output ? `: ${tail(result.output)}` : ''}`, ...shown };
+    }
+    for (const [id, outcome] of result.facts) cache.set(id, outcome);
+  }
+
+  const second = planStep(step, cache);
+  if (!second.plan) return { status: 'failed', changes: summaries, error: `after applying: ${second.error ?? 'no plan'}`, ...shown };
+  if (second.plan.changes.length > 0) {
+    return {
+      status: 'failed',
+      changes: summaries,
+      error: `the host did not reach the desired state; still to change: ${second.plan.changes.map((c) => c.summary).join('; ')}`,
+      ...shown,
+    };
+  }
+  return { status: 'changed', changes: summaries, ...shown };
+};
+
+const runHandler = async (
+  handler: Handler,
+  session: HostSession,
+  cache: Map<string, FactOutcome>,
+  check: boolean,
+): Promise<StepOutcome> => {
+  const summary = [`run: ${handler.command.display}`];
+  if (check) return { status: 'changed', changes: summary };
+  let result;
+  try {
+    result = await session.apply(handler.command, undefined, factsOf(handler.facts));
+  } catch (error) {
+    return { status: 'failed', changes: summary, error: describeError(error) };
+  }
+  for (const [id, outcome] of result.facts) cache.set(id, outcome);
+  if (result.status !== 0) {
+    return { status: 'failed', changes: summary, error: `exit ${result.status ?? 'unknown'}${result.output ? `: ${tail(result.output)}` : ''}` };
+  }
+  const { values, error } = factValues(handler.facts, cache);
+  const problem = values ? handler.check(values as never) : error;
+  return problem ? { status: 'failed', changes: summary, error: problem } : { status: 'changed', changes: summary };
+};
+
+const tail = (text: string): string => text.trim().split('\n').slice(-5).join(' | ');

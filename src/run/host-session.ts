@@ -1,0 +1,71 @@
+// Runs casfleet's remote scripts on one host: the fact-gathering exec and the apply execs, with
+// privilege escalation and timeouts applied uniformly. It speaks the gather protocol so the host
+// pipeline deals only in typed facts and changes.
+
+import { withBecome, type Become, type RemoteCommand } from '../command/shell.ts';
+import { RemoteCommandError } from '../errors.ts';
+import type { AnyFact } from '../facts/fact.ts';
+import { APPLY_STATUS_MARK, buildGatherScript, parseGatherOutput, type FactOutcome } from '../facts/gather-script.ts';
+import type { Connection, ExecResult } from '../ssh/connection.ts';
+
+export interface HostSessionOptions {
+  readonly become: Become;
+  readonly gatherTimeoutMs: number;
+  readonly applyTimeoutMs: number;
+}
+
+export interface ApplyResult {
+  /** Exit status of the change's own script (null when it could not be determined). */
+  readonly status: number | null;
+  /** What the change printed (stdout and stderr), for error messages. */
+  readonly output: string;
+  /** Facts re-read right after the change, in the same exec. */
+  readonly facts: ReadonlyMap<string, FactOutcome>;
+}
+
+export class HostSession {
+  readonly #connection: Connection;
+  readonly #options: HostSessionOptions;
+
+  constructor(connection: Connection, options: HostSessionOptions) {
+    this.#connection = connection;
+    this.#options = options;
+  }
+
+  get host(): string {
+    return this.#connection.host;
+  }
+
+  /** Read several facts in one exec. */
+  async gather(facts: readonly AnyFact[]): Promise<ReadonlyMap<string, FactOutcome>> {
+    if (facts.length === 0) return new Map();
+    const result = await this.#run({ script: buildGatherScript(facts), display: 'gather facts' }, this.#options.gatherTimeoutMs);
+    if (result.code === null) {
+      throw new RemoteCommandError(`gathering facts on ${this.host}: the channel closed without an exit status`, null, result.stderr);
+    }
+    return parseGatherOutput(result.stdout, facts, result.stderr);
+  }
+
+  /** Run one change, then re-read `refetch` facts in the same exec. */
+  async apply(command: RemoteCommand, stdin: string | undefined, refetch: readonly AnyFact[]): Promise<ApplyResult> {
+    const script = `( ${command.script}\n)\nprintf '\\n%s %s\\n' '${APPLY_STATUS_MARK}' "$?"\n${buildGatherScript(refetch)}`;
+    const result = await this.#run({ script, display: command.display }, this.#options.applyTimeoutMs, stdin);
+    const markAt = result.stdout.lastIndexOf(`\n${APPLY_STATUS_MARK} `);
+    if (markAt < 0) {
+      return { status: null, output: joinOutput(result.stdout, result.stderr), facts: parseGatherOutput('', refetch, result.stderr) };
+    }
+    const status = Number.parseInt(result.stdout.slice(markAt + APPLY_STATUS_MARK.length + 2), 10);
+    return {
+      status: Number.isNaN(status) ? null : status,
+      output: joinOutput(result.stdout.slice(0, markAt), result.stderr),
+      facts: parseGatherOutput(result.stdout.slice(markAt), refetch, result.stderr),
+    };
+  }
+
+  async #run(command: RemoteCommand, timeoutMs: number, stdin?: string): Promise<ExecResult> {
+    const wrapped = withBecome(command, this.#options.become);
+    return this.#connection.exec(wrapped.script, { timeoutMs, ...(stdin === undefined ? {} : { stdin }) });
+  }
+}
+
+const joinOutput = (stdout: string, stderr: string): string => [stdout.trim(), stderr.trim()].filter(Boolean).join('\n');
