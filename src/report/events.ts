@@ -1,0 +1,79 @@
+// The one typed event stream every reporter consumes (live view, line output, JSON Lines, recap).
+// The JSON shape of these events is public: `--json` prints them one per line.
+
+import type { StateDiff } from '../steps/step.ts';
+
+export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped';
+
+export interface RunStartEvent {
+  readonly type: 'run-start';
+  readonly playbook: string;
+  readonly hosts: readonly string[];
+  readonly check: boolean;
+}
+
+export interface HostStageEvent {
+  readonly type: 'host-stage';
+  readonly host: string;
+  readonly stage: 'connecting' | 'gathering' | 'applying' | 'handlers' | 'done';
+}
+
+/** The result of one step (or handler) on one host. */
+export interface StepResultEvent {
+  readonly type: 'step';
+  readonly host: string;
+  readonly step: string;
+  readonly kind: 'step' | 'handler';
+  readonly status: StepStatus;
+  /** Human summaries of what changed (or, in check mode, what would change). */
+  readonly changes: readonly string[];
+  /** Why nothing changed, or why the step was skipped. */
+  readonly reason?: string;
+  readonly warnings?: readonly string[];
+  readonly diff?: StateDiff;
+  readonly error?: string;
+  readonly check: boolean;
+  readonly durationMs: number;
+}
+
+export interface HostUnreachableEvent {
+  readonly type: 'unreachable';
+  readonly host: string;
+  readonly error: string;
+}
+
+export interface HostCounts {
+  ok: number;
+  changed: number;
+  failed: number;
+  unreachable: number;
+  skipped: number;
+}
+
+export interface HostEndEvent {
+  readonly type: 'host-end';
+  readonly host: string;
+  readonly counts: HostCounts;
+  readonly durationMs: number;
+}
+
+export interface RecapEvent {
+  readonly type: 'recap';
+  readonly hosts: Readonly<Record<string, HostCounts>>;
+}
+
+export type RunEvent = RunStartEvent | HostStageEvent | StepResultEvent | HostUnreachableEvent | HostEndEvent | RecapEvent;
+
+export type EmitEvent = (event: RunEvent) => void;
+
+export const emptyCounts = (): HostCounts => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0 });
+
+/** Ansible's recap semantics: a changed step also counts as ok. */
+export const countStep = (counts: HostCounts, status: StepStatus): void => {
+  if (status === 'ok' || status === 'changed') counts.ok += 1;
+  if (status === 'changed') counts.changed += 1;
+  if (status === 'failed') counts.failed += 1;
+  if (status === 'skipped') counts.skipped += 1;
+};
+
+export const hostFailed = (counts: HostCounts): boolean => counts.failed > 0 || counts.unreachable > 0;

@@ -1,0 +1,41 @@
+// Pure formatting of run events into the human lines the line and live reporters print.
+
+import { diffLines } from './text-diff.ts';
+import type { HostUnreachableEvent, StepResultEvent } from './events.ts';
+
+export interface Style {
+  readonly green: (text: string) => string;
+  readonly yellow: (text: string) => string;
+  readonly red: (text: string) => string;
+  readonly cyan: (text: string) => string;
+  readonly dim: (text: string) => string;
+}
+
+const ansi = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
+
+export const COLOR: Style = { green: ansi(32, 39), yellow: ansi(33, 39), red: ansi(31, 39), cyan: ansi(36, 39), dim: ansi(2, 22) };
+export const PLAIN: Style = { green: String, yellow: String, red: String, cyan: String, dim: String };
+
+/** `changed: [cas-001] firewall (ufw)` followed by indented changes, warnings, diff, error. */
+export const formatStepEvent = (event: StepResultEvent, style: Style): string[] => {
+  const label = event.check && event.status === 'changed' ? 'would change' : event.status;
+  const paint = { ok: style.green, changed: style.yellow, failed: style.red, skipped: style.cyan }[event.status];
+  const kind = event.kind === 'handler' ? 'handler: ' : '';
+  const reason = event.reason ? style.dim(` (${event.reason})`) : '';
+  const lines = [paint(`${label}: [${event.host}] ${kind}${event.step}`) + reason];
+  for (const change of event.changes) lines.push(`    ${change}`);
+  for (const warning of event.warnings ?? []) lines.push(style.yellow(`    warning: ${warning}`));
+  if (event.diff) {
+    lines.push(style.dim('    --- before'), style.dim('    +++ after'));
+    for (const line of diffLines(event.diff.before, event.diff.after)) {
+      const painted = line.startsWith('+') ? style.green(line) : line.startsWith('-') ? style.red(line) : line;
+      lines.push(`    ${painted}`);
+    }
+  }
+  if (event.error) lines.push(style.red(`    error: ${event.error}`));
+  return lines;
+};
+
+export const formatUnreachable = (event: HostUnreachableEvent, style: Style): string[] => [
+  style.red(`unreachable: [${event.host}] ${event.error}`),
+];

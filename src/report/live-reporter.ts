@@ -1,0 +1,113 @@
+// The live view on a TTY: a single listr2 task whose title is the fleet aggregate (hosts per stage
+// and per outcome) and whose output bar lists a few active and failing hosts. One row for the
+// whole fleet, refreshed at most 10 times a second, stays cheap at hundreds of hosts (listr2's
+// default renderer costs seconds of CPU with hundreds of live rows: research/deps.md §3).
+// Details (changes, failures) are printed once the view closes, followed by the recap.
+
+import { Listr } from 'listr2';
+import { hostFailed, type HostStageEvent, type RunEvent } from './events.ts';
+import { formatStepEvent, formatUnreachable, type Style } from './format-event.ts';
+import { formatRecap } from './recap.ts';
+import type { Reporter, Write } from './reporter.ts';
+
+const REFRESH_MS = 100;
+const LISTED_HOSTS = 5;
+
+type Stage = HostStageEvent['stage'];
+
+export const createLiveReporter = (write: Write, options: { readonly style: Style; readonly verbose: boolean }): Reporter => {
+  const stages = new Map<string, Stage>();
+  const failing = new Map<string, string>();
+  const finished = { ok: 0, changed: 0, failed: 0 };
+  const details: string[] = [];
+  let total = 0;
+  let playbook = '';
+  let recapLines: string[] = [];
+  let release: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let running: Promise<unknown> | undefined;
+
+  const title = (): string => {
+    const count = (stage: Stage) => [...stages.values()].filter((s) => s === stage).length;
+    const inFlight = (['connecting', 'gathering', 'applying', 'handlers'] as const)
+      .map((stage) => `${stage} ${count(stage)}`)
+      .join(' · ');
+    const doneCount = finished.ok + finished.changed + finished.failed;
+    return `${playbook}: ${doneCount}/${total} hosts done — ${inFlight} — ok ${finished.ok} · changed ${finished.changed} · failed ${finished.failed}`;
+  };
+
+  const output = (): string => {
+    const active = [...stages.entries()].filter(([, stage]) => stage !== 'done').slice(0, LISTED_HOSTS);
+    const lines = active.map(([host, stage]) => `${host}: ${stage}`);
+    if (stages.size - finished.ok - finished.changed - finished.failed > LISTED_HOSTS) lines.push('…');
+    for (const [host, error] of [...failing.entries()].slice(0, LISTED_HOSTS)) lines.push(options.style.red(`✖ ${host}: ${error}`));
+    if (failing.size > LISTED_HOSTS) lines.push(options.style.red(`✖ … and ${failing.size - LISTED_HOSTS} more failing hosts`));
+    return lines.join('\n');
+  };
+
+  const start = (): void => {
+    const list = new Listr(
+      [
+        {
+          title: title(),
+          task: async (_ctx, task) => {
+            const timer = setInterval(() => {
+              task.title = title();
+              task.output = output();
+            }, REFRESH_MS);
+            await done;
+            clearInterval(timer);
+            task.title = title();
+            if (failing.size > 0) throw new Error(`${failing.size} host${failing.size === 1 ? '' : 's'} failed or unreachable`);
+          },
+          rendererOptions: { outputBar: LISTED_HOSTS * 2 + 2, persistentOutput: false },
+        },
+      ],
+      { exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false } },
+    );
+    running = list.run().catch(() => undefined);
+  };
+
+  return {
+    emit(event: RunEvent) {
+      switch (event.type) {
+        case 'run-start':
+          total = event.hosts.length;
+          playbook = `${event.playbook}${event.check ? ' (check mode)' : ''}`;
+          start();
+          break;
+        case 'host-stage':
+          stages.set(event.host, event.stage);
+          break;
+        case 'step':
+          if (event.status === 'failed') failing.set(event.host, event.error ?? event.step);
+          if (options.verbose || event.status !== 'ok' || event.warnings?.length || event.diff) {
+            details.push(...formatStepEvent(event, options.style));
+          }
+          break;
+        case 'unreachable':
+          failing.set(event.host, event.error);
+          details.push(...formatUnreachable(event, options.style));
+          break;
+        case 'host-end':
+          stages.set(event.host, 'done');
+          if (hostFailed(event.counts)) finished.failed += 1;
+          else if (event.counts.changed > 0) finished.changed += 1;
+          else finished.ok += 1;
+          break;
+        case 'recap':
+          recapLines = formatRecap(event.hosts, options.style);
+          release();
+          break;
+      }
+    },
+    async finish() {
+      release();
+      await running;
+      if (details.length > 0) write(`\n${details.join('\n')}\n`);
+      write(`${recapLines.join('\n')}\n`);
+    },
+  };
+};
