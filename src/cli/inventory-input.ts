@@ -1,0 +1,29 @@
+// -i/--inventory and -l/--limit as every command reads them. Without -i the embedded default is
+// the local lab fleet's inventory, so `casfleet apply scenario-a` works right after `lab up`.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.ts';
+import { loadInventory } from '../inventory/load-inventory.ts';
+import { selectHosts } from '../inventory/host-pattern.ts';
+import type { Inventory } from '../inventory/types.ts';
+import { labPaths } from '../lab/lab-layout.ts';
+
+export interface InventorySelection {
+  readonly inventory: Inventory;
+  readonly hosts: readonly string[];
+}
+
+export const resolveInventoryPath = (given: string | undefined, cwd: string): string => {
+  if (given) return resolve(cwd, given);
+  const lab = labPaths('default').inventory;
+  if (existsSync(lab)) return lab;
+  throw new UsageError("no inventory given: use -i FILE (or start the local lab fleet with 'casfleet lab up')");
+};
+
+export const loadSelection = async (given: string | undefined, limit: string | undefined, cwd: string): Promise<InventorySelection> => {
+  const inventory = await loadInventory(resolveInventoryPath(given, cwd));
+  const pattern = limit ?? 'all';
+  const hosts = selectHosts(inventory, pattern, (file) => readFileSync(resolve(cwd, file), 'utf8'));
+  return { inventory, hosts };
+};
