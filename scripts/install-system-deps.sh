@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# System packages casfleet and its lab need on Debian/Ubuntu (run as root). Idempotent: installs
+# only what is missing, so it is cheap on a machine that has everything.
+set -euo pipefail
+packages=(openssh-server openssh-client ufw iptables iproute2 sudo python3)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if ((${#missing[@]} > 0)); then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# A package install may start sshd on the machine itself; the lab runs its own sshd per host.
+if ! command -v node >/dev/null 2>&1; then
+  echo "Node.js >= 20.19 is required (e.g. apt-get install nodejs npm, or your usual Node install)" >&2
+  exit 1
+fi
