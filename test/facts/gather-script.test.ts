@@ -1,0 +1,63 @@
+import test from 'ava';
+import { FactError } from '../../src/errors.ts';
+import type { Fact } from '../../src/facts/fact.ts';
+import { buildGatherScript, parseGatherOutput } from '../../src/facts/gather-script.ts';
+import { createLocalConnection } from '../helpers/local-connection.ts';
+
+const textFact = (id: string, script: string): Fact<string> => ({ id, script, parse: (output) => output });
+
+const gather = async (facts: Fact<unknown>[]) => {
+  const connection = createLocalConnection();
+  const result = await connection.exec(buildGatherScript(facts));
+  return parseGatherOutput(result.stdout, facts, result.stderr);
+};
+
+test('each fact gets exactly its own output, with or without a trailing newline', async (t) => {
+  const outcomes = await gather([
+    textFact('a', "printf 'one\\ntwo\\n'"),
+    textFact('b', "printf 'no newline'"),
+    textFact('c', 'true'),
+  ]);
+  t.deepEqual(outcomes.get('a'), { ok: true, value: 'one\ntwo\n' });
+  t.deepEqual(outcomes.get('b'), { ok: true, value: 'no newline' });
+  t.deepEqual(outcomes.get('c'), { ok: true, value: '' });
+});
+
+test('a fact whose script exits non-zero fails alone, naming its exit status', async (t) => {
+  const outcomes = await gather([textFact('bad', 'echo oops >&2; exit 3'), textFact('good', 'echo fine')]);
+  const bad = outcomes.get('bad');
+  t.false(bad?.ok);
+  t.regex(bad && !bad.ok ? bad.error.message : '', /fact bad: its script exited 3 \(stderr: oops\)/);
+  t.deepEqual(outcomes.get('good'), { ok: true, value: 'fine\n' });
+});
+
+test('an exit inside a fact script does not stop the facts after it', async (t) => {
+  const outcomes = await gather([textFact('exits', 'exit 0'), textFact('after', 'echo still here')]);
+  t.deepEqual(outcomes.get('after'), { ok: true, value: 'still here\n' });
+});
+
+test('a parser error becomes a FactError for that fact', async (t) => {
+  const strict: Fact<number> = {
+    id: 'number',
+    script: 'echo not-a-number',
+    parse: (output) => {
+      const value = Number(output.trim());
+      if (Number.isNaN(value)) throw new FactError(`not a number: ${output.trim()}`);
+      return value;
+    },
+  };
+  const outcome = (await gather([strict])).get('number');
+  t.true(outcome && !outcome.ok && outcome.error instanceof FactError);
+});
+
+test('missing sections are reported instead of parsed as empty', (t) => {
+  const outcome = parseGatherOutput('', [textFact('gone', 'true')]).get('gone');
+  t.regex(outcome && !outcome.ok ? outcome.error.message : '', /no output/);
+});
+
+test('fact scripts cannot read the stdin meant for a change', async (t) => {
+  const connection = createLocalConnection();
+  const facts = [textFact('stdin', 'cat')];
+  const result = await connection.exec(buildGatherScript(facts), { stdin: 'secret file content' });
+  t.deepEqual(parseGatherOutput(result.stdout, facts).get('stdin'), { ok: true, value: '' });
+});

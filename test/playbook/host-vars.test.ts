@@ -1,0 +1,60 @@
+import test from 'ava';
+import { z } from 'zod';
+import { PlaybookError, UsageError } from '../../src/errors.ts';
+import type { InventoryHost } from '../../src/inventory/types.ts';
+import { definePlaybook } from '../../src/playbook/define-playbook.ts';
+import { NO_EXTRA_VARS, resolveHostVars } from '../../src/playbook/host-vars.ts';
+
+const playbook = definePlaybook({
+  name: 'demo',
+  description: 'test playbook',
+  vars: z.object({ subnets: z.array(z.cidrv4()).min(1), pairing: z.boolean().default(false) }),
+  steps: () => [],
+});
+
+const host = (name: string, vars: Record<string, unknown>, origins: InventoryHost['varOrigins'] = {}): InventoryHost => ({
+  name,
+  vars,
+  varOrigins: origins,
+  groups: ['all'],
+});
+
+test('vars validate per host with defaults applied and unrelated inventory vars ignored', (t) => {
+  const resolved = resolveHostVars(playbook, [host('a', { subnets: ['10.8.0.0/24'], ansible_host: '10.0.0.1', other: 1 })], NO_EXTRA_VARS);
+  t.deepEqual(resolved.get('a'), { subnets: ['10.8.0.0/24'], pairing: false });
+});
+
+test('extra vars win over inventory vars', (t) => {
+  const resolved = resolveHostVars(playbook, [host('a', { subnets: ['10.8.0.0/24'], pairing: false })], {
+    vars: { pairing: true },
+    origins: {},
+  });
+  t.true(resolved.get('a')?.pairing);
+});
+
+test('an invalid inventory var is reported at the file:line:col where it was defined', (t) => {
+  const error = t.throws(
+    () =>
+      resolveHostVars(
+        playbook,
+        [host('a', { subnets: ['10.8.0.0/33'] }, { subnets: { file: 'inv.yml', line: 7, col: 15 } })],
+        NO_EXTRA_VARS,
+      ),
+    { instanceOf: PlaybookError },
+  );
+  t.regex(error.message, /inv\.yml:7:15: hosts\.a\.subnets\.0: /);
+});
+
+test('the same problem on many hosts is reported once, listing them', (t) => {
+  const hosts = ['a', 'b', 'c', 'd'].map((name) => host(name, {}));
+  const error = t.throws(() => resolveHostVars(playbook, hosts, NO_EXTRA_VARS), { instanceOf: PlaybookError });
+  t.is(error.issues.length, 1);
+  t.regex(error.message, /hosts\[4: a, b, c, …\]\.subnets: required by playbook demo/);
+});
+
+test('an extra var the playbook does not declare is a usage error, not silently ignored', (t) => {
+  const error = t.throws(() => resolveHostVars(playbook, [host('a', { subnets: ['10.8.0.0/24'] })], { vars: { subnet: 'x' }, origins: {} }), {
+    instanceOf: UsageError,
+  });
+  t.regex(error.message, /unknown var 'subnet' for playbook demo; it accepts: subnets, pairing/);
+});

@@ -1,0 +1,52 @@
+import test from 'ava';
+import { createJsonReporter } from '../../src/report/json-reporter.ts';
+import { createLineReporter } from '../../src/report/line-reporter.ts';
+import { PLAIN } from '../../src/report/format-event.ts';
+import { formatRecap } from '../../src/report/recap.ts';
+import { diffLines } from '../../src/report/text-diff.ts';
+import type { RunEvent } from '../../src/report/events.ts';
+
+const counts = (over: Partial<Record<'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped', number>> = {}) => ({
+  ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, ...over,
+});
+
+const events: RunEvent[] = [
+  { type: 'run-start', playbook: 'scenario-a', hosts: ['cas-001', 'cas-002'], check: false },
+  { type: 'host-stage', host: 'cas-001', stage: 'applying' },
+  { type: 'step', host: 'cas-001', step: 'firewall (ufw)', kind: 'step', status: 'changed', changes: ['+ allow 22/tcp'], check: false, durationMs: 5 },
+  { type: 'unreachable', host: 'cas-002', error: 'connection refused' },
+  { type: 'recap', hosts: { 'cas-001': counts({ ok: 1, changed: 1 }), 'cas-002': counts({ unreachable: 1 }) } },
+];
+
+test('--json prints one line per step result and unreachable host, and the recap last', async (t) => {
+  let out = '';
+  const reporter = createJsonReporter((text) => (out += text));
+  for (const event of events) reporter.emit(event);
+  await reporter.finish();
+  const lines = out.trimEnd().split('\n').map((line) => JSON.parse(line) as { type: string });
+  t.deepEqual(lines.map((line) => line.type), ['step', 'unreachable', 'recap']);
+  t.deepEqual(lines.at(-1), {
+    type: 'recap',
+    hosts: { 'cas-001': counts({ ok: 1, changed: 1 }), 'cas-002': counts({ unreachable: 1 }) },
+  });
+});
+
+test('line output names the host and step, lists the changes, and ends with the recap', async (t) => {
+  let out = '';
+  const reporter = createLineReporter((text) => (out += text), { style: PLAIN, verbose: false });
+  for (const event of events) reporter.emit(event);
+  t.true(out.includes('PLAY [scenario-a] on 2 hosts'));
+  t.true(out.includes('changed: [cas-001] firewall (ufw)\n    + allow 22/tcp'));
+  t.true(out.includes('unreachable: [cas-002] connection refused'));
+  t.regex(out, /cas-002 : ok=0 +changed=0 +unreachable=1 +failed=0 +skipped=0/);
+});
+
+test('the recap totals hosts and counters', (t) => {
+  const lines = formatRecap({ a: counts({ ok: 3, changed: 1 }), b: counts({ ok: 2, failed: 1, skipped: 1 }) }, PLAIN);
+  t.is(lines.at(-1), 'TOTAL 2 hosts: 1 changed, 1 failed or unreachable · ok=5 changed=1 unreachable=0 failed=1 skipped=1');
+});
+
+test('the line diff keeps common lines and marks removals and additions', (t) => {
+  t.deepEqual(diffLines('a\nb\nc\n', 'a\nc\nd\n'), ['  a', '- b', '  c', '+ d']);
+  t.deepEqual(diffLines('', 'x'), ['+ x']);
+});

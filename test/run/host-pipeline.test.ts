@@ -1,0 +1,139 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { sh } from '../../src/command/shell.ts';
+import type { Fact } from '../../src/facts/fact.ts';
+import type { RunEvent, StepResultEvent } from '../../src/report/events.ts';
+import { runHost } from '../../src/run/host-pipeline.ts';
+import { HostSession } from '../../src/run/host-session.ts';
+import { defineHandler, defineStep, FLUSH_HANDLERS, noChange, type Handler, type Step } from '../../src/steps/step.ts';
+import { createLocalConnection } from '../helpers/local-connection.ts';
+
+const contentFact = (path: string): Fact<string | null> => ({
+  id: `content:${path}`,
+  script: sh`if [ -e ${path} ]; then cat ${path}; else echo '<absent>'; fi`.script,
+  parse: (output) => (output === '<absent>\n' ? null : output),
+});
+
+const fileHas = (path: string, content: string, notify: string[] = []): Step =>
+  defineStep({
+    name: `file ${path}`,
+    facts: { file: contentFact(path) },
+    notify,
+    plan: ({ file }) =>
+      file === content
+        ? noChange('content already as wanted')
+        : { changes: [{ summary: `write ${path}`, command: sh`cat > ${path}`, stdin: content }] },
+  });
+
+const appendLog = (log: string): Handler =>
+  defineHandler({
+    name: 'reload',
+    command: sh`echo reloaded >> ${log}`,
+    facts: { log: contentFact(log) },
+    check: ({ log: text }) => (text?.includes('reloaded') ? undefined : 'reload left no trace'),
+  });
+
+const run = async (steps: Parameters<typeof runHost>[0]['items'], handlers: Record<string, Handler>, check = false) => {
+  const events: RunEvent[] = [];
+  const connection = createLocalConnection();
+  const session = new HostSession(connection, { become: { enabled: false }, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000 });
+  const counts = await runHost({ host: 'h1', items: steps, handlers, session, options: { check, diff: false }, emit: (e) => events.push(e) });
+  const results = events.filter((e): e is StepResultEvent => e.type === 'step');
+  return { counts, results, execs: connection.scripts.length };
+};
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'casfleet-pipeline-'));
+
+test('changes are applied, verified, and a re-run changes nothing', async (t) => {
+  const dir = tempDir();
+  const steps = [fileHas(join(dir, 'a'), 'A\n'), fileHas(join(dir, 'b'), 'B\n')];
+  const first = await run(steps, {});
+  t.deepEqual(first.counts, { ok: 2, changed: 2, failed: 0, unreachable: 0, skipped: 0 });
+  t.is(readFileSync(join(dir, 'a'), 'utf8'), 'A\n');
+  t.is(first.execs, 3, 'one gather exec plus one exec per change (the re-read rides along)');
+  const second = await run(steps, {});
+  t.deepEqual(second.counts, { ok: 2, changed: 0, failed: 0, unreachable: 0, skipped: 0 });
+  t.is(second.execs, 1, 'a no-op run is a single exec');
+  t.is(second.results[0]?.reason, 'content already as wanted');
+});
+
+test('a handler notified by two changed steps runs exactly once, after them', async (t) => {
+  const dir = tempDir();
+  const log = join(dir, 'log');
+  const steps = [fileHas(join(dir, 'a'), 'A', ['reload']), fileHas(join(dir, 'b'), 'B', ['reload'])];
+  const { results } = await run(steps, { reload: appendLog(log) });
+  t.is(readFileSync(log, 'utf8'), 'reloaded\n');
+  t.deepEqual(results.map((r) => `${r.kind}:${r.status}`), ['step:changed', 'step:changed', 'handler:changed']);
+  const again = await run(steps, { reload: appendLog(log) });
+  t.is(readFileSync(log, 'utf8'), 'reloaded\n', 'no change, no handler');
+  t.is(again.results.length, 2);
+});
+
+test('flush_handlers runs notified handlers before the next step', async (t) => {
+  const dir = tempDir();
+  const log = join(dir, 'log');
+  const { results } = await run([fileHas(join(dir, 'a'), 'A', ['reload']), FLUSH_HANDLERS, fileHas(join(dir, 'b'), 'B')], {
+    reload: appendLog(log),
+  });
+  t.deepEqual(results.map((r) => r.step), [`file ${join(dir, 'a')}`, 'reload', `file ${join(dir, 'b')}`]);
+});
+
+test('check mode reports what would change and changes nothing', async (t) => {
+  const dir = tempDir();
+  const log = join(dir, 'log');
+  const { counts, results, execs } = await run([fileHas(join(dir, 'a'), 'A', ['reload'])], { reload: appendLog(log) }, true);
+  t.false(existsSync(join(dir, 'a')));
+  t.false(existsSync(log));
+  t.is(execs, 1);
+  t.is(counts.changed, 2);
+  t.true(results.every((r) => r.check));
+});
+
+test('a failing change fails the step, skips later steps, and still runs notified handlers', async (t) => {
+  const dir = tempDir();
+  const log = join(dir, 'log');
+  const failing = defineStep({
+    name: 'broken',
+    facts: {},
+    plan: () => ({ changes: [{ summary: 'fail on purpose', command: sh`echo nope >&2; exit 4` }] }),
+  });
+  const { counts, results } = await run([fileHas(join(dir, 'a'), 'A', ['reload']), failing, fileHas(join(dir, 'b'), 'B')], {
+    reload: appendLog(log),
+  });
+  t.deepEqual(results.map((r) => r.status), ['changed', 'failed', 'skipped', 'changed']);
+  t.regex(results[1]?.error ?? '', /'fail on purpose' failed \(exit 4\): nope/);
+  t.is(results[2]?.reason, "host failed at 'broken'");
+  t.deepEqual(counts, { ok: 2, changed: 2, failed: 1, unreachable: 0, skipped: 1 });
+  t.true(existsSync(log), 'the config changed, so the restart still happened');
+});
+
+test('a step whose change does not reach the desired state is failed, not changed', async (t) => {
+  const dir = tempDir();
+  const path = join(dir, 'stubborn');
+  const stubborn = defineStep({
+    name: 'stubborn',
+    facts: { file: contentFact(path) },
+    plan: ({ file }) => (file === 'wanted' ? noChange('ok') : { changes: [{ summary: 'write the wrong thing', command: sh`echo other > ${path}` }] }),
+  });
+  const { results } = await run([stubborn], {});
+  t.is(results[0]?.status, 'failed');
+  t.regex(results[0]?.error ?? '', /did not reach the desired state; still to change: write the wrong thing/);
+});
+
+test('an unreadable fact fails the steps that need it with the reason', async (t) => {
+  const broken: Fact<string> = { id: 'broken', script: 'exit 7', parse: (output) => output };
+  const step = defineStep({ name: 'needs broken', facts: { broken }, plan: () => noChange('never') });
+  const { results } = await run([step], {});
+  t.is(results[0]?.status, 'failed');
+  t.regex(results[0]?.error ?? '', /fact broken: its script exited 7/);
+});
+
+test('stdin reaches the change command unchanged', async (t) => {
+  const dir = tempDir();
+  const path = join(dir, 'binary-ish');
+  const content = "quotes ' \" $HOME `x` \\ and unicode € ✓\n".repeat(100);
+  await run([fileHas(path, content)], {});
+  t.is(readFileSync(path, 'utf8'), content);
+});
