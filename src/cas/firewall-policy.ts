@@ -1,0 +1,107 @@
+// The GB firewall guide as data: from a scenario's validated vars to the ordered list of managed
+// UFW rules (research/cas-domain.md §1.2 and §2; [C] = stated by GB, [I] = our inference).
+// Pure, so every default is unit-tested and the README tables are checked against it.
+
+import type { CasVars, ScenarioBVars } from './cas-vars.ts';
+
+/** What both scenarios share (Scenario B has no public pairing window). */
+type CommonVars = Omit<CasVars, 'pairing'>;
+
+/** Sentinel: the rule applies on the host's default-route interface (else eth0), read from facts. */
+export const DEFAULT_ROUTE_INTERFACE = 'default-route';
+
+export interface PolicyRule {
+  readonly action: 'allow' | 'deny';
+  readonly port: number | readonly [number, number];
+  readonly proto: 'tcp';
+  /** Incoming interface, or DEFAULT_ROUTE_INTERFACE; absent = any interface. */
+  readonly interface?: string;
+  /** Source address or network; absent = anywhere. */
+  readonly from?: string;
+  readonly comment: string;
+}
+
+export const PORTS = {
+  gate: 7741,
+  terminalVpn: 7742,
+  terminalVpnInstances: [13000, 13010] as const,
+  adminVpn: [12000, 12050] as const,
+  adminGui: 7777,
+  extensions: 7743,
+  proxy: 443,
+} as const;
+
+const allow = (port: PolicyRule['port'], comment: string, extra: Partial<PolicyRule> = {}): PolicyRule => ({
+  action: 'allow',
+  port,
+  proto: 'tcp',
+  comment,
+  ...extra,
+});
+
+const deny = (port: PolicyRule['port'], comment: string): PolicyRule => ({ action: 'deny', port, proto: 'tcp', comment });
+
+/**
+ * Allow a port from the given sources only, then deny it for everyone else. The explicit deny
+ * [I] also shadows an older unmanaged "allow" the operator may have added by hand, because managed
+ * rules are kept ahead of unmanaged ones; allows come first since UFW stops at the first match.
+ */
+const onlyFrom = (port: number, sources: readonly string[], comment: string): PolicyRule[] => [
+  ...sources.map((from) => allow(port, comment, { from })),
+  deny(port, `${comment}: everyone else`),
+];
+
+const sshRules = (vars: CommonVars): PolicyRule[] =>
+  vars.sshAllowFrom
+    ? vars.sshAllowFrom.map((from) => allow(vars.sshPort, 'SSH', { from }))
+    : [allow(vars.sshPort, 'SSH')]; // [C] GB: "sudo ufw allow ssh"
+
+const publicInterface = (vars: CommonVars): string => vars.publicInterface ?? DEFAULT_ROUTE_INTERFACE;
+
+// Rules shared by both scenarios, after SSH and the scenario's terminal rules.
+const adminAndOptionalRules = (vars: CommonVars): PolicyRule[] => {
+  const rules: PolicyRule[] = [];
+  // [C] admin GUI 7777: "block public port 7777 after enabling the Administration VPN".
+  if (vars.adminGui === 'open') rules.push(allow(PORTS.adminGui, 'admin GUI (insecure: close once the admin VPN works)'));
+  else if (vars.adminAllowFrom) rules.push(...onlyFrom(PORTS.adminGui, vars.adminAllowFrom, 'admin GUI'));
+  else rules.push(deny(PORTS.adminGui, 'admin GUI closed'));
+  // [C] 7743 optional: "when in doubt … keep this port blocked"; Veriff may be restricted to its IPs.
+  if (vars.extensions === false) rules.push(deny(PORTS.extensions, 'extensions closed'));
+  else if (vars.extensions.allowFrom) rules.push(...onlyFrom(PORTS.extensions, vars.extensions.allowFrom, 'extensions'));
+  else rules.push(allow(PORTS.extensions, 'extensions'));
+  // [C] 443 optional, for an nginx proxy; closed by the default policy otherwise.
+  if (vars.proxy) rules.push(allow(PORTS.proxy, 'nginx proxy'));
+  return rules;
+};
+
+// [C] each admin credential has its own VPN port in 12000:12050; [I] on the public interface.
+const adminVpnRule = (vars: CommonVars): PolicyRule =>
+  allow(PORTS.adminVpn, 'administration VPN', { interface: publicInterface(vars) });
+
+/** Scenario A: terminals use CAS's built-in OpenVPN on 7742 + 13000:13010. */
+export const scenarioARules = (vars: CasVars): PolicyRule[] => {
+  const iface = publicInterface(vars);
+  return [
+    ...sshRules(vars),
+    adminVpnRule(vars),
+    allow(PORTS.terminalVpn, 'terminal VPN', { interface: iface }),
+    allow(PORTS.terminalVpnInstances, 'terminal VPN instances', { interface: iface }),
+    // [C] 7741 "should be temporarily accessible from the Internet only when performing a pairing".
+    vars.pairing ? allow(PORTS.gate, 'gate pairing window (close after pairing)') : deny(PORTS.gate, 'gate pairing closed'),
+    ...adminAndOptionalRules(vars),
+  ];
+};
+
+/**
+ * Scenario B: terminals come through a hardware VPN router, so CAS's terminal VPN ports stay
+ * closed and 7741 (gate and master, [C] SCN-d) is reachable only from the router's networks. No
+ * interface is pinned for 7741 [I]: the VPN may arrive on a tunnel interface.
+ */
+export const scenarioBRules = (vars: ScenarioBVars): PolicyRule[] => [
+  ...sshRules(vars),
+  adminVpnRule(vars),
+  ...onlyFrom(PORTS.gate, vars.hardwareVpnSubnets, 'gate/master via hardware VPN'),
+  deny(PORTS.terminalVpn, 'terminal VPN closed (scenario B)'),
+  deny(PORTS.terminalVpnInstances, 'terminal VPN instances closed (scenario B)'),
+  ...adminAndOptionalRules(vars),
+];
