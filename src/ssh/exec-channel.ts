@@ -1,0 +1,172 @@
+// Runs one command on one SSH session channel of an established ssh2 Client. This replaces node-ssh's
+// execCommand, which corrupts UTF-8 at chunk boundaries, trims output, has no timeout and waits for
+// 'close' forever when a background child keeps stdout open (research/deps.md §1.7, §1.9).
+
+import { StringDecoder } from 'node:string_decoder';
+import type { Client, ClientChannel } from 'ssh2';
+import { RemoteCommandError } from '../errors.ts';
+import type { ExecOptions, ExecResult } from './connection.ts';
+
+export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
+
+/**
+ * How long to wait for 'close' after 'exit'. 'close' normally follows within a millisecond; it is late
+ * only when a background child (`daemon &`) still holds stdout/stderr. We then stop waiting, close our
+ * side and return what the command printed: its exit status is already known.
+ */
+export const EXIT_GRACE_MS = 250;
+
+/** sshd refuses sessions beyond MaxSessions, and frees slots a little after 'close' (reason 2). */
+const OPEN_RETRY_DELAYS_MS = [50, 100, 200, 400];
+
+export interface ChannelContext {
+  /** Inventory name, for messages. */
+  readonly host: string;
+  /** Why the connection is gone, or undefined while it is up. */
+  readonly lostReason: () => string | undefined;
+}
+
+interface Ssh2ChannelError extends Error {
+  readonly reason?: number | string;
+}
+
+const isSessionLimit = (error: unknown): boolean => (error as Ssh2ChannelError | undefined)?.reason === 2;
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
+
+export const runOnChannel = (
+  client: Client,
+  script: string,
+  options: ExecOptions,
+  context: ChannelContext,
+): Promise<ExecResult> =>
+  new Promise<ExecResult>((resolve, reject) => {
+    const { host } = context;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    const stdoutDecoder = new StringDecoder('utf8');
+    const stderrDecoder = new StringDecoder('utf8');
+    let stdout = '';
+    let stderr = '';
+    let channel: ClientChannel | undefined;
+    let exit: { code: number | null; signal: string | undefined } | undefined;
+    let settled = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    let retryTimer: NodeJS.Timeout | undefined;
+
+    const settle = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timeoutTimer);
+      clearTimeout(graceTimer);
+      clearTimeout(retryTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+      // A multibyte character cut off by the end of output is flushed (as U+FFFD) rather than lost.
+      stdout += stdoutDecoder.end();
+      stderr += stderrDecoder.end();
+      outcome();
+    };
+
+    const fail = (message: string, cause?: unknown): void =>
+      settle(() => {
+        // Closing our side frees the session slot. Without a pty the remote process is NOT killed by this.
+        channel?.close();
+        reject(new RemoteCommandError(message, null, stderr, cause === undefined ? { host } : { host, cause }));
+      });
+
+    const result = (): ExecResult => {
+      const code = exit?.code ?? null;
+      return exit?.signal === undefined ? { stdout, stderr, code } : { stdout, stderr, code, signal: exit.signal };
+    };
+
+    const onClose = (): void =>
+      settle(() => {
+        const lost = context.lostReason();
+        if (exit === undefined && lost !== undefined) {
+          reject(
+            new RemoteCommandError(
+              `connection to ${host} was lost while a command ran (${lost}); its outcome is unknown`,
+              null,
+              stderr,
+              { host },
+            ),
+          );
+          return;
+        }
+        // No exit status on a live connection: reported as code null, never as success.
+        resolve(result());
+      });
+
+    const onExitGraceOver = (): void =>
+      settle(() => {
+        channel?.close();
+        resolve(result());
+      });
+
+    const attach = (opened: ClientChannel): void => {
+      channel = opened;
+      opened.on('data', (chunk: Buffer) => {
+        stdout += stdoutDecoder.write(chunk);
+      });
+      opened.stderr.on('data', (chunk: Buffer) => {
+        stderr += stderrDecoder.write(chunk);
+      });
+      // Channel-level errors (e.g. writing stdin to a command that already quit) end in 'close' anyway.
+      opened.on('error', () => {});
+      opened.on('exit', (code: number | null, signalName?: string) => {
+        exit = { code: code ?? null, signal: signalName ?? undefined };
+        graceTimer = setTimeout(onExitGraceOver, EXIT_GRACE_MS);
+      });
+      opened.on('close', onClose);
+      // Always send EOF: a command that reads stdin (cat, sudo -S) would otherwise wait forever.
+      if (options.stdin === undefined) opened.end();
+      else opened.end(options.stdin);
+    };
+
+    const open = (attempt: number): void => {
+      const onOpened = (error: Error | undefined, opened: ClientChannel): void => {
+        if (settled) {
+          // Timed out or aborted while the server was still answering the open request.
+          if (!error) opened.close();
+          return;
+        }
+        if (!error) {
+          attach(opened);
+          return;
+        }
+        const delay = OPEN_RETRY_DELAYS_MS[attempt];
+        if (isSessionLimit(error) && delay !== undefined) {
+          retryTimer = setTimeout(() => open(attempt + 1), delay);
+          return;
+        }
+        const lost = context.lostReason();
+        fail(`cannot open an SSH channel on ${host}: ${lost ?? error.message}`, error);
+      };
+      try {
+        client.exec(script, onOpened);
+      } catch (error) {
+        // ssh2 throws "Not connected" synchronously once the socket is gone.
+        fail(`cannot run a command on ${host}: ${context.lostReason() ?? (error as Error).message}`, error);
+      }
+    };
+
+    const onAbort = (): void => fail(`command on ${host} was aborted`, options.signal?.reason);
+    // Infinity means "no timeout" (keepalive still catches a dead host); setTimeout would fire at once.
+    const timeoutTimer = Number.isFinite(timeoutMs)
+      ? setTimeout(
+          () =>
+            fail(
+              `command timed out after ${seconds(timeoutMs)} on ${host} ` +
+                '(the remote process may still be running: closing a channel without a pty does not stop it)',
+            ),
+          Math.min(timeoutMs, MAX_TIMER_MS),
+        )
+      : undefined;
+    if (options.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    open(0);
+  });

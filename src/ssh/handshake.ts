@@ -1,0 +1,124 @@
+// One connection attempt: node-ssh creates the ssh2 Client and starts the handshake; we watch the Client
+// ourselves. node-ssh's own promise is not the verdict: it rejects on the first 'error' event, including
+// non-fatal ones (an unreachable ssh-agent, after which ssh2 goes on to the next key).
+
+import { NodeSSH, type Config } from 'node-ssh';
+import type { Client } from 'ssh2';
+import { ConnectError } from '../errors.ts';
+import { KEX_ALGORITHMS, serverHostKeyOrder } from './algorithms.ts';
+import { planAuth } from './auth.ts';
+import { watchClient, type ClientWatch } from './client-watch.ts';
+import { toConnectError, type Ssh2Error } from './connect-errors.ts';
+import type { ConnectOptions } from './connection.ts';
+import { hostKeyError } from './host-key-error.ts';
+import type { LoadedKnownHosts } from './known-hosts-file.ts';
+import { knownKeyTypes, verifyHostKey, type HostKeyVerdict } from './known-hosts.ts';
+
+export const DEFAULT_READY_TIMEOUT_MS = 15_000;
+/** A silent host (frozen VM, lost NAT state) fails after ~40 s instead of hanging an exec forever. */
+const KEEPALIVE_INTERVAL_MS = 10_000;
+const KEEPALIVE_COUNT_MAX = 3;
+
+export type HandshakeOutcome =
+  | { readonly ok: true; readonly client: Client; readonly watch: ClientWatch }
+  /** `retryable`: a transient pre-auth failure (overloaded agent socket, sshd MaxStartups drop). */
+  | { readonly ok: false; readonly error: ConnectError; readonly retryable: boolean };
+
+const isAgentConnectFailure = (error: Ssh2Error): boolean =>
+  error.level === 'agent' && /failed to connect to agent/i.test(error.message);
+
+// ssh2 reports these and then carries on with the next auth method; only the rest end the attempt.
+const isRecoverable = (error: Ssh2Error): boolean =>
+  error.level === 'agent' || /^Error while signing/.test(error.message);
+
+const isThrottled = (error: Ssh2Error): boolean => error.level === 'protocol' && /lost before handshake/i.test(error.message);
+
+export const handshake = async (options: ConnectOptions, knownHosts: LoadedKnownHosts): Promise<HandshakeOutcome> => {
+  const { name, host, port, username } = options;
+  const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const auth = await planAuth(username, options.privateKeyPath);
+
+  let verdict: HostKeyVerdict | undefined;
+  const config: Config = {
+    host,
+    port,
+    username,
+    readyTimeout: readyTimeoutMs,
+    keepaliveInterval: KEEPALIVE_INTERVAL_MS,
+    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+    algorithms: {
+      kex: [...KEX_ALGORITHMS],
+      serverHostKey: serverHostKeyOrder(knownKeyTypes(knownHosts.entries, host, port)),
+    },
+    // Without hostVerifier ssh2 accepts any key. Returning false aborts before authentication, so a
+    // man in the middle never even sees a signature from our key, and nothing can run.
+    hostVerifier: (key: Buffer): boolean => {
+      verdict = verifyHostKey(knownHosts.entries, host, port, key);
+      return verdict.ok;
+    },
+    authHandler: auth.handler,
+  };
+
+  const ssh = new NodeSSH();
+  // No privateKeyPath is passed, so node-ssh has no await before it creates the Client and calls
+  // connect(): the Client exists now, and we attach our permanent listeners in the same tick.
+  const viaNodeSsh = ssh.connect(config);
+  const client = ssh.connection;
+  if (client === null) throw new ConnectError(`internal error: node-ssh did not create a client for ${name}`, { host: name });
+  const watch = watchClient(client);
+  // Nagle + delayed ACK otherwise cost ~40 ms on every channel round trip (10x slower execs).
+  client.setNoDelay(true);
+  viaNodeSsh.catch(() => {});
+
+  let onError!: (error: Ssh2Error) => void;
+  let onAbort: (() => void) | undefined;
+  const aborted = Symbol('aborted');
+  const ready = new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    onError = (error) => {
+      if (!isRecoverable(error)) reject(error);
+    };
+    client.on('error', onError);
+    void watch.closed.then(() => reject(watch.errors.at(-1) ?? new Error('the server closed the connection during the handshake')));
+    if (options.signal) {
+      onAbort = () => reject(aborted);
+      if (options.signal.aborted) onAbort();
+      else options.signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+
+  try {
+    await ready;
+    return { ok: true, client, watch };
+  } catch (error) {
+    client.destroy();
+    if (error === aborted) {
+      return { ok: false, error: new ConnectError(`connecting to ${name} was aborted`, { host: name }), retryable: false };
+    }
+    if (verdict !== undefined && !verdict.ok) {
+      return {
+        ok: false,
+        error: hostKeyError(verdict, { name, host, port, ...knownHosts }),
+        retryable: false,
+      };
+    }
+    const agentFailures = watch.errors.filter(isAgentConnectFailure);
+    const context = {
+      name,
+      host,
+      port,
+      username,
+      readyTimeoutMs,
+      triedAuth: auth.tried,
+      skippedAuth: [...auth.skipped, ...agentFailures.map((failure) => `ssh-agent: ${failure.message}`)],
+    };
+    return {
+      ok: false,
+      error: toConnectError(error, context),
+      retryable: agentFailures.length > 0 || isThrottled(error as Ssh2Error),
+    };
+  } finally {
+    client.removeListener('error', onError);
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+  }
+};

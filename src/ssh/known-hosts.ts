@@ -1,0 +1,185 @@
+// OpenSSH known_hosts: parsing and matching, pure (no fs; known-hosts-file.ts reads the files).
+// Semantics follow OpenSSH's hostfile.c / sshconnect.c: entries are selected by host pattern first,
+// then `@revoked` wins, then an equal key accepts; a host with entries but no equal key is "changed".
+
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+export type KnownHostMarker = 'revoked' | 'cert-authority';
+
+export interface KnownHostEntry {
+  /** `revoked` rejects this key; `cert-authority` is kept only to explain why it cannot help. */
+  readonly marker?: KnownHostMarker;
+  /** The raw host field: `host1,[host2]:2222,!bad*` or a hashed `|1|salt|hmac`. */
+  readonly hosts: string;
+  /** As written in the file: `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`… */
+  readonly keyType: string;
+  /** SSH wire-format public key blob: exactly what ssh2 hands to `hostVerifier`. */
+  readonly key: Buffer;
+  /** `file:line`, for messages. */
+  readonly source: string;
+}
+
+export interface ParsedKnownHosts {
+  readonly entries: readonly KnownHostEntry[];
+  /** Lines that were skipped and why (malformed, unknown marker), as `file:line: reason`. */
+  readonly notes: readonly string[];
+}
+
+export type HostKeyVerdict =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      /** No usable entry for this host in any file. */
+      readonly reason: 'unknown';
+      readonly presentedType: string;
+      readonly presentedFingerprint: string;
+      /** Set when only `@cert-authority` lines match: certificates are not supported by ssh2. */
+      readonly certAuthorityOnly: boolean;
+    }
+  | {
+      readonly ok: false;
+      /** The host IS known, with other keys: a man-in-the-middle, or a reinstalled server. */
+      readonly reason: 'mismatch';
+      readonly presentedType: string;
+      readonly presentedFingerprint: string;
+      /** Key types known_hosts holds for this host (ssh-rsa, ssh-ed25519…). */
+      readonly knownTypes: readonly string[];
+      /** Where the known keys are, `file:line`. */
+      readonly knownSources: readonly string[];
+    }
+  | {
+      readonly ok: false;
+      /** The presented key is marked `@revoked` for this host. */
+      readonly reason: 'revoked';
+      readonly presentedType: string;
+      readonly presentedFingerprint: string;
+      readonly revokedSource: string;
+    };
+
+/** The name known_hosts stores for a host: bare for port 22, `[host]:port` otherwise. */
+export const hostField = (host: string, port: number): string => (port === 22 ? host : `[${host}]:${port}`);
+
+/** OpenSSH-style fingerprint: `SHA256:` + base64 without padding. */
+export const fingerprint = (keyBlob: Buffer): string =>
+  `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
+
+/** The key type embedded at the start of a wire-format blob (uint32 length + name). */
+export const keyTypeOfBlob = (keyBlob: Buffer): string | undefined => {
+  if (keyBlob.length < 4) return undefined;
+  const length = keyBlob.readUInt32BE(0);
+  if (length === 0 || length > 64 || keyBlob.length < 4 + length) return undefined;
+  return keyBlob.toString('latin1', 4, 4 + length);
+};
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+const parseLine = (line: string, source: string): KnownHostEntry | string | undefined => {
+  const trimmed = line.trim();
+  if (trimmed === '' || trimmed.startsWith('#')) return undefined;
+  const fields = trimmed.split(/\s+/);
+  let marker: KnownHostMarker | undefined;
+  if (fields[0]?.startsWith('@')) {
+    const word = fields.shift();
+    if (word === '@revoked') marker = 'revoked';
+    else if (word === '@cert-authority') marker = 'cert-authority';
+    else return `${source}: unknown marker ${word}; line ignored`;
+  }
+  const [hosts, keyType, base64] = fields;
+  if (hosts === undefined || keyType === undefined || base64 === undefined || !BASE64.test(base64)) {
+    return `${source}: not a "hosts keytype base64-key" line; ignored`;
+  }
+  const key = Buffer.from(base64, 'base64');
+  // A line whose blob does not carry its own declared type is corrupt (or a copy-paste accident).
+  if (keyTypeOfBlob(key) !== keyType) return `${source}: key data does not match key type ${keyType}; ignored`;
+  return marker === undefined ? { hosts, keyType, key, source } : { marker, hosts, keyType, key, source };
+};
+
+/** Parses one known_hosts file's text. `file` only labels entries and notes. */
+export const parseKnownHosts = (text: string, file: string): ParsedKnownHosts => {
+  const entries: KnownHostEntry[] = [];
+  const notes: string[] = [];
+  text.split(/\r?\n/).forEach((line, index) => {
+    const parsed = parseLine(line, `${file}:${index + 1}`);
+    if (typeof parsed === 'string') notes.push(parsed);
+    else if (parsed !== undefined) entries.push(parsed);
+  });
+  return { entries, notes };
+};
+
+// Everything a regex treats specially is escaped, above all `[` and `]`: `[127.0.0.1]:2222` must not
+// become a character class. Then only the two glob wildcards get a meaning back.
+const globToRegExp = (glob: string): RegExp =>
+  new RegExp(`^${glob.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`))}$`, 'i');
+
+const hashedMatches = (field: string, name: string): boolean => {
+  const [, , salt, hash] = field.split('|');
+  if (salt === undefined || hash === undefined) return false;
+  const want = Buffer.from(hash, 'base64');
+  const mac = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest();
+  return want.length === mac.length && timingSafeEqual(mac, want);
+};
+
+/**
+ * Does a host field select `name` (already in `hostField` form)? Like OpenSSH's match_hostname:
+ * any matching negated pattern excludes the host even when a positive pattern also matches.
+ */
+export const hostsFieldMatches = (hosts: string, name: string): boolean => {
+  if (hosts.startsWith('|1|')) return hashedMatches(hosts, name);
+  let matched = false;
+  for (const pattern of hosts.split(',')) {
+    if (pattern.startsWith('!')) {
+      if (globToRegExp(pattern.slice(1)).test(name)) return false;
+    } else if (pattern !== '' && globToRegExp(pattern).test(name)) {
+      matched = true;
+    }
+  }
+  return matched;
+};
+
+const entriesFor = (entries: readonly KnownHostEntry[], host: string, port: number): KnownHostEntry[] => {
+  const name = hostField(host.toLowerCase(), port);
+  return entries.filter((entry) => hostsFieldMatches(entry.hosts, name));
+};
+
+const unique = (values: readonly string[]): string[] => [...new Set(values)];
+
+/** Key types known_hosts vouches for this host, in file order (ordering input for serverHostKey). */
+export const knownKeyTypes = (entries: readonly KnownHostEntry[], host: string, port: number): string[] =>
+  unique(
+    entriesFor(entries, host, port)
+      .filter((entry) => entry.marker === undefined)
+      .map((entry) => entry.keyType),
+  );
+
+/** Strict verification of the key a host presented, against all entries of all files. */
+export const verifyHostKey = (
+  entries: readonly KnownHostEntry[],
+  host: string,
+  port: number,
+  keyBlob: Buffer,
+): HostKeyVerdict => {
+  const mine = entriesFor(entries, host, port);
+  const presentedType = keyTypeOfBlob(keyBlob) ?? 'unknown-key-type';
+  const presentedFingerprint = fingerprint(keyBlob);
+
+  const revoked = mine.find((entry) => entry.marker === 'revoked' && entry.key.equals(keyBlob));
+  if (revoked) return { ok: false, reason: 'revoked', presentedType, presentedFingerprint, revokedSource: revoked.source };
+
+  const plain = mine.filter((entry) => entry.marker === undefined);
+  if (plain.some((entry) => entry.key.equals(keyBlob))) return { ok: true };
+
+  if (plain.length === 0) {
+    const certAuthorityOnly = mine.some((entry) => entry.marker === 'cert-authority');
+    return { ok: false, reason: 'unknown', presentedType, presentedFingerprint, certAuthorityOnly };
+  }
+  // Known host, different key. Also when only other key TYPES are known: casfleet offers the known
+  // types first (see knownKeyTypes), so a server that answers with another type has dropped its known key.
+  return {
+    ok: false,
+    reason: 'mismatch',
+    presentedType,
+    presentedFingerprint,
+    knownTypes: unique(plain.map((entry) => entry.keyType)),
+    knownSources: plain.map((entry) => entry.source),
+  };
+};

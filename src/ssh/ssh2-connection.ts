@@ -1,0 +1,95 @@
+// The Connection implementation: one SSH connection per host, reused for every command, at most
+// MAX_CHANNELS commands at once on it.
+
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { Client } from 'ssh2';
+import { ConnectError, RemoteCommandError, isCasfleetError } from '../errors.ts';
+import type { ClientWatch } from './client-watch.ts';
+import type { ConnectOptions, Connection, ExecOptions, ExecResult } from './connection.ts';
+import { runOnChannel } from './exec-channel.ts';
+import { handshake, type HandshakeOutcome } from './handshake.ts';
+import { loadKnownHosts } from './known-hosts-file.ts';
+
+/**
+ * sshd's MaxSessions is 10, but it frees a slot only some time after 'close': at 7+ concurrent channels
+ * opens start failing (measured, research/deps.md §1.11). 4 never failed.
+ */
+export const MAX_CHANNELS = 4;
+
+/** Grace for an orderly close before the socket is destroyed. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+class Ssh2Connection implements Connection {
+  /** The inventory name (ConnectOptions.name), as in every message and event. */
+  readonly host: string;
+  readonly #client: Client;
+  readonly #watch: ClientWatch;
+  // A limiter per connection: sharing one across connections (or nesting) could deadlock.
+  readonly #channels: LimitFunction = pLimit(MAX_CHANNELS);
+  #closing: Promise<void> | undefined;
+
+  constructor(host: string, client: Client, watch: ClientWatch) {
+    this.host = host;
+    this.#client = client;
+    this.#watch = watch;
+  }
+
+  exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const lost = this.#watch.lostReason();
+    if (lost !== undefined) {
+      return Promise.reject(new RemoteCommandError(`not connected to ${this.host}: ${lost}`, null, '', { host: this.host }));
+    }
+    const context = { host: this.host, lostReason: this.#watch.lostReason };
+    const queued = this.#channels(() => runOnChannel(this.#client, script, options, context));
+    const { signal } = options;
+    if (signal === undefined) return queued;
+    // runOnChannel honours the signal once it runs; this also frees callers still waiting for a slot.
+    return new Promise<ExecResult>((resolve, reject) => {
+      const onAbort = (): void =>
+        reject(new RemoteCommandError(`command on ${this.host} was aborted`, null, '', { host: this.host, cause: signal.reason }));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      queued.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#watch.markClosing();
+      if (this.#watch.isClosed()) return;
+      this.#client.end();
+      const timer = setTimeout(() => this.#client.destroy(), CLOSE_TIMEOUT_MS);
+      await this.#watch.closed;
+      clearTimeout(timer);
+    })();
+    return this.#closing;
+  }
+}
+
+const withHost = (error: unknown, options: ConnectOptions): unknown =>
+  isCasfleetError(error) && error.host === undefined
+    ? new ConnectError(`cannot connect to ${options.name}: ${error.message}`, { host: options.name, cause: error })
+    : error;
+
+/**
+ * Opens an SSH connection with strict host-key checking. Rejects with HostKeyError when known_hosts does
+ * not vouch for the presented key (nothing runs on the host), ConnectError for anything else.
+ */
+export const connect = async (options: ConnectOptions): Promise<Connection> => {
+  if (options.signal?.aborted) throw new ConnectError(`connecting to ${options.name} was aborted`, { host: options.name });
+  try {
+    const knownHosts = await loadKnownHosts(options.knownHostsPaths);
+    let outcome: HandshakeOutcome = await handshake(options, knownHosts);
+    // One retry for failures that are about load, not about this host (research/deps.md §1.3, §1.6).
+    if (!outcome.ok && outcome.retryable && !options.signal?.aborted) {
+      await delay(100 + Math.random() * 200);
+      outcome = await handshake(options, knownHosts);
+    }
+    if (!outcome.ok) throw outcome.error;
+    return new Ssh2Connection(options.name, outcome.client, outcome.watch);
+  } catch (error) {
+    throw withHost(error, options);
+  }
+};
