@@ -1,17 +1,25 @@
 // The resolved inventory: what every other module consumes. Loading (YAML/INI, group_vars,
 // host_vars, precedence) lives beside this file; nothing here does I/O.
 
-import type { SourcePosition } from '../errors.ts';
+import type { SourceIssue, SourcePosition } from '../errors.ts';
 
 export type Vars = Readonly<Record<string, unknown>>;
 
 export interface InventoryHost {
   readonly name: string;
-  /** Variables after Ansible's precedence (all < parent group < child group < host; files beside the inventory win over inline vars of the same level). */
+  /**
+   * Variables after Ansible's inventory precedence (see precedence.ts): group vars written in the
+   * inventory file (`all`, then parents before children) < group_vars/ files (same group order) <
+   * host vars written in the inventory file < host_vars/ files.
+   */
   readonly vars: Vars;
   /** Where each winning variable was defined, so validation errors can point at file:line:col. */
   readonly varOrigins: Readonly<Record<string, SourcePosition>>;
-  /** Every group the host belongs to, directly or through children, including `all`. */
+  /**
+   * Every group the host belongs to, directly or through children, including `all` (and
+   * `ungrouped` when it is in no other group), in precedence order: `all` first, then by depth,
+   * `ansible_group_priority` and name, so the last group is the one whose vars win.
+   */
   readonly groups: readonly string[];
 }
 
@@ -27,7 +35,10 @@ export interface Inventory {
   readonly source: string;
   /** Hosts in inventory order. */
   readonly hosts: ReadonlyMap<string, InventoryHost>;
+  /** Groups in definition order: `all` first, `ungrouped` last. */
   readonly groups: ReadonlyMap<string, InventoryGroup>;
+  /** Things Ansible would silently ignore (a group_vars file for an unknown group, …); shown, never fatal. */
+  readonly warnings?: readonly SourceIssue[];
 }
 
 /** How to reach a host, from the ansible_* connection variables. */

@@ -1,0 +1,87 @@
+import test from 'ava';
+import { join } from 'node:path';
+import { UsageError } from '../../src/errors.ts';
+import { patternFileReader } from '../../src/inventory/host-pattern-file.ts';
+import { selectHosts, splitHostPattern } from '../../src/inventory/host-pattern.ts';
+import { loadInventory } from '../../src/inventory/load-inventory.ts';
+
+// bastion (ungrouped), cas-01 (eu, canary), cas-02 (eu, staging), cas-03 (eu), cas-04/05 (us).
+const fleet = loadInventory(join('test/fixtures/inventory', 'fleet', 'inventory.yml'));
+const reader = patternFileReader(process.cwd());
+
+const selects = test.macro({
+  async exec(t, pattern: string, expected: readonly string[]) {
+    t.deepEqual(selectHosts(await fleet, pattern, reader), expected);
+  },
+  title: (title, pattern: string, expected: readonly string[]) => `${title}: '${pattern}' selects ${expected.join(', ')}`,
+});
+
+test('A host name', selects, 'cas-01', ['cas-01']);
+test('A group name gives the hosts of its children too', selects, 'eu', ['cas-01', 'cas-02', 'cas-03']);
+test('all', selects, 'all', ['bastion', 'cas-01', 'cas-02', 'cas-03', 'cas-04', 'cas-05']);
+test('A lone star', selects, '*', ['bastion', 'cas-01', 'cas-02', 'cas-03', 'cas-04', 'cas-05']);
+test('A glob with *', selects, 'cas-0*', ['cas-01', 'cas-02', 'cas-03', 'cas-04', 'cas-05']);
+test('A glob with ?', selects, 'cas-0?', ['cas-01', 'cas-02', 'cas-03', 'cas-04', 'cas-05']);
+test('A glob with a negated character class', selects, 'cas-0[!1-3]', ['cas-04', 'cas-05']);
+test('A glob over group names', selects, 'st*', ['cas-02']);
+test('ungrouped', selects, 'ungrouped', ['bastion']);
+test('A union with colons, in inventory order', selects, 'us:canary', ['cas-01', 'cas-04', 'cas-05']);
+test('A union with commas', selects, 'us,canary', ['cas-01', 'cas-04', 'cas-05']);
+test('A union without duplicates', selects, 'cas-02:eu:staging', ['cas-01', 'cas-02', 'cas-03']);
+test('An intersection', selects, 'eu:&staging', ['cas-02']);
+test('An exclusion', selects, 'eu:!canary', ['cas-02', 'cas-03']);
+test('An exclusion alone starts from all', selects, '!canary', ['bastion', 'cas-02', 'cas-03', 'cas-04', 'cas-05']);
+test('An intersection alone starts from all', selects, '&us', ['cas-04', 'cas-05']);
+test('Unions come before exclusions whatever the order written', selects, '!canary:eu', ['cas-02', 'cas-03']);
+test('Unions come before intersections whatever the order written', selects, '&staging:eu:us', ['cas-02']);
+test('Intersections come before exclusions', selects, 'all:!cas-02:&eu', ['cas-01', 'cas-03']);
+test('A regex', selects, '~cas-0[45]', ['cas-04', 'cas-05']);
+test('A regex with alternatives', selects, '~cas-0(1|3)$', ['cas-01', 'cas-03']);
+test('A subscript picks one host of a group', selects, 'eu[0]', ['cas-01']);
+test('A negative subscript counts from the end', selects, 'eu[-1]', ['cas-03']);
+test('A subscript range is inclusive', selects, 'eu[1:2]', ['cas-02', 'cas-03']);
+test('An open subscript range runs to the end', selects, 'eu[1:]', ['cas-02', 'cas-03']);
+test('A subscript applies to its own part only', selects, 'eu[0]:us', ['cas-01', 'cas-04', 'cas-05']);
+test('A pattern file adds one pattern per line', selects, '@test/fixtures/inventory/patterns/limit.txt', ['cas-01', 'cas-04']);
+test('A pattern file combines with other parts', selects, '@test/fixtures/inventory/patterns/limit.txt:staging', ['cas-01', 'cas-02', 'cas-04']);
+
+const refuses = test.macro({
+  async exec(t, pattern: string, message: string) {
+    const inventory = await fleet;
+    const error = t.throws(() => selectHosts(inventory, pattern, reader), { instanceOf: UsageError });
+    t.is(error?.message, message);
+  },
+  title: (title, pattern: string) => `${title}: '${pattern}' is a usage error`,
+});
+
+test('A misspelt group', refuses, 'cnary', "host pattern 'cnary' matches no host or group");
+test('A misspelt exclusion', refuses, 'eu:!cnary', "host pattern '!cnary' matches no host or group");
+test('A misspelt intersection', refuses, 'eu:&stging', "host pattern '&stging' matches no host or group");
+test('A regex anchored at the start of the name', refuses, '~as-01', "host pattern '~as-01' matches no host or group");
+test('An empty selection', refuses, 'canary:&us', "host pattern 'canary:&us' selects no hosts");
+test('An empty pattern', refuses, ' , ', 'empty host pattern: name hosts or groups, or use all');
+test('An index past the end', refuses, 'eu[5]', "host pattern 'eu[5]': index 5 is out of range ('eu' has 3 hosts)");
+test('A missing pattern file', refuses, '@no-such-file.txt', "host pattern file 'no-such-file.txt' does not exist");
+
+test('An invalid regex is a usage error that says so', async (t) => {
+  const inventory = await fleet;
+  const error = t.throws(() => selectHosts(inventory, '~cas-(', reader), { instanceOf: UsageError });
+  t.regex(error?.message ?? '', /^host pattern '~cas-\(' is not a valid regular expression: /);
+});
+
+test('Without a file reader a pattern file cannot be used', async (t) => {
+  const inventory = await fleet;
+  t.throws(() => selectHosts(inventory, '@limit.txt'), { instanceOf: UsageError, message: "host pattern '@limit.txt': pattern files are not available here" });
+});
+
+const splits = test.macro({
+  exec(t, pattern: string, expected: readonly string[]) {
+    t.deepEqual(splitHostPattern(pattern), expected);
+  },
+  title: (_title, pattern: string, expected: readonly string[]) => `'${pattern}' splits into ${expected.map((part) => `'${part}'`).join(' ')}`,
+});
+
+test(splits, 'eu:!canary', ['eu', '!canary']);
+test(splits, ' eu , us ', ['eu', 'us']);
+test(splits, 'eu[1:2]:us', ['eu[1:2]', 'us']);
+test(splits, 'fe80::1', ['fe80::1']);
