@@ -1,11 +1,12 @@
 // -i/--inventory and -l/--limit as every command reads them. Without -i the embedded default is
 // the local lab fleet's inventory, so `casfleet apply scenario-a` works right after `lab up`.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UsageError } from '../errors.ts';
 import { loadInventory } from '../inventory/load-inventory.ts';
 import { selectHosts } from '../inventory/host-pattern.ts';
+import { patternFileReader } from '../inventory/host-pattern-file.ts';
+import { formatSourceIssue, UsageError } from '../errors.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { labPaths } from '../lab/lab-layout.ts';
 
@@ -24,6 +25,9 @@ export const resolveInventoryPath = (given: string | undefined, cwd: string): st
 export const loadSelection = async (given: string | undefined, limit: string | undefined, cwd: string): Promise<InventorySelection> => {
   const inventory = await loadInventory(resolveInventoryPath(given, cwd));
   const pattern = limit ?? 'all';
-  const hosts = selectHosts(inventory, pattern, (file) => readFileSync(resolve(cwd, file), 'utf8'));
+  const hosts = selectHosts(inventory, pattern, patternFileReader(cwd));
+  // Warnings (e.g. a group_vars file for a group that does not exist) never stop a run, but go to
+  // stderr so they stay out of --json output.
+  for (const warning of inventory.warnings ?? []) process.stderr.write(`casfleet: warning: ${formatSourceIssue(warning)}\n`);
   return { inventory, hosts };
 };

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { cosmiconfig } from 'cosmiconfig';
 import { tsImport } from 'tsx/esm/api';
 import { ConfigError } from '../errors.ts';
-import { locateYamlPath } from '../source/yaml-locate.ts';
+import { locate, nodePosition, parseYaml } from '../inventory/yaml-source.ts';
 import { configSchema, type CasfleetConfig } from './config-schema.ts';
 
 const SEARCH_PLACES = [
@@ -52,13 +52,14 @@ export const loadConfig = async (cwd: string, explicitFile?: string): Promise<Lo
   if (!found || found.isEmpty) return { config: {} };
   const parsed = configSchema.safeParse(found.config);
   if (parsed.success) return { config: parsed.data, file: found.filepath };
-  const isText = /\.(json|ya?ml)$|rc$/.test(found.filepath);
-  const text = isText ? readFileSync(found.filepath, 'utf8') : '';
+  // JSON and YAML configs can point at file:line:col; JS/TS configs only at the key path.
+  const source = /\.(json|ya?ml)$|rc$/.test(found.filepath) ? parseYaml(readFileSync(found.filepath, 'utf8'), found.filepath).source : undefined;
   throw new ConfigError(
     `invalid casfleet config ${found.filepath}`,
     parsed.error.issues.map((issue) => {
       const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
-      const position = isText ? locateYamlPath(found.filepath, text, path, issue.code === 'unrecognized_keys') : undefined;
+      const located = source ? locate(source, path) : undefined;
+      const position = source && located ? nodePosition(source, issue.code === 'unrecognized_keys' ? located.keyNode : located.node, located.keyNode) : undefined;
       return { ...(position ? { position } : {}), path: path.map(String).join('.'), message: issue.message };
     }),
   );
