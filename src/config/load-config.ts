@@ -27,7 +27,11 @@ const SEARCH_PLACES = [
 
 const loadTs = async (file: string): Promise<unknown> => {
   const module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
-  return module.default ?? module;
+  const value = module.default ?? module;
+  // Outside a "type": "module" package tsx loads the file as CommonJS, so `export default` arrives
+  // wrapped once more as { default }.
+  const isWrapped = typeof value === 'object' && value !== null && Object.keys(value).join() === 'default';
+  return isWrapped ? (value as { default: unknown }).default : value;
 };
 
 export interface LoadedConfig {
