@@ -1,0 +1,69 @@
+// TCP port probe, in-process: connect and classify. Runs in whatever network namespace the calling
+// process is in; for the lab that must be the controller (see probe-from-controller.ts), because the
+// lab's addresses exist nowhere else.
+
+import { connect } from 'node:net';
+import { LabError } from '../errors.ts';
+
+export type PortState = 'open' | 'closed' | 'filtered';
+
+export interface PortProbeResult {
+  readonly address: string;
+  readonly port: number;
+  readonly state: PortState;
+  /** Why a port counts as filtered when it was not a plain timeout (EHOSTUNREACH, …). */
+  readonly detail?: string;
+}
+
+export interface ProbePortsOptions {
+  readonly address: string;
+  readonly ports: readonly number[];
+  /** Local address to connect from, e.g. the lab's hardware-VPN-router address 10.8.0.1. */
+  readonly sourceAddress?: string;
+  /** No answer within this long = filtered (a firewall DROP). Default 1000 ms. */
+  readonly timeoutMs?: number;
+  /** Connection attempts in flight at once. */
+  readonly concurrency?: number;
+}
+
+/** Errors that mean "something between us and the port swallowed or rejected the packet". */
+const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EHOSTDOWN']);
+
+export const probePort = (address: string, port: number, sourceAddress: string | undefined, timeoutMs: number): Promise<PortProbeResult> =>
+  new Promise((resolvePromise, reject) => {
+    const socket = connect({ host: address, port, ...(sourceAddress ? { localAddress: sourceAddress } : {}) });
+    const finish = (state: PortState, detail?: string): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolvePromise({ address, port, state, ...(detail ? { detail } : {}) });
+    };
+    // A DROP rule answers nothing: the SYN is retried until the timeout, which we cut short.
+    const timer = setTimeout(() => finish('filtered'), timeoutMs);
+    socket.once('connect', () => finish('open'));
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') finish('closed');
+      else if (error.code && UNREACHABLE.has(error.code)) finish('filtered', error.code);
+      else {
+        clearTimeout(timer);
+        socket.destroy();
+        // EADDRNOTAVAIL (bad source address), EINVAL, …: a usage problem, not a port state.
+        reject(new LabError(`probe ${address}:${port}${sourceAddress ? ` from ${sourceAddress}` : ''} failed: ${error.message}`, { cause: error }));
+      }
+    });
+  });
+
+export const probePorts = async ({ address, ports, sourceAddress, timeoutMs = 1000, concurrency = 256 }: ProbePortsOptions): Promise<PortProbeResult[]> => {
+  for (const port of ports) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new LabError(`invalid port ${port}`);
+  }
+  const results = new Array<PortProbeResult>(ports.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ports.length) {
+      const index = next++;
+      results[index] = await probePort(address, ports[index] as number, sourceAddress, timeoutMs);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, ports.length)) }, worker));
+  return results;
+};

@@ -1,0 +1,87 @@
+// Integration-test helpers: a private lab per test file (ava runs files in parallel; each lab has
+// its own namespaces, so identical subnets never clash), OpenSSH and probes from its controller.
+//
+//   const lab = await startLab({ hosts: 3 });      // in test.before
+//   await lab.ssh(1, 'ufw status');                 // host by index or inventory name
+//   await stopLab(lab);                             // in test.after.always
+import { existsSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { labDown, type LabDownReport } from '../../src/lab/lab-down.ts';
+import { run, type RunResult } from '../../src/lab/lab-exec.ts';
+import { runInHost } from '../../src/lab/lab-host-exec.ts';
+import { labUp, type LabInfo } from '../../src/lab/lab-up.ts';
+import type { LabHostLayout } from '../../src/lab/lab-layout.ts';
+import { probeFromController } from '../../src/lab/probe-from-controller.ts';
+import type { PortProbeResult } from '../../src/lab/probe.ts';
+
+/** Why the lab cannot run here, or undefined when it can (use with test.skip / t.pass). */
+export const labUnavailableReason = (): string | undefined => {
+  if (process.platform !== 'linux') return 'the lab needs Linux';
+  if (process.getuid?.() !== 0) return 'the lab needs root';
+  if (!existsSync('/usr/sbin/sshd')) return 'the lab needs openssh-server';
+  return undefined;
+};
+
+export interface StartLabOptions {
+  readonly hosts?: number;
+  /** [a-z] letters prefixed to the unique name, to tell labs apart in `ip netns list`. */
+  readonly prefix?: string;
+}
+
+export interface TestLab extends LabInfo {
+  host(ref: number | string): LabHostLayout;
+  /** OpenSSH from the controller, strict host-key checking against the lab's known_hosts. */
+  ssh(ref: number | string, command: string, options?: { timeoutMs?: number }): Promise<RunResult>;
+  /** Inside the host's namespaces without SSH (nsenter into its sshd). */
+  exec(ref: number | string, argv: readonly string[]): Promise<RunResult>;
+  probe(ref: number | string, ports: readonly number[], options?: { sourceAddress?: string; timeoutMs?: number }): Promise<PortProbeResult[]>;
+}
+
+let counter = 0;
+
+/** Unique per process and call: `t<pid>n<k>` (lab names allow only [a-z0-9], at most 24 chars). */
+export const uniqueLabName = (prefix = 't'): string =>
+  `${prefix.replace(/[^a-z]/g, '').slice(0, 6) || 't'}${process.pid}n${counter++}`;
+
+export const startLab = async ({ hosts = 3, prefix = 't' }: StartLabOptions = {}): Promise<TestLab> => {
+  const name = uniqueLabName(prefix);
+  const info = await labUp({ name, hosts, dir: join(tmpdir(), 'casfleet-test-labs', name) });
+  const host = (ref: number | string): LabHostLayout => {
+    const found = info.hosts.find((h) => (typeof ref === 'number' ? h.index === ref : h.name === ref));
+    if (!found) throw new Error(`lab ${name} has no host ${ref}`);
+    return found;
+  };
+  return {
+    ...info,
+    host,
+    ssh: (ref, command, options = {}) =>
+      run(
+        [
+          'ip', 'netns', 'exec', info.controllerNetns,
+          'ssh', '-F', '/dev/null',
+          '-o', 'BatchMode=yes',
+          '-o', 'StrictHostKeyChecking=yes',
+          '-o', `UserKnownHostsFile=${info.knownHostsPath}`,
+          '-o', 'ConnectTimeout=10',
+          '-i', info.privateKeyPath,
+          `root@${host(ref).address}`,
+          command,
+        ],
+        { timeoutMs: options.timeoutMs ?? 30_000 },
+      ),
+    exec: (ref, argv) => runInHost({ name, dir: info.dir, host: host(ref).index }, argv),
+    probe: (ref, ports, options = {}) => probeFromController({ name, address: host(ref).address, ports, ...options }),
+  };
+};
+
+export const stopLab = async (lab: Pick<LabInfo, 'name' | 'dir'> | undefined): Promise<LabDownReport | undefined> => {
+  if (!lab) return undefined;
+  const report = await labDown({ name: lab.name, dir: lab.dir });
+  try {
+    rmdirSync(dirname(lab.dir)); // the shared parent, once the last test lab is gone
+  } catch {
+    // another test file's lab is still there
+  }
+  return report;
+};
