@@ -86,7 +86,7 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
   const hostVars = resolveHostVars(playbook, inventoryHosts, extra);
 
   const netns = requiredNetns(inventory, hosts);
-  if (netns && !isInsideNetns(netns)) return reexecInNetns(netns, argv);
+  if (netns && !isInsideNetns(netns)) return reexecInNetns(netns);
 
   const defaultKnownHosts = resolve(homedir(), '.ssh/known_hosts');
   const targets: HostTarget[] = inventoryHosts.map((host) => {

@@ -21,12 +21,12 @@ export const requiredNetns = (inventory: Inventory, hosts: readonly string[]): s
 
 export const isInsideNetns = (name: string): boolean => process.env[INSIDE_MARKER] === name;
 
-/** Run this same CLI invocation inside the namespace; resolves with its exit code. */
-export const reexecInNetns = (name: string, argv: readonly string[]): Promise<number> => {
+/** Run this same CLI invocation (the full original argv) inside the namespace; resolves with its exit code. */
+export const reexecInNetns = (name: string): Promise<number> => {
   if (process.getuid?.() !== 0) {
     return Promise.reject(new UsageError(`the lab hosts are reachable only from network namespace ${name}: run as root`));
   }
-  const child = spawn('ip', ['netns', 'exec', name, process.execPath, ...process.execArgv, process.argv[1] ?? '', ...argv], {
+  const child = spawn('ip', ['netns', 'exec', name, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, [INSIDE_MARKER]: name },
   });
