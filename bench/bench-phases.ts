@@ -1,0 +1,105 @@
+// The measured part of `npm run bench`, run inside the lab's controller namespace by bench.ts.
+// Every phase is timed (wall) and charged the CPU of the processes it spawned; ratios are computed
+// within this one run, because the machines are shared and noisy.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pLimit from 'p-limit';
+import { childrenCpuSeconds } from './children-cpu.ts';
+
+const { values } = parseArgs({
+  options: {
+    inventory: { type: 'string' },
+    'known-hosts': { type: 'string' },
+    key: { type: 'string' },
+    addresses: { type: 'string' },
+    forks: { type: 'string', default: '50' },
+    json: { type: 'boolean' },
+  },
+});
+const addresses = (values.addresses ?? '').split(',').filter(Boolean);
+const forks = Number(values.forks);
+const cli = fileURLToPath(new URL('../bin/casfleet.js', import.meta.url));
+
+interface Outcome {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const exec = (argv: string[]): Promise<Outcome> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+
+// Plain OpenSSH client with the same strict host-key checking casfleet uses.
+const ssh = (address: string, command: string): Promise<Outcome> =>
+  exec([
+    'ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
+    '-o', `UserKnownHostsFile=${values['known-hosts']}`, '-i', values.key!, `root@${address}`, command,
+  ]);
+
+// The GB guide's UFW procedure, by hand, from a reset firewall: the reference casfleet must beat.
+const GUIDE_COMMANDS = [
+  'ufw --force reset',
+  'ufw default deny incoming',
+  'ufw allow 22/tcp',
+  'ufw allow in on eth0 to any port 7742 proto tcp',
+  'ufw allow in on eth0 to any port 13000:13010 proto tcp',
+  'ufw allow in on eth0 to any port 12000:12050 proto tcp',
+  'ufw deny 7741/tcp',
+  'ufw --force enable',
+].join(' >/dev/null && ');
+
+export interface Phase {
+  readonly name: string;
+  readonly wallSeconds: number;
+  readonly cpuSeconds: number;
+}
+
+const measure = async (name: string, work: () => Promise<void>): Promise<Phase> => {
+  const cpuBefore = childrenCpuSeconds();
+  const started = process.hrtime.bigint();
+  await work();
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { name, wallSeconds, cpuSeconds: childrenCpuSeconds() - cpuBefore };
+};
+
+const onEveryHost = async (command: string): Promise<void> => {
+  const limit = pLimit(forks);
+  const results = await Promise.all(addresses.map((address) => limit(() => ssh(address, command))));
+  const failed = results.filter((result) => result.code !== 0);
+  if (failed.length > 0) throw new Error(`${failed.length} hosts failed '${command}': ${failed[0]?.stderr}`);
+};
+
+const casfleet = (expectChanges: boolean, ...args: string[]) => async (): Promise<void> => {
+  const result = await exec([process.execPath, cli, 'apply', ...args, '-i', values.inventory!, '-f', String(forks), '--json']);
+  const recapLine = result.stdout.trim().split('\n').at(-1) ?? '{}';
+  const recap = (JSON.parse(recapLine) as { hosts?: Record<string, { changed: number; failed: number; unreachable: number }> }).hosts ?? {};
+  const counts = Object.values(recap);
+  const bad = counts.filter((c) => c.failed + c.unreachable > 0).length;
+  const changed = counts.filter((c) => c.changed > 0).length;
+  if (result.code !== 0 || bad > 0 || counts.length !== addresses.length) {
+    throw new Error(`casfleet ${args.join(' ')} exited ${result.code} (${bad} hosts failed): ${result.stderr}`);
+  }
+  if (expectChanges ? changed !== addresses.length : changed !== 0) {
+    throw new Error(`casfleet ${args.join(' ')}: ${changed} of ${addresses.length} hosts changed, expected ${expectChanges ? 'all' : 'none'}`);
+  }
+};
+
+const phases: Phase[] = [];
+phases.push(await measure('floor: parallel `ssh host true`', () => onEveryHost('true')));
+phases.push(await measure("reference: GB guide's 8 ufw commands", () => onEveryHost(GUIDE_COMMANDS)));
+// Back to a clean install (ufw off, no rules) so casfleet's first apply starts where the guide did.
+await onEveryHost('ufw --force reset >/dev/null');
+phases.push(await measure('scenario-a first apply', casfleet(true, 'scenario-a')));
+phases.push(await measure('scenario-a no-op re-run', casfleet(false, 'scenario-a')));
+phases.push(await measure('scenario-b apply', casfleet(true, 'scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24')));
+phases.push(await measure('scenario-b no-op re-run', casfleet(false, 'scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24')));
+process.stdout.write(`${JSON.stringify(phases)}\n`);
