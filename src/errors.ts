@@ -78,6 +78,12 @@ export class RemoteCommandError extends CasfleetError {
 /** Remote output did not have the shape a fact parser expects. */
 export class FactError extends CasfleetError {}
 
+/**
+ * A step cannot plan a way to its desired state from the facts it read (e.g. a file to restore has no
+ * backup, or the desired firewall rules have no SSH allow). Nothing is applied on that host; the step fails.
+ */
+export class StepPlanError extends CasfleetError {}
+
 /** The lab could not be built, inspected or torn down. */
 export class LabError extends CasfleetError {}
 

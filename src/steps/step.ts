@@ -9,10 +9,18 @@ import type { FactMap, FactValues } from '../facts/fact.ts';
 /** One change with a human summary ("+ allow 7742/tcp in on eth0") and the commands that make it. */
 export interface Change {
   readonly summary: string;
+  /**
+   * The script that makes this change. An empty script (`NO_COMMAND`) means an earlier change of the
+   * same plan carries it (several changes batched into one remote process, e.g. all ufw operations
+   * in one python3 run): the runner runs the non-empty commands in order and shows every summary.
+   */
   readonly command: RemoteCommand;
   /** Bytes fed to the command's stdin (file contents for atomic writes); never logged. */
   readonly stdin?: string;
 }
+
+/** The command of a summary-only change whose work an earlier change of the plan performs. */
+export const NO_COMMAND: RemoteCommand = { script: '', display: '' };
 
 /** Before/after text of the state a step manages, for --diff. */
 export interface StateDiff {

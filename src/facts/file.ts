@@ -1,0 +1,109 @@
+// Facts about one file: existence, type, owner/group/mode and content, plus the casfleet backups of
+// it. Content travels as base64 so any byte (Latin-1 .properties, CRLF, a missing final newline)
+// reaches the planner unchanged; it is decoded to a Latin-1 "binary string" (one char per byte) so
+// editing and re-encoding never changes a byte the planner did not mean to change.
+import { posix } from 'node:path';
+import { FactError } from '../errors.ts';
+import { absolutePathSchema, parseArgs } from './args.ts';
+import { backupDirFor, parseBackupName, type FileBackup } from './backup-name.ts';
+import type { Fact } from './fact.ts';
+import { factLines, splitWord } from './fact-output.ts';
+import { sh } from '../command/shell.ts';
+
+export type { FileBackup } from './backup-name.ts';
+
+/** Files larger than this are reported without content (casfleet edits small config files only). */
+export const MAX_CONTENT_BYTES = 1024 * 1024;
+
+export type FileType = 'file' | 'directory' | 'symlink' | 'other';
+
+export type FileState =
+  | { readonly exists: false }
+  | {
+      readonly exists: true;
+      readonly type: FileType;
+      readonly uid: number;
+      readonly gid: number;
+      /** Owner and group names (`UNKNOWN` when the id has no name). */
+      readonly owner: string;
+      readonly group: string;
+      /** Octal permission bits, e.g. `640`. */
+      readonly mode: string;
+      readonly size: number;
+      /** Latin-1 binary string of the bytes; null for non-regular files and files over MAX_CONTENT_BYTES. */
+      readonly content: string | null;
+    };
+
+const TYPES: Readonly<Record<string, FileType>> = {
+  'regular file': 'file',
+  'regular empty file': 'file',
+  directory: 'directory',
+  'symbolic link': 'symlink',
+};
+
+const parseFileState = (factId: string, output: string): FileState => {
+  const lines = factLines(factId, output);
+  if (lines.length === 1 && lines[0] === 'absent') return { exists: false };
+  const [statLine = '', marker, ...body] = lines;
+  const stat = /^stat (\d+) (\d+) ([0-7]{3,4}) (\d+) (\S+) (\S+) (.+)$/.exec(statLine);
+  if (!stat) throw new FactError(`${factId}: expected "absent" or a stat line, got "${statLine}"`);
+  const [, uid, gid, mode = '', size, owner = '', group = '', typeText = ''] = stat;
+  const type = TYPES[typeText] ?? 'other';
+  let content: string | null = null;
+  if (marker === 'content') {
+    const base64 = body.join('');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) {
+      throw new FactError(`${factId}: content is not base64`);
+    }
+    const bytes = Buffer.from(base64, 'base64');
+    // head -c cut the file one byte past the limit: that byte proves it is too large to edit.
+    content = bytes.length > MAX_CONTENT_BYTES ? null : bytes.toString('latin1');
+  } else if (marker !== undefined || body.length > 0) {
+    throw new FactError(`${factId}: unexpected line after stat: "${marker ?? ''}"`);
+  }
+  if (type === 'file' && content === null && Number(size) <= MAX_CONTENT_BYTES) {
+    throw new FactError(`${factId}: regular file without content section`);
+  }
+  return { exists: true, type, uid: Number(uid), gid: Number(gid), owner, group, mode, size: Number(size), content };
+};
+
+/** Existence, type, uid/gid, owner/group names, mode, size and content of `path` (not following symlinks). */
+export const fileFact = (path: string): Fact<FileState> => {
+  const checked = parseArgs(absolutePathSchema, path, 'fileFact.path');
+  const id = `file.stat:${checked}`;
+  const script = sh`(
+p=${checked}
+if [ -e "$p" ] || [ -L "$p" ]; then
+  stat -c 'stat %u %g %a %s %U %G %F' -- "$p"
+  if [ -f "$p" ] && [ ! -L "$p" ]; then echo content; head -c ${MAX_CONTENT_BYTES + 1} -- "$p" | base64; fi
+else
+  echo absent
+fi
+echo end
+)`.script;
+  return { id, script, parse: (output) => parseFileState(id, output) };
+};
+
+/** The casfleet backups of `path` (see backup-name.ts), oldest first. */
+export const backupsFact = (path: string): Fact<readonly FileBackup[]> => {
+  const checked = parseArgs(absolutePathSchema, path, 'backupsFact.path');
+  const id = `file.backups:${checked}`;
+  const dir = backupDirFor(checked);
+  const base = posix.basename(checked);
+  // The glob stays literal when nothing matches; `[ -f ]` filters that case out.
+  const script = sh`(
+for f in ${dir}/${base}.*; do [ -f "$f" ] && echo "backup \${f##*/}"; done
+echo end
+)`.script;
+  const parse = (output: string): readonly FileBackup[] => {
+    const backups: FileBackup[] = [];
+    for (const line of factLines(id, output)) {
+      const [word, name] = splitWord(line);
+      if (word !== 'backup' || name === '') throw new FactError(`${id}: unexpected line "${line}"`);
+      const backup = parseBackupName(checked, name);
+      if (backup) backups.push(backup);
+    }
+    return backups.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+  };
+  return { id, script, parse };
+};

@@ -1,0 +1,124 @@
+// The ufw state of a host, read from ufw's own files instead of spawning `ufw status` (ufw is a
+// python program: ~0.13 s CPU per run; a grep over four small files costs about a millisecond).
+//
+// What ufw itself reads (backend.py _get_defaults/use_ipv6, verified on ufw 0.36.2):
+// - /etc/ufw/ufw.conf ENABLED=yes|no: enabled "on boot" and, for ufw, "enabled";
+// - /etc/default/ufw IPV6=yes (ufw also requires /proc/sys/net/ipv6 to exist) and
+//   DEFAULT_INPUT_POLICY="DROP"|"ACCEPT"|"REJECT" (= deny|allow|reject); values are unquoted and
+//   lower-cased, the last assignment wins;
+// - user.rules / user6.rules: the ordered rules (see ufw-tuple.ts); user6.rules only when IPv6 is used.
+// ENABLED=yes does not prove the rules are loaded (a reboot without the ufw unit, an `iptables -F`…),
+// so the script also asks the kernel whether the ufw chains exist; that check only runs when ufw is
+// enabled, to keep the common case at zero iptables processes.
+import { FactError } from '../errors.ts';
+import type { Fact } from './fact.ts';
+import { factLines, splitWord, yesNo } from './fact-output.ts';
+import { parseUfwTuple, TUPLE_PREFIX, type UfwRule } from './ufw-tuple.ts';
+
+export type { UfwAction, UfwFamily, UfwLog, UfwRule } from './ufw-tuple.ts';
+
+export type UfwPolicy = 'allow' | 'deny' | 'reject';
+
+export interface UfwState {
+  readonly installed: boolean;
+  /** ENABLED=yes in /etc/ufw/ufw.conf. */
+  readonly enabled: boolean;
+  /** ufw-user-input exists in the kernel (and ufw6-user-input when IPv6 is used). False when disabled. */
+  readonly chainsLoaded: boolean;
+  /** IPV6=yes and the kernel has IPv6: ufw keeps a v6 twin of every rule without a v4-only address. */
+  readonly ipv6: boolean;
+  /** DEFAULT_INPUT_POLICY; 'allow' when ufw is not installed (nothing filters). */
+  readonly defaultIncoming: UfwPolicy;
+  /** MANAGE_BUILTINS=yes makes ufw flush the built-in chains (and CAS's own rules) on every start. */
+  readonly manageBuiltins: boolean;
+  /** /batm/vpngen/firewall.rules exists: CAS's terminal-VPN rules, to re-source after a ufw restart. */
+  readonly vpngenRules: boolean;
+  /** Rules in ufw's order, per file. */
+  readonly rules: { readonly v4: readonly UfwRule[]; readonly v6: readonly UfwRule[] };
+}
+
+const CONF = '/etc/ufw/ufw.conf';
+const DEFAULTS = '/etc/default/ufw';
+const RULES4 = '/etc/ufw/user.rules';
+const RULES6 = '/etc/ufw/user6.rules';
+const FACT_ID = 'ufw.state';
+
+// Plain POSIX sh; in a subshell so PATH and positional parameters do not leak into other facts.
+const SCRIPT = `(
+PATH="$PATH:/usr/sbin:/sbin"
+if command -v ufw >/dev/null 2>&1; then echo 'installed yes'; else echo 'installed no'; fi
+if [ -d /proc/sys/net/ipv6 ]; then echo 'kernel-ipv6 yes'; else echo 'kernel-ipv6 no'; fi
+if [ -f /batm/vpngen/firewall.rules ]; then echo 'vpngen-rules yes'; else echo 'vpngen-rules no'; fi
+if grep -qsi '^ENABLED=.\\{0,1\\}yes' ${CONF}; then
+  if iptables -w -S ufw-user-input >/dev/null 2>&1; then echo 'chains4 yes'; else echo 'chains4 no'; fi
+  if ip6tables -w -S ufw6-user-input >/dev/null 2>&1; then echo 'chains6 yes'; else echo 'chains6 no'; fi
+fi
+for f in ${CONF} ${DEFAULTS} ${RULES4} ${RULES6}; do [ -r "$f" ] && echo "file $f"; done
+grep -sH -e '^ENABLED=' -e '^IPV6=' -e '^DEFAULT_INPUT_POLICY=' -e '^MANAGE_BUILTINS=' -e '^${TUPLE_PREFIX}' ${CONF} ${DEFAULTS} ${RULES4} ${RULES6} || :
+echo end
+)`;
+
+const POLICIES: Readonly<Record<string, UfwPolicy>> = { drop: 'deny', accept: 'allow', reject: 'reject' };
+
+const settingValue = (raw: string): string => raw.trim().toLowerCase().replace(/^["']|["']$/g, '');
+
+/** Parses the output of the ufw fact script. */
+export const parseUfwState = (output: string): UfwState => {
+  const flags = new Map<string, string>();
+  const files = new Set<string>();
+  const settings = new Map<string, string>();
+  const rules = { v4: [] as UfwRule[], v6: [] as UfwRule[] };
+  for (const line of factLines(FACT_ID, output)) {
+    const match = /^(\/etc\/[a-z/.0-9]+):(.*)$/.exec(line);
+    if (match) {
+      const [, file = '', text = ''] = match;
+      if (file === RULES4 || file === RULES6) {
+        if (!text.startsWith(TUPLE_PREFIX)) throw new FactError(`${FACT_ID}: unexpected line from ${file}: "${text}"`);
+        (file === RULES4 ? rules.v4 : rules.v6).push(parseUfwTuple(text));
+      } else if (file === CONF || file === DEFAULTS) {
+        const [key = '', value = ''] = text.split(/=(.*)/s);
+        settings.set(key, settingValue(value));
+      } else {
+        throw new FactError(`${FACT_ID}: unexpected file in output: "${line}"`);
+      }
+      continue;
+    }
+    const [word, rest] = splitWord(line);
+    if (word === 'file') files.add(rest);
+    else if (['installed', 'kernel-ipv6', 'vpngen-rules', 'chains4', 'chains6'].includes(word)) flags.set(word, rest);
+    else throw new FactError(`${FACT_ID}: unexpected line "${line}"`);
+  }
+  const installed = yesNo(FACT_ID, flags, 'installed');
+  const vpngenRules = yesNo(FACT_ID, flags, 'vpngen-rules');
+  if (!installed) {
+    return {
+      installed, enabled: false, chainsLoaded: false, ipv6: false, defaultIncoming: 'allow',
+      manageBuiltins: false, vpngenRules, rules: { v4: [], v6: [] },
+    };
+  }
+  for (const file of [CONF, DEFAULTS, RULES4]) {
+    if (!files.has(file)) throw new FactError(`${FACT_ID}: ufw is installed but ${file} is missing or unreadable`);
+  }
+  const policy = POLICIES[settings.get('DEFAULT_INPUT_POLICY') ?? ''];
+  if (policy === undefined) {
+    throw new FactError(`${FACT_ID}: bad or missing DEFAULT_INPUT_POLICY in ${DEFAULTS}: "${settings.get('DEFAULT_INPUT_POLICY') ?? ''}"`);
+  }
+  const enabled = settings.get('ENABLED') === 'yes';
+  const ipv6 = settings.get('IPV6') === 'yes' && yesNo(FACT_ID, flags, 'kernel-ipv6');
+  if (ipv6 && !files.has(RULES6)) throw new FactError(`${FACT_ID}: IPV6=yes but ${RULES6} is missing or unreadable`);
+  const chainsLoaded = enabled && yesNo(FACT_ID, flags, 'chains4') && (!ipv6 || yesNo(FACT_ID, flags, 'chains6'));
+  return {
+    installed,
+    enabled,
+    chainsLoaded,
+    ipv6,
+    defaultIncoming: policy,
+    manageBuiltins: settings.get('MANAGE_BUILTINS') === 'yes',
+    vpngenRules,
+    // ufw ignores user6.rules when IPv6 is off, so do we.
+    rules: { v4: rules.v4, v6: ipv6 ? rules.v6 : [] },
+  };
+};
+
+/** ufw installation, enablement, default incoming policy and ordered v4/v6 rules. */
+export const ufwState: Fact<UfwState> = { id: FACT_ID, script: SCRIPT, parse: parseUfwState };

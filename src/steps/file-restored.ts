@@ -1,0 +1,43 @@
+// The way back from fileAbsent (Scenario B → A: /batm/config/vpn is needed again): when the file is
+// missing, restore the newest casfleet backup atomically with the owner, group and mode recorded in
+// the backup's name. A present file is left alone (whatever its content: CAS may have rewritten
+// it). Missing with no backup is a plan error: casfleet cannot invent the content.
+import { z } from 'zod';
+import { StepPlanError } from '../errors.ts';
+import { absolutePathSchema, parseArgs } from '../facts/args.ts';
+import { BACKUP_ROOT } from '../facts/backup-name.ts';
+import { backupsFact, fileFact, type FileBackup, type FileState } from '../facts/file.ts';
+import { restoreFileCommand } from './remote-file.ts';
+import { defineStep, noChange, type Step, type StepPlan } from './step.ts';
+
+export const fileRestoredSchema = z.object({ path: absolutePathSchema }).strict();
+
+export type FileRestoredArgs = z.input<typeof fileRestoredSchema>;
+
+/** Plans the restore from the file and backups facts (pure). */
+export const planFileRestored = ({ path }: z.output<typeof fileRestoredSchema>, file: FileState, backups: readonly FileBackup[]): StepPlan => {
+  if (file.exists) return noChange(`${path} is present`);
+  const newest = backups[backups.length - 1];
+  if (!newest) {
+    throw new StepPlanError(`${path} is missing and there is no casfleet backup of it under ${BACKUP_ROOT}: it cannot be restored automatically`);
+  }
+  return {
+    changes: [
+      {
+        summary: `+ ${path} (restored from the backup of ${newest.timestamp}, uid ${newest.uid} gid ${newest.gid} mode ${newest.mode})`,
+        command: restoreFileCommand(path, newest.path, newest),
+      },
+    ],
+    diff: { before: `${path}: absent`, after: `${path}: restored from ${newest.path}` },
+  };
+};
+
+/** Restores `path` from its newest casfleet backup when it is missing; no-op when present. */
+export const fileRestored = (args: FileRestoredArgs): Step => {
+  const desired = parseArgs(fileRestoredSchema, args, 'fileRestored');
+  return defineStep({
+    name: `${desired.path} restored`,
+    facts: { file: fileFact(desired.path), backups: backupsFact(desired.path) },
+    plan: ({ file, backups }) => planFileRestored(desired, file, backups),
+  });
+};

@@ -1,0 +1,30 @@
+import test from 'ava';
+import { parseCidr } from '../../src/steps/cidr.ts';
+
+// Expected values are what ufw 0.36.2 wrote to user.rules / user6.rules for the same input.
+const normalises = test.macro((t, input: string, expected: string | undefined) => {
+  t.deepEqual(parseCidr(input)?.text, expected);
+});
+
+test('an IPv4 network keeps its prefix', normalises, '10.8.0.0/24', '10.8.0.0/24');
+test('IPv4 host bits are cleared like ufw does', normalises, '10.8.0.5/24', '10.8.0.0/24');
+test('an IPv4 /32 is stored as the bare address', normalises, '10.8.0.7/32', '10.8.0.7');
+test('a bare IPv4 address stays bare', normalises, '192.0.2.7', '192.0.2.7');
+test('IPv4 /0 is anywhere', normalises, '0.0.0.0/0', '0.0.0.0/0');
+test('IPv6 is lower-cased and compressed like inet_ntop', normalises, '2001:0DB8:0000:0000:0001:0000:0000:0001', '2001:db8::1:0:0:1');
+test('a single zero group is not compressed', normalises, '1:2:3:4:5:6:0:8', '1:2:3:4:5:6:0:8');
+test('the first of two equal zero runs is compressed', normalises, '1:0:0:2:0:0:3:4', '1::2:0:0:3:4');
+test('IPv6 host bits are kept (ufw does not mask v6)', normalises, 'fd00::1/64', 'fd00::1/64');
+test('an IPv6 /128 is stored as the bare address', normalises, 'fd00::abcd/128', 'fd00::abcd');
+test('IPv6 anywhere', normalises, '::/0', '::/0');
+test('a prefix above 32 is refused for IPv4', normalises, '10.0.0.0/33', undefined);
+test('octets above 255 are refused', normalises, '10.0.0.256', undefined);
+test('leading zeros are refused (ambiguous octal)', normalises, '010.0.0.1', undefined);
+test('a hostname is refused', normalises, 'example.com', undefined);
+test('too many IPv6 groups are refused', normalises, '1:2:3:4:5:6:7:8:9', undefined);
+test('two "::" are refused', normalises, '1::2::3', undefined);
+
+test('the family is reported', (t) => {
+  t.is(parseCidr('10.0.0.0/8')?.family, 'v4');
+  t.is(parseCidr('fd00::/8')?.family, 'v6');
+});

@@ -1,0 +1,129 @@
+// Idempotence proven on REAL ufw: inside a throwaway netns + mount namespace (ufw-scratch.ts), apply a
+// plan's commands, re-read the fact, and require the re-plan to be empty; then change the desired set
+// and require convergence and the right order again. Also runs the plain-`ufw` fallback for real.
+import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { networkInterfaces } from '../../src/facts/network.ts';
+import { ufwState, type UfwState } from '../../src/facts/ufw.ts';
+import { formatRule, isManaged } from '../../src/steps/ufw-model.ts';
+import { ufwRuleSet, type UfwRuleSetArgs } from '../../src/steps/ufw-rules.ts';
+import { createUfwScratch, scratchUnavailable, type UfwScratch } from './ufw-scratch.ts';
+
+const unavailable = scratchUnavailable();
+const realTest = unavailable ? test.skip : test.serial;
+const suffix = unavailable ? ` (skipped: ${unavailable})` : '';
+
+const SSH = { action: 'allow', port: 22, proto: 'tcp', comment: 'ssh' } as const;
+const SCENARIO_A: UfwRuleSetArgs = {
+  defaultIncoming: 'deny',
+  enabled: true,
+  rules: [
+    SSH,
+    { action: 'allow', port: 7742, proto: 'tcp', interface: 'default-route', comment: 'terminal VPN' },
+    { action: 'allow', port: [13000, 13010], proto: 'tcp', interface: 'default-route', comment: 'terminal VPN instances' },
+    { action: 'allow', port: [12000, 12050], proto: 'tcp', interface: 'default-route', comment: 'admin VPN' },
+    { action: 'deny', port: 7741, proto: 'tcp', comment: 'gate closed' },
+    { action: 'deny', port: 7777, proto: 'tcp', comment: 'admin GUI closed' },
+  ],
+};
+// Scenario-B-like: the terminal VPN ports close, 7741 opens only from the hardware-VPN subnet.
+const SCENARIO_B: UfwRuleSetArgs = {
+  ...SCENARIO_A,
+  rules: [
+    SSH,
+    { action: 'allow', port: [12000, 12050], proto: 'tcp', interface: 'default-route', comment: 'admin VPN' },
+    { action: 'allow', port: 7741, proto: 'tcp', from: '10.8.0.0/24', comment: 'gate+master via hardware VPN' },
+    { action: 'deny', port: 7741, proto: 'tcp', comment: 'gate closed' },
+    { action: 'deny', port: 7777, proto: 'tcp', comment: 'admin GUI closed' },
+  ],
+};
+
+let scratch: UfwScratch | undefined;
+let fakeDir: string | undefined;
+
+test.before(() => {
+  if (unavailable) return;
+  scratch = createUfwScratch();
+  // A `sed` that yields no interpreter makes the batch's python start fail (127): the fallback path.
+  fakeDir = mkdtempSync(join(tmpdir(), 'casfleet-nopy-'));
+  writeFileSync(join(fakeDir, 'sed'), '#!/bin/sh\necho /nonexistent/python3\n', { mode: 0o755 });
+});
+
+test.after.always(() => {
+  scratch?.destroy();
+  if (fakeDir) rmSync(fakeDir, { recursive: true, force: true });
+});
+
+const gather = (s: UfwScratch) => ({ ufw: s.gather(ufwState), network: s.gather(networkInterfaces) });
+
+/** Plans, applies every command, re-gathers and returns the second plan with the outputs. */
+const applyAndReplan = (s: UfwScratch, args: UfwRuleSetArgs, prefix = '') => {
+  const step = ufwRuleSet(args);
+  const first = step.plan(gather(s));
+  const outputs = first.changes
+    .filter((change) => change.command.script !== '')
+    .map((change) => s.run(prefix + change.command.script, change.stdin));
+  const facts = gather(s);
+  return { first, outputs, second: step.plan(facts), facts };
+};
+
+const managed = (state: UfwState, family: 'v4' | 'v6'): string[] => state.rules[family].filter(isManaged).map(formatRule);
+
+realTest(`a Scenario-A rule set applied with the python batch converges on real ufw${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  const { first, outputs, second, facts } = applyAndReplan(s, SCENARIO_A);
+  t.true(first.changes.length >= 8, first.changes.map((c) => c.summary).join('\n'));
+  t.is(outputs.length, 1, 'all ufw work runs in one command');
+  t.is(outputs[0]?.code, 0, outputs[0]?.stderr);
+  t.regex(outputs[0]?.stdout ?? '', /^> ufw allow from any to any port 22/m, 'ran through the python batch');
+  t.notRegex(outputs[0]?.stderr ?? '', /running ufw commands one by one/);
+  t.deepEqual(second.changes.map((c) => c.summary), [], 'the re-plan must be empty');
+  t.regex(second.noop ?? '', /all 6 managed rules in place and in order \(6 v4 \+ 6 v6\)/);
+  t.true(facts.ufw.enabled && facts.ufw.chainsLoaded);
+  t.is(facts.ufw.defaultIncoming, 'deny');
+  t.deepEqual(managed(facts.ufw, 'v4'), [
+    'allow 22/tcp (ssh)',
+    'allow 7742/tcp in on eth0 (terminal VPN)',
+    'allow 13000:13010/tcp in on eth0 (terminal VPN instances)',
+    'allow 12000:12050/tcp in on eth0 (admin VPN)',
+    'deny 7741/tcp (gate closed)',
+    'deny 7777/tcp (admin GUI closed)',
+  ]);
+  t.deepEqual(managed(facts.ufw, 'v6'), managed(facts.ufw, 'v4'));
+});
+
+realTest(`switching the desired set (close 7742, allow 7741 from a subnet) converges with the allow before the deny${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  const { first, outputs, second, facts } = applyAndReplan(s, SCENARIO_B);
+  t.deepEqual(first.changes.map((c) => c.summary), [
+    '+ allow 7741/tcp from 10.8.0.0/24 (gate+master via hardware VPN)',
+    '- allow 7742/tcp in on eth0 (terminal VPN)',
+    '- allow 13000:13010/tcp in on eth0 (terminal VPN instances)',
+  ]);
+  t.is(outputs[0]?.code, 0, outputs[0]?.stderr);
+  t.deepEqual(second.changes.map((c) => c.summary), []);
+  t.deepEqual(managed(facts.ufw, 'v4'), [
+    'allow 22/tcp (ssh)',
+    'allow 12000:12050/tcp in on eth0 (admin VPN)',
+    'allow 7741/tcp from 10.8.0.0/24 (gate+master via hardware VPN)',
+    'deny 7741/tcp (gate closed)',
+    'deny 7777/tcp (admin GUI closed)',
+  ]);
+  t.deepEqual(managed(facts.ufw, 'v6'), [
+    'allow 22/tcp (ssh)',
+    'allow 12000:12050/tcp in on eth0 (admin VPN)',
+    'deny 7741/tcp (gate closed)',
+    'deny 7777/tcp (admin GUI closed)',
+  ]);
+});
+
+realTest(`the plain-ufw fallback (python import impossible) reaches the same state${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  const { outputs, second, facts } = applyAndReplan(s, SCENARIO_A, `PATH=${fakeDir}:$PATH; export PATH\n`);
+  t.is(outputs[0]?.code, 0, outputs[0]?.stderr);
+  t.regex(outputs[0]?.stderr ?? '', /running ufw commands one by one/);
+  t.deepEqual(second.changes.map((c) => c.summary), []);
+  t.is(managed(facts.ufw, 'v4').length, 6);
+});
