@@ -40,11 +40,6 @@ export const casVarsSchema = z.object({
     .default(false)
     .describe('open 7743 for extensions; { allowFrom: [...] } restricts it (Veriff); {} opens it to all (Onfido, Lightning)'),
   proxy: z.boolean().default(false).describe('open 443 for an nginx proxy'),
-  backupDir: z
-    .string()
-    .regex(/^\/[^\0]*$/, 'expected an absolute path')
-    .default('/var/backups/casfleet')
-    .describe('where files are backed up on the host before casfleet changes or removes them'),
 });
 
 export const scenarioAVarsSchema = casVarsSchema;

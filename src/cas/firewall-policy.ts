@@ -2,36 +2,28 @@
 // UFW rules (research/cas-domain.md §1.2 and §2; [C] = stated by GB, [I] = our inference).
 // Pure, so every default is unit-tested and the README tables are checked against it.
 
+import { DEFAULT_ROUTE, type ManagedRuleInput } from '../steps/ufw-managed-rule.ts';
 import type { CasVars, ScenarioBVars } from './cas-vars.ts';
 
 /** What both scenarios share (Scenario B has no public pairing window). */
 type CommonVars = Omit<CasVars, 'pairing'>;
 
-/** Sentinel: the rule applies on the host's default-route interface (else eth0), read from facts. */
-export const DEFAULT_ROUTE_INTERFACE = 'default-route';
+/** A managed UFW rule as the ufw step takes it; `interface: 'default-route'` resolves per host. */
+export type PolicyRule = ManagedRuleInput;
 
-export interface PolicyRule {
-  readonly action: 'allow' | 'deny';
-  readonly port: number | readonly [number, number];
-  readonly proto: 'tcp';
-  /** Incoming interface, or DEFAULT_ROUTE_INTERFACE; absent = any interface. */
-  readonly interface?: string;
-  /** Source address or network; absent = anywhere. */
-  readonly from?: string;
-  readonly comment: string;
-}
+type PortRange = [number, number];
 
 export const PORTS = {
   gate: 7741,
   terminalVpn: 7742,
-  terminalVpnInstances: [13000, 13010] as const,
-  adminVpn: [12000, 12050] as const,
+  terminalVpnInstances: [13000, 13010] as PortRange,
+  adminVpn: [12000, 12050] as PortRange,
   adminGui: 7777,
   extensions: 7743,
   proxy: 443,
 } as const;
 
-const allow = (port: PolicyRule['port'], comment: string, extra: Partial<PolicyRule> = {}): PolicyRule => ({
+const allow = (port: PolicyRule['port'], comment: string, extra: Pick<PolicyRule, 'interface' | 'from'> = {}): PolicyRule => ({
   action: 'allow',
   port,
   proto: 'tcp',
@@ -56,7 +48,7 @@ const sshRules = (vars: CommonVars): PolicyRule[] =>
     ? vars.sshAllowFrom.map((from) => allow(vars.sshPort, 'SSH', { from }))
     : [allow(vars.sshPort, 'SSH')]; // [C] GB: "sudo ufw allow ssh"
 
-const publicInterface = (vars: CommonVars): string => vars.publicInterface ?? DEFAULT_ROUTE_INTERFACE;
+const publicInterface = (vars: CommonVars): string => vars.publicInterface ?? DEFAULT_ROUTE;
 
 // Rules shared by both scenarios, after SSH and the scenario's terminal rules.
 const adminAndOptionalRules = (vars: CommonVars): PolicyRule[] => {

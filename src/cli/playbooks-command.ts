@@ -17,8 +17,8 @@ Examples:
 `;
 
 const describeVar = (key: string, schema: z.ZodType): string => {
-  const json = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as { type?: unknown; default?: unknown; description?: string };
-  const type = Array.isArray(json.type) ? json.type.join('|') : String(json.type ?? 'any');
+  const json = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as { type?: unknown; enum?: unknown[]; default?: unknown; description?: string };
+  const type = json.enum ? json.enum.map((value) => JSON.stringify(value)).join(' | ') : Array.isArray(json.type) ? json.type.join('|') : String(json.type ?? 'any');
   const optional = schema.safeParse(undefined).success;
   const defaultText = json.default === undefined ? '' : ` (default ${JSON.stringify(json.default)})`;
   return `  ${key}${optional ? '' : ' (required)'}: ${type}${defaultText}${json.description ? `\n      ${json.description}` : ''}`;

@@ -10,7 +10,7 @@ export interface HostProbes {
 
 export const formatProbeTable = (rows: readonly HostProbes[], ports: readonly number[], title: string): string[] => {
   const nameWidth = Math.max(4, ...rows.map((row) => row.host.length));
-  const cell = (text: string) => text.padEnd(8);
+  const cell = (text: string) => text.padEnd(10);
   const lines = [title, `${'host'.padEnd(nameWidth)}  ${ports.map((port) => cell(String(port))).join('')}`.trimEnd()];
   for (const row of rows) {
     const states = ports.map((port) => cell(row.results.find((result) => result.port === port)?.state ?? '?'));

@@ -1,0 +1,29 @@
+// Scenario A (typical): terminals connect through CAS's built-in OpenVPN. The firewall follows the
+// GB guide (src/cas/firewall-policy.ts). On a host that was in Scenario B this also switches it
+// back: the terminal VPN ports open first (make-before-break), then /batm/config/vpn comes back
+// from casfleet's backup, batm.vpn-skip is turned off, and gate restarts once.
+import { scenarioAVarsSchema } from '../src/cas/cas-vars.ts';
+import { scenarioARules } from '../src/cas/firewall-policy.ts';
+import { definePlaybook } from '../src/playbook/define-playbook.ts';
+import { restartBatmService } from '../src/steps/batm-service.ts';
+import { fileRestored } from '../src/steps/file-restored.ts';
+import { propertiesKey } from '../src/steps/properties.ts';
+import { FLUSH_HANDLERS } from '../src/steps/step.ts';
+import { ufwRuleSet } from '../src/steps/ufw-rules.ts';
+
+const RESTART_GATE = 'restart gate';
+
+export default definePlaybook({
+  name: 'scenario-a',
+  description: "Scenario A: CAS's built-in terminal VPN; GB firewall (SSH, admin VPN, terminal VPN open; 7741, 7777, 7743 closed)",
+  vars: scenarioAVarsSchema,
+  steps: (vars) => [
+    ufwRuleSet({ defaultIncoming: 'deny', rules: scenarioARules(vars), enabled: true, sshPort: vars.sshPort }),
+    // [C] Scenario A needs the VPN file gate distributes; restored only if casfleet removed it.
+    { ...fileRestored({ path: '/batm/config/vpn' }), notify: [RESTART_GATE] },
+    // "vpn-skip removed or false": an absent key is compliant, a `true` becomes `false`.
+    { ...propertiesKey({ file: '/batm/config/gate.properties', key: 'batm.vpn-skip', value: 'false', acceptAbsent: true }), notify: [RESTART_GATE] },
+    FLUSH_HANDLERS,
+  ],
+  handlers: () => ({ [RESTART_GATE]: restartBatmService('gate') }),
+});
