@@ -75,7 +75,7 @@ serial('scenario-b on the canary hosts switches them to the hardware VPN and lea
   for (const host of ['cas-001', 'cas-002']) {
     t.regex(await hostFile(host, '/batm/config/gate.properties'), /^batm\.vpn-skip=true$/m, host);
     t.is((await the().exec(host, ['test', '-e', '/batm/config/vpn'])).code, 1, `${host}: vpn file removed`);
-    t.regex((await the().exec(host, ['sh', '-c', 'ls /var/backups/casfleet'])).stdout, /vpn/, `${host}: vpn file backed up`);
+    t.regex((await the().exec(host, ['find', '/var/backups/casfleet', '-name', 'vpn.*'])).stdout, /\/batm\/config\/vpn\./, `${host}: vpn file backed up`);
     t.deepEqual((await gateCalls(host)).map((line) => line.replace(/^.* (stop|start) gate.*$/, '$1')), ['stop', 'start'], `${host}: one gate restart`);
   }
   const fromInternet = await probeAll(['cas-001', 'cas-002', 'cas-003'], [22, 7741, 7742, 13000, 12000]);
