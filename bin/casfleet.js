@@ -1,7 +1,30 @@
 #!/usr/bin/env node
-// Entry point: registers tsx so the CLI and user playbooks (.ts) run without a build step.
-import { register } from 'tsx/esm/api';
+// Entry point. Runs the compiled CLI from dist/ when it is up to date with the sources (fast
+// start), otherwise the TypeScript sources through tsx, so a source edit never runs stale code.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const stamp = `${root}dist/.build-stamp`;
+
+const newestSource = (dir) => {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+};
+
+const isBuildFresh = () =>
+  existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(newestSource(`${root}src`), newestSource(`${root}playbooks`));
+
+let main;
+if (process.env.CASFLEET_FROM_SOURCE !== '1' && isBuildFresh()) {
+  ({ main } = await import('../dist/src/cli/main.js'));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/cli/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -28,9 +28,14 @@ export interface CasfleetErrorOptions {
   readonly cause?: unknown;
 }
 
+// A user playbook loaded from TypeScript sources may carry its own copy of this module next to the
+// compiled CLI's, so errors are recognised by a registered symbol rather than by class identity.
+const BRAND = Symbol.for('casfleet.error');
+
 export class CasfleetError extends Error {
   readonly host?: string;
   readonly step?: string;
+  readonly [BRAND] = true;
 
   constructor(message: string, options: CasfleetErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -87,4 +92,10 @@ export class StepPlanError extends CasfleetError {}
 /** The lab could not be built, inspected or torn down. */
 export class LabError extends CasfleetError {}
 
-export const isCasfleetError = (error: unknown): error is CasfleetError => error instanceof CasfleetError;
+export const isCasfleetError = (error: unknown): error is CasfleetError =>
+  typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
+
+const SETUP_ERRORS = new Set(['UsageError', 'ValidationError', 'InventoryError', 'ConfigError', 'PlaybookError', 'LabError']);
+
+/** Errors found before any host is contacted (exit 1), by name for the same reason as the brand. */
+export const isSetupError = (error: CasfleetError): boolean => SETUP_ERRORS.has(error.name);

@@ -80,13 +80,14 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
   const forks = positiveInt(values.forks, '--forks') ?? config.forks ?? CONFIG_DEFAULTS.forks;
 
   const { inventory, hosts } = await loadSelection(values.inventory, values.limit, cwd);
+  // Lab hosts are reachable only from the lab's controller namespace: continue in there (the child
+  // validates the playbook and vars itself, so nothing is loaded twice).
+  const netns = requiredNetns(inventory, hosts);
+  if (netns && !isInsideNetns(netns)) return reexecInNetns(netns);
   const playbook = await loadPlaybook(reference, cwd);
   const extra = await loadExtraVars(values['extra-vars'] ?? [], cwd);
   const inventoryHosts = hosts.map((name) => inventory.hosts.get(name)!);
   const hostVars = resolveHostVars(playbook, inventoryHosts, extra);
-
-  const netns = requiredNetns(inventory, hosts);
-  if (netns && !isInsideNetns(netns)) return reexecInNetns(netns);
 
   const defaultKnownHosts = resolve(homedir(), '.ssh/known_hosts');
   const targets: HostTarget[] = inventoryHosts.map((host) => {
@@ -112,7 +113,7 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
     };
   });
 
-  const reporter = createReporter({ json: Boolean(values.json), verbose: Boolean(values.verbose) });
+  const reporter = await createReporter({ json: Boolean(values.json), verbose: Boolean(values.verbose) });
   const commandTimeoutMs = (config.commandTimeout ?? CONFIG_DEFAULTS.commandTimeout) * 1000;
   const recap = await runPlaybook({
     playbook: playbook.name,

@@ -1,11 +1,7 @@
 // casfleet's command dispatcher: subcommands, global help, and the mapping of errors to exit codes.
 
-import { isCasfleetError, LabError, UsageError, ValidationError } from '../errors.ts';
-import { applyCommand } from './apply-command.ts';
+import { isCasfleetError, isSetupError, UsageError } from '../errors.ts';
 import { EXIT_HOST_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
-import { inventoryCommand } from './inventory-command.ts';
-import { labCommand } from './lab-command.ts';
-import { playbooksCommand } from './playbooks-command.ts';
 
 export const MAIN_HELP = `casfleet: typed, idempotent firewall and Scenario A/B changes for fleets of
 General Bytes CAS servers, over SSH, Ansible-style.
@@ -27,11 +23,14 @@ Examples:
   casfleet apply scenario-a -i inventories/prod.yml --check --diff
 `;
 
-const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
-  apply: applyCommand,
-  inventory: inventoryCommand,
-  playbooks: playbooksCommand,
-  lab: labCommand,
+type Command = (argv: readonly string[]) => Promise<number>;
+
+// Loaded on demand: `apply` need not load the lab, nor `lab` the SSH stack.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  apply: async () => (await import('./apply-command.ts')).applyCommand,
+  inventory: async () => (await import('./inventory-command.ts')).inventoryCommand,
+  playbooks: async () => (await import('./playbooks-command.ts')).playbooksCommand,
+  lab: async () => (await import('./lab-command.ts')).labCommand,
 };
 
 export const main = async (argv: readonly string[]): Promise<number> => {
@@ -46,15 +45,14 @@ export const main = async (argv: readonly string[]): Promise<number> => {
     process.stdout.write(`casfleet ${pkg.version}\n`);
     return EXIT_OK;
   }
-  const run = COMMANDS[command];
+  const load = COMMANDS[command];
   try {
-    if (!run) throw new UsageError(`unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')} (see --help)`);
-    return await run(rest);
+    if (!load) throw new UsageError(`unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')} (see --help)`);
+    return await (await load())(rest);
   } catch (error) {
     if (isCasfleetError(error)) {
       process.stderr.write(`casfleet: ${error.message}\n`);
-      const isSetupError = error instanceof UsageError || error instanceof ValidationError || error instanceof LabError;
-      return isSetupError ? EXIT_USAGE : EXIT_HOST_FAILED;
+      return isSetupError(error) ? EXIT_USAGE : EXIT_HOST_FAILED;
     }
     process.stderr.write(`casfleet: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return EXIT_HOST_FAILED;

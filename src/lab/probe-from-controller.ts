@@ -2,9 +2,9 @@
 // the lab's controller namespace — the only place the lab's addresses are reachable from, and a
 // place with no route to any real network.
 
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { LabError } from '../errors.ts';
+import { siblingModule } from '../module-file.ts';
 import { DEFAULT_LAB_NAME, assertLabName, controllerNetns } from './lab-layout.ts';
 import { runInNetns } from './lab-exec.ts';
 import type { PortProbeResult } from './probe.ts';
@@ -41,7 +41,7 @@ export const probeFromController = async ({
   if (addresses.length === 0 || ports.length === 0) return [];
   const netns = controllerNetns(assertLabName(name));
   const argv = [
-    ...tsNodeArgv(fileURLToPath(new URL('./probe-main.ts', import.meta.url))),
+    ...tsNodeArgv(siblingModule(import.meta.url, 'probe-main')),
     '--address',
     addresses.join(','),
     '--ports',

@@ -5,17 +5,22 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { register } from 'tsx/esm/api';
 import { z } from 'zod';
 import { PlaybookError, UsageError } from '../errors.ts';
+import { moduleExtension } from '../module-file.ts';
 import type { AnyPlaybook } from './define-playbook.ts';
 
 export const BUILTIN_PLAYBOOK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../playbooks');
 
+// Built-in playbooks are compiled alongside the CLI when it runs from dist/ (.js), else .ts.
+const BUILTIN_EXTENSION = moduleExtension(import.meta.url);
+
 /** Names of the playbooks shipped in playbooks/. */
 export const listBuiltinPlaybooks = (): string[] =>
   readdirSync(BUILTIN_PLAYBOOK_DIR)
-    .filter((file) => extname(file) === '.ts')
-    .map((file) => file.slice(0, -3))
+    .filter((file) => extname(file) === BUILTIN_EXTENSION)
+    .map((file) => file.slice(0, -BUILTIN_EXTENSION.length))
     .sort();
 
 const looksLikePath = (reference: string): boolean =>
@@ -28,7 +33,7 @@ export const resolvePlaybookPath = (reference: string, cwd = process.cwd()): str
     if (!existsSync(path)) throw new UsageError(`playbook file not found: ${path}`);
     return path;
   }
-  const builtin = join(BUILTIN_PLAYBOOK_DIR, `${reference}.ts`);
+  const builtin = join(BUILTIN_PLAYBOOK_DIR, `${reference}${BUILTIN_EXTENSION}`);
   if (!existsSync(builtin)) {
     throw new UsageError(
       `unknown playbook '${reference}'; built-in playbooks: ${listBuiltinPlaybooks().join(', ')} (or give a path to a .ts file)`,
@@ -48,12 +53,27 @@ const playbookShape = z.object({
     .optional(),
 });
 
+const isUnknownExtension = (error: unknown): boolean =>
+  (error as NodeJS.ErrnoException | undefined)?.code === 'ERR_UNKNOWN_FILE_EXTENSION';
+
+// The compiled CLI has no TypeScript loader until a .ts playbook needs one: register tsx then.
+const importModule = async (path: string): Promise<{ default?: unknown }> => {
+  const url = pathToFileURL(path).href;
+  try {
+    return (await import(url)) as { default?: unknown };
+  } catch (error) {
+    if (!isUnknownExtension(error)) throw error;
+    register();
+    return (await import(url)) as { default?: unknown };
+  }
+};
+
 /** Import a playbook module and check its default export. */
 export const loadPlaybook = async (reference: string, cwd = process.cwd()): Promise<AnyPlaybook> => {
   const path = resolvePlaybookPath(reference, cwd);
   let module: { default?: unknown };
   try {
-    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    module = await importModule(path);
   } catch (error) {
     throw new PlaybookError(`cannot load playbook ${path}`, [{ path: '', message: String(error) }], { cause: error });
   }
