@@ -132,6 +132,25 @@ serial('a host whose key differs from known_hosts fails and nothing changes on i
   t.is(restore.code, 0, restore.stderr);
 });
 
+serial('a user playbook given by path runs with no change to src/', async (t) => {
+  const playbook = new URL('../fixtures/playbooks/pairing-window.ts', import.meta.url).pathname;
+  const open = await apply(playbook, '-l', 'cas-003');
+  t.is(open.code, 0, open.stdout + open.stderr);
+  t.deepEqual(await probeAll(['cas-003'], [7741, 7742]), { 'cas-003': { 7741: 'open', 7742: 'open' } });
+  t.regex(await hostFile('cas-003', '/batm/config/gate.properties'), /^casfleet\.pairing-window=true$/m);
+  const close = await apply(playbook, '-l', 'cas-003', '-e', 'open=false');
+  t.is(close.code, 0, close.stderr);
+  t.deepEqual(await probeAll(['cas-003'], [7741]), { 'cas-003': { 7741: 'filtered' } });
+  const again = await apply(playbook, '-l', 'cas-003', '-e', 'open=false');
+  t.is(recapOf(again.stdout)['cas-003']?.changed, 0);
+});
+
+serial('become runs everything through sudo -n with the same result', async (t) => {
+  const result = await apply('scenario-a', '-l', 'cas-004', '-e', 'ansible_become=true');
+  t.is(result.code, 0, result.stdout + result.stderr);
+  t.is(recapOf(result.stdout)['cas-004']?.changed, 0);
+});
+
 serial('check mode shows what would change and changes nothing', async (t) => {
   const result = await runCli(['apply', 'scenario-a', '-i', the().inventoryPath, '-l', 'cas-004', '-e', 'pairing=true', '--check', '--diff']);
   t.is(result.code, 0, result.stderr);
