@@ -33,7 +33,14 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   lab: async () => (await import('./lab-command.ts')).labCommand,
 };
 
+// `casfleet … | head` closes our stdout early: stop quietly instead of crashing on EPIPE.
+const exitOnClosedPipe = (error: NodeJS.ErrnoException): void => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+};
+
 export const main = async (argv: readonly string[]): Promise<number> => {
+  process.stdout.on('error', exitOnClosedPipe);
   const [command, ...rest] = argv;
   if (!command || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(MAIN_HELP);

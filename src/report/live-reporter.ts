@@ -38,13 +38,17 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
     return `${playbook}: ${doneCount}/${total} hosts done — ${inFlight} — ok ${finished.ok} · changed ${finished.changed} · failed ${finished.failed}`;
   };
 
+  // Two lines: who is being worked on, and who is failing. The output bar shows the latest one.
   const output = (): string => {
-    const active = [...stages.entries()].filter(([, stage]) => stage !== 'done').slice(0, LISTED_HOSTS);
-    const lines = active.map(([host, stage]) => `${host}: ${stage}`);
-    if (stages.size - finished.ok - finished.changed - finished.failed > LISTED_HOSTS) lines.push('…');
-    for (const [host, error] of [...failing.entries()].slice(0, LISTED_HOSTS)) lines.push(options.style.red(`✖ ${host}: ${error}`));
-    if (failing.size > LISTED_HOSTS) lines.push(options.style.red(`✖ … and ${failing.size - LISTED_HOSTS} more failing hosts`));
-    return lines.join('\n');
+    const active = [...stages.entries()].filter(([, stage]) => stage !== 'done');
+    const shown = active.slice(0, LISTED_HOSTS).map(([host, stage]) => `${host} (${stage})`);
+    const more = active.length > LISTED_HOSTS ? ` … +${active.length - LISTED_HOSTS}` : '';
+    const failures = [...failing.entries()].slice(0, LISTED_HOSTS).map(([host, error]) => `${host}: ${error.split('\n')[0]}`);
+    const moreFailures = failing.size > LISTED_HOSTS ? ` … +${failing.size - LISTED_HOSTS}` : '';
+    return [
+      `active: ${shown.join(', ') || '-'}${more}`,
+      failures.length > 0 ? options.style.red(`failing: ${failures.join(' · ')}${moreFailures}`) : 'failing: none',
+    ].join('\n');
   };
 
   const start = (): void => {
@@ -62,7 +66,7 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
             task.title = title();
             if (failing.size > 0) throw new Error(`${failing.size} host${failing.size === 1 ? '' : 's'} failed or unreachable`);
           },
-          rendererOptions: { outputBar: LISTED_HOSTS * 2 + 2, persistentOutput: false },
+          rendererOptions: { outputBar: 1, persistentOutput: false },
         },
       ],
       { exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false } },

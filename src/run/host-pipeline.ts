@@ -86,7 +86,10 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   emit({ type: 'host-stage', host, stage: 'applying' });
   for (const item of items) {
     if (isFlushHandlers(item)) {
-      if (failedAt === undefined) await runHandlers();
+      if (failedAt === undefined && notified.length > 0) {
+        await runHandlers();
+        emit({ type: 'host-stage', host, stage: 'applying' });
+      }
       continue;
     }
     const begun = Date.now();
