@@ -4,6 +4,7 @@
 // from casfleet's backup, batm.vpn-skip is turned off, and gate restarts once.
 import { scenarioAVarsSchema } from '../src/cas/cas-vars.ts';
 import { scenarioARules } from '../src/cas/firewall-policy.ts';
+import { scenarioAExposure } from '../src/cas/exposure.ts';
 import { definePlaybook } from '../src/playbook/define-playbook.ts';
 import { restartBatmService } from '../src/steps/batm-service.ts';
 import { fileRestored } from '../src/steps/file-restored.ts';
@@ -26,4 +27,5 @@ export default definePlaybook({
     FLUSH_HANDLERS,
   ],
   handlers: () => ({ [RESTART_GATE]: restartBatmService('gate') }),
+  exposure: scenarioAExposure,
 });

@@ -4,6 +4,7 @@
 // firewall tightened: 7741 from the router's networks only, terminal VPN ports closed.
 import { scenarioBVarsSchema } from '../src/cas/cas-vars.ts';
 import { scenarioBRules } from '../src/cas/firewall-policy.ts';
+import { scenarioBExposure } from '../src/cas/exposure.ts';
 import { definePlaybook } from '../src/playbook/define-playbook.ts';
 import { restartBatmService } from '../src/steps/batm-service.ts';
 import { fileAbsent } from '../src/steps/file-absent.ts';
@@ -25,4 +26,5 @@ export default definePlaybook({
     ufwRuleSet({ defaultIncoming: 'deny', rules: scenarioBRules(vars), enabled: true, sshPort: vars.sshPort }),
   ],
   handlers: () => ({ [RESTART_GATE]: restartBatmService('gate') }),
+  exposure: scenarioBExposure,
 });

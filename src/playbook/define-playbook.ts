@@ -4,12 +4,23 @@
 // planner needs is typed and closed over; the facts come later, from the host.
 
 import type { z } from 'zod';
+import type { RolloutPolicyInput } from '../rollout/rollout-policy.ts';
 import type { FlushHandlers, Handler, Step } from '../steps/step.ts';
 
 export type PlaybookItem = Step | FlushHandlers;
 
 // The schema must be an object so per-host vars (a key-value map) can be validated against it.
 export type VarsSchema = z.ZodObject;
+
+/**
+ * What a host must look like from outside once the playbook ran, checked by the rollout gates:
+ * `reachable` ports must answer (open, or refused by the host itself: the firewall let them through),
+ * `blocked` ports must not answer at all (filtered by the firewall).
+ */
+export interface PlaybookExposure {
+  readonly reachable: readonly number[];
+  readonly blocked: readonly number[];
+}
 
 export interface Playbook<S extends VarsSchema = VarsSchema> {
   readonly name: string;
@@ -19,6 +30,10 @@ export interface Playbook<S extends VarsSchema = VarsSchema> {
   readonly steps: (vars: z.infer<S>) => readonly PlaybookItem[];
   /** Handlers by the name steps `notify`; each runs at most once per host. */
   readonly handlers?: (vars: z.infer<S>) => Readonly<Record<string, Handler>>;
+  /** The host's expected exposure for the rollout gates (see PlaybookExposure). */
+  readonly exposure?: (vars: z.infer<S>) => PlaybookExposure;
+  /** Default rollout for this playbook; CLI flags override it field by field. */
+  readonly rollout?: RolloutPolicyInput;
 }
 
 /** Identity function that gives a playbook module its types. */

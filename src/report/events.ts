@@ -23,7 +23,8 @@ export interface StepResultEvent {
   readonly type: 'step';
   readonly host: string;
   readonly step: string;
-  readonly kind: 'step' | 'handler';
+  /** `gate`: the checks after a rollout stage (nothing pending on a fresh read, declared exposure). */
+  readonly kind: 'step' | 'handler' | 'gate';
   readonly status: StepStatus;
   /** Human summaries of what changed (or, in check mode, what would change). */
   readonly changes: readonly string[];
@@ -48,6 +49,30 @@ export interface HostCounts {
   failed: number;
   unreachable: number;
   skipped: number;
+  /** 1 when a halted rollout never started this host. */
+  untouched: number;
+}
+
+/** A rollout stage (the canary, a batch, or all hosts at once) starting or ending. */
+export interface StageEvent {
+  readonly type: 'stage';
+  readonly index: number;
+  readonly kind: 'canary' | 'batch' | 'all';
+  readonly label: string;
+  /** `soak`: the stage is done and the rollout waits `soakMs` before the next one. */
+  readonly status: 'start' | 'done' | 'soak';
+  readonly hosts: readonly string[];
+  readonly soakMs?: number;
+  /** With `done`: hosts of the stage that failed (unreachable and failed gates included). */
+  readonly failed?: readonly string[];
+}
+
+/** The rollout stopped before every host was run: over a failure budget, or waiting for approval. */
+export interface HaltEvent {
+  readonly type: 'halt';
+  readonly reason: string;
+  readonly kind: 'budget' | 'approval' | 'declined';
+  readonly untouched: readonly string[];
 }
 
 export interface HostEndEvent {
@@ -62,11 +87,19 @@ export interface RecapEvent {
   readonly hosts: Readonly<Record<string, HostCounts>>;
 }
 
-export type RunEvent = RunStartEvent | HostStageEvent | StepResultEvent | HostUnreachableEvent | HostEndEvent | RecapEvent;
+export type RunEvent =
+  | RunStartEvent
+  | HostStageEvent
+  | StepResultEvent
+  | HostUnreachableEvent
+  | HostEndEvent
+  | StageEvent
+  | HaltEvent
+  | RecapEvent;
 
 export type EmitEvent = (event: RunEvent) => void;
 
-export const emptyCounts = (): HostCounts => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0 });
+export const emptyCounts = (): HostCounts => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, untouched: 0 });
 
 /** Ansible's recap semantics: a changed step also counts as ok. */
 export const countStep = (counts: HostCounts, status: StepStatus): void => {

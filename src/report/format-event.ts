@@ -1,7 +1,7 @@
 // Pure formatting of run events into the human lines the line and live reporters print.
 
 import { diffLines } from './text-diff.ts';
-import type { HostUnreachableEvent, StepResultEvent } from './events.ts';
+import type { HostUnreachableEvent, StageEvent, StepResultEvent } from './events.ts';
 
 export interface Style {
   readonly green: (text: string) => string;
@@ -39,3 +39,12 @@ export const formatStepEvent = (event: StepResultEvent, style: Style): string[] 
 export const formatUnreachable = (event: HostUnreachableEvent, style: Style): string[] => [
   style.red(`unreachable: [${event.host}] ${event.error}`),
 ];
+
+/** `== batch 2/4: 5 hosts ==`, `== batch 2/4 done: 1 failed (cas-007) ==`, `== canary done, soaking 30 s ==`. */
+export const formatStageEvent = (event: StageEvent): string => {
+  const count = `${event.hosts.length} host${event.hosts.length === 1 ? '' : 's'}`;
+  if (event.status === 'start') return `== ${event.label}: ${count} ==`;
+  if (event.status === 'soak') return `== ${event.label} done, soaking ${Math.round((event.soakMs ?? 0) / 1000)} s ==`;
+  const failed = event.failed ?? [];
+  return `== ${event.label} done: ${failed.length === 0 ? 'no failures' : `${failed.length} failed (${failed.join(', ')})`} ==`;
+};

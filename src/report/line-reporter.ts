@@ -1,7 +1,7 @@
 // Plain line output for logs and pipes (stdout is not a TTY): one line per step result as it
 // happens, then the recap. Cheap at any fleet size.
 
-import { formatStepEvent, formatUnreachable, type Style } from './format-event.ts';
+import { formatStageEvent, formatStepEvent, formatUnreachable, type Style } from './format-event.ts';
 import { formatRecap } from './recap.ts';
 import type { Reporter, Write } from './reporter.ts';
 
@@ -24,6 +24,12 @@ export const createLineReporter = (write: Write, options: LineReporterOptions): 
       case 'unreachable':
         print(formatUnreachable(event, options.style));
         break;
+      case 'stage':
+        if (event.kind !== 'all') print([formatStageEvent(event)]);
+        break;
+      case 'halt':
+        print([options.style.red(`HALTED: ${event.reason}; ${event.untouched.length} host${event.untouched.length === 1 ? '' : 's'} untouched`)]);
+        break;
       case 'recap':
         print(formatRecap(event.hosts, options.style));
         break;
@@ -31,5 +37,7 @@ export const createLineReporter = (write: Write, options: LineReporterOptions): 
         break;
     }
   },
+  async suspend() {},
+  resume() {},
   async finish() {},
 });

@@ -1,8 +1,9 @@
-// The live view on a TTY: a single listr2 task whose title is the fleet aggregate (hosts per stage
-// and per outcome) and whose output bar lists a few active and failing hosts. One row for the
-// whole fleet, refreshed at most 10 times a second, stays cheap at hundreds of hosts (listr2's
-// default renderer costs seconds of CPU with hundreds of live rows: research/deps.md §3).
-// Details (changes, failures) are printed once the view closes, followed by the recap.
+// The live view on a TTY: a single listr2 task whose title is the fleet aggregate (rollout stage,
+// hosts per stage of work and per outcome) and whose output bar names a few active and failing
+// hosts. One row for the whole fleet, refreshed at most 10 times a second, stays cheap at hundreds
+// of hosts (listr2's default renderer costs seconds of CPU with hundreds of live rows:
+// research/deps.md §3). Details (changes, failures) are printed when the view closes, before the
+// recap; the view also closes while the run asks a question (approval after the canary).
 
 import { Listr } from 'listr2';
 import { hostFailed, type HostStageEvent, type RunEvent } from './events.ts';
@@ -19,26 +20,22 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
   const stages = new Map<string, Stage>();
   const failing = new Map<string, string>();
   const finished = { ok: 0, changed: 0, failed: 0 };
-  const details: string[] = [];
+  let details: string[] = [];
   let total = 0;
   let playbook = '';
+  let rolloutStage = '';
   let recapLines: string[] = [];
-  let release: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let running: Promise<unknown> | undefined;
+  let view: { readonly close: () => Promise<void> } | undefined;
 
   const title = (): string => {
     const count = (stage: Stage) => [...stages.values()].filter((s) => s === stage).length;
-    const inFlight = (['connecting', 'gathering', 'applying', 'handlers'] as const)
-      .map((stage) => `${stage} ${count(stage)}`)
-      .join(' · ');
+    const inFlight = (['connecting', 'gathering', 'applying', 'handlers'] as const).map((stage) => `${stage} ${count(stage)}`).join(' · ');
     const doneCount = finished.ok + finished.changed + finished.failed;
-    return `${playbook}: ${doneCount}/${total} hosts done — ${inFlight} — ok ${finished.ok} · changed ${finished.changed} · failed ${finished.failed}`;
+    const where = rolloutStage ? ` · ${rolloutStage}` : '';
+    return `${playbook}${where}: ${doneCount}/${total} hosts done — ${inFlight} — ok ${finished.ok} · changed ${finished.changed} · failed ${finished.failed}`;
   };
 
-  // Two lines: who is being worked on, and who is failing. The output bar shows the latest one.
+  // Two lines: who is being worked on, and who is failing. The output bar shows the latest pair.
   const output = (): string => {
     const active = [...stages.entries()].filter(([, stage]) => stage !== 'done');
     const shown = active.slice(0, LISTED_HOSTS).map(([host, stage]) => `${host} (${stage})`);
@@ -51,7 +48,11 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
     ].join('\n');
   };
 
-  const start = (): void => {
+  const open = (): void => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const list = new Listr(
       [
         {
@@ -61,7 +62,7 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
               task.title = title();
               task.output = output();
             }, REFRESH_MS);
-            await done;
+            await released;
             clearInterval(timer);
             task.title = title();
             if (failing.size > 0) throw new Error(`${failing.size} host${failing.size === 1 ? '' : 's'} failed or unreachable`);
@@ -71,7 +72,21 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
       ],
       { exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false } },
     );
-    running = list.run().catch(() => undefined);
+    const running = list.run().catch(() => undefined);
+    view = {
+      close: async () => {
+        release();
+        await running;
+      },
+    };
+  };
+
+  const close = async (): Promise<void> => {
+    const current = view;
+    view = undefined;
+    await current?.close();
+    if (details.length > 0) write(`\n${details.join('\n')}\n`);
+    details = [];
   };
 
   return {
@@ -80,7 +95,10 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
         case 'run-start':
           total = event.hosts.length;
           playbook = `${event.playbook}${event.check ? ' (check mode)' : ''}`;
-          start();
+          open();
+          break;
+        case 'stage':
+          if (event.kind !== 'all' || event.status !== 'start') rolloutStage = event.status === 'soak' ? `${event.label} done, soaking` : event.label;
           break;
         case 'host-stage':
           stages.set(event.host, event.stage);
@@ -101,16 +119,18 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
           else if (event.counts.changed > 0) finished.changed += 1;
           else finished.ok += 1;
           break;
+        case 'halt':
+          details.push(options.style.red(`HALTED: ${event.reason}; ${event.untouched.length} host${event.untouched.length === 1 ? '' : 's'} untouched`));
+          break;
         case 'recap':
           recapLines = formatRecap(event.hosts, options.style);
-          release();
           break;
       }
     },
+    suspend: close,
+    resume: open,
     async finish() {
-      release();
-      await running;
-      if (details.length > 0) write(`\n${details.join('\n')}\n`);
+      await close();
       write(`${recapLines.join('\n')}\n`);
     },
   };

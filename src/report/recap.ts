@@ -1,16 +1,15 @@
 // Ansible-style PLAY RECAP plus fleet totals.
 
-import type { HostCounts } from './events.ts';
-import { hostFailed } from './events.ts';
+import { emptyCounts, hostFailed, type HostCounts } from './events.ts';
 import type { Style } from './format-event.ts';
 
-const FIELDS = ['ok', 'changed', 'unreachable', 'failed', 'skipped'] as const;
+const FIELDS = ['ok', 'changed', 'unreachable', 'failed', 'skipped', 'untouched'] as const;
 
 export const formatRecap = (recap: Readonly<Record<string, HostCounts>>, style: Style): string[] => {
   const names = Object.keys(recap);
   const width = Math.max(0, ...names.map((name) => name.length));
   const lines = ['', `PLAY RECAP ${'*'.repeat(60)}`];
-  const totals: HostCounts = { ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0 };
+  const totals: HostCounts = emptyCounts();
   for (const name of names) {
     const counts = recap[name]!;
     for (const field of FIELDS) totals[field] += counts[field];

@@ -3,6 +3,9 @@ import type { RunEvent } from './events.ts';
 
 export interface Reporter {
   emit(event: RunEvent): void;
+  /** Stop drawing (and print what happened so far) so the terminal is free for a question. */
+  suspend(): Promise<void>;
+  resume(): void;
   finish(): Promise<void>;
 }
 

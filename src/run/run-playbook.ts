@@ -1,15 +1,20 @@
-// Runs a planned playbook over many hosts in parallel (one SSH connection per host for the whole
-// run) and turns everything into events. Hosts are independent: a host that fails or cannot be
-// reached never stops the others.
+// Runs a playbook over many hosts in parallel, stage by stage (the canary, then batches; without a
+// rollout, one stage of every host), and turns everything into events. One SSH connection per host
+// for its whole part of the run. Within a stage hosts are independent; between stages the rollout
+// checks gates and budgets: once a budget is exceeded no new host starts, hosts in flight finish,
+// and every host never started is reported as untouched.
 
 import pLimit from 'p-limit';
 import type { Become } from '../command/shell.ts';
-import type { PlaybookItem } from '../playbook/define-playbook.ts';
-import { emptyCounts, type EmitEvent, type HostCounts } from '../report/events.ts';
+import type { PlaybookExposure, PlaybookItem } from '../playbook/define-playbook.ts';
+import { emptyCounts, hostFailed, type EmitEvent, type HostCounts } from '../report/events.ts';
 import type { Connection, ConnectOptions } from '../ssh/connection.ts';
 import type { Handler } from '../steps/step.ts';
 import { runHost, type HostRunOptions } from './host-pipeline.ts';
 import { HostSession } from './host-session.ts';
+import { checkGate } from './stage-gate.ts';
+import { evaluateStage } from '../rollout/budget.ts';
+import { planRollout, type RolloutPlan } from '../rollout/plan-rollout.ts';
 
 /** One host with everything needed to run the playbook on it. */
 export interface HostTarget {
@@ -18,31 +23,152 @@ export interface HostTarget {
   readonly become: Become;
   readonly items: readonly PlaybookItem[];
   readonly handlers: Readonly<Record<string, Handler>>;
+  readonly exposure?: PlaybookExposure;
+}
+
+export interface RunRollout {
+  /** Stages and budgets, planned by src/rollout/ (a plain run is one stage without budgets). */
+  readonly plan: RolloutPlan;
+  /** Check gates after each stage (fresh re-read plans nothing, declared exposure holds). */
+  readonly gates: boolean;
+  /** Asked after the canary stage when more stages follow; false stops the run there. */
+  readonly approveAfterCanary: (stageIndex: number, passed: number) => Promise<boolean>;
 }
 
 export interface RunPlaybookInput {
   readonly playbook: string;
   readonly targets: readonly HostTarget[];
+  readonly rollout: RunRollout;
   readonly options: HostRunOptions & { readonly forks: number; readonly gatherTimeoutMs: number; readonly applyTimeoutMs: number };
   readonly connect: (options: ConnectOptions) => Promise<Connection>;
   readonly emit: EmitEvent;
 }
 
-/** Run on every target; resolves with the per-host counts (the recap), in target order. */
+/** A single stage of every target, no budgets, no gates: a plain run. */
+export const singleStage = (targets: readonly HostTarget[]): RunRollout => ({
+  plan: planRollout({ hosts: targets.map((target) => target.name) }),
+  gates: false,
+  approveAfterCanary: async () => true,
+});
+
+interface HostOutcome {
+  readonly startedAt: number;
+  readonly counts: HostCounts;
+  readonly session?: HostSession;
+  readonly connection?: Connection;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Run every stage; resolves with the per-host counts (the recap), in target order. */
 export const runPlaybook = async (input: RunPlaybookInput): Promise<Record<string, HostCounts>> => {
-  const { targets, options, emit } = input;
+  const { targets, rollout, options, emit } = input;
+  const byName = new Map(targets.map((target) => [target.name, target]));
+  const results = new Map<string, HostCounts>();
   emit({ type: 'run-start', playbook: input.playbook, hosts: targets.map((t) => t.name), check: options.check });
+
+  const { plan } = rollout;
+  let failedTotal = 0;
+  let halt: { reason: string; kind: 'budget' | 'approval' | 'declined' } | undefined;
   const limit = pLimit(Math.max(1, options.forks));
-  const results = await Promise.all(targets.map((target) => limit(() => runTarget(target, input))));
+
+  for (const [position, stage] of plan.stages.entries()) {
+    const stageTargets = stage.hosts.map((name) => byName.get(name)).filter((t): t is HostTarget => t !== undefined);
+    if (stageTargets.length === 0) continue;
+    emit({ type: 'stage', index: stage.index, kind: stage.kind, label: stage.label, status: 'start', hosts: stage.hosts });
+    let failedInStage = 0;
+    const verdict = () => evaluateStage({ stage, failedInStage, failedSoFar: failedTotal, plan });
+
+    const outcomes = await Promise.all(
+      stageTargets.map((target) =>
+        limit(async (): Promise<[HostTarget, HostOutcome | undefined]> => {
+          if (verdict().halt) return [target, undefined];
+          const outcome = await runTarget(target, input);
+          // Count a failure as soon as it happens so queued hosts of this stage stop starting.
+          if (hostFailed(outcome.counts)) {
+            failedInStage += 1;
+            failedTotal += 1;
+          }
+          return [target, outcome];
+        }),
+      ),
+    );
+
+    const started = outcomes.filter((entry): entry is [HostTarget, HostOutcome] => entry[1] !== undefined);
+    await Promise.all(
+      started.map(([target, outcome]) =>
+        limit(async () => {
+          const counts = { ...outcome.counts };
+          if (rollout.gates && outcome.session && !options.check && !hostFailed(counts)) {
+            await runGate(target, outcome.session, counts, emit);
+            if (hostFailed(counts)) {
+              failedInStage += 1;
+              failedTotal += 1;
+            }
+          }
+          await outcome.connection?.close().catch(() => undefined);
+          results.set(target.name, counts);
+          emit({ type: 'host-end', host: target.name, counts, durationMs: Date.now() - outcome.startedAt });
+        }),
+      ),
+    );
+
+    const failed = started.filter(([target]) => hostFailed(results.get(target.name)!)).map(([target]) => target.name);
+    emit({ type: 'stage', index: stage.index, kind: stage.kind, label: stage.label, status: 'done', hosts: stage.hosts, failed });
+    const remaining = plan.stages.slice(position + 1).filter((next) => next.hosts.some((host) => byName.has(host)));
+    const { halt: overBudget, reason } = verdict();
+    if (overBudget) {
+      halt = { kind: 'budget', reason: reason ?? `${stage.label}: over its failure budget` };
+      break;
+    }
+    if (remaining.length === 0) break;
+    if (stage.kind === 'canary' && !options.check) {
+      const approved = await rollout.approveAfterCanary(position, stageTargets.length - failed.length);
+      if (!approved) {
+        halt = { kind: 'approval', reason: `stopped after ${stage.label}: continuing needs approval (a terminal, or --yes)` };
+        break;
+      }
+    }
+    if (plan.soakMs > 0 && !options.check) {
+      emit({ type: 'stage', index: stage.index, kind: stage.kind, label: stage.label, status: 'soak', hosts: stage.hosts, soakMs: plan.soakMs });
+      await sleep(plan.soakMs);
+    }
+  }
+
+  const untouched = targets.filter((target) => !results.has(target.name)).map((target) => target.name);
+  for (const name of untouched) results.set(name, { ...emptyCounts(), untouched: 1 });
+  if (halt) emit({ type: 'halt', reason: halt.reason, kind: halt.kind, untouched });
   const recap: Record<string, HostCounts> = {};
-  targets.forEach((target, index) => {
-    recap[target.name] = results[index] ?? emptyCounts();
-  });
+  for (const target of targets) recap[target.name] = results.get(target.name)!;
   emit({ type: 'recap', hosts: recap });
   return recap;
 };
 
-const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<HostCounts> => {
+const runGate = async (target: HostTarget, session: HostSession, counts: HostCounts, emit: EmitEvent): Promise<void> => {
+  const begun = Date.now();
+  let problems: string[];
+  try {
+    problems = await checkGate({ session, address: target.connect.host, items: target.items, ...(target.exposure ? { exposure: target.exposure } : {}) });
+  } catch (error) {
+    problems = [error instanceof Error ? error.message : String(error)];
+  }
+  const status = problems.length === 0 ? 'ok' : 'failed';
+  if (status === 'failed') counts.failed += 1;
+  emit({
+    type: 'step',
+    host: target.name,
+    step: 'gate: verify',
+    kind: 'gate',
+    status,
+    changes: [],
+    ...(problems.length > 0 ? { error: problems.join('; ') } : { reason: 'nothing pending; exposure as declared' }),
+    check: false,
+    durationMs: Date.now() - begun,
+  });
+};
+
+// Connect and run the steps; the connection stays open for the stage's gate and is closed by the caller.
+const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<HostOutcome> => {
   const { emit, options } = input;
   const startedAt = Date.now();
   emit({ type: 'host-stage', host: target.name, stage: 'connecting' });
@@ -51,20 +177,18 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
     connection = await input.connect(target.connect);
   } catch (error) {
     emit({ type: 'unreachable', host: target.name, error: error instanceof Error ? error.message : String(error) });
-    const counts = { ...emptyCounts(), unreachable: 1 };
-    emit({ type: 'host-end', host: target.name, counts, durationMs: Date.now() - startedAt });
-    return counts;
+    return { startedAt, counts: { ...emptyCounts(), unreachable: 1 } };
   }
+  const session = new HostSession(connection, {
+    become: target.become,
+    gatherTimeoutMs: options.gatherTimeoutMs,
+    applyTimeoutMs: options.applyTimeoutMs,
+  });
   try {
-    const session = new HostSession(connection, {
-      become: target.become,
-      gatherTimeoutMs: options.gatherTimeoutMs,
-      applyTimeoutMs: options.applyTimeoutMs,
-    });
     const counts = await runHost({ host: target.name, items: target.items, handlers: target.handlers, session, options, emit });
-    emit({ type: 'host-end', host: target.name, counts, durationMs: Date.now() - startedAt });
-    return counts;
-  } finally {
+    return { startedAt, counts, session, connection };
+  } catch (error) {
     await connection.close().catch(() => undefined);
+    throw error;
   }
 };

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { scenarioAVarsSchema, scenarioBVarsSchema } from '../../src/cas/cas-vars.ts';
+import { scenarioAExposure, scenarioBExposure } from '../../src/cas/exposure.ts';
 import { scenarioARules, scenarioBRules, type PolicyRule } from '../../src/cas/firewall-policy.ts';
 
 const show = (rules: PolicyRule[]) =>
@@ -68,4 +69,16 @@ test('Scenario B requires hardwareVpnSubnets and rejects malformed networks', (t
 test('an open admin GUI is an explicit, labelled choice', (t) => {
   const rules = scenarioARules(scenarioAVarsSchema.parse({ adminGui: 'open' }));
   t.true(rules.some((rule) => rule.port === 7777 && rule.action === 'allow' && /close once the admin VPN works/.test(rule.comment)));
+});
+
+test('the declared exposure of Scenario A: SSH, VPN ports reachable; gate, admin GUI, extensions blocked', (t) => {
+  t.deepEqual(scenarioAExposure(scenarioAVarsSchema.parse({})), { reachable: [22, 12000, 7742, 13000], blocked: [7777, 7743, 7741] });
+  t.deepEqual(scenarioAExposure(scenarioAVarsSchema.parse({ pairing: true, sshAllowFrom: '192.0.2.1' })).reachable, [12000, 7742, 13000, 7741]);
+});
+
+test('the declared exposure of Scenario B blocks the gate and the terminal VPN from here', (t) => {
+  t.deepEqual(scenarioBExposure(scenarioBVarsSchema.parse({ hardwareVpnSubnets: '10.8.0.0/24' })), {
+    reachable: [22, 12000],
+    blocked: [7777, 7743, 7741, 7742, 13000],
+  });
 });

@@ -1,6 +1,7 @@
 // Runs the casfleet CLI as a user would (a child process), collecting output and the exit code.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { HostCounts } from '../../src/report/events.ts';
 
 export const CLI = fileURLToPath(new URL('../../bin/casfleet.js', import.meta.url));
 
@@ -36,13 +37,7 @@ export const jsonEvents = (stdout: string): Array<Record<string, unknown> & { ty
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown> & { type: string });
 
-export interface RecapCounts {
-  ok: number;
-  changed: number;
-  failed: number;
-  unreachable: number;
-  skipped: number;
-}
+export type RecapCounts = HostCounts;
 
 export const recapOf = (stdout: string): Record<string, RecapCounts> => {
   const recap = jsonEvents(stdout).find((event) => event.type === 'recap');

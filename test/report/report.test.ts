@@ -4,11 +4,9 @@ import { createLineReporter } from '../../src/report/line-reporter.ts';
 import { PLAIN } from '../../src/report/format-event.ts';
 import { formatRecap } from '../../src/report/recap.ts';
 import { diffLines } from '../../src/report/text-diff.ts';
-import type { RunEvent } from '../../src/report/events.ts';
+import { emptyCounts, type HostCounts, type RunEvent } from '../../src/report/events.ts';
 
-const counts = (over: Partial<Record<'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped', number>> = {}) => ({
-  ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, ...over,
-});
+const counts = (over: Partial<HostCounts> = {}): HostCounts => ({ ...emptyCounts(), ...over });
 
 const events: RunEvent[] = [
   { type: 'run-start', playbook: 'scenario-a', hosts: ['cas-001', 'cas-002'], check: false },
@@ -38,12 +36,12 @@ test('line output names the host and step, lists the changes, and ends with the 
   t.true(out.includes('PLAY [scenario-a] on 2 hosts'));
   t.true(out.includes('changed: [cas-001] firewall (ufw)\n    + allow 22/tcp'));
   t.true(out.includes('unreachable: [cas-002] connection refused'));
-  t.regex(out, /cas-002 : ok=0 +changed=0 +unreachable=1 +failed=0 +skipped=0/);
+  t.regex(out, /cas-002 : ok=0 +changed=0 +unreachable=1 +failed=0 +skipped=0 +untouched=0/);
 });
 
 test('the recap totals hosts and counters', (t) => {
   const lines = formatRecap({ a: counts({ ok: 3, changed: 1 }), b: counts({ ok: 2, failed: 1, skipped: 1 }) }, PLAIN);
-  t.is(lines.at(-1), 'TOTAL 2 hosts: 1 changed, 1 failed or unreachable · ok=5 changed=1 unreachable=0 failed=1 skipped=1');
+  t.is(lines.at(-1), 'TOTAL 2 hosts: 1 changed, 1 failed or unreachable · ok=5 changed=1 unreachable=0 failed=1 skipped=1 untouched=0');
 });
 
 test('the line diff keeps common lines and marks removals and additions', (t) => {

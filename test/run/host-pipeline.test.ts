@@ -50,11 +50,11 @@ test('changes are applied, verified, and a re-run changes nothing', async (t) =>
   const dir = tempDir();
   const steps = [fileHas(join(dir, 'a'), 'A\n'), fileHas(join(dir, 'b'), 'B\n')];
   const first = await run(steps, {});
-  t.deepEqual(first.counts, { ok: 2, changed: 2, failed: 0, unreachable: 0, skipped: 0 });
+  t.deepEqual(first.counts, { ok: 2, changed: 2, failed: 0, unreachable: 0, skipped: 0, untouched: 0 });
   t.is(readFileSync(join(dir, 'a'), 'utf8'), 'A\n');
   t.is(first.execs, 3, 'one gather exec plus one exec per change (the re-read rides along)');
   const second = await run(steps, {});
-  t.deepEqual(second.counts, { ok: 2, changed: 0, failed: 0, unreachable: 0, skipped: 0 });
+  t.deepEqual(second.counts, { ok: 2, changed: 0, failed: 0, unreachable: 0, skipped: 0, untouched: 0 });
   t.is(second.execs, 1, 'a no-op run is a single exec');
   t.is(second.results[0]?.reason, 'content already as wanted');
 });
@@ -105,7 +105,7 @@ test('a failing change fails the step, skips later steps, and still runs notifie
   t.deepEqual(results.map((r) => r.status), ['changed', 'failed', 'skipped', 'changed']);
   t.regex(results[1]?.error ?? '', /'fail on purpose' failed \(exit 4\): nope/);
   t.is(results[2]?.reason, "host failed at 'broken'");
-  t.deepEqual(counts, { ok: 2, changed: 2, failed: 1, unreachable: 0, skipped: 1 });
+  t.deepEqual(counts, { ok: 2, changed: 2, failed: 1, unreachable: 0, skipped: 1, untouched: 0 });
   t.true(existsSync(log), 'the config changed, so the restart still happened');
 });
 

@@ -1,0 +1,64 @@
+// The gate after a rollout stage, per host: a fresh read of every fact must plan no change (nothing
+// still pending, e.g. a change that a restart undid), and the host must look from outside the way
+// the playbook declares (ports that must answer, ports that must be filtered). A host that fails
+// its gate counts as failed against the stage's budget.
+
+import type { AnyFact } from '../facts/fact.ts';
+import { probePorts, type PortProbeResult } from '../lab/probe.ts';
+import type { PlaybookExposure } from '../playbook/define-playbook.ts';
+import { isFlushHandlers, type Step } from '../steps/step.ts';
+import type { HostSession } from './host-session.ts';
+
+const PROBE_TIMEOUT_MS = 1500;
+
+/** Changes a fresh read would still plan, as "step: summary" lines. */
+export const pendingChanges = async (session: HostSession, steps: readonly Step[]): Promise<string[]> => {
+  const facts = [...new Map(steps.flatMap((step) => Object.values(step.facts) as AnyFact[]).map((fact) => [fact.id, fact])).values()];
+  const outcomes = await session.gather(facts);
+  const pending: string[] = [];
+  for (const step of steps) {
+    const values: Record<string, unknown> = {};
+    for (const [name, fact] of Object.entries(step.facts)) {
+      const outcome = outcomes.get(fact.id);
+      if (!outcome?.ok) return [`${step.name}: cannot re-read ${fact.id}${outcome && !outcome.ok ? `: ${outcome.error.message}` : ''}`];
+      values[name] = outcome.value;
+    }
+    try {
+      pending.push(...step.plan(values as never).changes.map((change) => `${step.name}: ${change.summary}`));
+    } catch (error) {
+      pending.push(`${step.name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return pending;
+};
+
+/** Problems with what the host exposes, from probes sent by this machine. */
+export const exposureProblems = (exposure: PlaybookExposure, results: readonly PortProbeResult[]): string[] => {
+  const stateOf = (port: number) => results.find((result) => result.port === port)?.state;
+  return [
+    ...exposure.reachable
+      .filter((port) => stateOf(port) === 'filtered')
+      .map((port) => `port ${port} does not answer from here (expected reachable)`),
+    ...exposure.blocked
+      .filter((port) => stateOf(port) !== 'filtered')
+      .map((port) => `port ${port} is ${stateOf(port) ?? 'unknown'} from here (expected filtered)`),
+  ];
+};
+
+export interface GateInput {
+  readonly session: HostSession;
+  readonly address: string;
+  readonly items: readonly (Step | { flushHandlers: true })[];
+  readonly exposure?: PlaybookExposure;
+}
+
+/** Every problem the gate finds on one host (empty: the host passes). */
+export const checkGate = async ({ session, address, items, exposure }: GateInput): Promise<string[]> => {
+  const steps = items.filter((item): item is Step => !isFlushHandlers(item));
+  const problems = (await pendingChanges(session, steps)).map((line) => `still pending: ${line}`);
+  if (exposure && exposure.reachable.length + exposure.blocked.length > 0) {
+    const results = await probePorts({ address, ports: [...exposure.reachable, ...exposure.blocked], timeoutMs: PROBE_TIMEOUT_MS });
+    problems.push(...exposureProblems(exposure, results));
+  }
+  return problems;
+};
