@@ -92,10 +92,16 @@ export class StepPlanError extends CasfleetError {}
 /** The lab could not be built, inspected or torn down. */
 export class LabError extends CasfleetError {}
 
+/**
+ * A run record (runs/<id>.json) could not be read, written or resumed: corrupt JSON, a schema
+ * mismatch, a run that is still going. Found before any host is contacted on --resume: exit 1.
+ */
+export class RunRecordError extends CasfleetError {}
+
 export const isCasfleetError = (error: unknown): error is CasfleetError =>
   typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
 
-const SETUP_ERRORS = new Set(['UsageError', 'ValidationError', 'InventoryError', 'ConfigError', 'PlaybookError', 'LabError']);
+const SETUP_ERRORS = new Set(['UsageError', 'ValidationError', 'InventoryError', 'ConfigError', 'PlaybookError', 'LabError', 'RunRecordError']);
 
 /** Errors found before any host is contacted (exit 1), by name for the same reason as the brand. */
 export const isSetupError = (error: CasfleetError): boolean => SETUP_ERRORS.has(error.name);

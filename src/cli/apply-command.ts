@@ -1,127 +1,238 @@
 // casfleet apply <playbook> -i <inventory> [-l PATTERN] [-C] [-D] [-f N] [-e k=v]... [--json]
-// Everything is validated (config, inventory, selection, playbook, per-host vars) before any host
-// is contacted; a validation problem exits 1 and touches nothing.
+//   [--canary X] [--batches 1,5,20%] [--max-fail N] [--fleet-max-fail N] [--soak 5m] [--yes]
+//   [--resume <run-id|last>]
+// Everything is validated before any host is contacted; a validation problem exits 1 and touches
+// nothing. Every apply writes a run record, so a halted rollout can be resumed.
 
-import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { loadConfig } from '../config/load-config.ts';
 import { CONFIG_DEFAULTS } from '../config/config-schema.ts';
 import { UsageError } from '../errors.ts';
-import { hostConnection } from '../inventory/connection-vars.ts';
-import { loadExtraVars } from './extra-vars-input.ts';
-import { loadPlaybook } from '../playbook/load-playbook.ts';
-import { resolveHostVars } from '../playbook/host-vars.ts';
+import { selectHosts } from '../inventory/host-pattern.ts';
 import { hostFailed } from '../report/events.ts';
-import { createReporter } from './create-reporter.ts';
-import { runPlaybook, type HostTarget } from '../run/run-playbook.ts';
+import { createPlanCollector } from '../report/host-plans.ts';
+import { groupPlans } from '../report/plan-groups.ts';
+import { approvalQuestionAfter, describeBudgets, describeRollout } from '../rollout/describe-rollout.ts';
+import { planRollout, type RolloutPlan } from '../rollout/plan-rollout.ts';
+import { mergeRolloutPolicy, parseRolloutPolicy } from '../rollout/rollout-policy.ts';
+import { isRunLive, currentController } from '../run-records/run-liveness.ts';
+import { newRunRecord, resumeRun } from '../run-records/run-record-updates.ts';
+import { remainingStages, resumeCheck, rolloutFromRecord, rolloutToRecord, type RunRecord } from '../run-records/run-record.ts';
+import { readRunRecord } from '../run-records/run-store.ts';
+import { runPlaybook, singleStage } from '../run/run-playbook.ts';
 import { createConnector } from '../ssh/connect-ramp.ts';
-import { isInsideNetns, reexecInNetns, requiredNetns } from './controller-netns.ts';
-import { EXIT_HOST_FAILED, EXIT_OK } from './exit-codes.ts';
-import { loadSelection } from './inventory-input.ts';
-import { parseCommandLine, positiveInt } from './parse-options.ts';
+import { canAsk, confirm } from './confirm.ts';
+import { createReporter } from './create-reporter.ts';
+import { EXIT_HOST_FAILED, EXIT_OK, EXIT_STOPPED } from './exit-codes.ts';
+import { parseCommandLine } from './parse-options.ts';
+import { formatFleetPlan, planFleet, planHasProblems, plannedHostCount } from './plan-fleet.ts';
+import { prepareRun, TARGET_HELP, TARGET_OPTIONS, type PreparedRun } from './prepare-run.ts';
+import { createRecordKeeper } from './run-record-keeper.ts';
 
 export const APPLY_HELP = `Usage: casfleet apply <playbook> [-i INVENTORY] [options]
 
 Apply a playbook to the selected hosts: gather facts, plan, change only what differs.
 <playbook> is a built-in name (scenario-a, scenario-b) or a path to a .ts playbook.
+On a terminal, apply first shows the fleet-grouped plan and asks before changing anything.
 
 Options:
-  -i, --inventory FILE    Ansible inventory (YAML or INI); default: the local lab's
-  -l, --limit PATTERN     host pattern: names, groups, globs (cas-0*), a:b, a,b, &grp, !grp, @file
-  -e, --extra-vars K=V    set a playbook var (repeatable); -e @vars.yaml reads a file; highest precedence
-  -C, --check             connect and show what would change; change nothing
+${TARGET_HELP}
+  -C, --check             connect and show what would change (grouped by identical changes); change nothing
   -D, --diff              show before/after of what each step manages
-  -f, --forks N           hosts in parallel (default ${CONFIG_DEFAULTS.forks})
-  -u, --user USER         login user when the inventory sets no ansible_user
-      --private-key FILE  key when the inventory sets no ansible_ssh_private_key_file
-      --known-hosts FILE  known_hosts to verify host keys against (default ~/.ssh/known_hosts)
-      --config FILE       casfleet config file (default: searched from the current directory)
-      --json              JSON Lines on stdout: one event per step result, then the recap
-  -v, --verbose           also list steps that were already compliant
-  -h, --help              show this help
+  -y, --yes               do not ask: neither before applying nor after the canary stage
 
-Exit codes: 0 all hosts fine · 1 usage/config/validation error (no host touched) · 2 a host failed or was unreachable
+Rolling out (defaults may also come from the playbook's rollout):
+      --canary X          first stage: a host pattern, N hosts or N% of the selection; asks before going on
+      --batches LIST      then batches of these sizes, e.g. 1,5,20% (Ansible serial: the last size repeats)
+      --max-fail N|N%     failures a stage may have; one more halts the rollout (default 0 with stages)
+      --fleet-max-fail N|N%  failures the whole run may have
+      --soak DURATION     wait between stages (30s, 5m, 1h)
+      --continue-on-batch-failure  let batches go past their own budget (the canary and the fleet budget still halt)
+      --resume ID|last    continue a halted run: done hosts are skipped, failed and untouched ones run
+
+After each stage, gates check every host again: a fresh read must plan no change, and the ports the
+playbook declares must answer (or be filtered) from this machine. A failed gate counts as a failure.
+
+Exit codes: 0 all hosts fine · 1 usage/config/validation error (no host touched) ·
+            2 a host failed or was unreachable · 3 stopped before the end (approval needed or declined)
 
 Examples:
   casfleet apply scenario-a -i inventories/prod.yml
   casfleet apply scenario-a -i inventories/prod.yml --check --diff
   casfleet apply scenario-b -i inventories/prod.yml -l canary -e hardwareVpnSubnets=10.8.0.0/24
-  casfleet apply scenario-a -i inventories/prod.yml -l 'cas-0*:!canary' -e pairing=true
+  casfleet apply scenario-a -i inventories/prod.yml --canary canary --batches 1,5,20% --max-fail 0
+  casfleet apply scenario-a -i inventories/prod.yml --resume last --yes
   casfleet apply ./playbooks/my-playbook.ts -i hosts.ini --json > run.jsonl
 `;
 
 const OPTIONS = {
-  inventory: { type: 'string', short: 'i' },
-  limit: { type: 'string', short: 'l' },
-  'extra-vars': { type: 'string', short: 'e', multiple: true },
+  ...TARGET_OPTIONS,
   check: { type: 'boolean', short: 'C' },
   diff: { type: 'boolean', short: 'D' },
-  forks: { type: 'string', short: 'f' },
-  user: { type: 'string', short: 'u' },
-  'private-key': { type: 'string' },
-  'known-hosts': { type: 'string' },
-  config: { type: 'string' },
-  json: { type: 'boolean' },
-  verbose: { type: 'boolean', short: 'v' },
-  help: { type: 'boolean', short: 'h' },
+  yes: { type: 'boolean', short: 'y' },
+  canary: { type: 'string' },
+  batches: { type: 'string' },
+  'max-fail': { type: 'string' },
+  'fleet-max-fail': { type: 'string' },
+  soak: { type: 'string' },
+  'continue-on-batch-failure': { type: 'boolean' },
+  resume: { type: 'string' },
 } as const;
 
+type ApplyValues = ReturnType<typeof parseCommandLine<typeof OPTIONS>>['values'];
+
+const ROLLOUT_FLAGS = ['canary', 'batches', 'max-fail', 'fleet-max-fail', 'soak', 'continue-on-batch-failure'] as const;
+
+/** With --resume, the record says what to run: playbook, inventory, selection and -e as first given. */
+const resumeInputs = async (values: ApplyValues, reference: string | undefined) => {
+  const record = await readRunRecord(values.resume!);
+  const check = resumeCheck(record, { isRunning: (r) => isRunLive(r) });
+  if (!check.resumable) throw new UsageError(`cannot resume run ${record.id}: ${check.reason}`);
+  if (reference && reference !== record.playbook.reference && reference !== record.playbook.name) {
+    throw new UsageError(`run ${record.id} applied playbook '${record.playbook.reference}', not '${reference}'`);
+  }
+  if (values.inventory && resolve(values.inventory) !== record.inventory) {
+    throw new UsageError(`run ${record.id} used inventory ${record.inventory}, not ${resolve(values.inventory)}`);
+  }
+  const given = ROLLOUT_FLAGS.filter((flag) => values[flag] !== undefined);
+  if (values.limit || values['extra-vars'] || given.length > 0) {
+    throw new UsageError(`--resume keeps the run's own selection, vars and rollout; drop ${[...(values.limit ? ['-l'] : []), ...(values['extra-vars'] ? ['-e'] : []), ...given.map((flag) => `--${flag}`)].join(', ')}`);
+  }
+  return {
+    record,
+    reference: record.playbook.reference,
+    values: { ...values, inventory: record.inventory, limit: record.limit, 'extra-vars': record.extraVars },
+  };
+};
+
+const rolloutFor = (prepared: PreparedRun, values: ApplyValues): RolloutPlan => {
+  const policy = mergeRolloutPolicy(parseRolloutPolicy(prepared.playbook.rollout, prepared.playbook.name), {
+    canary: values.canary,
+    batches: values.batches,
+    maxFail: values['max-fail'],
+    fleetMaxFail: values['fleet-max-fail'],
+    soak: values.soak,
+    continueOnBatchFailure: values['continue-on-batch-failure'],
+  });
+  return planRollout({ hosts: [...prepared.hosts], policy, resolveCanaryPattern: (pattern) => selectHosts(prepared.inventory, pattern) });
+};
+
+const resumedRollout = (record: RunRecord): RolloutPlan => ({
+  ...rolloutFromRecord(record.rollout, remainingStages(record)),
+  total: Object.keys(record.hosts).length,
+});
+
+// --check: the fleet-grouped plan (and, with --diff or --json, the per-host detail).
+const runCheck = async (prepared: PreparedRun, values: ApplyValues): Promise<number> => {
+  if (!values.diff && !values.json && !values.verbose) {
+    const groups = await planFleet(prepared);
+    process.stdout.write(formatFleetPlan(prepared.playbook.name, groups, false));
+    return planHasProblems(groups) ? EXIT_HOST_FAILED : EXIT_OK;
+  }
+  const reporter = await createReporter({ json: Boolean(values.json), verbose: Boolean(values.verbose) });
+  const collector = createPlanCollector();
+  const recap = await runPlaybook({
+    playbook: prepared.playbook.name,
+    targets: prepared.targets,
+    rollout: singleStage(prepared.targets),
+    options: { check: true, diff: Boolean(values.diff), forks: prepared.forks, gatherTimeoutMs: prepared.commandTimeoutMs, applyTimeoutMs: prepared.commandTimeoutMs },
+    connect: createConnector({ maxHandshakes: prepared.config.maxHandshakes ?? CONFIG_DEFAULTS.maxHandshakes }),
+    emit: (event) => {
+      reporter.emit(event);
+      collector.emit(event);
+    },
+  });
+  await reporter.finish();
+  if (!values.json) process.stdout.write(`\n${formatFleetPlan(prepared.playbook.name, groupPlans(collector.plans()), Boolean(values.verbose))}`);
+  return Object.values(recap).some(hostFailed) ? EXIT_HOST_FAILED : EXIT_OK;
+};
+
 export const applyCommand = async (argv: readonly string[]): Promise<number> => {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'apply');
-  if (values.help) {
+  const { values: given, positionals } = parseCommandLine(argv, OPTIONS, 'apply');
+  if (given.help) {
     process.stdout.write(APPLY_HELP);
     return EXIT_OK;
   }
-  const [reference, ...rest] = positionals;
-  if (!reference) throw new UsageError("apply needs a playbook: 'casfleet apply scenario-a -i inventory.yml' (see --help)");
+  const [positional, ...rest] = positionals;
   if (rest.length > 0) throw new UsageError(`unexpected argument${rest.length > 1 ? 's' : ''}: ${rest.join(' ')}`);
-  const cwd = process.cwd();
-  const { config } = await loadConfig(cwd, values.config);
-  const forks = positiveInt(values.forks, '--forks') ?? config.forks ?? CONFIG_DEFAULTS.forks;
+  if (!positional && !given.resume) throw new UsageError("apply needs a playbook: 'casfleet apply scenario-a -i inventory.yml' (see --help)");
+  if (given.resume && given.check) throw new UsageError('--resume and --check do not go together: resume applies');
 
-  const { inventory, hosts } = await loadSelection(values.inventory, values.limit, cwd);
-  // Lab hosts are reachable only from the lab's controller namespace: continue in there (the child
-  // validates the playbook and vars itself, so nothing is loaded twice).
-  const netns = requiredNetns(inventory, hosts);
-  if (netns && !isInsideNetns(netns)) return reexecInNetns(netns);
-  const playbook = await loadPlaybook(reference, cwd);
-  const extra = await loadExtraVars(values['extra-vars'] ?? [], cwd);
-  const inventoryHosts = hosts.map((name) => inventory.hosts.get(name)!);
-  const hostVars = resolveHostVars(playbook, inventoryHosts, extra);
+  const resumed = given.resume ? await resumeInputs(given, positional) : undefined;
+  const values = resumed?.values ?? given;
+  const reference = resumed?.reference ?? positional!;
+  const cwd = resumed?.record.cwd ?? process.cwd();
+  const prepared = await prepareRun(reference, values, cwd);
+  if (typeof prepared === 'number') return prepared;
+  if (values.check) return runCheck(prepared, values);
 
-  const defaultKnownHosts = resolve(homedir(), '.ssh/known_hosts');
-  const targets: HostTarget[] = inventoryHosts.map((host) => {
-    const connection = hostConnection({ ...host, vars: { ...host.vars, ...extra.vars } });
-    const vars = hostVars.get(host.name)!;
-    const hostKnownHosts = typeof host.vars.casfleet_known_hosts === 'string' ? host.vars.casfleet_known_hosts : undefined;
-    const knownHosts = values['known-hosts'] ?? hostKnownHosts ?? config.knownHosts ?? defaultKnownHosts;
-    const privateKey = connection.privateKeyFile ?? values['private-key'] ?? config.privateKey;
-    return {
-      name: host.name,
-      connect: {
-        name: host.name,
-        host: connection.address,
-        port: connection.port,
-        username: connection.user ?? values.user ?? config.user ?? userInfo().username,
-        ...(privateKey ? { privateKeyPath: resolve(cwd, privateKey) } : {}),
-        knownHostsPaths: [resolve(cwd, knownHosts)],
-        readyTimeoutMs: (config.connectTimeout ?? CONFIG_DEFAULTS.connectTimeout) * 1000,
-      },
-      become: { enabled: connection.become, ...(connection.becomeUser ? { user: connection.becomeUser } : {}) },
-      items: playbook.steps(vars),
-      handlers: playbook.handlers?.(vars) ?? {},
-    };
-  });
+  const plan = resumed ? resumedRollout(resumed.record) : rolloutFor(prepared, values);
+  const toRun = new Set(plan.stages.flatMap((stage) => stage.hosts));
+  const targets = prepared.targets.filter((target) => toRun.has(target.name));
+  const staged = plan.stages.some((stage) => stage.kind !== 'all');
+  const interactive = canAsk() && !values.yes && !values.json;
 
+  if (interactive && !resumed) {
+    const groups = await planFleet(prepared);
+    process.stdout.write(formatFleetPlan(prepared.playbook.name, groups, Boolean(values.verbose)));
+    if (staged) process.stdout.write(`rollout: ${describeRollout(plan)}; ${describeBudgets(plan)}\n`);
+    const changing = plannedHostCount(groups);
+    if (changing > 0 && !(await confirm(`apply these changes to ${changing} host${changing === 1 ? '' : 's'}? [y/N]`))) {
+      process.stdout.write('nothing was changed\n');
+      return EXIT_STOPPED;
+    }
+  }
+
+  const now = new Date();
+  const record = resumed
+    ? resumeRun(resumed.record, currentController(), now)
+    : newRunRecord(
+        {
+          playbook: { reference, name: prepared.playbook.name },
+          inventory: prepared.inventory.source,
+          ...(values.limit ? { limit: values.limit } : {}),
+          extraVars: values['extra-vars'] ?? [],
+          check: false,
+          rollout: rolloutToRecord(plan),
+          cwd,
+          controller: currentController(),
+        },
+        now,
+      );
+  const keeper = createRecordKeeper(record);
   const reporter = await createReporter({ json: Boolean(values.json), verbose: Boolean(values.verbose) });
-  const commandTimeoutMs = (config.commandTimeout ?? CONFIG_DEFAULTS.commandTimeout) * 1000;
+  const onInterrupt = () => {
+    void keeper.interrupt().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onInterrupt);
+
+  const approveAfterCanary = async (stageIndex: number, passed: number): Promise<boolean> => {
+    if (values.yes) return true;
+    if (!canAsk()) return false;
+    await reporter.suspend();
+    const approved = await confirm(approvalQuestionAfter(plan, stageIndex, passed));
+    reporter.resume();
+    return approved;
+  };
+
+  let halted: 'approval' | 'budget' | 'declined' | undefined;
   const recap = await runPlaybook({
-    playbook: playbook.name,
+    playbook: prepared.playbook.name,
     targets,
-    options: { check: Boolean(values.check), diff: Boolean(values.diff), forks, gatherTimeoutMs: commandTimeoutMs, applyTimeoutMs: commandTimeoutMs },
-    connect: createConnector({ maxHandshakes: config.maxHandshakes ?? CONFIG_DEFAULTS.maxHandshakes }),
-    emit: (event) => reporter.emit(event),
+    rollout: { plan, gates: staged, approveAfterCanary },
+    options: { check: false, diff: Boolean(values.diff), forks: prepared.forks, gatherTimeoutMs: prepared.commandTimeoutMs, applyTimeoutMs: prepared.commandTimeoutMs },
+    connect: createConnector({ maxHandshakes: prepared.config.maxHandshakes ?? CONFIG_DEFAULTS.maxHandshakes }),
+    emit: (event) => {
+      if (event.type === 'halt') halted = event.kind;
+      reporter.emit(event);
+      keeper.emit(event);
+    },
   });
+  process.off('SIGINT', onInterrupt);
   await reporter.finish();
-  return Object.values(recap).some(hostFailed) ? EXIT_HOST_FAILED : EXIT_OK;
+  const final = await keeper.finish();
+  if (!values.json && final.status !== 'completed') {
+    process.stdout.write(`\nrun ${final.id} ${final.status}; continue with: casfleet apply ${reference} -i ${prepared.inventory.source} --resume ${final.id}\n`);
+  }
+  if (Object.values(recap).some(hostFailed)) return EXIT_HOST_FAILED;
+  return halted === 'approval' || halted === 'declined' ? EXIT_STOPPED : EXIT_OK;
 };

@@ -9,7 +9,10 @@ General Bytes CAS servers, over SSH, Ansible-style.
 Usage: casfleet <command> [options]
 
 Commands:
-  apply <playbook>   apply a playbook (scenario-a, scenario-b, or a .ts file) to inventory hosts
+  apply <playbook>   apply a playbook (scenario-a, scenario-b, or a .ts file) to inventory hosts,
+                     optionally as a rollout: canary, batches, failure budgets, resume
+  plan <playbook>    what apply would change, hosts with identical changes grouped
+  runs               past runs (run records); runs show <id|last>
   inventory          show the hosts, groups and merged vars an inventory resolves to
   playbooks          list the built-in playbooks and their vars
   lab                the local lab fleet: lab up | lab status | lab probe | lab down
@@ -29,6 +32,8 @@ type Command = (argv: readonly string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   apply: async () => (await import('./apply-command.ts')).applyCommand,
   inventory: async () => (await import('./inventory-command.ts')).inventoryCommand,
+  plan: async () => (await import('./plan-command.ts')).planCommand,
+  runs: async () => (await import('./runs-command.ts')).runsCommand,
   playbooks: async () => (await import('./playbooks-command.ts')).playbooksCommand,
   lab: async () => (await import('./lab-command.ts')).labCommand,
 };

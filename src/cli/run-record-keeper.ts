@@ -1,0 +1,66 @@
+// Keeps the run record in step with the run: another consumer of the event stream. Writes are
+// batched by the store; a failing write warns once and never stops the rollout it describes.
+
+import type { RunEvent } from '../report/events.ts';
+import { endRun, recordHostResult, startStage } from '../run-records/run-record-updates.ts';
+import type { RunRecord } from '../run-records/run-record.ts';
+import { flushRunRecords, writeRunRecord } from '../run-records/run-store.ts';
+
+export interface RecordKeeper {
+  emit(event: RunEvent): void;
+  /** Mark the run interrupted (Ctrl-C) and write it out. */
+  interrupt(): Promise<void>;
+  finish(): Promise<RunRecord>;
+}
+
+export const createRecordKeeper = (initial: RunRecord): RecordKeeper => {
+  let record = initial;
+  let warned = false;
+  const lastError = new Map<string, string>();
+  const save = (next: RunRecord): void => {
+    record = next;
+    writeRunRecord(record).catch((error: unknown) => {
+      if (warned) return;
+      warned = true;
+      process.stderr.write(`casfleet: warning: cannot write run record ${record.id}: ${error instanceof Error ? error.message : String(error)}\n`);
+    });
+  };
+  save(record);
+  return {
+    emit(event) {
+      const now = new Date();
+      switch (event.type) {
+        case 'stage':
+          if (event.status === 'start') save(startStage(record, event.index, now));
+          break;
+        case 'step':
+          if (event.status === 'failed' && !lastError.has(event.host)) lastError.set(event.host, `${event.step}: ${event.error ?? 'failed'}`);
+          break;
+        case 'unreachable':
+          lastError.set(event.host, event.error);
+          break;
+        case 'host-end': {
+          const error = lastError.get(event.host);
+          save(recordHostResult(record, event.host, { counts: event.counts, ...(error ? { error } : {}) }, now));
+          break;
+        }
+        case 'halt':
+          save(endRun(record, event.kind === 'approval' ? 'awaiting-approval' : 'halted', event.reason, now));
+          break;
+        case 'recap':
+          if (record.status === 'running') save(endRun(record, 'completed', undefined, now));
+          break;
+        default:
+          break;
+      }
+    },
+    async interrupt() {
+      if (record.status === 'running') save(endRun(record, 'interrupted', 'interrupted (Ctrl-C)', new Date()));
+      await flushRunRecords().catch(() => undefined);
+    },
+    async finish() {
+      await flushRunRecords().catch(() => undefined);
+      return record;
+    },
+  };
+};

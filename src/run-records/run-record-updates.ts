@@ -1,0 +1,105 @@
+// The transitions of a run record over a run, as pure functions returning a new record: apply calls
+// them on stage and host events and hands each result to writeRunRecord. Returning new values (never
+// mutating) lets the store's writer keep a pending state while the next one is being built.
+
+import { RunRecordError } from '../errors.ts';
+import {
+  newRunId,
+  RUN_RECORD_VERSION,
+  type ControllerProcess,
+  type HostState,
+  type RecordedCounts,
+  type RolloutRecord,
+  type RunRecord,
+  type RunStatus,
+} from './run-record.ts';
+
+export interface NewRunInput {
+  readonly playbook: { readonly reference: string; readonly name: string };
+  /** Absolute path of the inventory. */
+  readonly inventory: string;
+  readonly limit?: string;
+  /** The raw -e arguments, in order. */
+  readonly extraVars: readonly string[];
+  readonly check: boolean;
+  readonly rollout: RolloutRecord;
+  /** Absolute working directory of the apply. */
+  readonly cwd: string;
+  readonly controller: ControllerProcess;
+}
+
+/** A `running` record with every host untouched, before any stage starts. */
+export const newRunRecord = (input: NewRunInput, now: Date, random: () => number = Math.random): RunRecord => {
+  const at = now.toISOString();
+  const hosts: RunRecord['hosts'] = {};
+  for (const stage of input.rollout.stages) for (const host of stage.hosts) hosts[host] = { state: 'untouched', stage: stage.index };
+  return {
+    version: RUN_RECORD_VERSION,
+    id: newRunId(now, random),
+    createdAt: at,
+    updatedAt: at,
+    status: 'running',
+    resumedAt: [],
+    controller: { ...input.controller },
+    cwd: input.cwd,
+    playbook: { ...input.playbook },
+    inventory: input.inventory,
+    ...(input.limit !== undefined ? { limit: input.limit } : {}),
+    extraVars: [...input.extraVars],
+    check: input.check,
+    rollout: structuredClone(input.rollout),
+    stageReached: -1,
+    hosts,
+  };
+};
+
+/** A stage started. */
+export const startStage = (record: RunRecord, index: number, now: Date): RunRecord => {
+  if (!Number.isInteger(index) || index < 0 || index >= record.rollout.stages.length) {
+    throw new RunRecordError(`run ${record.id} has no stage ${index} (it has ${record.rollout.stages.length})`);
+  }
+  return { ...record, stageReached: index, updatedAt: now.toISOString() };
+};
+
+/** The state a host ended in, from its recap counts (the rollout's `untouched` marks a host never started). */
+export const hostStateFromCounts = (counts: RecordedCounts & { readonly untouched?: number }): HostState => {
+  if ((counts.untouched ?? 0) > 0) return 'untouched';
+  if (counts.unreachable > 0) return 'unreachable';
+  if (counts.failed > 0) return 'failed';
+  if (counts.changed > 0) return 'changed';
+  return 'ok';
+};
+
+export interface HostResult {
+  readonly counts: RecordedCounts & { readonly untouched?: number };
+  /** The first error the host hit, if it failed or was unreachable. */
+  readonly error?: string;
+}
+
+/** A host finished (host-end). A host never started keeps no counts. */
+export const recordHostResult = (record: RunRecord, host: string, result: HostResult, now: Date): RunRecord => {
+  const previous = record.hosts[host];
+  if (!previous) throw new RunRecordError(`run ${record.id} has no host '${host}'`);
+  const state = hostStateFromCounts(result.counts);
+  const { ok, changed, failed, unreachable, skipped } = result.counts;
+  const entry = {
+    state,
+    stage: previous.stage,
+    ...(state === 'untouched' ? {} : { counts: { ok, changed, failed, unreachable, skipped } }),
+    ...(result.error !== undefined && (state === 'failed' || state === 'unreachable') ? { error: result.error } : {}),
+  };
+  return { ...record, hosts: { ...record.hosts, [host]: entry }, updatedAt: now.toISOString() };
+};
+
+/** The run stopped: completed, halted (over a budget), awaiting approval, or interrupted (SIGINT). */
+export const endRun = (record: RunRecord, status: Exclude<RunStatus, 'running'>, haltReason: string | undefined, now: Date): RunRecord => {
+  const { haltReason: _previous, ...rest } = record;
+  return { ...rest, status, ...(haltReason !== undefined ? { haltReason } : {}), updatedAt: now.toISOString() };
+};
+
+/** `apply --resume` takes the run over: same id, running again, in this process. */
+export const resumeRun = (record: RunRecord, controller: ControllerProcess, now: Date): RunRecord => {
+  const { haltReason: _previous, ...rest } = record;
+  const at = now.toISOString();
+  return { ...rest, status: 'running', controller: { ...controller }, resumedAt: [...record.resumedAt, at], updatedAt: at };
+};
