@@ -31,7 +31,7 @@ export const createLineReporter = (write: Write, options: LineReporterOptions): 
         print([options.style.red(`HALTED: ${event.reason}; ${event.untouched.length} host${event.untouched.length === 1 ? '' : 's'} untouched`)]);
         break;
       case 'recap':
-        print(formatRecap(event.hosts, options.style));
+        print(formatRecap(event.hosts, options.style, { all: options.verbose }));
         break;
       default:
         break;

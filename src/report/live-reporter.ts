@@ -8,7 +8,9 @@
 import { Listr } from 'listr2';
 import { hostFailed, type HostStageEvent, type RunEvent } from './events.ts';
 import { formatStepEvent, formatUnreachable, type Style } from './format-event.ts';
-import { formatRecap } from './recap.ts';
+import { createPlanCollector } from './host-plans.ts';
+import { formatPlanGroups, groupPlans } from './plan-groups.ts';
+import { formatRecap, SMALL_FLEET } from './recap.ts';
 import type { Reporter, Write } from './reporter.ts';
 
 const REFRESH_MS = 100;
@@ -26,6 +28,10 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
   let rolloutStage = '';
   let recapLines: string[] = [];
   let view: { readonly close: () => Promise<void> } | undefined;
+  // A large fleet's details are grouped by identical outcome instead of listed host by host.
+  let grouped = createPlanCollector();
+  const order = new Map<string, number>();
+  const isLarge = () => total > SMALL_FLEET && !options.verbose;
 
   const title = (): string => {
     const count = (stage: Stage) => [...stages.values()].filter((s) => s === stage).length;
@@ -85,33 +91,41 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
     const current = view;
     view = undefined;
     await current?.close();
-    if (details.length > 0) write(`\n${details.join('\n')}\n`);
+    const inOrder = grouped
+      .plans()
+      .filter((plan) => plan.outcome !== 'planned' || plan.changes.length > 0)
+      .sort((a, b) => (order.get(a.host) ?? 0) - (order.get(b.host) ?? 0));
+    const lines = isLarge() ? [...formatPlanGroups(groupPlans(inOrder), options.style), ...details] : details;
+    if (lines.length > 0) write(`\n${lines.join('\n')}\n`);
     details = [];
+    grouped = createPlanCollector();
   };
 
   return {
     emit(event: RunEvent) {
+      if (event.type === 'step' || event.type === 'unreachable') grouped.emit(event);
       switch (event.type) {
         case 'run-start':
           total = event.hosts.length;
+          event.hosts.forEach((host, index) => order.set(host, index));
           playbook = `${event.playbook}${event.check ? ' (check mode)' : ''}`;
           open();
           break;
         case 'stage':
-          if (event.kind !== 'all' || event.status !== 'start') rolloutStage = event.status === 'soak' ? `${event.label} done, soaking` : event.label;
+          if (event.kind !== 'all') rolloutStage = event.status === 'soak' ? `${event.label} done, soaking` : event.label;
           break;
         case 'host-stage':
           stages.set(event.host, event.stage);
           break;
         case 'step':
           if (event.status === 'failed') failing.set(event.host, event.error ?? event.step);
-          if (options.verbose || event.status !== 'ok' || event.warnings?.length || event.diff) {
+          if (!isLarge() && (options.verbose || event.status !== 'ok' || event.warnings?.length || event.diff)) {
             details.push(...formatStepEvent(event, options.style));
           }
           break;
         case 'unreachable':
           failing.set(event.host, event.error);
-          details.push(...formatUnreachable(event, options.style));
+          if (!isLarge()) details.push(...formatUnreachable(event, options.style));
           break;
         case 'host-end':
           stages.set(event.host, 'done');
@@ -123,7 +137,7 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
           details.push(options.style.red(`HALTED: ${event.reason}; ${event.untouched.length} host${event.untouched.length === 1 ? '' : 's'} untouched`));
           break;
         case 'recap':
-          recapLines = formatRecap(event.hosts, options.style);
+          recapLines = formatRecap(event.hosts, options.style, { all: options.verbose });
           break;
       }
     },

@@ -1,27 +1,52 @@
-// Ansible-style PLAY RECAP plus fleet totals.
+// Ansible-style PLAY RECAP plus fleet totals. For a large fleet (more than SMALL_FLEET hosts) the
+// recap fits one screen: one line per failed, unreachable or changed host is too many, so hosts are
+// summarized by outcome with compact name ranges and only failing hosts get a line of their own
+// (at most a screenful); `all` (-v) prints every host.
 
 import { emptyCounts, hostFailed, type HostCounts } from './events.ts';
 import type { Style } from './format-event.ts';
+import { compactHostNames } from './host-ranges.ts';
 
 const FIELDS = ['ok', 'changed', 'unreachable', 'failed', 'skipped', 'untouched'] as const;
+export const SMALL_FLEET = 20;
+const LISTED_FAILURES = 15;
 
-export const formatRecap = (recap: Readonly<Record<string, HostCounts>>, style: Style): string[] => {
+type Outcome = 'failed' | 'unreachable' | 'untouched' | 'changed' | 'ok';
+
+const outcomeOf = (counts: HostCounts): Outcome =>
+  counts.unreachable > 0 ? 'unreachable' : counts.failed > 0 ? 'failed' : counts.untouched > 0 ? 'untouched' : counts.changed > 0 ? 'changed' : 'ok';
+
+export const formatRecap = (recap: Readonly<Record<string, HostCounts>>, style: Style, options: { readonly all?: boolean } = {}): string[] => {
   const names = Object.keys(recap);
   const width = Math.max(0, ...names.map((name) => name.length));
-  const lines = ['', `PLAY RECAP ${'*'.repeat(60)}`];
-  const totals: HostCounts = emptyCounts();
-  for (const name of names) {
+  const hostLine = (name: string): string => {
     const counts = recap[name]!;
-    for (const field of FIELDS) totals[field] += counts[field];
     const paint = hostFailed(counts) ? style.red : counts.changed > 0 ? style.yellow : style.green;
     const cells = FIELDS.map((field) => `${field}=${counts[field]}`.padEnd(field.length + 5));
-    lines.push(`${paint(name.padEnd(width))} : ${cells.join(' ')}`.trimEnd());
+    return `${paint(name.padEnd(width))} : ${cells.join(' ')}`.trimEnd();
+  };
+  const lines = ['', `PLAY RECAP ${'*'.repeat(60)}`];
+  if (options.all || names.length <= SMALL_FLEET) {
+    lines.push(...names.map(hostLine));
+  } else {
+    const failing = names.filter((name) => hostFailed(recap[name]!));
+    lines.push(...failing.slice(0, LISTED_FAILURES).map(hostLine));
+    if (failing.length > LISTED_FAILURES) lines.push(style.red(`… and ${failing.length - LISTED_FAILURES} more failed or unreachable hosts (-v lists every host)`));
+    for (const outcome of ['failed', 'unreachable', 'untouched', 'changed', 'ok'] as const) {
+      const hosts = names.filter((name) => outcomeOf(recap[name]!) === outcome);
+      if (hosts.length === 0) continue;
+      const paint = outcome === 'ok' ? style.green : outcome === 'changed' ? style.yellow : outcome === 'untouched' ? style.cyan : style.red;
+      lines.push(paint(`${outcome.padEnd(11)} ${String(hosts.length).padStart(4)} host${hosts.length === 1 ? ' ' : 's'}  ${compactHostNames(hosts)}`));
+    }
   }
+  const totals: HostCounts = emptyCounts();
+  for (const name of names) for (const field of FIELDS) totals[field] += recap[name]![field];
   const failedHosts = names.filter((name) => hostFailed(recap[name]!)).length;
   const changedHosts = names.filter((name) => recap[name]!.changed > 0).length;
+  const untouchedHosts = names.filter((name) => recap[name]!.untouched > 0).length;
   lines.push(
     '',
-    `TOTAL ${names.length} host${names.length === 1 ? '' : 's'}: ${changedHosts} changed, ${failedHosts} failed or unreachable · ` +
+    `TOTAL ${names.length} host${names.length === 1 ? '' : 's'}: ${changedHosts} changed, ${failedHosts} failed or unreachable${untouchedHosts ? `, ${untouchedHosts} untouched` : ''} · ` +
       FIELDS.map((field) => `${field}=${totals[field]}`).join(' '),
   );
   return lines;

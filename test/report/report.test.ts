@@ -48,3 +48,17 @@ test('the line diff keeps common lines and marks removals and additions', (t) =>
   t.deepEqual(diffLines('a\nb\nc\n', 'a\nc\nd\n'), ['  a', '- b', '  c', '+ d']);
   t.deepEqual(diffLines('', 'x'), ['+ x']);
 });
+
+test('a large fleet recap fits one screen: failing hosts listed, the rest summarized by outcome', (t) => {
+  const recap: Record<string, HostCounts> = {};
+  for (let i = 1; i <= 200; i += 1) {
+    const name = `cas-${String(i).padStart(3, '0')}`;
+    recap[name] = i === 7 ? counts({ unreachable: 1 }) : i > 150 ? counts({ untouched: 1 }) : counts({ ok: 3, changed: 1 });
+  }
+  const lines = formatRecap(recap, PLAIN);
+  t.true(lines.length < 15, lines.join('\n'));
+  t.true(lines.some((line) => line.startsWith('cas-007 : ok=0')));
+  t.true(lines.some((line) => /^untouched +50 hosts +cas-151…cas-200$/.test(line)));
+  t.true(lines.some((line) => /^changed +149 hosts +cas-001…cas-006, cas-008…cas-150$/.test(line)));
+  t.is(formatRecap(recap, PLAIN, { all: true }).length, 200 + 4);
+});
