@@ -64,7 +64,8 @@ const importModule = async (path: string): Promise<{ default?: unknown }> => {
   } catch (error) {
     if (!isUnknownExtension(error)) throw error;
     register();
-    return (await import(url)) as { default?: unknown };
+    // Node remembers the failed load of this URL; a query makes it a fresh module for the new loader.
+    return (await import(`${url}?ts`)) as { default?: unknown };
   }
 };
 
