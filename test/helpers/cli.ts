@@ -1,9 +1,15 @@
 // Runs the casfleet CLI as a user would (a child process), collecting output and the exit code.
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostCounts } from '../../src/report/events.ts';
 
 export const CLI = fileURLToPath(new URL('../../bin/casfleet.js', import.meta.url));
+
+// Run records of test runs go to a private directory, never the user's own state.
+const STATE_DIR = mkdtempSync(join(tmpdir(), 'casfleet-test-state-'));
 
 export interface CliResult {
   readonly code: number | null;
@@ -15,7 +21,7 @@ export const runCli = (args: readonly string[], options: { cwd?: string; env?: N
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      env: { ...process.env, NO_COLOR: '1', CASFLEET_STATE_DIR: STATE_DIR, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,0 +1,57 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+
+// Serial: both tests point CASFLEET_STATE_DIR (read at write time) at their own directory.
+import { createRecordKeeper } from '../../src/cli/run-record-keeper.ts';
+import { emptyCounts } from '../../src/report/events.ts';
+import { newRunRecord } from '../../src/run-records/run-record-updates.ts';
+import { hostsToRun } from '../../src/run-records/run-record.ts';
+import { readRunRecord } from '../../src/run-records/run-store.ts';
+
+const record = () =>
+  newRunRecord(
+    {
+      playbook: { reference: 'scenario-a', name: 'scenario-a' },
+      inventory: '/tmp/inventory.yml',
+      extraVars: [],
+      check: false,
+      rollout: {
+        stages: [
+          { index: 0, kind: 'canary', label: 'canary', hosts: ['a'], maxFail: 0 },
+          { index: 1, kind: 'batch', label: 'batch 1/1', hosts: ['b', 'c'], maxFail: 0 },
+        ],
+        fleetMaxFail: null,
+        continueOnBatchFailure: false,
+        soakMs: 0,
+      },
+      cwd: '/tmp',
+      controller: { hostname: 'test', pid: process.pid },
+    },
+    new Date(),
+  );
+
+test.serial('the record follows the events: stages, host results with their first error, the halt', async (t) => {
+  process.env.CASFLEET_STATE_DIR = mkdtempSync(join(tmpdir(), 'casfleet-keeper-'));
+  const keeper = createRecordKeeper(record());
+  keeper.emit({ type: 'stage', index: 0, kind: 'canary', label: 'canary', status: 'start', hosts: ['a'] });
+  keeper.emit({ type: 'host-end', host: 'a', counts: { ...emptyCounts(), ok: 1, changed: 1 }, durationMs: 1 });
+  keeper.emit({ type: 'stage', index: 1, kind: 'batch', label: 'batch 1/1', status: 'start', hosts: ['b', 'c'] });
+  keeper.emit({ type: 'unreachable', host: 'b', error: 'connection refused' });
+  keeper.emit({ type: 'host-end', host: 'b', counts: { ...emptyCounts(), unreachable: 1 }, durationMs: 1 });
+  keeper.emit({ type: 'halt', kind: 'budget', reason: 'batch 1/1: 1 failed, budget 0', untouched: ['c'] });
+  const final = await keeper.finish();
+  t.is(final.status, 'halted');
+  t.is(final.stageReached, 1);
+  t.like(final.hosts, { a: { state: 'changed' }, b: { state: 'unreachable', error: 'connection refused' }, c: { state: 'untouched' } });
+  t.deepEqual(hostsToRun(final), ['b', 'c']);
+  t.deepEqual(await readRunRecord(final.id), final, 'what is on disk is what the run ended with');
+});
+
+test.serial('a run that ends without a halt is completed', async (t) => {
+  process.env.CASFLEET_STATE_DIR = mkdtempSync(join(tmpdir(), 'casfleet-keeper-'));
+  const keeper = createRecordKeeper(record());
+  keeper.emit({ type: 'recap', hosts: {} });
+  t.is((await keeper.finish()).status, 'completed');
+});
