@@ -4,12 +4,12 @@
 // flush point, only when a step that notifies them changed something; they also run after a later
 // step failed, so a changed config file is never left without its service restart.
 
-import type { AnyFact, FactMap } from '../facts/fact.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
 import type { PlaybookItem } from '../playbook/define-playbook.ts';
 import { countStep, emptyCounts, type EmitEvent, type HostCounts, type StepResultEvent } from '../report/events.ts';
-import { isFlushHandlers, type Handler, type Step, type StepPlan } from '../steps/step.ts';
+import { isFlushHandlers, type Handler, type Step } from '../steps/step.ts';
 import type { HostSession } from './host-session.ts';
+import { describeError, factsOf, factValues, planStep, uniqueFacts } from './plan-step.ts';
 
 export interface HostRunOptions {
   readonly check: boolean;
@@ -26,24 +26,6 @@ export interface HostRunInput {
 }
 
 type StepOutcome = Omit<StepResultEvent, 'type' | 'host' | 'step' | 'kind' | 'check' | 'durationMs'>;
-
-const factsOf = (map: FactMap): AnyFact[] => Object.values(map);
-
-const uniqueFacts = (facts: readonly AnyFact[]): AnyFact[] => [...new Map(facts.map((fact) => [fact.id, fact])).values()];
-
-/** Look up a step's facts in the cache; the first unreadable one is the step's error. */
-const factValues = (map: FactMap, cache: ReadonlyMap<string, FactOutcome>): { values?: Record<string, unknown>; error?: string } => {
-  const values: Record<string, unknown> = {};
-  for (const [name, fact] of Object.entries(map)) {
-    const outcome = cache.get(fact.id);
-    if (!outcome) return { error: `fact ${fact.id} was not gathered` };
-    if (!outcome.ok) return { error: outcome.error.message };
-    values[name] = outcome.value;
-  }
-  return { values };
-};
-
-const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   const { host, items, handlers, session, options, emit } = input;
@@ -107,16 +89,6 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   await runHandlers();
   emit({ type: 'host-stage', host, stage: 'done' });
   return counts;
-};
-
-const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): { plan?: StepPlan; error?: string } => {
-  const { values, error } = factValues(step.facts, cache);
-  if (!values) return { error: error ?? 'facts missing' };
-  try {
-    return { plan: step.plan(values as never) };
-  } catch (planError) {
-    return { error: describeError(planError) };
-  }
 };
 
 const runStep = async (

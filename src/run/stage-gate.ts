@@ -3,33 +3,21 @@
 // the playbook declares (ports that must answer, ports that must be filtered). A host that fails
 // its gate counts as failed against the stage's budget.
 
-import type { AnyFact } from '../facts/fact.ts';
 import { probePorts, type PortProbeResult } from '../lab/probe.ts';
 import type { PlaybookExposure } from '../playbook/define-playbook.ts';
 import { isFlushHandlers, type Step } from '../steps/step.ts';
 import type { HostSession } from './host-session.ts';
+import { factsOf, planStep, uniqueFacts } from './plan-step.ts';
 
 const PROBE_TIMEOUT_MS = 1500;
 
 /** Changes a fresh read would still plan, as "step: summary" lines. */
 export const pendingChanges = async (session: HostSession, steps: readonly Step[]): Promise<string[]> => {
-  const facts = [...new Map(steps.flatMap((step) => Object.values(step.facts) as AnyFact[]).map((fact) => [fact.id, fact])).values()];
-  const outcomes = await session.gather(facts);
-  const pending: string[] = [];
-  for (const step of steps) {
-    const values: Record<string, unknown> = {};
-    for (const [name, fact] of Object.entries(step.facts)) {
-      const outcome = outcomes.get(fact.id);
-      if (!outcome?.ok) return [`${step.name}: cannot re-read ${fact.id}${outcome && !outcome.ok ? `: ${outcome.error.message}` : ''}`];
-      values[name] = outcome.value;
-    }
-    try {
-      pending.push(...step.plan(values as never).changes.map((change) => `${step.name}: ${change.summary}`));
-    } catch (error) {
-      pending.push(`${step.name}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  return pending;
+  const outcomes = await session.gather(uniqueFacts(steps.flatMap((step) => factsOf(step.facts))));
+  return steps.flatMap((step) => {
+    const { plan, error } = planStep(step, outcomes);
+    return plan ? plan.changes.map((change) => `${step.name}: ${change.summary}`) : [`${step.name}: ${error ?? 'no plan'}`];
+  });
 };
 
 /** Problems with what the host exposes, from probes sent by this machine. */

@@ -1,0 +1,36 @@
+// Planning a step against the facts read so far: shared by the host pipeline (plan, apply,
+// re-plan) and the rollout gate (a fresh re-plan must be empty).
+
+import type { AnyFact, FactMap } from '../facts/fact.ts';
+import type { FactOutcome } from '../facts/gather-script.ts';
+import type { Step, StepPlan } from '../steps/step.ts';
+
+export const factsOf = (map: FactMap): AnyFact[] => Object.values(map);
+
+/** Each fact once, by id, for one gather exec. */
+export const uniqueFacts = (facts: readonly AnyFact[]): AnyFact[] => [...new Map(facts.map((fact) => [fact.id, fact])).values()];
+
+export const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Look up a step's facts in the cache; the first unreadable one is the step's error. */
+export const factValues = (map: FactMap, cache: ReadonlyMap<string, FactOutcome>): { values?: Record<string, unknown>; error?: string } => {
+  const values: Record<string, unknown> = {};
+  for (const [name, fact] of Object.entries(map)) {
+    const outcome = cache.get(fact.id);
+    if (!outcome) return { error: `fact ${fact.id} was not gathered` };
+    if (!outcome.ok) return { error: outcome.error.message };
+    values[name] = outcome.value;
+  }
+  return { values };
+};
+
+/** The step's plan from cached facts, or why there is none (unreadable fact, planner error). */
+export const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): { plan?: StepPlan; error?: string } => {
+  const { values, error } = factValues(step.facts, cache);
+  if (!values) return { error: error ?? 'facts missing' };
+  try {
+    return { plan: step.plan(values as never) };
+  } catch (planError) {
+    return { error: describeError(planError) };
+  }
+};
