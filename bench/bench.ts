@@ -3,6 +3,9 @@
 // Scenario A/B applies and no-op re-runs, prints wall time, controller CPU and ratios, and tears
 // the lab down. The performance targets live here, never in a timed test.
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { labDown } from '../src/lab/lab-down.ts';
@@ -56,6 +59,8 @@ const format = (phases: Phase[]): string[] => {
   return lines;
 };
 
+// The bench's own run records stay out of the operator's run history.
+process.env.CASFLEET_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'casfleet-bench-'));
 const lab = await labUp({ name: 'bench', hosts });
 try {
   const phases = await runPhases(
