@@ -4,7 +4,6 @@
 // Everything is validated before any host is contacted; a validation problem exits 1 and touches
 // nothing. Every apply writes a run record, so a halted rollout can be resumed.
 
-import { resolve } from 'node:path';
 import { CONFIG_DEFAULTS } from '../config/config-schema.ts';
 import { UsageError } from '../errors.ts';
 import { selectHosts } from '../inventory/host-pattern.ts';
@@ -14,10 +13,9 @@ import { groupPlans } from '../report/plan-groups.ts';
 import { approvalQuestionAfter, describeBudgets, describeRollout } from '../rollout/describe-rollout.ts';
 import { planRollout, type RolloutPlan } from '../rollout/plan-rollout.ts';
 import { mergeRolloutPolicy, parseRolloutPolicy } from '../rollout/rollout-policy.ts';
-import { isRunLive, currentController } from '../run-records/run-liveness.ts';
+import { currentController } from '../run-records/run-liveness.ts';
 import { newRunRecord, resumeRun } from '../run-records/run-record-updates.ts';
-import { remainingStages, resumeCheck, rolloutFromRecord, rolloutToRecord, type RunRecord } from '../run-records/run-record.ts';
-import { readRunRecord } from '../run-records/run-store.ts';
+import { rolloutToRecord } from '../run-records/run-record.ts';
 import { runPlaybook, singleStage } from '../run/run-playbook.ts';
 import { createConnector } from '../ssh/connect-ramp.ts';
 import { canAsk, confirm } from './confirm.ts';
@@ -26,6 +24,7 @@ import { EXIT_HOST_FAILED, EXIT_OK, EXIT_STOPPED } from './exit-codes.ts';
 import { parseCommandLine } from './parse-options.ts';
 import { formatFleetPlan, planFleet, planHasProblems, plannedHostCount } from './plan-fleet.ts';
 import { prepareRun, TARGET_HELP, TARGET_OPTIONS, type PreparedRun } from './prepare-run.ts';
+import { resumedRollout, resumeInputs } from './resume-input.ts';
 import { createRecordKeeper } from './run-record-keeper.ts';
 
 export const APPLY_HELP = `Usage: casfleet apply <playbook> [-i INVENTORY] [options]
@@ -80,30 +79,7 @@ const OPTIONS = {
 
 type ApplyValues = ReturnType<typeof parseCommandLine<typeof OPTIONS>>['values'];
 
-const ROLLOUT_FLAGS = ['canary', 'batches', 'max-fail', 'fleet-max-fail', 'soak', 'continue-on-batch-failure'] as const;
-
-/** With --resume, the record says what to run: playbook, inventory, selection and -e as first given. */
-const resumeInputs = async (values: ApplyValues, reference: string | undefined) => {
-  const record = await readRunRecord(values.resume!);
-  const check = resumeCheck(record, { isRunning: (r) => isRunLive(r) });
-  if (!check.resumable) throw new UsageError(`cannot resume run ${record.id}: ${check.reason}`);
-  if (reference && reference !== record.playbook.reference && reference !== record.playbook.name) {
-    throw new UsageError(`run ${record.id} applied playbook '${record.playbook.reference}', not '${reference}'`);
-  }
-  if (values.inventory && resolve(values.inventory) !== record.inventory) {
-    throw new UsageError(`run ${record.id} used inventory ${record.inventory}, not ${resolve(values.inventory)}`);
-  }
-  const given = ROLLOUT_FLAGS.filter((flag) => values[flag] !== undefined);
-  if (values.limit || values['extra-vars'] || given.length > 0) {
-    throw new UsageError(`--resume keeps the run's own selection, vars and rollout; drop ${[...(values.limit ? ['-l'] : []), ...(values['extra-vars'] ? ['-e'] : []), ...given.map((flag) => `--${flag}`)].join(', ')}`);
-  }
-  return {
-    record,
-    reference: record.playbook.reference,
-    values: { ...values, inventory: record.inventory, limit: record.limit, 'extra-vars': record.extraVars },
-  };
-};
-
+// The rollout from the playbook's default and the flags (flags win field by field).
 const rolloutFor = (prepared: PreparedRun, values: ApplyValues): RolloutPlan => {
   const policy = mergeRolloutPolicy(parseRolloutPolicy(prepared.playbook.rollout, prepared.playbook.name), {
     canary: values.canary,
@@ -115,11 +91,6 @@ const rolloutFor = (prepared: PreparedRun, values: ApplyValues): RolloutPlan => 
   });
   return planRollout({ hosts: [...prepared.hosts], policy, resolveCanaryPattern: (pattern) => selectHosts(prepared.inventory, pattern) });
 };
-
-const resumedRollout = (record: RunRecord): RolloutPlan => ({
-  ...rolloutFromRecord(record.rollout, remainingStages(record)),
-  total: Object.keys(record.hosts).length,
-});
 
 // --check: the fleet-grouped plan (and, with --diff or --json, the per-host detail).
 const runCheck = async (prepared: PreparedRun, values: ApplyValues): Promise<number> => {
