@@ -171,10 +171,15 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
       );
   const keeper = createRecordKeeper(record);
   const reporter = await createReporter({ json: Boolean(values.json), verbose: Boolean(values.verbose) });
+  // Ctrl-C reaches this process twice when it runs inside a lab namespace (the terminal's signal and
+  // the one the outer process forwards): record the interruption once, then exit.
+  let interrupted = false;
   const onInterrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
     void keeper.interrupt().finally(() => process.exit(130));
   };
-  process.once('SIGINT', onInterrupt);
+  process.on('SIGINT', onInterrupt).on('SIGTERM', onInterrupt);
 
   const approveAfterCanary = async (stageIndex: number, passed: number): Promise<boolean> => {
     if (values.yes) return true;
@@ -198,7 +203,7 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
       keeper.emit(event);
     },
   });
-  process.off('SIGINT', onInterrupt);
+  process.off('SIGINT', onInterrupt).off('SIGTERM', onInterrupt);
   await reporter.finish();
   const final = await keeper.finish();
   if (!values.json && final.status !== 'completed') {

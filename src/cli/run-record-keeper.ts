@@ -55,7 +55,7 @@ export const createRecordKeeper = (initial: RunRecord): RecordKeeper => {
       }
     },
     async interrupt() {
-      if (record.status === 'running') save(endRun(record, 'interrupted', 'interrupted (Ctrl-C)', new Date()));
+      if (record.status === 'running') save(endRun(record, 'interrupted', 'stopped by a signal (Ctrl-C)', new Date()));
       await flushRunRecords().catch(() => undefined);
     },
     async finish() {
