@@ -68,9 +68,6 @@ export const runChecked = async (what: string, argv: readonly string[], options:
 export const runInNetns = (netns: string, argv: readonly string[], options: RunOptions = {}): Promise<RunResult> =>
   run(['ip', 'netns', 'exec', netns, ...argv], options);
 
-/** The controller namespace is where every lab host is reachable; `lab up` prints its name. */
-export const runInController = runInNetns;
-
 /** map() with at most `limit` calls in flight; results keep input order; the first failure rejects. */
 export const mapLimit = async <T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> => {
   const results = new Array<R>(items.length);
