@@ -42,15 +42,19 @@ export const resolvePlaybookPath = (reference: string, cwd = process.cwd()): str
   return builtin;
 };
 
-// Shape check of the module's default export; the vars schema itself is a zod object.
-const playbookShape = z.object({
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+
+// Shape check of the module's default export; the vars schema itself is a zod object. Strict, so a
+// misspelt key fails loudly; the validated module itself is returned (zod would strip keys).
+const playbookShape = z.strictObject({
   name: z.string().min(1),
   description: z.string(),
   vars: z.custom<z.ZodObject>((value) => value instanceof z.ZodObject, 'must be a zod object schema (z.object({...}))'),
-  steps: z.custom<AnyPlaybook['steps']>((value) => typeof value === 'function', 'must be a function (vars) => steps'),
-  handlers: z
-    .custom<NonNullable<AnyPlaybook['handlers']>>((value) => typeof value === 'function', 'must be a function (vars) => handlers')
-    .optional(),
+  steps: z.custom((value) => isFunction(value), 'must be a function (vars) => steps'),
+  handlers: z.custom((value) => isFunction(value), 'must be a function (vars) => handlers').optional(),
+  exposure: z.custom((value) => isFunction(value), 'must be a function (vars) => { reachable, blocked }').optional(),
+  // Validated in detail (with its own error paths) when a run plans its rollout.
+  rollout: z.unknown().optional(),
 });
 
 const isUnknownExtension = (error: unknown): boolean =>
@@ -85,5 +89,5 @@ export const loadPlaybook = async (reference: string, cwd = process.cwd()): Prom
       parsed.error.issues.map((issue) => ({ path: ['default', ...issue.path].join('.'), message: issue.message })),
     );
   }
-  return parsed.data as AnyPlaybook;
+  return module.default as AnyPlaybook;
 };
