@@ -16,7 +16,7 @@ import { mergeRolloutPolicy, parseRolloutPolicy } from '../rollout/rollout-polic
 import { currentController } from '../run-records/run-liveness.ts';
 import { newRunRecord, resumeRun } from '../run-records/run-record-updates.ts';
 import { rolloutToRecord } from '../run-records/run-record.ts';
-import { runPlaybook, singleStage } from '../run/run-playbook.ts';
+import { runPlaybook, singleStage, type CanaryAnswer } from '../run/run-playbook.ts';
 import { createConnector } from '../ssh/connect-ramp.ts';
 import { canAsk, confirm } from './confirm.ts';
 import { createReporter } from './create-reporter.ts';
@@ -181,13 +181,13 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
   };
   process.on('SIGINT', onInterrupt).on('SIGTERM', onInterrupt);
 
-  const approveAfterCanary = async (stageIndex: number, passed: number): Promise<boolean> => {
-    if (values.yes) return true;
-    if (!canAsk()) return false;
+  const approveAfterCanary = async (stageIndex: number, passed: number): Promise<CanaryAnswer> => {
+    if (values.yes) return 'continue';
+    if (!canAsk()) return 'needs-approval';
     await reporter.suspend();
     const approved = await confirm(approvalQuestionAfter(plan, stageIndex, passed));
     reporter.resume();
-    return approved;
+    return approved ? 'continue' : 'declined';
   };
 
   let halted: 'approval' | 'budget' | 'declined' | undefined;

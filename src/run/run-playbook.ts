@@ -26,13 +26,16 @@ export interface HostTarget {
   readonly exposure?: PlaybookExposure;
 }
 
+/** After the canary: go on, the operator said no, or nobody could be asked (no terminal, no --yes). */
+export type CanaryAnswer = 'continue' | 'declined' | 'needs-approval';
+
 export interface RunRollout {
   /** Stages and budgets, planned by src/rollout/ (a plain run is one stage without budgets). */
   readonly plan: RolloutPlan;
   /** Check gates after each stage (fresh re-read plans nothing, declared exposure holds). */
   readonly gates: boolean;
-  /** Asked after the canary stage when more stages follow; false stops the run there. */
-  readonly approveAfterCanary: (stageIndex: number, passed: number) => Promise<boolean>;
+  /** Asked after the canary stage when more stages follow; anything but 'continue' stops the run there. */
+  readonly approveAfterCanary: (stageIndex: number, passed: number) => Promise<CanaryAnswer>;
 }
 
 export interface RunPlaybookInput {
@@ -48,7 +51,7 @@ export interface RunPlaybookInput {
 export const singleStage = (targets: readonly HostTarget[]): RunRollout => ({
   plan: planRollout({ hosts: targets.map((target) => target.name) }),
   gates: false,
-  approveAfterCanary: async () => true,
+  approveAfterCanary: async () => 'continue',
 });
 
 interface HostOutcome {
@@ -79,41 +82,47 @@ export const runPlaybook = async (input: RunPlaybookInput): Promise<Record<strin
     let failedInStage = 0;
     const verdict = () => evaluateStage({ stage, failedInStage, failedSoFar: failedTotal, plan });
 
-    const outcomes = await Promise.all(
+    // Hosts that wait for the stage's gate keep their connection; every other host is done (and its
+    // connection closed) as soon as it finishes, so at most `forks` connections are open per phase.
+    const finish = async (target: HostTarget, outcome: HostOutcome, counts: HostCounts): Promise<void> => {
+      await outcome.connection?.close().catch(() => undefined);
+      results.set(target.name, counts);
+      emit({ type: 'host-end', host: target.name, counts, durationMs: Date.now() - outcome.startedAt });
+    };
+    const awaitingGate = await Promise.all(
       stageTargets.map((target) =>
-        limit(async (): Promise<[HostTarget, HostOutcome | undefined]> => {
-          if (verdict().halt) return [target, undefined];
+        limit(async (): Promise<[HostTarget, HostOutcome] | undefined> => {
+          if (verdict().halt) return undefined;
           const outcome = await runTarget(target, input);
           // Count a failure as soon as it happens so queued hosts of this stage stop starting.
           if (hostFailed(outcome.counts)) {
             failedInStage += 1;
             failedTotal += 1;
           }
-          return [target, outcome];
+          if (rollout.gates && !options.check && outcome.session && !hostFailed(outcome.counts)) return [target, outcome];
+          await finish(target, outcome, outcome.counts);
+          return undefined;
         }),
       ),
     );
-
-    const started = outcomes.filter((entry): entry is [HostTarget, HostOutcome] => entry[1] !== undefined);
     await Promise.all(
-      started.map(([target, outcome]) =>
-        limit(async () => {
-          const counts = { ...outcome.counts };
-          if (rollout.gates && outcome.session && !options.check && !hostFailed(counts)) {
-            await runGate(target, outcome.session, counts, emit);
+      awaitingGate
+        .filter((entry): entry is [HostTarget, HostOutcome] => entry !== undefined)
+        .map(([target, outcome]) =>
+          limit(async () => {
+            const counts = { ...outcome.counts };
+            await runGate(target, outcome.session!, counts, input);
             if (hostFailed(counts)) {
               failedInStage += 1;
               failedTotal += 1;
             }
-          }
-          await outcome.connection?.close().catch(() => undefined);
-          results.set(target.name, counts);
-          emit({ type: 'host-end', host: target.name, counts, durationMs: Date.now() - outcome.startedAt });
-        }),
-      ),
+            await finish(target, outcome, counts);
+          }),
+        ),
     );
 
-    const failed = started.filter(([target]) => hostFailed(results.get(target.name)!)).map(([target]) => target.name);
+    const failed = stageTargets.filter((target) => results.has(target.name) && hostFailed(results.get(target.name)!)).map((target) => target.name);
+    const started = stageTargets.filter((target) => results.has(target.name));
     emit({ type: 'stage', index: stage.index, kind: stage.kind, label: stage.label, status: 'done', hosts: stage.hosts, failed });
     const remaining = plan.stages.slice(position + 1).filter((next) => next.hosts.some((host) => byName.has(host)));
     const { halt: overBudget, reason } = verdict();
@@ -123,8 +132,12 @@ export const runPlaybook = async (input: RunPlaybookInput): Promise<Record<strin
     }
     if (remaining.length === 0) break;
     if (stage.kind === 'canary' && !options.check) {
-      const approved = await rollout.approveAfterCanary(position, stageTargets.length - failed.length);
-      if (!approved) {
+      const answer = await rollout.approveAfterCanary(position, started.length - failed.length);
+      if (answer === 'declined') {
+        halt = { kind: 'declined', reason: `stopped after ${stage.label}: not approved` };
+        break;
+      }
+      if (answer === 'needs-approval') {
         halt = { kind: 'approval', reason: `stopped after ${stage.label}: continuing needs approval (a terminal, or --yes)` };
         break;
       }
@@ -144,11 +157,18 @@ export const runPlaybook = async (input: RunPlaybookInput): Promise<Record<strin
   return recap;
 };
 
-const runGate = async (target: HostTarget, session: HostSession, counts: HostCounts, emit: EmitEvent): Promise<void> => {
+const runGate = async (target: HostTarget, session: HostSession, counts: HostCounts, input: RunPlaybookInput): Promise<void> => {
+  const { emit } = input;
   const begun = Date.now();
   let problems: string[];
   try {
-    problems = await checkGate({ session, address: target.connect.host, items: target.items, ...(target.exposure ? { exposure: target.exposure } : {}) });
+    problems = await checkGate({
+      session,
+      address: target.connect.host,
+      items: target.items,
+      openFresh: () => input.connect(target.connect),
+      ...(target.exposure ? { exposure: target.exposure } : {}),
+    });
   } catch (error) {
     problems = [error instanceof Error ? error.message : String(error)];
   }

@@ -1,11 +1,14 @@
 // The gate after a rollout stage, per host: a fresh read of every fact must plan no change (nothing
-// still pending, e.g. a change that a restart undid), and the host must look from outside the way
-// the playbook declares (ports that must answer, ports that must be filtered). A host that fails
+// still pending, e.g. a change that a restart undid), a NEW SSH connection must still log in (the
+// run's own connection would survive a firewall that locks everyone else out), and the host must
+// look from outside the way the playbook declares (ports that must answer, ports that must be
+// filtered). A host that fails
 // its gate counts as failed against the stage's budget.
 
 import { probePorts, type PortProbeResult } from '../lab/probe.ts';
 import type { PlaybookExposure } from '../playbook/define-playbook.ts';
 import { isFlushHandlers, type Step } from '../steps/step.ts';
+import type { Connection } from '../ssh/connection.ts';
 import type { HostSession } from './host-session.ts';
 import { factsOf, planStep, uniqueFacts } from './plan-step.ts';
 
@@ -35,15 +38,33 @@ export const exposureProblems = (exposure: PlaybookExposure, results: readonly P
 
 export interface GateInput {
   readonly session: HostSession;
+  /** A NEW connection: the established one survives a firewall that would refuse the next login. */
+  readonly openFresh: () => Promise<Connection>;
   readonly address: string;
   readonly items: readonly (Step | { flushHandlers: true })[];
   readonly exposure?: PlaybookExposure;
 }
 
+/** Why a new SSH login fails after the change, if it does. */
+const freshLoginProblem = async (openFresh: () => Promise<Connection>): Promise<string | undefined> => {
+  let connection: Connection | undefined;
+  try {
+    connection = await openFresh();
+    const result = await connection.exec('true', { timeoutMs: 15_000 });
+    return result.code === 0 ? undefined : `a new SSH session cannot run commands (exit ${result.code ?? 'unknown'})`;
+  } catch (error) {
+    return `a new SSH connection fails after the change: ${error instanceof Error ? error.message : String(error)}`;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+};
+
 /** Every problem the gate finds on one host (empty: the host passes). */
-export const checkGate = async ({ session, address, items, exposure }: GateInput): Promise<string[]> => {
+export const checkGate = async ({ session, address, items, exposure, openFresh }: GateInput): Promise<string[]> => {
   const steps = items.filter((item): item is Step => !isFlushHandlers(item));
   const problems = (await pendingChanges(session, steps)).map((line) => `still pending: ${line}`);
+  const login = await freshLoginProblem(openFresh);
+  if (login) problems.push(login);
   if (exposure && exposure.reachable.length + exposure.blocked.length > 0) {
     const results = await probePorts({ address, ports: [...exposure.reachable, ...exposure.blocked], timeoutMs: PROBE_TIMEOUT_MS });
     problems.push(...exposureProblems(exposure, results));

@@ -46,17 +46,20 @@ const setup = (count: number, options: { undoByHandler?: string[] } = {}) => {
 const run = async (
   targets: HostTarget[],
   policy: RolloutPolicy | undefined,
-  extra: { unreachable?: string[]; approve?: boolean; gates?: boolean } = {},
+  extra: { unreachable?: string[]; approve?: boolean; gates?: boolean; lockedOutAfterFirstLogin?: string[] } = {},
 ) => {
   const events: RunEvent[] = [];
+  const logins = new Set<string>();
   const plan = planRollout({ hosts: targets.map((t) => t.name), ...(policy ? { policy } : {}) });
   const recap = await runPlaybook({
     playbook: 'test',
     targets,
-    rollout: { plan, gates: extra.gates ?? false, approveAfterCanary: async () => extra.approve ?? true },
+    rollout: { plan, gates: extra.gates ?? false, approveAfterCanary: async () => ((extra.approve ?? true) ? 'continue' : 'needs-approval') },
     options: { check: false, diff: false, forks: 1, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000 },
     connect: async (options) => {
       if (extra.unreachable?.includes(options.name)) throw new ConnectError(`cannot connect to ${options.name}`);
+      if (extra.lockedOutAfterFirstLogin?.includes(options.name) && logins.has(options.name)) throw new ConnectError('connection timed out');
+      logins.add(options.name);
       return createLocalConnection(options.name);
     },
     emit: (event) => events.push(event),
@@ -130,5 +133,14 @@ test('without a rollout every host runs in one stage with no budget', async (t) 
   const { recap, events } = await run(targets, undefined, { unreachable: ['h1'] });
   t.deepEqual(hosts(3).map((h) => recap[h]?.untouched), [0, 0, 0]);
   t.false(events.some((e) => e.type === 'halt'));
+  cleanup();
+});
+
+test('the gate logs in again over a new connection and fails a host that now refuses new logins', async (t) => {
+  const { targets, cleanup } = setup(2);
+  const { recap, events } = await run(targets, { canary: count(1), batches: [count(1)] }, { gates: true, lockedOutAfterFirstLogin: ['h1'] });
+  const gate = events.find((e) => e.type === 'step' && e.kind === 'gate' && e.host === 'h1');
+  t.regex(gate?.type === 'step' ? (gate.error ?? '') : '', /a new SSH connection fails after the change: connection timed out/);
+  t.is(recap.h2?.untouched, 1, 'the locked-out canary stops the rollout');
   cleanup();
 });
