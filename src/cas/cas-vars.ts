@@ -4,6 +4,8 @@
 // Scenario A, the terminal VPN.
 
 import { z } from 'zod';
+import { parseCidr } from '../steps/cidr.ts';
+import { interfaceName } from '../steps/ufw-managed-rule.ts';
 
 /** A source address or network (v4 or v6); a bare address means that one host. */
 export const cidr = z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()], {
@@ -11,12 +13,23 @@ export const cidr = z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()], {
 });
 
 // `-e hardwareVpnSubnets=10.8.0.0/24` arrives as a string; a comma list is accepted the same way.
+// Two entries that ufw stores as the same network (10.8.0.1/24 and 10.8.0.0/24) would make two
+// identical rules: refuse them here, before any host is contacted.
 const cidrList = z.preprocess(
   (value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value),
-  z.array(cidr).min(1, 'needs at least one address or CIDR'),
+  z
+    .array(cidr)
+    .min(1, 'needs at least one address or CIDR')
+    .superRefine((list, ctx) => {
+      const seen = new Map<string, string>();
+      list.forEach((entry, index) => {
+        const key = parseCidr(entry)?.text ?? entry;
+        const first = seen.get(key);
+        if (first !== undefined) ctx.addIssue({ code: 'custom', path: [index], message: `${entry} is the same network as ${first} (${key})` });
+        else seen.set(key, entry);
+      });
+    }),
 );
-
-const interfaceName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'expected a network interface name such as eth0');
 
 export const casVarsSchema = z.object({
   publicInterface: interfaceName
@@ -52,4 +65,6 @@ export const scenarioBVarsSchema = casVarsSchema.omit({ pairing: true }).extend(
 });
 
 export type CasVars = z.infer<typeof casVarsSchema>;
+/** What both scenarios share (Scenario B has no public pairing window). */
+export type CommonVars = Omit<CasVars, 'pairing'>;
 export type ScenarioBVars = z.infer<typeof scenarioBVarsSchema>;

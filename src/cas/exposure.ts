@@ -5,10 +5,9 @@
 // the firewall lets it through: an answer of any kind, even a refusal when nothing listens yet.
 
 import type { PlaybookExposure } from '../playbook/define-playbook.ts';
-import type { CasVars, ScenarioBVars } from './cas-vars.ts';
+import type { CasVars, CommonVars, ScenarioBVars } from './cas-vars.ts';
 import { PORTS } from './firewall-policy.ts';
 
-type CommonVars = Omit<CasVars, 'pairing'>;
 
 const [adminVpnLow] = PORTS.adminVpn;
 const [terminalVpnLow] = PORTS.terminalVpnInstances;

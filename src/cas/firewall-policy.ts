@@ -3,10 +3,8 @@
 // Pure, so every default is unit-tested and the README tables are checked against it.
 
 import { DEFAULT_ROUTE, type ManagedRuleInput } from '../steps/ufw-managed-rule.ts';
-import type { CasVars, ScenarioBVars } from './cas-vars.ts';
+import type { CasVars, CommonVars, ScenarioBVars } from './cas-vars.ts';
 
-/** What both scenarios share (Scenario B has no public pairing window). */
-type CommonVars = Omit<CasVars, 'pairing'>;
 
 /** A managed UFW rule as the ufw step takes it; `interface: 'default-route'` resolves per host. */
 export type PolicyRule = ManagedRuleInput;

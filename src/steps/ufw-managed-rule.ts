@@ -13,7 +13,7 @@ export const FALLBACK_INTERFACE = 'eth0';
 const port = z.number().int().min(1).max(65535);
 
 // ufw rejects interface aliases (`eth0:1`) and its tuple reader expects \w-ish names; 15 = IFNAMSIZ-1.
-const interfaceName = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be an interface name like eth0 or ens3');
+export const interfaceName = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be an interface name like eth0 or ens3');
 
 // ufw's parser refuses "'" in comments; control characters would break the one-line summaries.
 const comment = z
