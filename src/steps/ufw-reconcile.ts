@@ -52,7 +52,12 @@ const countRules = (rules: readonly UfwRule[]): number => {
   return count;
 };
 
-const analyseFamily = (family: UfwFamily, list: readonly UfwRule[], desired: Desired): FamilyPlan => {
+// A managed rule already in place that lets SSH in is never moved (moving is delete + insert): other
+// rules are reordered around it, so no batch ever leaves the host without its SSH allow.
+const letsSshIn = (rule: UfwRule, sshPort: number | undefined): boolean =>
+  sshPort !== undefined && rule.action === 'allow' && rule.dport === String(sshPort) && (rule.proto === 'tcp' || rule.proto === 'any');
+
+const analyseFamily = (family: UfwFamily, list: readonly UfwRule[], desired: Desired, sshPort: number | undefined): FamilyPlan => {
   const byKey = new Map<string, number>();
   desired.forEach((entry, index) => {
     const rule = entry[family];
@@ -70,7 +75,10 @@ const analyseFamily = (family: UfwFamily, list: readonly UfwRule[], desired: Des
     const want = index === undefined ? undefined : desired[index]?.[family];
     if (isManaged(rule)) {
       if (index === undefined || !want) stale.push(rule);
-      else candidates.push({ rule, order: index, weight: sameRule(rule, want) ? 2 : 1, managed: true });
+      else {
+        const weight = sameRule(rule, want) ? (letsSshIn(rule, sshPort) ? UNMOVABLE_WEIGHT : 2) : 1;
+        candidates.push({ rule, order: index, weight, managed: true });
+      }
     } else if (index !== undefined && want) {
       if (rule.action !== want.action) {
         throw new StepPlanError(
@@ -111,10 +119,15 @@ const slotFor = (list: readonly UfwRule[], present: ReadonlyMap<number, UfwRule>
 };
 
 /** Computes the ordered ufw operations that turn `current` into the desired managed set. */
-export const reconcileRules = (current: Readonly<Record<UfwFamily, readonly UfwRule[]>>, desired: Desired, ipv6: boolean): { ops: UfwOp[]; final: Lists } => {
+export const reconcileRules = (
+  current: Readonly<Record<UfwFamily, readonly UfwRule[]>>,
+  desired: Desired,
+  ipv6: boolean,
+  sshPort?: number,
+): { ops: UfwOp[]; final: Lists } => {
   const families: UfwFamily[] = ipv6 ? ['v4', 'v6'] : ['v4'];
   const lists: Lists = { v4: [...current.v4], v6: ipv6 ? [...current.v6] : [] };
-  const plans = { v4: analyseFamily('v4', lists.v4, desired), v6: analyseFamily('v6', lists.v6, desired) };
+  const plans = { v4: analyseFamily('v4', lists.v4, desired, sshPort), v6: analyseFamily('v6', lists.v6, desired, sshPort) };
   const ops: UfwOp[] = [];
   // v6 positions are global: ufw subtracts the current v4 count (frontend.set_rule).
   const position = (family: UfwFamily, at: number): string =>

@@ -68,6 +68,13 @@ export const planUfwRuleSet = (desired: Desired, ufw: UfwState, network: Network
   }
   const warnings: string[] = [];
   const publicInterface = network.defaultRouteInterface ?? FALLBACK_INTERFACE;
+  // Rules pinned to an interface that does not exist match nothing: the VPN ports would be closed.
+  const usesDefaultRoute = desired.rules.some((rule) => rule.interface === DEFAULT_ROUTE);
+  if (usesDefaultRoute && !network.defaultRouteInterface && network.interfaces.length > 0 && !network.interfaces.includes(FALLBACK_INTERFACE)) {
+    throw new StepPlanError(
+      `this host has no default route and no ${FALLBACK_INTERFACE}, so the public interface is unknown: set publicInterface (interfaces: ${network.interfaces.join(', ')})`,
+    );
+  }
   const expanded = desired.rules.map((rule, index) => {
     if (rule.from !== undefined && parseCidr(rule.from)?.family === 'v6' && !ufw.ipv6) {
       throw new StepPlanError(`rule #${index + 1} allows from IPv6 ${rule.from} but ufw has IPv6 off (IPV6=no in /etc/default/ufw)`);
@@ -78,7 +85,14 @@ export const planUfwRuleSet = (desired: Desired, ufw: UfwState, network: Network
     }
     return expandManagedRule(rule, iface, ufw.ipv6);
   });
-  const { ops, final } = reconcileRules(ufw.rules, expanded, ufw.ipv6);
+  const { ops, final } = reconcileRules(ufw.rules, expanded, ufw.ipv6, desired.sshPort);
+  const enable = !ufw.enabled || !ufw.chainsLoaded;
+  // Whatever the rule changes, the firewall ends up enabled: SSH must still get in afterwards.
+  if (!keepsPortOpen(final.v4, 'v4', desired.sshPort) && !keepsPortOpen(final.v6, 'v6', desired.sshPort)) {
+    throw new StepPlanError(
+      `refusing to ${enable ? 'enable' : 'change'} ufw: no rule would let SSH (tcp port ${desired.sshPort}) in afterwards (an earlier deny blocks it?)`,
+    );
+  }
   const desiredKeys = new Set(expanded.flatMap((entry) => Object.values(entry).map(matchKey)));
   warnings.push(...unmanagedRuleWarnings(final, desiredKeys, desired.defaultIncoming));
 
@@ -89,11 +103,7 @@ export const planUfwRuleSet = (desired: Desired, ufw: UfwState, network: Network
     words.push(['default', desired.defaultIncoming, 'incoming']);
     summaries.push(`~ default incoming: ${ufw.defaultIncoming} → ${desired.defaultIncoming}`);
   }
-  const enable = !ufw.enabled || !ufw.chainsLoaded;
   if (enable) {
-    if (!keepsPortOpen(final.v4, 'v4', desired.sshPort) && !keepsPortOpen(final.v6, 'v6', desired.sshPort)) {
-      throw new StepPlanError(`refusing to enable ufw: no rule would let SSH (tcp port ${desired.sshPort}) in once enabled (an earlier deny blocks it?)`);
-    }
     words.push(['--force', 'enable']);
     summaries.push(ufw.enabled ? '+ enable ufw (enabled in ufw.conf but its rules are not loaded)' : '+ enable ufw');
   }

@@ -52,6 +52,9 @@ export const createUfwScratch = (): UfwScratch => {
   try {
     must('ip', ['netns', 'add', name]);
     must('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up']);
+    // An eth0 (a veth pair kept inside the namespace) so 'default-route' rules resolve as on a server.
+    must('ip', ['-n', name, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0peer']);
+    must('ip', ['-n', name, 'link', 'set', 'eth0', 'up']);
   } catch (error) {
     spawnSync('ip', ['netns', 'del', name]);
     rmSync(dir, { recursive: true, force: true });
