@@ -36,7 +36,9 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   };
 
   const steps = items.filter((item): item is Step => !isFlushHandlers(item));
-  const wanted = uniqueFacts([...steps.flatMap((step) => factsOf(step.facts)), ...Object.values(handlers).flatMap((h) => factsOf(h.facts))]);
+  // Handlers read their facts right after they run; gathering them up front would cost every run
+  // (batm-manage info can be slow) for a check that only matters when a handler runs.
+  const wanted = uniqueFacts(steps.flatMap((step) => factsOf(step.facts)));
   emit({ type: 'host-stage', host, stage: 'gathering' });
   const startedAt = Date.now();
   const cache = new Map<string, FactOutcome>();
@@ -45,6 +47,15 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   } catch (error) {
     report('gather facts', 'step', startedAt, { status: 'failed', changes: [], error: describeError(error) });
     for (const step of steps) report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: 'facts could not be gathered' });
+    return counts;
+  }
+
+  const blocked = firstUnplannable(steps, cache);
+  if (blocked) {
+    report(blocked.step.name, 'step', startedAt, { status: 'failed', changes: [], error: `${blocked.error} (nothing was changed on this host)` });
+    for (const step of steps) {
+      if (step !== blocked.step) report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: `not started: '${blocked.step.name}' cannot be planned` });
+    }
     return counts;
   }
 
@@ -89,6 +100,23 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   await runHandlers();
   emit({ type: 'host-stage', host, stage: 'done' });
   return counts;
+};
+
+/**
+ * Before changing anything, every step must be plannable from what was read, so a step that can
+ * never reach its state (no backup to restore, no SSH allow, no public interface) stops the host
+ * untouched instead of after earlier steps changed it. A step that reads facts an earlier step is
+ * about to change is judged when its turn comes instead.
+ */
+const firstUnplannable = (steps: readonly Step[], cache: ReadonlyMap<string, FactOutcome>): { step: Step; error: string } | undefined => {
+  const changing = new Set<string>();
+  for (const step of steps) {
+    const ids = factsOf(step.facts).map((fact) => fact.id);
+    const { plan, error } = planStep(step, cache);
+    if (!plan && !ids.some((id) => changing.has(id))) return { step, error: error ?? 'no plan' };
+    if (plan && plan.changes.length > 0) for (const id of ids) changing.add(id);
+  }
+  return undefined;
 };
 
 const runStep = async (

@@ -8,6 +8,7 @@ import type { RunEvent, StepResultEvent } from '../../src/report/events.ts';
 import { runHost } from '../../src/run/host-pipeline.ts';
 import { HostSession } from '../../src/run/host-session.ts';
 import { defineHandler, defineStep, FLUSH_HANDLERS, noChange, type Handler, type Step } from '../../src/steps/step.ts';
+import { StepPlanError } from '../../src/errors.ts';
 import { createLocalConnection } from '../helpers/local-connection.ts';
 
 const contentFact = (path: string): Fact<string | null> => ({
@@ -136,4 +137,34 @@ test('stdin reaches the change command unchanged', async (t) => {
   const content = "quotes ' \" $HOME `x` \\ and unicode € ✓\n".repeat(100);
   await run([fileHas(path, content)], {});
   t.is(readFileSync(path, 'utf8'), content);
+});
+
+test('a step that can never be planned stops the host before any step changes it', async (t) => {
+  const dir = tempDir();
+  const impossible = defineStep({
+    name: 'impossible',
+    facts: {},
+    plan: () => {
+      throw new StepPlanError('no backup to restore');
+    },
+  });
+  const { results } = await run([fileHas(join(dir, 'a'), 'A'), impossible], {});
+  t.false(existsSync(join(dir, 'a')), 'the first step did not run');
+  t.deepEqual(results.map((r) => `${r.step}:${r.status}`), ['impossible:failed', `file ${join(dir, 'a')}:skipped`]);
+  t.regex(results[0]?.error ?? '', /no backup to restore \(nothing was changed on this host\)/);
+});
+
+test('a step that reads what an earlier step changes is judged after that change', async (t) => {
+  const dir = tempDir();
+  const path = join(dir, 'config');
+  const needsConfig = defineStep({
+    name: 'needs config',
+    facts: { file: contentFact(path) },
+    plan: ({ file }) => {
+      if (file === null) throw new StepPlanError('config missing');
+      return noChange('config present');
+    },
+  });
+  const { results } = await run([fileHas(path, 'x'), needsConfig], {});
+  t.deepEqual(results.map((r) => r.status), ['changed', 'ok']);
 });
