@@ -56,6 +56,11 @@ const parseFileState = (factId: string, output: string): FileState => {
       throw new FactError(`${factId}: content is not base64`);
     }
     const bytes = Buffer.from(base64, 'base64');
+    // Fewer bytes than stat counted means the read failed (no permission, no become): an empty
+    // content here would read as "key absent" and plan the wrong change.
+    if (bytes.length < Math.min(Number(size), MAX_CONTENT_BYTES + 1)) {
+      throw new FactError(`${factId}: read ${bytes.length} of ${size} bytes (is the file readable by the login user? become may be needed)`);
+    }
     // head -c cut the file one byte past the limit: that byte proves it is too large to edit.
     content = bytes.length > MAX_CONTENT_BYTES ? null : bytes.toString('latin1');
   } else if (marker !== undefined || body.length > 0) {
