@@ -49,7 +49,9 @@ export const casVarsSchema = z.object({
     .describe("admin GUI 7777 from anywhere: 'open' only until the admin VPN works (GB)"),
   adminAllowFrom: cidrList.optional().describe('allow admin GUI 7777 only from these sources (static office IPs)'),
   extensions: z
-    .union([z.literal(false), z.strictObject({ allowFrom: cidrList.optional() })])
+    .union([z.literal(false), z.strictObject({ allowFrom: cidrList.optional() })], {
+      error: 'expected false, {} (open to all) or { allowFrom: [addresses] }',
+    })
     .default(false)
     .describe('open 7743 for extensions; { allowFrom: [...] } restricts it (Veriff); {} opens it to all (Onfido, Lightning)'),
   proxy: z.boolean().default(false).describe('open 443 for an nginx proxy'),

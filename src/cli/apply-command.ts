@@ -7,6 +7,7 @@
 import { CONFIG_DEFAULTS } from '../config/config-schema.ts';
 import { UsageError } from '../errors.ts';
 import { selectHosts } from '../inventory/host-pattern.ts';
+import { patternFileReader } from '../inventory/host-pattern-file.ts';
 import { hostFailed } from '../report/events.ts';
 import { createPlanCollector } from '../report/host-plans.ts';
 import { groupPlans } from '../report/plan-groups.ts';
@@ -89,7 +90,7 @@ const rolloutFor = (prepared: PreparedRun, values: ApplyValues): RolloutPlan => 
     soak: values.soak,
     continueOnBatchFailure: values['continue-on-batch-failure'],
   });
-  return planRollout({ hosts: [...prepared.hosts], policy, resolveCanaryPattern: (pattern) => selectHosts(prepared.inventory, pattern) });
+  return planRollout({ hosts: [...prepared.hosts], policy, resolveCanaryPattern: (pattern) => selectHosts(prepared.inventory, pattern, patternFileReader(process.cwd())) });
 };
 
 // --check: the fleet-grouped plan (and, with --diff or --json, the per-host detail).

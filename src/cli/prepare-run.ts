@@ -6,6 +6,7 @@ import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { CONFIG_DEFAULTS, type CasfleetConfig } from '../config/config-schema.ts';
 import { loadConfig } from '../config/load-config.ts';
+import { PlaybookError } from '../errors.ts';
 import { hostConnection } from '../inventory/connection-vars.ts';
 import type { Inventory } from '../inventory/types.ts';
 import type { AnyPlaybook } from '../playbook/define-playbook.ts';
@@ -65,6 +66,18 @@ export interface PreparedRun {
   readonly commandTimeoutMs: number;
 }
 
+// A playbook's own code runs here, before any connection: an exception in it is the playbook's
+// error (exit 1, nothing touched), reported with the host whose vars triggered it.
+const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown) => {
+  try {
+    return { items: playbook.steps(vars as never), handlers: playbook.handlers?.(vars as never) ?? {}, exposure: playbook.exposure?.(vars as never) };
+  } catch (error) {
+    throw new PlaybookError(`playbook ${playbook.name} failed to build its steps for ${host}`, [
+      { path: `hosts.${host}`, message: error instanceof Error ? error.message : String(error) },
+    ], { cause: error });
+  }
+};
+
 /**
  * Validate everything and build the targets, or — when the hosts live behind a lab namespace and
  * this process is outside it — re-run the whole command in there and return its exit code.
@@ -91,7 +104,7 @@ export const prepareRun = async (reference: string, values: TargetValues, cwd: s
     const hostKnownHosts = typeof host.vars.casfleet_known_hosts === 'string' ? host.vars.casfleet_known_hosts : undefined;
     const knownHosts = values['known-hosts'] ?? hostKnownHosts ?? config.knownHosts ?? defaultKnownHosts;
     const privateKey = connection.privateKeyFile ?? values['private-key'] ?? config.privateKey;
-    const exposure = playbook.exposure?.(vars);
+    const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, vars);
     return {
       name: host.name,
       connect: {
@@ -104,8 +117,8 @@ export const prepareRun = async (reference: string, values: TargetValues, cwd: s
         readyTimeoutMs,
       },
       become: { enabled: connection.become, ...(connection.becomeUser ? { user: connection.becomeUser } : {}) },
-      items: playbook.steps(vars),
-      handlers: playbook.handlers?.(vars) ?? {},
+      items,
+      handlers,
       ...(exposure ? { exposure } : {}),
     };
   });

@@ -50,7 +50,8 @@ export const resolveHostVars = <P extends AnyPlaybook>(
       const key = String(issue.path[0] ?? '');
       const position = extra.origins[key] ?? (key in extra.vars ? undefined : host.varOrigins[key]);
       const from = key in extra.vars ? ' (from -e)' : '';
-      const message = issue.code === 'invalid_type' && issue.input === undefined
+      // zod does not keep the input in issues: "missing" is judged from the vars themselves.
+      const message = !(key in merged)
         ? `required by playbook ${playbook.name}; set it in the inventory, group_vars/host_vars, or with -e ${key}=…`
         : `${issue.message}${from}`;
       const varPath = issue.path.map(String).join('.');

@@ -80,7 +80,12 @@ export const loadPlaybook = async (reference: string, cwd = process.cwd()): Prom
   try {
     module = await importModule(path);
   } catch (error) {
-    throw new PlaybookError(`cannot load playbook ${path}`, [{ path: '', message: String(error) }], { cause: error });
+    // Outside a "type": "module" package, Node loads a .ts playbook as CommonJS, which cannot import
+    // casfleet's ES modules.
+    const hint = (error as NodeJS.ErrnoException).code === 'ERR_REQUIRE_CYCLE_MODULE' || /require\(\) ES Module/.test(String(error))
+      ? ` (put a package.json containing {"type": "module"} next to it, or keep it in casfleet's playbooks/)`
+      : '';
+    throw new PlaybookError(`cannot load playbook ${path}${hint}`, [{ path: '', message: String(error) }], { cause: error });
   }
   const parsed = playbookShape.safeParse(module.default);
   if (!parsed.success) {
