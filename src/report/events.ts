@@ -65,6 +65,10 @@ export interface StageEvent {
   readonly soakMs?: number;
   /** With `done`: hosts of the stage that failed (unreachable and failed gates included). */
   readonly failed?: readonly string[];
+  /** With `done`: hosts whose gate passed (absent when the rollout has no gates). */
+  readonly gatesPassed?: number;
+  /** With `done`: the stage exceeded its budget but the rollout goes on (--continue-on-batch-failure). */
+  readonly warning?: string;
 }
 
 /** The rollout stopped before every host was run: over a failure budget, or waiting for approval. */

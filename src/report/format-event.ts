@@ -40,11 +40,13 @@ export const formatUnreachable = (event: HostUnreachableEvent, style: Style): st
   style.red(`unreachable: [${event.host}] ${event.error}`),
 ];
 
-/** `== batch 2/4: 5 hosts ==`, `== batch 2/4 done: 1 failed (cas-007) ==`, `== canary done, soaking 30 s ==`. */
+/** `== batch 2/4: 5 hosts ==`, `== batch 2/4 done: 1 failed (cas-007); gates passed on 4 hosts ==`, `== canary done, soaking 30 s ==`. */
 export const formatStageEvent = (event: StageEvent): string => {
   const count = `${event.hosts.length} host${event.hosts.length === 1 ? '' : 's'}`;
   if (event.status === 'start') return `== ${event.label}: ${count} ==`;
   if (event.status === 'soak') return `== ${event.label} done, soaking ${Math.round((event.soakMs ?? 0) / 1000)} s ==`;
   const failed = event.failed ?? [];
-  return `== ${event.label} done: ${failed.length === 0 ? 'no failures' : `${failed.length} failed (${failed.join(', ')})`} ==`;
+  const outcome = failed.length === 0 ? 'no failures' : `${failed.length} failed (${failed.join(', ')})`;
+  const gates = event.gatesPassed === undefined ? '' : `; gates passed on ${event.gatesPassed} host${event.gatesPassed === 1 ? '' : 's'}`;
+  return `== ${event.label} done: ${outcome}${gates}${event.warning ? `; ${event.warning}` : ''} ==`;
 };

@@ -7,7 +7,7 @@
 
 import { Listr } from 'listr2';
 import { hostFailed, type HostStageEvent, type RunEvent } from './events.ts';
-import { formatStepEvent, formatUnreachable, type Style } from './format-event.ts';
+import { formatStageEvent, formatStepEvent, formatUnreachable, type Style } from './format-event.ts';
 import { createPlanCollector } from './host-plans.ts';
 import { formatPlanGroups, groupPlans } from './plan-groups.ts';
 import { formatRecap, SMALL_FLEET } from './recap.ts';
@@ -23,6 +23,8 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
   const failing = new Map<string, string>();
   const finished = { ok: 0, changed: 0, failed: 0 };
   let details: string[] = [];
+  // Stage outcomes ("batch 2/4 done: no failures; gates passed on 10 hosts"), printed with the details.
+  let stageLines: string[] = [];
   let total = 0;
   let playbook = '';
   let rolloutStage = '';
@@ -95,9 +97,10 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
       .plans()
       .filter((plan) => plan.outcome !== 'planned' || plan.changes.length > 0)
       .sort((a, b) => (order.get(a.host) ?? 0) - (order.get(b.host) ?? 0));
-    const lines = isLarge() ? [...formatPlanGroups(groupPlans(inOrder), options.style), ...details] : details;
+    const lines = [...(isLarge() ? [...formatPlanGroups(groupPlans(inOrder), options.style), ...details] : details), ...stageLines];
     if (lines.length > 0) write(`\n${lines.join('\n')}\n`);
     details = [];
+    stageLines = [];
     grouped = createPlanCollector();
   };
 
@@ -112,7 +115,9 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
           open();
           break;
         case 'stage':
-          if (event.kind !== 'all') rolloutStage = event.status === 'soak' ? `${event.label} done, soaking` : event.label;
+          if (event.kind === 'all') break;
+          rolloutStage = event.status === 'soak' ? `${event.label} done, soaking` : event.label;
+          if (event.status === 'done') stageLines.push(formatStageEvent(event));
           break;
         case 'host-stage':
           stages.set(event.host, event.stage);

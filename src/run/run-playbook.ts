@@ -80,6 +80,7 @@ export const runPlaybook = async (input: RunPlaybookInput): Promise<Record<strin
     if (stageTargets.length === 0) continue;
     emit({ type: 'stage', index: stage.index, kind: stage.kind, label: stage.label, status: 'start', hosts: stage.hosts });
     let failedInStage = 0;
+    let gatesPassed = 0;
     const verdict = () => evaluateStage({ stage, failedInStage, failedSoFar: failedTotal, plan });
 
     // Hosts that wait for the stage's gate keep their connection; every other host is done (and its
@@ -115,7 +116,7 @@ export const runPlaybook = async (input: RunPlaybookInput): Promise<Record<strin
             if (hostFailed(counts)) {
               failedInStage += 1;
               failedTotal += 1;
-            }
+            } else gatesPassed += 1;
             await finish(target, outcome, counts);
           }),
         ),
@@ -123,9 +124,19 @@ export const runPlaybook = async (input: RunPlaybookInput): Promise<Record<strin
 
     const failed = stageTargets.filter((target) => results.has(target.name) && hostFailed(results.get(target.name)!)).map((target) => target.name);
     const started = stageTargets.filter((target) => results.has(target.name));
-    emit({ type: 'stage', index: stage.index, kind: stage.kind, label: stage.label, status: 'done', hosts: stage.hosts, failed });
+    const { halt: overBudget, reason, warning } = verdict();
+    emit({
+      type: 'stage',
+      index: stage.index,
+      kind: stage.kind,
+      label: stage.label,
+      status: 'done',
+      hosts: stage.hosts,
+      failed,
+      ...(rollout.gates && !options.check ? { gatesPassed } : {}),
+      ...(warning ? { warning } : {}),
+    });
     const remaining = plan.stages.slice(position + 1).filter((next) => next.hosts.some((host) => byName.has(host)));
-    const { halt: overBudget, reason } = verdict();
     if (overBudget) {
       halt = { kind: 'budget', reason: reason ?? `${stage.label}: over its failure budget` };
       break;

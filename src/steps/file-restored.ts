@@ -24,7 +24,8 @@ export const planFileRestored = ({ path }: z.output<typeof fileRestoredSchema>, 
   return {
     changes: [
       {
-        summary: `+ ${path} (restored from the backup of ${newest.timestamp}, uid ${newest.uid} gid ${newest.gid} mode ${newest.mode})`,
+        // No timestamp in the summary: hosts restored from different backups still group together in plans.
+        summary: `+ ${path} (restored from its newest casfleet backup, uid ${newest.uid} gid ${newest.gid} mode ${newest.mode})`,
         command: restoreFileCommand(path, newest.path, newest),
       },
     ],
