@@ -20,7 +20,8 @@ export default definePlaybook({
   vars: scenarioAVarsSchema,
   steps: (vars) => [
     ufwRuleSet({ defaultIncoming: 'deny', rules: scenarioARules(vars), enabled: true, sshPort: vars.sshPort }),
-    // [C] Scenario A needs the VPN file gate distributes; restored only if casfleet removed it.
+    // [C] Scenario A needs the VPN file gate distributes: restored from casfleet's backup when it is
+    // missing; a host without the file and without a backup fails before anything changes.
     { ...fileRestored({ path: '/batm/config/vpn' }), notify: [RESTART_GATE] },
     // "vpn-skip removed or false": an absent key is compliant, a `true` becomes `false`.
     { ...propertiesKey({ file: '/batm/config/gate.properties', key: 'batm.vpn-skip', value: 'false', acceptAbsent: true }), notify: [RESTART_GATE] },

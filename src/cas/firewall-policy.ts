@@ -32,9 +32,9 @@ const allow = (port: PolicyRule['port'], comment: string, extra: Pick<PolicyRule
 const deny = (port: PolicyRule['port'], comment: string): PolicyRule => ({ action: 'deny', port, proto: 'tcp', comment });
 
 /**
- * Allow a port from the given sources only, then deny it for everyone else. The explicit deny
- * [I] also shadows an older unmanaged "allow" the operator may have added by hand, because managed
- * rules are kept ahead of unmanaged ones; allows come first since UFW stops at the first match.
+ * Allow a port from the given sources only, then deny it for everyone else: allows come first since
+ * UFW stops at the first match. The explicit deny [I] documents the intent in `ufw status` and
+ * keeps the port closed even if the default policy is ever loosened.
  */
 const onlyFrom = (port: number, sources: readonly string[], comment: string): PolicyRule[] => [
   ...sources.map((from) => allow(port, comment, { from })),

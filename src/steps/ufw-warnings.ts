@@ -1,5 +1,5 @@
 // Warnings about rules casfleet does not own but that fight the managed policy. casfleet never
-// touches unmanaged rules (other admins' rules, GB-guide leftovers such as `ufw allow 7741/tcp`), but
+// touches unmanaged rules (other admins' rules, GB-guide leftovers such as `ufw allow 7777/tcp`), but
 // an operator must know when one of them opens a port the policy keeps closed, or shadows a managed
 // allow by denying the same traffic earlier in the list.
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';

@@ -133,16 +133,15 @@ serial('a host whose key differs from known_hosts fails and nothing changes on i
 });
 
 serial('a user playbook given by path runs with no change to src/', async (t) => {
-  const playbook = new URL('../fixtures/playbooks/pairing-window.ts', import.meta.url).pathname;
-  const open = await apply(playbook, '-l', 'cas-003');
-  t.is(open.code, 0, open.stdout + open.stderr);
-  t.deepEqual(await probeAll(['cas-003'], [7741, 7742]), { 'cas-003': { 7741: 'open', 7742: 'open' } });
-  t.regex(await hostFile('cas-003', '/batm/config/gate.properties'), /^casfleet\.pairing-window=true$/m);
-  const close = await apply(playbook, '-l', 'cas-003', '-e', 'open=false');
-  t.is(close.code, 0, close.stderr);
-  t.deepEqual(await probeAll(['cas-003'], [7741]), { 'cas-003': { 7741: 'filtered' } });
-  const again = await apply(playbook, '-l', 'cas-003', '-e', 'open=false');
+  const playbook = new URL('../fixtures/playbooks/gate-slots.ts', import.meta.url).pathname;
+  const before = (await gateCalls('cas-003')).length;
+  const result = await apply(playbook, '-l', 'cas-003', '-e', 'slots=40');
+  t.is(result.code, 0, result.stdout + result.stderr);
+  t.regex(await hostFile('cas-003', '/batm/config/gate.properties'), /^batm\.processing-slots=40$/m);
+  t.is((await gateCalls('cas-003')).length, before + 2, 'gate restarted once (stop + start)');
+  const again = await apply(playbook, '-l', 'cas-003', '-e', 'slots=40');
   t.is(recapOf(again.stdout)['cas-003']?.changed, 0);
+  t.is((await gateCalls('cas-003')).length, before + 2, 'no change, no restart');
 });
 
 serial('become runs everything through sudo -n with the same result', async (t) => {
