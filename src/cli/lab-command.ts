@@ -5,7 +5,7 @@ import { DEFAULT_LAB_NAME, VPN_ROUTER_ADDRESS, controllerNetns, labPaths } from 
 import { labDown } from '../lab/lab-down.ts';
 import { labStatus } from '../lab/lab-status.ts';
 import { labUp } from '../lab/lab-up.ts';
-import { probePorts } from '../lab/probe.ts';
+import { probePorts } from '../net/probe.ts';
 import { CAS_PROBE_PORTS, formatProbeTable } from '../lab/probe-table.ts';
 import { loadInventory } from '../inventory/load-inventory.ts';
 import { selectHosts } from '../inventory/host-pattern.ts';

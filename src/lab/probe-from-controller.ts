@@ -7,7 +7,7 @@ import { LabError } from '../errors.ts';
 import { siblingModule } from '../module-file.ts';
 import { DEFAULT_LAB_NAME, assertLabName, controllerNetns } from './lab-layout.ts';
 import { runInNetns } from './lab-exec.ts';
-import type { PortProbeResult } from './probe.ts';
+import type { PortProbeResult } from '../net/probe.ts';
 
 const ProbeOutputSchema = z.array(
   z.object({

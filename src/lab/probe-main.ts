@@ -4,7 +4,7 @@
 // Exit 0 after probing (whatever the states), 1 on bad arguments or a failed probe.
 
 import { parseArgs } from 'node:util';
-import { probePorts, type PortProbeResult } from './probe.ts';
+import { probePorts, type PortProbeResult } from '../net/probe.ts';
 
 const parsePorts = (text: string): number[] =>
   text.split(',').flatMap((part) => {

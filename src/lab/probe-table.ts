@@ -1,5 +1,5 @@
 // Pure formatting of port probes as a host × port table, for `casfleet lab probe` and the demo.
-import type { PortProbeResult } from './probe.ts';
+import type { PortProbeResult } from '../net/probe.ts';
 
 export const CAS_PROBE_PORTS = [22, 7741, 7742, 13000, 13010, 12000, 12050, 7777, 7743, 443] as const;
 

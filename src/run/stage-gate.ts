@@ -5,7 +5,7 @@
 // filtered). A host that fails
 // its gate counts as failed against the stage's budget.
 
-import { probePorts, type PortProbeResult } from '../lab/probe.ts';
+import { probePorts, type PortProbeResult } from '../net/probe.ts';
 import type { PlaybookExposure } from '../playbook/define-playbook.ts';
 import { isFlushHandlers, type Step } from '../steps/step.ts';
 import type { Connection } from '../ssh/connection.ts';

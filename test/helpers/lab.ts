@@ -13,7 +13,7 @@ import { runInHost } from '../../src/lab/lab-host-exec.ts';
 import { labUp, type LabInfo } from '../../src/lab/lab-up.ts';
 import type { LabHostLayout } from '../../src/lab/lab-layout.ts';
 import { probeFromController } from '../../src/lab/probe-from-controller.ts';
-import type { PortProbeResult } from '../../src/lab/probe.ts';
+import type { PortProbeResult } from '../../src/net/probe.ts';
 
 /** Why the lab cannot run here, or undefined when it can (use with test.skip / t.pass). */
 export const labUnavailableReason = (): string | undefined => {

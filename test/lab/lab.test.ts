@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { parse } from 'yaml';
-import { LabError } from '../../src/errors.ts';
+import { CasfleetError, LabError } from '../../src/errors.ts';
 import { run } from '../../src/lab/lab-exec.ts';
 import { renderLabShadow } from '../../src/lab/lab-host-files.ts';
 import { renderLabInventory } from '../../src/lab/lab-inventory.ts';
@@ -26,7 +26,7 @@ import { LAB_UNUSED_PORT } from '../../src/lab/lab-ports.ts';
 import { isHostSshdCmdline } from '../../src/lab/lab-sshd.ts';
 import { LabStateSchema } from '../../src/lab/lab-state.ts';
 import { labStatus } from '../../src/lab/lab-status.ts';
-import { probePorts } from '../../src/lab/probe.ts';
+import { probePorts } from '../../src/net/probe.ts';
 import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
 
 // ---------- pure layout (no root needed) ----------
@@ -140,7 +140,7 @@ test('probePorts on loopback: a listening port is open, a free one closed', asyn
   } finally {
     server.close();
   }
-  await t.throwsAsync(probePorts({ address: '127.0.0.1', ports: [0] }), { instanceOf: LabError });
+  await t.throwsAsync(probePorts({ address: '127.0.0.1', ports: [0] }), { instanceOf: CasfleetError, message: /invalid port 0/ });
 });
 
 // ---------- the real lab (root) ----------

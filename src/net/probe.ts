@@ -1,9 +1,10 @@
-// TCP port probe, in-process: connect and classify. Runs in whatever network namespace the calling
+// TCP port probe, in-process: connect and classify (open / closed / filtered). Used by the rollout
+// gates against real hosts and by the lab. Runs in whatever network namespace the calling
 // process is in; for the lab that must be the controller (see probe-from-controller.ts), because the
 // lab's addresses exist nowhere else.
 
 import { connect } from 'node:net';
-import { LabError } from '../errors.ts';
+import { CasfleetError } from '../errors.ts';
 
 export type PortState = 'open' | 'closed' | 'filtered';
 
@@ -47,14 +48,14 @@ export const probePort = (address: string, port: number, sourceAddress: string |
         clearTimeout(timer);
         socket.destroy();
         // EADDRNOTAVAIL (bad source address), EINVAL, …: a usage problem, not a port state.
-        reject(new LabError(`probe ${address}:${port}${sourceAddress ? ` from ${sourceAddress}` : ''} failed: ${error.message}`, { cause: error }));
+        reject(new CasfleetError(`probe ${address}:${port}${sourceAddress ? ` from ${sourceAddress}` : ''} failed: ${error.message}`, { cause: error }));
       }
     });
   });
 
 export const probePorts = async ({ address, ports, sourceAddress, timeoutMs = 1000, concurrency = 256 }: ProbePortsOptions): Promise<PortProbeResult[]> => {
   for (const port of ports) {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new LabError(`invalid port ${port}`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CasfleetError(`invalid port ${port}`);
   }
   const results = new Array<PortProbeResult>(ports.length);
   let next = 0;
