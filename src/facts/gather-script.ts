@@ -2,6 +2,7 @@
 // subshell, framed by marker lines that cannot occur in normal output (they start with ASCII RS).
 // Parsing the framed output back is pure, so the protocol is unit-tested without a host.
 
+import { quote } from '../command/shell.ts';
 import { FactError } from '../errors.ts';
 import type { AnyFact } from './fact.ts';
 
@@ -12,13 +13,11 @@ export const buildGatherScript = (facts: readonly AnyFact[]): string =>
   facts
     .map(
       (fact) =>
-        `printf '%s\\n' ${shellString(`${MARK}-fact ${fact.id}`)}\n` +
+        `printf '%s\\n' ${quote(`${MARK}-fact ${fact.id}`)}\n` +
         `( ${fact.script}\n) </dev/null\n` +
-        `printf '\\n%s %s\\n' ${shellString(`${MARK}-end ${fact.id}`)} "$?"`,
+        `printf '\\n%s %s\\n' ${quote(`${MARK}-end ${fact.id}`)} "$?"`,
     )
     .join('\n');
-
-const shellString = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
 
 /** One fact's outcome: its parsed value, or why it could not be read. */
 export type FactOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: FactError };

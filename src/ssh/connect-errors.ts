@@ -33,7 +33,8 @@ const SOCKET_CODES: Readonly<Record<string, string>> = {
   EPIPE: 'connection closed by the server during the SSH handshake',
 };
 
-const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
+/** A duration for messages: `0.5 s`, `15 s`. */
+export const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
 
 const authFailure = (context: ConnectErrorContext): string => {
   const tried = context.triedAuth.length > 0

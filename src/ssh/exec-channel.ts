@@ -6,6 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
 import { RemoteCommandError } from '../errors.ts';
 import type { ExecOptions, ExecResult } from './connection.ts';
+import { seconds } from './connect-errors.ts';
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 
@@ -33,8 +34,6 @@ interface Ssh2ChannelError extends Error {
 const isSessionLimit = (error: unknown): boolean => (error as Ssh2ChannelError | undefined)?.reason === 2;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
 
 export const runOnChannel = (
   client: Client,
