@@ -1,5 +1,6 @@
 // casfleet lab up|status|probe|down: the local lab fleet of simulated CAS servers (root, Linux).
 
+import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_LAB_NAME, VPN_ROUTER_ADDRESS, controllerNetns, labPaths } from '../lab/lab-layout.ts';
 import { labDown } from '../lab/lab-down.ts';
@@ -71,6 +72,7 @@ export const labCommand = async (argv: readonly string[]): Promise<number> => {
   switch (action) {
     case 'up': {
       const hosts = positiveInt(values.hosts, '--hosts') ?? 6;
+      if (existsSync(labPaths(name).state)) out(`replacing the running lab '${name}' (its hosts' state is reset)`);
       const started = Date.now();
       const lab = await labUp({ name, hosts });
       out(`lab '${lab.name}' is up: ${lab.hosts.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
