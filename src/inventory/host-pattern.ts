@@ -17,6 +17,7 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
 import type { Inventory } from './types.ts';
+import { closestName } from './closest-name.ts';
 
 /** Returns the text of a `@file` pattern file; throws UsageError when it cannot. */
 export type PatternFileReader = (file: string) => string;
@@ -161,7 +162,12 @@ export const selectHosts = (inventory: Inventory, pattern: string, readPatternFi
   let selected = new Set<string>();
   for (const part of ordered) {
     const hosts = hostsOf(inventory, part, order);
-    if (hosts === undefined) throw new UsageError(`host pattern '${part.text}' matches no host or group`);
+    if (hosts === undefined) {
+      // Only plain names get a suggestion: a regex or glob was not a typo of one name.
+      const name = part.text.replace(/^[!&]/, '');
+      const guess = /[~*?[\]]/.test(name) ? undefined : closestName(name, [...inventory.groups.keys(), ...inventory.hosts.keys()]);
+      throw new UsageError(`host pattern '${part.text}' matches no host or group${guess ? ` (did you mean '${guess}'?)` : ''}`);
+    }
     if (part.operator === '') for (const host of hosts) selected.add(host);
     else if (part.operator === '&') selected = new Set(hosts.filter((host) => selected.has(host)));
     else for (const host of hosts) selected.delete(host);

@@ -54,9 +54,9 @@ const refuses = test.macro({
   title: (title, pattern: string) => `${title}: '${pattern}' is a usage error`,
 });
 
-test('A misspelt group', refuses, 'cnary', "host pattern 'cnary' matches no host or group");
-test('A misspelt exclusion', refuses, 'eu:!cnary', "host pattern '!cnary' matches no host or group");
-test('A misspelt intersection', refuses, 'eu:&stging', "host pattern '&stging' matches no host or group");
+test('A misspelt group', refuses, 'cnary', "host pattern 'cnary' matches no host or group (did you mean 'canary'?)");
+test('A misspelt exclusion', refuses, 'eu:!cnary', "host pattern '!cnary' matches no host or group (did you mean 'canary'?)");
+test('A misspelt intersection', refuses, 'eu:&stging', "host pattern '&stging' matches no host or group (did you mean 'staging'?)");
 test('A regex anchored at the start of the name', refuses, '~as-01', "host pattern '~as-01' matches no host or group");
 test('An empty selection', refuses, 'canary:&us', "host pattern 'canary:&us' selects no hosts");
 test('An empty pattern', refuses, ' , ', 'empty host pattern: name hosts or groups, or use all');
@@ -85,3 +85,17 @@ test(splits, 'eu:!canary', ['eu', '!canary']);
 test(splits, ' eu , us ', ['eu', 'us']);
 test(splits, 'eu[1:2]:us', ['eu[1:2]', 'us']);
 test(splits, 'fe80::1', ['fe80::1']);
+
+test('a mistyped group or host name is answered with the closest name', (t) => {
+  const inventory = {
+    source: '/x.yml',
+    hosts: new Map([['cas-001', { name: 'cas-001', vars: {}, varOrigins: {}, groups: ['all', 'canary'] }]]),
+    groups: new Map([
+      ['all', { name: 'all', hosts: ['cas-001'], children: ['canary'] }],
+      ['canary', { name: 'canary', hosts: ['cas-001'], children: [] }],
+    ]),
+  };
+  t.throws(() => selectHosts(inventory, 'canaryy'), { message: "host pattern 'canaryy' matches no host or group (did you mean 'canary'?)" });
+  t.throws(() => selectHosts(inventory, 'all:!cnary'), { message: /did you mean 'canary'/ });
+  t.throws(() => selectHosts(inventory, 'zzzzzz'), { message: "host pattern 'zzzzzz' matches no host or group" });
+});
