@@ -114,7 +114,8 @@ const runCheck = async (prepared: PreparedRun, values: ApplyValues): Promise<num
     },
   });
   await reporter.finish();
-  if (!values.json) process.stdout.write(`\n${formatFleetPlan(prepared.playbook.name, groupPlans(collector.plans()), Boolean(values.verbose))}`);
+  // With --diff the per-host detail above is the plan; otherwise end with the grouped summary.
+  if (!values.json && !values.diff) process.stdout.write(`\n${formatFleetPlan(prepared.playbook.name, groupPlans(collector.plans()), Boolean(values.verbose))}`);
   return Object.values(recap).some(hostFailed) ? EXIT_HOST_FAILED : EXIT_OK;
 };
 
