@@ -4,6 +4,8 @@
 // flush point, only when a step that notifies them changed something; they also run after a later
 // step failed, so a changed config file is never left without its service restart.
 
+import type { RemoteCommand } from '../command/shell.ts';
+import type { AnyFact } from '../facts/fact.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
 import type { PlaybookItem } from '../playbook/define-playbook.ts';
 import { countStep, emptyCounts, type EmitEvent, type HostCounts, type StepResultEvent } from '../report/events.ts';
@@ -140,17 +142,9 @@ const runStep = async (
   const refetch = factsOf(step.facts);
   for (const [index, change] of runnable.entries()) {
     const isLast = index === runnable.length - 1;
-    let result;
-    try {
-      result = await session.apply(change.command, change.stdin, isLast ? refetch : []);
-    } catch (error) {
-      return { status: 'failed', changes: summaries, error: describeError(error), ...shown };
-    }
-    if (result.status !== 0) {
-      const why = result.status === null ? 'its exit status was lost' : `exit ${result.status}`;
-      return { status: 'failed', changes: summaries, error: `'${change.summary}' failed (${why})${result.output ? `: ${tail(result.output)}` : ''}`, ...shown };
-    }
-    for (const [id, outcome] of result.facts) cache.set(id, outcome);
+    const failure = await applyAndReread(session, change.command, change.stdin, isLast ? refetch : [], cache);
+    if (failure?.thrown) return { status: 'failed', changes: summaries, error: failure.thrown, ...shown };
+    if (failure) return { status: 'failed', changes: summaries, error: `'${change.summary}' failed (${failure.why})${failure.output}`, ...shown };
   }
 
   const second = planStep(step, cache);
@@ -174,19 +168,36 @@ const runHandler = async (
 ): Promise<StepOutcome> => {
   const summary = [`run: ${handler.command.display}`];
   if (check) return { status: 'changed', changes: summary };
-  let result;
-  try {
-    result = await session.apply(handler.command, undefined, factsOf(handler.facts));
-  } catch (error) {
-    return { status: 'failed', changes: summary, error: describeError(error) };
-  }
-  for (const [id, outcome] of result.facts) cache.set(id, outcome);
-  if (result.status !== 0) {
-    return { status: 'failed', changes: summary, error: `exit ${result.status ?? 'unknown'}${result.output ? `: ${tail(result.output)}` : ''}` };
-  }
+  const failure = await applyAndReread(session, handler.command, undefined, factsOf(handler.facts), cache);
+  if (failure) return { status: 'failed', changes: summary, error: failure.thrown ?? `${failure.why}${failure.output}` };
   const { values, error } = factValues(handler.facts, cache);
   const problem = values ? handler.check(values as never) : error;
   return problem ? { status: 'failed', changes: summary, error: problem } : { status: 'changed', changes: summary };
 };
 
 const tail = (text: string): string => text.trim().split('\n').slice(-5).join(' | ');
+
+/** Why a command failed: it could not run at all (`thrown`), or its exit status and last output. */
+type ApplyFailure = { readonly thrown: string; readonly why?: never; readonly output?: never } | { readonly thrown?: never; readonly why: string; readonly output: string };
+
+/**
+ * Run one command and merge the facts re-read in the same exec into the cache (also after a
+ * failure: they are the host's real state). Resolves with the failure, or undefined.
+ */
+const applyAndReread = async (
+  session: HostSession,
+  command: RemoteCommand,
+  stdin: string | undefined,
+  refetch: readonly AnyFact[],
+  cache: Map<string, FactOutcome>,
+): Promise<ApplyFailure | undefined> => {
+  let result;
+  try {
+    result = await session.apply(command, stdin, refetch);
+  } catch (error) {
+    return { thrown: describeError(error) };
+  }
+  for (const [id, outcome] of result.facts) cache.set(id, outcome);
+  if (result.status === 0) return undefined;
+  return { why: result.status === null ? 'its exit status was lost' : `exit ${result.status}`, output: result.output ? `: ${tail(result.output)}` : '' };
+};
