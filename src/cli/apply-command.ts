@@ -4,21 +4,17 @@
 // Everything is validated before any host is contacted; a validation problem exits 1 and touches
 // nothing. Every apply writes a run record, so a halted rollout can be resumed.
 
-import { CONFIG_DEFAULTS } from '../config/config-schema.ts';
 import { UsageError } from '../errors.ts';
 import { selectHosts } from '../inventory/host-pattern.ts';
 import { patternFileReader } from '../inventory/host-pattern-file.ts';
-import { hostFailed } from '../report/events.ts';
-import { createPlanCollector } from '../report/host-plans.ts';
-import { groupPlans } from '../report/plan-groups.ts';
+import { hostFailed, type RunEvent } from '../report/events.ts';
 import { approvalQuestionAfter, describeBudgets, describeRollout } from '../rollout/describe-rollout.ts';
 import { planRollout, type RolloutPlan } from '../rollout/plan-rollout.ts';
 import { mergeRolloutPolicy, parseRolloutPolicy } from '../rollout/rollout-policy.ts';
 import { currentController } from '../run-records/run-liveness.ts';
 import { newRunRecord, resumeRun } from '../run-records/run-record-updates.ts';
 import { rolloutToRecord } from '../run-records/run-record.ts';
-import { runPlaybook, singleStage, type CanaryAnswer } from '../run/run-playbook.ts';
-import { createConnector } from '../ssh/connect-ramp.ts';
+import { runPlaybook, type CanaryAnswer } from '../run/run-playbook.ts';
 import { canAsk, confirm } from './confirm.ts';
 import { createReporter } from './create-reporter.ts';
 import { EXIT_HOST_FAILED, EXIT_OK, EXIT_STOPPED } from './exit-codes.ts';
@@ -93,30 +89,14 @@ const rolloutFor = (prepared: PreparedRun, values: ApplyValues): RolloutPlan => 
   return planRollout({ hosts: [...prepared.hosts], policy, resolveCanaryPattern: (pattern) => selectHosts(prepared.inventory, pattern, patternFileReader(process.cwd())) });
 };
 
-// --check: the fleet-grouped plan (and, with --diff or --json, the per-host detail).
+// --check: the fleet-grouped plan (and, with --diff, --json or -v, the per-host detail).
 const runCheck = async (prepared: PreparedRun, values: ApplyValues): Promise<number> => {
-  if (!values.diff && !values.json && !values.verbose) {
-    const groups = await planFleet(prepared);
-    process.stdout.write(formatFleetPlan(prepared.playbook.name, groups, false));
-    return planHasProblems(groups) ? EXIT_HOST_FAILED : EXIT_OK;
-  }
-  const reporter = await createReporter({ json: Boolean(values.json), verbose: Boolean(values.verbose) });
-  const collector = createPlanCollector();
-  const recap = await runPlaybook({
-    playbook: prepared.playbook.name,
-    targets: prepared.targets,
-    rollout: singleStage(prepared.targets),
-    options: { check: true, diff: Boolean(values.diff), forks: prepared.forks, gatherTimeoutMs: prepared.commandTimeoutMs, applyTimeoutMs: prepared.commandTimeoutMs },
-    connect: createConnector({ maxHandshakes: prepared.config.maxHandshakes ?? CONFIG_DEFAULTS.maxHandshakes }),
-    emit: (event) => {
-      reporter.emit(event);
-      collector.emit(event);
-    },
-  });
-  await reporter.finish();
+  const reporter = values.diff || values.json || values.verbose ? await createReporter({ json: Boolean(values.json), verbose: Boolean(values.verbose) }) : undefined;
+  const groups = await planFleet(prepared, { diff: Boolean(values.diff), ...(reporter ? { emit: (event: RunEvent) => reporter.emit(event) } : {}) });
+  await reporter?.finish();
   // With --diff the per-host detail above is the plan; otherwise end with the grouped summary.
-  if (!values.json && !values.diff) process.stdout.write(`\n${formatFleetPlan(prepared.playbook.name, groupPlans(collector.plans()), Boolean(values.verbose))}`);
-  return Object.values(recap).some(hostFailed) ? EXIT_HOST_FAILED : EXIT_OK;
+  if (!values.json && !values.diff) process.stdout.write(`${reporter ? '\n' : ''}${formatFleetPlan(prepared.playbook.name, groups, Boolean(values.verbose))}`);
+  return planHasProblems(groups) ? EXIT_HOST_FAILED : EXIT_OK;
 };
 
 export const applyCommand = async (argv: readonly string[]): Promise<number> => {
@@ -197,8 +177,8 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
     playbook: prepared.playbook.name,
     targets,
     rollout: { plan, gates: staged, approveAfterCanary },
-    options: { check: false, diff: Boolean(values.diff), forks: prepared.forks, gatherTimeoutMs: prepared.commandTimeoutMs, applyTimeoutMs: prepared.commandTimeoutMs },
-    connect: createConnector({ maxHandshakes: prepared.config.maxHandshakes ?? CONFIG_DEFAULTS.maxHandshakes }),
+    options: prepared.runOptions({ check: false, diff: Boolean(values.diff) }),
+    connect: prepared.connect,
     emit: (event) => {
       if (event.type === 'halt') halted = event.kind;
       reporter.emit(event);

@@ -5,11 +5,14 @@ import { createLineReporter } from '../report/line-reporter.ts';
 import { COLOR, PLAIN } from '../report/format-event.ts';
 import type { Reporter } from '../report/reporter.ts';
 
+/** Colours only on a terminal, and never with NO_COLOR set. */
+export const outputStyle = () => (process.stdout.isTTY === true && !process.env.NO_COLOR ? COLOR : PLAIN);
+
 export const createReporter = async (options: { readonly json: boolean; readonly verbose: boolean }): Promise<Reporter> => {
   const write = (text: string) => process.stdout.write(text);
   if (options.json) return createJsonReporter(write);
   const isTty = process.stdout.isTTY === true;
-  const style = isTty && !process.env.NO_COLOR ? COLOR : PLAIN;
+  const style = outputStyle();
   if (!isTty) return createLineReporter(write, { style, verbose: options.verbose });
   const { createLiveReporter } = await import('../report/live-reporter.ts');
   return createLiveReporter(write, { style, verbose: options.verbose });

@@ -2,29 +2,26 @@
 // changes), then group identical change sets. Used by `casfleet plan`, `apply --check`, and `apply`
 // on a terminal before it asks to go ahead.
 
-import { COLOR, PLAIN } from '../report/format-event.ts';
+import type { EmitEvent } from '../report/events.ts';
 import { createPlanCollector } from '../report/host-plans.ts';
 import { formatPlanGroups, groupPlans, type PlanGroup } from '../report/plan-groups.ts';
 import { runPlaybook, singleStage } from '../run/run-playbook.ts';
-import { createConnector } from '../ssh/connect-ramp.ts';
-import { CONFIG_DEFAULTS } from '../config/config-schema.ts';
+import { outputStyle } from './create-reporter.ts';
 import type { PreparedRun } from './prepare-run.ts';
 
-export const planFleet = async (prepared: PreparedRun): Promise<PlanGroup[]> => {
+/** Plan every selected host in check mode; `emit` also sees the run's events (per-host detail). */
+export const planFleet = async (prepared: PreparedRun, detail: { readonly diff?: boolean; readonly emit?: EmitEvent } = {}): Promise<PlanGroup[]> => {
   const collector = createPlanCollector();
   await runPlaybook({
     playbook: prepared.playbook.name,
     targets: prepared.targets,
     rollout: singleStage(prepared.targets),
-    options: {
-      check: true,
-      diff: false,
-      forks: prepared.forks,
-      gatherTimeoutMs: prepared.commandTimeoutMs,
-      applyTimeoutMs: prepared.commandTimeoutMs,
+    options: prepared.runOptions({ check: true, diff: Boolean(detail.diff) }),
+    connect: prepared.connect,
+    emit: (event) => {
+      detail.emit?.(event);
+      collector.emit(event);
     },
-    connect: createConnector({ maxHandshakes: prepared.config.maxHandshakes ?? CONFIG_DEFAULTS.maxHandshakes }),
-    emit: (event) => collector.emit(event),
   });
   return groupPlans(collector.plans());
 };
@@ -37,7 +34,7 @@ export const plannedHostCount = (groups: readonly PlanGroup[]): number =>
 
 /** The plan as text: a headline, then the groups. */
 export const formatFleetPlan = (playbook: string, groups: readonly PlanGroup[], verbose: boolean): string => {
-  const style = process.stdout.isTTY && !process.env.NO_COLOR ? COLOR : PLAIN;
+  const style = outputStyle();
   const total = groups.reduce((sum, group) => sum + group.hosts.length, 0);
   const changing = plannedHostCount(groups);
   const lines = [

@@ -12,7 +12,9 @@ import type { Inventory } from '../inventory/types.ts';
 import type { AnyPlaybook } from '../playbook/define-playbook.ts';
 import { resolveHostVars, type ExtraVars } from '../playbook/host-vars.ts';
 import { loadPlaybook } from '../playbook/load-playbook.ts';
-import type { HostTarget } from '../run/run-playbook.ts';
+import type { HostTarget, RunPlaybookInput } from '../run/run-playbook.ts';
+import { createConnector } from '../ssh/connect-ramp.ts';
+import type { Connection, ConnectOptions } from '../ssh/connection.ts';
 import { isInsideNetns, reexecInNetns, requiredNetns } from './controller-netns.ts';
 import { loadExtraVars } from './extra-vars-input.ts';
 import { loadSelection } from './inventory-input.ts';
@@ -63,7 +65,10 @@ export interface PreparedRun {
   readonly playbook: AnyPlaybook;
   readonly extra: ExtraVars;
   readonly targets: readonly HostTarget[];
-  readonly commandTimeoutMs: number;
+  /** One connector for the whole invocation, so a plan pass and the apply share the handshake ramp. */
+  readonly connect: (options: ConnectOptions) => Promise<Connection>;
+  /** The runner's options for this invocation, in check mode or not. */
+  readonly runOptions: (mode: { readonly check: boolean; readonly diff: boolean }) => RunPlaybookInput['options'];
 }
 
 // A playbook's own code runs here, before any connection: an exception in it is the playbook's
@@ -122,6 +127,7 @@ export const prepareRun = async (reference: string, values: TargetValues, cwd: s
       ...(exposure ? { exposure } : {}),
     };
   });
+  const commandTimeoutMs = (config.commandTimeout ?? CONFIG_DEFAULTS.commandTimeout) * 1000;
   return {
     config,
     forks,
@@ -130,6 +136,7 @@ export const prepareRun = async (reference: string, values: TargetValues, cwd: s
     playbook,
     extra,
     targets,
-    commandTimeoutMs: (config.commandTimeout ?? CONFIG_DEFAULTS.commandTimeout) * 1000,
+    connect: createConnector({ maxHandshakes: config.maxHandshakes ?? CONFIG_DEFAULTS.maxHandshakes }),
+    runOptions: ({ check, diff }) => ({ check, diff, forks, gatherTimeoutMs: commandTimeoutMs, applyTimeoutMs: commandTimeoutMs }),
   };
 };
