@@ -5,14 +5,12 @@
 import { scenarioAVarsSchema } from '../src/cas/cas-vars.ts';
 import { scenarioARules } from '../src/cas/firewall-policy.ts';
 import { scenarioAExposure } from '../src/cas/exposure.ts';
+import { GATE_PROPERTIES, gateHandlers, RESTART_GATE, VPN_FILE, VPN_SKIP_KEY } from '../src/cas/gate-files.ts';
 import { definePlaybook } from '../src/playbook/define-playbook.ts';
-import { restartBatmService } from '../src/steps/batm-service.ts';
 import { fileRestored } from '../src/steps/file-restored.ts';
 import { propertiesKey } from '../src/steps/properties.ts';
 import { FLUSH_HANDLERS } from '../src/steps/step.ts';
 import { ufwRuleSet } from '../src/steps/ufw-rules.ts';
-
-const RESTART_GATE = 'restart gate';
 
 export default definePlaybook({
   name: 'scenario-a',
@@ -22,11 +20,11 @@ export default definePlaybook({
     ufwRuleSet({ defaultIncoming: 'deny', rules: scenarioARules(vars), enabled: true, sshPort: vars.sshPort }),
     // [C] Scenario A needs the VPN file gate distributes: restored from casfleet's backup when it is
     // missing; a host without the file and without a backup fails before anything changes.
-    { ...fileRestored({ path: '/batm/config/vpn' }), notify: [RESTART_GATE] },
+    { ...fileRestored({ path: VPN_FILE }), notify: [RESTART_GATE] },
     // "vpn-skip removed or false": an absent key is compliant, a `true` becomes `false`.
-    { ...propertiesKey({ file: '/batm/config/gate.properties', key: 'batm.vpn-skip', value: 'false', acceptAbsent: true }), notify: [RESTART_GATE] },
+    { ...propertiesKey({ file: GATE_PROPERTIES, key: VPN_SKIP_KEY, value: 'false', acceptAbsent: true }), notify: [RESTART_GATE] },
     FLUSH_HANDLERS,
   ],
-  handlers: () => ({ [RESTART_GATE]: restartBatmService('gate') }),
+  handlers: gateHandlers,
   exposure: scenarioAExposure,
 });

@@ -1,30 +1,28 @@
 // Scenario B: terminals come through a hardware VPN router, CAS distributes no VPN. Order from the
-// GB Scenario page and research/cas-domain.md §5.2: vpn-skip on, VPN file backed up and removed,
+// GB Scenario page (the order itself is our inference [I]): vpn-skip on, VPN file backed up and removed,
 // gate restarted once (handlers flushed here, checked with `batm-manage info`), and only then the
 // firewall tightened: 7741 from the router's networks only, terminal VPN ports closed.
 import { scenarioBVarsSchema } from '../src/cas/cas-vars.ts';
 import { scenarioBRules } from '../src/cas/firewall-policy.ts';
 import { scenarioBExposure } from '../src/cas/exposure.ts';
+import { GATE_PROPERTIES, gateHandlers, RESTART_GATE, VPN_FILE, VPN_SKIP_KEY } from '../src/cas/gate-files.ts';
 import { definePlaybook } from '../src/playbook/define-playbook.ts';
-import { restartBatmService } from '../src/steps/batm-service.ts';
 import { fileAbsent } from '../src/steps/file-absent.ts';
 import { propertiesKey } from '../src/steps/properties.ts';
 import { FLUSH_HANDLERS } from '../src/steps/step.ts';
 import { ufwRuleSet } from '../src/steps/ufw-rules.ts';
-
-const RESTART_GATE = 'restart gate';
 
 export default definePlaybook({
   name: 'scenario-b',
   description: 'Scenario B: terminals via a hardware VPN router; vpn-skip on, VPN file removed, 7741 only from hardwareVpnSubnets',
   vars: scenarioBVarsSchema,
   steps: (vars) => [
-    { ...propertiesKey({ file: '/batm/config/gate.properties', key: 'batm.vpn-skip', value: 'true' }), notify: [RESTART_GATE] },
+    { ...propertiesKey({ file: GATE_PROPERTIES, key: VPN_SKIP_KEY, value: 'true' }), notify: [RESTART_GATE] },
     // Backed up first: switching back to Scenario A restores it.
-    { ...fileAbsent({ path: '/batm/config/vpn', backup: true }), notify: [RESTART_GATE] },
+    { ...fileAbsent({ path: VPN_FILE, backup: true }), notify: [RESTART_GATE] },
     FLUSH_HANDLERS,
     ufwRuleSet({ defaultIncoming: 'deny', rules: scenarioBRules(vars), enabled: true, sshPort: vars.sshPort }),
   ],
-  handlers: () => ({ [RESTART_GATE]: restartBatmService('gate') }),
+  handlers: gateHandlers,
   exposure: scenarioBExposure,
 });
