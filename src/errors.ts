@@ -62,6 +62,13 @@ export class InventoryError extends ValidationError {}
 export class ConfigError extends ValidationError {}
 export class PlaybookError extends ValidationError {}
 
+/**
+ * A file or directory casfleet would read code, vars, host keys or run records from could have been
+ * planted or changed by another user (wrong owner, writable by others, a symlink where none may be).
+ * Found before any host is contacted: exit 1.
+ */
+export class TrustError extends CasfleetError {}
+
 /** Could not reach or authenticate to a host: the host counts as unreachable. */
 export class ConnectError extends CasfleetError {}
 
@@ -101,7 +108,7 @@ export class RunRecordError extends CasfleetError {}
 export const isCasfleetError = (error: unknown): error is CasfleetError =>
   typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
 
-const SETUP_ERRORS = new Set(['UsageError', 'ValidationError', 'InventoryError', 'ConfigError', 'PlaybookError', 'LabError', 'RunRecordError']);
+const SETUP_ERRORS = new Set(['UsageError', 'ValidationError', 'InventoryError', 'ConfigError', 'PlaybookError', 'LabError', 'RunRecordError', 'TrustError']);
 
 /** Errors found before any host is contacted (exit 1), by name for the same reason as the brand. */
 export const isSetupError = (error: CasfleetError): boolean => SETUP_ERRORS.has(error.name);

@@ -9,6 +9,7 @@ import { patternFileReader } from '../inventory/host-pattern-file.ts';
 import { formatSourceIssue, UsageError } from '../errors.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { labPaths } from '../lab/lab-layout.ts';
+import { assertTrustedPath } from '../trust/trusted-path.ts';
 
 export interface InventorySelection {
   readonly inventory: Inventory;
@@ -18,7 +19,11 @@ export interface InventorySelection {
 export const resolveInventoryPath = (given: string | undefined, cwd: string): string => {
   if (given) return resolve(cwd, given);
   const lab = labPaths('default').inventory;
-  if (existsSync(lab)) return lab;
+  if (existsSync(lab)) {
+    // Used without being named, like a searched config: it must pass the same trust rule.
+    assertTrustedPath(lab, 'file', 'the lab inventory (the default without -i)');
+    return lab;
+  }
   throw new UsageError("no inventory given: use -i FILE (or start the local lab fleet with 'casfleet lab up')");
 };
 

@@ -1,6 +1,8 @@
 // Built-in playbooks are addressed by name (`scenario-a`); anything that looks like a path is
 // imported as a user playbook. Loading goes through tsx (registered by bin/casfleet.js), so user
-// playbooks are plain .ts files that need no build step and no change to src/.
+// playbooks are plain .ts files that need no build step and no change to src/. A playbook is code
+// that runs as the invoking user (often root), so whichever way it is named, the file must pass
+// the trust rule (src/trust/trust-rule.ts) before it is imported.
 
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -9,6 +11,7 @@ import { register } from 'tsx/esm/api';
 import { z } from 'zod';
 import { PlaybookError, UsageError } from '../errors.ts';
 import { moduleExtension } from '../module-file.ts';
+import { assertTrustedPath } from '../trust/trusted-path.ts';
 import type { AnyPlaybook } from './define-playbook.ts';
 
 export const BUILTIN_PLAYBOOK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../playbooks');
@@ -26,8 +29,7 @@ export const listBuiltinPlaybooks = (): string[] =>
 const looksLikePath = (reference: string): boolean =>
   reference.includes('/') || reference.endsWith('.ts') || reference.endsWith('.js') || reference.endsWith('.mjs');
 
-/** Resolve a playbook reference to the file to import. */
-export const resolvePlaybookPath = (reference: string, cwd = process.cwd()): string => {
+const findPlaybook = (reference: string, cwd: string): string => {
   if (looksLikePath(reference)) {
     const path = resolve(cwd, reference);
     if (!existsSync(path)) throw new UsageError(`playbook file not found: ${path}`);
@@ -40,6 +42,13 @@ export const resolvePlaybookPath = (reference: string, cwd = process.cwd()): str
     );
   }
   return builtin;
+};
+
+/** Resolve a playbook reference to the file to import, refusing one that fails the trust rule. */
+export const resolvePlaybookPath = (reference: string, cwd = process.cwd()): string => {
+  const path = findPlaybook(reference, cwd);
+  assertTrustedPath(path, 'file', 'playbook');
+  return path;
 };
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';

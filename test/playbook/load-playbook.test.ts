@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { PlaybookError, UsageError } from '../../src/errors.ts';
+import { PlaybookError, TrustError, UsageError } from '../../src/errors.ts';
 import { listBuiltinPlaybooks, loadPlaybook } from '../../src/playbook/load-playbook.ts';
 
 test('built-in playbooks load by name with everything they declare', async (t) => {
@@ -33,4 +33,16 @@ test('a misspelt key or a missing function is a validation error naming it', asy
 
 test('an unknown built-in name lists the ones there are', async (t) => {
   await t.throwsAsync(loadPlaybook('scenario-c'), { instanceOf: UsageError, message: /built-in playbooks: scenario-a, scenario-b/ });
+});
+
+const asRoot = process.getuid?.() === 0 ? test : test.skip;
+
+asRoot('a playbook file someone else owns is refused before it is imported', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'casfleet-playbook-'));
+  const file = join(dir, 'planted.ts');
+  const marker = join(dir, 'ran');
+  writeFileSync(file, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default {};\n`);
+  chownSync(file, 65534, 65534);
+  await t.throwsAsync(loadPlaybook(file), { instanceOf: TrustError, message: new RegExp(`^refusing to use playbook ${file}: it is owned by uid 65534`) });
+  t.false(existsSync(marker));
 });
