@@ -2,7 +2,7 @@
 // validated host targets. Everything is validated (config, inventory, selection, playbook, every
 // host's vars) before any host is contacted; a problem exits 1 and touches nothing.
 
-import { homedir, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { CONFIG_DEFAULTS, type CasfleetConfig } from '../config/config-schema.ts';
 import { loadConfig } from '../config/load-config.ts';
@@ -17,6 +17,7 @@ import { createConnector } from '../ssh/connect-ramp.ts';
 import type { Connection, ConnectOptions } from '../ssh/connection.ts';
 import { isInsideNetns, reexecInNetns, requiredNetns } from './controller-netns.ts';
 import { loadExtraVars } from './extra-vars-input.ts';
+import { checkInventoryKnownHosts, chooseKnownHosts, inventoryKnownHosts, refuseKnownHostsExtraVar } from './known-hosts-choice.ts';
 import { loadSelection } from './inventory-input.ts';
 import { positiveInt, type OptionSpec } from './parse-options.ts';
 
@@ -99,15 +100,19 @@ export const prepareRun = async (reference: string, values: TargetValues, cwd: s
   const playbook = await loadPlaybook(reference, cwd);
   const extra = await loadExtraVars(values['extra-vars'] ?? [], cwd);
   const inventoryHosts = hosts.map((name) => inventory.hosts.get(name)!);
+  refuseKnownHostsExtraVar(extra);
   const hostVars = resolveHostVars(playbook, inventoryHosts, extra);
-  const defaultKnownHosts = resolve(homedir(), '.ssh/known_hosts');
+  // The inventory's known_hosts files count only when --known-hosts does not override them.
+  const inventoryKnown = new Map(
+    values['known-hosts'] === undefined ? inventoryHosts.map((host) => [host.name, inventoryKnownHosts(host, inventory.source)] as const) : [],
+  );
+  checkInventoryKnownHosts(inventoryHosts, inventoryKnown);
   const readyTimeoutMs = (config.connectTimeout ?? CONFIG_DEFAULTS.connectTimeout) * 1000;
 
   const targets: HostTarget[] = inventoryHosts.map((host) => {
     const connection = hostConnection({ ...host, vars: { ...host.vars, ...extra.vars } });
     const vars = hostVars.get(host.name)!;
-    const hostKnownHosts = typeof host.vars.casfleet_known_hosts === 'string' ? host.vars.casfleet_known_hosts : undefined;
-    const knownHosts = values['known-hosts'] ?? hostKnownHosts ?? config.knownHosts ?? defaultKnownHosts;
+    const knownHosts = chooseKnownHosts({ flag: values['known-hosts'], inventory: inventoryKnown.get(host.name), config: config.knownHosts, cwd });
     const privateKey = connection.privateKeyFile ?? values['private-key'] ?? config.privateKey;
     const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, vars);
     return {
@@ -118,7 +123,7 @@ export const prepareRun = async (reference: string, values: TargetValues, cwd: s
         port: connection.port,
         username: connection.user ?? values.user ?? config.user ?? userInfo().username,
         ...(privateKey ? { privateKeyPath: resolve(cwd, privateKey) } : {}),
-        knownHostsPaths: [resolve(cwd, knownHosts)],
+        knownHostsPaths: [knownHosts],
         readyTimeoutMs,
       },
       become: { enabled: connection.become, ...(connection.becomeUser ? { user: connection.becomeUser } : {}) },
