@@ -14,6 +14,7 @@ import { mergeRolloutPolicy, parseRolloutPolicy } from '../rollout/rollout-polic
 import { currentController } from '../run-records/run-liveness.ts';
 import { newRunRecord, resumeRun } from '../run-records/run-record-updates.ts';
 import { rolloutToRecord } from '../run-records/run-record.ts';
+import { prepareRunsDir } from '../run-records/run-store.ts';
 import { runPlaybook, type CanaryAnswer } from '../run/run-playbook.ts';
 import { canAsk, confirm } from './confirm.ts';
 import { createReporter } from './create-reporter.ts';
@@ -117,6 +118,7 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
   const prepared = await prepareRun(reference, values, cwd);
   if (typeof prepared === 'number') return prepared;
   if (values.check) return runCheck(prepared, values);
+  prepareRunsDir();
 
   const plan = resumed ? resumedRollout(resumed.record) : rolloutFor(prepared, values);
   const toRun = new Set(plan.stages.flatMap((stage) => stage.hosts));

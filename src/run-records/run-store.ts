@@ -2,12 +2,16 @@
 // which may be secrets, so the folder is 0700 and every file 0600. Writes are atomic (a temp file in
 // the same folder, fsync, rename: a crash leaves the old record or the new one, never half of one)
 // and serialized per record, so the executor can write after every host result without waiting.
+// A record decides what `apply --resume` runs (playbook, inventory, vars), so the state directory,
+// the runs folder and every record read must pass the trust rule (src/trust/trust-rule.ts): a
+// record planted in a folder someone else can write to is refused, not resumed.
 
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { RunRecordError, UsageError } from '../errors.ts';
+import { assertTrustedPath, ensureTrustedDirectory } from '../trust/trusted-path.ts';
 import { createLatestWriter } from './latest-writer.ts';
 import { RUN_ID_PATTERN, RUN_RECORD_VERSION, runIdSecond, runRecordSchema, type RunRecord } from './run-record.ts';
 
@@ -26,15 +30,36 @@ const RECORD_FILE = new RegExp(`^(${RUN_ID_PATTERN.source.replace(/^\^|\$$/g, ''
 
 // ---- writing ---------------------------------------------------------------------------------------
 
+const STATE_DIR = 'the casfleet state directory';
+const RUNS_DIR = 'the run-record folder';
+
+/** The state directory (the runs folder's parent) and the runs folder must pass the trust rule. */
+const checkRunsDir = (dir: string): void => {
+  assertTrustedPath(dirname(dir), 'directory', STATE_DIR);
+  assertTrustedPath(dir, 'directory', RUNS_DIR);
+};
+
+/**
+ * Creates the runs folder (0700) when needed and checks it and the state directory: called before
+ * an apply starts, so an untrusted folder stops the run before any host is touched rather than
+ * leaving it without a record (or writing its -e values where someone else can read them).
+ */
+export const prepareRunsDir = (dir: string = runsDir()): void => {
+  ensureTrustedDirectory(dirname(dir), STATE_DIR);
+  ensureTrustedDirectory(dir, RUNS_DIR);
+};
+
 const preparedDirs = new Map<string, Promise<void>>();
 
-/** Create the folder 0700 (or tighten it to 0700), once per folder per process. */
+/** Create the folder 0700 (or tighten it to 0700) in a trusted state directory, once per folder per process. */
 const prepareDir = (dir: string): Promise<void> => {
   let prepared = preparedDirs.get(dir);
   if (!prepared) {
     prepared = (async () => {
+      ensureTrustedDirectory(dirname(dir), STATE_DIR);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await chmod(dir, 0o700);
+      checkRunsDir(dir);
     })();
     // A failure (read-only disk, say) is retried by the next write rather than remembered.
     prepared.catch(() => preparedDirs.delete(dir));
@@ -120,6 +145,8 @@ export const parseRunRecord = (text: string, file: string): RunRecord => {
 };
 
 const readRecordFile = async (file: string): Promise<RunRecord> => {
+  checkRunsDir(dirname(file));
+  assertTrustedPath(file, 'file', 'run record');
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -131,6 +158,7 @@ const readRecordFile = async (file: string): Promise<RunRecord> => {
 
 /** The ids of the records in the folder, newest first (ids sort by start second). */
 export const listRunIds = async (dir: string = runsDir()): Promise<string[]> => {
+  checkRunsDir(dir);
   let names: string[];
   try {
     names = await readdir(dir);
