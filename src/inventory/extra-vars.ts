@@ -19,15 +19,19 @@ export interface ExtraVar {
 // Vars are used as identifiers by playbooks; a name like `pairing-window` could never be read.
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** `key=value` → typed value; `key=` is the empty string. Throws UsageError for anything else. */
+/**
+ * `key=value` → typed value; `key=` is the empty string. Throws UsageError for anything else. The
+ * value may be a secret (a password typed on the command line), so messages name only the key.
+ */
 export const parseExtraVar = (arg: string): ExtraVar => {
   const equals = arg.indexOf('=');
-  if (equals < 0) throw new UsageError(`-e ${arg}: expected key=value (or @file to read vars from a YAML/JSON file)`);
+  if (equals < 0) throw new UsageError('-e expects key=value (or @file to read vars from a YAML/JSON file); the argument given has no "=" (not shown: it may be a secret)');
   const key = arg.slice(0, equals).trim();
-  if (!VAR_NAME.test(key)) throw new UsageError(`-e ${arg}: '${key}' is not a variable name (letters, digits and _, not starting with a digit)`);
+  if (!VAR_NAME.test(key)) throw new UsageError(`-e '${key}=…': '${key}' is not a variable name (letters, digits and _, not starting with a digit)`);
   const value = parseFlowValue(arg.slice(equals + 1));
   const problem = checkVar(key, value, 'host');
-  if (problem !== undefined) throw new UsageError(`-e ${arg}: ${key} ${problem}`);
+  // The connection-var messages end in "(got <value>)": dropped here, for the same reason.
+  if (problem !== undefined) throw new UsageError(`-e ${key}=…: ${key} ${problem.replace(/ \(got .*\)$/s, '')}`);
   return { key, value };
 };
 
