@@ -24,6 +24,15 @@
 // - `ufw default X incoming` rewrites the file and restarts the firewall even when X is already the
 //   policy, so the planner only emits it when the policy differs (anchors.md §2.3).
 // - rule operations while enabled reload only the ufw-user-* chains.
+//
+// Both run as root, so neither may pick up code someone else put in their way:
+// - python runs isolated (`-I`: no current directory or script directory on the import path, no
+//   user site-packages, no PYTHON* variables) from `/`; without it the login user's home, the
+//   current directory of an ssh exec, came first on the path and a json.py there ran as root.
+// - /batm/vpngen/firewall.rules is sourced only if it is a regular file (not a symlink) owned by
+//   root or a batm account (CAS's services run as batm users [I]) in a directory owned the same
+//   way, neither writable by everyone. It is checked before the first ufw operation, so a host
+//   whose file fails the check is left untouched, and again right before it is sourced.
 import { joinCommands, quote, raw, sh, type RemoteCommand } from '../command/shell.ts';
 
 export const VPNGEN_RULES = '/batm/vpngen/firewall.rules';
@@ -67,6 +76,22 @@ finally:
     release_lock(lock)
 `;
 
+// Prints why CAS's rules file must not be sourced as root, or nothing when it may. The directory
+// is followed (/batm may be a link on some installs [I]); the file itself must not be a link.
+const vpngenProblem = sh`vpngen_problem() {
+  f=${VPNGEN_RULES}
+  if [ -L "$f" ]; then echo "it is a symbolic link"; return; fi
+  if [ ! -f "$f" ]; then echo "it is not a regular file"; return; fi
+  for p in "$f" "\${f%/*}"; do
+    set -- $(stat -L -c '%u %U %a' -- "$p")
+    case "$1 $2" in
+      '0 '*|*' batm'*) ;;
+      *) echo "$p is owned by $2 (uid $1), not by root or a batm account"; return ;;
+    esac
+    if [ $(( 0$3 & 2 )) -ne 0 ]; then echo "$p is writable by everyone (mode $3)"; return; fi
+  done
+}`;
+
 export interface UfwBatchOptions {
   /** Re-source /batm/vpngen/firewall.rules (when it exists) after the batch: an enable or restart happened. */
   readonly reapplyVpngen: boolean;
@@ -80,16 +105,30 @@ export const ufwBatchCommand = (operations: readonly (readonly string[])[], opti
   );
   const reapply = options.reapplyVpngen
     ? sh`
-if [ -f ${VPNGEN_RULES} ]; then
-  echo '> . ${raw(VPNGEN_RULES)}  (CAS terminal-VPN rules, after a ufw restart)'
-  ( . ${VPNGEN_RULES} ) || { echo 'casfleet: re-applying ${raw(VPNGEN_RULES)} failed' >&2; [ "$rc" -ne 0 ] || rc=1; }
+if [ -e ${VPNGEN_RULES} ] || [ -L ${VPNGEN_RULES} ]; then
+  problem=$(vpngen_problem)
+  if [ -n "$problem" ]; then
+    echo "casfleet: not re-applying ${raw(VPNGEN_RULES)}: $problem" >&2; [ "$rc" -ne 0 ] || rc=1
+  else
+    echo '> . ${raw(VPNGEN_RULES)}  (CAS terminal-VPN rules, after a ufw restart)'
+    ( . ${VPNGEN_RULES} ) || { echo 'casfleet: re-applying ${raw(VPNGEN_RULES)} failed' >&2; [ "$rc" -ne 0 ] || rc=1; }
+  fi
 fi`
     : raw('');
+  const precheck = options.reapplyVpngen
+    ? sh`${vpngenProblem}
+if [ -e ${VPNGEN_RULES} ] || [ -L ${VPNGEN_RULES} ]; then
+  problem=$(vpngen_problem)
+  [ -z "$problem" ] || { echo "casfleet: refusing to change the firewall: ${raw(VPNGEN_RULES)} would be re-applied as root after ufw restarts, but $problem" >&2; exit 1; }
+fi
+`
+    : raw('');
   const script = sh`PATH="$PATH:/usr/sbin:/sbin"
-ufw_bin=$(command -v ufw) || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
+cd /
+${precheck}ufw_bin=$(command -v ufw) || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
 py=$(sed -n '1s/^#![[:space:]]*//p' "$ufw_bin")
 rc=0
-$py -c ${PROGRAM} "$ufw_bin" ${JSON.stringify(operations)} || rc=$?
+$py -I -c ${PROGRAM} "$ufw_bin" ${JSON.stringify(operations)} || rc=$?
 case $rc in
 ${raw(String(NO_UFW_MODULE))}|126|127)
   echo "casfleet: ufw's python modules are not importable (exit $rc): running ufw commands one by one" >&2
