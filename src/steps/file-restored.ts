@@ -1,13 +1,15 @@
 // The way back from fileAbsent (Scenario B → A: /batm/config/vpn is needed again): when the file is
 // missing, restore the newest casfleet backup atomically with the owner, group and mode recorded in
 // the backup's name. A present file is left alone (whatever its content: CAS may have rewritten
-// it). Missing with no backup is a plan error: casfleet cannot invent the content.
+// it). Missing with no backup is a plan error: casfleet cannot invent the content. So is a newest
+// backup whose recorded mode is not sane (world-writable, setuid/setgid/sticky): casfleet never
+// made such a backup of a CAS file, so someone else did; the host checks the rest (remote-file.ts).
 import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from '../facts/args.ts';
 import { BACKUP_ROOT } from '../facts/backup-name.ts';
 import { backupsFact, fileFact, type FileBackup, type FileState } from '../facts/file.ts';
-import { restoreFileCommand } from './remote-file.ts';
+import { insaneMode, restoreFileCommand } from './remote-file.ts';
 import { defineStep, noChange, type Step, type StepPlan } from './step.ts';
 
 export const fileRestoredSchema = z.object({ path: absolutePathSchema }).strict();
@@ -21,6 +23,8 @@ export const planFileRestored = ({ path }: z.output<typeof fileRestoredSchema>, 
   if (!newest) {
     throw new StepPlanError(`${path} is missing and there is no casfleet backup of it under ${BACKUP_ROOT}: it cannot be restored automatically`);
   }
+  const modeProblem = insaneMode(newest.mode);
+  if (modeProblem) throw new StepPlanError(`${path} is missing and its newest backup ${newest.path} records ${modeProblem}: refusing to restore it (check who wrote that backup)`);
   return {
     changes: [
       {

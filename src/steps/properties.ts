@@ -8,7 +8,8 @@
 // - A duplicated key: Java keeps the last occurrence, so that one is read and rewritten; the step
 //   warns so the operator can clean the file up.
 // - The write is atomic and backed up (remote-file.ts), with the owner/group/mode from the file fact,
-//   and refuses to run if the file changed after the facts were read.
+//   refuses to run if the file changed after the facts were read, and replaces nothing unless the
+//   new content arrived whole (length and SHA-256 checked on the host).
 import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from '../facts/args.ts';
@@ -53,7 +54,7 @@ export const planPropertiesKey = (desired: Desired, file: FileState): StepPlan =
     changes: [
       {
         summary: `${edit.current ? '~' : '+'} ${path}: ${key}=${value}${edit.current ? ` (was ${edit.current.value})` : ''}`,
-        command: atomicWriteCommand(path, file, sha256Latin1(file.content)),
+        command: atomicWriteCommand(path, file, sha256Latin1(file.content), edit.content),
         stdin: toBase64(edit.content),
       },
     ],

@@ -1,9 +1,11 @@
 // The file-changing shell (remote-file.ts) run for real inside the scratch namespace, whose
 // /var/backups is a private copy: propertiesKey writes atomically and keeps owner/group/mode and
 // every other byte, makes a root-only backup and refuses a file that changed after its facts were
-// read; fileAbsent then fileRestored round-trip a file with its metadata.
+// read; fileAbsent then fileRestored round-trip a file with its metadata. Then what it refuses: a
+// backup tree that is a symlink or someone else's, a backup that is not casfleet's own, an owner
+// that is not a system or batm account, and content that did not arrive whole.
 import test from 'ava';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
@@ -83,7 +85,7 @@ realTest(`fileAbsent backs up and removes; fileRestored puts it back with owner,
   const s = scratch as UfwScratch;
   const path = join(dir, 'vpn');
   writeFileSync(path, 'vpn config\n');
-  chownSync(path, 1003, 1004);
+  chownSync(path, 2, 3); // system accounts (bin, sys): a restore gives back only system or batm ownership
   chmodSync(path, 0o604);
   const absent = fileAbsent({ path });
   t.is(apply(s, absent).results[0]?.code, 0);
@@ -94,6 +96,104 @@ realTest(`fileAbsent backs up and removes; fileRestored puts it back with owner,
   t.is(results[0]?.code, 0, results[0]?.stderr);
   t.is(readFileSync(path, 'utf8'), 'vpn config\n');
   const stat = statSync(path);
-  t.deepEqual([stat.uid, stat.gid, (stat.mode & 0o7777).toString(8)], [1003, 1004, '604']);
+  t.deepEqual([stat.uid, stat.gid, (stat.mode & 0o7777).toString(8)], [2, 3, '604']);
   t.deepEqual(apply(s, restored).plan.changes, []);
+});
+
+// ---- refusals ----------------------------------------------------------------------------------------
+
+const backupRoot = (s: UfwScratch): string => join(s.dir, 'backups', 'casfleet');
+
+// Each refusal test starts from a fresh backup tree in the scratch's private /var/backups.
+const resetBackups = (s: UfwScratch): void => rmSync(backupRoot(s), { recursive: true, force: true });
+
+realTest(`a backup root that is a symlink is refused and nothing is written through it${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  resetBackups(s);
+  const elsewhere = mkdtempSync(join(tmpdir(), 'casfleet-elsewhere-'));
+  symlinkSync(elsewhere, backupRoot(s));
+  const path = join(dir, 'linked.properties');
+  writeFileSync(path, 'k=1\n');
+  const { results } = apply(s, propertiesKey({ file: path, key: 'k', value: 2 }));
+  t.is(results[0]?.code, 3);
+  t.regex(results[0]?.stderr ?? '', /\/var\/backups\/casfleet is a symbolic link; refusing to keep or read backups through it/);
+  t.is(readFileSync(path, 'utf8'), 'k=1\n');
+  t.deepEqual(readdirSync(elsewhere), []);
+  rmSync(backupRoot(s));
+});
+
+realTest(`a backup root owned by another user, or a directory below it that is a symlink, is refused${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  resetBackups(s);
+  mkdirSync(backupRoot(s), { mode: 0o700 });
+  chownSync(backupRoot(s), 65534, 65534);
+  const path = join(dir, 'owned.properties');
+  writeFileSync(path, 'k=1\n');
+  const step = propertiesKey({ file: path, key: 'k', value: 2 });
+  let result = apply(s, step).results[0];
+  t.is(result?.code, 3);
+  t.regex(result?.stderr ?? '', /\/var\/backups\/casfleet is owned by uid 65534, not root/);
+  chownSync(backupRoot(s), 0, 0);
+  const elsewhere = mkdtempSync(join(tmpdir(), 'casfleet-elsewhere-'));
+  symlinkSync(elsewhere, join(backupRoot(s), dir.split('/')[1]!));
+  result = apply(s, step).results[0];
+  t.is(result?.code, 3);
+  t.regex(result?.stderr ?? '', /is a symbolic link; refusing/);
+  t.is(readFileSync(path, 'utf8'), 'k=1\n');
+  t.deepEqual(readdirSync(elsewhere), []);
+});
+
+realTest(`a restore refuses a backup that is a symlink, not root-only, or records an owner that is not a system or batm account${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  resetBackups(s);
+  const path = join(dir, 'restored-vpn');
+  writeFileSync(path, 'vpn\n');
+  t.is(apply(s, fileAbsent({ path })).results[0]?.code, 0);
+  const [backup] = s.gather(backupsFact(path));
+  const onDisk = join(s.dir, 'backups', backup!.path.slice('/var/backups/'.length));
+  const restored = fileRestored({ path });
+
+  // Not root-only: someone else could have written it.
+  chmodSync(onDisk, 0o644);
+  let result = apply(s, restored).results[0];
+  t.is(result?.code, 3);
+  t.regex(result?.stderr ?? '', /is not a root-only \(0600, one link\) casfleet backup/);
+  chmodSync(onDisk, 0o600);
+
+  // A symlink in its place is not listed, and a restore planned before it appeared refuses it.
+  const secret = join(dir, 'secret');
+  writeFileSync(secret, 'root only\n');
+  renameSync(onDisk, `${onDisk}.moved`);
+  symlinkSync(secret, onDisk);
+  t.deepEqual(s.gather(backupsFact(path)), []);
+  const stale = restored.plan({ file: s.gather(fileFact(path)), backups: [backup!] });
+  result = s.run(stale.changes[0]!.command.script);
+  t.is(result.code, 3);
+  t.regex(result.stderr, /is not a regular file; not restoring from it/);
+  t.false(existsSync(path));
+  rmSync(onDisk);
+  renameSync(`${onDisk}.moved`, onDisk);
+
+  // An owner outside the system and batm accounts.
+  const odd = onDisk.replace(/\.\d+-\d+-(\d+)$/, '.1003-1004-$1');
+  renameSync(onDisk, odd);
+  result = apply(s, restored).results[0];
+  t.is(result?.code, 3);
+  t.regex(result?.stderr ?? '', /records owner uid 1003, neither a system account nor a batm account/);
+  t.false(existsSync(path));
+});
+
+realTest(`a write whose content arrives cut short leaves the old file and no temp file${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  resetBackups(s);
+  const path = join(dir, 'cut.properties');
+  const before = `big=${'x'.repeat(4000)}\n`;
+  writeFileSync(path, before);
+  const plan = propertiesKey({ file: path, key: 'k', value: 'v' }).plan({ file: s.gather(fileFact(path)) });
+  const stdin = plan.changes[0]!.stdin!;
+  const result = s.run(plan.changes[0]!.command.script, stdin.slice(0, Math.floor(stdin.length / 8) * 4));
+  t.is(result.code, 3);
+  t.regex(result.stderr, /received \d+ of \d+ bytes for .*cut\.properties \(transfer cut short\?\); not touching it/);
+  t.is(readFileSync(path, 'utf8'), before);
+  t.deepEqual(readdirSync(dir).filter((name) => name.includes('.casfleet.')), []);
 });
