@@ -1,0 +1,127 @@
+// What casfleet refuses to trust on a host, end to end on the lab: a python module planted in the
+// login user's home, a CAS firewall.rules anyone may edit, a backup directory that is a symlink,
+// and a file transfer cut in the middle by a dropped connection.
+import { spawn } from 'node:child_process';
+import test from 'ava';
+import { quote } from '../../src/command/shell.ts';
+import type { FileState } from '../../src/facts/file.ts';
+import { propertiesKey } from '../../src/steps/properties.ts';
+import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
+import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
+
+const unavailable = labUnavailableReason();
+const serial = unavailable ? test.serial.skip : test.serial;
+let lab: TestLab | undefined;
+
+test.before(async () => {
+  if (!unavailable) lab = await startLab({ hosts: 4, prefix: 'hrd' });
+});
+test.after.always(async () => {
+  await stopLab(lab);
+});
+
+const the = (): TestLab => {
+  if (!lab) throw new Error('lab not started');
+  return lab;
+};
+
+const apply = (...args: string[]) => runCli(['apply', ...args, '-i', the().inventoryPath, '--json']);
+const sh = async (host: string, script: string) => the().exec(host, ['sh', '-c', script]);
+const exists = async (host: string, path: string) => (await the().exec(host, ['test', '-e', path])).code === 0;
+const errorsOf = (stdout: string): string =>
+  jsonEvents(stdout)
+    .filter((event) => event.type === 'step' && event.status === 'failed')
+    .map((event) => String(event.error))
+    .join('\n');
+
+const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
+serial('a json.py in the login user\'s home and a usercustomize.py in their site-packages never run in the ufw batch', async (t) => {
+  const host = 'cas-001';
+  const site = (await the().exec(host, ['/usr/bin/python3', '-c', 'import site; print(site.getusersitepackages())'])).stdout.trim();
+  t.regex(site, /^\/root\//);
+  const plant = (marker: string) => `import os\nopen(${JSON.stringify(marker)}, "w").write("ran as uid %d" % os.getuid())\n`;
+  await sh(host, `printf %s ${quote(`${plant('/tmp/planted-json')}raise ImportError("planted")\n`)} > /root/json.py`);
+  await sh(host, `mkdir -p ${site} && printf %s ${quote(plant('/tmp/planted-usercustomize'))} > ${site}/usercustomize.py`);
+  const result = await apply('scenario-a', '-l', host);
+  t.is(result.code, 0, result.stdout + result.stderr);
+  t.true(recapOf(result.stdout)[host]!.changed > 0);
+  t.false(await exists(host, '/tmp/planted-json'), 'json.py from the home directory ran');
+  t.false(await exists(host, '/tmp/planted-usercustomize'), 'usercustomize.py from the user site ran');
+  t.regex((await the().exec(host, ['ufw', 'status'])).stdout, /Status: active/);
+});
+
+serial('a firewall.rules anyone can write, or that another user owns, is refused and the host is left untouched', async (t) => {
+  const host = 'cas-002';
+  const rules = '/batm/vpngen/firewall.rules';
+  await the().exec(host, ['chmod', '666', rules]);
+  let result = await apply('scenario-a', '-l', host);
+  t.is(result.code, 2, result.stdout + result.stderr);
+  t.regex(errorsOf(result.stdout), /refusing to change the firewall: \/batm\/vpngen\/firewall\.rules would be re-applied as root after ufw restarts, but \/batm\/vpngen\/firewall\.rules is writable by everyone \(mode 666\)/);
+  t.regex((await the().exec(host, ['ufw', 'status'])).stdout, /Status: inactive/);
+  t.false(await exists(host, '/batm/logs/firewall-rules.log'), 'the file was sourced');
+
+  await the().exec(host, ['chmod', '644', rules]);
+  await the().exec(host, ['chown', '65534', rules]);
+  result = await apply('scenario-a', '-l', host);
+  t.is(result.code, 2, result.stdout + result.stderr);
+  t.regex(errorsOf(result.stdout), /firewall\.rules is owned by nobody \(uid 65534\), not by root or a batm account/);
+  t.regex((await the().exec(host, ['ufw', 'status'])).stdout, /Status: inactive/);
+
+  await the().exec(host, ['chown', '0', rules]);
+  result = await apply('scenario-a', '-l', host);
+  t.is(result.code, 0, result.stdout + result.stderr);
+  t.true(await exists(host, '/batm/logs/firewall-rules.log'), 'a root-owned 0644 file is re-applied');
+});
+
+serial('a backup directory that is a symlink is refused: nothing is written through it and the file stays as it was', async (t) => {
+  const host = 'cas-003';
+  const gate = async () => (await the().exec(host, ['cat', '/batm/config/gate.properties'])).stdout;
+  const before = await gate();
+  await sh(host, 'mkdir -p /tmp/elsewhere && rm -rf /var/backups/casfleet && ln -s /tmp/elsewhere /var/backups/casfleet');
+  const result = await apply('scenario-b', '-l', host, '-e', 'hardwareVpnSubnets=10.8.0.0/24');
+  t.is(result.code, 2, result.stdout + result.stderr);
+  t.regex(errorsOf(result.stdout), /\/var\/backups\/casfleet is a symbolic link; refusing to keep or read backups through it/);
+  t.is(await gate(), before);
+  t.true(await exists(host, '/batm/config/vpn'));
+  t.is((await the().exec(host, ['ls', '-A', '/tmp/elsewhere'])).stdout, '');
+
+  await sh(host, 'rm /var/backups/casfleet && mkdir -m 755 /var/backups/casfleet && chown 65534 /var/backups/casfleet');
+  const owned = await apply('scenario-b', '-l', host, '-e', 'hardwareVpnSubnets=10.8.0.0/24');
+  t.is(owned.code, 2, owned.stdout + owned.stderr);
+  t.regex(errorsOf(owned.stdout), /\/var\/backups\/casfleet is owned by uid 65534, not root/);
+  t.is(await gate(), before);
+});
+
+serial('a file transfer cut in the middle by a dropped connection leaves the old file and no temp file', async (t) => {
+  const lab = the();
+  const host = 'cas-004';
+  const path = '/batm/config/gate.properties';
+  // A file large enough that its new content crosses the connection in many pieces.
+  await sh(host, `{ printf '# %0300000d\\n' 0; cat ${path}; } > ${path}.new && cat ${path}.new > ${path} && rm ${path}.new`);
+  const content = (await lab.exec(host, ['base64', '-w0', path])).stdout.trim();
+  const before = Buffer.from(content, 'base64').toString('latin1');
+  const [uid, gid, mode] = (await lab.exec(host, ['stat', '-c', '%u %g %a', path])).stdout.trim().split(' ');
+  const file: FileState = { exists: true, type: 'file', uid: Number(uid), gid: Number(gid), owner: 'root', group: 'root', mode: mode!, size: before.length, content: before };
+  const change = propertiesKey({ file: path, key: 'batm.vpn-skip', value: true }).plan({ file }).changes[0]!;
+
+  const ssh = spawn('ip', [
+    'netns', 'exec', lab.controllerNetns,
+    'ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${lab.knownHostsPath}`,
+    '-i', lab.privateKeyPath, `root@${lab.host(host).address}`, change.command.script,
+  ], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const stdin = change.stdin!;
+  ssh.stdin.write(stdin.slice(0, Math.floor(stdin.length / 2)));
+  const temp = `ls -A /batm/config | grep -q '^\\.gate\\.properties\\.casfleet\\.'`;
+  // Cut only once the host is writing what arrived into its temp file.
+  await until('the temp file to fill', async () => (await sh(host, `f=$(ls -d /batm/config/.gate.properties.casfleet.* 2>/dev/null) && [ -s "$f" ]`)).code === 0);
+  ssh.kill('SIGKILL');
+  await until('the write to end', async () => (await sh(host, temp)).code !== 0);
+  t.is(Buffer.from((await lab.exec(host, ['base64', '-w0', path])).stdout.trim(), 'base64').toString('latin1'), before);
+});
