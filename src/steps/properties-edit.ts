@@ -4,6 +4,7 @@
 // continues on the next; the key ends at the first unescaped '=', ':' or blank, then blanks, at most
 // one '=' or ':', blanks, and the value. When a key appears several times Java keeps the LAST one,
 // so that is the one read and rewritten. Text is a Latin-1 "binary string" (one char per byte).
+// Edge cases checked against java.util.Properties itself: test/fixtures/properties/README.md.
 
 interface NaturalLine {
   readonly text: string;
@@ -81,6 +82,10 @@ export const parseProperties = (content: string): { lines: NaturalLine[]; entrie
   return { lines, entries };
 };
 
+// Per UTF-16 code unit, as Properties.store writes: a character outside the Basic Multilingual
+// Plane becomes its surrogate pair, \ud83d\ude00, which load() joins back into one character.
+const codeUnits = (text: string): string[] => text.split('');
+
 const escapeChar = (char: string): string => {
   const code = char.charCodeAt(0);
   const named: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\f': '\\f' };
@@ -89,11 +94,11 @@ const escapeChar = (char: string): string => {
 };
 
 /** A value as Properties.load reads it back: backslashes, controls, non-ASCII and a leading blank escaped. */
-export const escapeValue = (value: string): string => [...value].map(escapeChar).join('').replace(/^ /, '\\ ');
+export const escapeValue = (value: string): string => codeUnits(value).map(escapeChar).join('').replace(/^ /, '\\ ');
 
 /** A key as Properties.load reads it back (separators, blanks and comment starters escaped too). */
 export const escapeKey = (key: string): string =>
-  [...key].map((char) => (/[=: ]/.test(char) ? `\\${char}` : escapeChar(char))).join('').replace(/^([#!])/, '\\$1');
+  codeUnits(key).map((char) => (/[=: ]/.test(char) ? `\\${char}` : escapeChar(char))).join('').replace(/^([#!])/, '\\$1');
 
 export interface PropertyEdit {
   /** The entry Java uses today (the last one with the key), if any. */
@@ -119,8 +124,14 @@ export const setProperty = (content: string, key: string, value: string): Proper
     return { ...base, line, content: replaced.map((l) => l.text + l.eol).join('') };
   }
   // Appending: use the file's own line terminator (CRLF files stay CRLF) and end the last line first.
+  // When the last entry ends in a continuation backslash, the next line would be read as part of
+  // its value (`foo=bar\` + `k=v` is foo=barbk=v): an empty line ends the continuation first, and
+  // Java reads the entry exactly as before (a continuation into an empty line or the end of the
+  // file adds nothing).
   const eol = lines.find((l) => l.eol !== '')?.eol ?? '\n';
   const line = `${escapeKey(key)}=${escapeValue(value)}`;
   const head = content === '' || content.endsWith('\n') || content.endsWith('\r') ? content : content + eol;
-  return { ...base, line, content: `${head}${line}${eol}` };
+  const last = entries[entries.length - 1];
+  const dangling = last !== undefined && last.last === lines.length - 1 && continues((lines[last.last] as NaturalLine).text);
+  return { ...base, line, content: `${head}${dangling ? eol : ''}${line}${eol}` };
 };
