@@ -13,6 +13,7 @@ import { planRollout, type RolloutPlan } from '../rollout/plan-rollout.ts';
 import { mergeRolloutPolicy, parseRolloutPolicy } from '../rollout/rollout-policy.ts';
 import { currentController } from '../run-records/run-liveness.ts';
 import { newRunRecord, resumeRun } from '../run-records/run-record-updates.ts';
+import { secretExtraVarKeys } from '../playbook/secret-vars.ts';
 import { rolloutToRecord } from '../run-records/run-record.ts';
 import { prepareRunsDir } from '../run-records/run-store.ts';
 import { runPlaybook, type CanaryAnswer } from '../run/run-playbook.ts';
@@ -146,6 +147,7 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
           inventory: prepared.inventory.source,
           ...(values.limit ? { limit: values.limit } : {}),
           extraVars: values['extra-vars'] ?? [],
+          secretVars: secretExtraVarKeys(prepared.playbook, values['extra-vars'] ?? []),
           check: false,
           rollout: rolloutToRecord(plan),
           cwd,

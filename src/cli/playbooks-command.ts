@@ -3,7 +3,9 @@
 
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
+import type { AnyPlaybook } from '../playbook/define-playbook.ts';
 import { listBuiltinPlaybooks, loadPlaybook } from '../playbook/load-playbook.ts';
+import { isSecretVar } from '../playbook/secret-vars.ts';
 import { EXIT_OK } from './exit-codes.ts';
 import { parseCommandLine } from './parse-options.ts';
 
@@ -16,12 +18,13 @@ Examples:
   casfleet playbooks scenario-b
 `;
 
-const describeVar = (key: string, schema: z.ZodType): string => {
+const describeVar = (playbook: AnyPlaybook, key: string, schema: z.ZodType): string => {
   const json = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as { type?: unknown; enum?: unknown[]; default?: unknown; description?: string };
   const type = json.enum ? json.enum.map((value) => JSON.stringify(value)).join(' | ') : Array.isArray(json.type) ? json.type.join('|') : String(json.type ?? 'any');
   const optional = schema.safeParse(undefined).success;
   const defaultText = json.default === undefined ? '' : ` (default ${JSON.stringify(json.default)})`;
-  return `  ${key}${optional ? '' : ' (required)'}: ${type}${defaultText}${json.description ? `\n      ${json.description}` : ''}`;
+  const secret = isSecretVar(playbook, key) ? ' (secret)' : '';
+  return `  ${key}${optional ? '' : ' (required)'}${secret}: ${type}${defaultText}${json.description ? `\n      ${json.description}` : ''}`;
 };
 
 export const playbooksCommand = async (argv: readonly string[]): Promise<number> => {
@@ -37,7 +40,7 @@ export const playbooksCommand = async (argv: readonly string[]): Promise<number>
     const playbook = await loadPlaybook(name);
     lines.push(`${playbook.name}: ${playbook.description}`);
     if (positionals.length === 1) {
-      lines.push('', 'vars:', ...Object.entries(playbook.vars.shape).map(([key, schema]) => describeVar(key, schema as z.ZodType)));
+      lines.push('', 'vars:', ...Object.entries(playbook.vars.shape).map(([key, schema]) => describeVar(playbook, key, schema as z.ZodType)));
     }
   }
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { quote } from '../command/shell.ts';
 import { UsageError } from '../errors.ts';
 import { displayPath } from '../inventory/display-path.ts';
-import { formatRunDetails, formatRunList } from '../run-records/format-run.ts';
+import { formatRunDetails, formatRunList, maskedRecord } from '../run-records/format-run.ts';
 import { isRunLive } from '../run-records/run-liveness.ts';
 import { resumeCheck, summarizeRecord, type RunRecord } from '../run-records/run-record.ts';
 import { listRunRecords, readRunRecord, runsDir } from '../run-records/run-store.ts';
@@ -26,13 +26,15 @@ An ID may be shortened to any unique prefix (20261121T1308). Times are local.
 
 Records are JSON files in $CASFLEET_STATE_DIR/runs (default $XDG_STATE_HOME/casfleet/runs, else
 ~/.local/state/casfleet/runs). They keep the -e arguments as given, so that a resume uses the same
-vars; those may be secrets, so the files are readable only by you (0600, folder 0700) and this
-command never prints -e values.
+vars; those may be secrets, so the files are readable only by you (0600, folder 0700), a folder
+or record someone else owns or can write to is refused, the list and the text view never print
+-e values, and --json masks the values of secret vars (marked secret in the playbook, or named
+like password, secret, token or key).
 
 Options:
   -n, --limit N   list the N newest runs (default ${DEFAULT_LIMIT})
       --json      list: {"dir", "total", "runs": [...summaries], "unreadable": [...]};
-                  show: the whole record, -e arguments included
+                  show: the whole record, secret -e values masked
   -h, --help      show this help
 
 Examples:
@@ -114,7 +116,7 @@ const listRuns = async (limit: number, json: boolean): Promise<number> => {
 const showRun = async (idOrLast: string, json: boolean): Promise<number> => {
   const record = await readRunRecord(idOrLast, runsDir());
   if (json) {
-    out(`${JSON.stringify(record, null, 2)}\n`);
+    out(`${JSON.stringify(maskedRecord(record), null, 2)}\n`);
     return EXIT_OK;
   }
   const live = isRunLive(record);

@@ -3,6 +3,8 @@
 // never printed: they may be secrets.
 
 import { basename } from 'node:path';
+import { looksSecret } from '../playbook/secret-vars.ts';
+import { printable } from '../report/terminal-text.ts';
 import { summarizeRecord, type HostState, type ResumeCheck, type RunRecord, type StateSummary } from './run-record.ts';
 
 const pad2 = (value: number): string => String(value).padStart(2, '0');
@@ -69,6 +71,24 @@ export const formatRunList = (rows: readonly ListRow[]): string[] => {
 
 const budgetText = (budget: number | null): string => (budget === null ? 'unlimited' : String(budget));
 
+const MASK = '********';
+
+/**
+ * The record as `runs show --json` prints it: every `key=value` -e argument whose key the record
+ * names secret keeps its key and loses its value; an older record without that list masks the
+ * keys whose names read like secrets. Anything that is not key=value or @file is masked whole.
+ */
+export const maskedRecord = (record: RunRecord): RunRecord => {
+  const isSecret = (key: string): boolean => (record.secretVars ? record.secretVars.includes(key) : looksSecret(key));
+  const extraVars = record.extraVars.map((arg) => {
+    if (arg.startsWith('@')) return arg;
+    const equals = arg.indexOf('=');
+    if (equals < 0) return MASK;
+    return isSecret(arg.slice(0, equals).trim()) ? `${arg.slice(0, equals)}=${MASK}` : arg;
+  });
+  return { ...record, extraVars };
+};
+
 /** `-e key=…` for key=value arguments, `@file` as given, anything else as `…`. */
 const extraVarShape = (arg: string): string => {
   if (arg.startsWith('@')) return arg;
@@ -116,7 +136,7 @@ export const formatRunDetails = ({ record, live, resume, resumeCommand, inventor
       if (state === 'failed' || state === 'unreachable') {
         for (const host of hosts) {
           const error = record.hosts[host]?.error;
-          lines.push(`    ${state.padEnd(11)} ${host}${error ? `: ${error.split('\n')[0]}` : ''}`);
+          lines.push(`    ${state.padEnd(11)} ${host}${error ? `: ${printable(error.split('\n')[0] ?? '')}` : ''}`);
         }
       } else {
         lines.push(`    ${state.padEnd(11)} ${hosts.join(', ')}`);

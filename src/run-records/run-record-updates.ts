@@ -21,6 +21,8 @@ export interface NewRunInput {
   readonly limit?: string;
   /** The raw -e arguments, in order. */
   readonly extraVars: readonly string[];
+  /** Keys among them whose values are secrets. */
+  readonly secretVars?: readonly string[];
   readonly check: boolean;
   readonly rollout: RolloutRecord;
   /** Absolute working directory of the apply. */
@@ -46,6 +48,7 @@ export const newRunRecord = (input: NewRunInput, now: Date, random: () => number
     inventory: input.inventory,
     ...(input.limit !== undefined ? { limit: input.limit } : {}),
     extraVars: [...input.extraVars],
+    ...(input.secretVars !== undefined ? { secretVars: [...input.secretVars] } : {}),
     check: input.check,
     rollout: structuredClone(input.rollout),
     stageReached: -1,

@@ -4,7 +4,8 @@
 // selection the same way. Pure: the file I/O is in run-store.ts.
 //
 // The raw -e arguments are stored (a resume must see the same vars), and they may hold secrets:
-// run-store.ts writes records 0600 inside a 0700 folder, and `casfleet runs` never prints -e values.
+// run-store.ts writes records 0600 inside a 0700 folder, `casfleet runs` never prints -e values,
+// and `runs show --json` masks those of the vars the record names secret (see maskedRecord).
 
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
@@ -123,6 +124,11 @@ export const runRecordSchema = z
     limit: z.string().optional(),
     /** The raw -e arguments, in order (secrets possible: see the file comment). */
     extraVars: z.array(z.string()),
+    /**
+     * Keys of the -e arguments whose values are secrets (the playbook marks them, or their names
+     * say so: playbook/secret-vars.ts), decided when the run started. Older records lack it.
+     */
+    secretVars: z.array(z.string()).optional(),
     check: z.boolean(),
     rollout: rolloutRecordSchema,
     /** Index of the last stage started; -1 before any. */

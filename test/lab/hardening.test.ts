@@ -125,3 +125,15 @@ serial('a file transfer cut in the middle by a dropped connection leaves the old
   await until('the write to end', async () => (await sh(host, temp)).code !== 0);
   t.is(Buffer.from((await lab.exec(host, ['base64', '-w0', path])).stdout.trim(), 'base64').toString('latin1'), before);
 });
+
+serial('runs show --json masks the -e values of secret vars, as the playbook marks them or their names say', async (t) => {
+  const playbook = new URL('../fixtures/playbooks/secret-vars.ts', import.meta.url).pathname;
+  const applied = await apply(playbook, '-l', 'cas-004', '-e', 'pin=hunter2', '-e', 'apiToken=tok-9f3a', '-e', 'keyId=ops-2', '-e', 'slots=25');
+  t.is(applied.code, 0, applied.stdout + applied.stderr);
+  const shown = await runCli(['runs', 'show', 'last', '--json']);
+  t.is(shown.code, 0, shown.stderr);
+  const record = JSON.parse(shown.stdout) as { playbook: { name: string }; extraVars: string[]; secretVars: string[] };
+  t.is(record.playbook.name, 'secret-vars');
+  t.deepEqual(record.extraVars, ['pin=********', 'apiToken=********', 'keyId=ops-2', 'slots=25']);
+  t.false(shown.stdout.includes('hunter2') || shown.stdout.includes('tok-9f3a'));
+});

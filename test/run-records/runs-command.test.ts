@@ -131,10 +131,20 @@ test.serial('runs show of a fully successful run says why it cannot be resumed',
   t.regex(stdout, /not resumable: run \S+ completed with every host ok; nothing to resume\n$/);
 });
 
-test.serial('runs show --json prints the whole record', async (t) => {
+test.serial('runs show --json prints the whole record with secret -e values masked', async (t) => {
   const state = await withStateDir([HALTED]);
   const { stdout } = await runs(state, ['show', HALTED.id, '--json']);
-  t.deepEqual(JSON.parse(stdout), HALTED);
+  // A record without secretVars (written before they were recorded): names decide.
+  t.deepEqual(JSON.parse(stdout), { ...HALTED, extraVars: ['pairing=true', 'sudoPassword=********'] });
+  t.false(stdout.includes('hunter2'));
+});
+
+test.serial('runs show --json masks the vars the record names secret, and only those', async (t) => {
+  // What apply records for a playbook marking `pairing` secret and `sudoPassword` not.
+  const record = { ...haltedRecord(new Date('2026-11-22T08:00:00Z'), () => 0.4), secretVars: ['pairing'] };
+  const state = await withStateDir([record]);
+  const { stdout } = await runs(state, ['show', record.id, '--json']);
+  t.deepEqual((JSON.parse(stdout) as RunRecord).extraVars, ['pairing=********', 'sudoPassword=hunter2']);
 });
 
 test.serial('an unknown run id or action is a usage error', async (t) => {
