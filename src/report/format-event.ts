@@ -1,5 +1,7 @@
-// Pure formatting of run events into the human lines the line and live reporters print.
+// Pure formatting of run events into the human lines the line and live reporters print. Everything
+// that can carry text from a host goes through printable() (terminal-text.ts).
 
+import { printable } from './terminal-text.ts';
 import { diffLines } from './text-diff.ts';
 import type { HostUnreachableEvent, StageEvent, StepResultEvent } from './events.ts';
 
@@ -21,23 +23,23 @@ export const formatStepEvent = (event: StepResultEvent, style: Style): string[] 
   const label = event.check && event.status === 'changed' ? 'would change' : event.status;
   const paint = { ok: style.green, changed: style.yellow, failed: style.red, skipped: style.cyan }[event.status];
   const kind = event.kind === 'handler' ? 'handler: ' : '';
-  const reason = event.reason ? style.dim(` (${event.reason})`) : '';
-  const lines = [paint(`${label}: [${event.host}] ${kind}${event.step}`) + reason];
-  for (const change of event.changes) lines.push(`    ${change}`);
-  for (const warning of event.warnings ?? []) lines.push(style.yellow(`    warning: ${warning}`));
+  const reason = event.reason ? style.dim(` (${printable(event.reason)})`) : '';
+  const lines = [paint(`${label}: [${event.host}] ${kind}${printable(event.step)}`) + reason];
+  for (const change of event.changes) lines.push(`    ${printable(change)}`);
+  for (const warning of event.warnings ?? []) lines.push(style.yellow(`    warning: ${printable(warning)}`));
   if (event.diff) {
     lines.push(style.dim('    --- before'), style.dim('    +++ after'));
-    for (const line of diffLines(event.diff.before, event.diff.after)) {
+    for (const line of diffLines(printable(event.diff.before), printable(event.diff.after))) {
       const painted = line.startsWith('+') ? style.green(line) : line.startsWith('-') ? style.red(line) : line;
       lines.push(`    ${painted}`);
     }
   }
-  if (event.error) lines.push(style.red(`    error: ${event.error}`));
+  if (event.error) lines.push(style.red(`    error: ${printable(event.error)}`));
   return lines;
 };
 
 export const formatUnreachable = (event: HostUnreachableEvent, style: Style): string[] => [
-  style.red(`unreachable: [${event.host}] ${event.error}`),
+  style.red(`unreachable: [${event.host}] ${printable(event.error)}`),
 ];
 
 /** `== batch 2/4: 5 hosts ==`, `== batch 2/4 done: 1 failed (cas-007); gates passed on 4 hosts ==`, `== canary done, soaking 30 s ==`. */

@@ -12,6 +12,7 @@ import { createPlanCollector } from './host-plans.ts';
 import { formatPlanGroups, groupPlans } from './plan-groups.ts';
 import { formatRecap, SMALL_FLEET } from './recap.ts';
 import type { Reporter, Write } from './reporter.ts';
+import { printable } from './terminal-text.ts';
 
 const REFRESH_MS = 100;
 const LISTED_HOSTS = 5;
@@ -48,7 +49,7 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
     const active = [...stages.entries()].filter(([, stage]) => stage !== 'done');
     const shown = active.slice(0, LISTED_HOSTS).map(([host, stage]) => `${host} (${stage})`);
     const more = active.length > LISTED_HOSTS ? ` … +${active.length - LISTED_HOSTS}` : '';
-    const failures = [...failing.entries()].slice(0, LISTED_HOSTS).map(([host, error]) => `${host}: ${error.split('\n')[0]}`);
+    const failures = [...failing.entries()].slice(0, LISTED_HOSTS).map(([host, error]) => `${host}: ${printable(error.split('\n')[0] ?? '')}`);
     const moreFailures = failing.size > LISTED_HOSTS ? ` … +${failing.size - LISTED_HOSTS}` : '';
     return [
       `active: ${shown.join(', ') || '-'}${more}`,

@@ -6,6 +6,7 @@
 import type { Style } from './format-event.ts';
 import { compactHostNames, DEFAULT_HOST_LIST_LIMIT } from './host-ranges.ts';
 import type { HostPlan } from './host-plans.ts';
+import { printable } from './terminal-text.ts';
 
 export type PlanGroupKind = 'changes' | 'compliant' | 'failed' | 'unreachable';
 
@@ -49,12 +50,14 @@ export interface FormatPlanGroupsOptions {
 
 const hostCount = (hosts: readonly string[]) => `${hosts.length} host${hosts.length === 1 ? '' : 's'}`;
 
-const paintSummary = (summary: string, style: Style): string =>
-  summary.startsWith('+') ? style.green(summary) : summary.startsWith('-') || summary.startsWith('−') ? style.red(summary) : summary;
+const paintSummary = (text: string, style: Style): string => {
+  const summary = printable(text);
+  return summary.startsWith('+') ? style.green(summary) : summary.startsWith('-') || summary.startsWith('−') ? style.red(summary) : summary;
+};
 
 // `failed (cas-003, cas-007: <error>)`; an error of several lines goes below, indented, instead.
 const errorLines = (group: PlanGroup, label: string, names: string, style: Style): string[] => {
-  const error = group.error ?? label;
+  const error = printable(group.error ?? label);
   if (!error.includes('\n')) return [style.red(`${hostCount(group.hosts)}: ${label} (${names}: ${error})`)];
   return [style.red(`${hostCount(group.hosts)}: ${label} (${names}):`), ...error.split('\n').map((line) => style.red(`    ${line}`))];
 };
