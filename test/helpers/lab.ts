@@ -4,6 +4,7 @@
 //   const lab = await startLab({ hosts: 3 });      // in test.before
 //   await lab.ssh(1, 'ufw status');                 // host by index or inventory name
 //   await stopLab(lab);                             // in test.after.always
+import test from 'ava';
 import { existsSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -84,4 +85,24 @@ export const stopLab = async (lab: Pick<LabInfo, 'name' | 'dir'> | undefined): P
     // another test file's lab is still there
   }
   return report;
+};
+
+/**
+ * One private lab for the whole test file: started before its first test, stopped after its last.
+ * `serial` is ava's test.serial, or test.serial.skip where no lab can run; `the()` is the lab.
+ */
+export const labForFile = (options: StartLabOptions) => {
+  const unavailable = labUnavailableReason();
+  let lab: TestLab | undefined;
+  test.before(async () => {
+    if (!unavailable) lab = await startLab(options);
+  });
+  test.after.always(async () => {
+    await stopLab(lab);
+  });
+  const the = (): TestLab => {
+    if (!lab) throw new Error('lab not started');
+    return lab;
+  };
+  return { serial: unavailable ? test.serial.skip : test.serial, the };
 };

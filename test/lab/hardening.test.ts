@@ -2,28 +2,13 @@
 // login user's home, a CAS firewall.rules anyone may edit, a backup directory that is a symlink,
 // and a file transfer cut in the middle by a dropped connection.
 import { spawn } from 'node:child_process';
-import test from 'ava';
 import { quote } from '../../src/command/shell.ts';
 import type { FileState } from '../../src/facts/file.ts';
 import { propertiesKey } from '../../src/steps/properties.ts';
 import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
-import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
+import { labForFile } from '../helpers/lab.ts';
 
-const unavailable = labUnavailableReason();
-const serial = unavailable ? test.serial.skip : test.serial;
-let lab: TestLab | undefined;
-
-test.before(async () => {
-  if (!unavailable) lab = await startLab({ hosts: 4, prefix: 'hrd' });
-});
-test.after.always(async () => {
-  await stopLab(lab);
-});
-
-const the = (): TestLab => {
-  if (!lab) throw new Error('lab not started');
-  return lab;
-};
+const { serial, the } = labForFile({ hosts: 4, prefix: 'hrd' });
 
 const apply = (...args: string[]) => runCli(['apply', ...args, '-i', the().inventoryPath, '--json']);
 const sh = async (host: string, script: string) => the().exec(host, ['sh', '-c', script]);
