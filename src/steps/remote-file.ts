@@ -48,45 +48,50 @@ export const insaneMode = (mode: string): string | undefined => {
 const guardUnchanged = (expectedSha256: string): RemoteCommand => sh`current=$(sha256sum < "$target" | cut -c1-64) || current=
 [ "$current" = ${expectedSha256} ] || { echo "casfleet: $target changed since its facts were read; not touching it" >&2; exit 3; }`;
 
-// Directories above the backup root, from `/` down: they must already be root's (they are system
-// directories), except /var/backups itself, which a minimal system may lack.
-const ABOVE_BACKUP_ROOT = ['/', '/var'];
-const BACKUPS_PARENT = posix.dirname(BACKUP_ROOT);
-
-// cf_trusted_dir DIR: a real directory (not a symlink), owned by root, writable by nobody else.
-const trustedDirFunction = sh`cf_refuse() { echo "casfleet: $*" >&2; exit 3; }
-cf_trusted_dir() {
-  [ ! -L "$1" ] || cf_refuse "$1 is a symbolic link; refusing to keep or read backups through it"
-  [ -d "$1" ] || cf_refuse "$1 is not a directory; refusing to keep or read backups in it"
-  set -- "$1" $(stat -c '%u %a' -- "$1")
-  [ "$2" = 0 ] || cf_refuse "$1 is owned by uid $2, not root; refusing to keep or read backups in it"
-  [ $(( 0$3 & 022 )) -eq 0 ] || cf_refuse "$1 is writable by group or others (mode $3); refusing to keep or read backups in it"
+// cf_trusted_dirs DIR...: each a real directory (not a symlink), owned by root and writable by
+// nobody else; one stat for all of them. Exits the script (3) with the reason otherwise.
+const trustedDirsFunction = sh`cf_refuse() { echo "casfleet: $*" >&2; exit 3; }
+cf_trusted_dirs() {
+  for d in "$@"; do
+    [ ! -L "$d" ] || cf_refuse "$d is a symbolic link; refusing to keep or read backups through it"
+    [ -d "$d" ] || cf_refuse "$d is not a directory; refusing to keep or read backups in it"
+  done
+  stat -c '%u %a %n' -- "$@" | while read -r uid mode name; do
+    [ "$uid" = 0 ] || cf_refuse "$name is owned by uid $uid, not root; refusing to keep or read backups in it"
+    [ $(( 0$mode & 022 )) -eq 0 ] || cf_refuse "$name is writable by group or others (mode $mode); refusing to keep or read backups in it"
+  done || exit 3
 }`;
 
 /** The directories from `/` down to `dir` (a directory at or below BACKUP_ROOT). */
-const backupChain = (dir: string): { readonly root: string[]; readonly below: string[] } => {
+const backupChain = (dir: string): string[] => {
   if (dir !== BACKUP_ROOT && !dir.startsWith(`${BACKUP_ROOT}/`)) throw new Error(`${dir} is not under ${BACKUP_ROOT}`);
-  const below: string[] = [];
-  for (let current = dir; current !== BACKUP_ROOT; current = posix.dirname(current)) below.unshift(current);
-  return { root: [...ABOVE_BACKUP_ROOT, BACKUPS_PARENT, BACKUP_ROOT], below };
+  const chain: string[] = [];
+  for (let current = dir; ; current = posix.dirname(current)) {
+    chain.unshift(current);
+    if (current === '/') return chain;
+  }
 };
 
-// Checks (and, when `create`, makes) the backup tree down to `dir`; see the module comment.
+// Checks (and, when `create`, makes) the backup tree down to `dir`; see the module comment. When
+// it is all there (every backup but the first), one stat checks it; otherwise it is made top down,
+// each directory only after its parent passed: /var/backups, if missing, as Debian makes it (0755),
+// casfleet's own directories 0700.
 const backupTree = (dir: string, create: boolean): RemoteCommand => {
-  const { root, below } = backupChain(dir);
-  if (!create) return sh`${trustedDirFunction}
-for d in ${[...root, ...below]}; do cf_trusted_dir "$d"; done`;
-  return sh`${trustedDirFunction}
-for d in ${ABOVE_BACKUP_ROOT}; do cf_trusted_dir "$d"; done
-[ -e ${BACKUPS_PARENT} ] || [ -L ${BACKUPS_PARENT} ] || mkdir -m 755 -- ${BACKUPS_PARENT}
-cf_trusted_dir ${BACKUPS_PARENT}
-[ -e ${BACKUP_ROOT} ] || [ -L ${BACKUP_ROOT} ] || mkdir -m 700 -- ${BACKUP_ROOT}
-cf_trusted_dir ${BACKUP_ROOT}
-chmod 700 -- ${BACKUP_ROOT}
-for d in ${below}; do
-  [ -e "$d" ] || [ -L "$d" ] || mkdir -m 700 -- "$d"
-  cf_trusted_dir "$d"
-done`;
+  const chain = backupChain(dir);
+  if (!create) return sh`${trustedDirsFunction}
+cf_trusted_dirs ${chain}`;
+  return sh`${trustedDirsFunction}
+missing=
+for d in ${chain}; do [ -e "$d" ] || [ -L "$d" ] || missing=yes; done
+if [ -z "$missing" ]; then
+  cf_trusted_dirs ${chain}
+else
+  for d in ${chain}; do
+    [ -e "$d" ] || [ -L "$d" ] || case $d in ${posix.dirname(BACKUP_ROOT)}) mkdir -m 755 -- "$d" ;; *) mkdir -m 700 -- "$d" ;; esac
+    cf_trusted_dirs "$d"
+  done
+fi
+chmod 700 -- ${BACKUP_ROOT}`;
 };
 
 /** Copies "$target" to a new root-only backup named after the time and the file's uid-gid-mode. */
