@@ -12,6 +12,7 @@ import type { Fact } from '../../src/facts/fact.ts';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
 import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
 import { networkInterfaces } from '../../src/facts/network.ts';
+import { sshConnection } from '../../src/facts/ssh-connection.ts';
 import { ufwState } from '../../src/facts/ufw.ts';
 
 const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unknown>>> = {
@@ -21,6 +22,7 @@ const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unkn
   'file.backups': (args) => backupsFact(args.path ?? ''),
   'batm.info': () => batmInfo,
   'firewall.kernel': () => kernelFirewall,
+  'ssh.connection': () => sshConnection,
 };
 
 const caseSchema = z
