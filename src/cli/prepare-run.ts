@@ -74,9 +74,13 @@ export interface PreparedRun {
 
 // A playbook's own code runs here, before any connection: an exception in it is the playbook's
 // error (exit 1, nothing touched), reported with the host whose vars triggered it.
-const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown) => {
+const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown, sshPort: number) => {
   try {
-    return { items: playbook.steps(vars as never), handlers: playbook.handlers?.(vars as never) ?? {}, exposure: playbook.exposure?.(vars as never) };
+    return {
+      items: playbook.steps(vars as never),
+      handlers: playbook.handlers?.(vars as never) ?? {},
+      exposure: playbook.exposure?.(vars as never, { sshPort }),
+    };
   } catch (error) {
     throw new PlaybookError(`playbook ${playbook.name} failed to build its steps for ${host}`, [
       { path: `hosts.${host}`, message: error instanceof Error ? error.message : String(error) },
@@ -114,7 +118,7 @@ export const prepareRun = async (reference: string, values: TargetValues, cwd: s
     const vars = hostVars.get(host.name)!;
     const knownHosts = chooseKnownHosts({ flag: values['known-hosts'], inventory: inventoryKnown.get(host.name), config: config.knownHosts, cwd });
     const privateKey = connection.privateKeyFile ?? values['private-key'] ?? config.privateKey;
-    const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, vars);
+    const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, vars, connection.port);
     return {
       name: host.name,
       connect: {
