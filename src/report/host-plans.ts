@@ -28,7 +28,7 @@ export const createPlanCollector = () => {
       if (event.type !== 'step') return;
       const plan = entry(event.host);
       if (event.warnings?.length) (plan.warnings ??= []).push(...event.warnings.map((text) => ({ step: event.step, text })));
-      if (event.status === 'failed') Object.assign(plan, { outcome: 'failed', error: `${event.step}: ${event.error ?? 'failed'}` });
+      if (event.status === 'failed' || event.status === 'rolled-back') Object.assign(plan, { outcome: 'failed', error: `${event.step}: ${event.error ?? 'failed'}` });
       else if (event.status === 'changed') plan.changes.push({ step: event.kind === 'handler' ? `handler: ${event.step}` : event.step, summaries: event.changes });
     },
     plans(): HostPlan[] {

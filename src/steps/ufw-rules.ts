@@ -15,7 +15,7 @@ import { kernelFirewall, type KernelFirewall } from '../facts/kernel-firewall.ts
 import { networkInterfaces, type NetworkState } from '../facts/network.ts';
 import { sshConnection, type SshConnection } from '../facts/ssh-connection.ts';
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
-import { ufwState, type UfwPolicy, type UfwState } from '../facts/ufw.ts';
+import { UFW_FILES, ufwState, type UfwPolicy, type UfwState } from '../facts/ufw.ts';
 import { defineStep, noChange, NO_COMMAND, type Change, type Step, type StepPlan } from './step.ts';
 import { parseCidr } from './cidr.ts';
 import { analyseKernel, type KernelTruth } from './kernel-truth.ts';
@@ -215,5 +215,6 @@ export const ufwRuleSet = (args: UfwRuleSetArgs): Step => {
     name: 'firewall (ufw)',
     facts: { ufw: ufwState, network: networkInterfaces, kernel: kernelFirewall, session: sshConnection },
     plan: (facts) => planUfwRuleSet(desired, facts),
+    touches: { files: UFW_FILES, firewall: true },
   });
 };
