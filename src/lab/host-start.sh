@@ -37,6 +37,8 @@ mount --bind "$lab" "$root"
 # touch the machine's /etc. Its own pristine /etc/ufw is bound on top.
 mount -t overlay -o "lowerdir=/etc,upperdir=$host/etc-upper,workdir=$host/etc-work" casfleet-lab-etc /etc
 mount --bind "$host/etc-ufw" /etc/ufw
+# /var/lib the same way: casfleet's on-host timers (/var/lib/casfleet) are per host, like on real servers.
+mount -t overlay -o "lowerdir=/var/lib,upperdir=$host/var-lib-upper,workdir=$host/var-lib-work" casfleet-lab-varlib /var/lib
 mount --bind "$root/shadow" /etc/shadow
 mount -o remount,bind,ro /etc/shadow
 mount --bind "$host/batm" /batm
