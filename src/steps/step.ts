@@ -35,7 +35,12 @@ export interface StepPlan {
   readonly diff?: StateDiff;
   /** Things the operator should know that do not block the step (e.g. an unmanaged rule overriding policy). */
   readonly warnings?: readonly string[];
+  /** The managed state as data, for machine-readable output (e.g. when a pairing window closes). */
+  readonly state?: StepState;
 }
+
+/** Flat data a step reports about the state it manages; shown in --json step events. */
+export type StepState = Readonly<Record<string, string | number | boolean>>;
 
 export interface Step<M extends FactMap = FactMap> {
   /** Shown in output and used in events: "firewall (ufw)", "gate.properties batm.vpn-skip=true". */
