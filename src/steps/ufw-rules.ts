@@ -10,6 +10,7 @@ import { parseArgs } from '../facts/args.ts';
 import { networkInterfaces, type NetworkState } from '../facts/network.ts';
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
 import { ufwState, type UfwPolicy, type UfwState } from '../facts/ufw.ts';
+import { hostTimers, type HostTimer } from '../host-timer/host-timers.ts';
 import { defineStep, noChange, NO_COMMAND, type Change, type Step, type StepPlan } from './step.ts';
 import { parseCidr } from './cidr.ts';
 import { ufwBatchCommand, VPNGEN_RULES } from './ufw-batch.ts';
@@ -17,6 +18,7 @@ import { DEFAULT_ROUTE, FALLBACK_INTERFACE, managedRuleSchema, type ManagedRule 
 import { expandManagedRule, formatRule, isFamilyAgnostic, isManaged, matchKey } from './ufw-model.ts';
 import { reconcileRules, type UfwOp } from './ufw-reconcile.ts';
 import { keepsPortOpen, unmanagedRuleWarnings } from './ufw-warnings.ts';
+import { keepArmedWindows } from './ufw-window.ts';
 
 export const ufwRuleSetSchema = z
   .object({
@@ -61,7 +63,7 @@ const ruleChanges = (ops: readonly UfwOp[], ipv6: boolean): string[] => {
 };
 
 /** Plans the ufw changes from the facts (pure). Throws StepPlanError when the state cannot be reached safely. */
-export const planUfwRuleSet = (desired: Desired, ufw: UfwState, network: NetworkState): StepPlan => {
+export const planUfwRuleSet = (desired: Desired, ufw: UfwState, network: NetworkState, timers: readonly HostTimer[]): StepPlan => {
   if (!ufw.installed) throw new StepPlanError('ufw is not installed on this host (install the ufw package first)');
   if (!desired.rules.some((rule) => sshAllowed(rule, desired.sshPort))) {
     throw new StepPlanError(`the desired rules have no allow for SSH (tcp port ${desired.sshPort}): enabling ufw would lock you out`);
@@ -85,7 +87,9 @@ export const planUfwRuleSet = (desired: Desired, ufw: UfwState, network: Network
     }
     return expandManagedRule(rule, iface, ufw.ipv6);
   });
-  const { ops, final } = reconcileRules(ufw.rules, expanded, ufw.ipv6, desired.sshPort);
+  // An open window whose timer is armed stays until its timer closes it (see ufw-window.ts).
+  const held = keepArmedWindows(ufw.rules, expanded, timers);
+  const { ops, final } = reconcileRules(ufw.rules, held.desired, ufw.ipv6, desired.sshPort);
   const enable = !ufw.enabled || !ufw.chainsLoaded;
   // Whatever the rule changes, the firewall ends up enabled: SSH must still get in afterwards.
   if (!keepsPortOpen(final.v4, 'v4', desired.sshPort) && !keepsPortOpen(final.v6, 'v6', desired.sshPort)) {
@@ -115,7 +119,8 @@ export const planUfwRuleSet = (desired: Desired, ufw: UfwState, network: Network
   const extra = warnings.length > 0 ? { warnings } : {};
   if (words.length === 0) {
     const count = `${final.v4.filter(isManaged).length} v4 + ${final.v6.filter(isManaged).length} v6`;
-    return noChange(`ufw enabled, default incoming ${ufw.defaultIncoming}, all ${desired.rules.length} managed rules in place and in order (${count})`, extra);
+    const windows = held.open.map((window) => `; open window left to its on-host timer: ${window.rule}`);
+    return noChange(`ufw enabled, default incoming ${ufw.defaultIncoming}, all ${desired.rules.length} managed rules in place and in order (${count})${windows.join('')}`, extra);
   }
   const command = ufwBatchCommand(words, { reapplyVpngen });
   const changes: Change[] = summaries.map((summary, i) => (i === 0 ? { summary, command } : { summary, command: NO_COMMAND }));
@@ -127,7 +132,7 @@ export const ufwRuleSet = (args: UfwRuleSetArgs): Step => {
   const desired = parseArgs(ufwRuleSetSchema, args, 'ufwRuleSet');
   return defineStep({
     name: 'firewall (ufw)',
-    facts: { ufw: ufwState, network: networkInterfaces },
-    plan: ({ ufw, network }) => planUfwRuleSet(desired, ufw, network),
+    facts: { ufw: ufwState, network: networkInterfaces, timers: hostTimers },
+    plan: ({ ufw, network, timers }) => planUfwRuleSet(desired, ufw, network, timers),
   });
 };

@@ -149,6 +149,7 @@ for (const dir of stepDirs) {
 const idempotentSsh = {
   args: { defaultIncoming: 'deny', enabled: true, rules: [{ action: 'allow', port: 22, proto: 'tcp', comment: 'ssh' }] },
   facts: {
+    timers: { value: [] },
     network: { value: { interfaces: ['eth0', 'lo'] } },
     ufw: {
       value: {
