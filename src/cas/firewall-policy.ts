@@ -21,6 +21,9 @@ export const PORTS = {
   proxy: 443,
 } as const;
 
+/** The comment of Scenario A's closed 7741 rule; a pairing window replaces that rule while it is open. */
+export const GATE_CLOSED_COMMENT = 'gate pairing closed';
+
 const allow = (port: PolicyRule['port'], comment: string, extra: Pick<PolicyRule, 'interface' | 'from'> = {}): PolicyRule => ({
   action: 'allow',
   port,
@@ -77,7 +80,7 @@ export const scenarioARules = (vars: CasVars): PolicyRule[] => {
     allow(PORTS.terminalVpn, 'terminal VPN', { interface: iface }),
     allow(PORTS.terminalVpnInstances, 'terminal VPN instances', { interface: iface }),
     // [C] 7741 "should be temporarily accessible from the Internet only when performing a pairing".
-    vars.pairing ? allow(PORTS.gate, 'gate pairing window (close after pairing)') : deny(PORTS.gate, 'gate pairing closed'),
+    vars.pairing ? allow(PORTS.gate, 'gate pairing window (close after pairing)') : deny(PORTS.gate, GATE_CLOSED_COMMENT),
     ...adminAndOptionalRules(vars),
   ];
 };

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { FactError } from '../../src/errors.ts';
 import { batmInfo } from '../../src/facts/batm.ts';
+import { hostClock } from '../../src/facts/clock.ts';
 import type { Fact } from '../../src/facts/fact.ts';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
 import { networkInterfaces } from '../../src/facts/network.ts';
@@ -19,6 +20,7 @@ const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unkn
   'file.stat': (args) => fileFact(args.path ?? ''),
   'file.backups': (args) => backupsFact(args.path ?? ''),
   'batm.info': () => batmInfo,
+  'host.clock': () => hostClock,
 };
 
 const caseSchema = z
