@@ -7,31 +7,41 @@
 
 import { probePorts, type PortProbeResult } from '../net/probe.ts';
 import type { PlaybookExposure } from '../playbook/define-playbook.ts';
-import { isFlushHandlers, type Step } from '../steps/step.ts';
+import { isFlushHandlers, type OpenWindow, type Step } from '../steps/step.ts';
 import type { Connection } from '../ssh/connection.ts';
 import type { HostSession } from './host-session.ts';
 import { factsOf, planStep, uniqueFacts } from './plan-step.ts';
 
 const PROBE_TIMEOUT_MS = 1500;
 
-/** Changes a fresh read would still plan, as "step: summary" lines. */
-export const pendingChanges = async (session: HostSession, steps: readonly Step[]): Promise<string[]> => {
+/**
+ * Changes a fresh read would still plan, as "step: summary" lines, and the windows the steps leave
+ * open for now (a pairing window until its on-host timer closes it).
+ */
+export const pendingChanges = async (session: HostSession, steps: readonly Step[]): Promise<{ pending: string[]; openWindows: OpenWindow[] }> => {
   const outcomes = await session.gather(uniqueFacts(steps.flatMap((step) => factsOf(step.facts))));
-  return steps.flatMap((step) => {
-    const { plan, error } = planStep(step, outcomes);
-    return plan ? plan.changes.map((change) => `${step.name}: ${change.summary}`) : [`${step.name}: ${error ?? 'no plan'}`];
-  });
+  const plans = steps.map((step) => ({ step, ...planStep(step, outcomes) }));
+  return {
+    pending: plans.flatMap(({ step, plan, error }) =>
+      plan ? plan.changes.map((change) => `${step.name}: ${change.summary}`) : [`${step.name}: ${error ?? 'no plan'}`],
+    ),
+    openWindows: plans.flatMap(({ plan }) => plan?.openWindows ?? []),
+  };
 };
 
-/** Problems with what the host exposes, from probes sent by this machine. */
-export const exposureProblems = (exposure: PlaybookExposure, results: readonly PortProbeResult[]): string[] => {
+/**
+ * Problems with what the host exposes, from probes sent by this machine. A port an open window
+ * holds (until its on-host timer closes it) is not expected filtered while the window lasts.
+ */
+export const exposureProblems = (exposure: PlaybookExposure, results: readonly PortProbeResult[], openWindows: readonly OpenWindow[] = []): string[] => {
   const stateOf = (port: number) => results.find((result) => result.port === port)?.state;
+  const inWindow = (port: number) => openWindows.some((window) => window.ports.some(([low, high]) => low <= port && port <= high));
   return [
     ...exposure.reachable
       .filter((port) => stateOf(port) === 'filtered')
       .map((port) => `port ${port} does not answer from here (expected reachable)`),
     ...exposure.blocked
-      .filter((port) => stateOf(port) !== 'filtered')
+      .filter((port) => stateOf(port) !== 'filtered' && !inWindow(port))
       .map((port) => `port ${port} is ${stateOf(port) ?? 'unknown'} from here (expected filtered)`),
   ];
 };
@@ -62,12 +72,13 @@ const freshLoginProblem = async (openFresh: () => Promise<Connection>): Promise<
 /** Every problem the gate finds on one host (empty: the host passes). */
 export const checkGate = async ({ session, address, items, exposure, openFresh }: GateInput): Promise<string[]> => {
   const steps = items.filter((item): item is Step => !isFlushHandlers(item));
-  const problems = (await pendingChanges(session, steps)).map((line) => `still pending: ${line}`);
+  const { pending, openWindows } = await pendingChanges(session, steps);
+  const problems = pending.map((line) => `still pending: ${line}`);
   const login = await freshLoginProblem(openFresh);
   if (login) problems.push(login);
   if (exposure && exposure.reachable.length + exposure.blocked.length > 0) {
     const results = await probePorts({ address, ports: [...exposure.reachable, ...exposure.blocked], timeoutMs: PROBE_TIMEOUT_MS });
-    problems.push(...exposureProblems(exposure, results));
+    problems.push(...exposureProblems(exposure, results, openWindows));
   }
   return problems;
 };

@@ -37,6 +37,21 @@ export interface StepPlan {
   readonly warnings?: readonly string[];
   /** The managed state as data, for machine-readable output (e.g. when a pairing window closes). */
   readonly state?: StepState;
+  /** Ports the step leaves open for now although the policy closes them (see OpenWindow). */
+  readonly openWindows?: readonly OpenWindow[];
+}
+
+/**
+ * A port range a step knowingly leaves open until an on-host timer closes it (a pairing window):
+ * checks of the declared exposure must not count it as exposed while it lasts.
+ */
+export interface OpenWindow {
+  /** The rule as people read it: `allow 7741/tcp (gate pairing window until 2026-11-30T15:05:12Z)`. */
+  readonly rule: string;
+  /** Inclusive port ranges the window opens. */
+  readonly ports: readonly (readonly [number, number])[];
+  /** Epoch seconds (the host's clock). */
+  readonly until: number;
 }
 
 /** Flat data a step reports about the state it manages; shown in --json step events. */

@@ -116,7 +116,7 @@ export const planUfwRuleSet = (desired: Desired, ufw: UfwState, network: Network
 
   const before = describeState(ufw.enabled ? (ufw.chainsLoaded ? 'enabled' : 'enabled, rules not loaded') : 'disabled', ufw.defaultIncoming, ufw.rules);
   const diff = { before, after: describeState('enabled', desired.defaultIncoming, final) };
-  const extra = warnings.length > 0 ? { warnings } : {};
+  const extra = { ...(warnings.length > 0 ? { warnings } : {}), ...(held.open.length > 0 ? { openWindows: held.open } : {}) };
   if (words.length === 0) {
     const count = `${final.v4.filter(isManaged).length} v4 + ${final.v6.filter(isManaged).length} v6`;
     const windows = held.open.map((window) => `; open window left to its on-host timer: ${window.rule}`);

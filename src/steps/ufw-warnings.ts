@@ -11,7 +11,7 @@ import { formatRule, isManaged, matchKey } from './ufw-model.ts';
 type Range = readonly [number, number];
 
 /** ufw port text (`any`, `22`, `13000:13010`, `80,443`) as inclusive ranges. */
-const portRanges = (text: string): Range[] =>
+export const portRanges = (text: string): Range[] =>
   text === 'any'
     ? [[1, 65535]]
     : text.split(',').map((part) => {

@@ -11,8 +11,10 @@ import { joinCommands, sh, type RemoteCommand } from '../command/shell.ts';
 import { encodeUfwComment, type UfwFamily, type UfwRule } from '../facts/ufw-tuple.ts';
 import { UFW_RULE_FILES } from '../facts/ufw.ts';
 import type { HostTimer } from '../host-timer/host-timers.ts';
+import type { OpenWindow } from './step.ts';
 import { MANAGED_PREFIX } from './ufw-managed-rule.ts';
 import { formatRule, isFamilyAgnostic, isManaged, matchKey, ruleWords } from './ufw-model.ts';
+import { portRanges } from './ufw-warnings.ts';
 
 /** A rule in each address family that has it (v6 only when ufw uses IPv6). */
 export type FamilyRules = Partial<Record<UfwFamily, UfwRule>>;
@@ -81,13 +83,6 @@ export const closeWindowScript = (window: FamilyRules, closed: FamilyRules): str
 /** The timer will still fire (or is firing now): a window it closes needs nobody else to close it. */
 export const willFire = (timer: HostTimer | undefined): boolean => timer?.state === 'armed' || timer?.state === 'firing';
 
-/** A window the rule-set planner leaves open because its timer is armed. */
-export interface OpenWindow {
-  /** As people read it: `allow 7741/tcp (gate pairing window until 2026-11-30T15:05:12Z)`. */
-  readonly rule: string;
-  readonly until: number;
-}
-
 /**
  * The desired rules with every closed rule whose place an armed window holds replaced by that
  * window, so the reconcile finds it in place and leaves it; and the windows so kept. A window
@@ -110,7 +105,7 @@ export const keepArmedWindows = (
       const until = window ? windowUntil(window) : undefined;
       if (!window || until === undefined || !armed.has(windowTimerId(window, until))) continue;
       result[family] = window;
-      open.set(formatRule(window), { rule: formatRule(window), until });
+      open.set(formatRule(window), { rule: formatRule(window), ports: portRanges(window.dport), until });
     }
     return result;
   });

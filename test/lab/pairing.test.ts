@@ -134,6 +134,18 @@ serial('a scenario-a re-run during the window changes nothing, and the window st
   t.regex(await rules('cas-002'), /deny tcp 7741 0\.0\.0\.0\/0 any 0\.0\.0\.0\/0 in comment=636173666c6565743a20676174652070616972696e6720636c6f736564\n/);
 });
 
+serial('a staged scenario-a rollout during a window passes its gates: the window is not counted as exposure', async (t) => {
+  const opened = await pair('cas-001', '--for', '10m');
+  t.is(opened.code, 0, opened.stdout + opened.stderr);
+  const rollout = await runCli(['apply', 'scenario-a', '-i', the().inventoryPath, '-l', 'cas-001,cas-002', '--canary', 'cas-001', '--yes', '--json']);
+  t.is(rollout.code, 0, rollout.stdout + rollout.stderr);
+  const gates = jsonEvents(rollout.stdout).filter((event) => event.type === 'step' && event.kind === 'gate');
+  t.deepEqual(gates.map((event) => [event.host, event.status]), [['cas-001', 'ok'], ['cas-002', 'ok']]);
+  t.is(await gate('cas-001'), 'open', 'the window is still open');
+  const closed = await pair('cas-001', '--close');
+  t.is(closed.code, 0);
+});
+
 serial('a window whose timer is gone (as after a reboot) is closed by the next scenario-a run', async (t) => {
   const opened = await pair('cas-001', '--for', '10m');
   t.is(opened.code, 0, opened.stdout + opened.stderr);

@@ -81,7 +81,7 @@ test('an armed window stands in for the closed rule it replaced; without its tim
 
   const armed = keepArmedWindows(current, desired, [timer(id, 'armed')]);
   t.deepEqual(armed.desired[1], { v4: current.v4[1], v6: current.v6[0] });
-  t.deepEqual(armed.open, [{ rule: 'allow 7741/tcp (gate pairing window until 2026-11-30T15:05:12Z)', until: UNTIL }]);
+  t.deepEqual(armed.open, [{ rule: 'allow 7741/tcp (gate pairing window until 2026-11-30T15:05:12Z)', ports: [[7741, 7741]], until: UNTIL }]);
   t.deepEqual(armed.desired[0], desired[0]);
 
   t.deepEqual(keepArmedWindows(current, desired, [timer(id, 'firing')]).open.length, 1, 'a firing timer is closing it right now');
