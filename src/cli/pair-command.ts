@@ -100,6 +100,6 @@ export const pairCommand = async (argv: readonly string[]): Promise<number> => {
     emit: (event) => collector.emit(event),
   });
   const results = collector.results(prepared.hosts);
-  process.stdout.write(values.json ? pairingJsonLines(request.action, results) : formatPairing(results, outputStyle(), Boolean(values.verbose)));
+  process.stdout.write(values.json ? pairingJsonLines(request.action, results) : formatPairing(request.action, results, outputStyle(), Boolean(values.verbose)));
   return Object.values(recap).some(hostFailed) ? EXIT_HOST_FAILED : EXIT_OK;
 };

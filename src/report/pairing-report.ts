@@ -77,16 +77,22 @@ export const describePairing = (result: PairingResult): string => {
   }
 };
 
+// --status counts windows (open, closed, scenario-b); opening and closing count what they did.
+const countedAs = (action: PairingAction, result: PairingResult): string => {
+  const window = result.state?.window;
+  return action === 'status' && result.outcome === 'unchanged' && typeof window === 'string' ? window : result.outcome;
+};
+
 /** Host lines (with -v the changes under each), then a one-line count. */
-export const formatPairing = (results: readonly PairingResult[], style: Style, verbose: boolean): string => {
+export const formatPairing = (action: PairingAction, results: readonly PairingResult[], style: Style, verbose: boolean): string => {
   const width = Math.max(0, ...results.map((result) => result.host.length));
   const paint = { opened: style.yellow, closed: style.yellow, unchanged: style.green, failed: style.red, unreachable: style.red } as const;
   const lines = results.flatMap((result) => [
     paint[result.outcome](`${result.host.padEnd(width)}  ${describePairing(result)}`),
     ...(verbose ? result.changes.map((change) => `    ${change}`) : []),
   ]);
-  const counts = new Map<PairingOutcome, number>();
-  for (const result of results) counts.set(result.outcome, (counts.get(result.outcome) ?? 0) + 1);
+  const counts = new Map<string, number>();
+  for (const result of results) counts.set(countedAs(action, result), (counts.get(countedAs(action, result)) ?? 0) + 1);
   const total = [...counts].map(([outcome, count]) => `${count} ${outcome}`).join(', ');
   return `${lines.join('\n')}\n\n${results.length} host${results.length === 1 ? '' : 's'}: ${total}\n`;
 };

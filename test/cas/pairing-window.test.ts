@@ -4,36 +4,18 @@ import test from 'ava';
 import { EXTEND_SLACK_SECONDS, planPairing, type PairingRequest } from '../../src/cas/pairing-window.ts';
 import type { FileState } from '../../src/facts/file.ts';
 import type { UfwFamily, UfwRule } from '../../src/facts/ufw-tuple.ts';
+import { ufwRule } from '../helpers/ufw-rule.ts';
 import type { UfwState } from '../../src/facts/ufw.ts';
 import type { HostTimer } from '../../src/host-timer/host-timers.ts';
-import { ANY_ADDRESS } from '../../src/steps/cidr.ts';
 import type { StepPlan } from '../../src/steps/step.ts';
 import { windowComment } from '../../src/steps/ufw-window.ts';
 
 const NOW = Date.parse('2026-11-30T15:00:00Z') / 1000;
 const OPEN: PairingRequest = { action: 'open', seconds: 900 };
 
-const rule = (family: UfwFamily, action: UfwRule['action'], comment: string, extra: Partial<UfwRule> = {}): UfwRule => ({
-  action,
-  log: '',
-  proto: 'tcp',
-  dport: '7741',
-  dst: ANY_ADDRESS[family],
-  sport: 'any',
-  src: ANY_ADDRESS[family],
-  direction: 'in',
-  interfaceIn: '',
-  interfaceOut: '',
-  route: false,
-  dapp: '',
-  sapp: '',
-  comment,
-  ...extra,
-});
-
 const CLOSED = 'casfleet: gate pairing closed';
-const ssh = (family: UfwFamily) => rule(family, 'allow', 'casfleet: SSH', { dport: '22' });
-const both = (action: UfwRule['action'], comment: string) => ({ v4: [ssh('v4'), rule('v4', action, comment)], v6: [ssh('v6'), rule('v6', action, comment)] });
+const ssh = (family: UfwFamily) => ufwRule(family, 'allow', 'casfleet: SSH', { dport: '22' });
+const both = (action: UfwRule['action'], comment: string) => ({ v4: [ssh('v4'), ufwRule('v4', action, comment)], v6: [ssh('v6'), ufwRule('v6', action, comment)] });
 
 const ufw = (rules: UfwState['rules'], extra: Partial<UfwState> = {}): UfwState => ({
   installed: true,
@@ -127,8 +109,8 @@ test('status reports the window and changes nothing', (t) => {
 
 test('Scenario B has nothing to open, whether told by the firewall or by gate.properties', (t) => {
   const scenarioB = {
-    v4: [ssh('v4'), rule('v4', 'allow', 'casfleet: gate/master via hardware VPN', { src: '10.8.0.0/24' }), rule('v4', 'deny', 'casfleet: gate/master via hardware VPN: everyone else')],
-    v6: [ssh('v6'), rule('v6', 'deny', 'casfleet: gate/master via hardware VPN: everyone else')],
+    v4: [ssh('v4'), ufwRule('v4', 'allow', 'casfleet: gate/master via hardware VPN', { src: '10.8.0.0/24' }), ufwRule('v4', 'deny', 'casfleet: gate/master via hardware VPN: everyone else')],
+    v6: [ssh('v6'), ufwRule('v6', 'deny', 'casfleet: gate/master via hardware VPN: everyone else')],
   };
   for (const request of [OPEN, { action: 'close' } as const]) {
     const plan = planPairing(request, facts(scenarioB));
@@ -144,7 +126,7 @@ test('Scenario B has nothing to open, whether told by the firewall or by gate.pr
 
 test('a host not under Scenario A is refused with the way out', (t) => {
   const cases: [string, ReturnType<typeof facts>, RegExp][] = [
-    ['no managed 7741 rule', facts({ v4: [ssh('v4'), rule('v4', 'allow', '')], v6: [] }), /no casfleet-managed rule for 7741\/tcp on this host: apply scenario-a first/],
+    ['no managed 7741 rule', facts({ v4: [ssh('v4'), ufwRule('v4', 'allow', '')], v6: [] }), /no casfleet-managed rule for 7741\/tcp on this host: apply scenario-a first/],
     ['ufw disabled', facts(both('deny', CLOSED), { ufw: { enabled: false } }), /ufw is not enabled .*: apply scenario-a first/],
     ['rules not loaded', facts(both('deny', CLOSED), { ufw: { chainsLoaded: false } }), /ufw is not enabled .*: apply scenario-a first/],
     ['no ufw', facts({ v4: [], v6: [] }, { ufw: { installed: false } }), /ufw is not installed on this host: apply scenario-a first/],
@@ -165,7 +147,7 @@ test("scenario-a's pairing=true rule is not a window: nothing to open, and --clo
 });
 
 test('v4 only (IPv6 off): the window and its closing touch user.rules only', (t) => {
-  const plan = planPairing(OPEN, facts({ v4: [ssh('v4'), rule('v4', 'deny', CLOSED)], v6: [] }, { ufw: { ipv6: false } }));
+  const plan = planPairing(OPEN, facts({ v4: [ssh('v4'), ufwRule('v4', 'deny', CLOSED)], v6: [] }, { ufw: { ipv6: false } }));
   const [arm, open] = plan.changes;
   t.true(open!.command.display.includes('ufw allow from 0.0.0.0/0 to 0.0.0.0/0 port 7741 proto tcp'), open!.command.display);
   t.false(arm!.command.script.includes('user6.rules'));

@@ -36,7 +36,7 @@ const collect = () => {
 
 test('one line per host in inventory order: opened until T, nothing to open, unreachable, failed: why', (t) => {
   t.is(
-    formatPairing(collect(), PLAIN, false),
+    formatPairing('open', collect(), PLAIN, false),
     [
       'cas-001  opened until 2026-11-30T15:15:00Z (14m59s left)',
       'cas-002  nothing to open: 7741 is reachable from the hardware VPN (10.8.0.0/24): scenario B',
@@ -51,7 +51,7 @@ test('one line per host in inventory order: opened until T, nothing to open, unr
 });
 
 test('-v lists the changes under each host', (t) => {
-  const text = formatPairing(collect().slice(0, 1), PLAIN, true);
+  const text = formatPairing('open', collect().slice(0, 1), PLAIN, true);
   t.true(text.startsWith('cas-001  opened until 2026-11-30T15:15:00Z (14m59s left)\n    + timer ufw-window-7741-1796051700: …\n    ~ allow 7741/tcp (…)\n'), text);
 });
 
@@ -66,5 +66,13 @@ test('--json: one object per host with the window as data', (t) => {
 test('a close that changed the host reads "closed"', (t) => {
   const collector = createPairingCollector(STEP);
   collector.emit(step('cas-001', { status: 'changed', changes: ['~ deny 7741/tcp (gate pairing closed) (was: …)'], state: { window: 'closed' } }));
-  t.is(formatPairing(collector.results(['cas-001']), PLAIN, false), 'cas-001  closed\n\n1 host: 1 closed\n');
+  t.is(formatPairing('close', collector.results(['cas-001']), PLAIN, false), 'cas-001  closed\n\n1 host: 1 closed\n');
+});
+
+test('--status counts windows, not outcomes', (t) => {
+  const collector = createPairingCollector(STEP);
+  collector.emit(step('cas-001', { reason: 'pairing window open until 2026-11-30T15:15:00Z (14m59s left; an on-host timer closes it)', state: OPEN }));
+  collector.emit(step('cas-002', { reason: 'pairing window closed', state: { window: 'closed' } }));
+  collector.emit(step('cas-003', { reason: 'pairing window closed', state: { window: 'closed' } }));
+  t.regex(formatPairing('status', collector.results(['cas-001', 'cas-002', 'cas-003']), PLAIN, false), /\n3 hosts: 1 open, 2 closed\n$/);
 });

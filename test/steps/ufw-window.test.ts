@@ -2,7 +2,7 @@ import test from 'ava';
 import type { UfwFamily, UfwRule } from '../../src/facts/ufw-tuple.ts';
 import { encodeUfwComment } from '../../src/facts/ufw-tuple.ts';
 import type { HostTimer } from '../../src/host-timer/host-timers.ts';
-import { ANY_ADDRESS } from '../../src/steps/cidr.ts';
+import { ufwRule } from '../helpers/ufw-rule.ts';
 import {
   closeWindowScript,
   isWindowTimerFor,
@@ -16,22 +16,7 @@ import {
 
 const UNTIL = Date.parse('2026-11-30T15:05:12Z') / 1000;
 
-const rule = (family: UfwFamily, action: UfwRule['action'], comment: string, dport = '7741'): UfwRule => ({
-  action,
-  log: '',
-  proto: 'tcp',
-  dport,
-  dst: ANY_ADDRESS[family],
-  sport: 'any',
-  src: ANY_ADDRESS[family],
-  direction: 'in',
-  interfaceIn: '',
-  interfaceOut: '',
-  route: false,
-  dapp: '',
-  sapp: '',
-  comment,
-});
+const rule = (family: UfwFamily, action: UfwRule['action'], comment: string, dport = '7741'): UfwRule => ufwRule(family, action, comment, { dport });
 
 const CLOSED = 'casfleet: gate pairing closed';
 const WINDOW = windowComment('gate pairing window', UNTIL);
