@@ -79,8 +79,9 @@ export const scenarioARules = (vars: CasVars): PolicyRule[] => {
     adminVpnRule(vars),
     allow(PORTS.terminalVpn, 'terminal VPN', { interface: iface }),
     allow(PORTS.terminalVpnInstances, 'terminal VPN instances', { interface: iface }),
-    // [C] 7741 "should be temporarily accessible from the Internet only when performing a pairing".
-    vars.pairing ? allow(PORTS.gate, 'gate pairing window (close after pairing)') : deny(PORTS.gate, GATE_CLOSED_COMMENT),
+    // [C] 7741 "should be temporarily accessible from the Internet only when performing a pairing":
+    // kept closed, except for a timed window (`casfleet pair`) or while `pairing: true`.
+    vars.pairing ? allow(PORTS.gate, 'gate pairing window (close after pairing)') : { ...deny(PORTS.gate, GATE_CLOSED_COMMENT), allowsWindow: true },
     ...adminAndOptionalRules(vars),
   ];
 };

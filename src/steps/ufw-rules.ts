@@ -88,7 +88,7 @@ export const planUfwRuleSet = (desired: Desired, ufw: UfwState, network: Network
     return expandManagedRule(rule, iface, ufw.ipv6);
   });
   // An open window whose timer is armed stays until its timer closes it (see ufw-window.ts).
-  const held = keepArmedWindows(ufw.rules, expanded, timers);
+  const held = keepArmedWindows(ufw.rules, expanded, timers, (index) => desired.rules[index]?.allowsWindow === true);
   const { ops, final } = reconcileRules(ufw.rules, held.desired, ufw.ipv6, desired.sshPort);
   const enable = !ufw.enabled || !ufw.chainsLoaded;
   // Whatever the rule changes, the firewall ends up enabled: SSH must still get in afterwards.

@@ -85,19 +85,22 @@ export const willFire = (timer: HostTimer | undefined): boolean => timer?.state 
 
 /**
  * The desired rules with every closed rule whose place an armed window holds replaced by that
- * window, so the reconcile finds it in place and leaves it; and the windows so kept. A window
- * without an armed timer is not kept (the reconcile closes it), nor one where the policy itself
- * opens the port (its permanent rule replaces the window).
+ * window, so the reconcile finds it in place and leaves it; and the windows so kept. Only rules
+ * that allow windows (`windowed(index)`) are held; a window without an armed timer is not kept
+ * (the reconcile closes it), nor one where the policy itself opens the port (its permanent rule
+ * replaces the window).
  */
 export const keepArmedWindows = (
   current: Readonly<Record<UfwFamily, readonly UfwRule[]>>,
   desired: readonly FamilyRules[],
   timers: readonly HostTimer[],
+  windowed: (index: number) => boolean,
 ): { desired: FamilyRules[]; open: OpenWindow[] } => {
   const armed = new Set(timers.filter(willFire).map((timer) => timer.id));
   const open = new Map<string, OpenWindow>();
-  const kept = desired.map((entry) => {
+  const kept = desired.map((entry, index) => {
     const result: FamilyRules = { ...entry };
+    if (!windowed(index)) return result;
     for (const family of FAMILIES) {
       const want = entry[family];
       if (!want || isAllow(want)) continue;

@@ -1,6 +1,8 @@
 // The pairing window's planning per scenario, from facts (no host): what opens, closes or is refused,
 // and in which order (timer before opening; closing before disarming).
 import test from 'ava';
+import { scenarioAVarsSchema, scenarioBVarsSchema } from '../../src/cas/cas-vars.ts';
+import { scenarioARules, scenarioBRules } from '../../src/cas/firewall-policy.ts';
 import { EXTEND_SLACK_SECONDS, planPairing, type PairingRequest } from '../../src/cas/pairing-window.ts';
 import type { FileState } from '../../src/facts/file.ts';
 import type { UfwFamily, UfwRule } from '../../src/facts/ufw-tuple.ts';
@@ -151,4 +153,11 @@ test('v4 only (IPv6 off): the window and its closing touch user.rules only', (t)
   const [arm, open] = plan.changes;
   t.true(open!.command.display.includes('ufw allow from 0.0.0.0/0 to 0.0.0.0/0 port 7741 proto tcp'), open!.command.display);
   t.false(arm!.command.script.includes('user6.rules'));
+});
+
+test("only Scenario A's closed 7741 rule lets a pairing window hold its place", (t) => {
+  const windowed = (rules: ReturnType<typeof scenarioARules>) => rules.filter((rule) => rule.allowsWindow).map((rule) => `${rule.action} ${String(rule.port)}`);
+  t.deepEqual(windowed(scenarioARules(scenarioAVarsSchema.parse({}))), ['deny 7741']);
+  t.deepEqual(windowed(scenarioARules(scenarioAVarsSchema.parse({ pairing: true }))), [], 'pairing=true opens it for good');
+  t.deepEqual(windowed(scenarioBRules(scenarioBVarsSchema.parse({ hardwareVpnSubnets: '10.8.0.0/24' }))), [], 'scenario B closes a window');
 });

@@ -56,7 +56,8 @@ test.after.always(() => {
   if (fakeDir) rmSync(fakeDir, { recursive: true, force: true });
 });
 
-const gather = (s: UfwScratch) => ({ ufw: s.gather(ufwState), network: s.gather(networkInterfaces) });
+// No on-host timers in a scratch firewall: nothing holds a window open.
+const gather = (s: UfwScratch) => ({ ufw: s.gather(ufwState), network: s.gather(networkInterfaces), timers: [] });
 
 /** Plans, applies every command, re-gathers and returns the second plan with the outputs. */
 const applyAndReplan = (s: UfwScratch, args: UfwRuleSetArgs, prefix = '') => {

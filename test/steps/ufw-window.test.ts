@@ -20,6 +20,7 @@ const rule = (family: UfwFamily, action: UfwRule['action'], comment: string, dpo
 
 const CLOSED = 'casfleet: gate pairing closed';
 const WINDOW = windowComment('gate pairing window', UNTIL);
+const ANY = (): boolean => true;
 const timer = (id: string, state: HostTimer['state']): HostTimer => ({ id, due: UNTIL, armedAt: UNTIL - 900, mechanism: 'process', state });
 
 test('a window comment carries its close time, and only a managed allow with one is a window', (t) => {
@@ -64,28 +65,36 @@ test('an armed window stands in for the closed rule it replaced; without its tim
   const desired = [{ v4: rule('v4', 'allow', 'casfleet: SSH', '22') }, { v4: rule('v4', 'deny', CLOSED), v6: rule('v6', 'deny', CLOSED) }];
   const id = `ufw-window-7741-${UNTIL}`;
 
-  const armed = keepArmedWindows(current, desired, [timer(id, 'armed')]);
+  const armed = keepArmedWindows(current, desired, [timer(id, 'armed')], ANY);
   t.deepEqual(armed.desired[1], { v4: current.v4[1], v6: current.v6[0] });
   t.deepEqual(armed.open, [{ rule: 'allow 7741/tcp (gate pairing window until 2026-11-30T15:05:12Z)', ports: [[7741, 7741]], until: UNTIL }]);
   t.deepEqual(armed.desired[0], desired[0]);
 
-  t.deepEqual(keepArmedWindows(current, desired, [timer(id, 'firing')]).open.length, 1, 'a firing timer is closing it right now');
+  t.deepEqual(keepArmedWindows(current, desired, [timer(id, 'firing')], ANY).open.length, 1, 'a firing timer is closing it right now');
   for (const [why, timers] of [
     ['lost timer (host rebooted)', [timer(id, 'lost')]],
     ['fired timer', [timer(id, 'fired')]],
     ['no timer', []],
     ['the timer of another close time', [timer(`ufw-window-7741-${UNTIL + 1}`, 'armed')]],
   ] as const) {
-    const kept = keepArmedWindows(current, desired, timers);
+    const kept = keepArmedWindows(current, desired, timers, ANY);
     t.deepEqual(kept.desired, desired, why);
     t.deepEqual(kept.open, [], why);
   }
 });
 
+test('only a closed rule that allows windows is held by one: any other policy closes the window', (t) => {
+  const current = { v4: [rule('v4', 'allow', WINDOW)], v6: [rule('v6', 'allow', WINDOW)] };
+  const desired = [{ v4: rule('v4', 'deny', 'casfleet: gate/master via hardware VPN: everyone else'), v6: rule('v6', 'deny', 'casfleet: gate/master via hardware VPN: everyone else') }];
+  const kept = keepArmedWindows(current, desired, [timer(`ufw-window-7741-${UNTIL}`, 'armed')], () => false);
+  t.deepEqual(kept.desired, desired);
+  t.deepEqual(kept.open, []);
+});
+
 test('a policy that opens the port itself replaces the window with its permanent rule', (t) => {
   const current = { v4: [rule('v4', 'allow', WINDOW)], v6: [] };
   const desired = [{ v4: rule('v4', 'allow', 'casfleet: gate pairing window (close after pairing)') }];
-  const kept = keepArmedWindows(current, desired, [timer(`ufw-window-7741-${UNTIL}`, 'armed')]);
+  const kept = keepArmedWindows(current, desired, [timer(`ufw-window-7741-${UNTIL}`, 'armed')], ANY);
   t.deepEqual(kept.desired, desired);
   t.deepEqual(kept.open, []);
 });
