@@ -81,6 +81,9 @@ const vpnSkipOn = (gate: FileState): boolean => {
   return entries[entries.length - 1]?.value.trim().toLowerCase() === 'true';
 };
 
+// The rule as shown and matched: the v4 one, or the v6 one on a host whose v4 list lacks it.
+const shown = (rules: FamilyRules): UfwRule => (rules.v4 ?? rules.v6) as UfwRule;
+
 /** How 7741 stands on the host; throws StepPlanError when the host is not under Scenario A's managed rules. */
 export const readGate = ({ ufw, gate, timers }: Pick<PairingFacts, 'ufw' | 'gate' | 'timers'>): GateView => {
   const fromSubnets = FAMILIES.flatMap((family) =>
@@ -97,8 +100,8 @@ export const readGate = ({ ufw, gate, timers }: Pick<PairingFacts, 'ufw' | 'gate
     const rule = ufw.rules[family].find((candidate) => isScenarioAGateRule(candidate, family));
     if (rule) rules[family] = rule;
   }
-  const rule = rules.v4 ?? rules.v6;
-  if (!rule) throw new StepPlanError(`no casfleet-managed rule for ${PORTS.gate}/tcp on this host: apply scenario-a first`);
+  if (!rules.v4 && !rules.v6) throw new StepPlanError(`no casfleet-managed rule for ${PORTS.gate}/tcp on this host: apply scenario-a first`);
+  const rule = shown(rules);
   if (rule.action !== 'allow' && rule.action !== 'limit') return { kind: 'closed', rules };
   const until = windowUntil(rule);
   if (until === undefined) return { kind: 'permanent', rules };
@@ -106,7 +109,7 @@ export const readGate = ({ ufw, gate, timers }: Pick<PairingFacts, 'ufw' | 'gate
   return { kind: 'window', rules, until, ...(timer ? { timer } : {}) };
 };
 
-/** The state as data (for --json) and as the words `pair` prints. */
+/** The state as data: the step reports it, `pair --json` prints it. */
 export const gateState = (view: GateView, now: number): StepState => {
   switch (view.kind) {
     case 'scenario-b':
@@ -134,10 +137,8 @@ const describeWindow = (view: Extract<GateView, { kind: 'window' }>, now: number
 
 const PERMANENT = `${PORTS.gate}/tcp is open with no time limit (scenario-a with pairing=true)`;
 
-const windowTimers = (view: Exclude<GateView, { kind: 'scenario-b' }>, timers: readonly HostTimer[]): HostTimer[] => {
-  const rule = (view.rules.v4 ?? view.rules.v6) as UfwRule;
-  return timers.filter((timer) => isWindowTimerFor(rule, timer.id));
-};
+const windowTimers = (view: Exclude<GateView, { kind: 'scenario-b' }>, timers: readonly HostTimer[]): HostTimer[] =>
+  timers.filter((timer) => isWindowTimerFor(shown(view.rules), timer.id));
 
 const disarm = (timer: HostTimer, why: string): Change => ({ summary: `- timer ${timer.id} (${why})`, command: disarmTimerCommand(timer.id) });
 
@@ -151,9 +152,7 @@ const planOpen = (view: Exclude<GateView, { kind: 'scenario-b' | 'permanent' }>,
   const until = now + seconds;
   const window = withAction(view.rules, 'allow', windowComment(WINDOW_LABEL, until));
   const closed = withAction(view.rules, 'deny', CLOSED_COMMENT);
-  const shown = (window.v4 ?? window.v6) as UfwRule;
-  const previous = (view.rules.v4 ?? view.rules.v6) as UfwRule;
-  const id = windowTimerId(shown, until);
+  const id = windowTimerId(shown(window), until);
   const changes: Change[] = [
     {
       summary: `+ timer ${id}: closes ${PORTS.gate}/tcp at ${isoSeconds(until)} (in ${formatDuration(seconds * 1000)}), on the host`,
@@ -161,7 +160,7 @@ const planOpen = (view: Exclude<GateView, { kind: 'scenario-b' | 'permanent' }>,
       command: armTimerCommand({ id, delaySeconds: seconds, script: closeWindowScript(window, closed), forgetWhenFired: true }),
     },
     {
-      summary: `~ ${formatRule(shown)} (was: ${formatRule(previous)})`,
+      summary: `~ ${formatRule(shown(window))} (was: ${formatRule(shown(view.rules))})`,
       command: ufwBatchCommand(replaceInPlace(window), { reapplyVpngen: false }),
     },
     ...windowTimers(view, facts.timers).map((timer) => disarm(timer, view.kind === 'window' ? 'the old close time' : 'left over, nothing to close')),
@@ -180,7 +179,7 @@ const planClose = (view: Exclude<GateView, { kind: 'scenario-b' }>, facts: Pairi
   if (view.kind === 'window') {
     const closed = withAction(view.rules, 'deny', CLOSED_COMMENT);
     changes.push({
-      summary: `~ ${formatRule((closed.v4 ?? closed.v6) as UfwRule)} (was: ${formatRule((view.rules.v4 ?? view.rules.v6) as UfwRule)})`,
+      summary: `~ ${formatRule(shown(closed))} (was: ${formatRule(shown(view.rules))})`,
       command: ufwBatchCommand(replaceInPlace(closed), { reapplyVpngen: false }),
     });
   }
