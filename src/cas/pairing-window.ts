@@ -8,6 +8,7 @@
 // Closing early writes the deny back, then disarms the timer. A host not under Scenario A's managed
 // rules is refused untouched; a Scenario B host (7741 reachable from the hardware VPN) has nothing
 // to open. Planning is pure; the times are the host's clock, which its timer counts on.
+import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { hostClock } from '../facts/clock.ts';
 import { fileFact, type FileState } from '../facts/file.ts';
@@ -35,7 +36,6 @@ import {
   withAction,
   type FamilyRules,
 } from '../steps/ufw-window.ts';
-import { z } from 'zod';
 import { GATE_CLOSED_COMMENT, PORTS } from './firewall-policy.ts';
 import { GATE_PROPERTIES, VPN_SKIP_KEY } from './gate-files.ts';
 
