@@ -33,6 +33,8 @@ export const CAS_PORTS: readonly PortRange[] = [
   PORTS.adminVpn,
   PORTS.terminalVpnInstances,
 ];
+/** The comment of Scenario A's closed 7741 rule; a pairing window replaces that rule while it is open. */
+export const GATE_CLOSED_COMMENT = 'gate pairing closed';
 
 const allow = (port: PolicyRule['port'], comment: string, extra: Pick<PolicyRule, 'interface' | 'from'> = {}): PolicyRule => ({
   action: 'allow',
@@ -92,8 +94,9 @@ export const scenarioARules = (vars: CasVars): PolicyRule[] => {
     adminVpnRule(vars),
     allow(PORTS.terminalVpn, 'terminal VPN', { interface: iface }),
     allow(PORTS.terminalVpnInstances, 'terminal VPN instances', { interface: iface }),
-    // [C] 7741 "should be temporarily accessible from the Internet only when performing a pairing".
-    vars.pairing ? allow(PORTS.gate, 'gate pairing window (close after pairing)') : deny(PORTS.gate, 'gate pairing closed'),
+    // [C] 7741 "should be temporarily accessible from the Internet only when performing a pairing":
+    // kept closed, except for a timed window (`casfleet pair`) or while `pairing: true`.
+    vars.pairing ? allow(PORTS.gate, 'gate pairing window (close after pairing)') : { ...deny(PORTS.gate, GATE_CLOSED_COMMENT), allowsWindow: true },
     ...adminAndOptionalRules(vars),
   ];
 };

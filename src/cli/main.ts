@@ -12,6 +12,8 @@ Commands:
   apply <playbook>   apply a playbook (scenario-a, scenario-b, or a .ts file) to inventory hosts,
                      optionally as a rollout: canary, batches, failure budgets, resume
   plan <playbook>    what apply would change, hosts with identical changes grouped
+  pair <pattern>     open 7741 for pairing terminals; a timer on each host closes it again
+                     (--for 15m, --close, --status)
   runs               past runs (run records); runs show <id|last>
   inventory          show the hosts, groups and merged vars an inventory resolves to
   playbooks          list the built-in playbooks and their vars
@@ -24,6 +26,7 @@ Examples:
   casfleet apply scenario-a                    # the lab is the default inventory
   casfleet apply scenario-b -l canary -e hardwareVpnSubnets=10.8.0.0/24
   casfleet apply scenario-a -i inventories/prod.yml --check --diff
+  casfleet pair cas-007 -i inventories/prod.yml --for 10m
 `;
 
 type Command = (argv: readonly string[]) => Promise<number>;
@@ -33,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   apply: async () => (await import('./apply-command.ts')).applyCommand,
   inventory: async () => (await import('./inventory-command.ts')).inventoryCommand,
   plan: async () => (await import('./plan-command.ts')).planCommand,
+  pair: async () => (await import('./pair-command.ts')).pairCommand,
   runs: async () => (await import('./runs-command.ts')).runsCommand,
   playbooks: async () => (await import('./playbooks-command.ts')).playbooksCommand,
   lab: async () => (await import('./lab-command.ts')).labCommand,

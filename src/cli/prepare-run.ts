@@ -91,8 +91,9 @@ const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown, s
 /**
  * Validate everything and build the targets, or — when the hosts live behind a lab namespace and
  * this process is outside it — re-run the whole command in there and return its exit code.
+ * `playbook` is a reference to load (a built-in name or a path) or a playbook built in code (`pair`).
  */
-export const prepareRun = async (reference: string, values: TargetValues, cwd: string): Promise<PreparedRun | number> => {
+export const prepareRun = async (playbookSource: string | AnyPlaybook, values: TargetValues, cwd: string): Promise<PreparedRun | number> => {
   const { config } = await loadConfig(cwd, values.config);
   const forks = positiveInt(values.forks, '--forks') ?? config.forks ?? CONFIG_DEFAULTS.forks;
   const { inventory, hosts } = await loadSelection(values.inventory, values.limit, cwd);
@@ -101,7 +102,7 @@ export const prepareRun = async (reference: string, values: TargetValues, cwd: s
   const netns = requiredNetns(inventory, hosts);
   if (netns && !isInsideNetns(netns)) return reexecInNetns(netns);
 
-  const playbook = await loadPlaybook(reference, cwd);
+  const playbook = typeof playbookSource === 'string' ? await loadPlaybook(playbookSource, cwd) : playbookSource;
   const extra = await loadExtraVars(values['extra-vars'] ?? [], cwd);
   const inventoryHosts = hosts.map((name) => inventory.hosts.get(name)!);
   refuseKnownHostsExtraVar(extra);

@@ -44,6 +44,8 @@ const RULES4 = '/etc/ufw/user.rules';
 const RULES6 = '/etc/ufw/user6.rules';
 /** The files a change of ufw's rules, policy or enablement writes. */
 export const UFW_FILES: readonly string[] = [RULES4, RULES6, CONF, DEFAULTS];
+/** The rule file of each address family. */
+export const UFW_RULE_FILES: Readonly<Record<'v4' | 'v6', string>> = { v4: RULES4, v6: RULES6 };
 const FACT_ID = 'ufw.state';
 
 // Plain POSIX sh; in a subshell so PATH and positional parameters do not leak into other facts.

@@ -45,6 +45,12 @@ export interface ArmTimerArgs {
   readonly delaySeconds: number;
   /** POSIX sh, run by /bin/sh as root when the timer fires, stdin /dev/null, output kept in the log. */
   readonly script: string;
+  /**
+   * Remove every record once the script has run by itself, result and log included (a pairing
+   * window's end: nobody will ask for them, and nothing of the window should remain). A disarm that
+   * comes later reports `absent`; a fire-now still reports the result.
+   */
+  readonly forgetWhenFired?: boolean;
 }
 
 // Refuses a symlink anywhere on the path, a non-directory, or a directory another user owns: root
@@ -116,7 +122,7 @@ ${raw(REPORT_OTHER)}`;
  * record its exit status and times atomically. Arguments: <tag> <id> [claimed]; the tag puts
  * TIMER_PROCESS_TAG into the process's command line.
  */
-const fireScript = (id: string): string =>
+const fireScript = (id: string, forgetWhenFired: boolean): string =>
   sh`#!/bin/sh
 # casfleet timer ${id}: whoever creates ${id}.claim first decides (fire or disarm)
 d=${TIMER_DIR}
@@ -129,7 +135,9 @@ started=$(date +%s)
 rc=$?
 printf 'exit %s\\nstarted %s\\nended %s\\n' "$rc" "$started" "$(date +%s)" >"$d/$id.result.tmp"
 mv -f -- "$d/$id.result.tmp" "$d/$id.result"
-`.script;
+${raw(forgetWhenFired ? `${FORGET}
+[ "\${3:-}" = claimed ] || timer_forget
+` : '')}`.script;
 
 // The detached sleeper: records its PID, sleeps, then becomes the fire script (same PID, same tag).
 const SLEEPER = 'echo $$ >"$3/$1.pid"; sleep "$2"; exec /bin/sh "$3/$1.fire" "$0" "$1"';
@@ -148,7 +156,7 @@ for f in "$d/$id".*; do
   if [ -e "$f" ] || [ -L "$f" ]; then echo "casfleet: timer $id exists already ($f)" >&2; exit 3; fi
 done
 printf '%s\\n' ${args.script} >"$d/$id.sh"
-printf '%s' ${fireScript(id)} >"$d/$id.fire"
+printf '%s' ${fireScript(id, args.forgetWhenFired ?? false)} >"$d/$id.fire"
 now=$(date +%s)
 due=$((now + ${delay}))
 if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; then

@@ -1,7 +1,7 @@
 // The one typed event stream every reporter consumes (live view, line output, JSON Lines, recap).
 // The JSON shape of these events is public: `--json` prints them one per line.
 
-import type { StateDiff } from '../steps/step.ts';
+import type { StateDiff, StepState } from '../steps/step.ts';
 
 /**
  * `rolled-back`: the host's transaction was undone (its snapshot restored, see run/host-transaction.ts);
@@ -40,6 +40,8 @@ export interface StepResultEvent {
   readonly reason?: string;
   readonly warnings?: readonly string[];
   readonly diff?: StateDiff;
+  /** The state the step manages, as data, after it ran (steps that report one). */
+  readonly state?: StepState;
   readonly error?: string;
   readonly check: boolean;
   readonly durationMs: number;

@@ -14,7 +14,7 @@ import type { AnyFact } from '../facts/fact.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
 import type { PlaybookItem } from '../playbook/define-playbook.ts';
 import { countStep, emptyCounts, type EmitEvent, type HostCounts, type StepResultEvent } from '../report/events.ts';
-import { isFlushHandlers, type Handler, type Step } from '../steps/step.ts';
+import { isFlushHandlers, type Handler, type Step, type StepPlan } from '../steps/step.ts';
 import type { HostSession } from './host-session.ts';
 import { describeError, factsOf, factValues, planStep, uniqueFacts } from './plan-step.ts';
 import { pauseAt } from './test-pause.ts';
@@ -166,7 +166,7 @@ const runStep = async (
     ...(options.diff && plan.diff ? { diff: plan.diff } : {}),
   };
   const summaries = plan.changes.map((change) => change.summary);
-  if (plan.changes.length === 0) return { status: 'ok', changes: [], reason: plan.noop ?? 'no change needed', ...shown };
+  if (plan.changes.length === 0) return { status: 'ok', changes: [], reason: plan.noop ?? 'no change needed', ...shown, ...stateOf(plan) };
   if (options.check) return { status: 'changed', changes: summaries, ...shown };
 
   const runnable = plan.changes.filter((change) => change.command.script.trim() !== '');
@@ -186,10 +186,15 @@ const runStep = async (
       changes: summaries,
       error: `the host did not reach the desired state; still to change: ${second.plan.changes.map((c) => c.summary).join('; ')}`,
       ...shown,
+      ...stateOf(second.plan),
     };
   }
-  return { status: 'changed', changes: summaries, ...shown };
+  return { status: 'changed', changes: summaries, ...shown, ...stateOf(second.plan) };
 };
+
+// The state as read (before a check-mode change it would be stale, so it comes from a plan of the
+// host as it is: the first plan when nothing changes, the re-plan after applying).
+const stateOf = (plan: StepPlan): Pick<StepOutcome, 'state'> => (plan.state ? { state: plan.state } : {});
 
 const runHandler = async (
   handler: Handler,

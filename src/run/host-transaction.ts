@@ -129,7 +129,7 @@ const confirm = async (input: SettleInput): Promise<Settled> => {
 
 const confirmOver = async (fresh: HostSession, input: SettleInput): Promise<Settled> => {
   const { armed } = input;
-  const pending = await pendingChanges(fresh, input.steps);
+  const { pending } = await pendingChanges(fresh, input.steps);
   if (pending.length > 0) {
     const outcome = await outcomeOver(fresh, fireTimerNowCommand(armed.id));
     return { kind: 'rolled-back', reason: `a fresh read over a new connection still plans changes (${pending.join('; ')})`, outcome };

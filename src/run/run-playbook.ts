@@ -17,7 +17,7 @@ import { runHost, type HostRunOptions } from './host-pipeline.ts';
 import { HostSession, type HostSessionOptions } from './host-session.ts';
 import { beginTransaction, settleTransaction, type ArmedTransaction } from './host-transaction.ts';
 import { describeError } from './plan-step.ts';
-import { checkGate, probeExposure } from './stage-gate.ts';
+import { checkGate, pendingChanges, probeExposure } from './stage-gate.ts';
 import { evaluateStage } from '../rollout/budget.ts';
 import { planRollout, type RolloutPlan } from '../rollout/plan-rollout.ts';
 
@@ -222,12 +222,13 @@ const runGate = async (target: HostTarget, outcome: HostOutcome, counts: HostCou
 const DEFAULT_READY_TIMEOUT_MS = 15_000;
 
 // The host is done and did not fail: does it look from here the way the playbook declares?
-const probeAfterApply = async (target: HostTarget, exposure: PlaybookExposure, counts: HostCounts, emit: EmitEvent): Promise<void> => {
+const probeAfterApply = async (target: HostTarget, session: HostSession, exposure: PlaybookExposure, counts: HostCounts, emit: EmitEvent): Promise<void> => {
   emit({ type: 'host-stage', host: target.name, stage: 'probing' });
   const begun = Date.now();
   let problems: string[];
   try {
-    problems = await probeExposure(target.connect.host, exposure);
+    const steps = target.items.filter((item): item is Step => !isFlushHandlers(item));
+    problems = await probeExposure(target.connect.host, exposure, async () => (await pendingChanges(session, steps)).openWindows);
   } catch (error) {
     problems = [describeError(error)];
   }
@@ -313,7 +314,7 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
       confirmed = !hostFailed(counts);
     }
     const probed = options.probe === true && !options.check && target.exposure !== undefined && !hostFailed(counts);
-    if (probed) await probeAfterApply(target, target.exposure!, counts, emit);
+    if (probed) await probeAfterApply(target, session, target.exposure!, counts, emit);
     return { startedAt, counts, session, connection, confirmed, probed };
   } catch (error) {
     await connection.close().catch(() => undefined);

@@ -7,7 +7,7 @@
 
 import { probePorts, type PortProbeResult } from '../net/probe.ts';
 import type { PlaybookExposure } from '../playbook/define-playbook.ts';
-import { isFlushHandlers, type Step } from '../steps/step.ts';
+import { isFlushHandlers, type OpenWindow, type Step } from '../steps/step.ts';
 import type { Connection } from '../ssh/connection.ts';
 import type { HostSession } from './host-session.ts';
 import { factsOf, planStep, uniqueFacts } from './plan-step.ts';
@@ -16,24 +16,34 @@ const PROBE_TIMEOUT_MS = 1500;
 /** A port that must answer but did not is asked once more, with more patience, before it counts. */
 const RECHECK_TIMEOUT_MS = 4000;
 
-/** Changes a fresh read would still plan, as "step: summary" lines. */
-export const pendingChanges = async (session: HostSession, steps: readonly Step[]): Promise<string[]> => {
+/**
+ * Changes a fresh read would still plan, as "step: summary" lines, and the windows the steps leave
+ * open for now (a pairing window until its on-host timer closes it).
+ */
+export const pendingChanges = async (session: HostSession, steps: readonly Step[]): Promise<{ pending: string[]; openWindows: OpenWindow[] }> => {
   const outcomes = await session.gather(uniqueFacts(steps.flatMap((step) => factsOf(step.facts))));
-  return steps.flatMap((step) => {
-    const { plan, error } = planStep(step, outcomes);
-    return plan ? plan.changes.map((change) => `${step.name}: ${change.summary}`) : [`${step.name}: ${error ?? 'no plan'}`];
-  });
+  const plans = steps.map((step) => ({ step, ...planStep(step, outcomes) }));
+  return {
+    pending: plans.flatMap(({ step, plan, error }) =>
+      plan ? plan.changes.map((change) => `${step.name}: ${change.summary}`) : [`${step.name}: ${error ?? 'no plan'}`],
+    ),
+    openWindows: plans.flatMap(({ plan }) => plan?.openWindows ?? []),
+  };
 };
 
-/** Problems with what the host exposes, from probes sent by this machine. */
-export const exposureProblems = (exposure: PlaybookExposure, results: readonly PortProbeResult[]): string[] => {
+/**
+ * Problems with what the host exposes, from probes sent by this machine. A port an open window
+ * holds (until its on-host timer closes it) is not expected filtered while the window lasts.
+ */
+export const exposureProblems = (exposure: PlaybookExposure, results: readonly PortProbeResult[], openWindows: readonly OpenWindow[] = []): string[] => {
   const stateOf = (port: number) => results.find((result) => result.port === port)?.state;
+  const inWindow = (port: number) => openWindows.some((window) => window.ports.some(([low, high]) => low <= port && port <= high));
   return [
     ...exposure.reachable
       .filter((port) => stateOf(port) === 'filtered')
       .map((port) => `port ${port} does not answer from here (expected reachable)`),
     ...exposure.blocked
-      .filter((port) => stateOf(port) !== 'filtered')
+      .filter((port) => stateOf(port) !== 'filtered' && !inWindow(port))
       .map((port) => `port ${port} is ${stateOf(port) ?? 'unknown'} from here (expected filtered)`),
   ];
 };
@@ -41,15 +51,25 @@ export const exposureProblems = (exposure: PlaybookExposure, results: readonly P
 /**
  * Probe the declared ports from this machine; the problems found (empty: as declared). "No answer"
  * from a port that must answer is asked again before it counts: on a busy machine the timeout can
- * run out before the answer is read, while an answer (open, refused) is never imagined.
+ * run out before the answer is read, while an answer (open, refused) is never imagined. A port that
+ * must be filtered but answers may be held by an open window (a pairing window): `openWindows` is
+ * asked only then, since it costs a fresh read of the host.
  */
-export const probeExposure = async (address: string, exposure: PlaybookExposure): Promise<string[]> => {
+export const probeExposure = async (
+  address: string,
+  exposure: PlaybookExposure,
+  openWindows: () => Promise<readonly OpenWindow[]> = async () => [],
+): Promise<string[]> => {
   if (exposure.reachable.length + exposure.blocked.length === 0) return [];
-  const results = await probePorts({ address, ports: [...exposure.reachable, ...exposure.blocked], timeoutMs: PROBE_TIMEOUT_MS });
+  let results = await probePorts({ address, ports: [...exposure.reachable, ...exposure.blocked], timeoutMs: PROBE_TIMEOUT_MS });
   const silent = exposure.reachable.filter((port) => results.find((result) => result.port === port)?.state === 'filtered');
-  if (silent.length === 0) return exposureProblems(exposure, results);
-  const again = await probePorts({ address, ports: silent, timeoutMs: RECHECK_TIMEOUT_MS });
-  return exposureProblems(exposure, results.map((result) => again.find((retry) => retry.port === result.port) ?? result));
+  if (silent.length > 0) {
+    const again = await probePorts({ address, ports: silent, timeoutMs: RECHECK_TIMEOUT_MS });
+    results = results.map((result) => again.find((retry) => retry.port === result.port) ?? result);
+  }
+  const problems = exposureProblems(exposure, results);
+  const answered = exposure.blocked.some((port) => results.find((result) => result.port === port)?.state !== 'filtered');
+  return answered ? exposureProblems(exposure, results, await openWindows()) : problems;
 };
 
 export interface GateInput {
@@ -83,11 +103,15 @@ const freshLoginProblem = async (openFresh: () => Promise<Connection>): Promise<
 export const checkGate = async ({ session, address, items, exposure, openFresh, confirmed, skipProbe }: GateInput): Promise<string[]> => {
   const steps = items.filter((item): item is Step => !isFlushHandlers(item));
   const problems: string[] = [];
+  let windows: readonly OpenWindow[] | undefined;
   if (!confirmed) {
-    problems.push(...(await pendingChanges(session, steps)).map((line) => `still pending: ${line}`));
+    const fresh = await pendingChanges(session, steps);
+    windows = fresh.openWindows;
+    problems.push(...fresh.pending.map((line) => `still pending: ${line}`));
     const login = await freshLoginProblem(openFresh);
     if (login) problems.push(login);
   }
-  if (exposure && !skipProbe) problems.push(...(await probeExposure(address, exposure)));
+  const openWindows = async () => windows ?? (await pendingChanges(session, steps)).openWindows;
+  if (exposure && !skipProbe) problems.push(...(await probeExposure(address, exposure, openWindows)));
   return problems;
 };

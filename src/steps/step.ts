@@ -35,6 +35,10 @@ export interface StepPlan {
   readonly diff?: StateDiff;
   /** Things the operator should know that do not block the step (e.g. an unmanaged rule overriding policy). */
   readonly warnings?: readonly string[];
+  /** The managed state as data, for machine-readable output (e.g. when a pairing window closes). */
+  readonly state?: StepState;
+  /** Ports the step leaves open for now although the policy closes them (see OpenWindow). */
+  readonly openWindows?: readonly OpenWindow[];
 }
 
 /**
@@ -48,6 +52,22 @@ export interface StepTouches {
   /** The step changes the kernel's packet filter (the iptables filter tables, ufw's chains included). */
   readonly firewall?: boolean;
 }
+
+/**
+ * A port range a step knowingly leaves open until an on-host timer closes it (a pairing window):
+ * checks of the declared exposure must not count it as exposed while it lasts.
+ */
+export interface OpenWindow {
+  /** The rule as people read it: `allow 7741/tcp (gate pairing window until 2026-11-30T15:05:12Z)`. */
+  readonly rule: string;
+  /** Inclusive port ranges the window opens. */
+  readonly ports: readonly (readonly [number, number])[];
+  /** Epoch seconds (the host's clock). */
+  readonly until: number;
+}
+
+/** Flat data a step reports about the state it manages; shown in --json step events. */
+export type StepState = Readonly<Record<string, string | number | boolean>>;
 
 export interface Step<M extends FactMap = FactMap> {
   /** Shown in output and used in events: "firewall (ufw)", "gate.properties batm.vpn-skip=true". */

@@ -47,6 +47,11 @@ export const managedRuleSchema = z
       .optional(),
     /** Why the rule exists; stored as `casfleet: <comment>` (the prefix is added when missing). */
     comment,
+    /**
+     * A closed rule a timed window may hold open for a while (`casfleet pair`): an allow with the
+     * same match whose on-host timer is armed counts as this rule until the timer closes it.
+     */
+    allowsWindow: z.boolean().optional(),
   })
   .strict()
   .superRefine((rule, ctx) => {

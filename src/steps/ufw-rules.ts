@@ -16,6 +16,7 @@ import { networkInterfaces, type NetworkState } from '../facts/network.ts';
 import { sshConnection, type SshConnection } from '../facts/ssh-connection.ts';
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
 import { UFW_FILES, ufwState, type UfwPolicy, type UfwState } from '../facts/ufw.ts';
+import { hostTimers, type HostTimer } from '../host-timer/host-timers.ts';
 import { defineStep, noChange, NO_COMMAND, type Change, type Step, type StepPlan } from './step.ts';
 import { parseCidr } from './cidr.ts';
 import { analyseKernel, type KernelTruth } from './kernel-truth.ts';
@@ -26,6 +27,7 @@ import { CONNECTION_PORT, DEFAULT_ROUTE, FALLBACK_INTERFACE, managedRuleSchema, 
 import { expandManagedRule, formatRule, isFamilyAgnostic, isManaged, matchKey } from './ufw-model.ts';
 import { reconcileRules, type UfwOp } from './ufw-reconcile.ts';
 import { keepsPortOpen, unmanagedRuleWarnings } from './ufw-warnings.ts';
+import { keepArmedWindows } from './ufw-window.ts';
 
 const port = z.number().int().min(1).max(65535);
 
@@ -79,6 +81,8 @@ export interface UfwFacts {
   readonly kernel: KernelFirewall;
   /** The SSH session casfleet plans over; null when the host does not know it (not an SSH login). */
   readonly session: SshConnection | null;
+  /** casfleet's on-host timers: an open window whose timer is armed is left to it. */
+  readonly timers: readonly HostTimer[];
 }
 
 const iptablesCommand = (family: UfwFamily, table: string, text: string): string =>
@@ -119,7 +123,7 @@ const kernelWarnings = (truth: KernelTruth): string[] => [
 ];
 
 /** Plans the ufw changes from the facts (pure). Throws StepPlanError when the state cannot be reached safely. */
-export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session }: UfwFacts): StepPlan => {
+export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session, timers }: UfwFacts): StepPlan => {
   if (!ufw.installed) throw new StepPlanError('ufw is not installed on this host (install the ufw package first)');
   if (!session) {
     throw new StepPlanError('cannot tell which SSH connection to keep open: SSH_CONNECTION is not set on the host, so the lock-out check cannot run');
@@ -158,7 +162,9 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
       `interface ${named.join(' and ')} does not exist on this host, so those rules would match nothing; its interfaces are: ${network.interfaces.join(', ')} (check publicInterface)`,
     );
   }
-  const { ops, final } = reconcileRules(ufw.rules, expanded, ufw.ipv6, sshPort);
+  // An open window whose timer is armed stays until its timer closes it (see ufw-window.ts).
+  const held = keepArmedWindows(ufw.rules, expanded, timers, (index) => rules[index]?.allowsWindow === true);
+  const { ops, final } = reconcileRules(ufw.rules, held.desired, ufw.ipv6, sshPort);
   const enable = !ufw.enabled || !truth.ufwLoaded;
   // Whatever the rule changes, the firewall ends up enabled: SSH must still get in afterwards.
   if (!keepsPortOpen(final.v4, 'v4', sshPort) && !keepsPortOpen(final.v6, 'v6', sshPort)) {
@@ -194,18 +200,20 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
 
   const before = describeState(ufw.enabled ? (truth.ufwLoaded ? 'enabled' : 'enabled, rules not loaded') : 'disabled', ufw.defaultIncoming, ufw.rules, truth.drift);
   const diff = { before, after: describeState('enabled', desired.defaultIncoming, final) };
+  if (words.length === 0 && !verdict.allowed) warnings.push(`new SSH logins like this one are already refused: ${lockOutMessage(guard, verdict, sshPort)}`);
+  const extra = { ...(warnings.length > 0 ? { warnings } : {}), ...(held.open.length > 0 ? { openWindows: held.open } : {}) };
   if (words.length === 0) {
-    if (!verdict.allowed) warnings.push(`new SSH logins like this one are already refused: ${lockOutMessage(guard, verdict, sshPort)}`);
     const count = `${final.v4.filter(isManaged).length} v4 + ${final.v6.filter(isManaged).length} v6`;
+    const windows = held.open.map((window) => `; open window left to its on-host timer: ${window.rule}`);
     return noChange(
-      `ufw enabled, default incoming ${ufw.defaultIncoming}, all ${rules.length} managed rules in place and in order (${count}), the running chains as in its files`,
-      warnings.length > 0 ? { warnings } : {},
+      `ufw enabled, default incoming ${ufw.defaultIncoming}, all ${rules.length} managed rules in place and in order (${count}), the running chains as in its files${windows.join('')}`,
+      extra,
     );
   }
   if (!verdict.allowed) throw new StepPlanError(lockOutMessage(guard, verdict, sshPort));
   const command = ufwBatchCommand(words, { reapplyVpngen });
   const changes: Change[] = summaries.map((summary, i) => (i === 0 ? { summary, command } : { summary, command: NO_COMMAND }));
-  return { changes, diff, ...(warnings.length > 0 ? { warnings } : {}) };
+  return { changes, diff, ...extra };
 };
 
 /** The ufw firewall as a whole desired state (default policy, ordered managed rules, enabled). */
@@ -213,7 +221,7 @@ export const ufwRuleSet = (args: UfwRuleSetArgs): Step => {
   const desired = parseArgs(ufwRuleSetSchema, args, 'ufwRuleSet');
   return defineStep({
     name: 'firewall (ufw)',
-    facts: { ufw: ufwState, network: networkInterfaces, kernel: kernelFirewall, session: sshConnection },
+    facts: { ufw: ufwState, network: networkInterfaces, kernel: kernelFirewall, session: sshConnection, timers: hostTimers },
     plan: (facts) => planUfwRuleSet(desired, facts),
     touches: { files: UFW_FILES, firewall: true },
   });

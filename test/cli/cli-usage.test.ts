@@ -16,7 +16,7 @@ const inventory = (text: string, name = 'inventory.yml'): string => {
 const GOOD = inventory('all:\n  hosts:\n    cas-01:\n      ansible_host: 192.0.2.10\n');
 
 test('--help on every command shows usage with examples', async (t) => {
-  for (const args of [['--help'], ['apply', '--help'], ['plan', '--help'], ['runs', '--help'], ['inventory', '--help'], ['lab', '--help'], ['playbooks', '--help']]) {
+  for (const args of [['--help'], ['apply', '--help'], ['plan', '--help'], ['runs', '--help'], ['inventory', '--help'], ['lab', '--help'], ['playbooks', '--help'], ['pair', '--help']]) {
     const result = await runCli(args);
     t.is(result.code, 0, args.join(' '));
     t.regex(result.stdout, /Usage|usage/);
@@ -86,5 +86,29 @@ test('rollback flags are checked before any host is contacted', async (t) => {
     const result = await runCli(['apply', 'scenario-a', '-i', GOOD, '--yes', ...flags]);
     t.is(result.code, 1, flags.join(' '));
     t.regex(result.stderr, message);
+  }
+});
+
+test('the main help lists pair', async (t) => {
+  const result = await runCli(['--help']);
+  t.regex(result.stdout, /^ {2}pair <pattern> +open 7741 for pairing/m);
+});
+
+test('pair refuses bad requests before connecting anywhere', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['pair', '-i', GOOD], /pair needs a host pattern/],
+    [['pair', 'cas-01', '-i', GOOD, '--close', '--status'], /--close and --status do not go together/],
+    [['pair', 'cas-01', '-i', GOOD, '--for', '5m', '--close'], /--for does not go with --close/],
+    [['pair', 'cas-01', '-i', GOOD, '--for', 'soon'], /--for takes a duration of at least 1s .*got 'soon'/],
+    [['pair', 'cas-01', '-i', GOOD, '--for', '0s'], /--for takes a duration of at least 1s/],
+    [['pair', 'cas-01', '-i', GOOD, '--for', '25h'], /longer than 24h: to keep 7741 open, apply scenario-a with -e pairing=true/],
+    [['pair', 'cnary', '-i', GOOD], /cnary/],
+    [['pair', 'cas-01', '-i', GOOD, '-l', 'cas-01'], /Unknown option '-l'/],
+    [['pair', 'cas-01', '-i', GOOD, '-e', 'pairing=true'], /unknown var 'pairing' for playbook pair/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await runCli(args);
+    t.is(result.code, 1, args.join(' '));
+    t.regex(result.stderr, message, args.join(' '));
   }
 });

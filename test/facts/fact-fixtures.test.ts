@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { FactError } from '../../src/errors.ts';
 import { batmInfo } from '../../src/facts/batm.ts';
+import { hostClock } from '../../src/facts/clock.ts';
 import type { Fact } from '../../src/facts/fact.ts';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
 import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
@@ -23,6 +24,7 @@ const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unkn
   'batm.info': () => batmInfo,
   'firewall.kernel': () => kernelFirewall,
   'ssh.connection': () => sshConnection,
+  'host.clock': () => hostClock,
 };
 
 const caseSchema = z

@@ -149,6 +149,7 @@ for (const dir of stepDirs) {
 const idempotentSsh = {
   args: { defaultIncoming: 'deny', enabled: true, rules: [{ action: 'allow', port: 22, proto: 'tcp', comment: 'ssh' }] },
   facts: {
+    timers: { value: [] },
     network: { value: { interfaces: ['eth0', 'lo'] } },
     session: { value: { family: 'v4', clientAddress: '10.99.0.1', clientPort: 40000, serverAddress: '10.99.1.1', serverPort: 22, interface: 'eth0' } },
     kernel: { output: ['forwarding4 0', 'tables4 begin', '*filter', ':INPUT DROP [0:0]', ':ufw-before-input - [0:0]', ':ufw-user-input - [0:0]', '-A INPUT -j ufw-before-input', '-A ufw-before-input -j ufw-user-input', 'COMMIT', 'tables4 exit 0', 'tables6 no-ipv6', 'end'] },

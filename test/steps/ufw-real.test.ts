@@ -58,9 +58,10 @@ test.after.always(() => {
   if (fakeDir) rmSync(fakeDir, { recursive: true, force: true });
 });
 
-// The scratch namespace has no SSH login: the session is the one a controller on eth0's network would have.
+// The scratch namespace has no SSH login: the session is the one a controller on eth0's network would
+// have. No on-host timers in a scratch firewall: nothing holds a window open.
 const SESSION = parseSshConnection('ssh-connection 10.99.0.1 40000 10.99.1.1 22\nroute-dev eth0\nend\n');
-const gather = (s: UfwScratch) => ({ ufw: s.gather(ufwState), network: s.gather(networkInterfaces), kernel: s.gather(kernelFirewall), session: SESSION });
+const gather = (s: UfwScratch) => ({ ufw: s.gather(ufwState), network: s.gather(networkInterfaces), kernel: s.gather(kernelFirewall), session: SESSION, timers: [] });
 
 /** Plans, applies every command, re-gathers and returns the second plan with the outputs. */
 const applyAndReplan = (s: UfwScratch, args: UfwRuleSetArgs, prefix = '') => {
