@@ -27,6 +27,11 @@ export interface InventoryGroup {
   readonly name: string;
   /** Hosts in the group, directly or through children, in inventory order. */
   readonly hosts: readonly string[];
+  /**
+   * Hosts written in the group itself, in the order written (host patterns list a group's own hosts
+   * before its children's, as Ansible does). Absent in hand-built inventories: `hosts` then serves.
+   */
+  readonly ownHosts?: readonly string[];
   readonly children: readonly string[];
 }
 
