@@ -21,6 +21,8 @@ export interface NewRunInput {
   readonly limit?: string;
   /** The raw -e arguments, in order. */
   readonly extraVars: readonly string[];
+  /** The rollout flags as typed (only those given). */
+  readonly rolloutFlags?: Readonly<Record<string, string | boolean>>;
   readonly check: boolean;
   readonly rollout: RolloutRecord;
   /** Absolute working directory of the apply. */
@@ -46,6 +48,7 @@ export const newRunRecord = (input: NewRunInput, now: Date, random: () => number
     inventory: input.inventory,
     ...(input.limit !== undefined ? { limit: input.limit } : {}),
     extraVars: [...input.extraVars],
+    ...(input.rolloutFlags !== undefined ? { rolloutFlags: { ...input.rolloutFlags } } : {}),
     check: input.check,
     rollout: structuredClone(input.rollout),
     stageReached: -1,

@@ -123,6 +123,11 @@ export const runRecordSchema = z
     limit: z.string().optional(),
     /** The raw -e arguments, in order (secrets possible: see the file comment). */
     extraVars: z.array(z.string()),
+    /**
+     * The rollout flags as typed (--canary 2, --max-fail 0, …), so that the same command line with
+     * --resume appended is recognised. Absent in records written before they were kept.
+     */
+    rolloutFlags: z.record(z.string(), z.union([z.string(), z.boolean()])).optional(),
     check: z.boolean(),
     rollout: rolloutRecordSchema,
     /** Index of the last stage started; -1 before any. */
