@@ -49,9 +49,14 @@ export interface Inventory {
 /** How to reach a host, from the ansible_* connection variables. */
 export interface HostConnection {
   readonly address: string;
-  readonly port: number;
+  /** ansible_port; absent when the inventory leaves it to ssh_config (else 22). */
+  readonly port?: number;
   readonly user?: string;
   readonly privateKeyFile?: string;
   readonly become: boolean;
   readonly becomeUser?: string;
+  /** ansible_become_password (or _pass): a secret, never shown. */
+  readonly becomePassword?: string;
+  /** ansible_ssh_common_args and ansible_ssh_extra_args, as written. */
+  readonly sshArgs?: string;
 }

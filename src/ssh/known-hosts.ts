@@ -111,6 +111,22 @@ export const parseKnownHosts = (text: string, file: string): ParsedKnownHosts =>
 const globToRegExp = (glob: string): RegExp =>
   new RegExp(`^${glob.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`))}$`, 'i');
 
+/** OpenSSH's HashKnownHosts form of a host field: |1|base64(salt)|base64(HMAC-SHA1(salt, name)). */
+export const hashHostField = (name: string, salt: Buffer): string =>
+  `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+
+/** A known_hosts line for a key (plain or hashed host field). */
+export const knownHostsLine = (host: string, port: number, keyBlob: Buffer, hashSalt?: Buffer): string => {
+  const name = hostField(host.toLowerCase(), port);
+  return `${hashSalt === undefined ? name : hashHostField(name, hashSalt)} ${keyTypeOfBlob(keyBlob) ?? 'unknown'} ${keyBlob.toString('base64')}`;
+};
+
+/** A file is kept hashed when every entry it has is hashed (and it has some). */
+export const isHashedFile = (entries: readonly KnownHostEntry[], file: string): boolean => {
+  const own = entries.filter((entry) => entry.source.startsWith(`${file}:`));
+  return own.length > 0 && own.every((entry) => entry.hosts.startsWith('|1|'));
+};
+
 const hashedMatches = (field: string, name: string): boolean => {
   const [, , salt, hash] = field.split('|');
   if (salt === undefined || hash === undefined) return false;
