@@ -62,6 +62,8 @@ class Evaluation {
   ) {}
 
   currentHost(): string {
+    // In the final pass the host is the final host name already (OpenSSH's options->hostname).
+    if (this.final) return this.query.host;
     const hostName = this.values.get('hostname')?.args[0];
     return hostName === undefined ? this.query.host : expandHostName(hostName, this.query.host);
   }
@@ -112,14 +114,25 @@ class Evaluation {
     if (!this.values.has(line.keyword)) this.values.set(line.keyword, { args: line.args, source: line.source });
   }
 
+  private noteFinal(lines: readonly SshConfigLine[]): void {
+    for (const line of lines) {
+      if (line.keyword === 'match' && line.args.some((word) => word.toLowerCase() === 'final')) this.wantFinal = true;
+      for (const file of line.included ?? []) this.noteFinal(file);
+    }
+  }
+
   lines(lines: readonly SshConfigLine[]): void {
     let active = true;
     for (const line of lines) {
       if (line.keyword === 'host') active = patternListMatches(line.args, this.query.host);
       else if (line.keyword === 'match') active = this.matchLine(line);
       else if (line.keyword === 'include') {
-        // An Include inside an inactive block reads nothing; its own Host lines only act inside it.
-        if (active) for (const file of line.included ?? []) this.lines(file);
+        // An Include inside an inactive block sets nothing, but OpenSSH still reads it, and a
+        // `Match final` in it still asks for the final pass. Its own Host lines only act inside it.
+        for (const file of line.included ?? []) {
+          if (active) this.lines(file);
+          else this.noteFinal(file);
+        }
       } else if (active) this.set(line);
     }
   }

@@ -96,6 +96,8 @@ export const readSshConfig = (given: string | undefined): SshConfigFile[] => {
   const files = given === undefined ? [{ path: expandHome(USER_SSH_CONFIG), system: false }, { path: SYSTEM_SSH_CONFIG, system: true }] : [{ path: expandHome(given), system: false }];
   return files.flatMap(({ path, system }) => {
     const lines = readLines(path, system, 0);
+    // Like `ssh -F`, a file asked for by name must exist.
+    if (lines === undefined && given !== undefined) throw new ConfigError(`ssh config ${path} does not exist`, []);
     return lines === undefined ? [] : [{ path, lines }];
   });
 };

@@ -46,8 +46,9 @@ export const parseSshConfigLines = (text: string, file: string): SshConfigLine[]
         const args = typeof value === 'string' ? (value === '' ? [] : [value]) : value.map((part) => part.val);
         lines.push({ keyword: item.param.toLowerCase(), args, source: `${file}:${line}` });
       }
-      if (item.config) walk(item.config);
+      // A Host/Match line's own line break comes before the lines of its block.
       line += newlines(item.after);
+      if (item.config) walk(item.config);
     }
   };
   walk(parsed);
