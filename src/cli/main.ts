@@ -14,6 +14,7 @@ Commands:
   plan <playbook>    what apply would change, hosts with identical changes grouped
   runs               past runs (run records); runs show <id|last>
   inventory          show the hosts, groups and merged vars an inventory resolves to
+  keys scan          show the hosts' SSH host key fingerprints; --write adds unknown ones to known_hosts
   playbooks          list the built-in playbooks and their vars
   lab                the local lab fleet: lab up | lab status | lab probe | lab down
 
@@ -32,6 +33,7 @@ type Command = (argv: readonly string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   apply: async () => (await import('./apply-command.ts')).applyCommand,
   inventory: async () => (await import('./inventory-command.ts')).inventoryCommand,
+  keys: async () => (await import('./keys-command.ts')).keysCommand,
   plan: async () => (await import('./plan-command.ts')).planCommand,
   runs: async () => (await import('./runs-command.ts')).runsCommand,
   playbooks: async () => (await import('./playbooks-command.ts')).playbooksCommand,
