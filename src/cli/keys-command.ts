@@ -9,6 +9,7 @@ import { loadConfig } from '../config/load-config.ts';
 import { UsageError } from '../errors.ts';
 import { addKnownHost, loadKnownHosts } from '../ssh/known-hosts-file.ts';
 import { fingerprint, hostField, keyBits, keyTypeLabel, verifyHostKey } from '../ssh/known-hosts.ts';
+import type { ConnectOptions } from '../ssh/connection.ts';
 import { scanHostKeys } from '../ssh/key-scan.ts';
 import { CONNECT_HELP, CONNECT_OPTIONS, connectContext, connectOptionsFor, ignoredOptionWarnings, printWarnings } from './connect-targets.ts';
 import { isInsideNetns, reexecInNetns, requiredNetns } from './controller-netns.ts';
@@ -18,7 +19,8 @@ import { parseCommandLine } from './parse-options.ts';
 
 export const KEYS_HELP = `Usage: casfleet keys scan [-i INVENTORY] [-l PATTERN] [--write] [--json]
 
-Connect to each selected host (through its jump hosts, if any) and print its SSH host keys with
+Connect to each selected host (through its jump hosts, which are
+scanned first) and print its SSH host keys with
 their SHA256 fingerprints, one line per key as 'ssh-keygen -l' prints them. Compare them out of band
 with the server's own: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub (on the server). Nothing
 is logged into. With --write, the keys of hosts that known_hosts does not know yet are added to it
@@ -82,27 +84,36 @@ export const keysCommand = async (argv: readonly string[]): Promise<number> => {
   const targets = hosts.map((name) => connectOptionsFor(inventory.hosts.get(name)!, context));
   printWarnings(ignoredOptionWarnings(context));
   const limit = pLimit(SCAN_CONCURRENCY);
-  const results = await Promise.all(
-    targets.map((target) =>
-      limit(async () => {
-        const scan = await scanHostKeys(target);
-        const known = await loadKnownHosts(target.knownHostsPaths);
-        const keys: ScannedKey[] = [];
-        for (const key of scan.keys) {
-          const verdict = verifyHostKey(known.entries, target.host, target.port, key);
-          let status: KeyStatus = verdict.ok ? 'known' : verdict.reason === 'unknown' ? 'new' : verdict.reason === 'revoked' ? 'revoked' : 'CHANGED';
-          // A host with a recorded key of another type is known: a further type is simply new.
-          if (!verdict.ok && verdict.reason === 'mismatch' && !verdict.knownTypes.includes(verdict.presentedType)) status = 'new';
-          if (status === 'new' && values.write && target.knownHostsPaths[0] !== undefined) {
-            await addKnownHost(target.knownHostsPaths[0], target.host, target.port, key, target.hashKnownHosts === true);
-            status = 'added';
-          }
-          keys.push({ type: keyTypeLabel(key), bits: keyBits(key), fingerprint: fingerprint(key), status });
-        }
-        return { target, keys, ...(scan.error !== undefined ? { error: scan.error } : {}) };
-      }),
-    ),
-  );
+  const scan = async (target: ConnectOptions) => {
+    const scanned = await scanHostKeys(target);
+    const known = await loadKnownHosts(target.knownHostsPaths);
+    const keys: ScannedKey[] = [];
+    for (const key of scanned.keys) {
+      const verdict = verifyHostKey(known.entries, target.host, target.port, key);
+      let status: KeyStatus = verdict.ok ? 'known' : verdict.reason === 'unknown' ? 'new' : verdict.reason === 'revoked' ? 'revoked' : 'CHANGED';
+      // A host with a recorded key of another type is known: a further type is simply new.
+      if (!verdict.ok && verdict.reason === 'mismatch' && !verdict.knownTypes.includes(verdict.presentedType)) status = 'new';
+      if (status === 'new' && values.write && target.knownHostsPaths[0] !== undefined) {
+        await addKnownHost(target.knownHostsPaths[0], target.host, target.port, key, target.hashKnownHosts === true);
+        status = 'added';
+      }
+      keys.push({ type: keyTypeLabel(key), bits: keyBits(key), fingerprint: fingerprint(key), status });
+    }
+    return { target, keys, ...(scanned.error !== undefined ? { error: scanned.error } : {}) };
+  };
+  // Jump hosts first, outermost first: with --write their keys are known before anything is
+  // scanned through them, so a first contact through a bastion takes one command.
+  const hops = new Map<string, ConnectOptions>();
+  for (const target of targets) {
+    (target.jump ?? []).forEach((hop, index) => {
+      const route = target.jump!.slice(0, index);
+      const key = [...route, hop].map((h) => `${h.username}@${hostField(h.host, h.port)}`).join(' -> ');
+      if (!hops.has(key)) hops.set(key, { ...hop, name: `jump host ${hop.name}`, ...(route.length > 0 ? { jump: route } : {}) });
+    });
+  }
+  const results = [];
+  for (const hop of [...hops.values()].sort((a, b) => (a.jump?.length ?? 0) - (b.jump?.length ?? 0))) results.push(await scan(hop));
+  results.push(...(await Promise.all(targets.map((target) => limit(() => scan(target))))));
 
   if (values.json) {
     const view = Object.fromEntries(
