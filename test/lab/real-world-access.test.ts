@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { hostRelativePaths } from '../../src/lab/lab-layout.ts';
-import { recapOf, runCli } from '../helpers/cli.ts';
+import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
 import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
 
 const unavailable = labUnavailableReason();
@@ -60,6 +60,11 @@ serial('a fleet behind the bastion: one bastion connection for the run, host key
   t.deepEqual(Object.keys(recap).sort(), ['cas-003', 'cas-004']);
   for (const host of ['cas-003', 'cas-004']) t.true(recap[host]!.changed > 0, host);
   t.is(bastionLogins() - before, 1, 'both hosts went through one bastion connection');
+  // Rollout gates log in afresh through the bastion (a new SSH session to the host over a new tunnel).
+  const staged = await runCli(['apply', 'scenario-a', '-i', the().inventoryPath, '-l', 'behind_bastion', '--canary', '1', '--yes', '--json']);
+  t.is(staged.code, 0, staged.stdout + staged.stderr);
+  const gates = jsonEvents(staged.stdout).filter((event) => event.type === 'step' && event.kind === 'gate');
+  t.deepEqual(gates.map((event) => [event.host, event.status]).sort(), [['cas-003', 'ok'], ['cas-004', 'ok']]);
   // The controller itself cannot reach them: only the bastion can.
   const direct = await the().ssh('cas-003', 'true', { timeoutMs: 10_000 });
   t.not(direct.code, 0);
