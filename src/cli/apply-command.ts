@@ -25,7 +25,7 @@ import { EXIT_HOST_FAILED, EXIT_OK, EXIT_STOPPED } from './exit-codes.ts';
 import { parseCommandLine } from './parse-options.ts';
 import { formatFleetPlan, planFleet, planHasProblems, plannedHostCount } from './plan-fleet.ts';
 import { prepareRun, TARGET_HELP, TARGET_OPTIONS, type PreparedRun } from './prepare-run.ts';
-import { resumedRollout, resumeInputs } from './resume-input.ts';
+import { givenRolloutFlags, resumedRollout, resumeInputs } from './resume-input.ts';
 import { createRecordKeeper } from './run-record-keeper.ts';
 
 export const APPLY_HELP = `Usage: casfleet apply <playbook> [-i INVENTORY] [options]
@@ -187,6 +187,7 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
           ...(values.limit ? { limit: values.limit } : {}),
           extraVars: values['extra-vars'] ?? [],
           secretVars: secretExtraVarKeys(prepared.playbook, values['extra-vars'] ?? []),
+          rolloutFlags: givenRolloutFlags(values),
           check: false,
           rollout: rolloutToRecord(plan),
           cwd,

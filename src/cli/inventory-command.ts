@@ -5,7 +5,8 @@ import { EXIT_OK } from './exit-codes.ts';
 import { loadSelection } from './inventory-input.ts';
 import { parseCommandLine } from './parse-options.ts';
 import { UsageError } from '../errors.ts';
-import type { Inventory } from '../inventory/types.ts';
+import { SECRET_VARS } from '../inventory/connection-vars.ts';
+import type { Inventory, Vars } from '../inventory/types.ts';
 
 export const INVENTORY_HELP = `Usage: casfleet inventory [-i INVENTORY] [-l PATTERN] [--json]
 
@@ -30,6 +31,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** Vars as shown: secrets (ansible_become_password…) masked. */
+const shownVars = (vars: Vars): Vars => Object.fromEntries(Object.entries(vars).map(([key, value]) => [key, SECRET_VARS.has(key) ? '********' : value]));
+
 /** The --json shape: selected hosts with their vars, and each group's selected members. */
 export const inventoryJson = (inventory: Inventory, hosts: readonly string[]) => {
   const selected = new Set(hosts);
@@ -39,7 +43,7 @@ export const inventoryJson = (inventory: Inventory, hosts: readonly string[]) =>
     if (members.length > 0) groups[group.name] = members;
   }
   return {
-    hosts: Object.fromEntries(hosts.map((name) => [name, inventory.hosts.get(name)!.vars])),
+    hosts: Object.fromEntries(hosts.map((name) => [name, shownVars(inventory.hosts.get(name)!.vars)])),
     groups,
   };
 };
@@ -61,7 +65,7 @@ export const inventoryCommand = async (argv: readonly string[]): Promise<number>
   for (const name of hosts) {
     const host = inventory.hosts.get(name)!;
     lines.push('', `${name}  (groups: ${host.groups.filter((group) => group !== 'all').join(', ') || '-'})`);
-    for (const [key, value] of Object.entries(host.vars).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [key, value] of Object.entries(shownVars(host.vars)).sort(([a], [b]) => a.localeCompare(b))) {
       lines.push(`    ${key}: ${JSON.stringify(value)}`);
     }
   }

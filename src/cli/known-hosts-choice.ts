@@ -1,5 +1,5 @@
 // Which known_hosts file vouches for a host's key, first found wins: --known-hosts, the inventory
-// var casfleet_known_hosts, the config's knownHosts, ~/.ssh/known_hosts.
+// var casfleet_known_hosts, the config's knownHosts, ssh_config's UserKnownHostsFile, ~/.ssh/known_hosts.
 //
 // casfleet_known_hosts stays (the lab's inventory uses it so lab host keys never mix with the
 // operator's ~/.ssh/known_hosts), but since it moves host-key trust it is held to more than a
@@ -54,15 +54,13 @@ export const checkInventoryKnownHosts = (hosts: readonly InventoryHost[], paths:
   }
 };
 
-export interface KnownHostsSources {
-  readonly flag?: string | undefined;
-  /** From inventoryKnownHosts. */
-  readonly inventory?: string | undefined;
-  readonly config?: string | undefined;
-  readonly cwd: string;
-  readonly home?: string;
-}
-
-/** The file to check the host key against, absolute (see the module comment for the order). */
-export const chooseKnownHosts = ({ flag, inventory, config, cwd, home = homedir() }: KnownHostsSources): string =>
-  flag !== undefined ? resolve(cwd, flag) : (inventory ?? resolve(cwd, config ?? join(home, '.ssh', 'known_hosts')));
+/**
+ * The known_hosts file each host's inventory names (host name → absolute path), checked; empty when
+ * --known-hosts (`flag`) overrides them all. Where it ranks against the other sources is decided
+ * with OpenSSH's other settings (connect-targets.ts).
+ */
+export const inventoryKnownHostsOf = (hosts: readonly InventoryHost[], inventorySource: string, flag: string | undefined): ReadonlyMap<string, string | undefined> => {
+  const paths = new Map(flag === undefined ? hosts.map((host) => [host.name, inventoryKnownHosts(host, inventorySource)] as const) : []);
+  checkInventoryKnownHosts(hosts, paths);
+  return paths;
+};

@@ -24,7 +24,10 @@ bridge inside a controller namespace, so nothing reaches a real network. The gen
 inventory (groups: all, canary) is the default for every command when -i is not given.
 
 Commands:
-  up [--hosts N]          build the lab (default 6 hosts; tears down a previous one of the same name)
+  up [--hosts N] [--behind-bastion M]
+                          build the lab (default 6 hosts; tears down a previous one of the same name);
+                          with M > 0 a jump host 'bastion' is added and the last M hosts are
+                          reachable only through it (inventory: ansible_ssh_common_args -J)
   status                  namespaces, sshd and port 22 of every host
   probe [PATTERN]         check from outside which CAS ports are open / closed / filtered
         [--ports LIST] [--from-vpn] [--json]
@@ -44,6 +47,7 @@ Examples:
 
 const OPTIONS = {
   hosts: { type: 'string' },
+  'behind-bastion': { type: 'string' },
   name: { type: 'string' },
   ports: { type: 'string' },
   'from-vpn': { type: 'boolean' },
@@ -74,10 +78,15 @@ export const labCommand = async (argv: readonly string[]): Promise<number> => {
       const hosts = positiveInt(values.hosts, '--hosts') ?? 6;
       if (existsSync(labPaths(name).state)) out(`replacing the running lab '${name}' (its hosts' state is reset)`);
       const started = Date.now();
-      const lab = await labUp({ name, hosts });
+      const behindBastion = values['behind-bastion'] === undefined ? 0 : Number(values['behind-bastion']);
+      if (!Number.isInteger(behindBastion) || behindBastion < 0) throw new UsageError(`--behind-bastion takes a whole number, got '${values['behind-bastion']}'`);
+      const lab = await labUp({ name, hosts, behindBastion });
       out(`lab '${lab.name}' is up: ${lab.hosts.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       out(`  inventory:   ${lab.inventoryPath}   (the default inventory when -i is not given)`);
       out(`  known_hosts: ${lab.knownHostsPath}`);
+      out(`  ssh_config:  ${lab.sshConfigPath}   (an alias per host: --ssh-config)`);
+      out(`  ops account: sudo with the password in ${lab.becomePasswordPath}`);
+      if (lab.bastion) out(`  bastion:     ${lab.bastion.address}; only through it: ${lab.behindBastion.join(', ')}`);
       out(`  controller:  network namespace ${lab.controllerNetns}`);
       out('next: casfleet apply scenario-a   ·   casfleet lab probe   ·   casfleet lab down');
       return EXIT_OK;

@@ -16,6 +16,7 @@ Commands:
                      (--for 15m, --close, --status)
   runs               past runs (run records); runs show <id|last>
   inventory          show the hosts, groups and merged vars an inventory resolves to
+  keys scan          show the hosts' SSH host key fingerprints; --write adds unknown ones to known_hosts
   playbooks          list the built-in playbooks and their vars
   lab                the local lab fleet: lab up | lab status | lab probe | lab down
 
@@ -35,6 +36,7 @@ type Command = (argv: readonly string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   apply: async () => (await import('./apply-command.ts')).applyCommand,
   inventory: async () => (await import('./inventory-command.ts')).inventoryCommand,
+  keys: async () => (await import('./keys-command.ts')).keysCommand,
   plan: async () => (await import('./plan-command.ts')).planCommand,
   pair: async () => (await import('./pair-command.ts')).pairCommand,
   runs: async () => (await import('./runs-command.ts')).runsCommand,

@@ -2,8 +2,6 @@
 // validated host targets. Everything is validated (config, inventory, selection, playbook, every
 // host's vars) before any host is contacted; a problem exits 1 and touches nothing.
 
-import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
 import { CONFIG_DEFAULTS, type CasfleetConfig } from '../config/config-schema.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { PlaybookError } from '../errors.ts';
@@ -15,9 +13,11 @@ import { loadPlaybook } from '../playbook/load-playbook.ts';
 import type { HostTarget, RunPlaybookInput } from '../run/run-playbook.ts';
 import { createConnector } from '../ssh/connect-ramp.ts';
 import type { Connection, ConnectOptions } from '../ssh/connection.ts';
+import { becomePassword, BECOME_OPTIONS, BECOME_HELP, type BecomeFlags } from './become-password.ts';
+import { CONNECT_HELP, CONNECT_OPTIONS, connectContext, connectOptionsFor, ignoredOptionWarnings, printWarnings, type ConnectFlags } from './connect-targets.ts';
 import { isInsideNetns, reexecInNetns, requiredNetns } from './controller-netns.ts';
 import { loadExtraVars } from './extra-vars-input.ts';
-import { checkInventoryKnownHosts, chooseKnownHosts, inventoryKnownHosts, refuseKnownHostsExtraVar } from './known-hosts-choice.ts';
+import { inventoryKnownHostsOf, refuseKnownHostsExtraVar } from './known-hosts-choice.ts';
 import { loadSelection } from './inventory-input.ts';
 import { positiveInt, type OptionSpec } from './parse-options.ts';
 
@@ -26,9 +26,8 @@ export const TARGET_OPTIONS = {
   limit: { type: 'string', short: 'l' },
   'extra-vars': { type: 'string', short: 'e', multiple: true },
   forks: { type: 'string', short: 'f' },
-  user: { type: 'string', short: 'u' },
-  'private-key': { type: 'string' },
-  'known-hosts': { type: 'string' },
+  ...CONNECT_OPTIONS,
+  ...BECOME_OPTIONS,
   config: { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
@@ -39,22 +38,18 @@ export const TARGET_HELP = `  -i, --inventory FILE    Ansible inventory (YAML or
   -l, --limit PATTERN     host pattern: names, groups, globs (cas-0*), a:b, a,b, &grp, !grp, ~regex, @file
   -e, --extra-vars K=V    set a playbook var (repeatable); -e @vars.yaml reads a file; highest precedence
   -f, --forks N           hosts in parallel (default ${CONFIG_DEFAULTS.forks})
-  -u, --user USER         login user when the inventory sets no ansible_user
-      --private-key FILE  key when the inventory sets no ansible_ssh_private_key_file
-      --known-hosts FILE  known_hosts to verify host keys against (default ~/.ssh/known_hosts)
+${CONNECT_HELP}
+${BECOME_HELP}
       --config FILE       casfleet config file (default: searched from the current directory)
       --json              JSON output for machines
   -v, --verbose           also list what was already compliant, and every host in the summary
   -h, --help              show this help`;
 
-export interface TargetValues {
+export interface TargetValues extends ConnectFlags, BecomeFlags {
   readonly inventory?: string | undefined;
   readonly limit?: string | undefined;
   readonly 'extra-vars'?: string[] | undefined;
   readonly forks?: string | undefined;
-  readonly user?: string | undefined;
-  readonly 'private-key'?: string | undefined;
-  readonly 'known-hosts'?: string | undefined;
   readonly config?: string | undefined;
 }
 
@@ -108,33 +103,27 @@ export const prepareRun = async (playbookSource: string | AnyPlaybook, values: T
   refuseKnownHostsExtraVar(extra);
   const hostVars = resolveHostVars(playbook, inventoryHosts, extra);
   // The inventory's known_hosts files count only when --known-hosts does not override them.
-  const inventoryKnown = new Map(
-    values['known-hosts'] === undefined ? inventoryHosts.map((host) => [host.name, inventoryKnownHosts(host, inventory.source)] as const) : [],
-  );
-  checkInventoryKnownHosts(inventoryHosts, inventoryKnown);
-  const readyTimeoutMs = (config.connectTimeout ?? CONFIG_DEFAULTS.connectTimeout) * 1000;
+  const inventoryKnown = inventoryKnownHostsOf(inventoryHosts, inventory.source, values['known-hosts']);
+  const context = connectContext(values, config, cwd, inventoryKnown);
+  const connects = new Map(inventoryHosts.map((host) => [host.name, connectOptionsFor(host, context, { ...host.vars, ...extra.vars })]));
+  printWarnings(ignoredOptionWarnings(context));
+  // Asked once (-K) or read from the environment, after everything else is known to be valid.
+  const sharedPassword = await becomePassword(values, inventoryHosts.map((host) => hostConnection({ ...host, vars: { ...host.vars, ...extra.vars } })));
 
   const targets: HostTarget[] = inventoryHosts.map((host) => {
     const connection = hostConnection({ ...host, vars: { ...host.vars, ...extra.vars } });
     const vars = hostVars.get(host.name)!;
-    const knownHosts = chooseKnownHosts({ flag: values['known-hosts'], inventory: inventoryKnown.get(host.name), config: config.knownHosts, cwd });
-    const privateKey = connection.privateKeyFile ?? values['private-key'] ?? config.privateKey;
-    const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, vars, connection.port);
+    const connect = connects.get(host.name)!;
+    const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, vars, connect.port);
+    const password = connection.becomePassword ?? sharedPassword;
     return {
       name: host.name,
-      connect: {
-        name: host.name,
-        host: connection.address,
-        port: connection.port,
-        username: connection.user ?? values.user ?? config.user ?? userInfo().username,
-        ...(privateKey ? { privateKeyPath: resolve(cwd, privateKey) } : {}),
-        knownHostsPaths: [knownHosts],
-        readyTimeoutMs,
-      },
-      become: { enabled: connection.become, ...(connection.becomeUser ? { user: connection.becomeUser } : {}) },
+      connect,
+      become: { enabled: connection.become, ...(connection.becomeUser ? { user: connection.becomeUser } : {}), ...(password !== undefined ? { password } : {}) },
       items,
       handlers,
-      ...(exposure ? { exposure } : {}),
+      // Ports are probed from this machine; a host behind a jump host cannot be probed from here.
+      ...(exposure && connect.jump === undefined ? { exposure } : {}),
     };
   });
   const commandTimeoutMs = (config.commandTimeout ?? CONFIG_DEFAULTS.commandTimeout) * 1000;

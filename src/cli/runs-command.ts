@@ -8,13 +8,14 @@ import { displayPath } from '../inventory/display-path.ts';
 import { formatRunDetails, formatRunList, maskedRecord } from '../run-records/format-run.ts';
 import { isRunLive } from '../run-records/run-liveness.ts';
 import { resumeCheck, summarizeRecord, type RunRecord } from '../run-records/run-record.ts';
-import { listRunRecords, readRunRecord, runsDir } from '../run-records/run-store.ts';
+import { listRunRecords, readRunRecord, runsDir, type RunFilter } from '../run-records/run-store.ts';
+import { isPlaybookPath, runFilter } from './playbook-reference.ts';
 import { EXIT_OK } from './exit-codes.ts';
 import { parseCommandLine, positiveInt } from './parse-options.ts';
 
 const DEFAULT_LIMIT = 20;
 
-export const RUNS_HELP = `Usage: casfleet runs [--limit N] [--json]
+export const RUNS_HELP = `Usage: casfleet runs [--limit N] [--playbook NAME] [-i INVENTORY] [--json]
        casfleet runs show <ID|last> [--json]
 
 Every 'casfleet apply' keeps a run record: the hosts it selected, the rollout plan, the stage it
@@ -33,6 +34,8 @@ like password, secret, token or key).
 
 Options:
   -n, --limit N   list the N newest runs (default ${DEFAULT_LIMIT})
+      --playbook NAME       only runs of this playbook (built-in name, playbook name or path)
+  -i, --inventory FILE      only runs on this inventory
       --json      list: {"dir", "total", "runs": [...summaries], "unreadable": [...]};
                   show: the whole record, secret -e values masked
   -h, --help      show this help
@@ -40,6 +43,7 @@ Options:
 Examples:
   casfleet runs
   casfleet runs --limit 5 --json
+  casfleet runs --playbook scenario-a -i inventories/prod.yml
   casfleet runs show last
   casfleet runs show 20261121T130845Z-4f3a
   casfleet apply scenario-a -i inventories/prod.yml --resume last
@@ -47,13 +51,11 @@ Examples:
 
 const OPTIONS = {
   limit: { type: 'string', short: 'n' },
+  playbook: { type: 'string' },
+  inventory: { type: 'string', short: 'i' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-// Same rule as the playbook loader: anything else is a built-in playbook name.
-const looksLikePath = (reference: string): boolean =>
-  reference.includes('/') || reference.endsWith('.ts') || reference.endsWith('.js') || reference.endsWith('.mjs');
 
 /**
  * The apply command line that resumes the run, typed from the current directory: a playbook path
@@ -61,7 +63,7 @@ const looksLikePath = (reference: string): boolean =>
  */
 export const resumeCommandLine = (record: RunRecord): string => {
   const { reference } = record.playbook;
-  const playbook = looksLikePath(reference) ? displayPath(resolve(record.cwd, reference)) : reference;
+  const playbook = isPlaybookPath(reference) ? displayPath(resolve(record.cwd, reference)) : reference;
   return `casfleet apply ${quote(playbook)} -i ${quote(displayPath(record.inventory))} --resume ${record.id}`;
 };
 
@@ -87,8 +89,8 @@ const out = (text: string): void => {
   process.stdout.write(text);
 };
 
-const listRuns = async (limit: number, json: boolean): Promise<number> => {
-  const listing = await listRunRecords({ dir: runsDir(), limit });
+const listRuns = async (limit: number, json: boolean, filter: RunFilter | undefined): Promise<number> => {
+  const listing = await listRunRecords({ dir: runsDir(), limit, ...(filter ? { filter } : {}) });
   const rows = listing.entries.map((entry) =>
     'record' in entry ? { id: entry.id, record: entry.record, live: isRunLive(entry.record) } : { id: entry.id, error: entry.error },
   );
@@ -103,7 +105,7 @@ const listRuns = async (limit: number, json: boolean): Promise<number> => {
     return EXIT_OK;
   }
   if (listing.total === 0) {
-    out(`no runs recorded yet in ${listing.dir}; 'casfleet apply' records every run\n`);
+    out(filter ? `no runs ${filter.describe} in ${listing.dir}\n` : `no runs recorded yet in ${listing.dir}; 'casfleet apply' records every run\n`);
     return EXIT_OK;
   }
   const lines = formatRunList(rows);
@@ -142,13 +144,16 @@ export const runsCommand = async (argv: readonly string[]): Promise<number> => {
   switch (action) {
     case 'list': {
       if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest.join(' ')} (did you mean 'casfleet runs show ${rest[0]}'?)`);
-      return listRuns(positiveInt(values.limit, '--limit') ?? DEFAULT_LIMIT, json);
+      const filter = runFilter(values.playbook, values.inventory === undefined ? undefined : resolve(values.inventory), process.cwd());
+      return listRuns(positiveInt(values.limit, '--limit') ?? DEFAULT_LIMIT, json, filter);
     }
     case 'show': {
       const [id, ...extra] = rest;
       if (!id) throw new UsageError("runs show needs a run id or 'last': 'casfleet runs show last' (see --help)");
       if (extra.length > 0) throw new UsageError(`unexpected argument: ${extra.join(' ')} (runs show takes one run id)`);
-      if (values.limit !== undefined) throw new UsageError('--limit applies to the list, not to runs show');
+      if (values.limit !== undefined || values.playbook !== undefined || values.inventory !== undefined) {
+        throw new UsageError('--limit, --playbook and -i filter the list, not runs show');
+      }
       return showRun(id, json);
     }
     default: {

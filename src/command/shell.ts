@@ -69,18 +69,47 @@ export const joinCommands = (commands: readonly RemoteCommand[], separator = '\n
   display: commands.map((command) => command.display).join(separator),
 });
 
-/** Privilege escalation as Ansible's `become`: `sudo -n` so a missing NOPASSWD rule fails fast. */
+/**
+ * Privilege escalation as Ansible's `become`. Without a password `sudo -n`, so a host that needs one
+ * fails at once instead of hanging. With one, `sudo -k -S` reads it from the first line of stdin
+ * (never the command line): -k makes sudo ask even with cached credentials, so that line is always
+ * consumed by sudo and never reaches the command.
+ */
 export interface Become {
   readonly enabled: boolean;
   readonly user?: string;
+  /** The sudo password; sent as the first line of stdin by the caller (see becomeStdin). */
+  readonly password?: string;
 }
 
-/** Wrap a script so it runs through `sudo -n … sh -c` when become is enabled. */
+/** sudo's prompt, on stderr: seen twice when sudo asks again, i.e. when it rejected the password. */
+export const SUDO_PROMPT = '[casfleet sudo password]';
+
+/** Wrap a script so it runs through `sudo … sh -c` when become is enabled. */
 export const withBecome = (command: RemoteCommand, become: Become): RemoteCommand => {
   if (!become.enabled) return command;
   const user = become.user && become.user !== 'root' ? sh`-u ${become.user} ` : raw('');
+  const sudo = become.password === undefined ? 'sudo -n' : `sudo -k -S -p ${quote(SUDO_PROMPT)}`;
   return {
-    script: `sudo -n ${render(user).script}-- sh -c ${quote(command.script)}`,
-    display: `sudo -n ${render(user).display}-- sh -c ${quote(command.display)}`,
+    script: `${sudo} ${render(user).script}-- sh -c ${quote(command.script)}`,
+    display: `${sudo} ${render(user).display}-- sh -c ${quote(command.display)}`,
   };
+};
+
+/** stdin for a command run through withBecome: the password line first when there is one. */
+export const becomeStdin = (become: Become, stdin: string | undefined): string | undefined =>
+  become.enabled && become.password !== undefined ? `${become.password}\n${stdin ?? ''}` : stdin;
+
+/**
+ * Why sudo itself refused to run the command, from its stderr, or undefined. The rejected password
+ * is told by the prompt coming twice (locale-independent); a missing one by sudo -n's message.
+ */
+export const sudoRefusal = (become: Become, stderr: string): string | undefined => {
+  if (!become.enabled) return undefined;
+  if (become.password !== undefined) {
+    return stderr.split(SUDO_PROMPT).length > 2 ? 'sudo rejected the password' : undefined;
+  }
+  return /sudo: (?:a password is required|a terminal is required)/.test(stderr)
+    ? 'sudo needs a password here: give it with -K/--ask-become-pass, CASFLEET_BECOME_PASSWORD or ansible_become_password'
+    : undefined;
 };

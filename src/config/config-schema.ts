@@ -10,8 +10,10 @@ export const configSchema = z.strictObject({
   user: z.string().min(1).optional(),
   /** Private key file when the inventory sets no ansible_ssh_private_key_file (--private-key). */
   privateKey: z.string().min(1).optional(),
-  /** known_hosts file (--known-hosts); default ~/.ssh/known_hosts. */
+  /** known_hosts file (--known-hosts); default ssh_config's UserKnownHostsFile, else ~/.ssh/known_hosts. */
   knownHosts: z.string().min(1).optional(),
+  /** OpenSSH client config to read (--ssh-config); `none` for none. Default ~/.ssh/config then /etc/ssh/ssh_config. */
+  sshConfig: z.string().min(1).optional(),
   /** Seconds to establish a connection (TCP, key exchange, authentication). */
   connectTimeout: z.number().positive().max(600).optional(),
   /** Seconds any one remote command may take. */

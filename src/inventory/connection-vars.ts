@@ -49,6 +49,12 @@ const booleanSchema = z
   .refine((value) => asBoolean(value) !== undefined, BOOLEAN)
   .transform((value) => asBoolean(value) === true);
 
+const ARGS = mustBe('ssh options as text (e.g. -J bastion)');
+const argsSchema = z.string(ARGS);
+
+const SECRET = mustBe('a text (the password)');
+const secretSchema = z.string(SECRET);
+
 const PRIORITY = mustBe('an integer');
 const prioritySchema = z.union([z.int(PRIORITY), z.string(PRIORITY).regex(/^\s*-?\d+\s*$/, PRIORITY).transform(Number)], PRIORITY);
 
@@ -68,7 +74,14 @@ export const CONNECTION_VAR_SCHEMAS = {
   ansible_ssh_private_key_file: keyFileSchema,
   ansible_become: booleanSchema,
   ansible_become_user: userSchema,
+  ansible_become_password: secretSchema,
+  ansible_become_pass: secretSchema,
+  ansible_ssh_common_args: argsSchema,
+  ansible_ssh_extra_args: argsSchema,
 } as const;
+
+/** Vars whose values are secrets: shown as ******** wherever vars are printed. */
+export const SECRET_VARS: ReadonlySet<string> = new Set(['ansible_become_password', 'ansible_become_pass', 'ansible_password', 'ansible_ssh_pass']);
 
 /** Only meaningful on groups in the inventory file (Ansible ignores it in group_vars/). */
 export const GROUP_PRIORITY_VAR = 'ansible_group_priority';
@@ -115,7 +128,7 @@ const expandHome = (path: string, homeDir: string): string => {
   return path;
 };
 
-/** How to reach a host. Defaults: address = the inventory name, port 22, no become. */
+/** How to reach a host, as the inventory says. Defaults: address = the inventory name, no become; no port means ssh_config's or 22. */
 export const hostConnection = (host: InventoryHost, homeDir: string = homedir()): HostConnection => {
   const result = connectionSchema.safeParse(host.vars);
   if (!result.success) {
@@ -131,12 +144,18 @@ export const hostConnection = (host: InventoryHost, homeDir: string = homedir())
   const last = <T>(...values: (T | undefined)[]): T | undefined => values.filter((value) => value !== undefined).at(-1);
   const user = last(vars.ansible_user, vars.ansible_ssh_user);
   const keyFile = last(vars.ansible_private_key_file, vars.ansible_ssh_private_key_file);
+  const port = last(vars.ansible_port, vars.ansible_ssh_port);
+  const becomePassword = last(vars.ansible_become_pass, vars.ansible_become_password);
+  // Ansible puts both on ssh's command line, common args first.
+  const sshArgs = [vars.ansible_ssh_common_args, vars.ansible_ssh_extra_args].filter((args) => args !== undefined && args.trim() !== '');
   return {
     address: last(vars.ansible_host, vars.ansible_ssh_host) ?? host.name,
-    port: last(vars.ansible_port, vars.ansible_ssh_port) ?? 22,
+    ...(port !== undefined ? { port } : {}),
     ...(user !== undefined ? { user } : {}),
     ...(keyFile !== undefined ? { privateKeyFile: expandHome(keyFile, homeDir) } : {}),
     become: vars.ansible_become ?? false,
     ...(vars.ansible_become_user !== undefined ? { becomeUser: vars.ansible_become_user } : {}),
+    ...(becomePassword !== undefined ? { becomePassword } : {}),
+    ...(sshArgs.length > 0 ? { sshArgs: sshArgs.join(' ') } : {}),
   };
 };

@@ -1,46 +1,42 @@
 // Ansible host patterns (--limit, a play's hosts), pure: the caller passes a reader for `@file`
-// parts (see host-pattern-file.ts) so nothing here touches the disk.
-//
-// Grammar, as in Ansible's InventoryManager:
-//   parts separated by ',' or ':' (not inside [ ]);
-//   `name`         a host or a group (a group gives all its hosts, through children);
-//   `cas-0*`, `?`  fnmatch globs over group and host names; `all` and `*` match everything;
-//   `~regex`       a regular expression, matched from the start of the name;
-//   `&part`        intersection, `!part` exclusion;
-//   `part[0]`, `part[1:3]`, `part[2:]`   a subscript of the part's hosts (inclusive range);
-//   `@file`        the patterns in a file, one per line.
+// parts (see host-pattern-file.ts) so nothing here touches the disk. Semantics are ansible-core's
+// (InventoryManager, 2.14), checked against Ansible's own output in test/fixtures/ansible/:
+//   splitting    with a comma anywhere, parts are separated by commas only (`a:b,c` is `a:b` and
+//                `c`); without one, a pattern that is one host address stays whole (`fe80::1`),
+//                otherwise ':' and whitespace separate parts (not inside [ ]);
+//   `name`       a part that is exactly a host name is that host; otherwise groups matching the part
+//                give their hosts (the group's own first, then its children's), and hosts are also
+//                matched when no group matched or the part is a glob or regex (`.`, `?`, `*`, `[`);
+//   `cas-0*`     fnmatch globs; `all` and `*` match everything;
+//   `~regex`     a Python regular expression (translated, python-regex.ts), matched from the start;
+//   `&part`, `!part`   intersection, exclusion (never the shortcut to a host: `!web` is group web);
+//   `part[0]`, `part[1:3]`, `part[2:]`, `part[1-3]`   a subscript of the part's hosts (inclusive),
+//                over the matches as listed, duplicates included;
+//   `@file`      the patterns in a file, one per line, not split further.
 // Processing order is Ansible's: every plain part (union), then every `&`, then every `!`,
 // whatever order they were written in; only `&`/`!` parts mean "all hosts, then …".
 // Unlike Ansible, a part that matches nothing is an error rather than a warning: with `!cnary`
-// a typo would otherwise silently put the canary in the blast radius.
+// a typo would otherwise silently put the canary in the blast radius. The result is in inventory
+// order (first appearance in the file); Ansible lists hosts by a walk of its group tree instead.
 
-import { z } from 'zod';
 import { UsageError } from '../errors.ts';
-import type { Inventory } from './types.ts';
+import { isAnsibleAddress } from './ansible-address.ts';
 import { closestName } from './closest-name.ts';
+import { translatePythonRegex } from './python-regex.ts';
+import type { Inventory } from './types.ts';
 
 /** Returns the text of a `@file` pattern file; throws UsageError when it cannot. */
 export type PatternFileReader = (file: string) => string;
 
-/** Splits a pattern into parts at ',' and ':' that are outside brackets. */
+// Ansible's fallback split: runs of anything but whitespace, ':' and brackets, or whole [ ] groups.
+const COLON_PARTS = /(?:[^\s:[\]]|\[[^\]]*\])+/g;
+
+/** Splits a pattern into parts as Ansible's split_host_pattern does. */
 export const splitHostPattern = (pattern: string): string[] => {
-  const trimmed = pattern.trim();
-  // A bare IPv6 address is one host, not parts separated by colons.
-  if (z.ipv6().safeParse(trimmed).success) return [trimmed];
-  const parts: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const char of trimmed) {
-    if (char === '[') depth += 1;
-    if (char === ']') depth = Math.max(0, depth - 1);
-    if ((char === ',' || char === ':') && depth === 0) {
-      parts.push(current);
-      current = '';
-    } else {
-      current += char;
-    }
-  }
-  parts.push(current);
+  let parts: string[];
+  if (pattern.includes(',')) parts = pattern.split(',');
+  else if (isAnsibleAddress(pattern)) parts = [pattern];
+  else parts = pattern.match(COLON_PARTS) ?? [];
   return parts.map((part) => part.trim()).filter((part) => part !== '');
 };
 
@@ -49,19 +45,22 @@ interface Part {
   readonly text: string;
   readonly operator: '' | '&' | '!';
   readonly expression: string;
+  /** Ansible's (start, end): end undefined picks one host, 'last' runs to the end. */
   readonly subscript?: { readonly start: number; readonly end?: number | 'last' };
 }
 
-// Ansible's subscript syntax; not applied to `~regex` parts, where brackets are regex syntax.
-const SUBSCRIPT = /^(.+)\[(?:(-?\d+)|(\d+):(\d*))\]$/;
+// Ansible's PATTERN_WITH_SUBSCRIPT, including the old `[x-y]` range form; not for `~regex` parts.
+const SUBSCRIPT = /^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$/;
 
 const toPart = (text: string): Part => {
   const operator = text.startsWith('&') || text.startsWith('!') ? (text.charAt(0) as '&' | '!') : '';
   const body = text.slice(operator.length);
   const match = body.startsWith('~') ? null : SUBSCRIPT.exec(body);
   if (!match) return { text, operator, expression: body };
-  const [, expression = '', index, start, end] = match;
-  const subscript = index !== undefined ? { start: Number(index) } : { start: Number(start), end: end === '' ? ('last' as const) : Number(end) };
+  const [, expression = '', index, start, , end] = match;
+  // Like Ansible, an end of 0 (`[0:0]`) is no end at all: the single host at start.
+  const subscript =
+    index !== undefined ? { start: Number(index) } : end === '' ? { start: Number(start), end: 'last' as const } : Number(end) === 0 ? { start: Number(start) } : { start: Number(start), end: Number(end) };
   return { text, operator, expression, subscript };
 };
 
@@ -90,37 +89,47 @@ const globToRegExp = (glob: string): RegExp => {
 const matcherFor = (part: Part): RegExp => {
   if (!part.expression.startsWith('~')) return globToRegExp(part.expression);
   try {
+    const { source, flags } = translatePythonRegex(part.expression.slice(1));
     // Python's re.match: anchored at the start only.
-    return new RegExp(`^(?:${part.expression.slice(1)})`);
+    return new RegExp(`^(?:${source})`, flags);
   } catch (error) {
     throw new UsageError(`host pattern '${part.text}' is not a valid regular expression: ${(error as Error).message}`);
   }
 };
 
-/** The hosts one part stands for (in inventory order), or undefined when it names nothing. */
-const hostsOf = (inventory: Inventory, part: Part, order: ReadonlyMap<string, number>): string[] | undefined => {
-  let hosts: string[];
-  if (inventory.hosts.has(part.expression)) {
-    // Ansible resolves a plain host name before trying groups with the same name.
-    hosts = [part.expression];
-  } else {
-    const matcher = matcherFor(part);
-    const found = new Set<string>();
-    const groups = [...inventory.groups.values()].filter((group) => matcher.test(group.name));
-    for (const group of groups) for (const host of group.hosts) found.add(host);
-    const special = part.expression.startsWith('~') || GLOB_SPECIALS.test(part.expression) || part.expression.includes('.');
-    let matchedHost = false;
-    if (groups.length === 0 || special) {
-      for (const host of inventory.hosts.keys()) {
-        if (matcher.test(host)) {
-          found.add(host);
-          matchedHost = true;
+/**
+ * A group's hosts as Ansible's Group.get_hosts() lists them: its own hosts, then its children's,
+ * level by level, each host once. Hand-built inventories without `ownHosts` give `hosts` as is.
+ */
+const groupHosts = (inventory: Inventory, name: string): string[] => {
+  const seen = new Set<string>();
+  const visited = new Set([name]);
+  let level = [name];
+  while (level.length > 0) {
+    const next: string[] = [];
+    for (const groupName of level) {
+      const group = inventory.groups.get(groupName);
+      for (const host of group?.ownHosts ?? group?.hosts ?? []) seen.add(host);
+      for (const child of group?.ownHosts ? group.children : []) {
+        if (!visited.has(child)) {
+          visited.add(child);
+          next.push(child);
         }
       }
     }
-    if (groups.length === 0 && !matchedHost) return undefined;
-    hosts = [...found].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+    level = next;
   }
+  return [...seen];
+};
+
+/** The hosts one part stands for, as Ansible lists them (duplicates kept), or undefined when it names nothing. */
+const hostsOf = (inventory: Inventory, part: Part): string[] | undefined => {
+  const matcher = matcherFor(part);
+  const groups = [...inventory.groups.keys()].filter((group) => matcher.test(group));
+  const hosts = groups.flatMap((group) => groupHosts(inventory, group));
+  const special = part.expression.startsWith('~') || GLOB_SPECIALS.test(part.expression) || part.expression.includes('.');
+  if (groups.length === 0 || special) hosts.push(...[...inventory.hosts.keys()].filter((host) => matcher.test(host)));
+  if (hosts.length === 0) return undefined;
   const { subscript } = part;
   if (!subscript) return hosts;
   if (subscript.end === undefined) {
@@ -130,9 +139,12 @@ const hostsOf = (inventory: Inventory, part: Part, order: ReadonlyMap<string, nu
     }
     return [host];
   }
-  return hosts.slice(subscript.start, subscript.end === 'last' ? undefined : subscript.end + 1);
+  const picked = hosts.slice(subscript.start, subscript.end === 'last' ? undefined : subscript.end + 1);
+  return picked.length > 0 ? picked : undefined;
 };
 
+// Lines of a pattern file are patterns as they stand (Ansible does not split them); blank lines
+// and `#` comments are skipped, where Ansible would warn that they match nothing.
 const expandFiles = (parts: readonly string[], readPatternFile: PatternFileReader | undefined): string[] =>
   parts.flatMap((part) => {
     if (!part.startsWith('@')) return [part];
@@ -142,7 +154,7 @@ const expandFiles = (parts: readonly string[], readPatternFile: PatternFileReade
       .map((line) => line.trim())
       .filter((line) => line !== '' && !line.startsWith('#'));
     if (lines.length === 0) throw new UsageError(`host pattern file '${part.slice(1)}' has no patterns`);
-    return lines.flatMap(splitHostPattern);
+    return lines;
   });
 
 /**
@@ -161,12 +173,16 @@ export const selectHosts = (inventory: Inventory, pattern: string, readPatternFi
   ];
   let selected = new Set<string>();
   for (const part of ordered) {
-    const hosts = hostsOf(inventory, part, order);
+    // Ansible resolves a part that is exactly a host name to that host, before trying groups of the
+    // same name; `!name`, `&name` and `name[0]` are not host names and go through the groups.
+    const hosts = inventory.hosts.has(part.text) ? [part.text] : hostsOf(inventory, part);
     if (hosts === undefined) {
       // Only plain names get a suggestion: a regex or glob was not a typo of one name.
       const name = part.text.replace(/^[!&]/, '');
       const guess = /[~*?[\]]/.test(name) ? undefined : closestName(name, [...inventory.groups.keys(), ...inventory.hosts.keys()]);
-      throw new UsageError(`host pattern '${part.text}' matches no host or group${guess ? ` (did you mean '${guess}'?)` : ''}`);
+      // `cas-0[1-3]` looks like a glob but is Ansible's subscript of `cas-0`: say so.
+      const subscript = part.subscript ? `: ${name.slice(part.expression.length)} is a subscript of '${part.expression}' (to match cas-01…cas-03 write a regex: ~${part.expression}[1-3]$)` : '';
+      throw new UsageError(`host pattern '${part.text}' matches no host or group${guess ? ` (did you mean '${guess}'?)` : ''}${subscript}`);
     }
     if (part.operator === '') for (const host of hosts) selected.add(host);
     else if (part.operator === '&') selected = new Set(hosts.filter((host) => selected.has(host)));

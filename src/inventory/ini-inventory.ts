@@ -4,9 +4,12 @@
 //   cas-[01:03] ansible_port=2222
 //   [canary:vars]                  one `key=value` per line
 //   [fleet:children]               one group name per line
-// Comments are lines starting with `#` or `;`, and on host lines everything from a word that
-// starts with `#`. Values are typed by parseFlowValue (`22` a number, `"22"` a string, `yes` a
-// boolean; see flow-value.ts). Problems are collected, not thrown, so one run reports every bad line.
+// Comments are lines starting with `#` or `;`, and on host lines everything from a `#` outside
+// quotes (ini-tokens.ts). Values are typed by parseFlowValue (`22` a number, `"22"` a string, `yes`
+// a boolean; see flow-value.ts). In a :vars line a ` # ` ends a typed value (`port = 22 # ssh`) but
+// belongs to a text value (`motd = keep # calm`), as Ansible reads it. `host:port` sets the port
+// only where the host is first declared. Problems are collected, not thrown, so one run reports
+// every bad line.
 
 import type { SourceIssue, SourcePosition } from '../errors.ts';
 import { checkVar, type VarScope } from './connection-vars.ts';
@@ -31,6 +34,16 @@ interface Pending {
   readonly position: SourcePosition;
   readonly message: string;
 }
+
+/**
+ * A :vars value. Ansible evaluates it as a Python literal, where `# …` is a comment, and keeps the
+ * whole text when it is no literal; so a typed value ends at ` #`, and text keeps it.
+ */
+const varLineValue = (text: string): unknown => {
+  const value = parseFlowValue(text);
+  const trimmed = text.trim();
+  return typeof value === 'string' && !/^["']/.test(trimmed) ? trimmed : value;
+};
 
 class IniInventoryReader {
   readonly builder = new InventoryBuilder();
@@ -109,7 +122,8 @@ class IniInventoryReader {
     }
     const hostPath = `${group}.hosts.${first.text}`;
     const vars: { key: string; value: unknown; position: SourcePosition }[] = [];
-    if (spec.port !== undefined) {
+    // Ansible creates a host with the port of its first declaration; later ones only add vars.
+    if (spec.port !== undefined && spec.names.every((host) => !this.builder.hasHost(host))) {
       this.check('ansible_port', spec.port, first.col, `${hostPath}.ansible_port`, 'host');
       vars.push({ key: 'ansible_port', value: spec.port, position: this.at(first.col) });
     }
@@ -141,7 +155,7 @@ class IniInventoryReader {
     }
     const after = raw.slice(equals + 1);
     const col = equals + 2 + (after.length - after.trimStart().length);
-    const value = parseFlowValue(after);
+    const value = varLineValue(after);
     this.check(key, value, col, `${group}.vars.${key}`, 'group');
     this.builder.setGroupVar(group, key, { value, position: this.at(col) });
   }

@@ -72,6 +72,10 @@ export class InventoryBuilder {
     if (!this.hosts.has(host)) this.hosts.set(host, new Map());
   }
 
+  hasHost(host: string): boolean {
+    return this.hosts.has(host);
+  }
+
   /** A later definition of the same host var wins, as when Ansible reads the file top to bottom. */
   setHostVar(host: string, name: string, definition: VarDefinition): void {
     let vars = this.hosts.get(host);

@@ -9,6 +9,8 @@
 // - Things Ansible ignores with at most a warning are errors here: unknown keys in a group, a
 //   `hosts` list instead of a mapping, duplicate YAML keys, `[g:vars]` for an undefined group.
 // - Inventory directories and vault-encrypted files are not supported (clear errors).
+// - An inventory without hosts (an empty file, say) is an error naming the file; Ansible warns
+//   and goes on with only an implicit localhost.
 
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -69,6 +71,10 @@ export const loadInventory = async (path: string): Promise<Inventory> => {
   ]);
 
   const issues = inFileOrder([...parsed.issues, ...groupVars.issues, ...hostVars.issues]);
+  // Ansible falls back to an implicit localhost; a fleet tool must not run on nothing by accident.
+  if (issues.length === 0 && hosts.length === 0) {
+    throw new InventoryError(`inventory ${shown} defines no hosts${text.trim() === '' ? ' (the file is empty)' : ''}`, []);
+  }
   if (issues.length > 0) {
     throw new InventoryError(`inventory ${shown} has ${issues.length} problem${issues.length === 1 ? '' : 's'}:`, issues);
   }

@@ -15,7 +15,7 @@ export const resolveInventory = (source: string, sources: VarSources, warnings: 
   }
   const groups = new Map<string, InventoryGroup>();
   for (const group of sources.inventory.groups.values()) {
-    groups.set(group.name, { name: group.name, hosts: graph.hostsOf.get(group.name) ?? [], children: group.children });
+    groups.set(group.name, { name: group.name, hosts: graph.hostsOf.get(group.name) ?? [], ownHosts: group.hosts, children: group.children });
   }
   return { source, hosts, groups, ...(warnings.length > 0 ? { warnings } : {}) };
 };

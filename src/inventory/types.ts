@@ -27,6 +27,11 @@ export interface InventoryGroup {
   readonly name: string;
   /** Hosts in the group, directly or through children, in inventory order. */
   readonly hosts: readonly string[];
+  /**
+   * Hosts written in the group itself, in the order written (host patterns list a group's own hosts
+   * before its children's, as Ansible does). Absent in hand-built inventories: `hosts` then serves.
+   */
+  readonly ownHosts?: readonly string[];
   readonly children: readonly string[];
 }
 
@@ -44,9 +49,14 @@ export interface Inventory {
 /** How to reach a host, from the ansible_* connection variables. */
 export interface HostConnection {
   readonly address: string;
-  readonly port: number;
+  /** ansible_port; absent when the inventory leaves it to ssh_config (else 22). */
+  readonly port?: number;
   readonly user?: string;
   readonly privateKeyFile?: string;
   readonly become: boolean;
   readonly becomeUser?: string;
+  /** ansible_become_password (or _pass): a secret, never shown. */
+  readonly becomePassword?: string;
+  /** ansible_ssh_common_args and ansible_ssh_extra_args, as written. */
+  readonly sshArgs?: string;
 }

@@ -1,8 +1,10 @@
 // Ansible's YAML inventory format (also JSON): top-level keys are groups (usually just `all`),
 // each group a mapping with optional `hosts`, `vars` and `children`; a host's body is its vars
-// or empty. The whole document is checked against one zod schema, then walked node by node so
+// or empty. As in Ansible, a section may also be one bare name (`hosts: cas-01`), which reads as
+// a mapping of that name to nothing. The whole document is checked against one zod schema, then walked node by node so
 // every var keeps the position it was written at.
 
+import { isScalar, type Node } from 'yaml';
 import { z } from 'zod';
 import type { SourceIssue } from '../errors.ts';
 import { groupVarsSchema, varsSchema, checkVar } from './connection-vars.ts';
@@ -10,20 +12,22 @@ import { describeValue, mustBe } from './describe-value.ts';
 import { parseHostSpec } from './host-range.ts';
 import { InventoryBuilder, type ParsedSource } from './inventory-builder.ts';
 import { dottedPath, issuesFromZod } from './zod-issues.ts';
-import { mapEntries, nodePosition, nodeValue, parseYaml, type MapEntry, type YamlSource } from './yaml-source.ts';
+import { mapEntries, nodePosition, nodeValue, parseYaml, resolveAlias, type MapEntry, type YamlSource } from './yaml-source.ts';
 
 const VARS = 'a mapping of variable names to values';
 const GROUP_KEYS = ['hosts', 'vars', 'children'];
 // `cas-01:` with nothing after it is a host without vars; same for empty vars/hosts/children.
-const hostsSchema = z.record(z.string(), varsSchema(VARS).nullable(), mustBe('a mapping of host names to their vars')).nullable();
+/** Ansible turns a section written as one string into a mapping of that name to nothing. */
+const nameAsMapping = (value: unknown): unknown => (typeof value === 'string' ? { [value]: null } : value);
+const hostsSchema = z.preprocess(nameAsMapping, z.record(z.string(), varsSchema(VARS).nullable(), mustBe('a mapping of host names to their vars')).nullable());
 
 const groupSchema: z.ZodType = z
   .strictObject(
     {
       hosts: hostsSchema.optional(),
-      vars: groupVarsSchema(VARS).nullable().optional(),
+      vars: z.preprocess(nameAsMapping, groupVarsSchema(VARS).nullable()).optional(),
       get children() {
-        return z.record(z.string(), groupSchema, mustBe('a mapping of group names to groups')).nullable().optional();
+        return z.preprocess(nameAsMapping, z.record(z.string(), groupSchema, mustBe('a mapping of group names to groups')).nullable()).optional();
       },
     },
     {
@@ -36,6 +40,13 @@ const groupSchema: z.ZodType = z
   .nullable();
 
 const inventorySchema = z.record(z.string(), groupSchema, mustBe('a mapping of group names (all, …) to groups')).nullable();
+
+/** The entries of a section: a mapping's, or the one name a bare string section stands for. */
+const sectionEntries = (source: YamlSource, node: Node | null): MapEntry[] => {
+  const resolved = resolveAlias(source, node);
+  if (isScalar(resolved) && typeof resolved.value === 'string') return [{ key: resolved.value, keyNode: resolved as Node, valueNode: null }];
+  return mapEntries(source, node);
+};
 
 class YamlInventoryReader {
   readonly builder = new InventoryBuilder();
@@ -65,7 +76,7 @@ class YamlInventoryReader {
     // Structure errors were reported by the schema; mapEntries() yields nothing for non-mappings.
     for (const section of mapEntries(this.source, entry.valueNode)) {
       const sectionPath = [...path, section.key];
-      const items = mapEntries(this.source, section.valueNode);
+      const items = sectionEntries(this.source, section.valueNode);
       if (section.key === 'vars') {
         for (const item of items) this.builder.setGroupVar(name, item.key, this.definition(item));
       } else if (section.key === 'hosts') {
@@ -89,8 +100,10 @@ class YamlInventoryReader {
       this.issue(misplaced, [...path, misplaced.key], `a host's vars go directly under the host name; '${misplaced.key}' belongs to groups`);
     }
     for (const host of spec.names) {
+      // Ansible creates a host with the port of its first declaration; later ones only add vars.
+      const firstDeclaration = !this.builder.hasHost(host);
       this.builder.addHost(group, host);
-      if (spec.port !== undefined) {
+      if (spec.port !== undefined && firstDeclaration) {
         const problem = checkVar('ansible_port', spec.port, 'host');
         if (problem !== undefined) this.issue(entry, path, `port ${problem}`);
         this.builder.setHostVar(host, 'ansible_port', { value: spec.port, position: nodePosition(this.source, entry.keyNode) });

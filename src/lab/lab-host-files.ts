@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostRelativePaths, type LabHostLayout } from './lab-layout.ts';
 import { BATM_SERVICES } from './lab-ports.ts';
+import { OPS_AUTHORIZED_KEYS, OPS_SUDOERS, withOpsGroup, withOpsPasswd } from './lab-ops-account.ts';
 import {
   renderEmptyShellRc,
   renderFirewallRules,
@@ -70,7 +71,7 @@ export const writeHostTree = async ({ dir, mountRoot, host, ufwTemplate, batmMan
   const rel = hostRelativePaths(host.id);
   const at = (relative: string): string => join(dir, relative);
   await Promise.all([
-    ...[`${rel.etcUfw}/applications.d`, `${rel.etcUpper}/default`, rel.etcWork, rel.varLibUpper, rel.varLibWork, rel.varLog, rel.varBackups].map((sub) =>
+    ...[`${rel.etcUfw}/applications.d`, `${rel.etcUpper}/default`, `${rel.etcUpper}/sudoers.d`, `${rel.etcUpper}/casfleet-lab`, rel.etcWork, rel.varLibUpper, rel.varLibWork, rel.varLog, rel.varBackups].map((sub) =>
       mkdir(at(sub), { recursive: true }),
     ),
     ...['config', 'vpngen', 'logs', 'run-state'].map((sub) => mkdir(at(`${rel.batm}/${sub}`), { recursive: true })),
@@ -89,6 +90,10 @@ export const writeHostTree = async ({ dir, mountRoot, host, ufwTemplate, batmMan
     write(at(`${rel.batm}/batm-manage`), batmManage, 0o755),
     ...BATM_SERVICES.map((service) => write(at(`${rel.batm}/run-state/${service}`), 'running\n')),
     write(at(`${rel.root}/.bashrc`), renderEmptyShellRc()),
+    // The ops account (lab-ops-account.ts) in this host's /etc overlay only.
+    write(at(`${rel.etcUpper}/passwd`), withOpsPasswd(readFileSync('/etc/passwd', 'utf8'))),
+    write(at(`${rel.etcUpper}/group`), withOpsGroup(readFileSync('/etc/group', 'utf8'))),
+    write(at(`${rel.etcUpper}/sudoers.d/casfleet-lab-ops`), OPS_SUDOERS, 0o440),
     write(at(`${rel.root}/.profile`), renderEmptyShellRc()),
     // sshd records logins here; the files are per host so hosts do not write the real /var/log/wtmp.
     ...['wtmp', 'btmp', 'lastlog'].map((name) => write(at(`${rel.varLog}/${name}`), '', name === 'btmp' ? 0o600 : 0o664)),
@@ -97,7 +102,8 @@ export const writeHostTree = async ({ dir, mountRoot, host, ufwTemplate, batmMan
       renderSshdConfig({
         address: host.address,
         hostKey: `${mountRoot}/${rel.hostKey}`,
-        authorizedKeys: `${mountRoot}/authorized_keys`,
+        // The lab directory is root's; a non-root account (ops) reads its copy in the /etc overlay.
+        authorizedKeys: `${mountRoot}/authorized_keys ${OPS_AUTHORIZED_KEYS}`,
       }),
     ),
   ]);

@@ -1,9 +1,10 @@
 // SSH keys for a lab: one client key (the operator's), one ed25519 host key per host, and the
 // known_hosts files that vouch for those host keys (plain, plus OpenSSH's hashed form).
 
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { hashHostField } from '../ssh/known-hosts.ts';
 import { mapLimit, runChecked } from './lab-exec.ts';
 import { renderKnownHostsLine } from './lab-templates.ts';
 
@@ -25,8 +26,7 @@ export const generateKeys = async (requests: readonly KeyRequest[]): Promise<voi
 export const readPublicKey = (privateKeyPath: string): string => readFileSync(`${privateKeyPath}.pub`, 'utf8').trim();
 
 /** OpenSSH's HashKnownHosts format: |1|base64(salt)|base64(HMAC-SHA1(salt, host)). */
-export const hashKnownHostName = (host: string, salt: Buffer = randomBytes(20)): string =>
-  `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(host).digest('base64')}`;
+export const hashKnownHostName = (host: string, salt: Buffer = randomBytes(20)): string => hashHostField(host, salt);
 
 export interface KnownHostEntry {
   readonly address: string;

@@ -122,6 +122,10 @@ export interface LabPaths {
   readonly publicKey: string;
   readonly authorizedKeys: string;
   readonly shadow: string;
+  /** The ops account's sudo password (lab-ops-account.ts). */
+  readonly becomePassword: string;
+  /** OpenSSH client config with an alias per host (and the bastion): `ssh -F` or `--ssh-config`. */
+  readonly sshConfig: string;
   readonly hostStartScript: string;
   readonly listenerScript: string;
   readonly listenerSpec: string;
@@ -139,6 +143,8 @@ export const LAB_DIR_ENTRIES = [
   'id_ed25519.pub',
   'authorized_keys',
   'shadow',
+  'become_password',
+  'ssh_config',
   'host-start.sh',
   'lab-listener.py',
   'listener.json',
@@ -159,6 +165,8 @@ export const labPaths = (name: string, dir: string = defaultLabDir(name)): LabPa
     publicKey: join(abs, 'id_ed25519.pub'),
     authorizedKeys: join(abs, 'authorized_keys'),
     shadow: join(abs, 'shadow'),
+    becomePassword: join(abs, 'become_password'),
+    sshConfig: join(abs, 'ssh_config'),
     hostStartScript: join(abs, 'host-start.sh'),
     listenerScript: join(abs, 'lab-listener.py'),
     listenerSpec: join(abs, 'listener.json'),

@@ -4,13 +4,14 @@
 // a failed `lab up` tears itself down before rethrowing.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LabError } from '../errors.ts';
 import { ensureBatmMountpoint } from './lab-batm-mountpoint.ts';
-import { mapLimit } from './lab-exec.ts';
+import { mapLimit, runChecked } from './lab-exec.ts';
 import { labDown } from './lab-down.ts';
 import { loadBatmManage, loadUfwTemplate, renderLabShadow, writeHostTree } from './lab-host-files.ts';
-import { renderLabInventory } from './lab-inventory.ts';
+import { renderLabInventory, renderLabSshConfig } from './lab-inventory.ts';
+import { OPS_AUTHORIZED_KEYS, hashOpsPassword, newOpsPassword, opsShadowLine } from './lab-ops-account.ts';
 import { generateKeys, readPublicKey, renderHashedKnownHosts, renderKnownHosts } from './lab-keys.ts';
 import {
   DEFAULT_LAB_NAME,
@@ -18,6 +19,7 @@ import {
   assertLabName,
   controllerNetns,
   defaultLabDir,
+  hostLayout,
   hostRelativePaths,
   labHosts,
   labPaths,
@@ -36,6 +38,11 @@ export interface LabUpOptions {
   readonly dir?: string;
   /** Leave a half-built lab in place on failure, for debugging (then run labDown). Default false. */
   readonly keepOnFailure?: boolean;
+  /**
+   * Add a jump host (`bastion`, an extra namespace with sshd) and make the last N hosts reachable
+   * only through it: the controller cannot reach them directly. Default 0: no bastion.
+   */
+  readonly behindBastion?: number;
 }
 
 export interface LabInfo {
@@ -48,6 +55,13 @@ export interface LabInfo {
   readonly knownHostsHashedPath: string;
   readonly privateKeyPath: string;
   readonly statePath: string;
+  /** OpenSSH client config with an alias per host (cas-001 → its address, key and known_hosts). */
+  readonly sshConfigPath: string;
+  /** The `ops` account's sudo password, in a 0600 file. */
+  readonly becomePasswordPath: string;
+  /** The jump host, when behindBastion > 0, and the hosts only it can reach. */
+  readonly bastion?: LabHostLayout;
+  readonly behindBastion: readonly string[];
   /** Wall-clock time per stage and in total, for the report (`total`). */
   readonly timingsMs: Readonly<Record<string, number>>;
 }
@@ -59,7 +73,15 @@ export const labUp = async (options: LabUpOptions): Promise<LabInfo> => {
   const dir = options.dir ?? defaultLabDir(name);
   checkLabDir(dir);
   const paths = labPaths(name, dir);
-  const hosts = labHosts(name, hostCount);
+  const fleet = labHosts(name, hostCount);
+  const behindCount = options.behindBastion ?? 0;
+  if (!Number.isInteger(behindCount) || behindCount < 0 || behindCount > hostCount) {
+    throw new LabError(`behind-bastion must be a whole number from 0 to the host count (${hostCount}), got ${behindCount}`);
+  }
+  // The bastion is one more lab host (own namespace, sshd, key), named for what it is and left out of the inventory.
+  const bastion = behindCount > 0 ? { ...hostLayout(name, hostCount + 1), name: 'bastion' } : undefined;
+  const behind = fleet.slice(hostCount - behindCount);
+  const hosts = bastion ? [...fleet, bastion] : fleet;
   const ctl = controllerNetns(name);
 
   const timings: Record<string, number> = {};
@@ -115,7 +137,9 @@ export const labUp = async (options: LabUpOptions): Promise<LabInfo> => {
         const ufwTemplate = loadUfwTemplate();
         const batmManage = loadBatmManage();
         await mapLimit(hosts, 16, (host) => writeHostTree({ dir: paths.dir, mountRoot: paths.mountRoot, host, ufwTemplate, batmManage }));
-        writeFileSync(paths.shadow, renderLabShadow(readFileSync('/etc/shadow', 'utf8')), { mode: 0o640 });
+        const opsPassword = newOpsPassword();
+        writeFileSync(paths.becomePassword, `${opsPassword}\n`, { mode: 0o600 });
+        writeFileSync(paths.shadow, renderLabShadow(readFileSync('/etc/shadow', 'utf8')) + opsShadowLine(await hashOpsPassword(opsPassword)), { mode: 0o640 });
         installHostStartScript(paths);
       }),
       timed('keys', async () => {
@@ -124,6 +148,11 @@ export const labUp = async (options: LabUpOptions): Promise<LabInfo> => {
           ...hosts.map((host) => ({ path: join(paths.dir, hostRelativePaths(host.id).hostKey), comment: `${host.name}.lab` })),
         ]);
         writeFileSync(paths.authorizedKeys, `${readPublicKey(paths.privateKey)}\n`);
+        for (const host of hosts) {
+          const copy = join(paths.dir, hostRelativePaths(host.id).etcUpper, OPS_AUTHORIZED_KEYS.replace(/^\/etc\//, ''));
+          mkdirSync(dirname(copy), { recursive: true });
+          writeFileSync(copy, `${readPublicKey(paths.privateKey)}\n`, { mode: 0o644 });
+        }
         const knownHostEntries = hosts.map((host) => ({
           address: host.address,
           publicKeyLine: readPublicKey(join(paths.dir, hostRelativePaths(host.id).hostKey)),
@@ -135,6 +164,11 @@ export const labUp = async (options: LabUpOptions): Promise<LabInfo> => {
     ]);
     const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
+    // Hosts behind the bastion: the controller's own packets to them are refused; the bastion's
+    // cross the bridge, which the controller's OUTPUT chain never sees.
+    for (const host of behind) {
+      await runChecked(`hiding ${host.name} behind the bastion`, ['ip', 'netns', 'exec', ctl, 'iptables', '-A', 'OUTPUT', '-d', host.address, '-j', 'REJECT']);
+    }
     lap('prepare');
 
     // After our namespaces exist, so a concurrent `lab down` of another lab sees us and keeps /batm.
@@ -149,7 +183,7 @@ export const labUp = async (options: LabUpOptions): Promise<LabInfo> => {
     await waitForSshds(paths, sshds);
     lap('sshd');
 
-    await startListener(paths, hosts, (pid) => {
+    await startListener(paths, fleet, (pid) => {
       state.listenerPid = pid;
       save();
     });
@@ -162,8 +196,13 @@ export const labUp = async (options: LabUpOptions): Promise<LabInfo> => {
         controllerNetns: ctl,
         privateKeyPath: paths.privateKey,
         knownHostsPath: paths.knownHosts,
-        hosts,
+        hosts: fleet,
+        ...(bastion ? { bastion: { address: bastion.address, behind: behind.map((host) => host.name) } } : {}),
       }),
+    );
+    writeFileSync(
+      paths.sshConfig,
+      renderLabSshConfig({ labName: name, privateKeyPath: paths.privateKey, knownHostsPath: paths.knownHosts, hosts: fleet, ...(bastion ? { bastion, behind: behind.map((host) => host.name) } : {}) }),
     );
     timings.total = Date.now() - started;
     state.phase = 'ready';
@@ -181,12 +220,16 @@ export const labUp = async (options: LabUpOptions): Promise<LabInfo> => {
     name,
     dir: paths.dir,
     controllerNetns: ctl,
-    hosts,
+    hosts: fleet,
     inventoryPath: paths.inventory,
     knownHostsPath: paths.knownHosts,
     knownHostsHashedPath: paths.knownHostsHashed,
     privateKeyPath: paths.privateKey,
     statePath: paths.state,
+    sshConfigPath: paths.sshConfig,
+    becomePasswordPath: paths.becomePassword,
+    ...(bastion ? { bastion } : {}),
+    behindBastion: behind.map((host) => host.name),
     timingsMs: timings,
   };
 };

@@ -23,6 +23,8 @@ export interface NewRunInput {
   readonly extraVars: readonly string[];
   /** Keys among them whose values are secrets. */
   readonly secretVars?: readonly string[];
+  /** The rollout flags as typed (only those given). */
+  readonly rolloutFlags?: Readonly<Record<string, string | boolean>>;
   readonly check: boolean;
   readonly rollout: RolloutRecord;
   /** Absolute working directory of the apply. */
@@ -49,6 +51,7 @@ export const newRunRecord = (input: NewRunInput, now: Date, random: () => number
     ...(input.limit !== undefined ? { limit: input.limit } : {}),
     extraVars: [...input.extraVars],
     ...(input.secretVars !== undefined ? { secretVars: [...input.secretVars] } : {}),
+    ...(input.rolloutFlags !== undefined ? { rolloutFlags: { ...input.rolloutFlags } } : {}),
     check: input.check,
     rollout: structuredClone(input.rollout),
     stageReached: -1,

@@ -132,6 +132,11 @@ export const runRecordSchema = z
      * say so: playbook/secret-vars.ts), decided when the run started. Older records lack it.
      */
     secretVars: z.array(z.string()).optional(),
+    /**
+     * The rollout flags as typed (--canary 2, --max-fail 0, …), so that the same command line with
+     * --resume appended is recognised. Absent in records written before they were kept.
+     */
+    rolloutFlags: z.record(z.string(), z.union([z.string(), z.boolean()])).optional(),
     check: z.boolean(),
     rollout: rolloutRecordSchema,
     /** Index of the last stage started; -1 before any. */

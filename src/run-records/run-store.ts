@@ -192,15 +192,40 @@ const readLast = async (ids: readonly string[], dir: string): Promise<RunRecord>
   return records.map((record) => ({ id: record.id, record })).sort(newestFirst)[0]!.record;
 };
 
+/** Which runs `last` may mean: only those of this playbook and/or inventory. */
+export interface RunFilter {
+  /** A built-in name or playbook path as typed; matches the recorded reference or name. */
+  readonly playbook?: (record: RunRecord) => boolean;
+  readonly inventory?: string;
+  /** Words for messages: "of scenario-a on /x/prod.yml". */
+  readonly describe: string;
+}
+
+export const matchesFilter = (record: RunRecord, filter: RunFilter | undefined): boolean =>
+  filter === undefined || ((filter.playbook?.(record) ?? true) && (filter.inventory === undefined || record.inventory === filter.inventory));
+
+/** The newest readable record that passes the filter (newest first, a second at a time). */
+const readLastMatching = async (ids: readonly string[], dir: string, filter: RunFilter): Promise<RunRecord> => {
+  const seconds = [...new Set(ids.map(runIdSecond))];
+  for (const second of seconds) {
+    const sameSecond = ids.filter((id) => runIdSecond(id) === second);
+    const results = await Promise.allSettled(sameSecond.map((id) => readRecordFile(runRecordPath(id, dir))));
+    const records = results.flatMap((result) => (result.status === 'fulfilled' && matchesFilter(result.value, filter) ? [result.value] : []));
+    if (records.length > 0) return records.map((record) => ({ id: record.id, record })).sort(newestFirst)[0]!.record;
+  }
+  throw new UsageError(`no run ${filter.describe} in ${dir}; \`casfleet runs\` lists the runs there`);
+};
+
 /**
- * One record: `last` (the newest), a full id, or a unique prefix of one (`20261121T1308`).
- * Unknown or ambiguous ids are UsageErrors; an unreadable or invalid file is a RunRecordError.
+ * One record: `last` (the newest, or with a filter the newest of that playbook and inventory), a
+ * full id, or a unique prefix of one (`20261121T1308`). Unknown or ambiguous ids are UsageErrors;
+ * an unreadable or invalid file is a RunRecordError.
  */
-export const readRunRecord = async (idOrLast: string, dir: string = runsDir()): Promise<RunRecord> => {
+export const readRunRecord = async (idOrLast: string, dir: string = runsDir(), filter?: RunFilter): Promise<RunRecord> => {
   const ids = await listRunIds(dir);
   if (idOrLast === 'last') {
     if (ids.length === 0) throw new UsageError(`no run records in ${dir} yet; \`casfleet apply\` writes one per run`);
-    return readLast(ids, dir);
+    return filter === undefined ? readLast(ids, dir) : readLastMatching(ids, dir, filter);
   }
   if (ids.includes(idOrLast)) return readRecordFile(runRecordPath(idOrLast, dir));
   const matches = idOrLast === '' ? [] : ids.filter((id) => id.startsWith(idOrLast));
@@ -224,9 +249,20 @@ export interface RunListing {
   readonly entries: readonly RunListEntry[];
 }
 
-/** The newest `limit` records (all by default), newest first. */
-export const listRunRecords = async (options: { readonly dir?: string; readonly limit?: number } = {}): Promise<RunListing> => {
+/**
+ * The newest `limit` records (all by default), newest first; with a filter, only the runs of that
+ * playbook and inventory (unreadable files are left out then: they match nothing).
+ */
+export const listRunRecords = async (
+  options: { readonly dir?: string; readonly limit?: number; readonly filter?: RunFilter } = {},
+): Promise<RunListing> => {
   const dir = options.dir ?? runsDir();
+  const { filter } = options;
+  if (filter !== undefined) {
+    const all = await listRunRecords({ dir });
+    const matching = all.entries.filter((entry) => 'record' in entry && matchesFilter(entry.record, filter));
+    return { dir, total: matching.length, entries: options.limit === undefined ? matching : matching.slice(0, options.limit) };
+  }
   const ids = await listRunIds(dir);
   // Ids order by second; a limit that cuts between two runs of the same second may pick either.
   const chosen = options.limit === undefined ? ids : ids.slice(0, options.limit);

@@ -2,7 +2,7 @@
 // privilege escalation and timeouts applied uniformly. It speaks the gather protocol so the host
 // pipeline deals only in typed facts and changes.
 
-import { withBecome, type Become, type RemoteCommand } from '../command/shell.ts';
+import { becomeStdin, sudoRefusal, withBecome, type Become, type RemoteCommand } from '../command/shell.ts';
 import { RemoteCommandError } from '../errors.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import { APPLY_STATUS_MARK, buildGatherScript, parseGatherOutput, type FactOutcome } from '../facts/gather-script.ts';
@@ -79,8 +79,14 @@ export class HostSession {
   }
 
   async #run(command: RemoteCommand, timeoutMs: number, stdin?: string): Promise<ExecResult> {
-    const wrapped = withBecome(command, this.#options.become);
-    return this.#connection.exec(wrapped.script, { timeoutMs, ...(stdin === undefined ? {} : { stdin }) });
+    const { become } = this.#options;
+    const wrapped = withBecome(command, become);
+    const input = becomeStdin(become, stdin);
+    const result = await this.#connection.exec(wrapped.script, { timeoutMs, ...(input === undefined ? {} : { stdin: input }) });
+    // sudo refused before running anything: say why, in place of whatever the command would have said.
+    const refusal = result.code === 0 ? undefined : sudoRefusal(become, result.stderr);
+    if (refusal !== undefined) throw new RemoteCommandError(`become on ${this.host}: ${refusal}; nothing was run`, result.code, '', { host: this.host });
+    return result;
   }
 }
 

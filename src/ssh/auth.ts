@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyAuthMethod, AuthHandlerMiddleware } from 'ssh2';
 import { isCasfleetError } from '../errors.ts';
+import type { IdentityFile, SshEndpoint } from './connection.ts';
 import { loadPrivateKey } from './private-key.ts';
 
 export interface AuthPlan {
@@ -35,26 +36,48 @@ const keyCandidate = async (path: string, username: string): Promise<Candidate> 
   return { label: `key ${path} (${label})`, method: { type: 'publickey', username, key } };
 };
 
+const missingOrUnusable = async (file: IdentityFile, username: string, skipped: string[]): Promise<Candidate | undefined> => {
+  if (!file.required && !(await exists(file.path))) {
+    skipped.push(`${file.path} (${file.source ?? 'ssh_config'}) does not exist`);
+    return undefined;
+  }
+  try {
+    return await keyCandidate(file.path, username);
+  } catch (error) {
+    if (file.required || !isCasfleetError(error)) throw error;
+    skipped.push(error.message);
+    return undefined;
+  }
+};
+
 /**
- * An explicit key is the only credential offered (errors loading it fail the connection). Without one:
- * ssh-agent when SSH_AUTH_SOCK is set, then ~/.ssh/id_{ed25519,ecdsa,rsa} that exist and can be parsed.
+ * Which credentials to offer, in order. An explicit key (inventory, --private-key) is the only one
+ * offered, and must load. Identity files from ssh_config come first, then ssh-agent unless
+ * IdentitiesOnly; ones that do not exist are skipped, as OpenSSH does. Without any: ssh-agent
+ * (IdentityAgent, else SSH_AUTH_SOCK) then ~/.ssh/id_{ed25519,ecdsa,rsa} that exist and parse.
  */
-export const planAuth = async (username: string, privateKeyPath: string | undefined): Promise<AuthPlan> => {
+export const planAuth = async (endpoint: SshEndpoint): Promise<AuthPlan> => {
+  const { username } = endpoint;
+  const files: IdentityFile[] = [
+    ...(endpoint.privateKeyPath !== undefined ? [{ path: endpoint.privateKeyPath, required: true }] : []),
+    ...(endpoint.identityFiles ?? []),
+  ];
+  const explicit = files.some((file) => file.required);
   const candidates: Candidate[] = [];
   const skipped: string[] = [];
-  if (privateKeyPath !== undefined) {
-    candidates.push(await keyCandidate(privateKeyPath, username));
-  } else {
-    const agent = process.env.SSH_AUTH_SOCK;
-    if (agent) candidates.push({ label: `ssh-agent (${agent})`, method: { type: 'agent', username, agent } });
-    for (const file of DEFAULT_KEY_FILES) {
-      const path = join(homedir(), '.ssh', file);
-      if (!(await exists(path))) continue;
-      try {
-        candidates.push(await keyCandidate(path, username));
-      } catch (error) {
-        if (!isCasfleetError(error)) throw error;
-        skipped.push(error.message);
+  for (const file of files) {
+    const candidate = await missingOrUnusable(file, username, skipped);
+    if (candidate !== undefined) candidates.push(candidate);
+  }
+  if (!explicit) {
+    const agent = endpoint.agent === undefined ? process.env.SSH_AUTH_SOCK : endpoint.agent;
+    if (agent && !endpoint.identitiesOnly) candidates.push({ label: `ssh-agent (${agent})`, method: { type: 'agent', username, agent } });
+    if (files.length === 0) {
+      for (const file of DEFAULT_KEY_FILES) {
+        const path = join(homedir(), '.ssh', file);
+        if (!(await exists(path))) continue;
+        const candidate = await missingOrUnusable({ path, required: false }, username, skipped);
+        if (candidate !== undefined) candidates.push(candidate);
       }
     }
   }

@@ -3,16 +3,17 @@
 // non-fatal ones (an unreachable ssh-agent, after which ssh2 goes on to the next key).
 
 import { NodeSSH, type Config } from 'node-ssh';
+import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
 import { ConnectError } from '../errors.ts';
 import { KEX_ALGORITHMS, serverHostKeyOrder } from './algorithms.ts';
 import { planAuth } from './auth.ts';
 import { watchClient, type ClientWatch } from './client-watch.ts';
 import { toConnectError, type Ssh2Error } from './connect-errors.ts';
-import type { ConnectOptions } from './connection.ts';
+import type { SshEndpoint } from './connection.ts';
 import { hostKeyError } from './host-key-error.ts';
-import type { LoadedKnownHosts } from './known-hosts-file.ts';
-import { knownKeyTypes, verifyHostKey, type HostKeyVerdict } from './known-hosts.ts';
+import { addKnownHost, type LoadedKnownHosts } from './known-hosts-file.ts';
+import { fingerprint, hostField, knownKeyTypes, verifyHostKey, type HostKeyVerdict } from './known-hosts.ts';
 
 export const DEFAULT_READY_TIMEOUT_MS = 15_000;
 /** A silent host (frozen VM, lost NAT state) fails after ~40 s instead of hanging an exec forever. */
@@ -33,28 +34,60 @@ const isRecoverable = (error: Ssh2Error): boolean =>
 
 const isThrottled = (error: Ssh2Error): boolean => error.level === 'protocol' && /lost before handshake/i.test(error.message);
 
-export const handshake = async (options: ConnectOptions, knownHosts: LoadedKnownHosts): Promise<HandshakeOutcome> => {
+/**
+ * accept-new: a host known_hosts has no entry for gets its key recorded (in the first file), as
+ * OpenSSH does; a changed or revoked key is refused all the same.
+ */
+const acceptNewKey = async (options: SshEndpoint, knownHosts: LoadedKnownHosts, key: Buffer): Promise<boolean> => {
+  const file = knownHosts.checked[0];
+  if (file === undefined) return false;
+  const added = await addKnownHost(file, options.host, options.port, key, options.hashKnownHosts === true);
+  if (added !== undefined) {
+    process.stderr.write(
+      `casfleet: warning: permanently added ${options.name} (${hostField(options.host, options.port)}) ${added.line.split(' ')[1]} ${fingerprint(key)} to ${added.file}\n`,
+    );
+  }
+  return true;
+};
+
+/** One handshake with an endpoint, over its own TCP connection or over `sock` (a jump host's tunnel). */
+export const handshake = async (options: SshEndpoint & { readonly signal?: AbortSignal }, knownHosts: LoadedKnownHosts, sock?: Duplex): Promise<HandshakeOutcome> => {
   const { name, host, port, username } = options;
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
-  const auth = await planAuth(username, options.privateKeyPath);
+  const auth = await planAuth(options);
 
   let verdict: HostKeyVerdict | undefined;
+  let keyProblem: Error | undefined;
   const config: Config = {
     host,
     port,
     username,
+    ...(sock !== undefined ? { sock } : {}),
     readyTimeout: readyTimeoutMs,
-    keepaliveInterval: KEEPALIVE_INTERVAL_MS,
-    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+    keepaliveInterval: options.keepaliveIntervalMs ?? KEEPALIVE_INTERVAL_MS,
+    keepaliveCountMax: options.keepaliveCountMax ?? KEEPALIVE_COUNT_MAX,
     algorithms: {
       kex: [...KEX_ALGORITHMS],
       serverHostKey: serverHostKeyOrder(knownKeyTypes(knownHosts.entries, host, port)),
     },
-    // Without hostVerifier ssh2 accepts any key. Returning false aborts before authentication, so a
+    // Without hostVerifier ssh2 accepts any key. Answering false aborts before authentication, so a
     // man in the middle never even sees a signature from our key, and nothing can run.
-    hostVerifier: (key: Buffer): boolean => {
+    hostVerifier: (key: Buffer, verify: (ok: boolean) => void): void => {
       verdict = verifyHostKey(knownHosts.entries, host, port, key);
-      return verdict.ok;
+      if (verdict.ok || verdict.reason !== 'unknown' || verdict.certAuthorityOnly || options.hostKeyPolicy !== 'accept-new') {
+        verify(verdict.ok);
+        return;
+      }
+      acceptNewKey(options, knownHosts, key).then(
+        (accepted) => {
+          if (accepted) verdict = { ok: true };
+          verify(accepted);
+        },
+        (error: unknown) => {
+          keyProblem = error instanceof Error ? error : new Error(String(error));
+          verify(false);
+        },
+      );
     },
     authHandler: auth.handler,
   };
@@ -94,6 +127,9 @@ export const handshake = async (options: ConnectOptions, knownHosts: LoadedKnown
     client.destroy();
     if (error === aborted) {
       return { ok: false, error: new ConnectError(`connecting to ${name} was aborted`, { host: name }), retryable: false };
+    }
+    if (keyProblem !== undefined) {
+      return { ok: false, error: new ConnectError(`cannot record the host key of ${name}: ${keyProblem.message}`, { host: name, cause: keyProblem }), retryable: false };
     }
     if (verdict !== undefined && !verdict.ok) {
       return {

@@ -47,7 +47,7 @@ export const hostKeyError = (verdict: Exclude<HostKeyVerdict, { ok: true }>, con
       }
       lines.push(
         `Verify the fingerprint out of band (on the server: ssh-keygen -lf ${hostKeyFile(verdict.presentedType)}),`,
-        `then add it: ssh-keyscan -p ${context.port} ${context.host} >> ${context.checked[0] ?? '~/.ssh/known_hosts'}`,
+        `then add it: casfleet keys scan -l <host> --write, or ssh-keyscan -p ${context.port} ${context.host} >> ${context.checked[0] ?? '~/.ssh/known_hosts'}`,
       );
       break;
     case 'mismatch': {

@@ -1,11 +1,12 @@
 // Reads known_hosts files for the matcher in known-hosts.ts. A fleet run connects to hundreds of hosts
 // against the same file, so each file is parsed once and re-read only when its mtime/size/inode change.
 
-import { readFile, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ConnectError } from '../errors.ts';
-import { parseKnownHosts, type KnownHostEntry, type ParsedKnownHosts } from './known-hosts.ts';
+import { isHashedFile, knownHostsLine, parseKnownHosts, verifyHostKey, type KnownHostEntry, type ParsedKnownHosts } from './known-hosts.ts';
 
 export interface LoadedKnownHosts {
   readonly entries: readonly KnownHostEntry[];
@@ -66,4 +67,36 @@ export const loadKnownHosts = async (paths: readonly string[]): Promise<LoadedKn
     notes.push(...parsed.notes);
   }
   return { entries, notes, checked, found };
+};
+
+export interface AddedKey {
+  readonly file: string;
+  readonly line: string;
+}
+
+// Appends to one file are serialised: hundreds of first contacts may finish their key exchange at once.
+const appending = new Map<string, Promise<unknown>>();
+
+/**
+ * Adds a host key to a known_hosts file (created 0600 in a 0700 folder if missing), hashed when asked
+ * or when the file is hashed already. Re-reads the file first: a key added meanwhile (another
+ * connection to the same host) is not written twice, and a conflicting one is not overridden.
+ * Returns what was written, or undefined when the file already vouches for the key.
+ */
+export const addKnownHost = (file: string, host: string, port: number, keyBlob: Buffer, hash: boolean): Promise<AddedKey | undefined> => {
+  const path = expandHome(file);
+  const previous = appending.get(path) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(async () => {
+    const current = await loadKnownHosts([path]);
+    const verdict = verifyHostKey(current.entries, host, port, keyBlob);
+    if (verdict.ok) return undefined;
+    if (verdict.reason !== 'unknown') throw new ConnectError(`not adding a key for ${host} to ${path}: the file has another key for it now`);
+    const line = knownHostsLine(host, port, keyBlob, hash || isHashedFile(current.entries, path) ? randomBytes(20) : undefined);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const existing = await readFile(path, 'utf8').catch(() => '');
+    await appendFile(path, `${existing === '' || existing.endsWith('\n') ? '' : '\n'}${line}\n`, { mode: 0o600 });
+    return { file: path, line };
+  });
+  appending.set(path, next);
+  return next;
 };

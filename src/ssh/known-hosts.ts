@@ -63,6 +63,41 @@ export const hostField = (host: string, port: number): string => (port === 22 ? 
 export const fingerprint = (keyBlob: Buffer): string =>
   `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
 
+/** Reads the SSH wire-format strings of a blob (uint32 length + bytes each). */
+const wireStrings = (blob: Buffer): Buffer[] => {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 4 <= blob.length; ) {
+    const length = blob.readUInt32BE(at);
+    parts.push(blob.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return parts;
+};
+
+/** A key's size as `ssh-keygen -l` prints it: RSA modulus bits, the curve's bits, 256 for ed25519. */
+export const keyBits = (keyBlob: Buffer): number | undefined => {
+  const type = keyTypeOfBlob(keyBlob);
+  if (type === 'ssh-ed25519') return 256;
+  const curve = /^ecdsa-sha2-nistp(\d+)$/.exec(type ?? '');
+  if (curve) return Number(curve[1]);
+  if (type === 'ssh-rsa') {
+    const modulus = wireStrings(keyBlob)[2];
+    if (modulus === undefined) return undefined;
+    const bytes = modulus[0] === 0 ? modulus.subarray(1) : modulus;
+    return bytes.length === 0 ? 0 : (bytes.length - 1) * 8 + (32 - Math.clz32(bytes[0]!));
+  }
+  return undefined;
+};
+
+/** `ssh-keygen -l`'s name for a key type: ED25519, ECDSA, RSA. */
+export const keyTypeLabel = (keyBlob: Buffer): string => {
+  const type = keyTypeOfBlob(keyBlob) ?? 'unknown';
+  if (type === 'ssh-ed25519') return 'ED25519';
+  if (type.startsWith('ecdsa-')) return 'ECDSA';
+  if (type === 'ssh-rsa') return 'RSA';
+  return type.toUpperCase();
+};
+
 /** The key type embedded at the start of a wire-format blob (uint32 length + name). */
 export const keyTypeOfBlob = (keyBlob: Buffer): string | undefined => {
   if (keyBlob.length < 4) return undefined;
@@ -110,6 +145,22 @@ export const parseKnownHosts = (text: string, file: string): ParsedKnownHosts =>
 // become a character class. Then only the two glob wildcards get a meaning back.
 const globToRegExp = (glob: string): RegExp =>
   new RegExp(`^${glob.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`))}$`, 'i');
+
+/** OpenSSH's HashKnownHosts form of a host field: |1|base64(salt)|base64(HMAC-SHA1(salt, name)). */
+export const hashHostField = (name: string, salt: Buffer): string =>
+  `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+
+/** A known_hosts line for a key (plain or hashed host field). */
+export const knownHostsLine = (host: string, port: number, keyBlob: Buffer, hashSalt?: Buffer): string => {
+  const name = hostField(host.toLowerCase(), port);
+  return `${hashSalt === undefined ? name : hashHostField(name, hashSalt)} ${keyTypeOfBlob(keyBlob) ?? 'unknown'} ${keyBlob.toString('base64')}`;
+};
+
+/** A file is kept hashed when every entry it has is hashed (and it has some). */
+export const isHashedFile = (entries: readonly KnownHostEntry[], file: string): boolean => {
+  const own = entries.filter((entry) => entry.source.startsWith(`${file}:`));
+  return own.length > 0 && own.every((entry) => entry.hosts.startsWith('|1|'));
+};
 
 const hashedMatches = (field: string, name: string): boolean => {
   const [, , salt, hash] = field.split('|');

@@ -3,12 +3,13 @@
 
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Client } from 'ssh2';
-import { ConnectError, RemoteCommandError, isCasfleetError } from '../errors.ts';
+import { ConnectError, HostKeyError, RemoteCommandError, isCasfleetError } from '../errors.ts';
 import type { ClientWatch } from './client-watch.ts';
 import type { ConnectOptions, Connection, ExecOptions, ExecResult } from './connection.ts';
 import { runOnChannel } from './exec-channel.ts';
 import { handshake, type HandshakeOutcome } from './handshake.ts';
-import { loadKnownHosts } from './known-hosts-file.ts';
+import { openTunnel, type Tunnel } from './jump-pool.ts';
+import { loadKnownHosts, type LoadedKnownHosts } from './known-hosts-file.ts';
 
 /**
  * sshd's MaxSessions is 10, but it frees a slot only some time after 'close': at 7+ concurrent channels
@@ -68,26 +69,38 @@ class Ssh2Connection implements Connection {
   }
 }
 
-const withHost = (error: unknown, options: ConnectOptions): unknown =>
-  isCasfleetError(error) && error.host === undefined
-    ? new ConnectError(`cannot connect to ${options.name}: ${error.message}`, { host: options.name, cause: error })
-    : error;
+const withHost = (error: unknown, options: ConnectOptions): unknown => {
+  if (!isCasfleetError(error) || error.host !== undefined) return error;
+  const Kind = error instanceof HostKeyError ? HostKeyError : ConnectError;
+  return new Kind(`cannot connect to ${options.name}: ${error.message}`, { host: options.name, cause: error });
+};
+
+/** One attempt: straight to the host, or through a new tunnel over the (shared) jump connections. */
+const attempt = async (options: ConnectOptions, knownHosts: LoadedKnownHosts): Promise<{ outcome: HandshakeOutcome; tunnel?: Tunnel }> => {
+  if (options.jump === undefined || options.jump.length === 0) return { outcome: await handshake(options, knownHosts) };
+  const tunnel = await openTunnel(options.jump, options.host, options.port, options.signal);
+  const outcome = await handshake(options, knownHosts, tunnel.stream);
+  if (!outcome.ok) tunnel.release();
+  return { outcome, tunnel };
+};
 
 /**
- * Opens an SSH connection with strict host-key checking. Rejects with HostKeyError when known_hosts does
- * not vouch for the presented key (nothing runs on the host), ConnectError for anything else.
+ * Opens an SSH connection with strict host-key checking (through the jump hosts, when there are
+ * any, each checked the same way). Rejects with HostKeyError when known_hosts does not vouch for the
+ * presented key (nothing runs on the host), ConnectError for anything else.
  */
 export const connect = async (options: ConnectOptions): Promise<Connection> => {
   if (options.signal?.aborted) throw new ConnectError(`connecting to ${options.name} was aborted`, { host: options.name });
   try {
     const knownHosts = await loadKnownHosts(options.knownHostsPaths);
-    let outcome: HandshakeOutcome = await handshake(options, knownHosts);
+    let { outcome, tunnel } = await attempt(options, knownHosts);
     // One retry for failures that are about load, not about this host (research/deps.md §1.3, §1.6).
     if (!outcome.ok && outcome.retryable && !options.signal?.aborted) {
       await delay(100 + Math.random() * 200);
-      outcome = await handshake(options, knownHosts);
+      ({ outcome, tunnel } = await attempt(options, knownHosts));
     }
     if (!outcome.ok) throw outcome.error;
+    if (tunnel) void outcome.watch.closed.then(tunnel.release);
     return new Ssh2Connection(options.name, outcome.client, outcome.watch);
   } catch (error) {
     throw withHost(error, options);

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { checkInventoryKnownHosts, chooseKnownHosts, inventoryKnownHosts, refuseKnownHostsExtraVar } from '../../src/cli/known-hosts-choice.ts';
+import { checkInventoryKnownHosts, inventoryKnownHosts, inventoryKnownHostsOf, refuseKnownHostsExtraVar } from '../../src/cli/known-hosts-choice.ts';
 import { InventoryError, TrustError, UsageError } from '../../src/errors.ts';
 import type { InventoryHost } from '../../src/inventory/types.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -27,12 +27,8 @@ test('a relative casfleet_known_hosts is taken from the inventory file, not the 
   });
 });
 
-test('--known-hosts wins, then the inventory, then the config, then ~/.ssh/known_hosts', (t) => {
-  const cwd = '/work';
-  t.is(chooseKnownHosts({ flag: 'kh', inventory: '/ops/kh', config: 'c', cwd }), '/work/kh');
-  t.is(chooseKnownHosts({ inventory: '/ops/kh', config: 'c', cwd }), '/ops/kh');
-  t.is(chooseKnownHosts({ config: 'c', cwd }), '/work/c');
-  t.is(chooseKnownHosts({ cwd, home: '/home/op' }), '/home/op/.ssh/known_hosts');
+test('--known-hosts overrides every file the inventory names', (t) => {
+  t.deepEqual([...inventoryKnownHostsOf([host('cas-01', { casfleet_known_hosts: '/nonexistent/kh' })], '/ops/inventory.yml', 'kh')], []);
 });
 
 test('-e casfleet_known_hosts is refused instead of silently ignored', (t) => {

@@ -28,6 +28,8 @@ export interface StartLabOptions {
   readonly hosts?: number;
   /** [a-z] letters prefixed to the unique name, to tell labs apart in `ip netns list`. */
   readonly prefix?: string;
+  /** Add a bastion and hide the last N hosts behind it. */
+  readonly behindBastion?: number;
 }
 
 export interface TestLab extends LabInfo {
@@ -45,9 +47,9 @@ let counter = 0;
 export const uniqueLabName = (prefix = 't'): string =>
   `${prefix.replace(/[^a-z]/g, '').slice(0, 6) || 't'}${process.pid}n${counter++}`;
 
-export const startLab = async ({ hosts = 3, prefix = 't' }: StartLabOptions = {}): Promise<TestLab> => {
+export const startLab = async ({ hosts = 3, prefix = 't', behindBastion = 0 }: StartLabOptions = {}): Promise<TestLab> => {
   const name = uniqueLabName(prefix);
-  const info = await labUp({ name, hosts, dir: join(tmpdir(), 'casfleet-test-labs', name) });
+  const info = await labUp({ name, hosts, behindBastion, dir: join(tmpdir(), 'casfleet-test-labs', name) });
   const host = (ref: number | string): LabHostLayout => {
     const found = info.hosts.find((h) => (typeof ref === 'number' ? h.index === ref : h.name === ref));
     if (!found) throw new Error(`lab ${name} has no host ${ref}`);

@@ -20,8 +20,15 @@ test('A host’s connection comes from its resolved vars, with ~ expanded in the
   });
 });
 
-test('Without connection vars a host is reached by its name on port 22 without become', (t) => {
-  t.deepEqual(hostConnection(host({}), '/home/operator'), { address: 'cas-09', port: 22, become: false });
+test('Without connection vars a host is reached by its name without become; the port is left to ssh_config', (t) => {
+  t.deepEqual(hostConnection(host({}), '/home/operator'), { address: 'cas-09', become: false });
+});
+
+test('A become password and ssh args are read from their ansible_ vars', (t) => {
+  t.deepEqual(
+    hostConnection(host({ ansible_become: true, ansible_become_pass: 's3cret', ansible_ssh_common_args: '-J bastion', ansible_ssh_extra_args: '-o User=ops' })),
+    { address: 'cas-09', become: true, becomePassword: 's3cret', sshArgs: '-J bastion -o User=ops' },
+  );
 });
 
 test('Numeric strings and yes/no words are normalised', (t) => {

@@ -37,11 +37,13 @@ test('Unions come before intersections whatever the order written', selects, '&s
 test('Intersections come before exclusions', selects, 'all:!cas-02:&eu', ['cas-01', 'cas-03']);
 test('A regex', selects, '~cas-0[45]', ['cas-04', 'cas-05']);
 test('A regex with alternatives', selects, '~cas-0(1|3)$', ['cas-01', 'cas-03']);
-test('A subscript picks one host of a group', selects, 'eu[0]', ['cas-01']);
-test('A negative subscript counts from the end', selects, 'eu[-1]', ['cas-03']);
-test('A subscript range is inclusive', selects, 'eu[1:2]', ['cas-02', 'cas-03']);
-test('An open subscript range runs to the end', selects, 'eu[1:]', ['cas-02', 'cas-03']);
-test('A subscript applies to its own part only', selects, 'eu[0]:us', ['cas-01', 'cas-04', 'cas-05']);
+// Subscripts count a group's own hosts (cas-02, cas-03) before its children's (canary: cas-01), as
+// `ansible -i test/fixtures/inventory/fleet/inventory.yml all --list-hosts --limit 'eu[0]'` does.
+test('A subscript picks one host of a group, its own hosts first', selects, 'eu[0]', ['cas-02']);
+test('A negative subscript counts from the end', selects, 'eu[-1]', ['cas-01']);
+test('A subscript range is inclusive', selects, 'eu[1:2]', ['cas-01', 'cas-03']);
+test('An open subscript range runs to the end', selects, 'eu[1:]', ['cas-01', 'cas-03']);
+test('A subscript applies to its own part only', selects, 'eu[0]:us', ['cas-02', 'cas-04', 'cas-05']);
 test('A pattern file adds one pattern per line', selects, '@test/fixtures/inventory/patterns/limit.txt', ['cas-01', 'cas-04']);
 test('A pattern file combines with other parts', selects, '@test/fixtures/inventory/patterns/limit.txt:staging', ['cas-01', 'cas-02', 'cas-04']);
 
@@ -82,6 +84,10 @@ const splits = test.macro({
 });
 
 test(splits, 'eu:!canary', ['eu', '!canary']);
+test(splits, 'eu us', ['eu', 'us']);
+test(splits, 'eu:us,canary', ['eu:us', 'canary']);
+test(splits, 'cas-01:22', ['cas-01:22']);
+test(splits, 'cas-[01:03]', ['cas-[01:03]']);
 test(splits, ' eu , us ', ['eu', 'us']);
 test(splits, 'eu[1:2]:us', ['eu[1:2]', 'us']);
 test(splits, 'fe80::1', ['fe80::1']);

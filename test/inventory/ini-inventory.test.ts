@@ -22,14 +22,25 @@ test(types, '1.5', 1.5);
 test(types, '"two words"', 'two words');
 test(types, '[10.8.0.0/24, 10.9.0.0/24]', ['10.8.0.0/24', '10.9.0.0/24']);
 test(types, '{onfido: true}', { onfido: true });
-test(types, 'hello#not-a-comment', 'hello#not-a-comment');
+test(types, '"hello#not-a-comment"', 'hello#not-a-comment');
 test(types, '', '');
 
-test('A :vars line takes the rest of the line as its value, comments after " #" excluded', (t) => {
-  const { inventory } = parseIniInventory('[canary]\ncas-01\n[canary:vars]\nmotd = hello world  # shown at login\nport=2222\n', 'hosts');
+test('A :vars line takes the rest of the line as its value: " #" is text in text, a comment after a literal', (t) => {
+  const { inventory } = parseIniInventory('[canary]\ncas-01\n[canary:vars]\nmotd = hello world  # shown at login\nport=2222\nslots = 20 # per gate\n', 'hosts');
   const vars = inventory.groups.get('canary')?.vars;
-  t.is(vars?.get('motd')?.value, 'hello world');
+  t.is(vars?.get('motd')?.value, 'hello world  # shown at login');
+  t.is(vars?.get('slots')?.value, 20);
   t.deepEqual(vars?.get('port'), { value: 2222, position: { file: 'hosts', line: 5, col: 6 } });
+});
+
+test('On a host line a # inside a word starts a comment and a backslash-escaped space is a space', (t) => {
+  t.deepEqual(hostVars('[canary]\ncas-01 note=abc#def after=1 path=x\n', 'cas-01'), { note: 'abc' });
+  t.deepEqual(hostVars('[canary]\ncas-01 path=a\\ b other=x\n', 'cas-01'), { path: 'a b', other: 'x' });
+});
+
+test('host:port sets ansible_port only where the host is first declared', (t) => {
+  t.deepEqual(hostVars('[a]\ncas-01:2222\n[b]\ncas-01:3333\n', 'cas-01'), { ansible_port: 2222 });
+  t.deepEqual(hostVars('[a]\ncas-01\n[b]\ncas-01:3333\n', 'cas-01'), {});
 });
 
 test('Hosts before any section are ungrouped, and host:port sets ansible_port', (t) => {

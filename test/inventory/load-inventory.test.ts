@@ -9,7 +9,8 @@ const fixture = (...parts: string[]) => join('test/fixtures/inventory', ...parts
 // Everything but where things were written, which naturally differs between formats.
 const withoutOrigins = (inventory: Inventory) => ({
   hosts: [...inventory.hosts.values()].map(({ name, vars, groups }) => ({ name, vars, groups })),
-  groups: [...inventory.groups.values()],
+  // Where a host is written (a group's own hosts) differs between the formats; membership does not.
+  groups: [...inventory.groups.values()].map(({ name, hosts, children }) => ({ name, hosts, children })),
 });
 
 const sameAsYaml = test.macro({
