@@ -1,14 +1,15 @@
-// What `apply` and `plan` share: the selection, connection and vars options, and turning them into
-// validated host targets. Everything is validated (config, inventory, selection, playbook, every
+// What `apply`, `plan` and `audit` share: the selection, connection and vars options, and turning
+// them into validated host targets. Everything is validated (config, inventory, selection, playbook, every
 // host's vars) before any host is contacted; a problem exits 1 and touches nothing.
 
 import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
+import type { Become } from '../command/shell.ts';
 import { CONFIG_DEFAULTS, type CasfleetConfig } from '../config/config-schema.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { PlaybookError } from '../errors.ts';
 import { hostConnection } from '../inventory/connection-vars.ts';
-import type { Inventory } from '../inventory/types.ts';
+import type { Inventory, InventoryHost } from '../inventory/types.ts';
 import type { AnyPlaybook } from '../playbook/define-playbook.ts';
 import { resolveHostVars, type ExtraVars } from '../playbook/host-vars.ts';
 import { loadPlaybook } from '../playbook/load-playbook.ts';
@@ -57,16 +58,30 @@ export interface TargetValues {
   readonly config?: string | undefined;
 }
 
-export interface PreparedRun {
+/** The selection and how to reach each selected host: what every command that connects shares. */
+export interface PreparedFleet {
   readonly config: CasfleetConfig;
   readonly forks: number;
   readonly inventory: Inventory;
   readonly hosts: readonly string[];
-  readonly playbook: AnyPlaybook;
   readonly extra: ExtraVars;
-  readonly targets: readonly HostTarget[];
-  /** One connector for the whole invocation, so a plan pass and the apply share the handshake ramp. */
+  /** Per selected host, in selection order: its inventory entry, connection and privilege escalation. */
+  readonly access: readonly HostAccess[];
+  /** One connector for the whole invocation, so every pass shares the handshake ramp. */
   readonly connect: (options: ConnectOptions) => Promise<Connection>;
+  /** The remote command timeout (config `commandTimeout`). */
+  readonly commandTimeoutMs: number;
+}
+
+export interface HostAccess {
+  readonly host: InventoryHost;
+  readonly connect: ConnectOptions;
+  readonly become: Become;
+}
+
+export interface PreparedRun extends PreparedFleet {
+  readonly playbook: AnyPlaybook;
+  readonly targets: readonly HostTarget[];
   /** The runner's options for this invocation, in check mode or not. */
   readonly runOptions: (mode: { readonly check: boolean; readonly diff: boolean }) => RunPlaybookInput['options'];
 }
@@ -84,34 +99,30 @@ const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown) =
 };
 
 /**
- * Validate everything and build the targets, or — when the hosts live behind a lab namespace and
- * this process is outside it — re-run the whole command in there and return its exit code.
+ * Validate the config, inventory, selection and extra vars and work out how to reach every selected
+ * host, or — when the hosts live behind a lab namespace and this process is outside it — re-run the
+ * whole command in there and return its exit code.
  */
-export const prepareRun = async (reference: string, values: TargetValues, cwd: string): Promise<PreparedRun | number> => {
+export const prepareFleet = async (values: TargetValues, cwd: string): Promise<PreparedFleet | number> => {
   const { config } = await loadConfig(cwd, values.config);
   const forks = positiveInt(values.forks, '--forks') ?? config.forks ?? CONFIG_DEFAULTS.forks;
   const { inventory, hosts } = await loadSelection(values.inventory, values.limit, cwd);
   // Lab hosts are reachable only from the lab's controller namespace: continue in there (the child
-  // validates the playbook and vars itself, so nothing is loaded twice).
+  // validates everything itself, so nothing is loaded twice).
   const netns = requiredNetns(inventory, hosts);
   if (netns && !isInsideNetns(netns)) return reexecInNetns(netns);
 
-  const playbook = await loadPlaybook(reference, cwd);
   const extra = await loadExtraVars(values['extra-vars'] ?? [], cwd);
-  const inventoryHosts = hosts.map((name) => inventory.hosts.get(name)!);
-  const hostVars = resolveHostVars(playbook, inventoryHosts, extra);
   const defaultKnownHosts = resolve(homedir(), '.ssh/known_hosts');
   const readyTimeoutMs = (config.connectTimeout ?? CONFIG_DEFAULTS.connectTimeout) * 1000;
-
-  const targets: HostTarget[] = inventoryHosts.map((host) => {
+  const access = hosts.map((name): HostAccess => {
+    const host = inventory.hosts.get(name)!;
     const connection = hostConnection({ ...host, vars: { ...host.vars, ...extra.vars } });
-    const vars = hostVars.get(host.name)!;
     const hostKnownHosts = typeof host.vars.casfleet_known_hosts === 'string' ? host.vars.casfleet_known_hosts : undefined;
     const knownHosts = values['known-hosts'] ?? hostKnownHosts ?? config.knownHosts ?? defaultKnownHosts;
     const privateKey = connection.privateKeyFile ?? values['private-key'] ?? config.privateKey;
-    const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, vars);
     return {
-      name: host.name,
+      host,
       connect: {
         name: host.name,
         host: connection.address,
@@ -122,21 +133,35 @@ export const prepareRun = async (reference: string, values: TargetValues, cwd: s
         readyTimeoutMs,
       },
       become: { enabled: connection.become, ...(connection.becomeUser ? { user: connection.becomeUser } : {}) },
-      items,
-      handlers,
-      ...(exposure ? { exposure } : {}),
     };
   });
-  const commandTimeoutMs = (config.commandTimeout ?? CONFIG_DEFAULTS.commandTimeout) * 1000;
   return {
     config,
     forks,
     inventory,
     hosts,
-    playbook,
     extra,
-    targets,
+    access,
     connect: createConnector({ maxHandshakes: config.maxHandshakes ?? CONFIG_DEFAULTS.maxHandshakes }),
+    commandTimeoutMs: (config.commandTimeout ?? CONFIG_DEFAULTS.commandTimeout) * 1000,
+  };
+};
+
+/** prepareFleet, then the playbook and every host's validated vars turned into host targets. */
+export const prepareRun = async (reference: string, values: TargetValues, cwd: string): Promise<PreparedRun | number> => {
+  const fleet = await prepareFleet(values, cwd);
+  if (typeof fleet === 'number') return fleet;
+  const playbook = await loadPlaybook(reference, cwd);
+  const hostVars = resolveHostVars(playbook, fleet.access.map(({ host }) => host), fleet.extra);
+  const targets: HostTarget[] = fleet.access.map(({ host, connect, become }) => {
+    const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, hostVars.get(host.name)!);
+    return { name: host.name, connect, become, items, handlers, ...(exposure ? { exposure } : {}) };
+  });
+  const { forks, commandTimeoutMs } = fleet;
+  return {
+    ...fleet,
+    playbook,
+    targets,
     runOptions: ({ check, diff }) => ({ check, diff, forks, gatherTimeoutMs: commandTimeoutMs, applyTimeoutMs: commandTimeoutMs }),
   };
 };
