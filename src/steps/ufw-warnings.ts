@@ -11,7 +11,7 @@ import { formatRule, isManaged, matchKey } from './ufw-model.ts';
 type Range = readonly [number, number];
 
 /** ufw port text (`any`, `22`, `13000:13010`, `80,443`) as inclusive ranges. */
-const portRanges = (text: string): Range[] =>
+export const portRanges = (text: string): Range[] =>
   text === 'any'
     ? [[1, 65535]]
     : text.split(',').map((part) => {
@@ -22,7 +22,7 @@ const portRanges = (text: string): Range[] =>
 const covers = (outer: readonly Range[], inner: readonly Range[]): boolean =>
   inner.every(([low, high]) => outer.some(([a, b]) => a <= low && high <= b));
 
-const overlaps = (a: readonly Range[], b: readonly Range[]): boolean =>
+export const overlaps = (a: readonly Range[], b: readonly Range[]): boolean =>
   a.some(([lowA, highA]) => b.some(([lowB, highB]) => lowA <= highB && lowB <= highA));
 
 const isAllow = (rule: UfwRule): boolean => rule.action === 'allow' || rule.action === 'limit';
