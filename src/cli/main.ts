@@ -12,6 +12,8 @@ Commands:
   apply <playbook>   apply a playbook (scenario-a, scenario-b, or a .ts file) to inventory hosts,
                      optionally as a rollout: canary, batches, failure budgets, resume
   plan <playbook>    what apply would change, hosts with identical changes grouped
+  audit              what every server exposes, its scenario, drift and findings (read-only)
+  support-bundle <host>  a tar.gz of what GB support asks for (iptables, ufw, batm-manage info, …)
   runs               past runs (run records); runs show <id|last>
   inventory          show the hosts, groups and merged vars an inventory resolves to
   playbooks          list the built-in playbooks and their vars
@@ -33,6 +35,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   apply: async () => (await import('./apply-command.ts')).applyCommand,
   inventory: async () => (await import('./inventory-command.ts')).inventoryCommand,
   plan: async () => (await import('./plan-command.ts')).planCommand,
+  audit: async () => (await import('./audit-command.ts')).auditCommand,
+  'support-bundle': async () => (await import('./support-bundle-command.ts')).supportBundleCommand,
   runs: async () => (await import('./runs-command.ts')).runsCommand,
   playbooks: async () => (await import('./playbooks-command.ts')).playbooksCommand,
   lab: async () => (await import('./lab-command.ts')).labCommand,
