@@ -79,19 +79,54 @@ const gather = async (target: AuditTarget, options: AuditOptions, facts: readonl
 /** The live tables' view of the host; null until the kernel-truth fact is part of the gather. */
 const kernelViewOf = (_facts: AuditFacts | undefined): KernelView | null => null;
 
+export interface HostReading {
+  readonly target: AuditTarget;
+  readonly reach: HostAssessment['reach'];
+  /** What the one gather read (empty when the host could not be read). */
+  readonly outcomes: ReadonlyMap<string, FactOutcome>;
+  readonly probes: Readonly<Record<string, PortState>>;
+  readonly probeErrors: readonly string[];
+}
+
+/** The analysis of what was read and probed (pure apart from the planners it calls). */
+export const analyseHost = ({ target, reach, outcomes, probes, probeErrors }: HostReading): HostAudit => {
+  const { host: address, port: sshPort } = target.connect;
+  const facts = reach.status === 'audited' ? readAuditFacts(outcomes) : undefined;
+  const vpnSideAddress = facts ? vpnSideAddressOf(facts) : undefined;
+  const rules = facts ? rulesView(facts, auditPorts(sshPort), vpnSideAddress) : {};
+  const detection = facts
+    ? detectScenario({ facts, probes, rules })
+    : { scenario: 'unknown' as const, evidence: [{ says: null, text: 'the host could not be read' }] };
+  const against = driftPlaybookFor(detection, facts);
+  const vpnProbed = vpnSideAddress !== undefined && target.vpnProbeSource !== undefined && Object.keys(probes).some((key) => key.endsWith('@vpn'));
+  return assessHost({
+    address,
+    sshPort,
+    reach,
+    ...(facts ? { facts } : {}),
+    kernel: kernelViewOf(facts),
+    probes,
+    probeErrors,
+    rules,
+    ...(vpnSideAddress ? { vpnSideAddress } : {}),
+    ...(vpnProbed ? { vpnProbeSource: target.vpnProbeSource } : {}),
+    intent: target.intent,
+    detection,
+    drift: auditDrift(facts ? against : null, against ? target.playbooks[against] : undefined, outcomes),
+  });
+};
+
 /** Audits one host: gather and public probes at once, then the VPN-side probes, then the analysis. */
 export const auditHost = async (target: AuditTarget, options: AuditOptions, extraFacts: readonly AnyFact[] = []): Promise<HostAuditResult> => {
-  const { host: address, port: sshPort } = target.connect;
-  const ports = auditPorts(sshPort);
+  const ports = auditPorts(target.connect.port);
   const probeErrors: string[] = [];
-  const probing = probe(address, ports.filter((port) => port.side === 'public'), options.probeTimeoutMs).catch((error: unknown) => {
+  const probing = probe(target.connect.host, ports.filter((port) => port.side === 'public'), options.probeTimeoutMs).catch((error: unknown) => {
     probeErrors.push(describeError(error));
     return {};
   });
   const read = await gather(target, options, auditFactsFor(target, extraFacts));
   const outcomes: ReadonlyMap<string, FactOutcome> = read.outcomes ?? new Map();
-  const facts = read.outcomes ? readAuditFacts(read.outcomes) : undefined;
-  const vpnSideAddress = facts ? vpnSideAddressOf(facts) : undefined;
+  const vpnSideAddress = read.outcomes ? vpnSideAddressOf(readAuditFacts(read.outcomes)) : undefined;
   const vpnPorts = ports.filter((port) => port.side === 'vpn');
   const vpnProbes =
     vpnSideAddress && target.vpnProbeSource
@@ -101,26 +136,7 @@ export const auditHost = async (target: AuditTarget, options: AuditOptions, extr
         })
       : {};
   const probes = { ...(await probing), ...vpnProbes };
-  const rules = facts ? rulesView(facts, ports, vpnSideAddress) : {};
-  const detection = facts
-    ? detectScenario({ facts, probes, rules })
-    : { scenario: 'unknown' as const, evidence: [{ says: null, text: 'the host could not be read' }] };
-  const against = driftPlaybookFor(detection, facts);
-  const audit = assessHost({
-    address,
-    sshPort,
-    reach: read.reach,
-    ...(facts ? { facts } : {}),
-    kernel: kernelViewOf(facts),
-    probes,
-    probeErrors,
-    rules,
-    ...(vpnSideAddress ? { vpnSideAddress } : {}),
-    ...(vpnSideAddress && target.vpnProbeSource ? { vpnProbeSource: target.vpnProbeSource } : {}),
-    intent: target.intent,
-    detection,
-    drift: facts ? auditDrift(against, against ? target.playbooks[against] : undefined, outcomes) : auditDrift(null, undefined, outcomes),
-  });
+  const audit = analyseHost({ target, reach: read.reach, outcomes, probes, probeErrors });
   return { audit, outcomes };
 };
 
