@@ -190,6 +190,12 @@ export const AUDIT_PAGE_SCRIPT = `
   ['f-scenario', 'f-severity', 'f-host'].forEach(function (id) {
     document.getElementById(id).addEventListener('input', render);
   });
+  // #host=NAME opens that host's row, so a link can point at one server.
+  var wanted = /^#host=(.+)$/.exec(location.hash);
+  if (wanted) {
+    var name = decodeURIComponent(wanted[1]);
+    data.groups.forEach(function (g, i) { if (g.hosts.indexOf(name) !== -1) { selected = i; showDetails(g); } });
+  }
   render();
 })();
 `;
