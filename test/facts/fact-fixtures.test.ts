@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { FactError } from '../../src/errors.ts';
 import { batmInfo } from '../../src/facts/batm.ts';
 import type { Fact } from '../../src/facts/fact.ts';
+import { interfaceAddresses } from '../../src/facts/addresses.ts';
+import { commandOutputFact } from '../../src/facts/command-output.ts';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
 import { networkInterfaces } from '../../src/facts/network.ts';
 import { ufwState } from '../../src/facts/ufw.ts';
@@ -19,6 +21,8 @@ const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unkn
   'file.stat': (args) => fileFact(args.path ?? ''),
   'file.backups': (args) => backupsFact(args.path ?? ''),
   'batm.info': () => batmInfo,
+  'network.addresses': () => interfaceAddresses,
+  'command.output': (args) => commandOutputFact(args.id ?? 'x', args.program ?? 'true', args.command ?? 'true'),
 };
 
 const caseSchema = z
