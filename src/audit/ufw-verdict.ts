@@ -5,7 +5,7 @@
 // ufw keeps a v6 twin of every rule without an address.
 import type { UfwRule, UfwState } from '../facts/ufw.ts';
 import { ANY_ADDRESS } from '../steps/cidr.ts';
-import { overlaps, portRanges } from '../steps/ufw-warnings.ts';
+import { overlaps, portRanges } from '../steps/port-ranges.ts';
 import type { RuleVerdict } from './audit-schema.ts';
 
 const isAllow = (rule: UfwRule): boolean => rule.action === 'allow' || rule.action === 'limit';

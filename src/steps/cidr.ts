@@ -71,3 +71,74 @@ export const parseCidr = (text: string): Cidr | undefined => {
 
 /** ufw's "anywhere" address per family (what `any` becomes in the rules files). */
 export const ANY_ADDRESS: Readonly<Record<UfwFamily, string>> = { v4: '0.0.0.0/0', v6: '::/0' };
+
+/** An address or network as numbers, for containment tests and for spotting host bits. */
+export interface Network {
+  readonly family: UfwFamily;
+  /** The address as written (host bits included), as an integer of 32 or 128 bits. */
+  readonly address: bigint;
+  readonly prefix: number;
+}
+
+const WIDTH: Readonly<Record<UfwFamily, number>> = { v4: 32, v6: 128 };
+
+const toBigInt = (parts: readonly number[], bitsPerPart: number): bigint =>
+  parts.reduce((sum, part) => (sum << BigInt(bitsPerPart)) | BigInt(part), 0n);
+
+const maskOf = (family: UfwFamily, prefix: number): bigint => {
+  const width = BigInt(WIDTH[family]);
+  return prefix === 0 ? 0n : ((1n << width) - 1n) ^ ((1n << (width - BigInt(prefix))) - 1n);
+};
+
+/**
+ * Parses `a.b.c.d[/n]` or an IPv6 address `[/n]`. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`,
+ * what a dual-stack sshd reports for an IPv4 client) is the IPv4 address it carries: the kernel
+ * filters those packets with the IPv4 rules.
+ */
+export const parseNetwork = (text: string): Network | undefined => {
+  const [address = '', prefixText, extra] = text.split('/');
+  if (extra !== undefined || (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText))) return undefined;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped && prefixText === undefined) return parseNetwork(mapped[1] ?? '');
+  const v4 = parseV4(address);
+  const family: UfwFamily | undefined = v4 ? 'v4' : parseV6(address) ? 'v6' : undefined;
+  if (!family) return undefined;
+  const prefix = prefixText === undefined ? WIDTH[family] : Number(prefixText);
+  if (prefix > WIDTH[family]) return undefined;
+  return { family, address: v4 ? toBigInt(v4, 8) : toBigInt(parseV6(address) ?? [], 16), prefix };
+};
+
+/** The network part only (host bits cleared). */
+export const networkOf = (network: Network): Network => ({ ...network, address: network.address & maskOf(network.family, network.prefix) });
+
+/** True when the address has bits set beyond its prefix (`10.8.0.5/24`, `1::/0`). */
+export const hasHostBits = (network: Network): boolean => networkOf(network).address !== network.address;
+
+/** True when every address of `inner` is in `outer` (same family only). */
+export const networkContains = (outer: Network, inner: Network): boolean =>
+  outer.family === inner.family &&
+  outer.prefix <= inner.prefix &&
+  (inner.address & maskOf(outer.family, outer.prefix)) === networkOf(outer).address;
+
+/** `10.8.0.0/24`, `fd00::/64`; a single host without its prefix. */
+export const formatNetwork = (network: Network): string => {
+  const { family, address, prefix } = network;
+  const text =
+    family === 'v4'
+      ? [24n, 16n, 8n, 0n].map((shift) => String((address >> shift) & 255n)).join('.')
+      : formatV6(Array.from({ length: 8 }, (_, i) => Number((address >> BigInt(112 - 16 * i)) & 0xffffn)));
+  return prefix === WIDTH[family] ? text : `${text}/${prefix}`;
+};
+
+/**
+ * Why `text` is not a plain address or network, or undefined when it is. ufw silently clears IPv4
+ * host bits and keeps IPv6 ones (matching a different network than written); either way `10.8.0.5/24`
+ * or `1::/0` is almost always a typo, so it is refused with the two readings that were probably meant.
+ */
+export const cidrProblem = (text: string): string | undefined => {
+  const network = parseNetwork(text);
+  if (!network) return 'expected an IPv4/IPv6 address or CIDR such as 203.0.113.7 or 10.8.0.0/24';
+  if (!hasHostBits(network)) return undefined;
+  const host = formatNetwork({ ...network, prefix: WIDTH[network.family] });
+  return `${text} has host bits set after /${network.prefix}: did you mean the network ${formatNetwork(networkOf(network))}, or the host ${host}?`;
+};

@@ -12,6 +12,7 @@ import type { Fact } from '../../src/facts/fact.ts';
 import { interfaceAddresses } from '../../src/facts/addresses.ts';
 import { commandOutputFact } from '../../src/facts/command-output.ts';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
+import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
 import { networkInterfaces } from '../../src/facts/network.ts';
 import { ufwState } from '../../src/facts/ufw.ts';
 
@@ -23,6 +24,7 @@ const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unkn
   'batm.info': () => batmInfo,
   'network.addresses': () => interfaceAddresses,
   'command.output': (args) => commandOutputFact(args.id ?? 'x', args.program ?? 'true', args.command ?? 'true'),
+  'firewall.kernel': () => kernelFirewall,
 };
 
 const caseSchema = z
