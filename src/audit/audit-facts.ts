@@ -1,11 +1,12 @@
 // The facts an audit reads on every host, in the one gather exec it makes (the scenario playbooks'
-// own step facts are added to the same exec for the drift): the firewall, the interfaces, CAS's
-// files and `batm-manage info`. Nothing here changes the host.
+// own step facts are added to the same exec for the drift): the firewall (ufw's files and the live
+// tables), the interfaces, CAS's files and `batm-manage info`. Nothing here changes the host.
 import { GATE_PROPERTIES, VPN_FILE, VPN_SKIP_KEY } from '../cas/gate-files.ts';
 import { interfaceAddresses, type InterfaceAddress } from '../facts/addresses.ts';
 import { batmInfo, type BatmInfo } from '../facts/batm.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import { fileFact, type FileState } from '../facts/file.ts';
+import { kernelFirewall, type KernelFirewall } from '../facts/kernel-firewall.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
 import { networkInterfaces, type NetworkState } from '../facts/network.ts';
 import { ufwState, type UfwState } from '../facts/ufw.ts';
@@ -17,6 +18,7 @@ export const CAS_NETWORK_FILE = '/batm/config/network';
 
 export const AUDIT_FACTS = {
   ufw: ufwState,
+  kernel: kernelFirewall,
   network: networkInterfaces,
   addresses: interfaceAddresses,
   gateProperties: fileFact(GATE_PROPERTIES),
@@ -30,6 +32,7 @@ export type Read<T> = { readonly ok: true; readonly value: T } | { readonly ok: 
 
 export interface AuditFacts {
   readonly ufw: Read<UfwState>;
+  readonly kernel: Read<KernelFirewall>;
   readonly network: Read<NetworkState>;
   readonly addresses: Read<readonly InterfaceAddress[]>;
   readonly gateProperties: Read<FileState>;
@@ -47,6 +50,7 @@ const read = <T>(outcomes: ReadonlyMap<string, FactOutcome>, fact: AnyFact): Rea
 /** The audit's facts from one gather's outcomes. */
 export const readAuditFacts = (outcomes: ReadonlyMap<string, FactOutcome>): AuditFacts => ({
   ufw: read(outcomes, AUDIT_FACTS.ufw),
+  kernel: read(outcomes, AUDIT_FACTS.kernel),
   network: read(outcomes, AUDIT_FACTS.network),
   addresses: read(outcomes, AUDIT_FACTS.addresses),
   gateProperties: read(outcomes, AUDIT_FACTS.gateProperties),

@@ -6,6 +6,7 @@
 // read (and group) identically.
 import type { CasVars } from '../cas/cas-vars.ts';
 import { parseCidr } from '../steps/cidr.ts';
+import { overlaps, portRanges } from '../steps/port-ranges.ts';
 import type { Drift, Finding, FirewallView, PortState, RuleVerdict, Scenario, Services, Severity } from './audit-schema.ts';
 import type { Detection } from './detect-scenario.ts';
 
@@ -91,6 +92,15 @@ const inside = (address: string, networks: readonly string[] | undefined): boole
   });
 };
 
+/** The foreign rule (quoted) that accepts the port of `key`, when the live tables show one. */
+const outsideRule = (input: FindingsInput, key: string): string | undefined => {
+  const port = Number.parseInt(key, 10);
+  const rule = input.firewall?.kernel?.foreignRules.find((foreign) =>
+    foreign.ports.some((ports) => ports === 'all' || overlaps(portRanges(ports), [[port, port]])),
+  );
+  return rule ? `it is accepted by "${rule.rule}"` : undefined;
+};
+
 const portFindings = (input: FindingsInput): Finding[] => {
   const { probes, rules, intent, detection } = input;
   return CONCERNS.flatMap((concern): Finding[] => {
@@ -104,7 +114,7 @@ const portFindings = (input: FindingsInput): Finding[] => {
       if (verdict && verdict.anyone === 'block' && verdict.from.length > 0) {
         return [finding('info', `${concern.exposed.replace(/-(exposed|open)$/, '')}-restricted`, `${concern.what} answers from here; the rules allow it only from ${verdict.from.join(', ')}`)];
       }
-      const despite = verdict?.anyone === 'block' ? ' although the ufw rules block it: a rule outside ufw lets it through' : '';
+      const despite = verdict?.anyone === 'block' ? ` although the ufw rules block it: ${outsideRule(input, concern.key) ?? 'a rule outside ufw lets it through'}` : '';
       return [finding(concern.severity, concern.exposed, `${concern.what} answers from here${despite}; ${concern.why}`)];
     }
     // Without a firewall everything is allowed: firewall-disabled says so once.
@@ -133,7 +143,11 @@ const firewallFindings = ({ firewall, firewallError }: FindingsInput): Finding[]
   }
   const kernel = firewall.kernel;
   if (kernel) {
-    if (kernel.inSync === false) found.push(finding('warning', 'firewall-out-of-sync', "ufw's running chains differ from its rule files (a `ufw reload` or a casfleet apply fixes it)"));
+    if (kernel.inSync === false) {
+      const what = kernel.drift.length > 0 ? `: ${kernel.drift.slice(0, 2).join('; ')}${kernel.drift.length > 2 ? '; …' : ''}` : '';
+      found.push(finding('warning', 'firewall-out-of-sync', `the running firewall is not what ufw's files say${what}`));
+    }
+    for (const reason of kernel.unreadable) found.push(finding('info', 'kernel-unread', `the live tables could not be read: ${reason}`));
     for (const foreign of kernel.foreignRules) {
       found.push(finding('warning', 'foreign-rule', `a rule outside ${firewall.backend === 'none' ? 'any firewall tool' : firewall.backend} accepts ${foreign.ports.join(', ')}: ${foreign.rule}`));
     }

@@ -29,13 +29,17 @@ export type Finding = z.infer<typeof findingSchema>;
 export const evidenceSchema = z.object({ says: z.enum(['A', 'B']).nullable(), text: z.string() }).strict();
 export type Evidence = z.infer<typeof evidenceSchema>;
 
-/** What the live kernel tables say beyond ufw's files (null until the host's tables are read). */
+/** What the live kernel tables say beyond ufw's files (null when ufw's state was not read). */
 export const kernelSchema = z
   .object({
     /** ufw's running chains equal its rule files; null when ufw is not the backend. */
     inSync: z.boolean().nullable(),
     /** Policy of the INPUT chain (ACCEPT, DROP), IPv4. */
     inputPolicy: z.string().nullable(),
+    /** How the running ufw chains and INPUT policy differ from ufw's files. */
+    drift: z.array(z.string()),
+    /** Tables that could not be read (iptables-save needs root), with the reason. */
+    unreadable: z.array(z.string()),
     /** Rules outside the backend's chains that accept CAS ports, quoted as iptables-save prints them. */
     foreignRules: z.array(z.object({ rule: z.string(), ports: z.array(z.string()) }).strict()),
     /** CAS ports forwarded past the INPUT rules (DNAT + FORWARD accept, as Docker publishes ports). */

@@ -10,6 +10,7 @@ import { summarizeAudit } from '../audit/audit-summary.ts';
 import { assessHost, type HostAssessment } from '../audit/assess-host.ts';
 import { detectScenario, driftPlaybookFor, type ScenarioPlaybook } from '../audit/detect-scenario.ts';
 import { rulesView } from '../audit/firewall-view.ts';
+import { kernelView } from '../audit/kernel-view.ts';
 import type { Become } from '../command/shell.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
@@ -76,8 +77,9 @@ const gather = async (target: AuditTarget, options: AuditOptions, facts: readonl
   }
 };
 
-/** The live tables' view of the host; null until the kernel-truth fact is part of the gather. */
-const kernelViewOf = (_facts: AuditFacts | undefined): KernelView | null => null;
+/** The live tables judged against ufw's files; null when either could not be read. */
+const kernelViewOf = (facts: AuditFacts | undefined): KernelView | null =>
+  facts?.ufw.ok && facts.kernel.ok ? kernelView(facts.ufw.value, facts.kernel.value) : null;
 
 export interface HostReading {
   readonly target: AuditTarget;

@@ -18,7 +18,13 @@ test('a Scenario A host: detected as A with its evidence, no drift, only info fi
   t.deepEqual(codes(audit, 'critical'), []);
   t.deepEqual(codes(audit, 'warning'), []);
   t.deepEqual(codes(audit), ['scenario', 'ssh-open']);
-  t.deepEqual(audit.firewall, { backend: 'ufw', enabled: true, defaultIncoming: 'deny', persistence: null, kernel: null });
+  t.deepEqual(audit.firewall, {
+    backend: 'ufw',
+    enabled: true,
+    defaultIncoming: 'deny',
+    persistence: null,
+    kernel: { inSync: true, inputPolicy: 'DROP', drift: [], unreadable: [], foreignRules: [], forwarded: [] },
+  });
   t.deepEqual(audit.services, { gate: 'running', master: 'running', admin: 'running' });
   t.deepEqual(audit.vpnSide, { address: '10.3.2.1', probedFrom: '10.98.1.1' });
   t.deepEqual(audit.rules['7741'], { anyone: 'block', from: [] });
@@ -50,7 +56,9 @@ test('a hand rule outside ufw opening 7777: critical, and the message says ufw b
   t.is(audit.scenario, 'A');
   const [finding] = audit.findings.filter((entry) => entry.severity === 'critical');
   t.is(finding?.code, 'admin-gui-exposed');
-  t.regex(finding?.message ?? '', /although the ufw rules block it: a rule outside ufw lets it through/);
+  t.regex(finding?.message ?? '', /although the ufw rules block it: it is accepted by "-A INPUT -p tcp -m tcp --dport 7777 -j ACCEPT"/);
+  t.deepEqual(audit.firewall?.kernel?.foreignRules, [{ rule: '-A INPUT -p tcp -m tcp --dport 7777 -j ACCEPT', ports: ['7777'] }]);
+  t.true(codes(audit, 'warning').includes('foreign-rule'));
   t.deepEqual(audit.drift.changes, [], 'ufw itself matches the policy');
 });
 
@@ -139,4 +147,33 @@ test('vpn-skip=false counts as Scenario A evidence', async (t) => {
 test('findings never name the host: identical hosts read identically', async (t) => {
   const audit = await auditFixture('ufw-disabled');
   for (const finding of audit.findings) t.false(/cas-001|10\.99\.1\.1|10\.98\./.test(finding.message), finding.message);
+});
+
+test('live ufw chains that differ from its files: warning, with what differs', async (t) => {
+  // A rule deleted by hand from the running ufw-user-input (iptables -D), the files unchanged.
+  const audit = await auditFixture('scenario-a', { gather: (text) => text.replace('-A ufw-user-input -p tcp -m tcp --dport 7777 -j DROP\n', '') });
+  t.false(audit.firewall?.kernel?.inSync);
+  const finding = audit.findings.find((entry) => entry.code === 'firewall-out-of-sync');
+  t.is(finding?.severity, 'warning');
+  t.regex(finding?.message ?? '', /ufw-user-input runs \d+ rules, \/etc\/ufw\/user\.rules has \d+/);
+});
+
+test('a CAS port DNATed past INPUT (Docker-published) is reported with the rule', async (t) => {
+  const audit = await auditFixture('scenario-a', {
+    gather: (text) =>
+      text
+        .replace('forwarding4 0', 'forwarding4 1')
+        .replace(':FORWARD DROP [0:0]', ':FORWARD ACCEPT [0:0]')
+        .replace('-A PREROUTING -p tcp -m tcp --dport 7742', '-A PREROUTING -p tcp -m tcp --dport 7777 -j DNAT --to-destination 172.17.0.2:7777\n-A PREROUTING -p tcp -m tcp --dport 7742'),
+  });
+  t.deepEqual(audit.firewall?.kernel?.forwarded, [{ port: '7777', rule: '-A PREROUTING -p tcp -m tcp --dport 7777 -j DNAT --to-destination 172.17.0.2:7777 (FORWARD: FORWARD policy ACCEPT)' }]);
+  t.true(codes(audit, 'warning').includes('forwarded-port'));
+});
+
+test('tables that cannot be read (no root) are information, not a guess', async (t) => {
+  const audit = await auditFixture('scenario-a', {
+    gather: (text) => text.replace(/tables4 begin\n[\s\S]*?\ntables4 exit 0/, 'tables4 begin\niptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n\ntables4 exit 4'),
+  });
+  t.is(audit.firewall?.kernel?.inSync, null);
+  t.true(codes(audit, 'info').includes('kernel-unread'));
 });

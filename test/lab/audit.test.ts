@@ -86,6 +86,9 @@ serial('audit classifies every host, finds the criticals and exits 4', async (t)
   t.is(report.hosts['cas-003']!.exposure['7742'], 'filtered');
   t.is(report.hosts['cas-001']!.exposure['7742'], 'open');
   t.is(report.hosts['cas-006']!.exposure['7777'], 'open');
+  // The live tables name the hand rule; ufw's own chains are as its files say.
+  t.deepEqual(report.hosts['cas-006']!.firewall?.kernel?.foreignRules, [{ rule: '-A INPUT -p tcp -m tcp --dport 7777 -j ACCEPT', ports: ['7777'] }]);
+  t.true(report.hosts['cas-001']!.firewall?.kernel?.inSync);
   t.is(report.hosts['cas-001']!.exposure['7741@vpn'], 'filtered');
   t.is(report.hosts['cas-005']!.exposure['7741@vpn'], 'open');
   t.deepEqual(report.hosts['cas-005']!.drift.changes[0]?.summaries[0], '+ enable ufw');
