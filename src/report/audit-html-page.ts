@@ -11,7 +11,7 @@ h1 { font-size: 18px; margin: 0 0 4px; }
 #counts span { display: inline-block; margin: 0 10px 4px 0; padding: 2px 8px; border-radius: 10px; background: #343c4f; }
 #counts .critical { background: #b3261e; } #counts .warning { background: #9a6700; }
 #controls { background: #e8ebf0; display: flex; gap: 16px; align-items: center; flex-wrap: wrap; }
-main { display: flex; gap: 14px; padding: 12px 18px; align-items: flex-start; }
+main { display: flex; flex-wrap: wrap; gap: 14px; padding: 12px 18px; align-items: flex-start; }
 table { border-collapse: collapse; background: #fff; font-size: 13px; }
 th, td { border: 1px solid #d5d9e0; padding: 3px 6px; text-align: center; white-space: nowrap; }
 th { background: #eef0f4; cursor: pointer; user-select: none; }
@@ -22,7 +22,7 @@ tbody tr.selected td { background-image: linear-gradient(rgba(40,90,200,.12), rg
 td.st-open { background: #ffd8a8; } td.st-closed { background: #fff3bf; } td.st-filtered { background: #d3f9d8; color: #2b8a3e; } td.st-none { background: #f1f3f5; color: #adb5bd; }
 .sev { font-weight: 600; border-radius: 8px; padding: 0 6px; }
 .sev.critical { background: #b3261e; color: #fff; } .sev.warning { background: #f5c04a; } .sev.info { background: #dde3ec; }
-aside { flex: 1; min-width: 320px; background: #fff; border: 1px solid #d5d9e0; padding: 10px 14px; }
+aside { flex: 1 1 420px; max-width: 900px; background: #fff; border: 1px solid #d5d9e0; padding: 10px 14px; }
 aside h2 { font-size: 15px; margin: 4px 0 8px; } aside h3 { font-size: 13px; margin: 12px 0 4px; }
 aside ul { margin: 0; padding-left: 18px; } aside code { font-size: 12px; }
 .hint { color: #6b7280; }
@@ -62,7 +62,7 @@ export const AUDIT_PAGE_SCRIPT = `
     counts.appendChild(el('span', 'scenario ' + s + ': ' + data.summary.scenarios[s].length));
   });
   ['critical', 'warning', 'info'].forEach(function (s) {
-    counts.appendChild(el('span', s + ': ' + data.summary.worst[s] + ' hosts', s));
+    counts.appendChild(el('span', s + ': ' + data.summary.worst[s] + (data.summary.worst[s] === 1 ? ' host' : ' hosts'), s));
   });
   if (data.summary.unreachable.length) counts.appendChild(el('span', 'unreachable: ' + data.summary.unreachable.join(', '), 'critical'));
 
