@@ -5,7 +5,7 @@
 // and stopped services; the rest is information. Messages never name the host, so identical hosts
 // read (and group) identically.
 import type { CasVars } from '../cas/cas-vars.ts';
-import { parseCidr } from '../steps/cidr.ts';
+import { networkContains, parseNetwork } from '../steps/cidr.ts';
 import { overlaps, portRanges } from '../steps/port-ranges.ts';
 import type { Drift, Finding, FirewallView, PortState, RuleVerdict, Scenario, Services, Severity } from './audit-schema.ts';
 import type { Detection } from './detect-scenario.ts';
@@ -80,15 +80,10 @@ const CONCERNS: readonly PortConcern[] = [
 ];
 
 const inside = (address: string, networks: readonly string[] | undefined): boolean => {
-  const probe = parseCidr(address);
-  if (!probe || !networks) return false;
-  const toNumber = (text: string) => text.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
-  return networks.some((network) => {
-    const parsed = parseCidr(network);
-    if (!parsed || parsed.family !== 'v4' || probe.family !== 'v4') return false;
-    const [base = '', bits = '32'] = parsed.text.split('/');
-    const size = 2 ** (32 - Number(bits));
-    return Math.floor(toNumber(probe.text) / size) === Math.floor(toNumber(base) / size);
+  const probe = parseNetwork(address);
+  return probe !== undefined && (networks ?? []).some((network) => {
+    const parsed = parseNetwork(network);
+    return parsed !== undefined && networkContains(parsed, probe);
   });
 };
 
