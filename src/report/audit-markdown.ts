@@ -55,7 +55,7 @@ export const formatAuditMarkdown = (report: AuditReport): string => {
     );
     if (audit.drift.against) {
       const changes = audit.drift.changes.flatMap((change) => change.summaries.map((summary) => `  - ${change.step}: \`${summary}\``));
-      lines.push(`- drift against ${audit.drift.against}: ${audit.drift.error ?? (changes.length === 0 ? 'none' : '')}`, ...changes);
+      lines.push(`- drift against ${audit.drift.against}:${audit.drift.error ? ` ${audit.drift.error}` : changes.length === 0 ? ' none' : ''}`, ...changes);
     }
   }
   return `${lines.join('\n')}\n`;
