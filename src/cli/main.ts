@@ -26,6 +26,7 @@ Examples:
   casfleet apply scenario-a                    # the lab is the default inventory
   casfleet apply scenario-b -l canary -e hardwareVpnSubnets=10.8.0.0/24
   casfleet apply scenario-a -i inventories/prod.yml --check --diff
+  casfleet audit -i inventories/prod.yml --html audit.html
 `;
 
 type Command = (argv: readonly string[]) => Promise<number>;
