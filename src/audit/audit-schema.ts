@@ -32,7 +32,9 @@ export type Evidence = z.infer<typeof evidenceSchema>;
 /** What the live kernel tables say beyond ufw's files (null when ufw's state was not read). */
 export const kernelSchema = z
   .object({
-    /** ufw's running chains equal its rule files; null when ufw is not the backend. */
+    /** ufw's chains exist in the kernel (its rules are loaded); null when ufw is off or the tables were not read. */
+    loaded: z.boolean().nullable(),
+    /** ufw's running chains equal its rule files; null when ufw is off or the tables were not read. */
     inSync: z.boolean().nullable(),
     /** Policy of the INPUT chain (ACCEPT, DROP), IPv4. */
     inputPolicy: z.string().nullable(),

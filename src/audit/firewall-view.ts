@@ -15,21 +15,23 @@ const filtersInKernel = (kernel: KernelView | null): boolean => kernel?.inputPol
 export const firewallView = (ufw: UfwState | undefined, kernel: KernelView | null): FirewallView | null => {
   if (!ufw) return null;
   if (ufw.installed && ufw.enabled) {
-    return { backend: 'ufw', enabled: ufw.chainsLoaded, defaultIncoming: ufw.defaultIncoming, persistence: null, kernel };
+    // Enabled in ufw.conf is not filtering unless its chains are in the kernel (a reboot without the
+    // ufw unit, an `iptables -F`); unknown when the tables could not be read.
+    return { backend: 'ufw', enabled: kernel?.loaded !== false, defaultIncoming: ufw.defaultIncoming, persistence: null, kernel };
   }
   if (filtersInKernel(kernel)) return { backend: 'iptables', enabled: true, defaultIncoming: 'deny', persistence: null, kernel };
   return { backend: 'none', enabled: false, defaultIncoming: null, persistence: null, kernel };
 };
 
 /** What the rules say for every audited port (`@vpn` ports: traffic for the VPN-side address). */
-export const rulesView = (facts: AuditFacts, ports: readonly AuditPort[], vpnSideAddress: string | undefined): Record<string, RuleVerdict> => {
+export const rulesView = (facts: AuditFacts, ports: readonly AuditPort[], vpnSideAddress: string | undefined, kernel: KernelView | null): Record<string, RuleVerdict> => {
   if (!facts.ufw.ok) return {};
   const ufw = facts.ufw.value;
   const iface = (facts.network.ok ? facts.network.value.defaultRouteInterface : undefined) ?? FALLBACK_INTERFACE;
   const view: Record<string, RuleVerdict> = {};
   for (const port of ports) {
     if (port.side === 'vpn' && !vpnSideAddress) continue;
-    view[port.key] = ufwVerdict(ufw, iface, port.port, port.side === 'vpn' ? vpnSideAddress : undefined);
+    view[port.key] = ufwVerdict(ufw, iface, port.port, port.side === 'vpn' ? vpnSideAddress : undefined, kernel?.loaded !== false);
   }
   return view;
 };

@@ -14,8 +14,10 @@ export const kernelView = (ufw: UfwState, kernel: KernelFirewall): KernelView =>
   const truth = analyseKernel({ ufw, kernel, protectedPorts: CAS_PORTS });
   const unreadable = Object.entries(truth.unreadable).map(([name, error]) => `${family(name)}${error}`);
   const drift = [...truth.drift, ...truth.ufwUnhooked.map((name) => `${family(name)}INPUT no longer jumps to ufw's chains`)];
+  const known = ufw.enabled && unreadable.length === 0;
   return {
-    inSync: ufw.enabled && unreadable.length === 0 ? truth.ufwLoaded && drift.length === 0 : null,
+    loaded: known ? truth.ufwLoaded : null,
+    inSync: known ? truth.ufwLoaded && drift.length === 0 : null,
     inputPolicy: truth.inputPolicy.v4 ?? null,
     drift,
     unreadable,

@@ -24,10 +24,10 @@ const applies = (rule: UfwRule, port: number, iface: string, destination: string
 /**
  * The verdict for `port`/tcp arriving on `iface` (the public interface) for `destination`: `anyone`
  * is what a source no rule names meets; `from` lists the sources allowed by name before that.
- * Without an enabled firewall whose chains are loaded, everyone is allowed.
+ * Without an enabled firewall whose chains are loaded (`loaded`: the kernel has them), everyone is allowed.
  */
-export const ufwVerdict = (ufw: UfwState, iface: string, port: number, destination?: string): RuleVerdict => {
-  if (!ufw.installed || !ufw.enabled || !ufw.chainsLoaded) return { anyone: 'allow', from: [] };
+export const ufwVerdict = (ufw: UfwState, iface: string, port: number, destination?: string, loaded = true): RuleVerdict => {
+  if (!ufw.installed || !ufw.enabled || !loaded) return { anyone: 'allow', from: [] };
   const from: string[] = [];
   for (const rule of ufw.rules.v4) {
     if (!applies(rule, port, iface, destination)) continue;

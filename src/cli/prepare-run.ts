@@ -88,9 +88,13 @@ export interface PreparedRun extends PreparedFleet {
 
 // A playbook's own code runs here, before any connection: an exception in it is the playbook's
 // error (exit 1, nothing touched), reported with the host whose vars triggered it.
-const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown) => {
+const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown, sshPort: number) => {
   try {
-    return { items: playbook.steps(vars as never), handlers: playbook.handlers?.(vars as never) ?? {}, exposure: playbook.exposure?.(vars as never) };
+    return {
+      items: playbook.steps(vars as never),
+      handlers: playbook.handlers?.(vars as never) ?? {},
+      exposure: playbook.exposure?.(vars as never, { sshPort }),
+    };
   } catch (error) {
     throw new PlaybookError(`playbook ${playbook.name} failed to build its steps for ${host}`, [
       { path: `hosts.${host}`, message: error instanceof Error ? error.message : String(error) },
@@ -154,7 +158,7 @@ export const prepareRun = async (reference: string, values: TargetValues, cwd: s
   const playbook = await loadPlaybook(reference, cwd);
   const hostVars = resolveHostVars(playbook, fleet.access.map(({ host }) => host), fleet.extra);
   const targets: HostTarget[] = fleet.access.map(({ host, connect, become }) => {
-    const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, hostVars.get(host.name)!);
+    const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, hostVars.get(host.name)!, connect.port);
     return { name: host.name, connect, become, items, handlers, ...(exposure ? { exposure } : {}) };
   });
   const { forks, commandTimeoutMs } = fleet;

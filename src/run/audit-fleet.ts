@@ -95,7 +95,8 @@ export const analyseHost = ({ target, reach, outcomes, probes, probeErrors }: Ho
   const { host: address, port: sshPort } = target.connect;
   const facts = reach.status === 'audited' ? readAuditFacts(outcomes) : undefined;
   const vpnSideAddress = facts ? vpnSideAddressOf(facts) : undefined;
-  const rules = facts ? rulesView(facts, auditPorts(sshPort), vpnSideAddress) : {};
+  const kernel = kernelViewOf(facts);
+  const rules = facts ? rulesView(facts, auditPorts(sshPort), vpnSideAddress, kernel) : {};
   const detection = facts
     ? detectScenario({ facts, probes, rules })
     : { scenario: 'unknown' as const, evidence: [{ says: null, text: 'the host could not be read' }] };
@@ -106,7 +107,7 @@ export const analyseHost = ({ target, reach, outcomes, probes, probeErrors }: Ho
     sshPort,
     reach,
     ...(facts ? { facts } : {}),
-    kernel: kernelViewOf(facts),
+    kernel,
     probes,
     probeErrors,
     rules,

@@ -7,7 +7,6 @@ import type { UfwState } from '../../src/facts/ufw.ts';
 const state = (lines: string[], extra: Partial<UfwState> = {}): UfwState => ({
   installed: true,
   enabled: true,
-  chainsLoaded: true,
   ipv6: false,
   defaultIncoming: 'deny',
   manageBuiltins: false,
@@ -44,5 +43,5 @@ test('the default policy decides when no rule matches; a disabled or unloaded uf
   t.deepEqual(ufwVerdict(state([], { defaultIncoming: 'allow' }), 'eth0', 7777), { anyone: 'allow', from: [] });
   t.deepEqual(ufwVerdict(state([], { defaultIncoming: 'reject' }), 'eth0', 7777), { anyone: 'block', from: [] });
   t.deepEqual(ufwVerdict(state(['deny tcp 7777 0.0.0.0/0 any 0.0.0.0/0 in'], { enabled: false }), 'eth0', 7777), { anyone: 'allow', from: [] });
-  t.deepEqual(ufwVerdict(state(['deny tcp 7777 0.0.0.0/0 any 0.0.0.0/0 in'], { chainsLoaded: false }), 'eth0', 7777), { anyone: 'allow', from: [] });
+  t.deepEqual(ufwVerdict(state(['deny tcp 7777 0.0.0.0/0 any 0.0.0.0/0 in']), 'eth0', 7777, undefined, false), { anyone: 'allow', from: [] });
 });

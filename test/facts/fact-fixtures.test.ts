@@ -14,6 +14,7 @@ import { commandOutputFact } from '../../src/facts/command-output.ts';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
 import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
 import { networkInterfaces } from '../../src/facts/network.ts';
+import { sshConnection } from '../../src/facts/ssh-connection.ts';
 import { ufwState } from '../../src/facts/ufw.ts';
 
 const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unknown>>> = {
@@ -25,6 +26,7 @@ const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unkn
   'network.addresses': () => interfaceAddresses,
   'command.output': (args) => commandOutputFact(args.id ?? 'x', args.program ?? 'true', args.command ?? 'true'),
   'firewall.kernel': () => kernelFirewall,
+  'ssh.connection': () => sshConnection,
 };
 
 const caseSchema = z
