@@ -106,6 +106,15 @@ phases.push(await measure('scenario-a no-op re-run', casfleet(false, 'scenario-a
 phases.push(await measure('scenario-a no-op re-run, --no-probe', casfleet(false, 'scenario-a', '--no-probe')));
 await onEveryHost('ufw --force reset >/dev/null');
 phases.push(await measure('scenario-a first apply, --no-rollback', casfleet(true, 'scenario-a', '--no-rollback')));
+// Read-only: one connection and one exec per host plus port probes from here; the hosts are a
+// compliant Scenario A fleet, so the audit finds nothing critical (exit 0) on any of them.
+phases.push(await measure('audit (read-only, probes included)', async () => {
+  const result = await exec([process.execPath, cli, 'audit', '-i', values.inventory!, '-f', String(forks), '--json']);
+  const report = JSON.parse(result.stdout) as { summary?: { audited: number; scenarios: { A: string[] } } };
+  if (result.code !== 0 || report.summary?.audited !== addresses.length || report.summary.scenarios.A.length !== addresses.length) {
+    throw new Error(`casfleet audit exited ${result.code} (${report.summary?.audited ?? 0} hosts audited): ${result.stderr}`);
+  }
+}));
 phases.push(await measure('scenario-b apply', casfleet(true, 'scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24')));
 phases.push(await measure('scenario-b no-op re-run', casfleet(false, 'scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24')));
 process.stdout.write(`${JSON.stringify(phases)}\n`);

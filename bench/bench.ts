@@ -57,6 +57,7 @@ const format = (phases: Phase[]): string[] => {
     `target: no-op re-run <= 1.5x floor        ${(noop.wallSeconds / floor!.wallSeconds).toFixed(2)}x  ${verdict(noop.wallSeconds <= 1.5 * floor!.wallSeconds)}`,
     `target: first apply <= 1.0x reference     ${(first.wallSeconds / reference!.wallSeconds).toFixed(2)}x  ${verdict(first.wallSeconds <= reference!.wallSeconds)}`,
     `target: controller CPU <= 30 ms/host/run   worst ${worstCpu.toFixed(1)} ms  ${verdict(worstCpu <= 30)}`,
+    `audit vs no-op re-run (same run)          ${(byName('audit (read-only, probes included)').wallSeconds / noop.wallSeconds).toFixed(2)}x wall`,
   );
   return lines;
 };

@@ -1,6 +1,6 @@
 // npm run demo [-- --hosts N]: the whole story on the local lab fleet, as an operator would type it:
 // build the lab, apply Scenario A everywhere, switch the canary group to Scenario B, show the
-// recap and check from outside what the firewalls really let through. The lab stays up to
+// recap, check from outside what the firewalls really let through, and audit the fleet. The lab stays up to
 // explore afterwards (casfleet lab down removes it).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -29,4 +29,5 @@ step('run it again: nothing changes', ['apply', 'scenario-a']);
 step('switch the canary group to Scenario B (hardware VPN router)', ['apply', 'scenario-b', '-l', 'canary', '-e', 'hardwareVpnSubnets=10.8.0.0/24']);
 step('after: the view from the internet', ['lab', 'probe']);
 step('after: the canary servers seen from the hardware VPN router', ['lab', 'probe', 'canary', '--from-vpn']);
+step('the morning audit: scenario, exposure and drift of every server (read-only)', ['audit']);
 process.stdout.write('\nThe lab is still up: try `casfleet apply scenario-a --check --diff -l canary`, then `casfleet lab down`.\n');

@@ -2,7 +2,8 @@
 # System packages casfleet and its lab need on Debian/Ubuntu (run as root). Idempotent: installs
 # only what is missing, so it is cheap on a machine that has everything.
 set -euo pipefail
-packages=(openssh-server openssh-client ufw iptables iproute2 sudo python3)
+# chromium: the headless browser the HTML audit report is tested in.
+packages=(openssh-server openssh-client ufw iptables iproute2 sudo python3 chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -14,6 +14,8 @@ Commands:
   plan <playbook>    what apply would change, hosts with identical changes grouped
   pair <pattern>     open 7741 for pairing terminals; a timer on each host closes it again
                      (--for 15m, --close, --status)
+  audit              what every server exposes, its scenario, drift and findings (read-only)
+  support-bundle <host>  a tar.gz of what GB support asks for (iptables, ufw, batm-manage info, …)
   runs               past runs (run records); runs show <id|last>
   inventory          show the hosts, groups and merged vars an inventory resolves to
   keys scan          show the hosts' SSH host key fingerprints; --write adds unknown ones to known_hosts
@@ -28,6 +30,7 @@ Examples:
   casfleet apply scenario-b -l canary -e hardwareVpnSubnets=10.8.0.0/24
   casfleet apply scenario-a -i inventories/prod.yml --check --diff
   casfleet pair cas-007 -i inventories/prod.yml --for 10m
+  casfleet audit -i inventories/prod.yml --html audit.html
 `;
 
 type Command = (argv: readonly string[]) => Promise<number>;
@@ -39,6 +42,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   keys: async () => (await import('./keys-command.ts')).keysCommand,
   plan: async () => (await import('./plan-command.ts')).planCommand,
   pair: async () => (await import('./pair-command.ts')).pairCommand,
+  audit: async () => (await import('./audit-command.ts')).auditCommand,
+  'support-bundle': async () => (await import('./support-bundle-command.ts')).supportBundleCommand,
   runs: async () => (await import('./runs-command.ts')).runsCommand,
   playbooks: async () => (await import('./playbooks-command.ts')).playbooksCommand,
   lab: async () => (await import('./lab-command.ts')).labCommand,

@@ -1,12 +1,13 @@
-// What `apply` and `plan` share: the selection, connection and vars options, and turning them into
-// validated host targets. Everything is validated (config, inventory, selection, playbook, every
+// What `apply`, `plan`, `pair` and `audit` share: the selection, connection and vars options, and
+// turning them into validated host targets. Everything is validated (config, inventory, selection, playbook, every
 // host's vars) before any host is contacted; a problem exits 1 and touches nothing.
 
 import { CONFIG_DEFAULTS, type CasfleetConfig } from '../config/config-schema.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { PlaybookError } from '../errors.ts';
 import { hostConnection } from '../inventory/connection-vars.ts';
-import type { Inventory } from '../inventory/types.ts';
+import type { Become } from '../command/shell.ts';
+import type { Inventory, InventoryHost } from '../inventory/types.ts';
 import type { AnyPlaybook } from '../playbook/define-playbook.ts';
 import { resolveHostVars, type ExtraVars } from '../playbook/host-vars.ts';
 import { loadPlaybook } from '../playbook/load-playbook.ts';
@@ -53,16 +54,30 @@ export interface TargetValues extends ConnectFlags, BecomeFlags {
   readonly config?: string | undefined;
 }
 
-export interface PreparedRun {
+/** The selection and how to reach each selected host: what every command that connects shares. */
+export interface PreparedFleet {
   readonly config: CasfleetConfig;
   readonly forks: number;
   readonly inventory: Inventory;
   readonly hosts: readonly string[];
-  readonly playbook: AnyPlaybook;
   readonly extra: ExtraVars;
-  readonly targets: readonly HostTarget[];
-  /** One connector for the whole invocation, so a plan pass and the apply share the handshake ramp. */
+  /** Per selected host, in selection order: its inventory entry, connection and privilege escalation. */
+  readonly access: readonly HostAccess[];
+  /** One connector for the whole invocation, so every pass shares the handshake ramp. */
   readonly connect: (options: ConnectOptions) => Promise<Connection>;
+  /** The remote command timeout (config `commandTimeout`). */
+  readonly commandTimeoutMs: number;
+}
+
+export interface HostAccess {
+  readonly host: InventoryHost;
+  readonly connect: ConnectOptions;
+  readonly become: Become;
+}
+
+export interface PreparedRun extends PreparedFleet {
+  readonly playbook: AnyPlaybook;
+  readonly targets: readonly HostTarget[];
   /** The runner's options for this invocation, in check mode or not. */
   readonly runOptions: (mode: { readonly check: boolean; readonly diff: boolean }) => RunPlaybookInput['options'];
 }
@@ -84,58 +99,70 @@ const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown, s
 };
 
 /**
- * Validate everything and build the targets, or — when the hosts live behind a lab namespace and
- * this process is outside it — re-run the whole command in there and return its exit code.
- * `playbook` is a reference to load (a built-in name or a path) or a playbook built in code (`pair`).
+ * Validate the config, inventory, selection and extra vars and work out how to reach every selected
+ * host, or — when the hosts live behind a lab namespace and this process is outside it — re-run the
+ * whole command in there and return its exit code.
  */
-export const prepareRun = async (playbookSource: string | AnyPlaybook, values: TargetValues, cwd: string): Promise<PreparedRun | number> => {
+export const prepareFleet = async (values: TargetValues, cwd: string): Promise<PreparedFleet | number> => {
   const { config } = await loadConfig(cwd, values.config);
   const forks = positiveInt(values.forks, '--forks') ?? config.forks ?? CONFIG_DEFAULTS.forks;
   const { inventory, hosts } = await loadSelection(values.inventory, values.limit, cwd);
   // Lab hosts are reachable only from the lab's controller namespace: continue in there (the child
-  // validates the playbook and vars itself, so nothing is loaded twice).
+  // validates everything itself, so nothing is loaded twice).
   const netns = requiredNetns(inventory, hosts);
   if (netns && !isInsideNetns(netns)) return reexecInNetns(netns);
 
-  const playbook = typeof playbookSource === 'string' ? await loadPlaybook(playbookSource, cwd) : playbookSource;
   const extra = await loadExtraVars(values['extra-vars'] ?? [], cwd);
-  const inventoryHosts = hosts.map((name) => inventory.hosts.get(name)!);
   refuseKnownHostsExtraVar(extra);
-  const hostVars = resolveHostVars(playbook, inventoryHosts, extra);
+  const inventoryHosts = hosts.map((name) => inventory.hosts.get(name)!);
   // The inventory's known_hosts files count only when --known-hosts does not override them.
   const inventoryKnown = inventoryKnownHostsOf(inventoryHosts, inventory.source, values['known-hosts']);
   const context = connectContext(values, config, cwd, inventoryKnown);
-  const connects = new Map(inventoryHosts.map((host) => [host.name, connectOptionsFor(host, context, { ...host.vars, ...extra.vars })]));
+  const connections = inventoryHosts.map((host) => hostConnection({ ...host, vars: { ...host.vars, ...extra.vars } }));
+  const connects = inventoryHosts.map((host) => connectOptionsFor(host, context, { ...host.vars, ...extra.vars }));
   printWarnings(ignoredOptionWarnings(context));
   // Asked once (-K) or read from the environment, after everything else is known to be valid.
-  const sharedPassword = await becomePassword(values, inventoryHosts.map((host) => hostConnection({ ...host, vars: { ...host.vars, ...extra.vars } })));
-
-  const targets: HostTarget[] = inventoryHosts.map((host) => {
-    const connection = hostConnection({ ...host, vars: { ...host.vars, ...extra.vars } });
-    const vars = hostVars.get(host.name)!;
-    const connect = connects.get(host.name)!;
-    const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, vars, connect.port);
+  const sharedPassword = await becomePassword(values, connections);
+  const access = inventoryHosts.map((host, index): HostAccess => {
+    const connection = connections[index]!;
     const password = connection.becomePassword ?? sharedPassword;
     return {
-      name: host.name,
-      connect,
+      host,
+      connect: connects[index]!,
       become: { enabled: connection.become, ...(connection.becomeUser ? { user: connection.becomeUser } : {}), ...(password !== undefined ? { password } : {}) },
-      items,
-      handlers,
-      // Ports are probed from this machine; a host behind a jump host cannot be probed from here.
-      ...(exposure && connect.jump === undefined ? { exposure } : {}),
     };
   });
-  const commandTimeoutMs = (config.commandTimeout ?? CONFIG_DEFAULTS.commandTimeout) * 1000;
   return {
     config,
     forks,
     inventory,
     hosts,
-    playbook,
     extra,
-    targets,
+    access,
     connect: createConnector({ maxHandshakes: config.maxHandshakes ?? CONFIG_DEFAULTS.maxHandshakes }),
+    commandTimeoutMs: (config.commandTimeout ?? CONFIG_DEFAULTS.commandTimeout) * 1000,
+  };
+};
+
+/**
+ * prepareFleet, then the playbook and every host's validated vars turned into host targets.
+ * `playbookSource` is a reference to load (a built-in name or a path) or a playbook built in code (`pair`).
+ */
+export const prepareRun = async (playbookSource: string | AnyPlaybook, values: TargetValues, cwd: string): Promise<PreparedRun | number> => {
+  const fleet = await prepareFleet(values, cwd);
+  if (typeof fleet === 'number') return fleet;
+  const playbook = typeof playbookSource === 'string' ? await loadPlaybook(playbookSource, cwd) : playbookSource;
+  const hostVars = resolveHostVars(playbook, fleet.access.map(({ host }) => host), fleet.extra);
+  const targets: HostTarget[] = fleet.access.map(({ host, connect, become }) => {
+    const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, hostVars.get(host.name)!, connect.port);
+    // Ports are probed from this machine; a host behind a jump host cannot be probed from here.
+    return { name: host.name, connect, become, items, handlers, ...(exposure && connect.jump === undefined ? { exposure } : {}) };
+  });
+  const { forks, commandTimeoutMs } = fleet;
+  return {
+    ...fleet,
+    playbook,
+    targets,
     runOptions: ({ check, diff }) => ({ check, diff, forks, gatherTimeoutMs: commandTimeoutMs, applyTimeoutMs: commandTimeoutMs }),
   };
 };

@@ -82,6 +82,17 @@ export const hostAddress = (index: number): string => {
   return `10.99.${1 + Math.floor((index - 1) / 250)}.${1 + ((index - 1) % 250)}`;
 };
 
+/**
+ * The controller's source address for probing host `index`'s VPN-side addresses: 10.98.x.y for host
+ * 10.99.x.y. Every lab host carries the same VPN-side addresses (as real CAS servers do), so the
+ * controller routes them per host by source address: traffic from this address to them goes via
+ * that host, as it would from a neighbour on the server's network segment.
+ */
+export const vpnProbeSource = (index: number): string => hostAddress(index).replace(/^10\.99\./, '10.98.');
+
+/** The routing table holding host `index`'s VPN-side routes in the controller namespace. */
+export const vpnProbeTable = (index: number): number => 1000 + index;
+
 export interface LabHostLayout {
   readonly index: number;
   readonly id: string;

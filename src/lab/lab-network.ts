@@ -6,14 +6,18 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.ts';
 import {
+  ADMIN_BIND_IP,
   BRIDGE_NAME,
   CONTROLLER_ADDRESS,
   LAN_PREFIX_LENGTH,
+  MASTER_BIND_IP,
   VPN_ROUTER_ADDRESS,
   VPN_ROUTER_SUBNET,
   VPN_SIDE_DEVICE,
   hostRelativePaths,
   netnsPrefix,
+  vpnProbeSource,
+  vpnProbeTable,
   type LabHostLayout,
 } from './lab-layout.ts';
 import { mapLimit, run, runChecked } from './lab-exec.ts';
@@ -44,6 +48,13 @@ export const renderControllerBatch = (hosts: readonly LabHostLayout[]): string =
     ...hosts.flatMap((host) => [
       `link add ${host.veth} type veth peer name eth0 netns ${host.netns}`,
       `link set ${host.veth} master ${BRIDGE_NAME} up`,
+    ]),
+    // Per host, a source address whose traffic to CAS's VPN-side addresses is routed via that host,
+    // so the audit can probe them from outside (see vpnProbeSource in lab-layout.ts).
+    ...hosts.flatMap((host) => [
+      `addr add ${vpnProbeSource(host.index)}/32 dev ${BRIDGE_NAME}`,
+      `rule add from ${vpnProbeSource(host.index)} table ${vpnProbeTable(host.index)}`,
+      ...[MASTER_BIND_IP, ADMIN_BIND_IP].map((address) => `route add ${address} via ${host.address} dev ${BRIDGE_NAME} table ${vpnProbeTable(host.index)}`),
     ]),
     '',
   ].join('\n');

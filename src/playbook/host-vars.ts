@@ -18,13 +18,15 @@ export const NO_EXTRA_VARS: ExtraVars = { vars: {}, origins: {} };
 // Connection and tool variables may be given with -e without being playbook vars.
 const isReservedVar = (key: string): boolean => key.startsWith('ansible_') || key.startsWith('casfleet_');
 
-/** Reject -e keys the playbook does not declare: a typo must not silently do nothing. */
-export const checkExtraVarNames = (playbook: AnyPlaybook, extra: ExtraVars): void => {
-  const known = Object.keys(playbook.vars.shape);
+/** Reject -e keys no given playbook declares: a typo must not silently do nothing. */
+export const checkExtraVarNames = (playbook: AnyPlaybook | readonly AnyPlaybook[], extra: ExtraVars): void => {
+  const playbooks = Array.isArray(playbook) ? playbook : [playbook as AnyPlaybook];
+  const known = [...new Set(playbooks.flatMap((each) => Object.keys(each.vars.shape)))];
   const unknown = Object.keys(extra.vars).filter((key) => !known.includes(key) && !isReservedVar(key));
   if (unknown.length > 0) {
+    const names = playbooks.map((each) => each.name).join(' or ');
     throw new UsageError(
-      `unknown var${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => `'${key}'`).join(', ')} for playbook ${playbook.name}; it accepts: ${known.join(', ')}`,
+      `unknown var${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => `'${key}'`).join(', ')} for playbook ${names}; ${playbooks.length > 1 ? 'they accept' : 'it accepts'}: ${known.join(', ')}`,
     );
   }
 };

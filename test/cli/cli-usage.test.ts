@@ -16,7 +16,7 @@ const inventory = (text: string, name = 'inventory.yml'): string => {
 const GOOD = inventory('all:\n  hosts:\n    cas-01:\n      ansible_host: 192.0.2.10\n');
 
 test('--help on every command shows usage with examples', async (t) => {
-  for (const args of [['--help'], ['apply', '--help'], ['plan', '--help'], ['runs', '--help'], ['inventory', '--help'], ['lab', '--help'], ['playbooks', '--help'], ['pair', '--help']]) {
+  for (const args of [['--help'], ['apply', '--help'], ['plan', '--help'], ['runs', '--help'], ['inventory', '--help'], ['lab', '--help'], ['playbooks', '--help'], ['pair', '--help'], ['audit', '--help'], ['support-bundle', '--help']]) {
     const result = await runCli(args);
     t.is(result.code, 0, args.join(' '));
     t.regex(result.stdout, /Usage|usage/);

@@ -10,6 +10,8 @@ import { FactError } from '../../src/errors.ts';
 import { batmInfo } from '../../src/facts/batm.ts';
 import { hostClock } from '../../src/facts/clock.ts';
 import type { Fact } from '../../src/facts/fact.ts';
+import { interfaceAddresses } from '../../src/facts/addresses.ts';
+import { commandOutputFact } from '../../src/facts/command-output.ts';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
 import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
 import { networkInterfaces } from '../../src/facts/network.ts';
@@ -22,6 +24,8 @@ const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unkn
   'file.stat': (args) => fileFact(args.path ?? ''),
   'file.backups': (args) => backupsFact(args.path ?? ''),
   'batm.info': () => batmInfo,
+  'network.addresses': () => interfaceAddresses,
+  'command.output': (args) => commandOutputFact(args.id ?? 'x', args.program ?? 'true', args.command ?? 'true'),
   'firewall.kernel': () => kernelFirewall,
   'ssh.connection': () => sshConnection,
   'host.clock': () => hostClock,

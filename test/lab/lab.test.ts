@@ -82,6 +82,8 @@ test('controller batch: veth peers are born inside host namespaces', (t) => {
   t.true(batch.includes('link add vh1 type veth peer name eth0 netns cfl-x-h001'));
   t.true(batch.includes('addr add 10.99.0.1/16 dev br0'));
   t.true(batch.includes('addr add 10.8.0.1/24 dev br0'));
+  t.true(batch.includes('rule add from 10.98.1.2 table 1002'));
+  t.true(batch.includes('route add 10.3.2.1 via 10.99.1.2 dev br0 table 1002'));
 });
 
 test('inventory: Ansible YAML with vars, hosts and a canary group', (t) => {
@@ -96,7 +98,7 @@ test('inventory: Ansible YAML with vars, hosts and a canary group', (t) => {
     casfleet_known_hosts: '/l/known_hosts',
     hardwareVpnSubnets: ['10.8.0.0/24'],
   });
-  t.deepEqual(inventory.all.hosts['cas-003'], { ansible_host: '10.99.1.3' });
+  t.deepEqual(inventory.all.hosts['cas-003'], { ansible_host: '10.99.1.3', casfleet_vpn_probe_from: '10.98.1.3' });
   t.deepEqual(Object.keys(inventory.all.children.canary.hosts), ['cas-001', 'cas-002']);
 });
 

@@ -1,0 +1,201 @@
+// Findings with a severity, Lynis-style, from everything the audit learnt about one host. Critical
+// are the exposures behind GB's incidents (research/cas-domain.md §7: the admin interface on 7777 or
+// 443 in 2022, the master service in 2023), a pairing port left open and a host without a firewall;
+// warnings are drift from the host's scenario, foreign rules, missing persistence, a mixed scenario
+// and stopped services; the rest is information. Messages never name the host, so identical hosts
+// read (and group) identically.
+import type { CasVars } from '../cas/cas-vars.ts';
+import { networkContains, parseNetwork } from '../steps/cidr.ts';
+import { overlaps, portRanges } from '../steps/port-ranges.ts';
+import type { Drift, Finding, FirewallView, PortState, RuleVerdict, Scenario, Services, Severity } from './audit-schema.ts';
+import type { Detection } from './detect-scenario.ts';
+
+export interface FindingsInput {
+  readonly reach: { readonly status: 'audited' } | { readonly status: 'unreachable' | 'failed'; readonly error: string };
+  readonly sshPort: number;
+  readonly detection: Detection;
+  readonly firewall: FirewallView | null;
+  readonly firewallError?: string;
+  readonly probes: Readonly<Record<string, PortState>>;
+  readonly probeErrors: readonly string[];
+  readonly rules: Readonly<Record<string, RuleVerdict>>;
+  readonly vpnSideAddress?: string;
+  /** The local address the VPN-side ports were probed from, when they were. */
+  readonly vpnProbeSource?: string;
+  /** The host's vars (defaults filled in), as the scenario playbooks read them. */
+  readonly intent: CasVars & { readonly hardwareVpnSubnets?: readonly string[] };
+  readonly services: Services;
+  readonly drift: Drift;
+}
+
+const finding = (severity: Severity, code: string, message: string): Finding => ({ severity, code, message });
+
+interface PortConcern {
+  readonly key: string;
+  readonly what: string;
+  /** Code when the port answers from here (critical), and when only the rules let anyone in (warning). */
+  readonly exposed: string;
+  readonly allowed: string;
+  readonly severity: Severity;
+  readonly expected: (intent: FindingsInput['intent'], scenario: Scenario) => boolean;
+  readonly why: string;
+}
+
+const CONCERNS: readonly PortConcern[] = [
+  {
+    key: '7777', what: 'admin GUI 7777', exposed: 'admin-gui-exposed', allowed: 'admin-gui-allowed', severity: 'critical',
+    expected: (intent) => intent.adminGui === 'open',
+    why: "adminGui is not 'open'; GB: block it once the admin VPN works (the 2022 attack came through it)",
+  },
+  {
+    key: '443', what: 'port 443', exposed: 'admin-443-exposed', allowed: 'admin-443-allowed', severity: 'critical',
+    expected: (intent) => intent.proxy,
+    why: 'proxy is not set; GB 2022: the admin interface on 7777 or 443 must be reachable only from trusted IPs',
+  },
+  {
+    key: '7741', what: 'gate pairing port 7741', exposed: 'pairing-port-open', allowed: 'pairing-port-allowed', severity: 'critical',
+    expected: (intent, scenario) => scenario !== 'B' && intent.pairing,
+    why: 'no pairing window is open (pairing is not set); GB: open it only while pairing',
+  },
+  {
+    key: '7741@vpn', what: "master's 7741 on the VPN-side address", exposed: 'master-exposed', allowed: 'master-allowed', severity: 'critical',
+    expected: () => false,
+    why: 'GB: master should never be exposed (the 2023 attack came through it)',
+  },
+  {
+    key: '7747', what: 'master port 7747', exposed: 'master-exposed', allowed: 'master-allowed', severity: 'critical',
+    expected: () => false,
+    why: 'gate → master only, never public',
+  },
+  {
+    key: '7747@vpn', what: 'master port 7747 on the VPN-side address', exposed: 'master-exposed', allowed: 'master-allowed', severity: 'critical',
+    expected: () => false,
+    why: 'gate → master only, never from outside',
+  },
+  {
+    key: '7743', what: 'extensions port 7743 (master REST API)', exposed: 'extensions-open', allowed: 'extensions-allowed', severity: 'warning',
+    expected: (intent) => intent.extensions !== false,
+    why: 'extensions are not enabled; GB: keep it blocked unless an extension needs it',
+  },
+];
+
+const inside = (address: string, networks: readonly string[] | undefined): boolean => {
+  const probe = parseNetwork(address);
+  return probe !== undefined && (networks ?? []).some((network) => {
+    const parsed = parseNetwork(network);
+    return parsed !== undefined && networkContains(parsed, probe);
+  });
+};
+
+/** The foreign rule (quoted) that accepts the port of `key`, when the live tables show one. */
+const outsideRule = (input: FindingsInput, key: string): string | undefined => {
+  const port = Number.parseInt(key, 10);
+  const rule = input.firewall?.kernel?.foreignRules.find((foreign) =>
+    foreign.ports.some((ports) => ports === 'all' || overlaps(portRanges(ports), [[port, port]])),
+  );
+  return rule ? `it is accepted by "${rule.rule}"` : undefined;
+};
+
+const portFindings = (input: FindingsInput): Finding[] => {
+  const { probes, rules, intent, detection } = input;
+  return CONCERNS.flatMap((concern): Finding[] => {
+    if (concern.expected(intent, detection.scenario)) return [];
+    // Probed from inside the host's hardware-VPN networks, the VPN side is meant to answer (Scenario B).
+    if (concern.key.endsWith('@vpn') && input.vpnProbeSource && inside(input.vpnProbeSource, intent.hardwareVpnSubnets)) return [];
+    const state = probes[concern.key];
+    const verdict = rules[concern.key];
+    if (state === 'open') {
+      // Allowed by name to some sources only: this machine is presumably one of them.
+      if (verdict && verdict.anyone === 'block' && verdict.from.length > 0) {
+        return [finding('info', `${concern.exposed.replace(/-(exposed|open)$/, '')}-restricted`, `${concern.what} answers from here; the rules allow it only from ${verdict.from.join(', ')}`)];
+      }
+      const despite = verdict?.anyone === 'block' ? ` although the ufw rules block it: ${outsideRule(input, concern.key) ?? 'a rule outside ufw lets it through'}` : '';
+      return [finding(concern.severity, concern.exposed, `${concern.what} answers from here${despite}; ${concern.why}`)];
+    }
+    // Without a firewall everything is allowed: firewall-disabled says so once.
+    if (verdict?.anyone === 'allow' && input.firewall?.backend !== 'none') {
+      const seen = state === undefined ? 'not probed from here' : `${state} from here`;
+      const severity: Severity = concern.severity === 'critical' ? 'warning' : 'info';
+      return [finding(severity, concern.allowed, `the firewall lets anyone reach ${concern.what} (${seen}); ${concern.why}`)];
+    }
+    return [];
+  });
+};
+
+const firewallFindings = ({ firewall, firewallError }: FindingsInput): Finding[] => {
+  if (!firewall) return [finding('warning', 'firewall-unread', `the firewall state could not be read: ${firewallError ?? 'unknown error'}`)];
+  const found: Finding[] = [];
+  if (firewall.backend === 'none') {
+    found.push(finding('critical', 'firewall-disabled', 'no firewall filters incoming traffic (ufw disabled or not installed): every listening port is open to everyone'));
+  } else if (!firewall.enabled) {
+    found.push(finding('critical', 'firewall-not-loaded', `${firewall.backend} is enabled in its configuration but its rules are not loaded in the kernel: nothing is filtered`));
+  }
+  if (firewall.enabled && firewall.defaultIncoming === 'allow') {
+    found.push(finding('warning', 'default-allow', 'the default incoming policy is allow: every port no rule denies is open (GB: default deny incoming)'));
+  }
+  if (firewall.backend === 'iptables' && firewall.persistence === false) {
+    found.push(finding('warning', 'no-persistence', 'the iptables rules are not restored at boot: after a reboot everything is open (GB warns raw iptables is volatile)'));
+  }
+  const kernel = firewall.kernel;
+  if (kernel) {
+    if (kernel.inSync === false) {
+      const what = kernel.drift.length > 0 ? `: ${kernel.drift.slice(0, 2).join('; ')}${kernel.drift.length > 2 ? '; …' : ''}` : '';
+      found.push(finding('warning', 'firewall-out-of-sync', `the running firewall is not what ufw's files say${what}`));
+    }
+    for (const reason of kernel.unreadable) found.push(finding('info', 'kernel-unread', `the live tables could not be read: ${reason}`));
+    for (const foreign of kernel.foreignRules) {
+      found.push(finding('warning', 'foreign-rule', `a rule outside ${firewall.backend === 'none' ? 'any firewall tool' : firewall.backend} accepts ${foreign.ports.join(', ')}: ${foreign.rule}`));
+    }
+    for (const forwarded of kernel.forwarded) {
+      found.push(finding('warning', 'forwarded-port', `CAS port ${forwarded.port} is forwarded past the INPUT rules: ${forwarded.rule}`));
+    }
+  }
+  return found;
+};
+
+const scenarioFindings = ({ detection }: FindingsInput): Finding[] => {
+  const evidence = detection.evidence.map((entry) => entry.text).join('; ');
+  if (detection.scenario === 'mixed') return [finding('warning', 'mixed-scenario', `half-way between Scenario A and B: ${evidence}`)];
+  if (detection.scenario === 'unknown') return [finding('warning', 'unknown-scenario', `the scenario cannot be told: ${evidence}`)];
+  return [finding('info', 'scenario', `Scenario ${detection.scenario}: ${evidence}`)];
+};
+
+const serviceFindings = ({ services }: FindingsInput): Finding[] =>
+  (['gate', 'master', 'admin'] as const).flatMap((service) =>
+    services[service] === 'stopped' ? [finding('warning', 'service-stopped', `${service} is stopped (batm-manage info)`)] : [],
+  );
+
+const driftFindings = ({ drift }: FindingsInput): Finding[] => {
+  const found: Finding[] = [];
+  if (drift.error) found.push(finding('warning', 'drift-unknown', `no drift computed${drift.against ? ` against ${drift.against}` : ''}: ${drift.error}`));
+  const summaries = drift.changes.flatMap((change) => change.summaries.map((summary) => `${change.step}: ${summary}`));
+  if (summaries.length > 0) {
+    const shown = summaries.slice(0, 3).join('; ');
+    found.push(finding('warning', 'drift', `${summaries.length} change${summaries.length === 1 ? '' : 's'} to match ${drift.against}: ${shown}${summaries.length > 3 ? '; …' : ''}`));
+  }
+  for (const warning of drift.warnings) found.push(finding('warning', 'policy-conflict', warning));
+  return found;
+};
+
+const sshFindings = ({ probes, rules, sshPort, intent }: FindingsInput): Finding[] => {
+  const key = String(sshPort);
+  if (intent.sshAllowFrom || rules[key]?.anyone !== 'allow' || probes[key] !== 'open') return [];
+  return [finding('info', 'ssh-open', `SSH (${key}) answers from everywhere; sshAllowFrom restricts it (GB: mind the lock-out risk)`)];
+};
+
+const ORDER: Readonly<Record<Severity, number>> = { critical: 0, warning: 1, info: 2 };
+
+/** Every finding for one host, the worst first. */
+export const hostFindings = (input: FindingsInput): Finding[] => {
+  const reach = input.reach.status === 'audited' ? [] : [finding('warning', input.reach.status === 'unreachable' ? 'unreachable' : 'audit-failed', `${input.reach.status === 'unreachable' ? 'not reachable over SSH' : 'could not be audited'}: ${input.reach.error}; only the probes from here were made`)];
+  const onHost = input.reach.status === 'audited'
+    ? [...firewallFindings(input), ...scenarioFindings(input), ...serviceFindings(input), ...driftFindings(input)]
+    : [];
+  const probeFailures = input.probeErrors.map((error) => finding('warning', 'probe-failed', `some ports could not be probed: ${error}`));
+  const found = [...reach, ...probeFailures, ...portFindings(input), ...onHost, ...sshFindings(input)];
+  return found
+    .filter((entry, index) => found.findIndex((other) => other.code === entry.code && other.message === entry.message) === index)
+    .sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
+};
+
+export const severityRank = (severity: Severity): number => ORDER[severity];

@@ -1,0 +1,33 @@
+// The audit's view of the live tables, from the kernel-truth analysis (steps/kernel-truth.ts): are
+// ufw's running chains its files, what is INPUT's policy, which rules outside the firewall tool
+// accept CAS ports, and which CAS ports a DNAT forwards past INPUT (Docker-published ports).
+import { CAS_PORTS } from '../cas/firewall-policy.ts';
+import type { KernelFirewall } from '../facts/kernel-firewall.ts';
+import type { UfwState } from '../facts/ufw.ts';
+import { analyseKernel } from '../steps/kernel-truth.ts';
+import { formatPorts } from '../steps/port-ranges.ts';
+import type { KernelView } from './audit-schema.ts';
+
+const family = (name: string): string => (name === 'v6' ? '[v6] ' : '');
+
+export const kernelView = (ufw: UfwState, kernel: KernelFirewall): KernelView => {
+  const truth = analyseKernel({ ufw, kernel, protectedPorts: CAS_PORTS });
+  const unreadable = Object.entries(truth.unreadable).map(([name, error]) => `${family(name)}${error}`);
+  const drift = [...truth.drift, ...truth.ufwUnhooked.map((name) => `${family(name)}INPUT no longer jumps to ufw's chains`)];
+  const known = ufw.enabled && unreadable.length === 0;
+  return {
+    loaded: known ? truth.ufwLoaded : null,
+    inSync: known ? truth.ufwLoaded && drift.length === 0 : null,
+    inputPolicy: truth.inputPolicy.v4 ?? null,
+    drift,
+    unreadable,
+    foreignRules: truth.foreignAccepts.map((accept) => ({
+      rule: `${family(accept.rule.family)}${accept.rule.text}`,
+      ports: accept.ports === 'all' ? ['all'] : formatPorts(accept.ports).split(','),
+    })),
+    // Only what really bypasses INPUT: the kernel forwards and FORWARD accepts the translated connection.
+    forwarded: truth.forwardedPorts
+      .filter((port) => port.forwarding && port.acceptedBy !== undefined)
+      .map((port) => ({ port: formatPorts(port.ports), rule: `${family(port.family)}${port.dnat.text} (FORWARD: ${port.acceptedBy})` })),
+  };
+};

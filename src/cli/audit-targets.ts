@@ -1,0 +1,65 @@
+// What `audit` and `support-bundle` share: the selected hosts turned into audit targets. Each host's
+// vars are validated against BOTH scenario playbooks (its scenario is known only once it was read);
+// a host whose vars fit neither is still audited, its drift then says why it cannot be computed.
+import { scenarioAVarsSchema } from '../cas/cas-vars.ts';
+import { UsageError } from '../errors.ts';
+import type { AnyPlaybook } from '../playbook/define-playbook.ts';
+import { checkExtraVarNames } from '../playbook/host-vars.ts';
+import { loadPlaybook } from '../playbook/load-playbook.ts';
+import type { HostPlaybook } from '../run/audit-drift.ts';
+import type { AuditTarget } from '../run/audit-fleet.ts';
+import { parseCidr } from '../steps/cidr.ts';
+import type { PreparedFleet } from './prepare-run.ts';
+
+const SCENARIO_PLAYBOOKS = ['scenario-a', 'scenario-b'] as const;
+
+const describeIssues = (issues: readonly { path: PropertyKey[]; message: string }[], vars: Record<string, unknown>): string =>
+  issues
+    .map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      return `${issue.path.map(String).join('.')}: ${key in vars ? issue.message : 'required (set it in the inventory or with -e)'}`;
+    })
+    .join('; ');
+
+const buildFor = (playbook: AnyPlaybook, vars: Record<string, unknown>): { playbook: HostPlaybook; parsed?: Record<string, unknown> } => {
+  const parsed = playbook.vars.safeParse(vars);
+  if (!parsed.success) return { playbook: { error: `vars invalid for ${playbook.name}: ${describeIssues(parsed.error.issues, vars)}` } };
+  try {
+    return { playbook: { items: playbook.steps(parsed.data), handlers: playbook.handlers?.(parsed.data) ?? {} }, parsed: parsed.data };
+  } catch (error) {
+    return { playbook: { error: `${playbook.name} failed to build its steps: ${error instanceof Error ? error.message : String(error)}` } };
+  }
+};
+
+const probeSource = (value: unknown, host: string): string | undefined => {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || parseCidr(value)?.family !== 'v4' || value.includes('/')) {
+    throw new UsageError(`casfleet_vpn_probe_from of ${host} must be an IPv4 address of this machine, got ${JSON.stringify(value)}`);
+  }
+  return value;
+};
+
+/** Loads both scenario playbooks and builds every selected host's audit target (nothing is contacted). */
+export const buildAuditTargets = async (fleet: PreparedFleet, cwd: string): Promise<AuditTarget[]> => {
+  const playbooks = await Promise.all(SCENARIO_PLAYBOOKS.map((name) => loadPlaybook(name, cwd)));
+  checkExtraVarNames(playbooks, fleet.extra);
+  return fleet.access.map(({ host, connect, become }) => {
+    const vars = { ...host.vars, ...fleet.extra.vars };
+    const [a, b] = playbooks.map((playbook) => buildFor(playbook, vars));
+    // The host's intent (adminGui, pairing, proxy…): as Scenario A reads it, else as B does, else the defaults.
+    const common = scenarioAVarsSchema.safeParse(a?.parsed ?? b?.parsed ?? {});
+    const intent = {
+      ...(common.success ? common.data : scenarioAVarsSchema.parse({})),
+      ...(b?.parsed ? { hardwareVpnSubnets: b.parsed.hardwareVpnSubnets as string[] } : {}),
+    };
+    const vpnProbeSource = probeSource(host.vars.casfleet_vpn_probe_from, host.name);
+    return {
+      name: host.name,
+      connect,
+      become,
+      ...(vpnProbeSource ? { vpnProbeSource } : {}),
+      playbooks: { 'scenario-a': a!.playbook, 'scenario-b': b!.playbook },
+      intent,
+    };
+  });
+};
