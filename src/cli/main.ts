@@ -52,9 +52,8 @@ export const main = async (argv: readonly string[]): Promise<number> => {
     return command ? EXIT_OK : EXIT_USAGE;
   }
   if (command === '--version' || command === '-V') {
-    const { readFileSync } = await import('node:fs');
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`casfleet ${pkg.version}\n`);
+    const { packageInfo } = await import('../package-info.ts');
+    process.stdout.write(`casfleet ${packageInfo().version}\n`);
     return EXIT_OK;
   }
   const load = COMMANDS[command];

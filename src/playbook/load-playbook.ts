@@ -3,6 +3,7 @@
 // playbooks are plain .ts files that need no build step and no change to src/.
 
 import { existsSync, readdirSync } from 'node:fs';
+import { register as registerModuleHooks } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
@@ -60,8 +61,27 @@ const playbookShape = z.strictObject({
 const isUnknownExtension = (error: unknown): boolean =>
   (error as NodeJS.ErrnoException | undefined)?.code === 'ERR_UNKNOWN_FILE_EXTENSION';
 
+// A playbook's `import … from 'casfleet'` must reach the casfleet that is running, not whichever
+// copy the playbook's own folder would resolve to (a project's node_modules/casfleet, a clone's
+// stale dist/, or none at all): the playbook's steps are planned and checked by these modules, so
+// they must come from the same code and version. Compiled built-ins already reach it through the
+// package's self-reference, which resolves to this dist/; every other playbook gets this resolve hook.
+const API_URL = new URL(`../index${BUILTIN_EXTENSION}`, import.meta.url).href;
+// The URL goes on down the loader chain, so tsx still loads it when it is a .ts source.
+const API_HOOKS = `export const resolve = (specifier, context, next) => next(specifier === 'casfleet' ? ${JSON.stringify(API_URL)} : specifier, context);`;
+let apiPinned = false;
+
+const pinApiModule = (): void => {
+  if (apiPinned) return;
+  apiPinned = true;
+  registerModuleHooks(`data:text/javascript,${encodeURIComponent(API_HOOKS)}`);
+};
+
+const isCompiledBuiltin = (path: string): boolean => BUILTIN_EXTENSION === '.js' && dirname(path) === BUILTIN_PLAYBOOK_DIR;
+
 // The compiled CLI has no TypeScript loader until a .ts playbook needs one: register tsx then.
 const importModule = async (path: string): Promise<{ default?: unknown }> => {
+  if (!isCompiledBuiltin(path)) pinApiModule();
   const url = pathToFileURL(path).href;
   try {
     return (await import(url)) as { default?: unknown };
