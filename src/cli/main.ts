@@ -16,6 +16,8 @@ Commands:
   inventory          show the hosts, groups and merged vars an inventory resolves to
   playbooks          list the built-in playbooks and their vars
   lab                the local lab fleet: lab up | lab status | lab probe | lab down
+  init [DIR]         start a project: inventory template, example playbook, config, package.json
+  completion SHELL   print a completion script for bash, zsh or fish
 
 Run 'casfleet <command> --help' for a command's options and examples.
 
@@ -26,17 +28,24 @@ Examples:
   casfleet apply scenario-a -i inventories/prod.yml --check --diff
 `;
 
-type Command = (argv: readonly string[]) => Promise<number>;
+export type Command = (argv: readonly string[]) => Promise<number>;
 
-// Loaded on demand: `apply` need not load the lab, nor `lab` the SSH stack.
-const COMMANDS: Record<string, () => Promise<Command>> = {
+// The one list of commands: the dispatcher below and shell completion both read it. Loaded on
+// demand: `apply` need not load the lab, nor `lab` the SSH stack. Names starting with `__` are for
+// casfleet's own use (completion scripts call them) and are listed nowhere.
+export const COMMANDS: Record<string, () => Promise<Command>> = {
   apply: async () => (await import('./apply-command.ts')).applyCommand,
   inventory: async () => (await import('./inventory-command.ts')).inventoryCommand,
   plan: async () => (await import('./plan-command.ts')).planCommand,
   runs: async () => (await import('./runs-command.ts')).runsCommand,
   playbooks: async () => (await import('./playbooks-command.ts')).playbooksCommand,
   lab: async () => (await import('./lab-command.ts')).labCommand,
+  init: async () => (await import('./init-command.ts')).initCommand,
+  completion: async () => (await import('./completion-command.ts')).completionCommand,
+  __complete: async () => (await import('./complete-command.ts')).completeCommand,
 };
+
+export const isHiddenCommand = (name: string): boolean => name.startsWith('__');
 
 // `casfleet … | head` closes our stdout early: stop quietly instead of crashing on EPIPE.
 const exitOnClosedPipe = (error: NodeJS.ErrnoException): void => {
@@ -58,7 +67,7 @@ export const main = async (argv: readonly string[]): Promise<number> => {
   }
   const load = COMMANDS[command];
   try {
-    if (!load) throw new UsageError(`unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')} (see --help)`);
+    if (!load) throw new UsageError(`unknown command '${command}'; commands: ${Object.keys(COMMANDS).filter((name) => !isHiddenCommand(name)).join(', ')} (see --help)`);
     return await (await load())(rest);
   } catch (error) {
     if (isCasfleetError(error)) {

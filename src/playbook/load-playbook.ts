@@ -6,7 +6,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { register as registerModuleHooks } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { register } from 'tsx/esm/api';
 import { z } from 'zod';
 import { PlaybookError, UsageError } from '../errors.ts';
 import { moduleExtension } from '../module-file.ts';
@@ -79,7 +78,7 @@ const pinApiModule = (): void => {
 
 const isCompiledBuiltin = (path: string): boolean => BUILTIN_EXTENSION === '.js' && dirname(path) === BUILTIN_PLAYBOOK_DIR;
 
-// The compiled CLI has no TypeScript loader until a .ts playbook needs one: register tsx then.
+// The compiled CLI has no TypeScript loader until a .ts playbook needs one: load and register tsx then.
 const importModule = async (path: string): Promise<{ default?: unknown }> => {
   if (!isCompiledBuiltin(path)) pinApiModule();
   const url = pathToFileURL(path).href;
@@ -87,7 +86,7 @@ const importModule = async (path: string): Promise<{ default?: unknown }> => {
     return (await import(url)) as { default?: unknown };
   } catch (error) {
     if (!isUnknownExtension(error)) throw error;
-    register();
+    (await import('tsx/esm/api')).register();
     // Node remembers the failed load of this URL; a query makes it a fresh module for the new loader.
     return (await import(`${url}?ts`)) as { default?: unknown };
   }
