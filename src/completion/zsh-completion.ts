@@ -2,7 +2,7 @@
 // sourced after compinit, or saved as _casfleet in a folder of $fpath).
 
 import type { CommandSpec } from './command-spec.ts';
-import { commandWords, specFunction } from './spec-function.ts';
+import { ASK_FUNCTION, commandWords, KIND_FUNCTION, specFunction } from './shell-functions.ts';
 
 export const zshCompletion = (commands: readonly CommandSpec[], version: string): string => `#compdef casfleet
 # casfleet ${version} completion for zsh (from \`casfleet completion zsh\`). Load it with
@@ -10,59 +10,26 @@ export const zshCompletion = (commands: readonly CommandSpec[], version: string)
 #   casfleet completion zsh > "\${fpath[1]}/_casfleet"              # every new shell
 ${specFunction(commands)}
 
-# Candidates only casfleet knows, for the inventory or lab named on the command line.
+${KIND_FUNCTION}
+
+${ASK_FUNCTION}
+
 _casfleet_dynamic() {
-  local i
-  local -a context
-  for ((i = 3; i < CURRENT - 1; i++)); do
-    case $words[i] in
-      -i|--inventory) context+=(--inventory "\${words[i+1]/#\\~/$HOME}") ;;
-      --name) context+=(--name "$words[i+1]") ;;
-    esac
-  done
-  "$words[1]" __complete "$1" "\${context[@]}" 2>/dev/null
+  _casfleet_ask "$1" "$words[1]" "\${(@)words[3,CURRENT-1]}"
 }
 
 _casfleet() {
-  local cur=$words[CURRENT] prev=$words[CURRENT-1]
+  local cur=$words[CURRENT]
   if ((CURRENT == 2)); then
     compadd -- ${commandWords(commands)}
     return
   fi
-  local flags='' values='' subcommands='' arguments='' kind='' subcommand='' position=0 i word
+  local flags='' values='' subcommands='' arguments='' kind=''
   _casfleet_spec "$words[2]" || return
-  if [[ $prev == -* && $values == *"|$prev="* ]]; then
-    kind=\${values#*"|$prev="}
-    kind=\${kind%%|*}
-  elif [[ $cur == -* ]]; then
-    compadd -- \${=flags}
-    return
-  else
-    # Which argument the cursor is on: flags and the values they take do not count.
-    for ((i = 3; i < CURRENT; i++)); do
-      word=$words[i]
-      if [[ $word == -* ]]; then
-        if [[ $values == *"|$word="* ]]; then ((i++)); fi
-      else
-        ((position++))
-        if ((position == 1)); then subcommand=$word; fi
-      fi
-    done
-    if [[ -n $subcommands ]]; then
-      if ((position == 0)); then
-        compadd -- \${=subcommands}
-        return
-      fi
-      ((position--))
-    else
-      subcommand=''
-    fi
-    if ((position == 0)) && [[ $arguments == *"|$subcommand="* ]]; then
-      kind=\${arguments#*"|$subcommand="}
-      kind=\${kind%%|*}
-    fi
-  fi
+  _casfleet_kind "$cur" "\${(@)words[3,CURRENT-1]}"
   case $kind in
+    flag) compadd -- \${=flags} ;;
+    subcommand) compadd -- \${=subcommands} ;;
     file) _files ;;
     directory) _files -/ ;;
     playbook)
