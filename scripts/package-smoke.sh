@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The package as a user gets it (npm run test:package; CI runs it after the test suite, as root):
 # npm pack, install the tarball globally into a temporary prefix, then from outside any clone
-# bring up a 2-host lab, apply scenario-a to it, apply the starter project's TypeScript playbook
-# (casfleet init) and take the lab down. The tarball's dependencies are taken from the npm cache
-# that `npm ci` filled (--prefer-offline); npm still reads their registry metadata, which `npm ci`
-# does not cache, once per machine.
+# bring up a 2-host lab, apply scenario-a to it, scenario-b to one host, the starter project's
+# TypeScript playbook (casfleet init), and take the lab down. The tarball's dependencies come from
+# the npm cache that `npm ci` filled (--prefer-offline); npm still reads their registry metadata,
+# which `npm ci` does not cache, once per machine.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/casfleet-package.XXXXXX")
@@ -47,9 +47,13 @@ inventory="$CASFLEET_LAB_DIR/$lab/inventory.yml"
 "$casfleet" apply scenario-a -i "$inventory"
 applied=$(now)
 
-step "casfleet init, then its TypeScript playbook on the lab"
+step "the other built-in, scenario-b, on one host"
+"$casfleet" apply scenario-b -i "$inventory" -l cas-002 -e hardwareVpnSubnets=10.8.0.0/24
+
+step "casfleet init, then its TypeScript playbook on the lab; completion"
 "$casfleet" init project >/dev/null
 (cd project && "$casfleet" apply playbooks/gate-slots.ts -i "$inventory" -e slots=40)
+"$casfleet" completion bash | bash -n
 "$casfleet" lab down --name "$lab"
 
 step "timings"
