@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Entry point. Runs the compiled CLI from dist/ when it is up to date with the sources (fast
-// start), otherwise the TypeScript sources through tsx, so a source edit never runs stale code.
+// Entry point. An installed package has only the compiled CLI (dist/). In a clone it runs dist/
+// while that is up to date with the sources (fast start), otherwise the TypeScript sources through
+// tsx, so a source edit never runs stale code.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -16,11 +17,13 @@ const newestSource = (dir) => {
   return newest;
 };
 
+const isClone = existsSync(`${root}src`);
+
 const isBuildFresh = () =>
   existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(newestSource(`${root}src`), newestSource(`${root}playbooks`));
 
 let main;
-if (process.env.CASFLEET_FROM_SOURCE !== '1' && isBuildFresh()) {
+if (!isClone || (process.env.CASFLEET_FROM_SOURCE !== '1' && isBuildFresh())) {
   ({ main } = await import('../dist/src/cli/main.js'));
 } else {
   const { register } = await import('tsx/esm/api');

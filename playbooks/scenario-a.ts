@@ -2,15 +2,11 @@
 // GB guide (src/cas/firewall-policy.ts). On a host that was in Scenario B this also switches it
 // back: the terminal VPN ports open first (make-before-break), then /batm/config/vpn comes back
 // from casfleet's backup, batm.vpn-skip is turned off, and gate restarts once.
-import { scenarioAVarsSchema } from '../src/cas/cas-vars.ts';
-import { CAS_PORTS, scenarioARules } from '../src/cas/firewall-policy.ts';
-import { scenarioAExposure } from '../src/cas/exposure.ts';
-import { GATE_PROPERTIES, gateHandlers, RESTART_GATE, VPN_FILE, VPN_SKIP_KEY } from '../src/cas/gate-files.ts';
-import { definePlaybook } from '../src/playbook/define-playbook.ts';
-import { fileRestored } from '../src/steps/file-restored.ts';
-import { propertiesKey } from '../src/steps/properties.ts';
-import { FLUSH_HANDLERS } from '../src/steps/step.ts';
-import { ufwRuleSet } from '../src/steps/ufw-rules.ts';
+import {
+  CAS_PORTS, definePlaybook, fileRestored, FLUSH_HANDLERS, GATE_PROPERTIES, gateHandlers, propertiesKey,
+  RESTART_GATE, scenarioAExposure, scenarioARules, scenarioAVarsSchema, ufwRuleSet, VPN_FILE,
+  VPN_SKIP_KEY,
+} from 'casfleet';
 
 export default definePlaybook({
   name: 'scenario-a',

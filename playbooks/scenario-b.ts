@@ -2,15 +2,11 @@
 // GB Scenario page (the order itself is our inference [I]): vpn-skip on, VPN file backed up and removed,
 // gate restarted once (handlers flushed here, checked with `batm-manage info`), and only then the
 // firewall tightened: 7741 from the router's networks only, terminal VPN ports closed.
-import { scenarioBVarsSchema } from '../src/cas/cas-vars.ts';
-import { CAS_PORTS, scenarioBRules } from '../src/cas/firewall-policy.ts';
-import { scenarioBExposure } from '../src/cas/exposure.ts';
-import { GATE_PROPERTIES, gateHandlers, RESTART_GATE, VPN_FILE, VPN_SKIP_KEY } from '../src/cas/gate-files.ts';
-import { definePlaybook } from '../src/playbook/define-playbook.ts';
-import { fileAbsent } from '../src/steps/file-absent.ts';
-import { propertiesKey } from '../src/steps/properties.ts';
-import { FLUSH_HANDLERS } from '../src/steps/step.ts';
-import { ufwRuleSet } from '../src/steps/ufw-rules.ts';
+import {
+  CAS_PORTS, definePlaybook, fileAbsent, FLUSH_HANDLERS, GATE_PROPERTIES, gateHandlers, propertiesKey,
+  RESTART_GATE, scenarioBExposure, scenarioBRules, scenarioBVarsSchema, ufwRuleSet, VPN_FILE,
+  VPN_SKIP_KEY,
+} from 'casfleet';
 
 export default definePlaybook({
   name: 'scenario-b',

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # System packages casfleet and its lab need on Debian/Ubuntu (run as root). Idempotent: installs
-# only what is missing, so it is cheap on a machine that has everything.
+# only what is missing, so it is cheap on a machine that has everything. Packages given as arguments
+# are installed too (CI adds the shells the completion tests run).
 set -euo pipefail
-# chromium: the headless browser the HTML audit report is tested in.
-packages=(openssh-server openssh-client ufw iptables iproute2 sudo python3 chromium)
+# chromium: the headless browser the HTML audit report is tested in; callers may add packages.
+packages=(openssh-server openssh-client ufw iptables iproute2 sudo python3 chromium "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

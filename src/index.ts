@@ -1,7 +1,9 @@
-// The playbook-authoring API: everything a playbook in playbooks/ (or anywhere) needs, in one import.
-//   import { definePlaybook, ufwRuleSet, z } from '../src/index.ts';
+// The playbook-authoring API, published as the package's main export: everything a playbook needs,
+// in one import. The built-in playbooks use nothing else, so a user's variant of a scenario can be
+// built from the same parts.
+//   import { definePlaybook, ufwRuleSet, z } from 'casfleet';
 export { z } from 'zod';
-export { definePlaybook, type Playbook, type PlaybookItem } from './playbook/define-playbook.ts';
+export { definePlaybook, type Playbook, type PlaybookExposure, type PlaybookItem } from './playbook/define-playbook.ts';
 export { defineHandler, defineStep, FLUSH_HANDLERS, noChange, type Change, type Handler, type Step, type StepPlan } from './steps/step.ts';
 export type { Fact } from './facts/fact.ts';
 export { sh, raw, secret, quote, type RemoteCommand } from './command/shell.ts';
@@ -18,3 +20,5 @@ export { analyseKernel, type KernelTruth } from './steps/kernel-truth.ts';
 export { batmInfo } from './facts/batm.ts';
 export { cidr, casVarsSchema, scenarioAVarsSchema, scenarioBVarsSchema } from './cas/cas-vars.ts';
 export { CAS_PORTS, scenarioARules, scenarioBRules, PORTS } from './cas/firewall-policy.ts';
+export { scenarioAExposure, scenarioBExposure } from './cas/exposure.ts';
+export { GATE_PROPERTIES, VPN_SKIP_KEY, VPN_FILE, RESTART_GATE, gateHandlers } from './cas/gate-files.ts';

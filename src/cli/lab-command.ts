@@ -64,8 +64,10 @@ const parsePorts = (text: string | undefined): number[] => {
   return ports;
 };
 
+const ACTIONS = ['up', 'status', 'probe', 'down'] as const;
+
 export const labCommand = async (argv: readonly string[]): Promise<number> => {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'lab');
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'lab', ACTIONS);
   const [action, ...rest] = positionals;
   if (values.help || !action) {
     process.stdout.write(LAB_HELP);
@@ -127,6 +129,6 @@ export const labCommand = async (argv: readonly string[]): Promise<number> => {
       return EXIT_OK;
     }
     default:
-      throw new UsageError(`unknown lab command '${action}'; use up, status, probe or down`);
+      throw new UsageError(`unknown lab command '${action}'; use ${ACTIONS.join(', ')}`);
   }
 };

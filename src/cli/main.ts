@@ -21,6 +21,8 @@ Commands:
   keys scan          show the hosts' SSH host key fingerprints; --write adds unknown ones to known_hosts
   playbooks          list the built-in playbooks and their vars
   lab                the local lab fleet: lab up | lab status | lab probe | lab down
+  init [DIR]         start a project: inventory template, example playbook, config, package.json
+  completion SHELL   print a completion script for bash, zsh or fish
 
 Run 'casfleet <command> --help' for a command's options and examples.
 
@@ -33,10 +35,12 @@ Examples:
   casfleet audit -i inventories/prod.yml --html audit.html
 `;
 
-type Command = (argv: readonly string[]) => Promise<number>;
+export type Command = (argv: readonly string[]) => Promise<number>;
 
-// Loaded on demand: `apply` need not load the lab, nor `lab` the SSH stack.
-const COMMANDS: Record<string, () => Promise<Command>> = {
+// The one list of commands: the dispatcher below and shell completion both read it. Loaded on
+// demand: `apply` need not load the lab, nor `lab` the SSH stack. Names starting with `__` are for
+// casfleet's own use (completion scripts call them) and are listed nowhere.
+export const COMMANDS: Record<string, () => Promise<Command>> = {
   apply: async () => (await import('./apply-command.ts')).applyCommand,
   inventory: async () => (await import('./inventory-command.ts')).inventoryCommand,
   keys: async () => (await import('./keys-command.ts')).keysCommand,
@@ -47,7 +51,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   runs: async () => (await import('./runs-command.ts')).runsCommand,
   playbooks: async () => (await import('./playbooks-command.ts')).playbooksCommand,
   lab: async () => (await import('./lab-command.ts')).labCommand,
+  init: async () => (await import('./init-command.ts')).initCommand,
+  completion: async () => (await import('./completion-command.ts')).completionCommand,
+  __complete: async () => (await import('./complete-command.ts')).completeCommand,
 };
+
+export const isHiddenCommand = (name: string): boolean => name.startsWith('__');
 
 // `casfleet … | head` closes our stdout early: stop quietly instead of crashing on EPIPE.
 const exitOnClosedPipe = (error: NodeJS.ErrnoException): void => {
@@ -63,14 +72,13 @@ export const main = async (argv: readonly string[]): Promise<number> => {
     return command ? EXIT_OK : EXIT_USAGE;
   }
   if (command === '--version' || command === '-V') {
-    const { readFileSync } = await import('node:fs');
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`casfleet ${pkg.version}\n`);
+    const { packageInfo } = await import('../package-info.ts');
+    process.stdout.write(`casfleet ${packageInfo().version}\n`);
     return EXIT_OK;
   }
   const load = COMMANDS[command];
   try {
-    if (!load) throw new UsageError(`unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')} (see --help)`);
+    if (!load) throw new UsageError(`unknown command '${command}'; commands: ${Object.keys(COMMANDS).filter((name) => !isHiddenCommand(name)).join(', ')} (see --help)`);
     return await (await load())(rest);
   } catch (error) {
     if (isCasfleetError(error)) {

@@ -133,8 +133,10 @@ const showRun = async (idOrLast: string, json: boolean): Promise<number> => {
   return EXIT_OK;
 };
 
+const ACTIONS = ['list', 'show'] as const;
+
 export const runsCommand = async (argv: readonly string[]): Promise<number> => {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'runs');
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'runs', ACTIONS);
   if (values.help) {
     out(RUNS_HELP);
     return EXIT_OK;

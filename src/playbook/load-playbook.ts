@@ -5,9 +5,9 @@
 // the trust rule (src/trust/trust-rule.ts) before it is imported.
 
 import { existsSync, readdirSync } from 'node:fs';
+import { register as registerModuleHooks } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { register } from 'tsx/esm/api';
 import { z } from 'zod';
 import { PlaybookError, UsageError } from '../errors.ts';
 import { moduleExtension } from '../module-file.ts';
@@ -69,14 +69,33 @@ const playbookShape = z.strictObject({
 const isUnknownExtension = (error: unknown): boolean =>
   (error as NodeJS.ErrnoException | undefined)?.code === 'ERR_UNKNOWN_FILE_EXTENSION';
 
-// The compiled CLI has no TypeScript loader until a .ts playbook needs one: register tsx then.
+// A playbook's `import … from 'casfleet'` must reach the casfleet that is running, not whichever
+// copy the playbook's own folder would resolve to (a project's node_modules/casfleet, a clone's
+// stale dist/, or none at all): the playbook's steps are planned and checked by these modules, so
+// they must come from the same code and version. Compiled built-ins already reach it through the
+// package's self-reference, which resolves to this dist/; every other playbook gets this resolve hook.
+const API_URL = new URL(`../index${BUILTIN_EXTENSION}`, import.meta.url).href;
+// The URL goes on down the loader chain, so tsx still loads it when it is a .ts source.
+const API_HOOKS = `export const resolve = (specifier, context, next) => next(specifier === 'casfleet' ? ${JSON.stringify(API_URL)} : specifier, context);`;
+let apiPinned = false;
+
+const pinApiModule = (): void => {
+  if (apiPinned) return;
+  apiPinned = true;
+  registerModuleHooks(`data:text/javascript,${encodeURIComponent(API_HOOKS)}`);
+};
+
+const isCompiledBuiltin = (path: string): boolean => BUILTIN_EXTENSION === '.js' && dirname(path) === BUILTIN_PLAYBOOK_DIR;
+
+// The compiled CLI has no TypeScript loader until a .ts playbook needs one: load and register tsx then.
 const importModule = async (path: string): Promise<{ default?: unknown }> => {
+  if (!isCompiledBuiltin(path)) pinApiModule();
   const url = pathToFileURL(path).href;
   try {
     return (await import(url)) as { default?: unknown };
   } catch (error) {
     if (!isUnknownExtension(error)) throw error;
-    register();
+    (await import('tsx/esm/api')).register();
     // Node remembers the failed load of this URL; a query makes it a fresh module for the new loader.
     return (await import(`${url}?ts`)) as { default?: unknown };
   }

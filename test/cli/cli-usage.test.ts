@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { COMMANDS, isHiddenCommand } from '../../src/cli/main.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const inventory = (text: string, name = 'inventory.yml'): string => {
@@ -16,7 +17,8 @@ const inventory = (text: string, name = 'inventory.yml'): string => {
 const GOOD = inventory('all:\n  hosts:\n    cas-01:\n      ansible_host: 192.0.2.10\n');
 
 test('--help on every command shows usage with examples', async (t) => {
-  for (const args of [['--help'], ['apply', '--help'], ['plan', '--help'], ['runs', '--help'], ['inventory', '--help'], ['lab', '--help'], ['playbooks', '--help'], ['pair', '--help'], ['audit', '--help'], ['support-bundle', '--help']]) {
+  const commands = Object.keys(COMMANDS).filter((name) => !isHiddenCommand(name));
+  for (const args of [['--help'], ...commands.map((command) => [command, '--help'])]) {
     const result = await runCli(args);
     t.is(result.code, 0, args.join(' '));
     t.regex(result.stdout, /Usage|usage/);

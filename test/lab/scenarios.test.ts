@@ -133,7 +133,7 @@ serial('a host whose key differs from known_hosts fails and nothing changes on i
 });
 
 serial('a user playbook given by path runs with no change to src/', async (t) => {
-  const playbook = new URL('../fixtures/playbooks/gate-slots.ts', import.meta.url).pathname;
+  const playbook = new URL('../../templates/starter/playbooks/gate-slots.ts', import.meta.url).pathname;
   const before = (await gateCalls('cas-003')).length;
   const result = await apply(playbook, '-l', 'cas-003', '-e', 'slots=40');
   t.is(result.code, 0, result.stdout + result.stderr);

@@ -1,9 +1,12 @@
-import { chownSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { z } from 'zod';
 import { PlaybookError, TrustError, UsageError } from '../../src/errors.ts';
 import { listBuiltinPlaybooks, loadPlaybook } from '../../src/playbook/load-playbook.ts';
+import { FLUSH_HANDLERS } from '../../src/steps/step.ts';
+import { runCli } from '../helpers/cli.ts';
 
 test('built-in playbooks load by name with everything they declare', async (t) => {
   t.deepEqual(listBuiltinPlaybooks(), ['scenario-a', 'scenario-b']);
@@ -16,9 +19,28 @@ test('built-in playbooks load by name with everything they declare', async (t) =
 test('a playbook keeps its default rollout', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'casfleet-playbook-'));
   const file = join(dir, 'rolling.ts');
-  const api = new URL('../../src/index.ts', import.meta.url).pathname;
-  writeFileSync(file, `import { definePlaybook, z } from '${api}';\nexport default definePlaybook({ name: 'rolling', description: 'x', vars: z.object({}), steps: () => [], rollout: { canary: 1, batches: ['50%'] } });\n`);
+  writeFileSync(file, `import { definePlaybook, z } from 'casfleet';\nexport default definePlaybook({ name: 'rolling', description: 'x', vars: z.object({}), steps: () => [], rollout: { canary: 1, batches: ['50%'] } });\n`);
   t.deepEqual((await loadPlaybook(file)).rollout, { canary: 1, batches: ['50%'] });
+});
+
+test("a playbook's 'casfleet' is the running casfleet, not a copy its folder would resolve to", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'casfleet-playbook-'));
+  // A module package with a copy of casfleet of its own, which must not be the one loaded.
+  writeFileSync(join(dir, 'package.json'), '{"type": "module"}\n');
+  mkdirSync(join(dir, 'node_modules/casfleet'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules/casfleet/package.json'), '{"name": "casfleet", "type": "module", "exports": "./index.js"}\n');
+  writeFileSync(join(dir, 'node_modules/casfleet/index.js'), "throw new Error('the project copy of casfleet was loaded');\n");
+  writeFileSync(join(dir, 'flush.ts'), `import { definePlaybook, FLUSH_HANDLERS, z } from 'casfleet';\nexport default definePlaybook({ name: 'flush', description: 'hands back the API it got', vars: z.object({}), steps: () => [FLUSH_HANDLERS] });\n`);
+  const playbook = await loadPlaybook(join(dir, 'flush.ts'));
+  t.is(playbook.steps({})[0], FLUSH_HANDLERS, 'the very object the runner compares against');
+  t.true(playbook.vars instanceof z.ZodObject);
+  // The same through the CLI, compiled and from sources, started outside this repository (where no
+  // tsconfig paths can help).
+  for (const env of [{}, { CASFLEET_FROM_SOURCE: '1' }]) {
+    const result = await runCli(['playbooks', './flush.ts'], { cwd: dir, env });
+    t.is(result.code, 0, result.stderr);
+    t.regex(result.stdout, /^flush: hands back the API it got/);
+  }
 });
 
 test('a misspelt key or a missing function is a validation error naming it', async (t) => {
