@@ -45,11 +45,9 @@ export class HostSession {
     if (facts.length === 0) return new Map();
     const login = facts.filter((fact) => fact.scope === 'login');
     const rest = facts.filter((fact) => fact.scope !== 'login');
-    const script = [
-      ...(login.length > 0 ? [buildGatherScript(login)] : []),
-      ...(rest.length > 0 ? [withBecome({ script: buildGatherScript(rest), display: '' }, this.#options.become).script] : []),
-    ].join('\n');
-    const result = await this.#connection.exec(script, { timeoutMs: this.#options.gatherTimeoutMs });
+    const elevated = rest.length > 0 ? withBecome({ script: buildGatherScript(rest), display: '' }, this.#options.become).script : '';
+    const script = [...(login.length > 0 ? [buildGatherScript(login)] : []), ...(elevated ? [elevated] : [])].join('\n');
+    const result = await this.#execWrapped(script, this.#options.gatherTimeoutMs, elevated !== '');
     if (result.code === null) {
       throw new RemoteCommandError(`gathering facts on ${this.host}: the channel closed without an exit status`, null, result.stderr);
     }
@@ -79,12 +77,16 @@ export class HostSession {
   }
 
   async #run(command: RemoteCommand, timeoutMs: number, stdin?: string): Promise<ExecResult> {
+    return this.#execWrapped(withBecome(command, this.#options.become).script, timeoutMs, true, stdin);
+  }
+
+  /** Run a script whose privileged part is already wrapped by withBecome (`elevated`: it has one). */
+  async #execWrapped(script: string, timeoutMs: number, elevated: boolean, stdin?: string): Promise<ExecResult> {
     const { become } = this.#options;
-    const wrapped = withBecome(command, become);
-    const input = becomeStdin(become, stdin);
-    const result = await this.#connection.exec(wrapped.script, { timeoutMs, ...(input === undefined ? {} : { stdin: input }) });
+    const input = elevated ? becomeStdin(become, stdin) : stdin;
+    const result = await this.#connection.exec(script, { timeoutMs, ...(input === undefined ? {} : { stdin: input }) });
     // sudo refused before running anything: say why, in place of whatever the command would have said.
-    const refusal = result.code === 0 ? undefined : sudoRefusal(become, result.stderr);
+    const refusal = result.code === 0 || !elevated ? undefined : sudoRefusal(become, result.stderr);
     if (refusal !== undefined) throw new RemoteCommandError(`become on ${this.host}: ${refusal}; nothing was run`, result.code, '', { host: this.host });
     return result;
   }

@@ -94,6 +94,9 @@ fi
 chmod 700 -- ${BACKUP_ROOT}`;
 };
 
+/** Makes (or checks) the backup tree down to `dir`, refusing (exit 3) links and foreign owners on the way. */
+export const trustedBackupDir = (dir: string): RemoteCommand => backupTree(dir, true);
+
 /** Copies "$target" to a new root-only backup named after the time and the file's uid-gid-mode. */
 export const backupSnippet = (path: string): RemoteCommand => {
   const dir = backupDirFor(path);

@@ -78,7 +78,7 @@ finally:
 
 // Prints why CAS's rules file must not be sourced as root, or nothing when it may. The directory
 // is followed (/batm may be a link on some installs [I]); the file itself must not be a link.
-const vpngenProblem = sh`vpngen_problem() {
+export const vpngenProblem = sh`vpngen_problem() {
   f=${VPNGEN_RULES}
   if [ -L "$f" ]; then echo "it is a symbolic link"; return; fi
   if [ ! -f "$f" ]; then echo "it is not a regular file"; return; fi

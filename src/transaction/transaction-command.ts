@@ -15,8 +15,9 @@
 
 import { raw, sh, type RemoteCommand } from '../command/shell.ts';
 import { BACKUP_ROOT } from '../facts/backup-name.ts';
+import { trustedBackupDir } from '../steps/remote-file.ts';
 import { armTimerCommand } from '../host-timer/timer-commands.ts';
-import { VPNGEN_RULES } from '../steps/ufw-batch.ts';
+import { VPNGEN_RULES, vpngenProblem } from '../steps/ufw-batch.ts';
 import type { TouchedState } from './touched-state.ts';
 
 export const TRANSACTIONS_DIR = `${BACKUP_ROOT}/transactions`;
@@ -57,9 +58,13 @@ export const restoreScript = (id: string, touched: TouchedState): string => {
 fi`,
       )
     : [];
+  // CAS's rules are sourced as root only under the same trust rule as after a ufw restart (ufw-batch.ts).
   const vpngen = touched.firewall
-    ? sh`if [ -f ${VPNGEN_RULES} ]; then
-  if ( . ${VPNGEN_RULES} ) >/dev/null 2>&1; then echo ${`re-applied ${VPNGEN_RULES}`}; else echo ${`casfleet: re-applying ${VPNGEN_RULES} failed`}; rc=1; fi
+    ? sh`${vpngenProblem}
+if [ -e ${VPNGEN_RULES} ] || [ -L ${VPNGEN_RULES} ]; then
+  problem=$(vpngen_problem)
+  if [ -n "$problem" ]; then echo ${`casfleet: not re-applying ${VPNGEN_RULES}:`} "$problem"; rc=1
+  elif ( . ${VPNGEN_RULES} ) >/dev/null 2>&1; then echo ${`re-applied ${VPNGEN_RULES}`}; else echo ${`casfleet: re-applying ${VPNGEN_RULES} failed`}; rc=1; fi
 fi`
     : sh``;
   const restarts = touched.restarts.map(
@@ -120,8 +125,7 @@ export const beginTransactionCommand = ({ id, touched, delaySeconds }: BeginTran
 umask 077
 PATH="$PATH:/usr/sbin:/sbin"
 snap=${dir}
-mkdir -p -- ${TRANSACTIONS_DIR}
-chmod 700 -- ${BACKUP_ROOT} ${TRANSACTIONS_DIR}
+${trustedBackupDir(TRANSACTIONS_DIR)}
 find ${TRANSACTIONS_DIR} -mindepth 1 -maxdepth 1 -type d -name 'txn-*' -mtime +${SNAPSHOT_KEEP_DAYS} -exec rm -rf -- {} + 2>/dev/null || :
 mkdir -- "$snap" "$snap/files"
 : >"$snap/absent"

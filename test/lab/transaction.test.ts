@@ -191,7 +191,9 @@ serial('a Scenario B switch whose gate restart fails comes back to Scenario A en
 
 serial('a port open that must be filtered fails that host after the apply, without a rollback', async (t) => {
   const host = 'cas-005';
-  await onHost(host, 'iptables -I INPUT -p tcp --dport 7777 -j ACCEPT');
+  // Something casfleet cannot foresee: the kernel-truth check would catch an INPUT accept of 7777,
+  // but not a redirect of 7777 to the SSH port in the nat table. Only the probe from outside sees it.
+  await onHost(host, 'iptables -t nat -I PREROUTING -p tcp --dport 7777 -j REDIRECT --to-ports 22');
   try {
     const result = await casfleet(['apply', 'scenario-a']);
     t.is(result.code, 2, result.stdout + result.stderr);
@@ -207,7 +209,7 @@ serial('a port open that must be filtered fails that host after the apply, witho
     t.is(skipped.code, 0, skipped.stdout + skipped.stderr);
     t.false(jsonEvents(skipped.stdout).some((event) => event.type === 'step' && event.kind === 'probe'));
   } finally {
-    await onHost(host, 'iptables -D INPUT -p tcp --dport 7777 -j ACCEPT');
+    await onHost(host, 'iptables -t nat -D PREROUTING -p tcp --dport 7777 -j REDIRECT --to-ports 22');
   }
 });
 
