@@ -5,6 +5,7 @@
 //   await lab.ssh(1, 'ufw status');                 // host by index or inventory name
 //   await stopLab(lab);                             // in test.after.always
 import { existsSync, rmdirSync } from 'node:fs';
+import test from 'ava';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { labDown, type LabDownReport } from '../../src/lab/lab-down.ts';
@@ -84,4 +85,27 @@ export const stopLab = async (lab: Pick<LabInfo, 'name' | 'dir'> | undefined): P
     // another test file's lab is still there
   }
   return report;
+};
+
+/**
+ * One private lab for a whole test file: started before its tests, stopped after them. `serial` is
+ * ava's serial test, skipped where the lab cannot run; `the()` is the running lab.
+ */
+export const labForFile = (options: StartLabOptions) => {
+  const unavailable = labUnavailableReason();
+  let lab: TestLab | undefined;
+  test.before(async () => {
+    if (!unavailable) lab = await startLab(options);
+  });
+  test.after.always(async () => {
+    await stopLab(lab);
+  });
+  return {
+    unavailable,
+    serial: unavailable ? test.serial.skip : test.serial,
+    the: (): TestLab => {
+      if (!lab) throw new Error('lab not started');
+      return lab;
+    },
+  };
 };
