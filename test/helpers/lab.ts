@@ -4,8 +4,8 @@
 //   const lab = await startLab({ hosts: 3 });      // in test.before
 //   await lab.ssh(1, 'ufw status');                 // host by index or inventory name
 //   await stopLab(lab);                             // in test.after.always
-import test from 'ava';
 import { existsSync, rmdirSync } from 'node:fs';
+import test from 'ava';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { labDown, type LabDownReport } from '../../src/lab/lab-down.ts';
@@ -90,8 +90,8 @@ export const stopLab = async (lab: Pick<LabInfo, 'name' | 'dir'> | undefined): P
 };
 
 /**
- * One private lab for the whole test file: started before its first test, stopped after its last.
- * `serial` is ava's test.serial, or test.serial.skip where no lab can run; `the()` is the lab.
+ * One private lab for a whole test file: started before its tests, stopped after them. `serial` is
+ * ava's serial test, skipped where the lab cannot run; `the()` is the running lab.
  */
 export const labForFile = (options: StartLabOptions) => {
   const unavailable = labUnavailableReason();
@@ -102,9 +102,12 @@ export const labForFile = (options: StartLabOptions) => {
   test.after.always(async () => {
     await stopLab(lab);
   });
-  const the = (): TestLab => {
-    if (!lab) throw new Error('lab not started');
-    return lab;
+  return {
+    unavailable,
+    serial: unavailable ? test.serial.skip : test.serial,
+    the: (): TestLab => {
+      if (!lab) throw new Error('lab not started');
+      return lab;
+    },
   };
-  return { serial: unavailable ? test.serial.skip : test.serial, the };
 };

@@ -12,27 +12,12 @@ import test from 'ava';
 import { hostTimers, type HostTimer } from '../../src/host-timer/host-timers.ts';
 import { TRANSACTIONS_DIR } from '../../src/transaction/transaction-command.ts';
 import { CLI, jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
-import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
+import { labForFile } from '../helpers/lab.ts';
 
-const unavailable = labUnavailableReason();
-const serial = unavailable ? test.serial.skip : test.serial;
-let lab: TestLab | undefined;
-let stateDir = '';
-
-test.before(async () => {
-  if (unavailable) return;
-  lab = await startLab({ hosts: 5, prefix: 'txn' });
-  stateDir = mkdtempSync(join(tmpdir(), 'casfleet-txn-state-'));
-});
-test.after.always(async () => {
-  await stopLab(lab);
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-});
-
-const the = (): TestLab => {
-  if (!lab) throw new Error('lab not started');
-  return lab;
-};
+const { serial, the } = labForFile({ hosts: 5, prefix: 'txn' });
+// Run records of these runs stay out of everyone's history.
+const stateDir = mkdtempSync(join(tmpdir(), 'casfleet-txn-state-'));
+test.after.always(() => rmSync(stateDir, { recursive: true, force: true }));
 
 const env = (extra: NodeJS.ProcessEnv = {}) => ({ CASFLEET_STATE_DIR: stateDir, ...extra });
 const casfleet = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli([...args, '-i', the().inventoryPath, '--json'], { env: env(extra) });
@@ -123,7 +108,7 @@ serial('new logins dropped right after the change: the host rolls back by itself
   const host = 'cas-002';
   const before = await hostState(host);
   const seenBefore = await outside(host);
-  const run = startPaused('before-confirm', ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', '8s']);
+  const run = startPaused('before-confirm', ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', '15s']);
   await pausedPid(run.marker, host, run.child);
   // The change is in (Scenario B); from now on the host answers no new SSH connection.
   t.is((await outside(host))[7742], 'filtered');
@@ -134,7 +119,7 @@ serial('new logins dropped right after the change: the host rolls back by itself
   t.is(result.code, 2, result.stdout + result.stderr);
   t.like(recapOf(result.stdout)[host], { rolledBack: 1, failed: 0, unreachable: 0 });
   const rollback = jsonEvents(result.stdout).find((event) => event.type === 'step' && event.status === 'rolled-back');
-  t.regex(String(rollback?.error), /a new SSH login failed after the change .*; the host restored its snapshot by itself \(dead-man after 8s\)/);
+  t.regex(String(rollback?.error), /a new SSH login failed after the change .*; the host restored its snapshot by itself \(dead-man after 15s\)/);
   t.true((rollback?.changes as string[]).includes('restored /etc/ufw/user.rules'));
   t.deepEqual(await outside(host), seenBefore);
   t.deepEqual(await hostState(host), before, 'files and filter tables as before the change (the DROP rule is gone too)');
@@ -147,7 +132,7 @@ serial('casfleet killed with SIGKILL before confirming: the host rolls back on i
   const host = 'cas-003';
   const before = await hostState(host);
   const seenBefore = await outside(host);
-  const run = startPaused('before-confirm', ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', '6s']);
+  const run = startPaused('before-confirm', ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', '10s']);
   const pid = await pausedPid(run.marker, host, run.child);
   t.not((await hostState(host)).files, before.files, 'the change is in');
   process.kill(pid, 'SIGKILL');
