@@ -46,27 +46,55 @@ const formatV6 = (groups: readonly number[]): string => {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 };
 
-/** Parses `a.b.c.d[/n]` or an IPv6 address `[/n]` into ufw's stored form; undefined when invalid. */
-export const parseCidr = (text: string): Cidr | undefined => {
+interface ParsedAddress {
+  readonly family: UfwFamily;
+  /** Octets (v4) or 16-bit groups (v6). */
+  readonly parts: readonly number[];
+  readonly prefix: number;
+}
+
+const parseAddress = (text: string): ParsedAddress | undefined => {
   const [address = '', prefixText, extra] = text.split('/');
   if (extra !== undefined || (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText))) return undefined;
   const v4 = parseV4(address);
-  if (v4) {
-    const prefix = prefixText === undefined ? 32 : Number(prefixText);
-    if (prefix > 32) return undefined;
-    const value = v4.reduce((sum, octet) => sum * 256 + octet, 0);
-    const mask = prefix === 0 ? 0 : 2 ** 32 - 2 ** (32 - prefix);
-    const network = Number((BigInt(value) & BigInt(mask)).toString());
-    const octets = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
-    return { family: 'v4', text: prefix === 32 ? octets.join('.') : `${octets.join('.')}/${prefix}` };
+  const v6 = v4 ? undefined : parseV6(address);
+  const parts = v4 ?? v6;
+  if (!parts) return undefined;
+  const family: UfwFamily = v4 ? 'v4' : 'v6';
+  const bits = family === 'v4' ? 32 : 128;
+  const prefix = prefixText === undefined ? bits : Number(prefixText);
+  return prefix > bits ? undefined : { family, parts, prefix };
+};
+
+/** The parts with every bit past `prefix` cleared (`width` bits per part). */
+const masked = (parts: readonly number[], prefix: number, width: number): number[] =>
+  parts.map((part, i) => {
+    const keep = Math.min(width, Math.max(0, prefix - i * width));
+    return keep === 0 ? 0 : part & ~((1 << (width - keep)) - 1) & ((1 << width) - 1);
+  });
+
+/** Parses `a.b.c.d[/n]` or an IPv6 address `[/n]` into ufw's stored form; undefined when invalid. */
+export const parseCidr = (text: string): Cidr | undefined => {
+  const parsed = parseAddress(text);
+  if (!parsed) return undefined;
+  const { family, parts, prefix } = parsed;
+  if (family === 'v4') {
+    const octets = masked(parts, prefix, 8);
+    return { family, text: prefix === 32 ? octets.join('.') : `${octets.join('.')}/${prefix}` };
   }
-  const v6 = parseV6(address);
-  if (v6) {
-    const prefix = prefixText === undefined ? 128 : Number(prefixText);
-    if (prefix > 128) return undefined;
-    return { family: 'v6', text: prefix === 128 ? formatV6(v6) : `${formatV6(v6)}/${prefix}` };
-  }
-  return undefined;
+  return { family, text: prefix === 128 ? formatV6(parts) : `${formatV6(parts)}/${prefix}` };
+};
+
+/**
+ * The address as iptables-save prints a `-s` match (iptables 1.8, nf_tables and legacy alike):
+ * host bits cleared in both families, the prefix always written (`10.8.0.7/32`, `2001:db8::/64`).
+ */
+export const iptablesCidr = (text: string): Cidr | undefined => {
+  const parsed = parseAddress(text);
+  if (!parsed) return undefined;
+  const { family, parts, prefix } = parsed;
+  const address = family === 'v4' ? masked(parts, prefix, 8).join('.') : formatV6(masked(parts, prefix, 16));
+  return { family, text: `${address}/${prefix}` };
 };
 
 /** ufw's "anywhere" address per family (what `any` becomes in the rules files). */

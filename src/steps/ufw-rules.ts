@@ -13,7 +13,8 @@ import { ufwState, type UfwPolicy, type UfwState } from '../facts/ufw.ts';
 import { defineStep, noChange, NO_COMMAND, type Change, type Step, type StepPlan } from './step.ts';
 import { parseCidr } from './cidr.ts';
 import { ufwBatchCommand, VPNGEN_RULES } from './ufw-batch.ts';
-import { DEFAULT_ROUTE, FALLBACK_INTERFACE, managedRuleSchema, type ManagedRule } from './ufw-managed-rule.ts';
+import { interfaceResolver, missingInterfaceWarning } from './public-interface.ts';
+import { managedRuleSchema, type ManagedRule } from './ufw-managed-rule.ts';
 import { expandManagedRule, formatRule, isFamilyAgnostic, isManaged, matchKey } from './ufw-model.ts';
 import { reconcileRules, type UfwOp } from './ufw-reconcile.ts';
 import { keepsPortOpen, unmanagedRuleWarnings } from './ufw-warnings.ts';
@@ -67,22 +68,14 @@ export const planUfwRuleSet = (desired: Desired, ufw: UfwState, network: Network
     throw new StepPlanError(`the desired rules have no allow for SSH (tcp port ${desired.sshPort}): enabling ufw would lock you out`);
   }
   const warnings: string[] = [];
-  const publicInterface = network.defaultRouteInterface ?? FALLBACK_INTERFACE;
-  // Rules pinned to an interface that does not exist match nothing: the VPN ports would be closed.
-  const usesDefaultRoute = desired.rules.some((rule) => rule.interface === DEFAULT_ROUTE);
-  if (usesDefaultRoute && !network.defaultRouteInterface && network.interfaces.length > 0 && !network.interfaces.includes(FALLBACK_INTERFACE)) {
-    throw new StepPlanError(
-      `this host has no default route and no ${FALLBACK_INTERFACE}, so the public interface is unknown: set publicInterface (interfaces: ${network.interfaces.join(', ')})`,
-    );
-  }
+  const interfaceOf = interfaceResolver(desired.rules.map((rule) => rule.interface), network);
   const expanded = desired.rules.map((rule, index) => {
     if (rule.from !== undefined && parseCidr(rule.from)?.family === 'v6' && !ufw.ipv6) {
       throw new StepPlanError(`rule #${index + 1} allows from IPv6 ${rule.from} but ufw has IPv6 off (IPV6=no in /etc/default/ufw)`);
     }
-    const iface = rule.interface === DEFAULT_ROUTE ? publicInterface : (rule.interface ?? '');
-    if (iface !== '' && network.interfaces.length > 0 && !network.interfaces.includes(iface)) {
-      warnings.push(`rule #${index + 1} names interface ${iface}, which does not exist on this host: it matches nothing`);
-    }
+    const iface = interfaceOf(rule.interface);
+    const missing = missingInterfaceWarning(iface, network, `rule #${index + 1}`);
+    if (missing) warnings.push(missing);
     return expandManagedRule(rule, iface, ufw.ipv6);
   });
   const { ops, final } = reconcileRules(ufw.rules, expanded, ufw.ipv6, desired.sshPort);

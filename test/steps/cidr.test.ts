@@ -1,5 +1,5 @@
 import test from 'ava';
-import { parseCidr } from '../../src/steps/cidr.ts';
+import { iptablesCidr, parseCidr } from '../../src/steps/cidr.ts';
 
 // Expected values are what ufw 0.36.2 wrote to user.rules / user6.rules for the same input.
 const normalises = test.macro((t, input: string, expected: string | undefined) => {
@@ -28,3 +28,16 @@ test('the family is reported', (t) => {
   t.is(parseCidr('10.0.0.0/8')?.family, 'v4');
   t.is(parseCidr('fd00::/8')?.family, 'v6');
 });
+
+// Expected values are what iptables-save 1.8.9 (nf_tables and legacy) printed for the same `-s` input.
+const iptablesForm = test.macro((t, input: string, expected: string | undefined) => {
+  t.deepEqual(iptablesCidr(input)?.text, expected);
+});
+
+test('iptables writes a bare IPv4 address as /32', iptablesForm, '10.8.0.1', '10.8.0.1/32');
+test('iptables clears IPv4 host bits', iptablesForm, '10.8.0.5/24', '10.8.0.0/24');
+test('iptables clears IPv6 host bits too (ufw does not)', iptablesForm, '2001:DB8:0:0::5/64', '2001:db8::/64');
+test('iptables writes a bare IPv6 address as /128', iptablesForm, '2001:db8::7', '2001:db8::7/128');
+test('iptables: a prefix inside a group', iptablesForm, 'fd00:abcd::/20', 'fd00:a000::/20');
+test('iptables: anywhere', iptablesForm, '0.0.0.0/0', '0.0.0.0/0');
+test('iptables: invalid stays invalid', iptablesForm, '10.0.0.0/33', undefined);
