@@ -27,6 +27,11 @@ export const toBase64 = (content: string): string => Buffer.from(content, 'latin
 const guardUnchanged = (expectedSha256: string): RemoteCommand => sh`current=$(sha256sum < "$target" | cut -c1-64) || current=
 [ "$current" = ${expectedSha256} ] || { echo "casfleet: $target changed since its facts were read; not touching it" >&2; exit 3; }`;
 
+// The same for a file the plan creates: it must still be absent. Its directory is created when
+// missing, readable by all (0755, like the /etc directories casfleet writes into).
+const guardAbsent = (path: string): RemoteCommand => sh`if [ -e "$target" ] || [ -L "$target" ]; then echo "casfleet: $target appeared since its facts were read; not touching it" >&2; exit 3; fi
+( umask 022 && mkdir -p -- ${posix.dirname(path)} )`;
+
 /** Copies "$target" to a new root-only backup named after the time and the file's uid-gid-mode. */
 export const backupSnippet = (path: string): RemoteCommand => sh`mkdir -p -- ${backupDirFor(path)}
 chmod 700 ${BACKUP_ROOT}
@@ -51,10 +56,14 @@ chmod ${mode} -- "$tmp"
 mv -f -- "$tmp" "$target"
 trap - EXIT`;
 
-/** Replace `path` with the base64 content on stdin, after a backup, keeping `meta`; refuses if the file changed. */
-export const atomicWriteCommand = (path: string, meta: FileMeta, expectedSha256: string): RemoteCommand => sh`${prelude(path)}
-${guardUnchanged(expectedSha256)}
-${backupSnippet(path)}
+/**
+ * Write `path` from the base64 content on stdin, giving it `meta`. `expectedSha256` is the content
+ * the plan saw: the file is backed up, then replaced, and the write refuses if the file changed
+ * meanwhile; `null` means the plan saw no file: it is created, and the write refuses if one appeared.
+ */
+export const atomicWriteCommand = (path: string, meta: FileMeta, expectedSha256: string | null): RemoteCommand => sh`${prelude(path)}
+${expectedSha256 === null ? guardAbsent(path) : sh`${guardUnchanged(expectedSha256)}
+${backupSnippet(path)}`}
 ${tempNextTo(path)}
 base64 -d > "$tmp"
 ${install(meta)}

@@ -25,8 +25,7 @@
 //   policy, so the planner only emits it when the policy differs (anchors.md §2.3).
 // - rule operations while enabled reload only the ufw-user-* chains.
 import { joinCommands, quote, raw, sh, type RemoteCommand } from '../command/shell.ts';
-
-export const VPNGEN_RULES = '/batm/vpngen/firewall.rules';
+import { REAPPLY_VPNGEN_DISPLAY, reapplyVpngenSnippet } from './vpngen-rules.ts';
 
 /** Exit status of the batch when ufw's python modules cannot be imported: fall back to the CLI. */
 const NO_UFW_MODULE = 111;
@@ -78,13 +77,7 @@ export const ufwBatchCommand = (operations: readonly (readonly string[])[], opti
     operations.map((words) => sh`ufw ${words}`),
     ' &&\n  ',
   );
-  const reapply = options.reapplyVpngen
-    ? sh`
-if [ -f ${VPNGEN_RULES} ]; then
-  echo '> . ${raw(VPNGEN_RULES)}  (CAS terminal-VPN rules, after a ufw restart)'
-  ( . ${VPNGEN_RULES} ) || { echo 'casfleet: re-applying ${raw(VPNGEN_RULES)} failed' >&2; [ "$rc" -ne 0 ] || rc=1; }
-fi`
-    : raw('');
+  const reapply = options.reapplyVpngen ? reapplyVpngenSnippet('a ufw restart') : raw('');
   const script = sh`PATH="$PATH:/usr/sbin:/sbin"
 ufw_bin=$(command -v ufw) || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
 py=$(sed -n '1s/^#![[:space:]]*//p' "$ufw_bin")
@@ -101,7 +94,7 @@ exit $rc`;
   return {
     script: script.script,
     display: [`# ufw batch (python3 with ufw's frontend; falls back to these commands):`, ...operations.map((words) => `ufw ${words.map(quote).join(' ')}`)]
-      .concat(options.reapplyVpngen ? [`[ -f ${VPNGEN_RULES} ] && . ${VPNGEN_RULES}`] : [])
+      .concat(options.reapplyVpngen ? [REAPPLY_VPNGEN_DISPLAY] : [])
       .join('\n'),
   };
 };

@@ -12,12 +12,13 @@ import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
 import { ufwState, type UfwPolicy, type UfwState } from '../facts/ufw.ts';
 import { defineStep, noChange, NO_COMMAND, type Change, type Step, type StepPlan } from './step.ts';
 import { parseCidr } from './cidr.ts';
-import { ufwBatchCommand, VPNGEN_RULES } from './ufw-batch.ts';
+import { ufwBatchCommand } from './ufw-batch.ts';
 import { interfaceResolver, missingInterfaceWarning } from './public-interface.ts';
-import { managedRuleSchema, type ManagedRule } from './ufw-managed-rule.ts';
+import { managedRuleSchema, sshAllowed } from './ufw-managed-rule.ts';
 import { expandManagedRule, formatRule, isFamilyAgnostic, isManaged, matchKey } from './ufw-model.ts';
 import { reconcileRules, type UfwOp } from './ufw-reconcile.ts';
 import { keepsPortOpen, unmanagedRuleWarnings } from './ufw-warnings.ts';
+import { VPNGEN_RULES } from './vpngen-rules.ts';
 
 export const ufwRuleSetSchema = z
   .object({
@@ -38,11 +39,6 @@ const describeManaged = (rules: Readonly<Record<UfwFamily, readonly UfwRule[]>>)
 
 const describeState = (enabled: string, policy: UfwPolicy, rules: Readonly<Record<UfwFamily, readonly UfwRule[]>>): string =>
   [`ufw: ${enabled}`, `default incoming: ${policy}`, ...describeManaged(rules)].join('\n');
-
-const sshAllowed = (rule: ManagedRule, port: number): boolean =>
-  (rule.action === 'allow' || rule.action === 'limit') &&
-  rule.proto !== 'udp' &&
-  (Array.isArray(rule.port) ? rule.port[0] <= port && port <= rule.port[1] : rule.port === port);
 
 const OP_SIGN = { insert: '+', append: '+', delete: '-', replace: '~' } as const;
 

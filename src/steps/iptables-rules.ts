@@ -1,0 +1,209 @@
+// The iptables backend (GB's "Option 2") as one desired state: casfleet's chain CASFLEET-INPUT in
+// iptables and ip6tables holding the whole managed rule set in GB's order, one jump to it from INPUT,
+// and the boot files that load the same rules after a reboot (iptables-boot.ts). Planning is pure:
+// it compares the chain lines iptables-save shows with the lines the plan renders (iptables-chain.ts),
+// so a re-run on a converged host changes nothing. When anything differs the chain is replaced in ONE
+// `iptables-restore --noflush` per family: the kernel swaps the whole chain at once, so there is no
+// moment with half a rule set (never rule by rule, as GB's iptables commands would). Rules in INPUT
+// that are not casfleet's are never touched and keep their places; the nat table is never touched;
+// CAS's /batm/vpngen/firewall.rules is re-sourced after a load.
+import { z } from 'zod';
+import { joinCommands, raw, sh, type RemoteCommand } from '../command/shell.ts';
+import { StepPlanError } from '../errors.ts';
+import { parseArgs } from '../facts/args.ts';
+import type { FileState } from '../facts/file.ts';
+import type { IptablesHost } from '../facts/iptables-host.ts';
+import type { NetworkState } from '../facts/network.ts';
+import { diffLines } from '../report/text-diff.ts';
+import { parseCidr } from './cidr.ts';
+import { BOOT_UNIT, BOOT_UNIT_FILE, BOOT_UNIT_LINK, bootFiles, RULES_FILES } from './iptables-boot.ts';
+import { JUMP_RULE, JUMP_SPEC, MANAGED_CHAIN, renderChains, ruleText, type ChainLines, type Family } from './iptables-chain.ts';
+import { interfaceResolver, missingInterfaceWarning } from './public-interface.ts';
+import { atomicWriteCommand, sha256Latin1, toBase64 } from './remote-file.ts';
+import { noChange, NO_COMMAND, type Change, type StepPlan } from './step.ts';
+import { DEFAULT_ROUTE, interfaceName, managedRuleSchema, sshAllowed } from './ufw-managed-rule.ts';
+import { reapplyVpngenSnippet, VPNGEN_RULES } from './vpngen-rules.ts';
+
+// ufw's `limit` is a rate limit built from ufw's own chains; the managed policy never uses it.
+const iptablesRuleSchema = managedRuleSchema
+  .refine((rule) => rule.action !== 'limit', { message: "the iptables backend takes allow, deny or reject ('limit' is ufw's)", path: ['action'] })
+  .refine((rule) => !/["\\]/.test(rule.comment), { message: 'the iptables backend does not accept " or \\ in comments', path: ['comment'] });
+
+export const iptablesRuleSetSchema = z
+  .object({
+    rules: z.array(iptablesRuleSchema).min(1),
+    /** Where the final drop applies: GB's "block everything else" on the public interface. */
+    publicInterface: z.union([z.literal(DEFAULT_ROUTE), interfaceName]).default(DEFAULT_ROUTE),
+    /** The sshd port the plan must keep open (default 22). */
+    sshPort: z.number().int().min(1).max(65535).default(22),
+  })
+  .strict();
+
+export type IptablesRuleSetArgs = z.input<typeof iptablesRuleSetSchema>;
+export type IptablesDesired = z.output<typeof iptablesRuleSetSchema>;
+
+/** A family's filter table as the kernel has it; `undefined` when the family has no filter table yet. */
+export interface LiveFilter {
+  readonly rules: readonly { readonly chain: string; readonly text: string }[];
+  readonly chains: Readonly<Record<string, string>>;
+}
+
+export interface IptablesFacts {
+  readonly host: IptablesHost;
+  /** Per family the live filter table; a family missing here is not managed (no IPv6 on the host). */
+  readonly live: Readonly<Partial<Record<Family, LiveFilter | undefined>>>;
+  readonly network: NetworkState;
+  /** The boot files and the enabling link, by path (see iptables-boot.ts). */
+  readonly files: Readonly<Record<string, FileState>>;
+}
+
+const FAMILY_TOOLS = {
+  v4: { save: 'iptables-save', restore: 'iptables-restore' },
+  v6: { save: 'ip6tables-save', restore: 'ip6tables-restore' },
+} as const;
+
+/** The managed chain of one family as it runs: its lines (undefined when the chain does not exist) and the INPUT jumps. */
+const runningChain = (filter: LiveFilter | undefined): { lines?: string[]; jumps: number; inputRules: number } => {
+  const rules = filter?.rules ?? [];
+  const input = rules.filter((rule) => rule.chain === 'INPUT');
+  const exists = filter !== undefined && filter.chains[MANAGED_CHAIN] !== undefined;
+  return {
+    ...(exists ? { lines: rules.filter((rule) => rule.chain === MANAGED_CHAIN).map((rule) => rule.text) } : {}),
+    jumps: input.filter((rule) => rule.text === JUMP_RULE).length,
+    inputRules: input.length,
+  };
+};
+
+/** The iptables-restore input that replaces the managed chain and leaves exactly one jump. */
+const restoreInput = (chain: readonly string[], jumps: number): string =>
+  [
+    '*filter',
+    // Declaring an existing chain under --noflush empties it first (nf_tables and legacy alike).
+    `:${MANAGED_CHAIN} - [0:0]`,
+    ...chain,
+    // A missing jump goes first in INPUT: the managed chain decides before any other rule.
+    ...(jumps === 0 ? [`-I INPUT 1 ${JUMP_SPEC}`] : Array.from({ length: jumps - 1 }, () => `-D INPUT ${JUMP_SPEC}`)),
+    'COMMIT',
+    '',
+  ].join('\n');
+
+const loadCommand = (inputs: readonly { family: Family; tool: string; input: string }[], reapply: boolean): RemoteCommand => {
+  const loads = inputs.map(({ tool, input }) => sh`${tool} -w 10 --noflush <<'CASFLEET_RULES' || rc=$?
+${raw(input)}CASFLEET_RULES`);
+  const script = sh`rc=0
+${joinCommands(loads)}
+[ "$rc" -ne 0 ] || { true${reapply ? reapplyVpngenSnippet('the iptables load') : raw('')}
+}
+exit $rc`;
+  return {
+    script: script.script,
+    display: inputs.map(({ tool, input }) => `${tool} -w 10 --noflush <<'CASFLEET_RULES'\n${input}CASFLEET_RULES`).join('\n'),
+  };
+};
+
+const describeChain = (family: Family, running: ReturnType<typeof runningChain>): string[] => [
+  `[${family}] INPUT: ${running.jumps === 0 ? 'no jump to' : running.jumps === 1 ? 'jumps to' : `${running.jumps} jumps to`} ${MANAGED_CHAIN}`,
+  ...(running.lines === undefined ? [`[${family}] (no ${MANAGED_CHAIN} chain)`] : running.lines.map((line) => `[${family}] ${ruleText(line)}`)),
+];
+
+const describeFile = (path: string, state: FileState, desired: string): string =>
+  `${path}: ${!state.exists ? 'absent' : state.type !== 'file' ? `a ${state.type}` : state.content === desired ? 'as planned' : 'differs from the plan'}`;
+
+const linkOk = (state: FileState | undefined): boolean => state?.exists === true && state.type === 'symlink' && state.target === BOOT_UNIT_FILE;
+
+/** Plans the iptables changes from the facts (pure). Throws StepPlanError when the state cannot be reached safely. */
+export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFacts): StepPlan => {
+  const { host, live, network, files } = facts;
+  const families = (['v4', 'v6'] as const).filter((family) => family in live);
+  for (const family of families) {
+    const missing = Object.values(FAMILY_TOOLS[family]).filter((tool) => host.tools[tool] === undefined);
+    if (missing.length > 0) throw new StepPlanError(`${missing.join(' and ')} not found on this host (install the iptables package)`);
+  }
+  if (!families.includes('v4')) throw new StepPlanError('the IPv4 filter table cannot be read on this host');
+  if (!desired.rules.some((rule) => sshAllowed(rule, desired.sshPort))) {
+    throw new StepPlanError(`the desired rules have no allow for SSH (tcp port ${desired.sshPort}): the final drop would lock you out`);
+  }
+  desired.rules.forEach((rule, index) => {
+    const family = rule.from === undefined ? undefined : parseCidr(rule.from)?.family;
+    if (family === 'v6' && !families.includes('v6')) throw new StepPlanError(`rule #${index + 1} allows from IPv6 ${rule.from} but this host has no IPv6 filter table`);
+  });
+  const interfaceOf = interfaceResolver([...desired.rules.map((rule) => rule.interface), desired.publicInterface], network);
+  const warnings = desired.rules.flatMap((rule, index) => missingInterfaceWarning(interfaceOf(rule.interface), network, `rule #${index + 1}`) ?? []);
+  const publicInterface = interfaceOf(desired.publicInterface);
+  const finalDrop = missingInterfaceWarning(publicInterface, network, 'the final drop');
+  if (finalDrop) warnings.push(`${finalDrop}: nothing would be blocked`);
+  const chains: ChainLines = renderChains(desired.rules, interfaceOf, publicInterface, families);
+
+  const summaries: string[] = [];
+  const inputs: { family: Family; tool: string; input: string }[] = [];
+  const before: string[] = [];
+  const after: string[] = [];
+  for (const family of families) {
+    const running = runningChain(live[family]);
+    const wanted = chains[family];
+    before.push(...describeChain(family, running));
+    after.push(...describeChain(family, { lines: [...wanted], jumps: 1, inputRules: 0 }));
+    const chainDiffers = running.lines === undefined || running.lines.join('\n') !== wanted.join('\n');
+    if (!chainDiffers && running.jumps === 1) continue;
+    if (running.lines === undefined) summaries.push(`+ [${family}] chain ${MANAGED_CHAIN}`);
+    for (const line of diffLines((running.lines ?? []).join('\n'), wanted.join('\n'))) {
+      if (!line.startsWith(' ')) summaries.push(`${line[0]} [${family}] ${ruleText(line.slice(2))}`);
+    }
+    if (running.jumps === 0) summaries.push(`+ [${family}] INPUT rule 1: ${JUMP_SPEC} (the managed chain decides first; ${running.inputRules} other INPUT rules kept)`);
+    if (running.jumps > 1) summaries.push(`- [${family}] ${running.jumps - 1} duplicate INPUT ${running.jumps === 2 ? 'jump' : 'jumps'} to ${MANAGED_CHAIN}`);
+    inputs.push({ family, tool: host.tools[FAMILY_TOOLS[family].restore] as string, input: restoreInput(wanted, running.jumps) });
+  }
+  const changes: Change[] = [];
+  if (inputs.length > 0) {
+    const reapply = host.vpngenRules;
+    if (reapply) summaries.push(`~ re-apply ${VPNGEN_RULES} (CAS terminal-VPN rules) after the load`);
+    const command = loadCommand(inputs, reapply);
+    summaries.forEach((summary, i) => changes.push({ summary, command: i === 0 ? command : NO_COMMAND }));
+  }
+
+  // The boot files: written from the plan, so once the load converged they equal the running rules.
+  const wantedFiles = bootFiles(chains, families, { v4: host.tools['iptables-restore'], v6: host.tools['ip6tables-restore'] });
+  for (const [path, content] of wantedFiles) {
+    const state = files[path] ?? { exists: false };
+    before.push(describeFile(path, state, content));
+    after.push(`${path}: as planned`);
+    if (state.exists && state.type === 'file' && state.content === content) continue;
+    if (state.exists && (state.type !== 'file' || state.content === null)) {
+      throw new StepPlanError(`${path} is ${state.type !== 'file' ? `a ${state.type}, not a regular file` : 'too large to be a casfleet boot file'}; refusing to replace it`);
+    }
+    const reload = path === BOOT_UNIT_FILE && host.systemd ? raw('\nsystemctl daemon-reload') : raw('');
+    // An existing file keeps its owner and mode; new rule files are root-only like ufw's, units 0644 as systemd's.
+    const meta = state.exists ? state : { uid: 0, gid: 0, mode: path === BOOT_UNIT_FILE ? '644' : '640' };
+    const write = atomicWriteCommand(path, meta, state.exists ? sha256Latin1(state.content ?? '') : null);
+    changes.push({
+      summary: `${state.exists ? '~' : '+'} ${path} (${path === BOOT_UNIT_FILE ? 'the boot unit' : `the ${path.endsWith('v6') ? 'IPv6' : 'IPv4'} rules loaded at boot`})`,
+      command: sh`${write}${reload}`,
+      stdin: toBase64(content),
+    });
+  }
+  const link = files[BOOT_UNIT_LINK];
+  before.push(`${BOOT_UNIT}: ${linkOk(link) ? 'enabled' : 'not enabled'}`);
+  after.push(`${BOOT_UNIT}: enabled`);
+  if (!linkOk(link)) {
+    changes.push({
+      summary: `+ enable ${BOOT_UNIT} (loads ${families.map((family) => RULES_FILES[family]).join(' and ')} at boot)`,
+      command: enableCommand(host.systemd),
+    });
+  }
+
+  const extra = warnings.length > 0 ? { warnings } : {};
+  if (changes.length === 0) {
+    const counts = families.map((family) => `${family}: ${chains[family].length} rules`).join(', ');
+    return noChange(`${MANAGED_CHAIN} loaded (${counts}) with its INPUT jump, equal to the boot files, loaded at boot by ${BOOT_UNIT}`, extra);
+  }
+  return { changes, diff: { before: before.join('\n'), after: after.join('\n') }, ...extra };
+};
+
+/** `systemctl enable` as the link it makes (works without a running systemd), plus daemon-reload under systemd. */
+export const enableCommand = (systemd: boolean): RemoteCommand => sh`set -eu
+mkdir -p -- ${BOOT_UNIT_LINK.replace(/\/[^/]+$/, '')}
+ln -sfn -- ${BOOT_UNIT_FILE} ${BOOT_UNIT_LINK}${systemd ? raw('\nsystemctl daemon-reload') : raw('')}
+echo ${`enabled: ${BOOT_UNIT}`}`;
+
+/** Validated arguments (PlaybookError before any host is contacted). */
+export const parseIptablesRuleSetArgs = (args: IptablesRuleSetArgs): IptablesDesired => parseArgs(iptablesRuleSetSchema, args, 'iptablesRuleSet');
