@@ -22,6 +22,19 @@ export const PORTS = {
   proxy: 443,
 } as const;
 
+/**
+ * Every CAS port, VPN ranges included ([C] research/cas-domain.md §1.2, 7747 = gate → master,
+ * internal): only ufw, as the playbook declares it, may open them. A rule outside ufw accepting
+ * one fails the host (see steps/kernel-truth.ts).
+ */
+export const CAS_PORTS: readonly (readonly [number, number])[] = [
+  [PORTS.gate, PORTS.extensions],
+  [7747, 7747],
+  [PORTS.adminGui, PORTS.adminGui],
+  PORTS.adminVpn,
+  PORTS.terminalVpnInstances,
+];
+
 const allow = (port: PolicyRule['port'], comment: string, extra: Pick<PolicyRule, 'interface' | 'from'> = {}): PolicyRule => ({
   action: 'allow',
   port,

@@ -7,9 +7,10 @@
 //   DEFAULT_INPUT_POLICY="DROP"|"ACCEPT"|"REJECT" (= deny|allow|reject); values are unquoted and
 //   lower-cased, the last assignment wins;
 // - user.rules / user6.rules: the ordered rules (see ufw-tuple.ts); user6.rules only when IPv6 is used.
-// ENABLED=yes does not prove the rules are loaded (a reboot without the ufw unit, an `iptables -F`…),
-// so the script also asks the kernel whether the ufw chains exist; that check only runs when ufw is
-// enabled, to keep the common case at zero iptables processes.
+// - the `-A ufw-user-…` lines of user.rules / user6.rules: what ufw loads into its user chains.
+// ENABLED=yes does not prove the rules are loaded or unchanged (a reboot without the ufw unit, an
+// `iptables -F`…): the kernel's side is the firewall.kernel fact (kernel-firewall.ts), compared
+// with these files by steps/kernel-truth.ts.
 import { FactError } from '../errors.ts';
 import type { Fact } from './fact.ts';
 import { factLines, splitWord, yesNo } from './fact-output.ts';
@@ -23,8 +24,6 @@ export interface UfwState {
   readonly installed: boolean;
   /** ENABLED=yes in /etc/ufw/ufw.conf. */
   readonly enabled: boolean;
-  /** ufw-user-input exists in the kernel (and ufw6-user-input when IPv6 is used). False when disabled. */
-  readonly chainsLoaded: boolean;
   /** IPV6=yes and the kernel has IPv6: ufw keeps a v6 twin of every rule without a v4-only address. */
   readonly ipv6: boolean;
   /** DEFAULT_INPUT_POLICY; 'allow' when ufw is not installed (nothing filters). */
@@ -33,8 +32,12 @@ export interface UfwState {
   readonly manageBuiltins: boolean;
   /** /batm/vpngen/firewall.rules exists: CAS's terminal-VPN rules, to re-source after a ufw restart. */
   readonly vpngenRules: boolean;
+  /** ufw-user-input exists in the kernel (and ufw6-user-input when IPv6 is used). False when disabled. */
+  readonly chainsLoaded: boolean;
   /** Rules in ufw's order, per file. */
   readonly rules: { readonly v4: readonly UfwRule[]; readonly v6: readonly UfwRule[] };
+  /** The `-A ufw-user-…` / `-A ufw6-user-…` lines of user.rules / user6.rules, in file order. */
+  readonly fileRules: { readonly v4: readonly string[]; readonly v6: readonly string[] };
 }
 
 const CONF = '/etc/ufw/ufw.conf';
@@ -54,7 +57,7 @@ if grep -qsi '^ENABLED=.\\{0,1\\}yes' ${CONF}; then
   if ip6tables -w -S ufw6-user-input >/dev/null 2>&1; then echo 'chains6 yes'; else echo 'chains6 no'; fi
 fi
 for f in ${CONF} ${DEFAULTS} ${RULES4} ${RULES6}; do [ -r "$f" ] && echo "file $f"; done
-grep -sH -e '^ENABLED=' -e '^IPV6=' -e '^DEFAULT_INPUT_POLICY=' -e '^MANAGE_BUILTINS=' -e '^${TUPLE_PREFIX}' ${CONF} ${DEFAULTS} ${RULES4} ${RULES6} || :
+grep -sH -e '^ENABLED=' -e '^IPV6=' -e '^DEFAULT_INPUT_POLICY=' -e '^MANAGE_BUILTINS=' -e '^${TUPLE_PREFIX}' -e '^-A ufw6\\{0,1\\}-user-' ${CONF} ${DEFAULTS} ${RULES4} ${RULES6} || :
 echo end
 )`;
 
@@ -68,13 +71,16 @@ export const parseUfwState = (output: string): UfwState => {
   const files = new Set<string>();
   const settings = new Map<string, string>();
   const rules = { v4: [] as UfwRule[], v6: [] as UfwRule[] };
+  const fileRules = { v4: [] as string[], v6: [] as string[] };
   for (const line of factLines(FACT_ID, output)) {
     const match = /^(\/etc\/[a-z/.0-9]+):(.*)$/.exec(line);
     if (match) {
       const [, file = '', text = ''] = match;
       if (file === RULES4 || file === RULES6) {
-        if (!text.startsWith(TUPLE_PREFIX)) throw new FactError(`${FACT_ID}: unexpected line from ${file}: "${text}"`);
-        (file === RULES4 ? rules.v4 : rules.v6).push(parseUfwTuple(text));
+        const family = file === RULES4 ? 'v4' : 'v6';
+        if (new RegExp(`^-A ufw${family === 'v6' ? '6' : ''}-user-\\S+ `).test(text)) fileRules[family].push(text);
+        else if (text.startsWith(TUPLE_PREFIX)) rules[family].push(parseUfwTuple(text));
+        else throw new FactError(`${FACT_ID}: unexpected line from ${file}: "${text}"`);
       } else if (file === CONF || file === DEFAULTS) {
         const [key = '', value = ''] = text.split(/=(.*)/s);
         settings.set(key, settingValue(value));
@@ -93,7 +99,7 @@ export const parseUfwState = (output: string): UfwState => {
   if (!installed) {
     return {
       installed, enabled: false, chainsLoaded: false, ipv6: false, defaultIncoming: 'allow',
-      manageBuiltins: false, vpngenRules, rules: { v4: [], v6: [] },
+      manageBuiltins: false, vpngenRules, rules: { v4: [], v6: [] }, fileRules: { v4: [], v6: [] },
     };
   }
   for (const file of [CONF, DEFAULTS, RULES4]) {
@@ -117,6 +123,7 @@ export const parseUfwState = (output: string): UfwState => {
     vpngenRules,
     // ufw ignores user6.rules when IPv6 is off, so do we.
     rules: { v4: rules.v4, v6: ipv6 ? rules.v6 : [] },
+    fileRules: { v4: fileRules.v4, v6: ipv6 ? fileRules.v6 : [] },
   };
 };
 

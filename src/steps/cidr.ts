@@ -46,43 +46,101 @@ const formatV6 = (groups: readonly number[]): string => {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 };
 
-interface ParsedAddress {
-  readonly family: UfwFamily;
-  /** Octets (v4) or 16-bit groups (v6). */
-  readonly parts: readonly number[];
-  readonly prefix: number;
-}
-
-const parseAddress = (text: string): ParsedAddress | undefined => {
+/** Parses `a.b.c.d[/n]` or an IPv6 address `[/n]` into ufw's stored form; undefined when invalid. */
+export const parseCidr = (text: string): Cidr | undefined => {
   const [address = '', prefixText, extra] = text.split('/');
   if (extra !== undefined || (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText))) return undefined;
   const v4 = parseV4(address);
-  const v6 = v4 ? undefined : parseV6(address);
-  const parts = v4 ?? v6;
-  if (!parts) return undefined;
-  const family: UfwFamily = v4 ? 'v4' : 'v6';
-  const bits = family === 'v4' ? 32 : 128;
-  const prefix = prefixText === undefined ? bits : Number(prefixText);
-  return prefix > bits ? undefined : { family, parts, prefix };
+  if (v4) {
+    const prefix = prefixText === undefined ? 32 : Number(prefixText);
+    if (prefix > 32) return undefined;
+    const value = v4.reduce((sum, octet) => sum * 256 + octet, 0);
+    const mask = prefix === 0 ? 0 : 2 ** 32 - 2 ** (32 - prefix);
+    const network = Number((BigInt(value) & BigInt(mask)).toString());
+    const octets = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
+    return { family: 'v4', text: prefix === 32 ? octets.join('.') : `${octets.join('.')}/${prefix}` };
+  }
+  const v6 = parseV6(address);
+  if (v6) {
+    const prefix = prefixText === undefined ? 128 : Number(prefixText);
+    if (prefix > 128) return undefined;
+    return { family: 'v6', text: prefix === 128 ? formatV6(v6) : `${formatV6(v6)}/${prefix}` };
+  }
+  return undefined;
 };
 
-/** The parts with every bit past `prefix` cleared (`width` bits per part). */
-const masked = (parts: readonly number[], prefix: number, width: number): number[] =>
-  parts.map((part, i) => {
-    const keep = Math.min(width, Math.max(0, prefix - i * width));
-    return keep === 0 ? 0 : part & ~((1 << (width - keep)) - 1) & ((1 << width) - 1);
-  });
+/** ufw's "anywhere" address per family (what `any` becomes in the rules files). */
+export const ANY_ADDRESS: Readonly<Record<UfwFamily, string>> = { v4: '0.0.0.0/0', v6: '::/0' };
 
-/** Parses `a.b.c.d[/n]` or an IPv6 address `[/n]` into ufw's stored form; undefined when invalid. */
-export const parseCidr = (text: string): Cidr | undefined => {
-  const parsed = parseAddress(text);
-  if (!parsed) return undefined;
-  const { family, parts, prefix } = parsed;
-  if (family === 'v4') {
-    const octets = masked(parts, prefix, 8);
-    return { family, text: prefix === 32 ? octets.join('.') : `${octets.join('.')}/${prefix}` };
-  }
-  return { family, text: prefix === 128 ? formatV6(parts) : `${formatV6(parts)}/${prefix}` };
+/** An address or network as numbers, for containment tests and for spotting host bits. */
+export interface Network {
+  readonly family: UfwFamily;
+  /** The address as written (host bits included), as an integer of 32 or 128 bits. */
+  readonly address: bigint;
+  readonly prefix: number;
+}
+
+const WIDTH: Readonly<Record<UfwFamily, number>> = { v4: 32, v6: 128 };
+
+const toBigInt = (parts: readonly number[], bitsPerPart: number): bigint =>
+  parts.reduce((sum, part) => (sum << BigInt(bitsPerPart)) | BigInt(part), 0n);
+
+const maskOf = (family: UfwFamily, prefix: number): bigint => {
+  const width = BigInt(WIDTH[family]);
+  return prefix === 0 ? 0n : ((1n << width) - 1n) ^ ((1n << (width - BigInt(prefix))) - 1n);
+};
+
+/**
+ * Parses `a.b.c.d[/n]` or an IPv6 address `[/n]`. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`,
+ * what a dual-stack sshd reports for an IPv4 client) is the IPv4 address it carries: the kernel
+ * filters those packets with the IPv4 rules.
+ */
+export const parseNetwork = (text: string): Network | undefined => {
+  const [address = '', prefixText, extra] = text.split('/');
+  if (extra !== undefined || (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText))) return undefined;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped && prefixText === undefined) return parseNetwork(mapped[1] ?? '');
+  const v4 = parseV4(address);
+  const family: UfwFamily | undefined = v4 ? 'v4' : parseV6(address) ? 'v6' : undefined;
+  if (!family) return undefined;
+  const prefix = prefixText === undefined ? WIDTH[family] : Number(prefixText);
+  if (prefix > WIDTH[family]) return undefined;
+  return { family, address: v4 ? toBigInt(v4, 8) : toBigInt(parseV6(address) ?? [], 16), prefix };
+};
+
+/** The network part only (host bits cleared). */
+export const networkOf = (network: Network): Network => ({ ...network, address: network.address & maskOf(network.family, network.prefix) });
+
+/** True when the address has bits set beyond its prefix (`10.8.0.5/24`, `1::/0`). */
+export const hasHostBits = (network: Network): boolean => networkOf(network).address !== network.address;
+
+/** True when every address of `inner` is in `outer` (same family only). */
+export const networkContains = (outer: Network, inner: Network): boolean =>
+  outer.family === inner.family &&
+  outer.prefix <= inner.prefix &&
+  (inner.address & maskOf(outer.family, outer.prefix)) === networkOf(outer).address;
+
+/** `10.8.0.0/24`, `fd00::/64`; a single host without its prefix. */
+export const formatNetwork = (network: Network): string => {
+  const { family, address, prefix } = network;
+  const text =
+    family === 'v4'
+      ? [24n, 16n, 8n, 0n].map((shift) => String((address >> shift) & 255n)).join('.')
+      : formatV6(Array.from({ length: 8 }, (_, i) => Number((address >> BigInt(112 - 16 * i)) & 0xffffn)));
+  return prefix === WIDTH[family] ? text : `${text}/${prefix}`;
+};
+
+/**
+ * Why `text` is not a plain address or network, or undefined when it is. ufw silently clears IPv4
+ * host bits and keeps IPv6 ones (matching a different network than written); either way `10.8.0.5/24`
+ * or `1::/0` is almost always a typo, so it is refused with the two readings that were probably meant.
+ */
+export const cidrProblem = (text: string): string | undefined => {
+  const network = parseNetwork(text);
+  if (!network) return 'expected an IPv4/IPv6 address or CIDR such as 203.0.113.7 or 10.8.0.0/24';
+  if (!hasHostBits(network)) return undefined;
+  const host = formatNetwork({ ...network, prefix: WIDTH[network.family] });
+  return `${text} has host bits set after /${network.prefix}: did you mean the network ${formatNetwork(networkOf(network))}, or the host ${host}?`;
 };
 
 /**
@@ -90,12 +148,8 @@ export const parseCidr = (text: string): Cidr | undefined => {
  * host bits cleared in both families, the prefix always written (`10.8.0.7/32`, `2001:db8::/64`).
  */
 export const iptablesCidr = (text: string): Cidr | undefined => {
-  const parsed = parseAddress(text);
-  if (!parsed) return undefined;
-  const { family, parts, prefix } = parsed;
-  const address = family === 'v4' ? masked(parts, prefix, 8).join('.') : formatV6(masked(parts, prefix, 16));
-  return { family, text: `${address}/${prefix}` };
+  const network = parseNetwork(text);
+  if (!network) return undefined;
+  const address = formatNetwork({ ...networkOf(network), prefix: WIDTH[network.family] });
+  return { family: network.family, text: `${address}/${network.prefix}` };
 };
-
-/** ufw's "anywhere" address per family (what `any` becomes in the rules files). */
-export const ANY_ADDRESS: Readonly<Record<UfwFamily, string>> = { v4: '0.0.0.0/0', v6: '::/0' };

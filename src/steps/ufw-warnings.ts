@@ -7,23 +7,7 @@ import type { UfwPolicy } from '../facts/ufw.ts';
 import { ANY_ADDRESS } from './cidr.ts';
 import { isManagedComment } from './ufw-managed-rule.ts';
 import { formatRule, isManaged, matchKey } from './ufw-model.ts';
-
-type Range = readonly [number, number];
-
-/** ufw port text (`any`, `22`, `13000:13010`, `80,443`) as inclusive ranges. */
-const portRanges = (text: string): Range[] =>
-  text === 'any'
-    ? [[1, 65535]]
-    : text.split(',').map((part) => {
-        const [low = '0', high] = part.split(':');
-        return [Number(low), Number(high ?? low)] as const;
-      });
-
-const covers = (outer: readonly Range[], inner: readonly Range[]): boolean =>
-  inner.every(([low, high]) => outer.some(([a, b]) => a <= low && high <= b));
-
-const overlaps = (a: readonly Range[], b: readonly Range[]): boolean =>
-  a.some(([lowA, highA]) => b.some(([lowB, highB]) => lowA <= highB && lowB <= highA));
+import { covers, overlaps, portRanges } from './port-ranges.ts';
 
 const isAllow = (rule: UfwRule): boolean => rule.action === 'allow' || rule.action === 'limit';
 const isIncoming = (rule: UfwRule): boolean => rule.direction === 'in' && !rule.route;

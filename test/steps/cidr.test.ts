@@ -1,5 +1,5 @@
 import test from 'ava';
-import { iptablesCidr, parseCidr } from '../../src/steps/cidr.ts';
+import { cidrProblem, formatNetwork, iptablesCidr, networkContains, parseCidr, parseNetwork } from '../../src/steps/cidr.ts';
 
 // Expected values are what ufw 0.36.2 wrote to user.rules / user6.rules for the same input.
 const normalises = test.macro((t, input: string, expected: string | undefined) => {
@@ -41,3 +41,24 @@ test('iptables writes a bare IPv6 address as /128', iptablesForm, '2001:db8::7',
 test('iptables: a prefix inside a group', iptablesForm, 'fd00:abcd::/20', 'fd00:a000::/20');
 test('iptables: anywhere', iptablesForm, '0.0.0.0/0', '0.0.0.0/0');
 test('iptables: invalid stays invalid', iptablesForm, '10.0.0.0/33', undefined);
+
+test('host bits are named with the network and the host probably meant', (t) => {
+  t.is(cidrProblem('10.8.0.5/24'), '10.8.0.5/24 has host bits set after /24: did you mean the network 10.8.0.0/24, or the host 10.8.0.5?');
+  t.is(cidrProblem('1::/0'), '1::/0 has host bits set after /0: did you mean the network ::/0, or the host 1::?');
+  t.is(cidrProblem('fd00::1/64'), 'fd00::1/64 has host bits set after /64: did you mean the network fd00::/64, or the host fd00::1?');
+  t.is(cidrProblem('10.8.0.0/24'), undefined);
+  t.is(cidrProblem('2001:db8::/32'), undefined);
+  t.is(cidrProblem('192.0.2.7'), undefined);
+  t.regex(cidrProblem('10.0.0.0/33') ?? '', /expected an IPv4\/IPv6 address or CIDR/);
+});
+
+test('containment, per family; IPv4-mapped IPv6 addresses are IPv4', (t) => {
+  const net = (text: string) => parseNetwork(text)!;
+  t.true(networkContains(net('10.99.0.0/16'), net('10.99.0.1')));
+  t.false(networkContains(net('192.0.2.0/24'), net('10.99.0.1')));
+  t.true(networkContains(net('0.0.0.0/0'), net('::ffff:10.99.0.1')));
+  t.false(networkContains(net('::/0'), net('::ffff:10.99.0.1')));
+  t.true(networkContains(net('2001:db8::/32'), net('2001:db8:1::7')));
+  t.false(networkContains(net('10.99.1.0/24'), net('10.99.0.0/16')));
+  t.is(formatNetwork(net('::ffff:10.99.0.1')), '10.99.0.1');
+});
