@@ -3,21 +3,21 @@
 // back: the terminal VPN ports open first (make-before-break), then /batm/config/vpn comes back
 // from casfleet's backup, batm.vpn-skip is turned off, and gate restarts once.
 import { scenarioAVarsSchema } from '../src/cas/cas-vars.ts';
-import { scenarioARules } from '../src/cas/firewall-policy.ts';
+import { scenarioAIptablesRules, scenarioARules } from '../src/cas/firewall-policy.ts';
+import { firewallSteps } from '../src/cas/firewall-steps.ts';
 import { scenarioAExposure } from '../src/cas/exposure.ts';
 import { GATE_PROPERTIES, gateHandlers, RESTART_GATE, VPN_FILE, VPN_SKIP_KEY } from '../src/cas/gate-files.ts';
 import { definePlaybook } from '../src/playbook/define-playbook.ts';
 import { fileRestored } from '../src/steps/file-restored.ts';
 import { propertiesKey } from '../src/steps/properties.ts';
 import { FLUSH_HANDLERS } from '../src/steps/step.ts';
-import { ufwRuleSet } from '../src/steps/ufw-rules.ts';
 
 export default definePlaybook({
   name: 'scenario-a',
   description: "Scenario A: CAS's built-in terminal VPN; GB firewall (SSH, admin VPN, terminal VPN open; 7741, 7777, 7743 closed)",
   vars: scenarioAVarsSchema,
   steps: (vars) => [
-    ufwRuleSet({ defaultIncoming: 'deny', rules: scenarioARules(vars), enabled: true, sshPort: vars.sshPort }),
+    ...firewallSteps(vars, { ufw: scenarioARules(vars), iptables: scenarioAIptablesRules(vars) }),
     // [C] Scenario A needs the VPN file gate distributes: restored from casfleet's backup when it is
     // missing; a host without the file and without a backup fails before anything changes.
     { ...fileRestored({ path: VPN_FILE }), notify: [RESTART_GATE] },

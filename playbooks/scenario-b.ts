@@ -3,14 +3,14 @@
 // gate restarted once (handlers flushed here, checked with `batm-manage info`), and only then the
 // firewall tightened: 7741 from the router's networks only, terminal VPN ports closed.
 import { scenarioBVarsSchema } from '../src/cas/cas-vars.ts';
-import { scenarioBRules } from '../src/cas/firewall-policy.ts';
+import { scenarioBIptablesRules, scenarioBRules } from '../src/cas/firewall-policy.ts';
+import { firewallSteps } from '../src/cas/firewall-steps.ts';
 import { scenarioBExposure } from '../src/cas/exposure.ts';
 import { GATE_PROPERTIES, gateHandlers, RESTART_GATE, VPN_FILE, VPN_SKIP_KEY } from '../src/cas/gate-files.ts';
 import { definePlaybook } from '../src/playbook/define-playbook.ts';
 import { fileAbsent } from '../src/steps/file-absent.ts';
 import { propertiesKey } from '../src/steps/properties.ts';
 import { FLUSH_HANDLERS } from '../src/steps/step.ts';
-import { ufwRuleSet } from '../src/steps/ufw-rules.ts';
 
 export default definePlaybook({
   name: 'scenario-b',
@@ -21,7 +21,7 @@ export default definePlaybook({
     // Backed up first: switching back to Scenario A restores it.
     { ...fileAbsent({ path: VPN_FILE, backup: true }), notify: [RESTART_GATE] },
     FLUSH_HANDLERS,
-    ufwRuleSet({ defaultIncoming: 'deny', rules: scenarioBRules(vars), enabled: true, sshPort: vars.sshPort }),
+    ...firewallSteps(vars, { ufw: scenarioBRules(vars), iptables: scenarioBIptablesRules(vars) }),
   ],
   handlers: gateHandlers,
   exposure: scenarioBExposure,

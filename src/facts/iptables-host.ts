@@ -1,7 +1,7 @@
 // What a host offers the iptables backend: the iptables programs (and where they live, for the boot
 // unit), whether it was booted with systemd (a new unit needs `systemctl daemon-reload`), and
-// whether CAS's /batm/vpngen/firewall.rules exists (re-sourced after a load). The live tables
-// themselves are the kernel firewall fact's. Shell builtins only: no process is spawned.
+// whether CAS's /batm/vpngen/firewall.rules exists (re-sourced after a load). The live tables, and
+// whether the kernel has IPv6, are the kernel firewall fact's. Shell builtins only: no process is spawned.
 import { FactError } from '../errors.ts';
 import type { Fact } from './fact.ts';
 import { factLines, splitWord, yesNo } from './fact-output.ts';
@@ -13,8 +13,6 @@ const TOOLS: readonly IptablesTool[] = ['iptables-save', 'iptables-restore', 'ip
 export interface IptablesHost {
   /** Absolute path of each tool found on the PATH (plus the sbin directories). */
   readonly tools: Readonly<Partial<Record<IptablesTool, string>>>;
-  /** The kernel has IPv6 (/proc/sys/net/ipv6). */
-  readonly kernelIpv6: boolean;
   /** Booted with systemd as init (/run/systemd/system exists, sd_booted's test). */
   readonly systemd: boolean;
   readonly vpngenRules: boolean;
@@ -27,7 +25,6 @@ PATH="$PATH:/usr/sbin:/sbin"
 for tool in ${TOOLS.join(' ')}; do
   if p=$(command -v "$tool"); then echo "tool $tool $p"; fi
 done
-if [ -d /proc/sys/net/ipv6 ]; then echo 'kernel-ipv6 yes'; else echo 'kernel-ipv6 no'; fi
 if [ -d /run/systemd/system ]; then echo 'systemd yes'; else echo 'systemd no'; fi
 if [ -f /batm/vpngen/firewall.rules ]; then echo 'vpngen-rules yes'; else echo 'vpngen-rules no'; fi
 echo end
@@ -43,7 +40,7 @@ export const parseIptablesHost = (output: string): IptablesHost => {
       const [tool, path] = splitWord(rest);
       if (!TOOLS.includes(tool as IptablesTool) || !path.startsWith('/')) throw new FactError(`${FACT_ID}: bad tool line "${line}"`);
       tools[tool as IptablesTool] = path;
-    } else if (['kernel-ipv6', 'systemd', 'vpngen-rules'].includes(word)) {
+    } else if (['systemd', 'vpngen-rules'].includes(word)) {
       flags.set(word, rest);
     } else {
       throw new FactError(`${FACT_ID}: unexpected line "${line}"`);
@@ -51,7 +48,6 @@ export const parseIptablesHost = (output: string): IptablesHost => {
   }
   return {
     tools,
-    kernelIpv6: yesNo(FACT_ID, flags, 'kernel-ipv6'),
     systemd: yesNo(FACT_ID, flags, 'systemd'),
     vpngenRules: yesNo(FACT_ID, flags, 'vpngen-rules'),
   };

@@ -11,16 +11,18 @@ import { z } from 'zod';
 import { joinCommands, raw, sh, type RemoteCommand } from '../command/shell.ts';
 import { StepPlanError } from '../errors.ts';
 import { parseArgs } from '../facts/args.ts';
-import type { FileState } from '../facts/file.ts';
-import type { IptablesHost } from '../facts/iptables-host.ts';
-import type { NetworkState } from '../facts/network.ts';
+import { fileFact, type FileState } from '../facts/file.ts';
+import { iptablesHost, type IptablesHost } from '../facts/iptables-host.ts';
+import type { IptablesTable } from '../facts/iptables-save.ts';
+import { kernelFirewall, type KernelFirewall } from '../facts/kernel-firewall.ts';
+import { networkInterfaces, type NetworkState } from '../facts/network.ts';
 import { diffLines } from '../report/text-diff.ts';
 import { parseCidr } from './cidr.ts';
 import { BOOT_UNIT, BOOT_UNIT_FILE, BOOT_UNIT_LINK, bootFiles, RULES_FILES } from './iptables-boot.ts';
 import { JUMP_RULE, JUMP_SPEC, MANAGED_CHAIN, renderChains, ruleText, type ChainLines, type Family } from './iptables-chain.ts';
 import { interfaceResolver, missingInterfaceWarning } from './public-interface.ts';
 import { atomicWriteCommand, sha256Latin1, toBase64 } from './remote-file.ts';
-import { noChange, NO_COMMAND, type Change, type StepPlan } from './step.ts';
+import { defineStep, noChange, NO_COMMAND, type Change, type Step, type StepPlan } from './step.ts';
 import { DEFAULT_ROUTE, interfaceName, managedRuleSchema, sshAllowed } from './ufw-managed-rule.ts';
 import { reapplyVpngenSnippet, VPNGEN_RULES } from './vpngen-rules.ts';
 
@@ -42,20 +44,29 @@ export const iptablesRuleSetSchema = z
 export type IptablesRuleSetArgs = z.input<typeof iptablesRuleSetSchema>;
 export type IptablesDesired = z.output<typeof iptablesRuleSetSchema>;
 
-/** A family's filter table as the kernel has it; `undefined` when the family has no filter table yet. */
-export interface LiveFilter {
-  readonly rules: readonly { readonly chain: string; readonly text: string }[];
-  readonly chains: Readonly<Record<string, string>>;
-}
-
 export interface IptablesFacts {
   readonly host: IptablesHost;
-  /** Per family the live filter table; a family missing here is not managed (no IPv6 on the host). */
-  readonly live: Readonly<Partial<Record<Family, LiveFilter | undefined>>>;
+  readonly kernel: KernelFirewall;
   readonly network: NetworkState;
   /** The boot files and the enabling link, by path (see iptables-boot.ts). */
   readonly files: Readonly<Record<string, FileState>>;
 }
+
+/**
+ * The families this host's plan manages, with their live filter table (undefined when the kernel
+ * has none yet: nothing was ever loaded). IPv6 is managed whenever the kernel has it: an IPv6 left
+ * out would stay wide open. A table that cannot be read stops the plan.
+ */
+export const managedFamilies = (kernel: KernelFirewall): Partial<Record<Family, IptablesTable | undefined>> => {
+  const live: Partial<Record<Family, IptablesTable | undefined>> = {};
+  for (const family of ['v4', 'v6'] as const) {
+    const state = kernel[family];
+    if (!state) continue;
+    if (!state.ok) throw new StepPlanError(`cannot read the ${family === 'v4' ? 'IPv4' : 'IPv6'} tables: ${state.error}`);
+    live[family] = state.dump.tables.filter;
+  }
+  return live;
+};
 
 const FAMILY_TOOLS = {
   v4: { save: 'iptables-save', restore: 'iptables-restore' },
@@ -63,7 +74,7 @@ const FAMILY_TOOLS = {
 } as const;
 
 /** The managed chain of one family as it runs: its lines (undefined when the chain does not exist) and the INPUT jumps. */
-const runningChain = (filter: LiveFilter | undefined): { lines?: string[]; jumps: number; inputRules: number } => {
+const runningChain = (filter: IptablesTable | undefined): { lines?: string[]; jumps: number; inputRules: number } => {
   const rules = filter?.rules ?? [];
   const input = rules.filter((rule) => rule.chain === 'INPUT');
   const exists = filter !== undefined && filter.chains[MANAGED_CHAIN] !== undefined;
@@ -113,13 +124,13 @@ const linkOk = (state: FileState | undefined): boolean => state?.exists === true
 
 /** Plans the iptables changes from the facts (pure). Throws StepPlanError when the state cannot be reached safely. */
 export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFacts): StepPlan => {
-  const { host, live, network, files } = facts;
-  const families = (['v4', 'v6'] as const).filter((family) => family in live);
-  for (const family of families) {
+  const { host, kernel, network, files } = facts;
+  for (const family of ['v4', ...(kernel.v6 ? ['v6' as const] : [])] as const) {
     const missing = Object.values(FAMILY_TOOLS[family]).filter((tool) => host.tools[tool] === undefined);
     if (missing.length > 0) throw new StepPlanError(`${missing.join(' and ')} not found on this host (install the iptables package)`);
   }
-  if (!families.includes('v4')) throw new StepPlanError('the IPv4 filter table cannot be read on this host');
+  const live = managedFamilies(kernel);
+  const families = (['v4', 'v6'] as const).filter((family) => family in live);
   if (!desired.rules.some((rule) => sshAllowed(rule, desired.sshPort))) {
     throw new StepPlanError(`the desired rules have no allow for SSH (tcp port ${desired.sshPort}): the final drop would lock you out`);
   }
@@ -205,5 +216,29 @@ mkdir -p -- ${BOOT_UNIT_LINK.replace(/\/[^/]+$/, '')}
 ln -sfn -- ${BOOT_UNIT_FILE} ${BOOT_UNIT_LINK}${systemd ? raw('\nsystemctl daemon-reload') : raw('')}
 echo ${`enabled: ${BOOT_UNIT}`}`;
 
-/** Validated arguments (PlaybookError before any host is contacted). */
-export const parseIptablesRuleSetArgs = (args: IptablesRuleSetArgs): IptablesDesired => parseArgs(iptablesRuleSetSchema, args, 'iptablesRuleSet');
+/**
+ * The iptables backend as a whole desired state: the managed chain loaded and jumped to from INPUT,
+ * the same rules in /etc/iptables/rules.v4 (and rules.v6), and casfleet-iptables.service enabled.
+ */
+export const iptablesRuleSet = (args: IptablesRuleSetArgs): Step => {
+  const desired = parseArgs(iptablesRuleSetSchema, args, 'iptablesRuleSet');
+  return defineStep({
+    name: 'firewall (iptables)',
+    facts: {
+      kernel: kernelFirewall,
+      host: iptablesHost,
+      network: networkInterfaces,
+      rulesV4: fileFact(RULES_FILES.v4),
+      rulesV6: fileFact(RULES_FILES.v6),
+      unit: fileFact(BOOT_UNIT_FILE),
+      link: fileFact(BOOT_UNIT_LINK),
+    },
+    plan: ({ kernel, host, network, rulesV4, rulesV6, unit, link }) =>
+      planIptablesRuleSet(desired, {
+        kernel,
+        host,
+        network,
+        files: { [RULES_FILES.v4]: rulesV4, [RULES_FILES.v6]: rulesV6, [BOOT_UNIT_FILE]: unit, [BOOT_UNIT_LINK]: link },
+      }),
+  });
+};
