@@ -10,6 +10,7 @@ import { FactError } from '../../src/errors.ts';
 import { batmInfo } from '../../src/facts/batm.ts';
 import type { Fact } from '../../src/facts/fact.ts';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
+import { iptablesHost } from '../../src/facts/iptables-host.ts';
 import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
 import { networkInterfaces } from '../../src/facts/network.ts';
 import { ufwState } from '../../src/facts/ufw.ts';
@@ -20,6 +21,7 @@ const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unkn
   'file.stat': (args) => fileFact(args.path ?? ''),
   'file.backups': (args) => backupsFact(args.path ?? ''),
   'batm.info': () => batmInfo,
+  'iptables.host': () => iptablesHost,
   'firewall.kernel': () => kernelFirewall,
 };
 
