@@ -15,7 +15,7 @@ const importsOf = (file: string): string[] =>
   [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((match) => match[1]!);
 
 // Folders whose code only computes: no file system, processes, network, SSH, runner or CLI.
-const PURE = ['facts', 'steps', 'rollout', 'command', 'cas', 'report'];
+const PURE = ['facts', 'steps', 'rollout', 'command', 'cas', 'report', 'host-timer', 'transaction'];
 const FORBIDDEN_IN_PURE = [/^node:(fs|child_process|net|dgram|worker_threads)/, /\/(ssh|run|cli|lab)\//, /^(ssh2|node-ssh)$/];
 
 test('planning folders import no I/O and no runner, SSH or CLI code', (t) => {

@@ -1,14 +1,16 @@
 // casfleet apply <playbook> -i <inventory> [-l PATTERN] [-C] [-D] [-f N] [-e k=v]... [--json]
 //   [--canary X] [--batches 1,5,20%] [--max-fail N] [--fleet-max-fail N] [--soak 5m] [--yes]
-//   [--resume <run-id|last>]
+//   [--resume <run-id|last>] [--rollback-timeout 2m | --no-rollback] [--no-probe]
 // Everything is validated before any host is contacted; a validation problem exits 1 and touches
 // nothing. Every apply writes a run record, so a halted rollout can be resumed.
 
+import { CONFIG_DEFAULTS } from '../config/config-schema.ts';
 import { UsageError } from '../errors.ts';
 import { selectHosts } from '../inventory/host-pattern.ts';
 import { patternFileReader } from '../inventory/host-pattern-file.ts';
 import { hostFailed, type RunEvent } from '../report/events.ts';
 import { approvalQuestionAfter, describeBudgets, describeRollout } from '../rollout/describe-rollout.ts';
+import { readDurationMs } from '../rollout/duration.ts';
 import { planRollout, type RolloutPlan } from '../rollout/plan-rollout.ts';
 import { mergeRolloutPolicy, parseRolloutPolicy } from '../rollout/rollout-policy.ts';
 import { currentController } from '../run-records/run-liveness.ts';
@@ -36,6 +38,14 @@ ${TARGET_HELP}
   -D, --diff              show before/after of what each step manages
   -y, --yes               do not ask: neither before applying nor after the canary stage
 
+Safety (see "Safety model" in the README):
+      --rollback-timeout DURATION  a changed host must confirm its change over a NEW SSH login within
+                          this long, or it restores its snapshot by itself (default 120s; 5s to 1h)
+      --no-rollback       DANGEROUS: no snapshot, no dead-man, no confirmation; a change that locks
+                          you out stays until someone reaches the host's console
+      --no-probe          do not probe the declared ports from this machine after the apply (e.g.
+                          when casfleet is not on the hosts' public path); gates skip them too
+
 Rolling out (defaults may also come from the playbook's rollout):
       --canary X          first stage: a host pattern, N hosts or N% of the selection; asks before going on
       --batches LIST      then batches of these sizes, e.g. 1,5,20% (Ansible serial: the last size repeats)
@@ -45,11 +55,14 @@ Rolling out (defaults may also come from the playbook's rollout):
       --continue-on-batch-failure  let batches go past their own budget (the canary and the fleet budget still halt)
       --resume ID|last    continue a halted run: done hosts are skipped, failed and untouched ones run
 
-After each stage, gates check every host again: a fresh read must plan no change, and the ports the
-playbook declares must answer (or be filtered) from this machine. A failed gate counts as a failure.
+Every host that changes does so in a transaction: snapshot, on-host dead-man, steps, confirmation
+over a new SSH connection; a failed step or a failed confirmation restores the snapshot ("rolled
+back"). Once a host is done, the ports the playbook declares are probed from this machine. After each
+stage, gates check every host again (a fresh read must plan no change). A failed gate, a failed probe
+and a rollback all count as failures.
 
 Exit codes: 0 all hosts fine · 1 usage/config/validation error (no host touched) ·
-            2 a host failed or was unreachable · 3 stopped before the end (approval needed or declined)
+            2 a host failed, was rolled back or was unreachable · 3 stopped before the end (approval needed or declined)
 
 Examples:
   casfleet apply scenario-a -i inventories/prod.yml
@@ -72,6 +85,9 @@ const OPTIONS = {
   soak: { type: 'string' },
   'continue-on-batch-failure': { type: 'boolean' },
   resume: { type: 'string' },
+  'rollback-timeout': { type: 'string' },
+  'no-rollback': { type: 'boolean' },
+  'no-probe': { type: 'boolean' },
 } as const;
 
 type ApplyValues = ReturnType<typeof parseCommandLine<typeof OPTIONS>>['values'];
@@ -87,6 +103,27 @@ const rolloutFor = (prepared: PreparedRun, values: ApplyValues): RolloutPlan => 
     continueOnBatchFailure: values['continue-on-batch-failure'],
   });
   return planRollout({ hosts: [...prepared.hosts], policy, resolveCanaryPattern: (pattern) => selectHosts(prepared.inventory, pattern, patternFileReader(process.cwd())) });
+};
+
+const MIN_ROLLBACK_MS = 5000;
+const MAX_ROLLBACK_MS = 3_600_000;
+
+/** The dead-man's delay the flags ask for: a duration, 'off' (--no-rollback), or undefined (the config's or the default). */
+const rollbackFlag = (values: ApplyValues): number | 'off' | undefined => {
+  const given = values['rollback-timeout'];
+  if (values.check && (given !== undefined || values['no-rollback'])) {
+    throw new UsageError('--check changes nothing, so there is nothing to roll back: drop --rollback-timeout / --no-rollback');
+  }
+  if (values['no-rollback']) {
+    if (given !== undefined) throw new UsageError('--rollback-timeout and --no-rollback do not go together');
+    return 'off';
+  }
+  if (given === undefined) return undefined;
+  const ms = readDurationMs(given);
+  if (ms === undefined || ms < MIN_ROLLBACK_MS || ms > MAX_ROLLBACK_MS) {
+    throw new UsageError(`--rollback-timeout takes a duration from 5s to 1h (e.g. 120s, 2m), got '${given}'`);
+  }
+  return ms;
 };
 
 // --check: the fleet-grouped plan (and, with --diff, --json or -v, the per-host detail).
@@ -114,9 +151,11 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
   const values = resumed?.values ?? given;
   const reference = resumed?.reference ?? positional!;
   const cwd = resumed?.record.cwd ?? process.cwd();
+  const rollback = rollbackFlag(values);
   const prepared = await prepareRun(reference, values, cwd);
   if (typeof prepared === 'number') return prepared;
   if (values.check) return runCheck(prepared, values);
+  const rollbackMs = rollback === 'off' ? undefined : (rollback ?? (prepared.config.rollbackTimeout ?? CONFIG_DEFAULTS.rollbackTimeout) * 1000);
 
   const plan = resumed ? resumedRollout(resumed.record) : rolloutFor(prepared, values);
   const toRun = new Set(plan.stages.flatMap((stage) => stage.hosts));
@@ -177,7 +216,11 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
     playbook: prepared.playbook.name,
     targets,
     rollout: { plan, gates: staged, approveAfterCanary },
-    options: prepared.runOptions({ check: false, diff: Boolean(values.diff) }),
+    options: {
+      ...prepared.runOptions({ check: false, diff: Boolean(values.diff) }),
+      ...(rollbackMs === undefined ? {} : { rollbackTimeoutMs: rollbackMs }),
+      probe: !values['no-probe'],
+    },
     connect: prepared.connect,
     emit: (event) => {
       if (event.type === 'halt') halted = event.kind;

@@ -35,6 +35,8 @@ export const createRecordKeeper = (initial: RunRecord): RecordKeeper => {
           break;
         case 'step':
           if (event.status === 'failed' && !lastError.has(event.host)) lastError.set(event.host, `${event.step}: ${event.error ?? 'failed'}`);
+          // What undid the host matters more than the failure that led there.
+          if (event.status === 'rolled-back') lastError.set(event.host, `rolled back: ${event.error ?? 'rolled back'}`);
           break;
         case 'unreachable':
           lastError.set(event.host, event.error);

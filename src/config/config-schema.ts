@@ -18,6 +18,8 @@ export const configSchema = z.strictObject({
   commandTimeout: z.number().positive().max(3600).optional(),
   /** SSH handshakes in flight at once; ssh2's crypto runs on the main thread, so this stays modest. */
   maxHandshakes: z.int().min(1).max(512).optional(),
+  /** Seconds a changed host has to confirm its change over a new connection before it rolls back by itself (--rollback-timeout). */
+  rollbackTimeout: z.number().min(5).max(3600).optional(),
 });
 
 export type CasfleetConfig = z.infer<typeof configSchema>;
@@ -27,4 +29,5 @@ export const CONFIG_DEFAULTS = {
   connectTimeout: 15,
   commandTimeout: 120,
   maxHandshakes: 32,
+  rollbackTimeout: 120,
 } as const;

@@ -44,6 +44,8 @@ const CONF = '/etc/ufw/ufw.conf';
 const DEFAULTS = '/etc/default/ufw';
 const RULES4 = '/etc/ufw/user.rules';
 const RULES6 = '/etc/ufw/user6.rules';
+/** The files a change of ufw's rules, policy or enablement writes. */
+export const UFW_FILES: readonly string[] = [RULES4, RULES6, CONF, DEFAULTS];
 const FACT_ID = 'ufw.state';
 
 // Plain POSIX sh; in a subshell so PATH and positional parameters do not leak into other facts.

@@ -2,7 +2,8 @@
 # casfleet lab stand-in for General Bytes' /batm/batm-manage (installed per host as /batm/batm-manage).
 # Only the verbs the playbooks rely on ([C] research/cas-domain.md: `info`, `start|stop <service>`).
 # Service state lives in /batm/run-state/<service> ("running"/"stopped"); the lab listener watches
-# that directory, so a stopped service's ports refuse connections. Every call is logged.
+# that directory, so a stopped service's ports refuse connections. Every call is logged. A test can
+# make the next starts of a service fail (run-state/<service>.fail-starts holds how many).
 set -u
 
 BATM=/batm
@@ -53,6 +54,13 @@ case ${1:-} in
     esac
     for service in $services; do
       if [ "$1" = start ]; then
+        # Tests make the next N starts of a service fail: run-state/<service>.fail-starts holds N.
+        fails=$(cat "$STATE_DIR/$service.fail-starts" 2>/dev/null) || fails=0
+        if [ "${fails:-0}" -gt 0 ]; then
+          echo $((fails - 1)) >"$STATE_DIR/$service.fail-starts"
+          echo "$(label "$service") failed to start" >&2
+          exit 1
+        fi
         set_state "$service" running
         echo "$(label "$service") started"
       else

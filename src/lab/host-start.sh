@@ -40,6 +40,8 @@ mount --bind "$host/etc-ufw" /etc/ufw
 # The iptables backend's rule files: private and empty, whatever the machine keeps in /etc/iptables.
 mkdir -p /etc/iptables
 mount --bind "$host/etc-iptables" /etc/iptables
+# /var/lib the same way: casfleet's on-host timers (/var/lib/casfleet) are per host, like on real servers.
+mount -t overlay -o "lowerdir=/var/lib,upperdir=$host/var-lib-upper,workdir=$host/var-lib-work" casfleet-lab-varlib /var/lib
 mount --bind "$root/shadow" /etc/shadow
 mount -o remount,bind,ro /etc/shadow
 mount --bind "$host/batm" /batm

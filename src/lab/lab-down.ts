@@ -1,6 +1,7 @@
 // `casfleet lab down`: remove everything `lab up` made, even from a crashed or half-built run.
 // Processes: only PIDs recorded in lab.json whose command line still names this lab, plus their
-// descendants (the per-connection sshd processes and the sessions they run). Namespaces: every
+// descendants (the per-connection sshd processes and the sessions they run), and casfleet's on-host
+// timers left running in the lab's namespaces (detached, so no recorded PID leads to them). Namespaces: every
 // `cfl-<name>-*`, whether recorded or not. Files: only the entries `lab up` writes. Idempotent.
 
 import { readdirSync, rmSync, rmdirSync } from 'node:fs';
@@ -8,10 +9,11 @@ import { join } from 'node:path';
 import { LabError } from '../errors.ts';
 import { removeBatmMountpointIfUnused } from './lab-batm-mountpoint.ts';
 import { DEFAULT_LAB_NAME, LAB_DIR_ENTRIES, assertLabName, defaultLabDir, labPaths, type LabPaths } from './lab-layout.ts';
-import { deleteLabNetns, listNetns } from './lab-network.ts';
+import { deleteLabNetns, labNetnsIn, listNetns } from './lab-network.ts';
 import { descendantsOf, isLabProcess, terminate } from './lab-processes.ts';
 import { isHostSshdCmdline, readSshdPidFile } from './lab-sshd.ts';
 import { readLabState, type LabState } from './lab-state.ts';
+import { timerProcessesIn } from './lab-timer-processes.ts';
 
 export interface LabDownOptions {
   readonly name?: string;
@@ -21,7 +23,7 @@ export interface LabDownOptions {
 export interface LabDownReport {
   readonly name: string;
   readonly dir: string;
-  /** PIDs signalled (recorded ones and their descendants). */
+  /** PIDs signalled (recorded ones, leftover on-host timers, and their descendants). */
   readonly killed: readonly number[];
   /** Recorded PIDs left alone: already gone, or now belonging to some other program. */
   readonly skippedPids: readonly number[];
@@ -45,8 +47,10 @@ export const labDown = async (options: LabDownOptions = {}): Promise<LabDownRepo
   }
 
   const { verified, skipped } = recordedLabProcesses(state, paths);
+  // Timers first: one that fires now would restore files on a host being taken apart.
+  const timers = timerProcessesIn(labNetnsIn(await listNetns(), name));
   // Collect descendants before signalling anything: once a parent dies its children are reparented.
-  const killed = await terminate([...descendantsOf(verified), ...verified]);
+  const killed = await terminate([...descendantsOf([...timers, ...verified]), ...timers, ...verified]);
 
   const deletedNetns = await deleteLabNetns(name);
   removeLabFiles(paths.dir);

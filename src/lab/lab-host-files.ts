@@ -1,5 +1,6 @@
 // The per-host directory tree that a host's mount namespace shows as /etc/ufw, /etc/iptables, /batm,
-// /root, /tmp, /var/log and /var/backups, plus the upper layer of its /etc overlay (which holds /etc/default/ufw).
+// /root, /tmp, /var/log and /var/backups, plus the upper layers of its /etc overlay (which holds
+// /etc/default/ufw) and of its /var/lib overlay.
 // Written from the parent process, not inside the namespace: 100 hosts are a few thousand file
 // writes and no extra processes. Async with many in flight, because file creation on a virtual disk
 // costs ~0.5 ms when done one by one and far less when the kernel can overlap them.
@@ -72,7 +73,7 @@ export const writeHostTree = async ({ dir, mountRoot, host, ufwTemplate, batmMan
   const rel = hostRelativePaths(host.id);
   const at = (relative: string): string => join(dir, relative);
   await Promise.all([
-    ...[`${rel.etcUfw}/applications.d`, `${rel.etcUpper}/default`, rel.etcWork, rel.etcIptables, rel.varLog, rel.varBackups].map((sub) =>
+    ...[`${rel.etcUfw}/applications.d`, `${rel.etcUpper}/default`, rel.etcWork, rel.etcIptables, rel.varLibUpper, rel.varLibWork, rel.varLog, rel.varBackups].map((sub) =>
       mkdir(at(sub), { recursive: true }),
     ),
     ...['config', 'vpngen', 'logs', 'run-state'].map((sub) => mkdir(at(`${rel.batm}/${sub}`), { recursive: true })),

@@ -176,6 +176,9 @@ export const hostRelativePaths = (id: string) => {
     /** Overlay upper/work dirs for the host's /etc: its writes land here, never in the real /etc. */
     etcUpper: `${base}/etc-upper`,
     etcWork: `${base}/etc-work`,
+    /** Overlay upper/work dirs for the host's /var/lib (casfleet's on-host timers live in /var/lib/casfleet). */
+    varLibUpper: `${base}/var-lib-upper`,
+    varLibWork: `${base}/var-lib-work`,
     /** /etc/default/ufw as the host sees it (pre-seeded in the overlay's upper dir). */
     defaultUfw: `${base}/etc-upper/default/ufw`,
     batm: `${base}/batm`,

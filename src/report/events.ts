@@ -3,7 +3,11 @@
 
 import type { StateDiff } from '../steps/step.ts';
 
-export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped';
+/**
+ * `rolled-back`: the host's transaction was undone (its snapshot restored, see run/host-transaction.ts);
+ * only the transaction's own event has it, and it counts as a failure.
+ */
+export type StepStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'rolled-back';
 
 export interface RunStartEvent {
   readonly type: 'run-start';
@@ -15,7 +19,7 @@ export interface RunStartEvent {
 export interface HostStageEvent {
   readonly type: 'host-stage';
   readonly host: string;
-  readonly stage: 'connecting' | 'gathering' | 'applying' | 'handlers' | 'done';
+  readonly stage: 'connecting' | 'gathering' | 'applying' | 'handlers' | 'confirming' | 'probing' | 'done';
 }
 
 /** The result of one step (or handler) on one host. */
@@ -23,8 +27,12 @@ export interface StepResultEvent {
   readonly type: 'step';
   readonly host: string;
   readonly step: string;
-  /** `gate`: the checks after a rollout stage (nothing pending on a fresh read, declared exposure). */
-  readonly kind: 'step' | 'handler' | 'gate';
+  /**
+   * `gate`: the checks after a rollout stage (nothing pending on a fresh read, declared exposure).
+   * `transaction`: snapshot and dead-man, confirmation over a new connection, or the rollback.
+   * `probe`: the declared exposure checked from this machine once the host is done.
+   */
+  readonly kind: 'step' | 'handler' | 'gate' | 'transaction' | 'probe';
   readonly status: StepStatus;
   /** Human summaries of what changed (or, in check mode, what would change). */
   readonly changes: readonly string[];
@@ -51,6 +59,8 @@ export interface HostCounts {
   skipped: number;
   /** 1 when a halted rollout never started this host. */
   untouched: number;
+  /** 1 when the host's transaction was rolled back (a failure, for budgets and exit codes). */
+  rolledBack: number;
 }
 
 /** A rollout stage (the canary, a batch, or all hosts at once) starting or ending. */
@@ -103,7 +113,7 @@ export type RunEvent =
 
 export type EmitEvent = (event: RunEvent) => void;
 
-export const emptyCounts = (): HostCounts => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, untouched: 0 });
+export const emptyCounts = (): HostCounts => ({ ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, untouched: 0, rolledBack: 0 });
 
 /** Ansible's recap semantics: a changed step also counts as ok. */
 export const countStep = (counts: HostCounts, status: StepStatus): void => {
@@ -111,6 +121,7 @@ export const countStep = (counts: HostCounts, status: StepStatus): void => {
   if (status === 'changed') counts.changed += 1;
   if (status === 'failed') counts.failed += 1;
   if (status === 'skipped') counts.skipped += 1;
+  if (status === 'rolled-back') counts.rolledBack += 1;
 };
 
-export const hostFailed = (counts: HostCounts): boolean => counts.failed > 0 || counts.unreachable > 0;
+export const hostFailed = (counts: HostCounts): boolean => counts.failed > 0 || counts.unreachable > 0 || counts.rolledBack > 0;

@@ -18,8 +18,8 @@ export const PLAIN: Style = { green: String, yellow: String, red: String, cyan: 
 
 /** `changed: [cas-001] firewall (ufw)` followed by indented changes, warnings, diff, error. */
 export const formatStepEvent = (event: StepResultEvent, style: Style): string[] => {
-  const label = event.check && event.status === 'changed' ? 'would change' : event.status;
-  const paint = { ok: style.green, changed: style.yellow, failed: style.red, skipped: style.cyan }[event.status];
+  const label = event.check && event.status === 'changed' ? 'would change' : event.status === 'rolled-back' ? 'rolled back' : event.status;
+  const paint = { ok: style.green, changed: style.yellow, failed: style.red, skipped: style.cyan, 'rolled-back': style.red }[event.status];
   const kind = event.kind === 'handler' ? 'handler: ' : '';
   const reason = event.reason ? style.dim(` (${event.reason})`) : '';
   const lines = [paint(`${label}: [${event.host}] ${kind}${event.step}`) + reason];

@@ -25,7 +25,7 @@ export const createPlanCollector = () => {
       if (event.type === 'unreachable') Object.assign(entry(event.host), { outcome: 'unreachable', error: event.error });
       if (event.type !== 'step') return;
       const plan = entry(event.host);
-      if (event.status === 'failed') Object.assign(plan, { outcome: 'failed', error: `${event.step}: ${event.error ?? 'failed'}` });
+      if (event.status === 'failed' || event.status === 'rolled-back') Object.assign(plan, { outcome: 'failed', error: `${event.step}: ${event.error ?? 'failed'}` });
       else if (event.status === 'changed') plan.changes.push({ step: event.kind === 'handler' ? `handler: ${event.step}` : event.step, summaries: event.changes });
     },
     plans(): HostPlan[] {

@@ -21,7 +21,7 @@ type Stage = HostStageEvent['stage'];
 export const createLiveReporter = (write: Write, options: { readonly style: Style; readonly verbose: boolean }): Reporter => {
   const stages = new Map<string, Stage>();
   const failing = new Map<string, string>();
-  const finished = { ok: 0, changed: 0, failed: 0 };
+  const finished = { ok: 0, changed: 0, failed: 0, rolledBack: 0 };
   let details: string[] = [];
   // Stage outcomes ("batch 2/4 done: no failures; gates passed on 10 hosts"), printed with the details.
   let stageLines: string[] = [];
@@ -37,10 +37,11 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
 
   const title = (): string => {
     const count = (stage: Stage) => [...stages.values()].filter((s) => s === stage).length;
-    const inFlight = (['connecting', 'gathering', 'applying', 'handlers'] as const).map((stage) => `${stage} ${count(stage)}`).join(' · ');
-    const doneCount = finished.ok + finished.changed + finished.failed;
+    const inFlight = (['connecting', 'gathering', 'applying', 'handlers', 'confirming'] as const).map((stage) => `${stage} ${count(stage)}`).join(' · ');
+    const doneCount = finished.ok + finished.changed + finished.failed + finished.rolledBack;
     const where = rolloutStage ? ` · ${rolloutStage}` : '';
-    return `${playbook}${where}: ${doneCount}/${total} hosts done — ${inFlight} — ok ${finished.ok} · changed ${finished.changed} · failed ${finished.failed}`;
+    const rolledBack = finished.rolledBack > 0 ? ` · rolled back ${finished.rolledBack}` : '';
+    return `${playbook}${where}: ${doneCount}/${total} hosts done — ${inFlight} — ok ${finished.ok} · changed ${finished.changed} · failed ${finished.failed}${rolledBack}`;
   };
 
   // Two lines: who is being worked on, and who is failing. The output bar shows the latest pair.
@@ -123,7 +124,7 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
           stages.set(event.host, event.stage);
           break;
         case 'step':
-          if (event.status === 'failed') failing.set(event.host, event.error ?? event.step);
+          if (event.status === 'failed' || event.status === 'rolled-back') failing.set(event.host, event.error ?? event.step);
           if (!isLarge() && (options.verbose || event.status !== 'ok' || event.warnings?.length || event.diff)) {
             details.push(...formatStepEvent(event, options.style));
           }
@@ -134,7 +135,8 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
           break;
         case 'host-end':
           stages.set(event.host, 'done');
-          if (hostFailed(event.counts)) finished.failed += 1;
+          if (event.counts.rolledBack > 0) finished.rolledBack += 1;
+          else if (hostFailed(event.counts)) finished.failed += 1;
           else if (event.counts.changed > 0) finished.changed += 1;
           else finished.ok += 1;
           break;

@@ -15,7 +15,7 @@ export const formatLocalTime = (iso: string, seconds = false): string => {
   return `${day} ${time}`;
 };
 
-const STATE_ORDER: readonly HostState[] = ['ok', 'changed', 'failed', 'unreachable', 'untouched'];
+const STATE_ORDER: readonly HostState[] = ['ok', 'changed', 'failed', 'rolled-back', 'unreachable', 'untouched'];
 
 /** `changed 6 · failed 1 · untouched 43`: the states that have hosts, in a fixed order. */
 export const formatSummary = (summary: StateSummary): string =>
@@ -113,7 +113,7 @@ export const formatRunDetails = ({ record, live, resume, resumeCommand, inventor
     for (const state of STATE_ORDER) {
       const hosts = stage.hosts.filter((host) => record.hosts[host]?.state === state);
       if (hosts.length === 0) continue;
-      if (state === 'failed' || state === 'unreachable') {
+      if (state === 'failed' || state === 'rolled-back' || state === 'unreachable') {
         for (const host of hosts) {
           const error = record.hosts[host]?.error;
           lines.push(`    ${state.padEnd(11)} ${host}${error ? `: ${error.split('\n')[0]}` : ''}`);

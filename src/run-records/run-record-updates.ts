@@ -65,6 +65,7 @@ export const startStage = (record: RunRecord, index: number, now: Date): RunReco
 export const hostStateFromCounts = (counts: RecordedCounts & { readonly untouched?: number }): HostState => {
   if ((counts.untouched ?? 0) > 0) return 'untouched';
   if (counts.unreachable > 0) return 'unreachable';
+  if (counts.rolledBack > 0) return 'rolled-back';
   if (counts.failed > 0) return 'failed';
   if (counts.changed > 0) return 'changed';
   return 'ok';
@@ -72,7 +73,7 @@ export const hostStateFromCounts = (counts: RecordedCounts & { readonly untouche
 
 export interface HostResult {
   readonly counts: RecordedCounts & { readonly untouched?: number };
-  /** The first error the host hit, if it failed or was unreachable. */
+  /** Why the host failed, was rolled back or was unreachable. */
   readonly error?: string;
 }
 
@@ -81,12 +82,12 @@ export const recordHostResult = (record: RunRecord, host: string, result: HostRe
   const previous = record.hosts[host];
   if (!previous) throw new RunRecordError(`run ${record.id} has no host '${host}'`);
   const state = hostStateFromCounts(result.counts);
-  const { ok, changed, failed, unreachable, skipped } = result.counts;
+  const { ok, changed, failed, unreachable, skipped, rolledBack } = result.counts;
   const entry = {
     state,
     stage: previous.stage,
-    ...(state === 'untouched' ? {} : { counts: { ok, changed, failed, unreachable, skipped } }),
-    ...(result.error !== undefined && (state === 'failed' || state === 'unreachable') ? { error: result.error } : {}),
+    ...(state === 'untouched' ? {} : { counts: { ok, changed, failed, unreachable, skipped, rolledBack } }),
+    ...(result.error !== undefined && (state === 'failed' || state === 'unreachable' || state === 'rolled-back') ? { error: result.error } : {}),
   };
   return { ...record, hosts: { ...record.hosts, [host]: entry }, updatedAt: now.toISOString() };
 };

@@ -17,8 +17,11 @@ export const RUN_ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{4}$/;
 export const runStatusSchema = z.enum(['running', 'completed', 'halted', 'awaiting-approval', 'interrupted']);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
-/** `untouched`: never started (the rollout halted first, or the run was interrupted while it ran). */
-export const hostStateSchema = z.enum(['untouched', 'ok', 'changed', 'failed', 'unreachable']);
+/**
+ * `untouched`: never started (the rollout halted first, or the run was interrupted while it ran).
+ * `rolled-back`: its change was undone by its transaction's rollback; like `failed`, it runs again on resume.
+ */
+export const hostStateSchema = z.enum(['untouched', 'ok', 'changed', 'failed', 'unreachable', 'rolled-back']);
 export type HostState = z.infer<typeof hostStateSchema>;
 
 const count = z.number().int().nonnegative();
@@ -28,7 +31,7 @@ const timestamp = z.iso.datetime();
 const absolutePath = z.string().refine((path) => isAbsolute(path), 'must be an absolute path');
 
 /** The recap counts of one host (report/events.ts HostCounts, without the rollout's `untouched`). */
-export const recordedCountsSchema = z.object({ ok: count, changed: count, failed: count, unreachable: count, skipped: count });
+export const recordedCountsSchema = z.object({ ok: count, changed: count, failed: count, unreachable: count, skipped: count, rolledBack: count.default(0) });
 export type RecordedCounts = z.infer<typeof recordedCountsSchema>;
 
 export const rolloutStageSchema = z.object({
@@ -173,9 +176,9 @@ export const newRunId = (now: Date, random: () => number = Math.random): string 
 /** The part of a run id that orders it (its start second). */
 export const runIdSecond = (id: string): string => id.slice(0, 16);
 
-const TO_RUN: ReadonlySet<HostState> = new Set(['failed', 'unreachable', 'untouched']);
+const TO_RUN: ReadonlySet<HostState> = new Set(['failed', 'rolled-back', 'unreachable', 'untouched']);
 
-/** The hosts a resume runs: failed, unreachable and never started, in rollout order. */
+/** The hosts a resume runs: failed, rolled back, unreachable and never started, in rollout order. */
 export const hostsToRun = (record: RunRecord): string[] =>
   record.rollout.stages.flatMap((stage) => stage.hosts).filter((host) => TO_RUN.has(record.hosts[host]?.state ?? 'untouched'));
 
@@ -194,7 +197,7 @@ export type StateSummary = Record<HostState, number>;
 
 /** Hosts per state, every state present (0 when none), in display order. */
 export const summarizeRecord = (record: RunRecord): StateSummary => {
-  const summary: StateSummary = { ok: 0, changed: 0, failed: 0, unreachable: 0, untouched: 0 };
+  const summary: StateSummary = { ok: 0, changed: 0, failed: 0, 'rolled-back': 0, unreachable: 0, untouched: 0 };
   for (const host of Object.values(record.hosts)) summary[host.state] += 1;
   return summary;
 };

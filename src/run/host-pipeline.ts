@@ -2,7 +2,12 @@
 // exec, then per step plan (pure) → apply only the needed changes → re-read → plan again (a step
 // has converged only when the second plan is empty). Handlers run once, after the steps or at a
 // flush point, only when a step that notifies them changed something; they also run after a later
-// step failed, so a changed config file is never left without its service restart.
+// step failed, so a changed config file is never left without its service restart — unless a
+// transaction is open, whose rollback restores the files and restarts instead. A failed handler
+// stops the host's later steps, as a failed step does.
+//
+// When the host will change at all, the transaction (if any) begins before the first change: the
+// snapshot and the dead-man (run/host-transaction.ts). A host it cannot begin on stays untouched.
 
 import type { RemoteCommand } from '../command/shell.ts';
 import type { AnyFact } from '../facts/fact.ts';
@@ -12,6 +17,7 @@ import { countStep, emptyCounts, type EmitEvent, type HostCounts, type StepResul
 import { isFlushHandlers, type Handler, type Step } from '../steps/step.ts';
 import type { HostSession } from './host-session.ts';
 import { describeError, factsOf, factValues, planStep, uniqueFacts } from './plan-step.ts';
+import { pauseAt } from './test-pause.ts';
 
 export interface HostRunOptions {
   readonly check: boolean;
@@ -25,14 +31,19 @@ export interface HostRunInput {
   readonly session: HostSession;
   readonly options: HostRunOptions;
   readonly emit: EmitEvent;
+  /** Called once before the first change of a non-check run; throwing stops the host untouched. */
+  readonly transaction?: { readonly begin: () => Promise<void> };
 }
+
+/** The step name under which a transaction that cannot begin is reported. */
+export const BEGIN_STEP = 'transaction: snapshot and dead-man';
 
 type StepOutcome = Omit<StepResultEvent, 'type' | 'host' | 'step' | 'kind' | 'check' | 'durationMs'>;
 
 export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
-  const { host, items, handlers, session, options, emit } = input;
+  const { host, items, handlers, session, options, emit, transaction } = input;
   const counts = emptyCounts();
-  const report = (step: string, kind: 'step' | 'handler', startedAt: number, outcome: StepOutcome): void => {
+  const report = (step: string, kind: StepResultEvent['kind'], startedAt: number, outcome: StepOutcome): void => {
     countStep(counts, outcome.status);
     emit({ type: 'step', host, step, kind, check: options.check, durationMs: Date.now() - startedAt, ...outcome });
   };
@@ -51,6 +62,7 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
     for (const step of steps) report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: 'facts could not be gathered' });
     return counts;
   }
+  await pauseAt('after-facts', host);
 
   const blocked = firstUnplannable(steps, cache);
   if (blocked) {
@@ -61,8 +73,21 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
     return counts;
   }
 
+  const open = transaction && !options.check && steps.some((step) => (planStep(step, cache).plan?.changes.length ?? 0) > 0);
+  if (open) {
+    const begun = Date.now();
+    try {
+      await transaction.begin();
+    } catch (error) {
+      report(BEGIN_STEP, 'transaction', begun, { status: 'failed', changes: [], error: `${describeError(error)} (nothing was changed on this host)` });
+      for (const step of steps) report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: 'the transaction could not begin' });
+      return counts;
+    }
+  }
+
   const notified: string[] = [];
   let failedAt: string | undefined;
+  let changedYet = false;
 
   const runHandlers = async (): Promise<void> => {
     const due = notified.splice(0);
@@ -70,11 +95,11 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
     for (const name of due) {
       const handler = handlers[name];
       const begun = Date.now();
-      if (!handler) {
-        report(name, 'handler', begun, { status: 'failed', changes: [], error: `no handler named '${name}' in the playbook` });
-        continue;
-      }
-      report(name, 'handler', begun, await runHandler(handler, session, cache, options.check));
+      const outcome: StepOutcome = handler
+        ? await runHandler(handler, session, cache, options.check)
+        : { status: 'failed', changes: [], error: `no handler named '${name}' in the playbook` };
+      report(name, 'handler', begun, outcome);
+      if (outcome.status === 'failed') failedAt ??= `handler '${name}'`;
     }
   };
 
@@ -89,17 +114,23 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
     }
     const begun = Date.now();
     if (failedAt !== undefined) {
-      report(item.name, 'step', begun, { status: 'skipped', changes: [], reason: `host failed at '${failedAt}'` });
+      report(item.name, 'step', begun, { status: 'skipped', changes: [], reason: `host failed at ${failedAt}` });
       continue;
     }
     const outcome = await runStep(item, session, cache, options);
     report(item.name, 'step', begun, outcome);
-    if (outcome.status === 'failed') failedAt = item.name;
+    if (outcome.status === 'failed') failedAt = `'${item.name}'`;
     if (outcome.status === 'changed') {
       for (const name of item.notify ?? []) if (!notified.includes(name)) notified.push(name);
+      if (!changedYet && !options.check) await pauseAt('after-change', host);
+      changedYet = true;
     }
   }
-  await runHandlers();
+  if (open && failedAt !== undefined) {
+    for (const name of notified.splice(0)) report(name, 'handler', Date.now(), { status: 'skipped', changes: [], reason: 'the transaction rolls back instead' });
+  } else {
+    await runHandlers();
+  }
   emit({ type: 'host-stage', host, stage: 'done' });
   return counts;
 };

@@ -62,6 +62,11 @@ export class HostSession {
     };
   }
 
+  /** Run one command as is (with become and the apply timeout): its exit code, stdout and stderr apart. */
+  async exec(command: RemoteCommand): Promise<ExecResult> {
+    return this.#run(command, this.#options.applyTimeoutMs);
+  }
+
   async #run(command: RemoteCommand, timeoutMs: number, stdin?: string): Promise<ExecResult> {
     const wrapped = withBecome(command, this.#options.become);
     return this.#connection.exec(wrapped.script, { timeoutMs, ...(stdin === undefined ? {} : { stdin }) });

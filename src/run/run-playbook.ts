@@ -1,18 +1,23 @@
 // Runs a playbook over many hosts in parallel, stage by stage (the canary, then batches; without a
 // rollout, one stage of every host), and turns everything into events. One SSH connection per host
-// for its whole part of the run. Within a stage hosts are independent; between stages the rollout
-// checks gates and budgets: once a budget is exceeded no new host starts, hosts in flight finish,
-// and every host never started is reported as untouched.
+// for its whole part of the run (plus the new one that confirms a host's transaction). Per host:
+// steps and handlers inside a transaction (host-transaction.ts), then the declared exposure probed
+// from here. Within a stage hosts are independent; between stages the rollout checks gates and
+// budgets: once a budget is exceeded no new host starts, hosts in flight finish, and every host
+// never started is reported as untouched.
 
 import pLimit from 'p-limit';
 import type { Become } from '../command/shell.ts';
 import type { PlaybookExposure, PlaybookItem } from '../playbook/define-playbook.ts';
 import { emptyCounts, hostFailed, type EmitEvent, type HostCounts } from '../report/events.ts';
 import type { Connection, ConnectOptions } from '../ssh/connection.ts';
-import type { Handler } from '../steps/step.ts';
+import { isFlushHandlers, type Handler, type Step } from '../steps/step.ts';
+import { touchedState } from '../transaction/touched-state.ts';
 import { runHost, type HostRunOptions } from './host-pipeline.ts';
-import { HostSession } from './host-session.ts';
-import { checkGate } from './stage-gate.ts';
+import { HostSession, type HostSessionOptions } from './host-session.ts';
+import { beginTransaction, settleTransaction, type ArmedTransaction } from './host-transaction.ts';
+import { describeError } from './plan-step.ts';
+import { checkGate, probeExposure } from './stage-gate.ts';
 import { evaluateStage } from '../rollout/budget.ts';
 import { planRollout, type RolloutPlan } from '../rollout/plan-rollout.ts';
 
@@ -38,11 +43,21 @@ export interface RunRollout {
   readonly approveAfterCanary: (stageIndex: number, passed: number) => Promise<CanaryAnswer>;
 }
 
+export interface RunOptions extends HostRunOptions {
+  readonly forks: number;
+  readonly gatherTimeoutMs: number;
+  readonly applyTimeoutMs: number;
+  /** Every host that changes does so in a transaction with this rollback deadline; absent: --no-rollback. */
+  readonly rollbackTimeoutMs?: number;
+  /** true: probe each host's declared exposure from here once it is done; false (--no-probe): not even in gates. */
+  readonly probe?: boolean;
+}
+
 export interface RunPlaybookInput {
   readonly playbook: string;
   readonly targets: readonly HostTarget[];
   readonly rollout: RunRollout;
-  readonly options: HostRunOptions & { readonly forks: number; readonly gatherTimeoutMs: number; readonly applyTimeoutMs: number };
+  readonly options: RunOptions;
   readonly connect: (options: ConnectOptions) => Promise<Connection>;
   readonly emit: EmitEvent;
 }
@@ -59,6 +74,10 @@ interface HostOutcome {
   readonly counts: HostCounts;
   readonly session?: HostSession;
   readonly connection?: Connection;
+  /** Its transaction was confirmed over a new connection that re-read it. */
+  readonly confirmed?: boolean;
+  /** Its exposure was probed after the apply. */
+  readonly probed?: boolean;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -112,7 +131,7 @@ export const runPlaybook = async (input: RunPlaybookInput): Promise<Record<strin
         .map(([target, outcome]) =>
           limit(async () => {
             const counts = { ...outcome.counts };
-            await runGate(target, outcome.session!, counts, input);
+            await runGate(target, outcome, counts, input);
             if (hostFailed(counts)) {
               failedInStage += 1;
               failedTotal += 1;
@@ -168,17 +187,19 @@ export const runPlaybook = async (input: RunPlaybookInput): Promise<Record<strin
   return recap;
 };
 
-const runGate = async (target: HostTarget, session: HostSession, counts: HostCounts, input: RunPlaybookInput): Promise<void> => {
+const runGate = async (target: HostTarget, outcome: HostOutcome, counts: HostCounts, input: RunPlaybookInput): Promise<void> => {
   const { emit } = input;
   const begun = Date.now();
   let problems: string[];
   try {
     problems = await checkGate({
-      session,
+      session: outcome.session!,
       address: target.connect.host,
       items: target.items,
       openFresh: () => input.connect(target.connect),
       ...(target.exposure ? { exposure: target.exposure } : {}),
+      confirmed: outcome.confirmed === true,
+      skipProbe: outcome.probed === true || input.options.probe === false,
     });
   } catch (error) {
     problems = [error instanceof Error ? error.message : String(error)];
@@ -198,7 +219,37 @@ const runGate = async (target: HostTarget, session: HostSession, counts: HostCou
   });
 };
 
-// Connect and run the steps; the connection stays open for the stage's gate and is closed by the caller.
+const DEFAULT_READY_TIMEOUT_MS = 15_000;
+
+// The host is done and did not fail: does it look from here the way the playbook declares?
+const probeAfterApply = async (target: HostTarget, exposure: PlaybookExposure, counts: HostCounts, emit: EmitEvent): Promise<void> => {
+  emit({ type: 'host-stage', host: target.name, stage: 'probing' });
+  const begun = Date.now();
+  let problems: string[];
+  try {
+    problems = await probeExposure(target.connect.host, exposure);
+  } catch (error) {
+    problems = [describeError(error)];
+  }
+  if (problems.length > 0) counts.failed += 1;
+  const list = (ports: readonly number[]) => ports.join(', ') || 'none';
+  emit({
+    type: 'step',
+    host: target.name,
+    step: 'probe from outside',
+    kind: 'probe',
+    status: problems.length > 0 ? 'failed' : 'ok',
+    changes: [],
+    ...(problems.length > 0
+      ? { error: `exposed differently than the playbook declares: ${problems.join('; ')}` }
+      : { reason: `answer: ${list(exposure.reachable)}; filtered: ${list(exposure.blocked)}` }),
+    check: false,
+    durationMs: Date.now() - begun,
+  });
+};
+
+// Connect and run the steps (in a transaction when the host changes), then probe from outside; the
+// connection stays open for the stage's gate and is closed by the caller.
 const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<HostOutcome> => {
   const { emit, options } = input;
   const startedAt = Date.now();
@@ -210,14 +261,60 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
     emit({ type: 'unreachable', host: target.name, error: error instanceof Error ? error.message : String(error) });
     return { startedAt, counts: { ...emptyCounts(), unreachable: 1 } };
   }
-  const session = new HostSession(connection, {
+  const sessionOptions: HostSessionOptions = {
     become: target.become,
     gatherTimeoutMs: options.gatherTimeoutMs,
     applyTimeoutMs: options.applyTimeoutMs,
-  });
+  };
+  const session = new HostSession(connection, sessionOptions);
   try {
-    const counts = await runHost({ host: target.name, items: target.items, handlers: target.handlers, session, options, emit });
-    return { startedAt, counts, session, connection };
+    const { rollbackTimeoutMs } = options;
+    let armed: ArmedTransaction | undefined;
+    let failure: string | undefined;
+    // The first failure once the transaction is open is what the rollback reports as its cause.
+    const watch: EmitEvent = (event) => {
+      if (armed && failure === undefined && event.type === 'step' && event.status === 'failed') {
+        failure = `'${event.step}' failed: ${(event.error ?? 'failed').split('\n')[0]}`;
+      }
+      emit(event);
+    };
+    const transaction =
+      rollbackTimeoutMs === undefined
+        ? undefined
+        : {
+            begin: async () => {
+              armed = await beginTransaction(session, touchedState(target.items, target.handlers), rollbackTimeoutMs);
+            },
+          };
+    const counts = await runHost({
+      host: target.name,
+      items: target.items,
+      handlers: target.handlers,
+      session,
+      options,
+      emit: watch,
+      ...(transaction ? { transaction } : {}),
+    });
+    let confirmed = false;
+    if (armed) {
+      const readyTimeoutMs = target.connect.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+      await settleTransaction({
+        host: target.name,
+        armed,
+        session,
+        sessionOptions,
+        connectFresh: (timeoutMs) => input.connect({ ...target.connect, readyTimeoutMs: timeoutMs ?? readyTimeoutMs }),
+        readyTimeoutMs,
+        steps: target.items.filter((item): item is Step => !isFlushHandlers(item)),
+        ...(failure === undefined ? {} : { failure }),
+        counts,
+        emit,
+      });
+      confirmed = !hostFailed(counts);
+    }
+    const probed = options.probe === true && !options.check && target.exposure !== undefined && !hostFailed(counts);
+    if (probed) await probeAfterApply(target, target.exposure!, counts, emit);
+    return { startedAt, counts, session, connection, confirmed, probed };
   } catch (error) {
     await connection.close().catch(() => undefined);
     throw error;

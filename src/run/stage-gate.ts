@@ -2,8 +2,8 @@
 // still pending, e.g. a change that a restart undid), a NEW SSH connection must still log in (the
 // run's own connection would survive a firewall that locks everyone else out), and the host must
 // look from outside the way the playbook declares (ports that must answer, ports that must be
-// filtered). A host that fails
-// its gate counts as failed against the stage's budget.
+// filtered). A host that fails its gate counts as failed against the stage's budget. What the host's
+// transaction confirmation or its probe after the apply already proved is not done twice.
 
 import { probePorts, type PortProbeResult } from '../net/probe.ts';
 import type { PlaybookExposure } from '../playbook/define-playbook.ts';
@@ -36,6 +36,13 @@ export const exposureProblems = (exposure: PlaybookExposure, results: readonly P
   ];
 };
 
+/** Probe the declared ports from this machine; the problems found (empty: as declared). */
+export const probeExposure = async (address: string, exposure: PlaybookExposure): Promise<string[]> => {
+  if (exposure.reachable.length + exposure.blocked.length === 0) return [];
+  const results = await probePorts({ address, ports: [...exposure.reachable, ...exposure.blocked], timeoutMs: PROBE_TIMEOUT_MS });
+  return exposureProblems(exposure, results);
+};
+
 export interface GateInput {
   readonly session: HostSession;
   /** A NEW connection: the established one survives a firewall that would refuse the next login. */
@@ -43,6 +50,10 @@ export interface GateInput {
   readonly address: string;
   readonly items: readonly (Step | { flushHandlers: true })[];
   readonly exposure?: PlaybookExposure;
+  /** The host's transaction was confirmed over a new connection that re-read it: skip both here. */
+  readonly confirmed?: boolean;
+  /** Leave the exposure out (probed already after the apply, or --no-probe). */
+  readonly skipProbe?: boolean;
 }
 
 /** Why a new SSH login fails after the change, if it does. */
@@ -60,14 +71,14 @@ const freshLoginProblem = async (openFresh: () => Promise<Connection>): Promise<
 };
 
 /** Every problem the gate finds on one host (empty: the host passes). */
-export const checkGate = async ({ session, address, items, exposure, openFresh }: GateInput): Promise<string[]> => {
+export const checkGate = async ({ session, address, items, exposure, openFresh, confirmed, skipProbe }: GateInput): Promise<string[]> => {
   const steps = items.filter((item): item is Step => !isFlushHandlers(item));
-  const problems = (await pendingChanges(session, steps)).map((line) => `still pending: ${line}`);
-  const login = await freshLoginProblem(openFresh);
-  if (login) problems.push(login);
-  if (exposure && exposure.reachable.length + exposure.blocked.length > 0) {
-    const results = await probePorts({ address, ports: [...exposure.reachable, ...exposure.blocked], timeoutMs: PROBE_TIMEOUT_MS });
-    problems.push(...exposureProblems(exposure, results));
+  const problems: string[] = [];
+  if (!confirmed) {
+    problems.push(...(await pendingChanges(session, steps)).map((line) => `still pending: ${line}`));
+    const login = await freshLoginProblem(openFresh);
+    if (login) problems.push(login);
   }
+  if (exposure && !skipProbe) problems.push(...(await probeExposure(address, exposure)));
   return problems;
 };

@@ -42,5 +42,6 @@ export const fileAbsent = (args: FileAbsentArgs): Step => {
     name: `${desired.path} absent`,
     facts: { file: fileFact(desired.path) },
     plan: ({ file }) => planFileAbsent(desired, file),
+    touches: { files: [desired.path] },
   });
 };

@@ -40,5 +40,6 @@ export const fileRestored = (args: FileRestoredArgs): Step => {
     name: `${desired.path} restored`,
     facts: { file: fileFact(desired.path), backups: backupsFact(desired.path) },
     plan: ({ file, backups }) => planFileRestored(desired, file, backups),
+    touches: { files: [desired.path] },
   });
 };

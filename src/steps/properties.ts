@@ -69,5 +69,6 @@ export const propertiesKey = (args: PropertiesKeyArgs): Step => {
     name: `${desired.file} ${desired.key}=${desired.value}`,
     facts: { file: fileFact(desired.file) },
     plan: ({ file }) => planPropertiesKey(desired, file),
+    touches: { files: [desired.file] },
   });
 };

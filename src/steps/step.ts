@@ -37,6 +37,18 @@ export interface StepPlan {
   readonly warnings?: readonly string[];
 }
 
+/**
+ * What applying a step may change on the host. An apply snapshots all of it before the first change
+ * and the host restores it by itself unless the change is confirmed (run/host-transaction.ts); a step
+ * that declares nothing is not covered by that rollback.
+ */
+export interface StepTouches {
+  /** Files the step may write, create or remove (absolute paths); a file that did not exist is removed again. */
+  readonly files?: readonly string[];
+  /** The step changes the kernel's packet filter (the iptables filter tables, ufw's chains included). */
+  readonly firewall?: boolean;
+}
+
 export interface Step<M extends FactMap = FactMap> {
   /** Shown in output and used in events: "firewall (ufw)", "gate.properties batm.vpn-skip=true". */
   readonly name: string;
@@ -44,6 +56,7 @@ export interface Step<M extends FactMap = FactMap> {
   plan(facts: FactValues<M>): StepPlan;
   /** Handler names to run (once, after the steps) when this step changed the host. */
   readonly notify?: readonly string[];
+  readonly touches?: StepTouches;
 }
 
 /** A handler runs once per host, only when a step that notifies it changed something. */

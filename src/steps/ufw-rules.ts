@@ -9,7 +9,7 @@ import { StepPlanError } from '../errors.ts';
 import { parseArgs } from '../facts/args.ts';
 import { networkInterfaces, type NetworkState } from '../facts/network.ts';
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
-import { ufwState, type UfwPolicy, type UfwState } from '../facts/ufw.ts';
+import { UFW_FILES, ufwState, type UfwPolicy, type UfwState } from '../facts/ufw.ts';
 import { defineStep, noChange, NO_COMMAND, type Change, type Step, type StepPlan } from './step.ts';
 import { parseCidr } from './cidr.ts';
 import { ufwBatchCommand } from './ufw-batch.ts';
@@ -118,5 +118,6 @@ export const ufwRuleSet = (args: UfwRuleSetArgs): Step => {
     name: 'firewall (ufw)',
     facts: { ufw: ufwState, network: networkInterfaces },
     plan: ({ ufw, network }) => planUfwRuleSet(desired, ufw, network),
+    touches: { files: UFW_FILES, firewall: true },
   });
 };

@@ -74,3 +74,17 @@ test('INI inventories work the same way', async (t) => {
   t.is(result.code, 0, result.stderr);
   t.deepEqual(JSON.parse(result.stdout).hosts, { 'cas-01': { a: 2, ansible_host: '192.0.2.10' } });
 });
+
+test('rollback flags are checked before any host is contacted', async (t) => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--rollback-timeout', '2s'], /--rollback-timeout takes a duration from 5s to 1h \(e\.g\. 120s, 2m\), got '2s'/],
+    [['--rollback-timeout', 'soon'], /--rollback-timeout takes a duration/],
+    [['--rollback-timeout', '2m', '--no-rollback'], /--rollback-timeout and --no-rollback do not go together/],
+    [['--check', '--no-rollback'], /--check changes nothing, so there is nothing to roll back/],
+  ];
+  for (const [flags, message] of cases) {
+    const result = await runCli(['apply', 'scenario-a', '-i', GOOD, '--yes', ...flags]);
+    t.is(result.code, 1, flags.join(' '));
+    t.regex(result.stderr, message);
+  }
+});

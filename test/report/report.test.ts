@@ -41,7 +41,15 @@ test('line output names the host and step, lists the changes, and ends with the 
 
 test('the recap totals hosts and counters', (t) => {
   const lines = formatRecap({ a: counts({ ok: 3, changed: 1 }), b: counts({ ok: 2, failed: 1, skipped: 1 }) }, PLAIN);
-  t.is(lines.at(-1), 'TOTAL 2 hosts: 1 changed, 1 failed or unreachable · ok=5 changed=1 unreachable=0 failed=1 skipped=1 untouched=0');
+  t.is(lines.at(-1), 'TOTAL 2 hosts: 1 changed, 1 failed or unreachable · ok=5 changed=1 unreachable=0 failed=1 skipped=1 untouched=0 rolled_back=0');
+});
+
+test('a rolled-back host has its own column and its own count in the totals', (t) => {
+  const lines = formatRecap({ a: counts({ ok: 3, changed: 1 }), b: counts({ ok: 2, changed: 1, failed: 1, rolledBack: 1 }) }, PLAIN);
+  t.regex(lines.find((line) => line.startsWith('b '))!, /failed=1 +skipped=0 +untouched=0 +rolled_back=1$/);
+  t.is(lines.at(-1), 'TOTAL 2 hosts: 1 changed, 0 failed or unreachable, 1 rolled back · ok=5 changed=2 unreachable=0 failed=1 skipped=0 untouched=0 rolled_back=1');
+  const large = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`cas-${String(i + 1).padStart(3, '0')}`, i === 4 ? counts({ rolledBack: 1 }) : counts({ ok: 1 })]));
+  t.true(formatRecap(large, PLAIN).some((line) => /^rolled back +1 host +cas-005$/.test(line)));
 });
 
 test('the line diff keeps common lines and marks removals and additions', (t) => {

@@ -7,8 +7,8 @@ export const T0 = new Date('2026-11-21T13:08:45.123Z');
 
 export const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
 
-export const counts = (over: Partial<Record<'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped' | 'untouched', number>> = {}) => ({
-  ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, ...over,
+export const counts = (over: Partial<Record<'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped' | 'untouched' | 'rolledBack', number>> = {}) => ({
+  ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0, rolledBack: 0, ...over,
 });
 
 export const freshRecord = (now: Date = T0, random: () => number = () => 0.3): RunRecord =>

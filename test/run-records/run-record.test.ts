@@ -92,8 +92,9 @@ test('the schema rejects stages and hosts that disagree', (t) => {
   t.false(runRecordSchema.safeParse({ ...record, stageReached: 3 }).success);
 });
 
-test('a host state follows its worst count: unreachable, failed, changed, then ok', (t) => {
+test('a host state follows its worst count: unreachable, rolled back, failed, changed, then ok', (t) => {
   t.is(hostStateFromCounts(counts({ ok: 2, changed: 1, failed: 1, unreachable: 1 })), 'unreachable');
+  t.is(hostStateFromCounts(counts({ ok: 2, changed: 1, failed: 1, rolledBack: 1 })), 'rolled-back');
   t.is(hostStateFromCounts(counts({ ok: 2, changed: 1, failed: 1 })), 'failed');
   t.is(hostStateFromCounts(counts({ ok: 2, changed: 1 })), 'changed');
   t.is(hostStateFromCounts(counts({ ok: 2, skipped: 1 })), 'ok');
@@ -105,20 +106,23 @@ test('recording a host result keeps its stage, its counts and only a failure err
   t.deepEqual(record.hosts['cas-03'], {
     state: 'failed',
     stage: 1,
-    counts: { ok: 1, changed: 0, failed: 1, unreachable: 0, skipped: 0 },
+    counts: { ok: 1, changed: 0, failed: 1, unreachable: 0, skipped: 0, rolledBack: 0 },
     error: 'ufw: exit 1\nmore detail',
   });
   const retried = recordHostResult(record, 'cas-03', { counts: counts({ ok: 2, changed: 1 }), error: 'ignored' }, at(20));
-  t.deepEqual(retried.hosts['cas-03'], { state: 'changed', stage: 1, counts: { ok: 2, changed: 1, failed: 0, unreachable: 0, skipped: 0 } });
+  t.deepEqual(retried.hosts['cas-03'], { state: 'changed', stage: 1, counts: { ok: 2, changed: 1, failed: 0, unreachable: 0, skipped: 0, rolledBack: 0 } });
   t.is(retried.updatedAt, at(20).toISOString());
   t.is(record.hosts['cas-03']!.state, 'failed', 'the previous record is not mutated');
   t.throws(() => recordHostResult(record, 'cas-99', { counts: counts() }, at(20)), { name: 'RunRecordError', message: /no host 'cas-99'/ });
 });
 
-test('hostsToRun lists failed, unreachable and untouched hosts in rollout order', (t) => {
+test('hostsToRun lists failed, rolled-back, unreachable and untouched hosts in rollout order', (t) => {
   let record = haltedRecord();
   record = recordHostResult(record, 'cas-02', { counts: counts({ unreachable: 1 }), error: 'connection refused' }, at(7));
   t.deepEqual(hostsToRun(record), ['cas-02', 'cas-03', 'cas-04', 'cas-05']);
+  record = recordHostResult(record, 'cas-01', { counts: counts({ ok: 1, rolledBack: 1 }), error: 'rolled back: a new SSH login failed' }, at(8));
+  t.like(record.hosts['cas-01'], { state: 'rolled-back', error: 'rolled back: a new SSH login failed' });
+  t.deepEqual(hostsToRun(record), ['cas-01', 'cas-02', 'cas-03', 'cas-04', 'cas-05']);
   t.deepEqual(hostsToRun(completedRecord()), []);
 });
 
@@ -130,7 +134,7 @@ test('remainingStages keeps each stage with its index, label and budget, minus t
 });
 
 test('summarizeRecord counts hosts per state', (t) => {
-  t.deepEqual(summarizeRecord(haltedRecord()), { ok: 0, changed: 2, failed: 1, unreachable: 0, untouched: 2 });
+  t.deepEqual(summarizeRecord(haltedRecord()), { ok: 0, changed: 2, failed: 1, 'rolled-back': 0, unreachable: 0, untouched: 2 });
 });
 
 test('halted, awaiting-approval and interrupted runs are resumable with the hosts still to run', (t) => {

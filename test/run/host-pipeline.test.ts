@@ -51,11 +51,11 @@ test('changes are applied, verified, and a re-run changes nothing', async (t) =>
   const dir = tempDir();
   const steps = [fileHas(join(dir, 'a'), 'A\n'), fileHas(join(dir, 'b'), 'B\n')];
   const first = await run(steps, {});
-  t.deepEqual(first.counts, { ok: 2, changed: 2, failed: 0, unreachable: 0, skipped: 0, untouched: 0 });
+  t.deepEqual(first.counts, { ok: 2, changed: 2, failed: 0, unreachable: 0, skipped: 0, untouched: 0, rolledBack: 0 });
   t.is(readFileSync(join(dir, 'a'), 'utf8'), 'A\n');
   t.is(first.execs, 3, 'one gather exec plus one exec per change (the re-read rides along)');
   const second = await run(steps, {});
-  t.deepEqual(second.counts, { ok: 2, changed: 0, failed: 0, unreachable: 0, skipped: 0, untouched: 0 });
+  t.deepEqual(second.counts, { ok: 2, changed: 0, failed: 0, unreachable: 0, skipped: 0, untouched: 0, rolledBack: 0 });
   t.is(second.execs, 1, 'a no-op run is a single exec');
   t.is(second.results[0]?.reason, 'content already as wanted');
 });
@@ -106,7 +106,7 @@ test('a failing change fails the step, skips later steps, and still runs notifie
   t.deepEqual(results.map((r) => r.status), ['changed', 'failed', 'skipped', 'changed']);
   t.regex(results[1]?.error ?? '', /'fail on purpose' failed \(exit 4\): nope/);
   t.is(results[2]?.reason, "host failed at 'broken'");
-  t.deepEqual(counts, { ok: 2, changed: 2, failed: 1, unreachable: 0, skipped: 1, untouched: 0 });
+  t.deepEqual(counts, { ok: 2, changed: 2, failed: 1, unreachable: 0, skipped: 1, untouched: 0, rolledBack: 0 });
   t.true(existsSync(log), 'the config changed, so the restart still happened');
 });
 
@@ -167,4 +167,60 @@ test('a step that reads what an earlier step changes is judged after that change
   });
   const { results } = await run([fileHas(path, 'x'), needsConfig], {});
   t.deepEqual(results.map((r) => r.status), ['changed', 'ok']);
+});
+
+// The transaction hook: where runHost begins it, and what a failure inside it changes.
+const runInTransaction = async (steps: Parameters<typeof runHost>[0]['items'], handlers: Record<string, Handler>, begin: () => Promise<void>, check = false) => {
+  const events: RunEvent[] = [];
+  const connection = createLocalConnection();
+  const session = new HostSession(connection, { become: { enabled: false }, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000 });
+  const counts = await runHost({ host: 'h1', items: steps, handlers, session, options: { check, diff: false }, emit: (e) => events.push(e), transaction: { begin } });
+  return { counts, results: events.filter((e): e is StepResultEvent => e.type === 'step'), scripts: connection.scripts };
+};
+
+test('a transaction begins once, after the gather and before the first change, only when something changes', async (t) => {
+  const dir = tempDir();
+  const steps = [fileHas(join(dir, 'a'), 'A'), fileHas(join(dir, 'b'), 'B')];
+  const begins: number[] = [];
+  const first = await runInTransaction(steps, {}, async () => {
+    begins.push(0);
+    t.false(existsSync(join(dir, 'a')), 'nothing changed yet');
+  });
+  t.is(begins.length, 1);
+  t.is(first.counts.changed, 2);
+  const again = await runInTransaction(steps, {}, async () => void begins.push(1));
+  t.is(begins.length, 1, 'a run that changes nothing begins no transaction');
+  t.is(again.counts.changed, 0);
+  await runInTransaction([fileHas(join(dir, 'c'), 'C')], {}, async () => void begins.push(2), true);
+  t.is(begins.length, 1, 'check mode begins none');
+});
+
+test('a transaction that cannot begin leaves the host untouched', async (t) => {
+  const dir = tempDir();
+  const { counts, results } = await runInTransaction([fileHas(join(dir, 'a'), 'A')], {}, async () => {
+    throw new Error('could not snapshot the host');
+  });
+  t.false(existsSync(join(dir, 'a')));
+  t.deepEqual(results.map((r) => `${r.kind}:${r.status}`), ['transaction:failed', 'step:skipped']);
+  t.regex(results[0]?.error ?? '', /could not snapshot the host \(nothing was changed on this host\)/);
+  t.is(counts.failed, 1);
+});
+
+test('inside a transaction a failed step skips the handlers (the rollback restarts instead)', async (t) => {
+  const dir = tempDir();
+  const log = join(dir, 'log');
+  const failing = defineStep({ name: 'broken', facts: {}, plan: () => ({ changes: [{ summary: 'fail', command: sh`exit 4` }] }) });
+  const { results } = await runInTransaction([fileHas(join(dir, 'a'), 'A', ['reload']), failing], { reload: appendLog(log) }, async () => undefined);
+  t.deepEqual(results.map((r) => `${r.kind}:${r.status}`), ['step:changed', 'step:failed', 'handler:skipped']);
+  t.is(results[2]?.reason, 'the transaction rolls back instead');
+  t.false(existsSync(log));
+});
+
+test('a failed handler stops the host\'s later steps, as a failed step does', async (t) => {
+  const dir = tempDir();
+  const broken = defineHandler({ name: 'reload', command: sh`echo no >&2; exit 1`, facts: {}, check: () => undefined });
+  const { results } = await run([fileHas(join(dir, 'a'), 'A', ['reload']), FLUSH_HANDLERS, fileHas(join(dir, 'b'), 'B')], { reload: broken });
+  t.deepEqual(results.map((r) => `${r.kind}:${r.status}`), ['step:changed', 'handler:failed', 'step:skipped']);
+  t.is(results[2]?.reason, "host failed at handler 'reload'");
+  t.false(existsSync(join(dir, 'b')));
 });

@@ -1,0 +1,102 @@
+// The timers on a host (see timer-commands.ts), as a fact: each with its due time, mechanism and
+// state. `lost` is an armed timer whose process or systemd unit is gone (the host rebooted, someone
+// killed it): it will never fire, which matters to whoever relies on it.
+import { FactError } from '../errors.ts';
+import type { Fact } from '../facts/fact.ts';
+import { factLines, splitWord } from '../facts/fact-output.ts';
+import { TIMER_DIR_CHECK, TIMER_PROCESS_TAG } from './timer-commands.ts';
+import { parseRunResult, type TimerRunResult } from './timer-outcome.ts';
+
+export type HostTimerMechanism = 'systemd' | 'process';
+export type HostTimerState = 'armed' | 'lost' | 'firing' | 'fired' | 'disarming';
+
+export interface HostTimer {
+  readonly id: string;
+  /** Epoch seconds (the host's clock). */
+  readonly due: number;
+  readonly armedAt: number;
+  readonly mechanism: HostTimerMechanism;
+  readonly state: HostTimerState;
+  /** Set once a fired timer's script has ended. */
+  readonly result?: TimerRunResult;
+}
+
+const FACT_ID = 'host.timers';
+
+// Record lines are indented under their `timer <id>` line; result and log lines as the fire script wrote them.
+const SCRIPT = `(
+${TIMER_DIR_CHECK}
+if [ -d "$d" ]; then
+  for f in "$d"/*.due; do
+    [ -f "$f" ] || continue
+    id=\${f##*/}; id=\${id%.due}
+    echo "timer $id"
+    sed 's/^/  /' "$f"
+    claim=$(readlink "$d/$id.claim" 2>/dev/null) || claim=none
+    echo "  claim $claim"
+    alive=no
+    case $(sed -n 's/^mechanism //p' "$f") in
+      systemd) systemctl is-active --quiet "${TIMER_PROCESS_TAG}-$id.timer" "${TIMER_PROCESS_TAG}-$id.service" 2>/dev/null && alive=yes ;;
+      process)
+        pid=$(cat "$d/$id.pid" 2>/dev/null) || pid=
+        case $pid in ''|*[!0-9]*) ;; *) tr '\\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "${TIMER_PROCESS_TAG} $id " && alive=yes ;; esac ;;
+    esac
+    echo "  alive $alive"
+    [ -f "$d/$id.result" ] && sed 's/^/  /' "$d/$id.result"
+    [ -f "$d/$id.result" ] && [ -f "$d/$id.log" ] && sed 's/^/  | /' "$d/$id.log"
+  done
+fi
+echo end
+)`;
+
+interface TimerRecord {
+  id: string;
+  fields: Map<string, string>;
+  resultLines: string[];
+}
+
+const stateOf = (claim: string, alive: boolean, hasResult: boolean): HostTimerState => {
+  if (claim === 'fire') return hasResult ? 'fired' : 'firing';
+  if (claim === 'disarm') return 'disarming';
+  return alive ? 'armed' : 'lost';
+};
+
+const toTimer = ({ id, fields, resultLines }: TimerRecord): HostTimer => {
+  const number = (key: string): number => {
+    const value = fields.get(key) ?? '';
+    if (!/^\d+$/.test(value)) throw new FactError(`${FACT_ID}: timer ${id}: expected "${key} <epoch seconds>", got "${value}"`);
+    return Number(value);
+  };
+  const mechanism = fields.get('mechanism');
+  if (mechanism !== 'systemd' && mechanism !== 'process') throw new FactError(`${FACT_ID}: timer ${id}: unknown mechanism "${mechanism ?? ''}"`);
+  const claim = fields.get('claim') ?? 'none';
+  const hasResult = resultLines.length > 0;
+  return {
+    id,
+    due: number('due'),
+    armedAt: number('armed'),
+    mechanism,
+    state: stateOf(claim, fields.get('alive') === 'yes', hasResult),
+    ...(hasResult ? { result: parseRunResult(`${FACT_ID}: timer ${id}`, resultLines) } : {}),
+  };
+};
+
+export const parseHostTimers = (output: string): readonly HostTimer[] => {
+  const records: TimerRecord[] = [];
+  for (const line of factLines(FACT_ID, output)) {
+    if (line.startsWith('timer ')) {
+      records.push({ id: line.slice('timer '.length), fields: new Map(), resultLines: [] });
+      continue;
+    }
+    const current = records[records.length - 1];
+    if (!current || !line.startsWith('  ')) throw new FactError(`${FACT_ID}: unexpected line "${line}"`);
+    const text = line.slice(2);
+    const [word, value] = splitWord(text);
+    if (text.startsWith('|') || ['exit', 'started', 'ended'].includes(word)) current.resultLines.push(text);
+    else current.fields.set(word, value);
+  }
+  return records.map(toTimer);
+};
+
+/** casfleet's timers on the host, in id order. */
+export const hostTimers: Fact<readonly HostTimer[]> = { id: FACT_ID, script: SCRIPT, parse: parseHostTimers };

@@ -1,0 +1,218 @@
+// A timer on the host that runs a script after a delay without anything on the operator's side:
+// neither the SSH session that armed it nor casfleet has to stay alive (the dead-man of a
+// transaction, the end of a pairing window). Pure script builders; every command runs as root
+// (become) and keeps its records in one root-owned 0700 directory:
+//
+//   /var/lib/casfleet/timers/<id>.sh      the script to run
+//   /var/lib/casfleet/timers/<id>.fire    claims the timer, runs <id>.sh, writes <id>.result
+//   /var/lib/casfleet/timers/<id>.due     due / armed epoch seconds, mechanism
+//   /var/lib/casfleet/timers/<id>.pid     the sleeping process (process mechanism)
+//   /var/lib/casfleet/timers/<id>.claim   symlink to "fire" or "disarm": who won
+//   /var/lib/casfleet/timers/<id>.log, .result   what the script printed, its exit status and times
+//
+// A disarmed timer leaves nothing behind. A fired one keeps its records (what the host did by itself
+// is worth reading later) until forgetTimerCommand, or until an arm a week later prunes them.
+//
+// Firing and disarming exclude each other through ONE atomic operation, creating the `.claim`
+// symlink (symlink(2) fails when the name exists, and the link's text says who made it): the
+// host ends with the script run or the timer disarmed, never both, never neither. The loser of a
+// race learns the winner from the link and, when the winner is firing, waits for its result.
+//
+// Mechanism: a transient systemd timer when systemd runs the host (`/run/systemd/system`, as
+// sd_booted() checks) and systemd-run exists; otherwise a detached process (own session via
+// setsid, stdio on /dev/null, so it outlives the SSH session and casfleet), whose command line
+// names TIMER_PROCESS_TAG so it can be found again (the lab's `down` kills leftovers by it).
+
+import { z } from 'zod';
+import { parseArgs } from '../facts/args.ts';
+import { raw, sh, type RemoteCommand } from '../command/shell.ts';
+
+export const TIMER_PARENT = '/var/lib/casfleet';
+export const TIMER_DIR = `${TIMER_PARENT}/timers`;
+/** In the command line of every timer process, and the prefix of systemd unit names. */
+export const TIMER_PROCESS_TAG = 'casfleet-timer';
+/** How long a disarm or fire-now waits for a timer that is firing already to finish, by default. */
+export const DEFAULT_FIRING_WAIT_S = 90;
+
+/** Safe in a file name, a unit name and a shell word without quoting. */
+// No dots: every file of a timer is `<id>.<suffix>`, so `<id>.*` must never match another timer's files.
+export const timerIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1-64 of [a-z0-9-], starting with a letter or digit');
+const delaySchema = z.int().min(1).max(7 * 24 * 3600);
+const waitSchema = z.int().min(0).max(3600);
+
+export interface ArmTimerArgs {
+  readonly id: string;
+  readonly delaySeconds: number;
+  /** POSIX sh, run by /bin/sh as root when the timer fires, stdin /dev/null, output kept in the log. */
+  readonly script: string;
+}
+
+// Refuses a symlink anywhere on the path, a non-directory, or a directory another user owns: root
+// runs what lies in there. Stops the command with exit 3 (a fact: "its script exited 3").
+const DIR_CHECK = `PATH="$PATH:/usr/sbin:/sbin"
+umask 077
+d=${TIMER_DIR}
+me=$(id -u)
+for p in ${TIMER_PARENT} "$d"; do
+  if [ -L "$p" ]; then echo "casfleet: $p is a symlink; refusing to use it" >&2; exit 3; fi
+  if [ -e "$p" ]; then
+    [ -d "$p" ] || { echo "casfleet: $p is not a directory; refusing to use it" >&2; exit 3; }
+    owner=$(stat -c %u -- "$p")
+    [ "$owner" = "$me" ] || { echo "casfleet: $p is owned by uid $owner, not $me; refusing to use it" >&2; exit 3; }
+  fi
+done`;
+
+// Stops what would fire the timer later. Only called by the holder of the claim, so a process it
+// kills has at most not claimed yet (it would have lost anyway); the PID is only signalled while
+// its command line still names this timer (never a reused PID).
+const STOP_MECHANISM = `timer_stop() {
+  case $(sed -n 's/^mechanism //p' "$d/$id.due" 2>/dev/null) in
+    systemd) systemctl stop "${TIMER_PROCESS_TAG}-$id.timer" "${TIMER_PROCESS_TAG}-$id.service" >/dev/null 2>&1 || : ;;
+    process)
+      pid=$(cat "$d/$id.pid" 2>/dev/null) || pid=
+      case $pid in ''|*[!0-9]*) return 0 ;; esac
+      if tr '\\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "${TIMER_PROCESS_TAG} $id "; then kill -9 "-$pid" 2>/dev/null || :; fi ;;
+  esac
+}`;
+
+// Removes every record of the timer (the claim last: while it exists nobody else can claim).
+const FORGET = `timer_forget() {
+  rm -f -- "$d/$id.sh" "$d/$id.fire" "$d/$id.due" "$d/$id.pid" "$d/$id.log" "$d/$id.result" "$d/$id.result.tmp" "$d/$id.due.tmp"
+  rm -f -- "$d/$id.claim"
+}`;
+
+// Prints a fired timer's result and log, in the form parseTimerOutcome reads. The result appears
+// whole (renamed into place) and stays, so a reader never sees half of it.
+const REPORT_FIRED = `timer_report_fired() {
+  echo "timer $id fired"
+  cat "$d/$id.result"
+  sed 's/^/| /' "$d/$id.log" 2>/dev/null
+}`;
+
+// The loser of a claim: report what the winner did, waiting up to $wait s for a firing to end.
+const REPORT_OTHER = `timer_report_other() {
+  by=$(readlink "$d/$id.claim" 2>/dev/null) || by=
+  case $by in
+    disarm) echo "timer $id disarmed" ;;
+    fire)
+      i=0
+      while [ ! -f "$d/$id.result" ] && [ "$i" -lt "$((wait * 10))" ]; do sleep 0.1; i=$((i + 1)); done
+      if [ -f "$d/$id.result" ]; then timer_report_fired; else echo "timer $id firing"; fi ;;
+    *) echo "timer $id absent" ;;
+  esac
+}`;
+
+const prelude = (id: string, waitSeconds: number): RemoteCommand => sh`set -u
+${raw(DIR_CHECK)}
+id=${id}
+wait=${waitSeconds}
+${raw(STOP_MECHANISM)}
+${raw(FORGET)}
+${raw(REPORT_FIRED)}
+${raw(REPORT_OTHER)}`;
+
+/**
+ * The fire script: claim (unless the caller holds the claim already: "claimed"), run the payload,
+ * record its exit status and times atomically. Arguments: <tag> <id> [claimed]; the tag puts
+ * TIMER_PROCESS_TAG into the process's command line.
+ */
+const fireScript = (id: string): string =>
+  sh`#!/bin/sh
+# casfleet timer ${id}: whoever creates ${id}.claim first decides (fire or disarm)
+d=${TIMER_DIR}
+id=${id}
+[ "\${3:-}" = claimed ] || ln -sn fire "$d/$id.claim" 2>/dev/null || exit 0
+# Disarmed and forgotten while this process was on its way (its script goes before its claim).
+[ -f "$d/$id.sh" ] || { rm -f -- "$d/$id.claim"; exit 0; }
+started=$(date +%s)
+/bin/sh "$d/$id.sh" >"$d/$id.log" 2>&1 </dev/null
+rc=$?
+printf 'exit %s\\nstarted %s\\nended %s\\n' "$rc" "$started" "$(date +%s)" >"$d/$id.result.tmp"
+mv -f -- "$d/$id.result.tmp" "$d/$id.result"
+`.script;
+
+// The detached sleeper: records its PID, sleeps, then becomes the fire script (same PID, same tag).
+const SLEEPER = 'echo $$ >"$3/$1.pid"; sleep "$2"; exec /bin/sh "$3/$1.fire" "$0" "$1"';
+
+/** Arm timer `id` to run `script` in `delaySeconds`; fails (exit 3) when a timer of that id exists. Prints `armed <id> <due> <mechanism>`. */
+export const armTimerCommand = (args: ArmTimerArgs): RemoteCommand => {
+  const id = parseArgs(timerIdSchema, args.id, 'armTimerCommand.id');
+  const delay = parseArgs(delaySchema, args.delaySeconds, 'armTimerCommand.delaySeconds');
+  return sh`set -u
+${raw(DIR_CHECK)}
+id=${id}
+mkdir -p -- ${TIMER_PARENT} && mkdir -p -m 700 -- "$d" && chmod 700 -- "$d" || exit 3
+# Records of timers that fired more than a week ago go (their ids may be reused).
+find "$d" -maxdepth 1 -name '*.result' -mtime +7 2>/dev/null | while read -r old; do old=\${old##*/}; rm -f -- "$d/\${old%.result}".*; done
+for f in "$d/$id".*; do
+  if [ -e "$f" ] || [ -L "$f" ]; then echo "casfleet: timer $id exists already ($f)" >&2; exit 3; fi
+done
+printf '%s\\n' ${args.script} >"$d/$id.sh"
+printf '%s' ${fireScript(id)} >"$d/$id.fire"
+now=$(date +%s)
+due=$((now + ${delay}))
+if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; then
+  mechanism=systemd
+else
+  mechanism=process
+fi
+printf 'due %s\\narmed %s\\nmechanism %s\\n' "$due" "$now" "$mechanism" >"$d/$id.due.tmp" && mv -f -- "$d/$id.due.tmp" "$d/$id.due"
+if [ "$mechanism" = systemd ]; then
+  systemd-run --quiet --collect --unit "${raw(TIMER_PROCESS_TAG)}-$id" --on-active=${delay}s --timer-property=AccuracySec=1s \\
+    /bin/sh "$d/$id.fire" ${TIMER_PROCESS_TAG} "$id" || { rm -f -- "$d/$id".*; echo "casfleet: systemd-run failed" >&2; exit 3; }
+else
+  setsid -f /bin/sh -c ${SLEEPER} ${TIMER_PROCESS_TAG} "$id" ${delay} "$d" </dev/null >/dev/null 2>&1
+  # The PID must be on record before anyone may disarm: wait for the sleeper to write it.
+  i=0
+  while [ ! -s "$d/$id.pid" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+  [ -s "$d/$id.pid" ] || { rm -f -- "$d/$id".*; echo "casfleet: the timer process did not start" >&2; exit 3; }
+fi
+echo "armed $id $due $mechanism"`;
+};
+
+/**
+ * Disarm timer `id`: afterwards it can no longer fire. Prints (see parseTimerOutcome) `disarmed`,
+ * `fired` with the result when the timer fired first (waiting up to `waitSeconds` for it to end,
+ * else `firing`), or `absent`.
+ */
+export const disarmTimerCommand = (id: string, waitSeconds = DEFAULT_FIRING_WAIT_S): RemoteCommand => {
+  const checked = parseArgs(timerIdSchema, id, 'disarmTimerCommand.id');
+  return sh`${prelude(checked, parseArgs(waitSchema, waitSeconds, 'disarmTimerCommand.waitSeconds'))}
+if [ ! -f "$d/$id.due" ]; then timer_report_other
+elif ln -sn disarm "$d/$id.claim" 2>/dev/null; then
+  timer_stop
+  timer_forget
+  echo "timer $id disarmed"
+else timer_report_other
+fi
+echo end`;
+};
+
+/** Fire timer `id` now (same claim as the timer itself, so it runs at most once); prints like disarm. */
+export const fireTimerNowCommand = (id: string, waitSeconds = DEFAULT_FIRING_WAIT_S): RemoteCommand => {
+  const checked = parseArgs(timerIdSchema, id, 'fireTimerNowCommand.id');
+  return sh`${prelude(checked, parseArgs(waitSchema, waitSeconds, 'fireTimerNowCommand.waitSeconds'))}
+if [ ! -f "$d/$id.due" ]; then timer_report_other
+elif ln -sn fire "$d/$id.claim" 2>/dev/null; then
+  timer_stop
+  /bin/sh "$d/$id.fire" ${TIMER_PROCESS_TAG} "$id" claimed
+  timer_report_fired
+else timer_report_other
+fi
+echo end`;
+};
+
+/** Remove the records of timer `id` once it has fired (prints `timer <id> absent`); refuses (exit 3) while it is armed or firing. */
+export const forgetTimerCommand = (id: string): RemoteCommand => {
+  const checked = parseArgs(timerIdSchema, id, 'forgetTimerCommand.id');
+  return sh`${prelude(checked, 0)}
+if [ -f "$d/$id.due" ] && ! { [ "$(readlink "$d/$id.claim" 2>/dev/null)" = fire ] && [ -f "$d/$id.result" ]; }; then
+  echo "casfleet: timer $id has not fired; disarm it instead" >&2; exit 3
+fi
+timer_forget
+echo "timer $id absent"
+echo end`;
+};
+
+/** The timer directory's safety check, shared with the fact that lists timers. */
+export const TIMER_DIR_CHECK = DIR_CHECK;

@@ -1,0 +1,222 @@
+// A firewall-changing apply on one host is a transaction (DESIGN §8):
+//
+//   begin:   snapshot what the steps declare they touch + arm the on-host dead-man (one exec)
+//   … steps and handlers (host-pipeline.ts) …
+//   settle:  a step or handler failed        → fire the rollback now, over the run's connection
+//            otherwise                       → confirm: a NEW connection (TCP, key exchange, login, as
+//                                              the operator's next session) re-reads the host and
+//                                              disarms the dead-man
+//            no new login / casfleet gone    → the host restores the snapshot by itself when the
+//                                              dead-man fires; casfleet (if alive) waits for that,
+//                                              logs in again and reads what the restore did
+//
+// The established connection proves nothing: it survives a firewall that refuses every new login.
+// Each host's deadline runs from its own arm, and hosts confirm in parallel (each on its own
+// connection). A rolled-back host is reported with its own status and the reason.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RemoteCommand } from '../command/shell.ts';
+import { CasfleetError } from '../errors.ts';
+import { disarmTimerCommand, fireTimerNowCommand } from '../host-timer/timer-commands.ts';
+import { parseTimerOutcome, type TimerOutcome } from '../host-timer/timer-outcome.ts';
+import type { EmitEvent, HostCounts } from '../report/events.ts';
+import { formatDuration } from '../rollout/duration.ts';
+import type { Connection } from '../ssh/connection.ts';
+import type { Step } from '../steps/step.ts';
+import { beginTransactionCommand, parseBeginOutput, transactionId } from '../transaction/transaction-command.ts';
+import type { TouchedState } from '../transaction/touched-state.ts';
+import { HostSession, type HostSessionOptions } from './host-session.ts';
+import { describeError } from './plan-step.ts';
+import { pendingChanges } from './stage-gate.ts';
+import { pauseAt } from './test-pause.ts';
+
+export const DEFAULT_ROLLBACK_TIMEOUT_MS = 120_000;
+/** The confirmation must be sent this long before the deadline, or it is not tried at all. */
+const CONFIRM_MARGIN_MS = 2000;
+/** After the dead-man is due: time for its restore (iptables-restore, a gate restart) before logging in. */
+const RESTORE_GRACE_MS = 3000;
+/** How long logins are retried after the dead-man is due before the host is reported unreachable. */
+const RECONNECT_WINDOW_MS = 60_000;
+const RECONNECT_PAUSE_MS = 3000;
+
+export interface ArmedTransaction {
+  readonly id: string;
+  readonly snapshot: string;
+  readonly timeoutMs: number;
+  /** Local clock: the dead-man fires no earlier than this (its delay ran from after the arm was sent)… */
+  readonly deadline: number;
+  /** …and no later than this (the arm had returned). */
+  readonly firesBy: number;
+}
+
+const lastLines = (text: string): string => text.trim().split('\n').slice(-3).join(' | ');
+
+/** Snapshot and arm; throws (nothing changed, nothing armed) when the host cannot do either. */
+export const beginTransaction = async (session: HostSession, touched: TouchedState, timeoutMs: number): Promise<ArmedTransaction> => {
+  const id = transactionId(new Date());
+  const delaySeconds = Math.ceil(timeoutMs / 1000);
+  const sentAt = Date.now();
+  const result = await session.exec(beginTransactionCommand({ id, touched, delaySeconds }));
+  const begun = parseBeginOutput(result.stdout);
+  if (result.code !== 0 || !begun) {
+    throw new CasfleetError(`could not snapshot the host and arm its rollback (exit ${result.code ?? 'unknown'}): ${lastLines(result.stderr || result.stdout)}`);
+  }
+  return { id, snapshot: begun.snapshot, timeoutMs: delaySeconds * 1000, deadline: sentAt + delaySeconds * 1000, firesBy: Date.now() + delaySeconds * 1000 };
+};
+
+export interface SettleInput {
+  readonly host: string;
+  readonly armed: ArmedTransaction;
+  /** The run's own connection, still open. */
+  readonly session: HostSession;
+  readonly sessionOptions: HostSessionOptions;
+  /** A NEW connection to the host (fresh TCP, key exchange and login), within `readyTimeoutMs` when given. */
+  readonly connectFresh: (readyTimeoutMs?: number) => Promise<Connection>;
+  /** The login timeout for a new connection when there is no deadline to meet. */
+  readonly readyTimeoutMs: number;
+  readonly steps: readonly Step[];
+  /** What failed on the host after the transaction began (the first failure), if anything did. */
+  readonly failure?: string;
+  readonly counts: HostCounts;
+  readonly emit: EmitEvent;
+}
+
+/** The transaction ended: confirmed, or rolled back (the reason and what the restore did), or nobody can tell. */
+type Settled =
+  | { readonly kind: 'confirmed' }
+  | { readonly kind: 'rolled-back'; readonly reason: string; readonly outcome: TimerOutcome }
+  | { readonly kind: 'wait'; readonly reason: string };
+
+const outcomeOver = async (session: HostSession, command: RemoteCommand): Promise<TimerOutcome> => {
+  const result = await session.exec(command);
+  if (result.code !== 0) throw new CasfleetError(`${command.display.split('\n')[0]}: exit ${result.code ?? 'unknown'}: ${lastLines(result.stderr)}`);
+  return parseTimerOutcome(result.stdout);
+};
+
+const withFresh = async <T>(input: SettleInput, readyTimeoutMs: number, work: (session: HostSession) => Promise<T>): Promise<T> => {
+  const connection = await input.connectFresh(readyTimeoutMs);
+  try {
+    return await work(new HostSession(connection, input.sessionOptions));
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+};
+
+// The change worked and nothing asked for a rollback: prove a new session works, re-read, disarm.
+const confirm = async (input: SettleInput): Promise<Settled> => {
+  const { armed } = input;
+  const left = armed.deadline - Date.now() - CONFIRM_MARGIN_MS;
+  if (left <= 0) return { kind: 'wait', reason: `the steps took longer than the rollback timeout (${formatDuration(armed.timeoutMs)}): nothing was left to confirm them in` };
+  const progress = { loggedIn: false };
+  try {
+    return await withFresh(input, Math.min(left, input.readyTimeoutMs), async (fresh) => {
+      progress.loggedIn = true;
+      const pending = await pendingChanges(fresh, input.steps);
+      if (pending.length > 0) {
+        const outcome = await outcomeOver(fresh, fireTimerNowCommand(armed.id));
+        return { kind: 'rolled-back', reason: `a fresh read over a new connection still plans changes (${pending.join('; ')})`, outcome };
+      }
+      const outcome = await outcomeOver(fresh, disarmTimerCommand(armed.id));
+      if (outcome.state === 'disarmed') return { kind: 'confirmed' };
+      if (outcome.state === 'fired') {
+        return { kind: 'rolled-back', reason: `the change was not confirmed within the rollback timeout (${formatDuration(armed.timeoutMs)})`, outcome };
+      }
+      return { kind: 'wait', reason: `the dead-man timer was ${outcome.state} when the change was confirmed` };
+    });
+  } catch (error) {
+    const what = progress.loggedIn ? 'confirming over a new SSH connection failed' : 'a new SSH login failed after the change';
+    return { kind: 'wait', reason: `${what} (${describeError(error)})` };
+  }
+};
+
+// A step or handler failed: restore at once, over the connection the run already has.
+const rollBackNow = async (input: SettleInput, failure: string): Promise<Settled> => {
+  try {
+    const outcome = await outcomeOver(input.session, fireTimerNowCommand(input.armed.id));
+    if (outcome.state === 'fired') return { kind: 'rolled-back', reason: `${failure}; the snapshot was restored at once`, outcome };
+    return { kind: 'wait', reason: `${failure}; firing the rollback found it ${outcome.state}` };
+  } catch (error) {
+    return { kind: 'wait', reason: `${failure}; firing the rollback over the run's connection failed (${describeError(error)})` };
+  }
+};
+
+// Nobody could confirm or fire it in time: the dead-man restores the host by itself. Wait until it
+// is due, log in anew and read what it did (firing it now, should the host's clock lag behind).
+const awaitRollback = async (input: SettleInput, reason: string): Promise<Settled | { kind: 'lost'; reason: string }> => {
+  await sleep(Math.max(0, input.armed.firesBy + RESTORE_GRACE_MS - Date.now()));
+  const giveUpAt = Date.now() + RECONNECT_WINDOW_MS;
+  let lastError = '';
+  do {
+    try {
+      const outcome = await withFresh(input, input.readyTimeoutMs, (fresh) => outcomeOver(fresh, fireTimerNowCommand(input.armed.id)));
+      if (outcome.state === 'fired') {
+        return { kind: 'rolled-back', reason: `${reason}; the host restored its snapshot by itself (dead-man after ${formatDuration(input.armed.timeoutMs)})`, outcome };
+      }
+      return { kind: 'lost', reason: `${reason}; after the rollback deadline the dead-man was ${outcome.state}: check ${input.armed.snapshot} on the host` };
+    } catch (error) {
+      lastError = describeError(error);
+    }
+    await sleep(RECONNECT_PAUSE_MS);
+  } while (Date.now() < giveUpAt);
+  return {
+    kind: 'lost',
+    reason:
+      `${reason}; no new SSH login works after the rollback deadline either (${lastError}). The host should have restored ` +
+      `its snapshot by itself; if it stays unreachable, restore it from a console: sh ${input.armed.snapshot}/restore.sh`,
+  };
+};
+
+// After a rollback done over the old connection: does a new login work again?
+const loginProblem = async (input: SettleInput): Promise<string | undefined> => {
+  try {
+    await withFresh(input, input.readyTimeoutMs, async (fresh) => {
+      const result = await fresh.exec({ script: 'true', display: 'true' });
+      if (result.code !== 0) throw new CasfleetError(`a new session cannot run commands (exit ${result.code ?? 'unknown'})`);
+    });
+    return undefined;
+  } catch (error) {
+    return describeError(error);
+  }
+};
+
+/** End the host's transaction (confirm it or roll it back) and report how it ended. */
+export const settleTransaction = async (input: SettleInput): Promise<void> => {
+  const { host, emit, counts } = input;
+  const begun = Date.now();
+  let settled: Settled | { kind: 'lost'; reason: string };
+  if (input.failure) settled = await rollBackNow(input, input.failure);
+  else {
+    await pauseAt('before-confirm', host);
+    emit({ type: 'host-stage', host, stage: 'confirming' });
+    settled = await confirm(input);
+  }
+  if (settled.kind === 'wait') {
+    emit({ type: 'host-stage', host, stage: 'confirming' });
+    settled = await awaitRollback(input, settled.reason);
+  } else if (settled.kind === 'rolled-back' && input.failure) {
+    const problem = await loginProblem(input);
+    if (problem) settled = { ...settled, reason: `${settled.reason}; a new SSH login still fails after it (${problem})` };
+  }
+  const durationMs = Date.now() - begun;
+  switch (settled.kind) {
+    case 'confirmed':
+      emit({ type: 'step', host, step: 'transaction', kind: 'transaction', status: 'ok', changes: [], reason: 'confirmed over a new SSH connection; rollback disarmed', check: false, durationMs });
+      return;
+    case 'rolled-back': {
+      const result = settled.outcome.result;
+      const restoreProblem = result && result.exitCode !== 0 ? `; the restore reported a problem (exit ${result.exitCode}: see its lines)` : '';
+      counts.rolledBack += 1;
+      emit({
+        type: 'step', host, step: 'transaction', kind: 'transaction', status: 'rolled-back',
+        changes: (result?.log ?? []).filter((line) => line.trim() !== ''),
+        error: `${settled.reason}${restoreProblem}`,
+        check: false, durationMs,
+      });
+      return;
+    }
+    case 'lost':
+      counts.unreachable += 1;
+      emit({ type: 'unreachable', host, error: settled.reason });
+      return;
+  }
+};

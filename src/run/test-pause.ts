@@ -1,0 +1,34 @@
+// A deterministic hook for tests that must act at an exact point of a run (drop new logins between
+// the change and its confirmation, kill casfleet there) instead of racing it with sleeps.
+//
+//   CASFLEET_TEST_PAUSE=<phase>:<marker file>
+//
+// When a host reaches <phase>, casfleet appends `<host> <pid>` to the marker file (the pid of the
+// process holding the host's connection, which a test may kill) and waits until the file is
+// removed (or forever, for a test that kills it there). Without the variable every call
+// returns at once. Phases: after-facts (facts gathered, nothing changed), after-change (the first
+// change applied), before-confirm (steps and handlers done, the confirming login not yet opened).
+
+import { appendFileSync, existsSync } from 'node:fs';
+
+export type PausePhase = 'after-facts' | 'after-change' | 'before-confirm';
+
+const PHASES: readonly PausePhase[] = ['after-facts', 'after-change', 'before-confirm'];
+const POLL_MS = 50;
+
+/** The phase and marker file the variable asks for, or undefined (also for a malformed value). */
+export const parsePauseSetting = (value: string | undefined): { readonly phase: PausePhase; readonly marker: string } | undefined => {
+  const separator = value?.indexOf(':') ?? -1;
+  if (!value || separator < 0) return undefined;
+  const phase = value.slice(0, separator) as PausePhase;
+  const marker = value.slice(separator + 1);
+  return PHASES.includes(phase) && marker !== '' ? { phase, marker } : undefined;
+};
+
+const setting = parsePauseSetting(process.env.CASFLEET_TEST_PAUSE);
+
+export const pauseAt = async (phase: PausePhase, host: string): Promise<void> => {
+  if (!setting || setting.phase !== phase) return;
+  appendFileSync(setting.marker, `${host} ${process.pid}\n`);
+  while (existsSync(setting.marker)) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+};

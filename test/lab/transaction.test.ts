@@ -1,0 +1,222 @@
+// Transactions end to end on a real lab, through the CLI: a change confirmed over a new connection
+// leaves nothing armed; a host whose new logins are dropped after the change, or whose casfleet is
+// killed before confirming, restores its snapshot by itself; a failing gate restart in a Scenario B
+// switch brings the host back to Scenario A as a whole; and the probe after every apply fails a host
+// that exposes a port it must not. The pause hook (CASFLEET_TEST_PAUSE) makes each moment exact.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import { hostTimers, type HostTimer } from '../../src/host-timer/host-timers.ts';
+import { TRANSACTIONS_DIR } from '../../src/transaction/transaction-command.ts';
+import { CLI, jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
+import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
+
+const unavailable = labUnavailableReason();
+const serial = unavailable ? test.serial.skip : test.serial;
+let lab: TestLab | undefined;
+let stateDir = '';
+
+test.before(async () => {
+  if (unavailable) return;
+  lab = await startLab({ hosts: 5, prefix: 'txn' });
+  stateDir = mkdtempSync(join(tmpdir(), 'casfleet-txn-state-'));
+});
+test.after.always(async () => {
+  await stopLab(lab);
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+const the = (): TestLab => {
+  if (!lab) throw new Error('lab not started');
+  return lab;
+};
+
+const env = (extra: NodeJS.ProcessEnv = {}) => ({ CASFLEET_STATE_DIR: stateDir, ...extra });
+const casfleet = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli([...args, '-i', the().inventoryPath, '--json'], { env: env(extra) });
+const SCENARIO_B = ['scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24'];
+
+const PORTS = [22, 7741, 7742, 13000, 7777];
+const outside = async (host: string) => Object.fromEntries((await the().probe(host, PORTS)).map((r) => [r.port, r.state]));
+
+const onHost = async (host: string, script: string): Promise<string> => {
+  const result = await the().exec(host, ['sh', '-c', script]);
+  if (result.code !== 0) throw new Error(`${host}: ${script}: exit ${result.code}: ${result.stderr}`);
+  return result.stdout;
+};
+const timersOn = async (host: string): Promise<readonly HostTimer[]> => hostTimers.parse(await onHost(host, hostTimers.script));
+const snapshotsOn = async (host: string): Promise<string[]> =>
+  (await onHost(host, `ls ${TRANSACTIONS_DIR} 2>/dev/null || :`)).split('\n').filter(Boolean);
+
+const FILES = ['/batm/config/gate.properties', '/batm/config/vpn', '/etc/ufw/user.rules', '/etc/ufw/user6.rules', '/etc/ufw/ufw.conf', '/etc/default/ufw'];
+/** What a transaction covers on the host, comparable before and after: files (with owner and mode), filter tables (packet counters left out). */
+const hostState = async (host: string) => ({
+  files: await onHost(host, FILES.map((path) => `echo "== ${path}"; if [ -e ${path} ]; then stat -c '%u:%g:%a' ${path}; cat ${path}; else echo absent; fi`).join('\n')),
+  filter4: (await onHost(host, 'iptables-save -t filter')).split('\n').filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]$/, '')),
+  filter6: (await onHost(host, 'ip6tables-save -t filter')).split('\n').filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]$/, '')),
+  gate: (await onHost(host, '/batm/batm-manage info')).split('\n').find((line) => line.startsWith('Gate:')),
+});
+
+/** Waits for the marker the paused casfleet writes; resolves with the pid that paused. */
+const pausedPid = async (marker: string, host: string, child: { exitCode: number | null }): Promise<number> => {
+  for (let tries = 0; tries < 1200; tries++) {
+    if (existsSync(marker)) {
+      const line = readFileSync(marker, 'utf8').split('\n').find((entry) => entry.startsWith(`${host} `));
+      if (line) return Number(line.split(' ')[1]);
+    }
+    if (child.exitCode !== null) throw new Error('casfleet ended before it paused');
+    await sleep(50);
+  }
+  throw new Error('casfleet never paused');
+};
+
+/** The CLI as a child process paused at `phase`, for a test to act on the host there. */
+const startPaused = (phase: string, args: string[]) => {
+  const marker = join(stateDir, `pause-${phase}-${Date.now()}`);
+  const child = spawn(process.execPath, [CLI, ...args, '-i', the().inventoryPath, '--json'], {
+    env: { ...process.env, NO_COLOR: '1', ...env({ CASFLEET_TEST_PAUSE: `${phase}:${marker}` }) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, marker, done };
+};
+
+/** Until the host's dead-man for the newest transaction has fired and its restore ended. */
+const untilFired = async (host: string): Promise<HostTimer> => {
+  for (let tries = 0; tries < 120; tries++) {
+    const fired = (await timersOn(host)).find((timer) => timer.state === 'fired');
+    if (fired) return fired;
+    await sleep(250);
+  }
+  throw new Error(`${host}: the dead-man never fired`);
+};
+
+serial('a change is confirmed over a new connection; nothing stays armed, and a re-run arms nothing', async (t) => {
+  const first = await casfleet(['apply', 'scenario-a']);
+  t.is(first.code, 0, first.stdout + first.stderr);
+  const confirmations = jsonEvents(first.stdout).filter((event) => event.type === 'step' && event.kind === 'transaction');
+  t.is(confirmations.length, 5);
+  t.true(confirmations.every((event) => event.status === 'ok' && /confirmed over a new SSH connection/.test(String(event.reason))));
+  const probes = jsonEvents(first.stdout).filter((event) => event.type === 'step' && event.kind === 'probe');
+  t.true(probes.length === 5 && probes.every((event) => event.status === 'ok'));
+  t.deepEqual(await timersOn('cas-001'), []);
+  const snapshots = await snapshotsOn('cas-001');
+  t.is(snapshots.length, 1);
+  t.regex(await onHost('cas-001', `cat ${TRANSACTIONS_DIR}/${snapshots[0]}/restore.sh`), /restore_file \/etc\/ufw\/user.rules/);
+
+  const again = await casfleet(['apply', 'scenario-a']);
+  t.is(again.code, 0, again.stdout + again.stderr);
+  t.false(jsonEvents(again.stdout).some((event) => event.type === 'step' && event.kind === 'transaction'), 'no change, no transaction');
+  t.deepEqual(await snapshotsOn('cas-001'), snapshots);
+  t.deepEqual(await timersOn('cas-001'), []);
+});
+
+serial('new logins dropped right after the change: the host rolls back by itself and is reachable again', async (t) => {
+  const host = 'cas-002';
+  const before = await hostState(host);
+  const seenBefore = await outside(host);
+  const run = startPaused('before-confirm', ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', '8s']);
+  await pausedPid(run.marker, host, run.child);
+  // The change is in (Scenario B); from now on the host answers no new SSH connection.
+  t.is((await outside(host))[7742], 'filtered');
+  await onHost(host, 'iptables -I INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j DROP');
+  rmSync(run.marker);
+  const result = await run.done;
+
+  t.is(result.code, 2, result.stdout + result.stderr);
+  t.like(recapOf(result.stdout)[host], { rolledBack: 1, failed: 0, unreachable: 0 });
+  const rollback = jsonEvents(result.stdout).find((event) => event.type === 'step' && event.status === 'rolled-back');
+  t.regex(String(rollback?.error), /a new SSH login failed after the change .*; the host restored its snapshot by itself \(dead-man after 8s\)/);
+  t.true((rollback?.changes as string[]).includes('restored /etc/ufw/user.rules'));
+  t.deepEqual(await outside(host), seenBefore);
+  t.deepEqual(await hostState(host), before, 'files and filter tables as before the change (the DROP rule is gone too)');
+  const ssh = await the().ssh(host, 'true');
+  t.is(ssh.code, 0, 'SSH answers new logins again');
+  t.like((await timersOn(host))[0], { state: 'fired', result: { exitCode: 0 } });
+});
+
+serial('casfleet killed with SIGKILL before confirming: the host rolls back on its own to its snapshot', async (t) => {
+  const host = 'cas-003';
+  const before = await hostState(host);
+  const seenBefore = await outside(host);
+  const run = startPaused('before-confirm', ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', '6s']);
+  const pid = await pausedPid(run.marker, host, run.child);
+  t.not((await hostState(host)).files, before.files, 'the change is in');
+  process.kill(pid, 'SIGKILL');
+  await run.done;
+  rmSync(run.marker, { force: true });
+
+  const fired = await untilFired(host);
+  t.is(fired.result?.exitCode, 0, fired.result?.log.join('\n'));
+  t.true(fired.result!.startedAt >= fired.due, 'not before it was due');
+  t.deepEqual(await hostState(host), before);
+  t.deepEqual(await outside(host), seenBefore);
+  t.true(fired.result!.log.includes('ran: /batm/batm-manage stop gate && /batm/batm-manage start gate'), fired.result!.log.join('\n'));
+});
+
+serial('a Scenario B switch whose gate restart fails comes back to Scenario A entirely, at once', async (t) => {
+  const host = 'cas-004';
+  const before = await hostState(host);
+  const seenBefore = await outside(host);
+  await onHost(host, 'echo 1 > /batm/run-state/gate.fail-starts');
+  const result = await casfleet(['apply', ...SCENARIO_B, '-l', host]);
+
+  t.is(result.code, 2, result.stdout + result.stderr);
+  t.like(recapOf(result.stdout)[host], { rolledBack: 1 });
+  const events = jsonEvents(result.stdout).filter((event) => event.type === 'step');
+  t.deepEqual(events.map((event) => `${event.kind}:${event.status}`), ['step:changed', 'step:changed', 'handler:failed', 'step:skipped', 'transaction:rolled-back']);
+  const rollback = events.at(-1)!;
+  t.regex(String(rollback.error), /^'restart gate' failed: exit 1: Gate stopped \| Gate failed to start; the snapshot was restored at once$/);
+  t.deepEqual(rollback.changes, [
+    'restored /batm/config/gate.properties',
+    'restored /batm/config/vpn',
+    'restored the IPv4 filter table',
+    'restored the IPv6 filter table',
+    're-applied /batm/vpngen/firewall.rules',
+    'ran: /batm/batm-manage stop gate && /batm/batm-manage start gate',
+  ]);
+  t.deepEqual(await hostState(host), before, 'gate.properties, the VPN file and the firewall as in Scenario A; gate running');
+  t.deepEqual(await outside(host), seenBefore);
+  const calls = (await onHost(host, 'cat /batm/logs/batm-manage.log')).split('\n').filter((line) => / (stop|start) gate$/.test(line));
+  t.deepEqual(calls.slice(-4).map((line) => line.split(' ').slice(1).join(' ')), ['stop gate', 'start gate', 'stop gate', 'start gate']);
+});
+
+serial('a port open that must be filtered fails that host after the apply, without a rollback', async (t) => {
+  const host = 'cas-005';
+  await onHost(host, 'iptables -I INPUT -p tcp --dport 7777 -j ACCEPT');
+  try {
+    const result = await casfleet(['apply', 'scenario-a']);
+    t.is(result.code, 2, result.stdout + result.stderr);
+    const recap = recapOf(result.stdout);
+    t.like(recap[host], { failed: 1, rolledBack: 0 });
+    for (const other of ['cas-001', 'cas-002', 'cas-003', 'cas-004']) t.like(recap[other], { failed: 0, rolledBack: 0 }, other);
+    const probe = jsonEvents(result.stdout).find((event) => event.type === 'step' && event.kind === 'probe' && event.host === host);
+    t.is(probe?.status, 'failed');
+    t.regex(String(probe?.error), /port 7777 is open from here \(expected filtered\)/);
+    t.is((await outside(host))[7777], 'open', 'nothing was rolled back or touched');
+
+    const skipped = await casfleet(['apply', 'scenario-a', '-l', host, '--no-probe']);
+    t.is(skipped.code, 0, skipped.stdout + skipped.stderr);
+    t.false(jsonEvents(skipped.stdout).some((event) => event.type === 'step' && event.kind === 'probe'));
+  } finally {
+    await onHost(host, 'iptables -D INPUT -p tcp --dport 7777 -j ACCEPT');
+  }
+});
+
+serial('--no-rollback changes the host without snapshot, dead-man or confirmation', async (t) => {
+  const host = 'cas-001';
+  const snapshots = await snapshotsOn(host);
+  const result = await casfleet(['apply', ...SCENARIO_B, '-l', host, '--no-rollback']);
+  t.is(result.code, 0, result.stdout + result.stderr);
+  t.false(jsonEvents(result.stdout).some((event) => event.type === 'step' && event.kind === 'transaction'));
+  t.deepEqual(await snapshotsOn(host), snapshots);
+  t.deepEqual(await timersOn(host), []);
+});
