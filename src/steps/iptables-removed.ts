@@ -61,4 +61,5 @@ export const iptablesRemoved = (): Step =>
     name: 'iptables backend removed (ufw took over)',
     facts: { kernel: kernelFirewall, host: iptablesHost, link: fileFact(BOOT_UNIT_LINK) },
     plan: ({ kernel, host, link }) => planIptablesRemoved(kernel, host, link),
+    touches: { files: [BOOT_UNIT_LINK], firewall: true },
   });

@@ -240,5 +240,6 @@ export const iptablesRuleSet = (args: IptablesRuleSetArgs): Step => {
         network,
         files: { [RULES_FILES.v4]: rulesV4, [RULES_FILES.v6]: rulesV6, [BOOT_UNIT_FILE]: unit, [BOOT_UNIT_LINK]: link },
       }),
+    touches: { files: [RULES_FILES.v4, RULES_FILES.v6, BOOT_UNIT_FILE, BOOT_UNIT_LINK], firewall: true },
   });
 };
