@@ -4,32 +4,43 @@
 // Scenario A, the terminal VPN.
 
 import { z } from 'zod';
-import { parseCidr } from '../steps/cidr.ts';
+import { cidrProblem, parseCidr, parseNetwork } from '../steps/cidr.ts';
 import { interfaceName } from '../steps/ufw-managed-rule.ts';
 
-/** A source address or network (v4 or v6); a bare address means that one host. */
-export const cidr = z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()], {
-  error: 'expected an IPv4/IPv6 address or CIDR such as 203.0.113.7 or 10.8.0.0/24',
+/**
+ * A source address or network (v4 or v6); a bare address means that one host. Host bits after the
+ * prefix (`10.8.0.5/24`, `1::/0`) are refused: ufw would silently clear them for IPv4 and keep them
+ * for IPv6, so the rule would not be the one written.
+ */
+export const cidr = z.string({ error: 'expected an IPv4/IPv6 address or CIDR such as 203.0.113.7 or 10.8.0.0/24' }).superRefine((text, ctx) => {
+  const problem = cidrProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 // `-e hardwareVpnSubnets=10.8.0.0/24` arrives as a string; a comma list is accepted the same way.
-// Two entries that ufw stores as the same network (10.8.0.1/24 and 10.8.0.0/24) would make two
-// identical rules: refuse them here, before any host is contacted.
-const cidrList = z.preprocess(
-  (value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value),
-  z
-    .array(cidr)
-    .min(1, 'needs at least one address or CIDR')
-    .superRefine((list, ctx) => {
-      const seen = new Map<string, string>();
-      list.forEach((entry, index) => {
-        const key = parseCidr(entry)?.text ?? entry;
-        const first = seen.get(key);
-        if (first !== undefined) ctx.addIssue({ code: 'custom', path: [index], message: `${entry} is the same network as ${first} (${key})` });
-        else seen.set(key, entry);
-      });
-    }),
-);
+// Two entries that ufw stores as the same network would make two identical rules, and a /0 lets
+// everyone in while reading like a restriction: both are refused here, before any host is
+// contacted. `everyone` says how to really mean "from anywhere" for that list.
+const allowFromList = (everyone: string) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value),
+    z
+      .array(cidr)
+      .min(1, 'needs at least one address or CIDR')
+      .superRefine((list, ctx) => {
+        const seen = new Map<string, string>();
+        list.forEach((entry, index) => {
+          if (parseNetwork(entry)?.prefix === 0) {
+            ctx.addIssue({ code: 'custom', path: [index], message: `${entry} is every ${entry.includes(':') ? 'IPv6' : 'IPv4'} address, not a restriction: ${everyone}` });
+            return;
+          }
+          const key = parseCidr(entry)?.text ?? entry;
+          const first = seen.get(key);
+          if (first !== undefined) ctx.addIssue({ code: 'custom', path: [index], message: `${entry} is the same network as ${first} (${key})` });
+          else seen.set(key, entry);
+        });
+      }),
+  );
 
 export const casVarsSchema = z.object({
   firewall: z
@@ -39,8 +50,13 @@ export const casVarsSchema = z.object({
   publicInterface: interfaceName
     .optional()
     .describe('interface the public VPN rules apply on; default: the interface of the default route, else eth0'),
-  sshPort: z.int().min(1).max(65535).default(22).describe('port sshd listens on'),
-  sshAllowFrom: cidrList
+  sshPort: z
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe('port sshd listens on; default: the port casfleet connects on (ansible_port, else 22), as each host sees it'),
+  sshAllowFrom: allowFromList('leave sshAllowFrom out to allow SSH from everyone')
     .optional()
     .describe('allow SSH only from these sources (GB: "can lock you out"); default: from anywhere'),
   pairing: z
@@ -51,9 +67,9 @@ export const casVarsSchema = z.object({
     .enum(['closed', 'open'])
     .default('closed')
     .describe("admin GUI 7777 from anywhere: 'open' only until the admin VPN works (GB)"),
-  adminAllowFrom: cidrList.optional().describe('allow admin GUI 7777 only from these sources (static office IPs)'),
+  adminAllowFrom: allowFromList("use adminGui: 'open' to open the admin GUI to everyone (GB: only until the admin VPN works)").optional().describe('allow admin GUI 7777 only from these sources (static office IPs)'),
   extensions: z
-    .union([z.literal(false), z.strictObject({ allowFrom: cidrList.optional() })], {
+    .union([z.literal(false), z.strictObject({ allowFrom: allowFromList('use extensions: {} to open 7743 to everyone').optional() })], {
       error: 'expected false, {} (open to all) or { allowFrom: [addresses] }',
     })
     .default(false)
@@ -65,7 +81,7 @@ export const scenarioAVarsSchema = casVarsSchema;
 
 // In Scenario B terminals pair through the hardware VPN, so there is no public pairing window.
 export const scenarioBVarsSchema = casVarsSchema.omit({ pairing: true }).extend({
-  hardwareVpnSubnets: cidrList.describe(
+  hardwareVpnSubnets: allowFromList("list the networks the hardware VPN router brings terminals from (7741 must not be open to everyone)").describe(
     'networks the hardware VPN router brings terminals from; only they may reach 7741 (gate and master)',
   ),
 });

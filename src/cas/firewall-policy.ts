@@ -3,7 +3,7 @@
 // (research/cas-domain.md §1.2 and §2; [C] = stated by GB, [I] = our inference).
 // Pure, so every default is unit-tested and the README tables are checked against it.
 
-import { DEFAULT_ROUTE, type ManagedRuleInput } from '../steps/ufw-managed-rule.ts';
+import { CONNECTION_PORT, DEFAULT_ROUTE, type ManagedRuleInput } from '../steps/ufw-managed-rule.ts';
 import type { CasVars, CommonVars, ScenarioBVars } from './cas-vars.ts';
 
 
@@ -27,7 +27,7 @@ export const PORTS = {
  * internal): only ufw, as the playbook declares it, may open them. A rule outside ufw accepting
  * one fails the host (see steps/kernel-truth.ts).
  */
-export const CAS_PORTS: readonly (readonly [number, number])[] = [
+export const CAS_PORTS: readonly PortRange[] = [
   [PORTS.gate, PORTS.extensions],
   [7747, 7747],
   [PORTS.adminGui, PORTS.adminGui],
@@ -55,10 +55,13 @@ const onlyFrom = (port: number, sources: readonly string[], comment: string): Po
   deny(port, `${comment}: everyone else`),
 ];
 
-const sshRules = (vars: CommonVars): PolicyRule[] =>
-  vars.sshAllowFrom
-    ? vars.sshAllowFrom.map((from) => allow(vars.sshPort, 'SSH', { from }))
-    : [allow(vars.sshPort, 'SSH')]; // [C] GB: "sudo ufw allow ssh"
+// Without sshPort, SSH stays on the port this very session uses, resolved on each host at plan time.
+const sshRules = (vars: CommonVars): PolicyRule[] => {
+  const port = vars.sshPort ?? CONNECTION_PORT;
+  return vars.sshAllowFrom
+    ? vars.sshAllowFrom.map((from) => allow(port, 'SSH', { from }))
+    : [allow(port, 'SSH')]; // [C] GB: "sudo ufw allow ssh"
+};
 
 const publicInterface = (vars: CommonVars): string => vars.publicInterface ?? DEFAULT_ROUTE;
 

@@ -11,7 +11,7 @@ import { iptablesRemoved } from '../steps/iptables-removed.ts';
 import { DEFAULT_ROUTE } from '../steps/ufw-managed-rule.ts';
 import type { Step } from '../steps/step.ts';
 import type { CommonVars } from './cas-vars.ts';
-import type { PolicyRule } from './firewall-policy.ts';
+import { CAS_PORTS, type PolicyRule } from './firewall-policy.ts';
 
 export interface FirewallPolicy {
   /** The policy in the UFW order. */
@@ -24,7 +24,15 @@ export interface FirewallPolicy {
 export const firewallSteps = (vars: CommonVars, policy: FirewallPolicy): Step[] =>
   vars.firewall === 'iptables'
     ? [
-        iptablesRuleSet({ rules: [...policy.iptables], publicInterface: vars.publicInterface ?? DEFAULT_ROUTE, sshPort: vars.sshPort }),
+        iptablesRuleSet({
+          rules: [...policy.iptables],
+          publicInterface: vars.publicInterface ?? DEFAULT_ROUTE,
+          sshPort: vars.sshPort,
+          protectedPorts: [...CAS_PORTS],
+        }),
         ufwDisabled(),
       ]
-    : [ufwRuleSet({ defaultIncoming: 'deny', rules: [...policy.ufw], enabled: true, sshPort: vars.sshPort }), iptablesRemoved()];
+    : [
+        ufwRuleSet({ defaultIncoming: 'deny', rules: [...policy.ufw], enabled: true, sshPort: vars.sshPort, protectedPorts: [...CAS_PORTS] }),
+        iptablesRemoved(),
+      ];

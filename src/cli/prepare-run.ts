@@ -73,9 +73,13 @@ export interface PreparedRun {
 
 // A playbook's own code runs here, before any connection: an exception in it is the playbook's
 // error (exit 1, nothing touched), reported with the host whose vars triggered it.
-const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown) => {
+const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown, sshPort: number) => {
   try {
-    return { items: playbook.steps(vars as never), handlers: playbook.handlers?.(vars as never) ?? {}, exposure: playbook.exposure?.(vars as never) };
+    return {
+      items: playbook.steps(vars as never),
+      handlers: playbook.handlers?.(vars as never) ?? {},
+      exposure: playbook.exposure?.(vars as never, { sshPort }),
+    };
   } catch (error) {
     throw new PlaybookError(`playbook ${playbook.name} failed to build its steps for ${host}`, [
       { path: `hosts.${host}`, message: error instanceof Error ? error.message : String(error) },
@@ -109,7 +113,7 @@ export const prepareRun = async (reference: string, values: TargetValues, cwd: s
     const hostKnownHosts = typeof host.vars.casfleet_known_hosts === 'string' ? host.vars.casfleet_known_hosts : undefined;
     const knownHosts = values['known-hosts'] ?? hostKnownHosts ?? config.knownHosts ?? defaultKnownHosts;
     const privateKey = connection.privateKeyFile ?? values['private-key'] ?? config.privateKey;
-    const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, vars);
+    const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, vars, connection.port);
     return {
       name: host.name,
       connect: {

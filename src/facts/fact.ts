@@ -8,6 +8,12 @@ export interface Fact<T> {
   readonly id: string;
   /** POSIX sh, run as the (possibly become) login user; stdout is handed to `parse`. */
   readonly script: string;
+  /**
+   * 'login': runs as the login user before privilege escalation, in the same exec, for state of the
+   * SSH session itself (sudo resets the environment, SSH_CONNECTION included). Such a fact describes
+   * the open connection, so it is not read again after a change on that connection.
+   */
+  readonly scope?: 'login';
   /** Pure parser; throws FactError when the output is not what the script prints. */
   parse(output: string): T;
 }

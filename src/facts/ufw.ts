@@ -32,8 +32,6 @@ export interface UfwState {
   readonly manageBuiltins: boolean;
   /** /batm/vpngen/firewall.rules exists: CAS's terminal-VPN rules, to re-source after a ufw restart. */
   readonly vpngenRules: boolean;
-  /** ufw-user-input exists in the kernel (and ufw6-user-input when IPv6 is used). False when disabled. */
-  readonly chainsLoaded: boolean;
   /** Rules in ufw's order, per file. */
   readonly rules: { readonly v4: readonly UfwRule[]; readonly v6: readonly UfwRule[] };
   /** The `-A ufw-user-…` / `-A ufw6-user-…` lines of user.rules / user6.rules, in file order. */
@@ -54,10 +52,6 @@ PATH="$PATH:/usr/sbin:/sbin"
 if command -v ufw >/dev/null 2>&1; then echo 'installed yes'; else echo 'installed no'; fi
 if [ -d /proc/sys/net/ipv6 ]; then echo 'kernel-ipv6 yes'; else echo 'kernel-ipv6 no'; fi
 if [ -f /batm/vpngen/firewall.rules ]; then echo 'vpngen-rules yes'; else echo 'vpngen-rules no'; fi
-if grep -qsi '^ENABLED=.\\{0,1\\}yes' ${CONF}; then
-  if iptables -w -S ufw-user-input >/dev/null 2>&1; then echo 'chains4 yes'; else echo 'chains4 no'; fi
-  if ip6tables -w -S ufw6-user-input >/dev/null 2>&1; then echo 'chains6 yes'; else echo 'chains6 no'; fi
-fi
 for f in ${CONF} ${DEFAULTS} ${RULES4} ${RULES6}; do [ -r "$f" ] && echo "file $f"; done
 grep -sH -e '^ENABLED=' -e '^IPV6=' -e '^DEFAULT_INPUT_POLICY=' -e '^MANAGE_BUILTINS=' -e '^${TUPLE_PREFIX}' -e '^-A ufw6\\{0,1\\}-user-' ${CONF} ${DEFAULTS} ${RULES4} ${RULES6} || :
 echo end
@@ -93,14 +87,14 @@ export const parseUfwState = (output: string): UfwState => {
     }
     const [word, rest] = splitWord(line);
     if (word === 'file') files.add(rest);
-    else if (['installed', 'kernel-ipv6', 'vpngen-rules', 'chains4', 'chains6'].includes(word)) flags.set(word, rest);
+    else if (['installed', 'kernel-ipv6', 'vpngen-rules'].includes(word)) flags.set(word, rest);
     else throw new FactError(`${FACT_ID}: unexpected line "${line}"`);
   }
   const installed = yesNo(FACT_ID, flags, 'installed');
   const vpngenRules = yesNo(FACT_ID, flags, 'vpngen-rules');
   if (!installed) {
     return {
-      installed, enabled: false, chainsLoaded: false, ipv6: false, defaultIncoming: 'allow',
+      installed, enabled: false, ipv6: false, defaultIncoming: 'allow',
       manageBuiltins: false, vpngenRules, rules: { v4: [], v6: [] }, fileRules: { v4: [], v6: [] },
     };
   }
@@ -114,11 +108,9 @@ export const parseUfwState = (output: string): UfwState => {
   const enabled = settings.get('ENABLED') === 'yes';
   const ipv6 = settings.get('IPV6') === 'yes' && yesNo(FACT_ID, flags, 'kernel-ipv6');
   if (ipv6 && !files.has(RULES6)) throw new FactError(`${FACT_ID}: IPV6=yes but ${RULES6} is missing or unreadable`);
-  const chainsLoaded = enabled && yesNo(FACT_ID, flags, 'chains4') && (!ipv6 || yesNo(FACT_ID, flags, 'chains6'));
   return {
     installed,
     enabled,
-    chainsLoaded,
     ipv6,
     defaultIncoming: policy,
     manageBuiltins: settings.get('MANAGE_BUILTINS') === 'yes',

@@ -34,3 +34,6 @@ export const LAB_LISTENER_PORTS: readonly LabListenerPort[] = [
 
 /** Ports nothing in the lab listens on, handy as a known "closed" control in tests. */
 export const LAB_UNUSED_PORT = 7748;
+
+/** A second port every lab sshd listens on, to rehearse SSH on another port (ansible_port: 2222). */
+export const LAB_ALT_SSH_PORT = 2222;

@@ -2,6 +2,7 @@
 // Contents imitate a fresh Scenario A CAS server (research/cas-domain.md §1-4); no vpn-skip anywhere.
 
 import { ADMIN_BIND_IP, MASTER_BIND_IP } from './lab-layout.ts';
+import { LAB_ALT_SSH_PORT } from './lab-ports.ts';
 
 export interface SshdConfigInput {
   readonly address: string;
@@ -15,6 +16,8 @@ export const renderSshdConfig = ({ address, hostKey, authorizedKeys }: SshdConfi
     '# casfleet lab sshd: one per simulated CAS host, inside its network + mount namespace.',
     `ListenAddress ${address}`,
     'Port 22',
+    // A second port costs one more listening socket and lets a test move SSH (ansible_port).
+    `Port ${LAB_ALT_SSH_PORT}`,
     `HostKey ${hostKey}`,
     // Several hosts share one root fs; a pid file in /run is private, but nothing needs it.
     'PidFile none',

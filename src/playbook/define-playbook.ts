@@ -22,6 +22,12 @@ export interface PlaybookExposure {
   readonly blocked: readonly number[];
 }
 
+/** What the machine running casfleet knows about a host before connecting, for `exposure`. */
+export interface ExposureContext {
+  /** The port casfleet connects to (ansible_port, else 22): SSH as seen from here. */
+  readonly sshPort: number;
+}
+
 export interface Playbook<S extends VarsSchema = VarsSchema> {
   readonly name: string;
   readonly description: string;
@@ -31,7 +37,7 @@ export interface Playbook<S extends VarsSchema = VarsSchema> {
   /** Handlers by the name steps `notify`; each runs at most once per host. */
   readonly handlers?: (vars: z.infer<S>) => Readonly<Record<string, Handler>>;
   /** The host's expected exposure for the rollout gates (see PlaybookExposure). */
-  readonly exposure?: (vars: z.infer<S>) => PlaybookExposure;
+  readonly exposure?: (vars: z.infer<S>, context: ExposureContext) => PlaybookExposure;
   /** Default rollout for this playbook; CLI flags override it field by field. */
   readonly rollout?: RolloutPolicyInput;
 }

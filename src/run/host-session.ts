@@ -36,29 +36,40 @@ export class HostSession {
     return this.#connection.host;
   }
 
-  /** Read several facts in one exec. */
+  /**
+   * Read several facts in one exec. Login-scope facts (the SSH session's own state) run first, as
+   * the login user; the others after privilege escalation, so sudo's reset environment cannot hide
+   * what only the session knows.
+   */
   async gather(facts: readonly AnyFact[]): Promise<ReadonlyMap<string, FactOutcome>> {
     if (facts.length === 0) return new Map();
-    const result = await this.#run({ script: buildGatherScript(facts), display: 'gather facts' }, this.#options.gatherTimeoutMs);
+    const login = facts.filter((fact) => fact.scope === 'login');
+    const rest = facts.filter((fact) => fact.scope !== 'login');
+    const script = [
+      ...(login.length > 0 ? [buildGatherScript(login)] : []),
+      ...(rest.length > 0 ? [withBecome({ script: buildGatherScript(rest), display: '' }, this.#options.become).script] : []),
+    ].join('\n');
+    const result = await this.#connection.exec(script, { timeoutMs: this.#options.gatherTimeoutMs });
     if (result.code === null) {
       throw new RemoteCommandError(`gathering facts on ${this.host}: the channel closed without an exit status`, null, result.stderr);
     }
     return parseGatherOutput(result.stdout, facts, result.stderr);
   }
 
-  /** Run one change, then re-read `refetch` facts in the same exec. */
+  /** Run one change, then re-read `refetch` facts in the same exec (login-scope facts keep their value). */
   async apply(command: RemoteCommand, stdin: string | undefined, refetch: readonly AnyFact[]): Promise<ApplyResult> {
-    const script = `( ${command.script}\n)\nprintf '\\n%s %s\\n' '${APPLY_STATUS_MARK}' "$?"\n${buildGatherScript(refetch)}`;
+    const reread = refetch.filter((fact) => fact.scope !== 'login');
+    const script = `( ${command.script}\n)\nprintf '\\n%s %s\\n' '${APPLY_STATUS_MARK}' "$?"\n${buildGatherScript(reread)}`;
     const result = await this.#run({ script, display: command.display }, this.#options.applyTimeoutMs, stdin);
     const markAt = result.stdout.lastIndexOf(`\n${APPLY_STATUS_MARK} `);
     if (markAt < 0) {
-      return { status: null, output: joinOutput(result.stdout, result.stderr), facts: parseGatherOutput('', refetch, result.stderr) };
+      return { status: null, output: joinOutput(result.stdout, result.stderr), facts: parseGatherOutput('', reread, result.stderr) };
     }
     const status = Number.parseInt(result.stdout.slice(markAt + APPLY_STATUS_MARK.length + 2), 10);
     return {
       status: Number.isNaN(status) ? null : status,
       output: joinOutput(result.stdout.slice(0, markAt), result.stderr),
-      facts: parseGatherOutput(result.stdout.slice(markAt), refetch, result.stderr),
+      facts: parseGatherOutput(result.stdout.slice(markAt), reread, result.stderr),
     };
   }
 

@@ -23,6 +23,9 @@ export const JUMP_RULE = `-A INPUT -m comment --comment "casfleet: managed chain
 /** The rule as the `-A INPUT …` of JUMP_RULE, for `-I INPUT 1 …` / `-D INPUT …` lines. */
 export const JUMP_SPEC = JUMP_RULE.slice('-A INPUT '.length);
 
+/** A managed rule whose port is known on this host (`connection` resolved to the session's port). */
+export type ResolvedRule = ManagedRule & { readonly port: number | readonly [number, number] };
+
 /** The managed chain's rules per family, each a full `-A CASFLEET-INPUT …` line. */
 export type ChainLines = Readonly<Record<Family, readonly string[]>>;
 
@@ -43,7 +46,7 @@ const TARGETS: Readonly<Record<'allow' | 'deny' | 'reject', (proto: string, fami
 };
 
 /** The chain lines of one managed rule in one family ([] when its source is of the other family). */
-export const ruleLines = (rule: ManagedRule, family: Family, iface: string): string[] => {
+export const ruleLines = (rule: ResolvedRule, family: Family, iface: string): string[] => {
   const source = rule.from === undefined ? undefined : iptablesCidr(rule.from);
   if (source && source.family !== family) return [];
   if (rule.action === 'limit') throw new Error('internal: limit rules are refused when the iptables step is built');
@@ -61,7 +64,7 @@ export const ruleLines = (rule: ManagedRule, family: Family, iface: string): str
 };
 
 /** The whole managed chain per family: frame, the rules in order, the final drop on the public interface. */
-export const renderChains = (rules: readonly ManagedRule[], interfaceOf: InterfaceOf, publicInterface: string, families: readonly Family[]): ChainLines => {
+export const renderChains = (rules: readonly ResolvedRule[], interfaceOf: InterfaceOf, publicInterface: string, families: readonly Family[]): ChainLines => {
   const chain = (family: Family): string[] => [
     line('-i lo', comment('casfleet: loopback'), '-j ACCEPT'),
     line('-m conntrack --ctstate RELATED,ESTABLISHED', comment('casfleet: established and related'), '-j ACCEPT'),

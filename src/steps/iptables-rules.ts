@@ -16,14 +16,19 @@ import { iptablesHost, type IptablesHost } from '../facts/iptables-host.ts';
 import type { IptablesTable } from '../facts/iptables-save.ts';
 import { kernelFirewall, type KernelFirewall } from '../facts/kernel-firewall.ts';
 import { networkInterfaces, type NetworkState } from '../facts/network.ts';
+import { sshConnection, type SshConnection } from '../facts/ssh-connection.ts';
+import { ufwState, type UfwState } from '../facts/ufw.ts';
 import { diffLines } from '../report/text-diff.ts';
 import { parseCidr } from './cidr.ts';
+import { analyseKernel } from './kernel-truth.ts';
+import { kernelProblems, kernelWarnings } from './kernel-verdict.ts';
+import { chainGuardRules, checkChainSshAccess, lockOutMessage } from './ssh-guard.ts';
 import { BOOT_UNIT, BOOT_UNIT_FILE, BOOT_UNIT_LINK, bootFiles, RULES_FILES } from './iptables-boot.ts';
 import { JUMP_RULE, JUMP_SPEC, MANAGED_CHAIN, renderChains, ruleText, type ChainLines, type Family } from './iptables-chain.ts';
-import { interfaceResolver, missingInterfaceWarning } from './public-interface.ts';
+import { assertInterfacesExist, interfaceResolver } from './public-interface.ts';
 import { atomicWriteCommand, sha256Latin1, toBase64 } from './remote-file.ts';
 import { defineStep, noChange, NO_COMMAND, type Change, type Step, type StepPlan } from './step.ts';
-import { DEFAULT_ROUTE, interfaceName, managedRuleSchema, sshAllowed } from './ufw-managed-rule.ts';
+import { CONNECTION_PORT, DEFAULT_ROUTE, interfaceName, managedRuleSchema, sshAllowed } from './ufw-managed-rule.ts';
 import { reapplyVpngenSnippet, VPNGEN_RULES } from './vpngen-rules.ts';
 
 // ufw's `limit` is a rate limit built from ufw's own chains; the managed policy never uses it.
@@ -31,13 +36,17 @@ const iptablesRuleSchema = managedRuleSchema
   .refine((rule) => rule.action !== 'limit', { message: "the iptables backend takes allow, deny or reject ('limit' is ufw's)", path: ['action'] })
   .refine((rule) => !/["\\]/.test(rule.comment), { message: 'the iptables backend does not accept " or \\ in comments', path: ['comment'] });
 
+const port = z.number().int().min(1).max(65535);
+
 export const iptablesRuleSetSchema = z
   .object({
     rules: z.array(iptablesRuleSchema).min(1),
     /** Where the final drop applies: GB's "block everything else" on the public interface. */
     publicInterface: z.union([z.literal(DEFAULT_ROUTE), interfaceName]).default(DEFAULT_ROUTE),
-    /** The sshd port the plan must keep open (default 22). */
-    sshPort: z.number().int().min(1).max(65535).default(22),
+    /** The sshd port the plan must keep open; default: the port of this SSH session on each host. */
+    sshPort: z.union([port, z.literal(CONNECTION_PORT)]).default(CONNECTION_PORT),
+    /** Ports only the managed chain may open: a kernel rule before its jump accepting one fails the host. */
+    protectedPorts: z.array(z.union([port, z.tuple([port, port])])).default([]),
   })
   .strict();
 
@@ -48,6 +57,10 @@ export interface IptablesFacts {
   readonly host: IptablesHost;
   readonly kernel: KernelFirewall;
   readonly network: NetworkState;
+  /** ufw's files: the kernel truth tells ufw's own chains from foreign rules with them. */
+  readonly ufw: UfwState;
+  /** The SSH session casfleet plans over; null when the host does not know it (not an SSH login). */
+  readonly session: SshConnection | null;
   /** The boot files and the enabling link, by path (see iptables-boot.ts). */
   readonly files: Readonly<Record<string, FileState>>;
 }
@@ -124,26 +137,42 @@ const linkOk = (state: FileState | undefined): boolean => state?.exists === true
 
 /** Plans the iptables changes from the facts (pure). Throws StepPlanError when the state cannot be reached safely. */
 export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFacts): StepPlan => {
-  const { host, kernel, network, files } = facts;
+  const { host, kernel, network, files, ufw, session } = facts;
   for (const family of ['v4', ...(kernel.v6 ? ['v6' as const] : [])] as const) {
     const missing = Object.values(FAMILY_TOOLS[family]).filter((tool) => host.tools[tool] === undefined);
     if (missing.length > 0) throw new StepPlanError(`${missing.join(' and ')} not found on this host (install the iptables package)`);
   }
+  const backend = { chain: MANAGED_CHAIN };
+  const truth = analyseKernel({ ufw, kernel, protectedPorts: desired.protectedPorts.map((p) => (Array.isArray(p) ? p : [p, p])), managedChain: MANAGED_CHAIN });
+  const problems = kernelProblems(truth, { backend, ipv6: true });
+  if (problems.length > 0) throw new StepPlanError(problems.join('; '));
   const live = managedFamilies(kernel);
   const families = (['v4', 'v6'] as const).filter((family) => family in live);
-  if (!desired.rules.some((rule) => sshAllowed(rule, desired.sshPort))) {
-    throw new StepPlanError(`the desired rules have no allow for SSH (tcp port ${desired.sshPort}): the final drop would lock you out`);
+  if (!session) {
+    throw new StepPlanError('cannot tell which SSH connection to keep open: SSH_CONNECTION is not set on the host, so the lock-out check cannot run');
   }
-  desired.rules.forEach((rule, index) => {
+  const sshPort = desired.sshPort === CONNECTION_PORT ? session.serverPort : desired.sshPort;
+  const rules = desired.rules.map((rule) => ({ ...rule, port: rule.port === CONNECTION_PORT ? session.serverPort : rule.port }));
+  if (!rules.some((rule) => sshAllowed(rule, sshPort))) {
+    throw new StepPlanError(`the desired rules have no allow for SSH (tcp port ${sshPort}): the final drop would lock you out`);
+  }
+  rules.forEach((rule, index) => {
     const family = rule.from === undefined ? undefined : parseCidr(rule.from)?.family;
     if (family === 'v6' && !families.includes('v6')) throw new StepPlanError(`rule #${index + 1} allows from IPv6 ${rule.from} but this host has no IPv6 filter table`);
   });
-  const interfaceOf = interfaceResolver([...desired.rules.map((rule) => rule.interface), desired.publicInterface], network);
-  const warnings = desired.rules.flatMap((rule, index) => missingInterfaceWarning(interfaceOf(rule.interface), network, `rule #${index + 1}`) ?? []);
+  const interfaceOf = interfaceResolver([...rules.map((rule) => rule.interface), desired.publicInterface], network);
   const publicInterface = interfaceOf(desired.publicInterface);
-  const finalDrop = missingInterfaceWarning(publicInterface, network, 'the final drop');
-  if (finalDrop) warnings.push(`${finalDrop}: nothing would be blocked`);
-  const chains: ChainLines = renderChains(desired.rules, interfaceOf, publicInterface, families);
+  const interfaces = rules.map((rule) => interfaceOf(rule.interface));
+  assertInterfacesExist(
+    [...interfaces.map((iface, index) => ({ iface, rule: index + 1 })), { iface: publicInterface, label: 'the final drop' }],
+    network,
+  );
+  const verdict = checkChainSshAccess({ connection: session, rules, interfaces, publicInterface });
+  const lockOut = verdict.allowed
+    ? undefined
+    : lockOutMessage({ connection: session, rules: chainGuardRules({ connection: session, rules, interfaces, publicInterface }) }, verdict, sshPort);
+  const warnings: string[] = kernelWarnings(truth, { backend });
+  const chains: ChainLines = renderChains(rules, interfaceOf, publicInterface, families);
 
   const summaries: string[] = [];
   const inputs: { family: Family; tool: string; input: string }[] = [];
@@ -202,7 +231,9 @@ export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFac
     });
   }
 
+  if (changes.length === 0 && lockOut) warnings.push(`new SSH logins like this one are already refused: ${lockOut}`);
   const extra = warnings.length > 0 ? { warnings } : {};
+  if (lockOut && changes.length > 0) throw new StepPlanError(lockOut);
   if (changes.length === 0) {
     const counts = families.map((family) => `${family}: ${chains[family].length} rules`).join(', ');
     return noChange(`${MANAGED_CHAIN} loaded (${counts}) with its INPUT jump, equal to the boot files, loaded at boot by ${BOOT_UNIT}`, extra);
@@ -228,16 +259,20 @@ export const iptablesRuleSet = (args: IptablesRuleSetArgs): Step => {
       kernel: kernelFirewall,
       host: iptablesHost,
       network: networkInterfaces,
+      ufw: ufwState,
+      session: sshConnection,
       rulesV4: fileFact(RULES_FILES.v4),
       rulesV6: fileFact(RULES_FILES.v6),
       unit: fileFact(BOOT_UNIT_FILE),
       link: fileFact(BOOT_UNIT_LINK),
     },
-    plan: ({ kernel, host, network, rulesV4, rulesV6, unit, link }) =>
+    plan: ({ kernel, host, network, ufw, session, rulesV4, rulesV6, unit, link }) =>
       planIptablesRuleSet(desired, {
         kernel,
         host,
         network,
+        ufw,
+        session,
         files: { [RULES_FILES.v4]: rulesV4, [RULES_FILES.v6]: rulesV6, [BOOT_UNIT_FILE]: unit, [BOOT_UNIT_LINK]: link },
       }),
     touches: { files: [RULES_FILES.v4, RULES_FILES.v6, BOOT_UNIT_FILE, BOOT_UNIT_LINK], firewall: true },

@@ -23,8 +23,27 @@ export const interfaceResolver = (wanted: readonly (string | undefined)[], netwo
   return (name) => (name === DEFAULT_ROUTE ? publicInterface : (name ?? ''));
 };
 
-/** A warning when rule `label` names an interface this host does not have (it matches nothing). */
-export const missingInterfaceWarning = (iface: string, network: NetworkState, label: string): string | undefined =>
-  iface !== '' && network.interfaces.length > 0 && !network.interfaces.includes(iface)
-    ? `${label} names interface ${iface}, which does not exist on this host: it matches nothing`
-    : undefined;
+/** A rule's resolved interface ('' for none), by rule number, or another pinned thing by its name. */
+export type Pinned = { readonly iface: string } & ({ readonly rule: number } | { readonly label: string });
+
+/**
+ * Throws StepPlanError naming every interface that does not exist on this host and what is pinned
+ * to it: such a rule would match nothing (an allow silently closed, a drop silently open).
+ */
+export const assertInterfacesExist = (pinned: readonly Pinned[], network: NetworkState): void => {
+  if (network.interfaces.length === 0) return;
+  const missing = new Map<string, Pinned[]>();
+  for (const entry of pinned) {
+    if (entry.iface !== '' && !network.interfaces.includes(entry.iface)) missing.set(entry.iface, [...(missing.get(entry.iface) ?? []), entry]);
+  }
+  if (missing.size === 0) return;
+  const named = [...missing].map(([iface, entries]) => {
+    const rules = entries.flatMap((entry) => ('rule' in entry ? [entry.rule] : []));
+    const labels = entries.flatMap((entry) => ('label' in entry ? [entry.label] : []));
+    const parts = [...(rules.length > 0 ? [`rule${rules.length > 1 ? 's' : ''} #${rules.join(', #')}`] : []), ...labels];
+    return `${iface} (${parts.join(', ')})`;
+  });
+  throw new StepPlanError(
+    `interface ${named.join(' and ')} does not exist on this host, so those rules would match nothing; its interfaces are: ${network.interfaces.join(', ')} (check publicInterface)`,
+  );
+};

@@ -2,13 +2,16 @@
 // Every rule casfleet writes carries a comment starting with `casfleet:`; that comment is how a later
 // run tells its own rules (which it may reorder or delete) from everyone else's (never touched).
 import { z } from 'zod';
-import { parseCidr } from './cidr.ts';
+import { cidrProblem } from './cidr.ts';
 
 export const MANAGED_PREFIX = 'casfleet:';
 
 /** The token for "the interface of the default route, else eth0" (GB's guide writes eth0 [C] FW). */
 export const DEFAULT_ROUTE = 'default-route';
 export const FALLBACK_INTERFACE = 'eth0';
+
+/** The token for "the port this SSH session arrived on", resolved per host at plan time. */
+export const CONNECTION_PORT = 'connection';
 
 const port = z.number().int().min(1).max(65535);
 
@@ -28,8 +31,8 @@ const comment = z
 export const managedRuleSchema = z
   .object({
     action: z.enum(['allow', 'deny', 'reject', 'limit']),
-    /** One port, or an inclusive range [from, to]. */
-    port: z.union([port, z.tuple([port, port])]),
+    /** One port, an inclusive range [from, to], or `connection`: the port of this SSH session on each host. */
+    port: z.union([port, z.tuple([port, port]), z.literal(CONNECTION_PORT)]),
     /** tcp or udp; omitted = both (ufw's `any`). Required for a range (ufw: "Must specify 'tcp' or 'udp' with multiple ports"). */
     proto: z.enum(['tcp', 'udp']).optional(),
     /** Restrict to traffic arriving on this interface; `default-route` resolves per host. */
@@ -37,7 +40,10 @@ export const managedRuleSchema = z
     /** Source address or network (IPv4 or IPv6); omitted = anywhere (both families). */
     from: z
       .string()
-      .refine((text) => parseCidr(text) !== undefined, 'must be an IPv4/IPv6 address or CIDR')
+      .superRefine((text, ctx) => {
+        const problem = cidrProblem(text);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .optional(),
     /** Why the rule exists; stored as `casfleet: <comment>` (the prefix is added when missing). */
     comment,

@@ -1,24 +1,36 @@
 // The firewall as one desired state: default incoming policy + the WHOLE ordered managed rule set +
-// enabled. Planning is pure: it reads the ufw and network facts, reconciles every managed rule in
-// order (ufw-reconcile.ts), never runs `ufw reset`, never touches rules without a casfleet comment,
-// changes the default policy only when it differs (each change restarts the firewall), and enables
-// ufw only when the plan guarantees an SSH allow is in place first. All ufw work of a plan runs in
-// one batched python process (ufw-batch.ts), carried by the first change.
+// enabled. Planning is pure: it reads the ufw, network, kernel and SSH-session facts, reconciles
+// every managed rule in order (ufw-reconcile.ts), never runs `ufw reset`, never touches rules
+// without a casfleet comment, changes the default policy only when it differs (each change
+// restarts the firewall), reloads ufw when its running chains drifted from its files, and enables
+// ufw only when the plan guarantees an SSH allow is in place first. Before anything changes, the
+// host must pass two checks, or it fails untouched: the kernel holds no rule outside ufw that opens
+// a protected port (kernel-truth.ts), and the final rule set still lets THIS SSH session's port
+// and source in (ssh-guard.ts). All ufw work of a plan runs in one batched python process
+// (ufw-batch.ts), carried by the first change.
 import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { parseArgs } from '../facts/args.ts';
+import { kernelFirewall, type KernelFirewall } from '../facts/kernel-firewall.ts';
 import { networkInterfaces, type NetworkState } from '../facts/network.ts';
+import { sshConnection, type SshConnection } from '../facts/ssh-connection.ts';
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
 import { UFW_FILES, ufwState, type UfwPolicy, type UfwState } from '../facts/ufw.ts';
 import { defineStep, noChange, NO_COMMAND, type Change, type Step, type StepPlan } from './step.ts';
 import { parseCidr } from './cidr.ts';
+import { MANAGED_CHAIN } from './iptables-chain.ts';
+import { analyseKernel } from './kernel-truth.ts';
+import { kernelProblems, kernelWarnings } from './kernel-verdict.ts';
+import { checkSshAccess, lockOutMessage, ufwLockOutInput } from './ssh-guard.ts';
 import { ufwBatchCommand } from './ufw-batch.ts';
-import { interfaceResolver, missingInterfaceWarning } from './public-interface.ts';
-import { managedRuleSchema, sshAllowed } from './ufw-managed-rule.ts';
+import { interfaceResolver, assertInterfacesExist } from './public-interface.ts';
+import { CONNECTION_PORT, managedRuleSchema, sshAllowed, type ManagedRule } from './ufw-managed-rule.ts';
 import { expandManagedRule, formatRule, isFamilyAgnostic, isManaged, matchKey } from './ufw-model.ts';
 import { reconcileRules, type UfwOp } from './ufw-reconcile.ts';
 import { keepsPortOpen, unmanagedRuleWarnings } from './ufw-warnings.ts';
 import { VPNGEN_RULES } from './vpngen-rules.ts';
+
+const port = z.number().int().min(1).max(65535);
 
 export const ufwRuleSetSchema = z
   .object({
@@ -26,8 +38,10 @@ export const ufwRuleSetSchema = z
     rules: z.array(managedRuleSchema).min(1),
     /** Only `true`: casfleet enables ufw; disabling a firewall is not a rollout it offers. */
     enabled: z.literal(true),
-    /** The sshd port the plan must keep open before enabling (default 22). */
-    sshPort: z.number().int().min(1).max(65535).default(22),
+    /** The sshd port the plan must keep open; default: the port of this SSH session on each host. */
+    sshPort: z.union([port, z.literal(CONNECTION_PORT)]).default(CONNECTION_PORT),
+    /** Ports only ufw may open: a kernel rule outside ufw accepting one fails the host. */
+    protectedPorts: z.array(z.union([port, z.tuple([port, port])])).default([]),
   })
   .strict();
 
@@ -37,8 +51,8 @@ type Desired = z.output<typeof ufwRuleSetSchema>;
 const describeManaged = (rules: Readonly<Record<UfwFamily, readonly UfwRule[]>>): string[] =>
   (['v4', 'v6'] as const).flatMap((family) => rules[family].filter(isManaged).map((rule) => `[${family}] ${formatRule(rule)}`));
 
-const describeState = (enabled: string, policy: UfwPolicy, rules: Readonly<Record<UfwFamily, readonly UfwRule[]>>): string =>
-  [`ufw: ${enabled}`, `default incoming: ${policy}`, ...describeManaged(rules)].join('\n');
+const describeState = (enabled: string, policy: UfwPolicy, rules: Readonly<Record<UfwFamily, readonly UfwRule[]>>, drift: readonly string[] = []): string =>
+  [`ufw: ${enabled}`, `default incoming: ${policy}`, ...describeManaged(rules), ...drift.map((line) => `running: ${line}`)].join('\n');
 
 const OP_SIGN = { insert: '+', append: '+', delete: '-', replace: '~' } as const;
 
@@ -57,33 +71,50 @@ const ruleChanges = (ops: readonly UfwOp[], ipv6: boolean): string[] => {
   return summaries;
 };
 
+export interface UfwFacts {
+  readonly ufw: UfwState;
+  readonly network: NetworkState;
+  readonly kernel: KernelFirewall;
+  /** The SSH session casfleet plans over; null when the host does not know it (not an SSH login). */
+  readonly session: SshConnection | null;
+}
+
 /** Plans the ufw changes from the facts (pure). Throws StepPlanError when the state cannot be reached safely. */
-export const planUfwRuleSet = (desired: Desired, ufw: UfwState, network: NetworkState): StepPlan => {
+export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session }: UfwFacts): StepPlan => {
   if (!ufw.installed) throw new StepPlanError('ufw is not installed on this host (install the ufw package first)');
-  if (!desired.rules.some((rule) => sshAllowed(rule, desired.sshPort))) {
-    throw new StepPlanError(`the desired rules have no allow for SSH (tcp port ${desired.sshPort}): enabling ufw would lock you out`);
+  if (!session) {
+    throw new StepPlanError('cannot tell which SSH connection to keep open: SSH_CONNECTION is not set on the host, so the lock-out check cannot run');
   }
+  const sshPort = desired.sshPort === CONNECTION_PORT ? session.serverPort : desired.sshPort;
+  const rules = desired.rules.map((rule): ManagedRule => (rule.port === CONNECTION_PORT ? { ...rule, port: session.serverPort } : rule));
+  if (!rules.some((rule) => sshAllowed(rule, sshPort))) {
+    throw new StepPlanError(`the desired rules have no allow for SSH (tcp port ${sshPort}): enabling ufw would lock you out`);
+  }
+  // The iptables backend's chain, while ufw takes over from it, is casfleet's own (iptables-removed.ts removes it next).
+  const truth = analyseKernel({ ufw, kernel, protectedPorts: desired.protectedPorts.map((p) => (Array.isArray(p) ? p : [p, p])), ownChains: [MANAGED_CHAIN] });
+  const problems = kernelProblems(truth, { backend: 'ufw', ipv6: ufw.ipv6 });
+  if (problems.length > 0) throw new StepPlanError(problems.join('; '));
   const warnings: string[] = [];
-  const interfaceOf = interfaceResolver(desired.rules.map((rule) => rule.interface), network);
-  const expanded = desired.rules.map((rule, index) => {
+  const interfaceOf = interfaceResolver(rules.map((rule) => rule.interface), network);
+  const expanded = rules.map((rule, index) => {
     if (rule.from !== undefined && parseCidr(rule.from)?.family === 'v6' && !ufw.ipv6) {
       throw new StepPlanError(`rule #${index + 1} allows from IPv6 ${rule.from} but ufw has IPv6 off (IPV6=no in /etc/default/ufw)`);
     }
-    const iface = interfaceOf(rule.interface);
-    const missing = missingInterfaceWarning(iface, network, `rule #${index + 1}`);
-    if (missing) warnings.push(missing);
-    return expandManagedRule(rule, iface, ufw.ipv6);
+    return expandManagedRule(rule, interfaceOf(rule.interface), ufw.ipv6);
   });
-  const { ops, final } = reconcileRules(ufw.rules, expanded, ufw.ipv6, desired.sshPort);
-  const enable = !ufw.enabled || !ufw.chainsLoaded;
+  assertInterfacesExist(rules.map((rule, index) => ({ iface: interfaceOf(rule.interface), rule: index + 1 })), network);
+  const { ops, final } = reconcileRules(ufw.rules, expanded, ufw.ipv6, sshPort);
+  const enable = !ufw.enabled || !truth.ufwLoaded;
   // Whatever the rule changes, the firewall ends up enabled: SSH must still get in afterwards.
-  if (!keepsPortOpen(final.v4, 'v4', desired.sshPort) && !keepsPortOpen(final.v6, 'v6', desired.sshPort)) {
+  if (!keepsPortOpen(final.v4, 'v4', sshPort) && !keepsPortOpen(final.v6, 'v6', sshPort)) {
     throw new StepPlanError(
-      `refusing to ${enable ? 'enable' : 'change'} ufw: no rule would let SSH (tcp port ${desired.sshPort}) in afterwards (an earlier deny blocks it?)`,
+      `refusing to ${enable ? 'enable' : 'change'} ufw: no rule would let SSH (tcp port ${sshPort}) in afterwards (an earlier deny blocks it?)`,
     );
   }
+  const guard = { connection: session, rules: final, ipv6: ufw.ipv6, defaultIncoming: desired.defaultIncoming };
+  const verdict = checkSshAccess(guard);
   const desiredKeys = new Set(expanded.flatMap((entry) => Object.values(entry).map(matchKey)));
-  warnings.push(...unmanagedRuleWarnings(final, desiredKeys, desired.defaultIncoming));
+  warnings.push(...unmanagedRuleWarnings(final, desiredKeys, desired.defaultIncoming), ...kernelWarnings(truth, { backend: 'ufw' }));
 
   const summaries = ruleChanges(ops, ufw.ipv6);
   const words = ops.map((op) => op.words);
@@ -92,23 +123,34 @@ export const planUfwRuleSet = (desired: Desired, ufw: UfwState, network: Network
     words.push(['default', desired.defaultIncoming, 'incoming']);
     summaries.push(`~ default incoming: ${ufw.defaultIncoming} → ${desired.defaultIncoming}`);
   }
+  // A policy change or an enable rebuilds every chain from the files anyway.
+  const reload = !enable && !policyChanges && truth.drift.length > 0;
+  if (reload) {
+    words.push(['reload']);
+    const shown = truth.drift.slice(0, 3).join('; ') + (truth.drift.length > 3 ? `; and ${truth.drift.length - 3} more` : '');
+    summaries.push(`~ reload ufw: the running rules differ from its files (${shown})`);
+  }
   if (enable) {
     words.push(['--force', 'enable']);
     summaries.push(ufw.enabled ? '+ enable ufw (enabled in ufw.conf but its rules are not loaded)' : '+ enable ufw');
   }
-  const reapplyVpngen = ufw.vpngenRules && (enable || (policyChanges && ufw.enabled));
+  const reapplyVpngen = ufw.vpngenRules && (enable || ((policyChanges || reload) && ufw.enabled));
   if (reapplyVpngen) summaries.push(`~ re-apply ${VPNGEN_RULES} (CAS terminal-VPN rules) after the ufw restart`);
 
-  const before = describeState(ufw.enabled ? (ufw.chainsLoaded ? 'enabled' : 'enabled, rules not loaded') : 'disabled', ufw.defaultIncoming, ufw.rules);
+  const before = describeState(ufw.enabled ? (truth.ufwLoaded ? 'enabled' : 'enabled, rules not loaded') : 'disabled', ufw.defaultIncoming, ufw.rules, truth.drift);
   const diff = { before, after: describeState('enabled', desired.defaultIncoming, final) };
-  const extra = warnings.length > 0 ? { warnings } : {};
   if (words.length === 0) {
+    if (!verdict.allowed) warnings.push(`new SSH logins like this one are already refused: ${lockOutMessage(ufwLockOutInput(guard), verdict, sshPort)}`);
     const count = `${final.v4.filter(isManaged).length} v4 + ${final.v6.filter(isManaged).length} v6`;
-    return noChange(`ufw enabled, default incoming ${ufw.defaultIncoming}, all ${desired.rules.length} managed rules in place and in order (${count})`, extra);
+    return noChange(
+      `ufw enabled, default incoming ${ufw.defaultIncoming}, all ${rules.length} managed rules in place and in order (${count}), the running chains as in its files`,
+      warnings.length > 0 ? { warnings } : {},
+    );
   }
+  if (!verdict.allowed) throw new StepPlanError(lockOutMessage(ufwLockOutInput(guard), verdict, sshPort));
   const command = ufwBatchCommand(words, { reapplyVpngen });
   const changes: Change[] = summaries.map((summary, i) => (i === 0 ? { summary, command } : { summary, command: NO_COMMAND }));
-  return { changes, diff, ...extra };
+  return { changes, diff, ...(warnings.length > 0 ? { warnings } : {}) };
 };
 
 /** The ufw firewall as a whole desired state (default policy, ordered managed rules, enabled). */
@@ -116,8 +158,8 @@ export const ufwRuleSet = (args: UfwRuleSetArgs): Step => {
   const desired = parseArgs(ufwRuleSetSchema, args, 'ufwRuleSet');
   return defineStep({
     name: 'firewall (ufw)',
-    facts: { ufw: ufwState, network: networkInterfaces },
-    plan: ({ ufw, network }) => planUfwRuleSet(desired, ufw, network),
+    facts: { ufw: ufwState, network: networkInterfaces, kernel: kernelFirewall, session: sshConnection },
+    plan: (facts) => planUfwRuleSet(desired, facts),
     touches: { files: UFW_FILES, firewall: true },
   });
 };

@@ -12,7 +12,7 @@ const show = (rules: PolicyRule[]) =>
 test('Scenario A defaults follow the GB guide: SSH, admin VPN, terminal VPN open; 7741, 7777, 7743 closed', (t) => {
   const vars = scenarioAVarsSchema.parse({});
   t.deepEqual(show(scenarioARules(vars)), [
-    'allow 22',
+    'allow connection',
     'allow 12000:12050 on default-route',
     'allow 7742 on default-route',
     'allow 13000:13010 on default-route',
@@ -25,6 +25,7 @@ test('Scenario A defaults follow the GB guide: SSH, admin VPN, terminal VPN open
 test('Scenario A options open exactly what they name', (t) => {
   const vars = scenarioAVarsSchema.parse({
     publicInterface: 'ens3',
+    sshPort: 22,
     sshAllowFrom: '203.0.113.7,198.51.100.0/24',
     pairing: true,
     adminAllowFrom: ['192.0.2.10'],
@@ -49,7 +50,7 @@ test('Scenario A options open exactly what they name', (t) => {
 test('Scenario B allows 7741 only from the hardware VPN networks, before the blanket deny, and closes the terminal VPN', (t) => {
   const vars = scenarioBVarsSchema.parse({ hardwareVpnSubnets: '10.8.0.0/24' });
   t.deepEqual(show(scenarioBRules(vars)), [
-    'allow 22',
+    'allow connection',
     'allow 12000:12050 on default-route',
     'allow 7741 from 10.8.0.0/24',
     'deny 7741',
@@ -72,13 +73,43 @@ test('an open admin GUI is an explicit, labelled choice', (t) => {
 });
 
 test('the declared exposure of Scenario A: SSH, VPN ports reachable; gate, admin GUI, extensions blocked', (t) => {
-  t.deepEqual(scenarioAExposure(scenarioAVarsSchema.parse({})), { reachable: [22, 12000, 7742, 13000], blocked: [7777, 7743, 7741] });
-  t.deepEqual(scenarioAExposure(scenarioAVarsSchema.parse({ pairing: true, sshAllowFrom: '192.0.2.1' })).reachable, [12000, 7742, 13000, 7741]);
+  t.deepEqual(scenarioAExposure(scenarioAVarsSchema.parse({}), { sshPort: 22 }), { reachable: [22, 12000, 7742, 13000], blocked: [7777, 7743, 7741] });
+  t.deepEqual(scenarioAExposure(scenarioAVarsSchema.parse({ pairing: true, sshAllowFrom: '192.0.2.1' }), { sshPort: 22 }).reachable, [12000, 7742, 13000, 7741]);
 });
 
 test('the declared exposure of Scenario B blocks the gate and the terminal VPN from here', (t) => {
-  t.deepEqual(scenarioBExposure(scenarioBVarsSchema.parse({ hardwareVpnSubnets: '10.8.0.0/24' })), {
+  t.deepEqual(scenarioBExposure(scenarioBVarsSchema.parse({ hardwareVpnSubnets: '10.8.0.0/24' }), { sshPort: 22 }), {
     reachable: [22, 12000],
     blocked: [7777, 7743, 7741, 7742, 13000],
   });
+});
+
+test('without sshPort, SSH stays on the port casfleet connects on: in the rules (resolved per host) and in the probes', (t) => {
+  const vars = scenarioAVarsSchema.parse({});
+  t.is(scenarioARules(vars)[0]?.port, 'connection');
+  t.deepEqual(scenarioAExposure(vars, { sshPort: 2222 }).reachable.slice(0, 1), [2222]);
+  t.deepEqual(scenarioAExposure(scenarioAVarsSchema.parse({ sshPort: 2200 }), { sshPort: 2222 }).reachable.slice(0, 1), [2200]);
+});
+
+const refusal = (schema: typeof scenarioAVarsSchema | typeof scenarioBVarsSchema, vars: Record<string, unknown>): string => {
+  const result = schema.safeParse(vars);
+  return result.success ? 'accepted' : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+};
+
+test('an allow-from list refuses host bits, naming what was probably meant', (t) => {
+  t.is(refusal(scenarioBVarsSchema, { hardwareVpnSubnets: '10.8.0.5/24' }), 'hardwareVpnSubnets.0: 10.8.0.5/24 has host bits set after /24: did you mean the network 10.8.0.0/24, or the host 10.8.0.5?');
+  t.is(
+    refusal(scenarioAVarsSchema, { adminAllowFrom: '1::/0' }),
+    "adminAllowFrom.0: 1::/0 has host bits set after /0: did you mean the host 1::? (::/0 would be every IPv6 address); " +
+      "adminAllowFrom.0: 1::/0 is every IPv6 address, not a restriction: use adminGui: 'open' to open the admin GUI to everyone (GB: only until the admin VPN works)",
+  );
+  t.is(refusal(scenarioAVarsSchema, { extensions: { allowFrom: ['fd00::1/64'] } }), 'extensions.allowFrom.0: fd00::1/64 has host bits set after /64: did you mean the network fd00::/64, or the host fd00::1?');
+});
+
+test('a /0 in an allow-from list is refused with the way to really mean everyone', (t) => {
+  t.is(refusal(scenarioAVarsSchema, { adminAllowFrom: ['192.0.2.7', '0.0.0.0/0'] }), "adminAllowFrom.1: 0.0.0.0/0 is every IPv4 address, not a restriction: use adminGui: 'open' to open the admin GUI to everyone (GB: only until the admin VPN works)");
+  t.regex(refusal(scenarioAVarsSchema, { sshAllowFrom: '::/0' }), /sshAllowFrom.0: ::\/0 is every IPv6 address, not a restriction: leave sshAllowFrom out/);
+  t.regex(refusal(scenarioAVarsSchema, { extensions: { allowFrom: ['0.0.0.0/0'] } }), /use extensions: \{\} to open 7743 to everyone/);
+  t.regex(refusal(scenarioBVarsSchema, { hardwareVpnSubnets: '0.0.0.0/0' }), /7741 must not be open to everyone/);
+  t.is(refusal(scenarioAVarsSchema, { sshAllowFrom: '203.0.113.7,2001:db8::/32' }), 'accepted');
 });

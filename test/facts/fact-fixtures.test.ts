@@ -13,6 +13,7 @@ import { backupsFact, fileFact } from '../../src/facts/file.ts';
 import { iptablesHost } from '../../src/facts/iptables-host.ts';
 import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
 import { networkInterfaces } from '../../src/facts/network.ts';
+import { sshConnection } from '../../src/facts/ssh-connection.ts';
 import { ufwState } from '../../src/facts/ufw.ts';
 
 const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unknown>>> = {
@@ -23,6 +24,7 @@ const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unkn
   'batm.info': () => batmInfo,
   'iptables.host': () => iptablesHost,
   'firewall.kernel': () => kernelFirewall,
+  'ssh.connection': () => sshConnection,
 };
 
 const caseSchema = z

@@ -1,14 +1,18 @@
 // The iptables backend (GB's Option 2) end to end on the lab, driven through the CLI: the same outside
 // view as ufw for both scenarios (from the internet side and from the hardware-VPN router), no change
 // on a re-run, the same view after `lab reboot` for both backends, a switch ufw -> iptables -> ufw that
-// never opens 7741/7777 nor closes 22/7742 (probed all along), and hand rules left where they are.
-import { dirname } from 'node:path';
+// never opens 7741/7777 nor closes 22/7742 (probed all along), hand rules left where they are, and
+// the dead-man putting an iptables host back as it was (boot files and unit included).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import test from 'ava';
 import { VPN_ROUTER_ADDRESS, VPN_ROUTER_SUBNET } from '../../src/lab/lab-layout.ts';
 import { probeFromController, watchFromController } from '../../src/lab/probe-from-controller.ts';
 import { CAS_PROBE_PORTS } from '../../src/lab/probe-table.ts';
 import { recapOf, runCli } from '../helpers/cli.ts';
 import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
+import { pausedPid, startPaused, untilFired } from '../helpers/paused-cli.ts';
 
 const unavailable = labUnavailableReason();
 const serial = unavailable ? test.serial.skip : test.serial;
@@ -166,4 +170,62 @@ serial('hand rules in INPUT keep their places through a change of the managed ch
   ]);
   t.is(await sh('cas-002', 'iptables -t nat -S'), nat);
   t.is((await view(['cas-002']))['cas-002']?.[7741], 'filtered');
+});
+
+// ---------- the dead-man covers the iptables backend ----------
+
+const BOOT_STATE = ['/etc/iptables/rules.v4', '/etc/iptables/rules.v6', '/etc/systemd/system/casfleet-iptables.service', '/etc/ufw/ufw.conf'];
+/** Everything a transaction must put back, comparable before and after: files, the enabling link, filter tables without counters. */
+const hostState = async (host: string) => ({
+  files: await sh(host, BOOT_STATE.map((path) => `echo "== ${path}"; if [ -e ${path} ]; then stat -c '%u:%g:%a' ${path}; cat ${path}; else echo absent; fi`).join('\n')),
+  link: await sh(host, 'readlink /etc/systemd/system/multi-user.target.wants/casfleet-iptables.service || echo absent'),
+  filter: (await sh(host, 'iptables-save -t filter; ip6tables-save -t filter')).split('\n').filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]$/, '')),
+});
+
+serial('the dead-man rolls a half-switched host back to ufw, boot files and unit included', async (t) => {
+  const host = 'cas-003';
+  const before = await hostState(host);
+  const seenBefore = await view([host]);
+  const stateDir = mkdtempSync(join(tmpdir(), 'casfleet-ipt-state-'));
+  try {
+    const run = startPaused('before-confirm', ['apply', 'scenario-b', ...B_SUBNET, '-l', host, '-e', 'firewall=iptables', '--rollback-timeout', '6s', '-i', the().inventoryPath, '--json'], stateDir);
+    const pid = await pausedPid(run, host);
+    const during = await hostState(host);
+    t.regex(during.link, /casfleet-iptables\.service/, 'the switch is in: the unit is enabled');
+    t.regex(during.files, /ENABLED=no/);
+    process.kill(pid, 'SIGKILL');
+    await run.done;
+    rmSync(run.marker, { force: true });
+    const fired = await untilFired((argv) => the().exec(host, argv));
+    t.is(fired.result?.exitCode, 0, fired.result?.log.join('\n'));
+    t.true(fired.result!.log.includes('removed /etc/systemd/system/multi-user.target.wants/casfleet-iptables.service (it did not exist before)'), fired.result!.log.join('\n'));
+    t.deepEqual(await hostState(host), before);
+    t.deepEqual(await view([host]), seenBefore);
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+serial('a change on an iptables host whose new logins fail is rolled back: chain, rule files and the enabled unit as before', async (t) => {
+  const host = 'cas-004';
+  const before = await hostState(host);
+  const seenBefore = await view([host]);
+  t.is(seenBefore[host]?.[443], 'filtered');
+  const stateDir = mkdtempSync(join(tmpdir(), 'casfleet-ipt-state-'));
+  try {
+    const run = startPaused('before-confirm', ['apply', 'scenario-b', ...B_SUBNET, '-l', host, '-e', 'firewall=iptables', '-e', 'proxy=true', '--rollback-timeout', '8s', '-i', the().inventoryPath, '--json'], stateDir);
+    await pausedPid(run, host);
+    t.not((await view([host]))[host]?.[443], 'filtered', 'the change is in (nothing listens on 443: closed)');
+    // In front of the managed chain: the confirming login cannot get in.
+    await sh(host, 'iptables -I INPUT 1 -p tcp --dport 22 -m conntrack --ctstate NEW -j DROP');
+    rmSync(run.marker);
+    const result = await run.done;
+    t.is(result.code, 2, result.stdout + result.stderr);
+    t.like(recapOf(result.stdout)[host], { rolledBack: 1 });
+    t.deepEqual(await hostState(host), before, 'rule files, unit link and filter tables (the DROP gone too) as before');
+    t.deepEqual(await view([host]), seenBefore);
+    t.is((await the().ssh(host, 'true')).code, 0, 'SSH answers new logins again');
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 });

@@ -10,7 +10,7 @@ test('built-in playbooks load by name with everything they declare', async (t) =
   const playbook = await loadPlaybook('scenario-a');
   t.is(playbook.name, 'scenario-a');
   t.is(typeof playbook.exposure, 'function', 'the rollout gates need the declared exposure');
-  t.deepEqual(playbook.exposure?.(playbook.vars.parse({})), { reachable: [22, 12000, 7742, 13000], blocked: [7777, 7743, 7741] });
+  t.deepEqual(playbook.exposure?.(playbook.vars.parse({}), { sshPort: 22 }), { reachable: [22, 12000, 7742, 13000], blocked: [7777, 7743, 7741] });
 });
 
 test('a playbook keeps its default rollout', async (t) => {

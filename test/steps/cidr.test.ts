@@ -44,7 +44,7 @@ test('iptables: invalid stays invalid', iptablesForm, '10.0.0.0/33', undefined);
 
 test('host bits are named with the network and the host probably meant', (t) => {
   t.is(cidrProblem('10.8.0.5/24'), '10.8.0.5/24 has host bits set after /24: did you mean the network 10.8.0.0/24, or the host 10.8.0.5?');
-  t.is(cidrProblem('1::/0'), '1::/0 has host bits set after /0: did you mean the network ::/0, or the host 1::?');
+  t.is(cidrProblem('1::/0'), '1::/0 has host bits set after /0: did you mean the host 1::? (::/0 would be every IPv6 address)');
   t.is(cidrProblem('fd00::1/64'), 'fd00::1/64 has host bits set after /64: did you mean the network fd00::/64, or the host fd00::1?');
   t.is(cidrProblem('10.8.0.0/24'), undefined);
   t.is(cidrProblem('2001:db8::/32'), undefined);

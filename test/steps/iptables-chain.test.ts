@@ -5,15 +5,15 @@ import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import { scenarioAVarsSchema, scenarioBVarsSchema } from '../../src/cas/cas-vars.ts';
 import { scenarioAIptablesRules, scenarioBIptablesRules } from '../../src/cas/firewall-policy.ts';
-import { JUMP_RULE, JUMP_SPEC, MANAGED_CHAIN, renderChains, ruleLines, type ChainLines } from '../../src/steps/iptables-chain.ts';
+import { JUMP_RULE, JUMP_SPEC, MANAGED_CHAIN, renderChains, ruleLines, type ChainLines, type ResolvedRule } from '../../src/steps/iptables-chain.ts';
 import { renderBootUnit, renderRulesFile } from '../../src/steps/iptables-boot.ts';
 import { managedRuleSchema } from '../../src/steps/ufw-managed-rule.ts';
 
 const eth0 = (name: string | undefined): string => (name === 'default-route' ? 'eth0' : (name ?? ''));
-const managed = (rules: unknown[]) => rules.map((rule) => managedRuleSchema.parse(rule));
+const managed = (rules: unknown[]) => rules.map((rule) => managedRuleSchema.parse(rule) as ResolvedRule);
 
 test('Scenario A in GB order: loopback, established, SSH, admin VPN, 7777, 7741, terminal VPN, 7743, then the drop', (t) => {
-  const rules = managed(scenarioAIptablesRules(scenarioAVarsSchema.parse({})));
+  const rules = managed(scenarioAIptablesRules(scenarioAVarsSchema.parse({ sshPort: 22 })));
   const { v4, v6 } = renderChains(rules, eth0, 'eth0', ['v4']);
   t.deepEqual(v6, []);
   t.deepEqual(v4, [
@@ -31,7 +31,7 @@ test('Scenario A in GB order: loopback, established, SSH, admin VPN, 7777, 7741,
 });
 
 test('IPv6 gets neighbour discovery before the drop; an IPv4 source stays out of the IPv6 chain', (t) => {
-  const rules = managed(scenarioBIptablesRules(scenarioBVarsSchema.parse({ hardwareVpnSubnets: '10.8.0.0/24' })));
+  const rules = managed(scenarioBIptablesRules(scenarioBVarsSchema.parse({ sshPort: 22, hardwareVpnSubnets: '10.8.0.0/24' })));
   const { v4, v6 } = renderChains(rules, eth0, 'eth0', ['v4', 'v6']);
   t.true(v4.includes('-A CASFLEET-INPUT -s 10.8.0.0/24 -p tcp -m tcp --dport 7741 -m comment --comment "casfleet: gate/master via hardware VPN" -j ACCEPT'));
   t.false(v6.some((line) => line.includes('10.8.0.0')));
@@ -67,9 +67,9 @@ const real = canRun ? test.serial : test.serial.skip;
 
 const everyOption = (): ChainLines => {
   const a = scenarioAIptablesRules(
-    scenarioAVarsSchema.parse({ pairing: true, adminAllowFrom: ['192.0.2.10', '2001:db8::7'], extensions: { allowFrom: ['fd00:a000::/20'] }, proxy: true }),
+    scenarioAVarsSchema.parse({ sshPort: 22, pairing: true, adminAllowFrom: ['192.0.2.10', '2001:db8::7'], extensions: { allowFrom: ['fd00:a000::/20'] }, proxy: true }),
   );
-  const b = scenarioBIptablesRules(scenarioBVarsSchema.parse({ hardwareVpnSubnets: '10.8.0.0/24', sshAllowFrom: '203.0.113.0/24' }));
+  const b = scenarioBIptablesRules(scenarioBVarsSchema.parse({ sshPort: 2222, hardwareVpnSubnets: '10.8.0.0/24', sshAllowFrom: '203.0.113.0/24' }));
   const extra = [{ action: 'reject', port: 5000, comment: 'both protocols' }, { action: 'deny', port: 5001, from: '198.51.100.9', comment: 'one host' }];
   return renderChains(managed([...a, ...b, ...extra]), eth0, 'eth0', ['v4', 'v6']);
 };

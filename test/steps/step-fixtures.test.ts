@@ -156,10 +156,13 @@ const idempotentSsh = {
   args: { defaultIncoming: 'deny', enabled: true, rules: [{ action: 'allow', port: 22, proto: 'tcp', comment: 'ssh' }] },
   facts: {
     network: { value: { interfaces: ['eth0', 'lo'] } },
+    session: { value: { family: 'v4', clientAddress: '10.99.0.1', clientPort: 40000, serverAddress: '10.99.1.1', serverPort: 22, interface: 'eth0' } },
+    kernel: { output: ['forwarding4 0', 'tables4 begin', '*filter', ':INPUT DROP [0:0]', ':ufw-before-input - [0:0]', ':ufw-user-input - [0:0]', '-A INPUT -j ufw-before-input', '-A ufw-before-input -j ufw-user-input', 'COMMIT', 'tables4 exit 0', 'tables6 no-ipv6', 'end'] },
     ufw: {
       value: {
-        installed: true, enabled: true, chainsLoaded: true, ipv6: false, defaultIncoming: 'deny', manageBuiltins: false, vpngenRules: false,
+        installed: true, enabled: true, ipv6: false, defaultIncoming: 'deny', manageBuiltins: false, vpngenRules: false,
         rules: { v4: [{ action: 'allow', log: '', route: false, proto: 'tcp', dport: '22', dst: '0.0.0.0/0', sport: 'any', src: '0.0.0.0/0', direction: 'in', interfaceIn: '', interfaceOut: '', dapp: '', sapp: '', comment: 'casfleet: ssh' }], v6: [] },
+        fileRules: { v4: [], v6: [] },
       },
     },
   },

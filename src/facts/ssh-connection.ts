@@ -1,0 +1,82 @@
+// The SSH connection casfleet itself uses, as the host sees it: sshd's SSH_CONNECTION
+// ("client-address client-port server-address server-port") and the interface the host routes
+// that client through (`ip route get`, the kernel's own lookup, policy routing included), which
+// for a normal symmetric route is the interface the connection arrives on. The firewall planner
+// checks that the plan keeps exactly this connection possible (steps/ssh-guard.ts).
+//
+// sudo resets the environment, so this fact must run as the login user, before privilege
+// escalation: it is a login-scope fact (see Fact.scope). It describes the connection, which does
+// not change while it is open.
+import { FactError } from '../errors.ts';
+import type { Fact } from './fact.ts';
+import { factLines, splitWord } from './fact-output.ts';
+import type { UfwFamily } from './ufw-tuple.ts';
+
+export interface SshConnection {
+  /** The address family the packets really use: an IPv4-mapped client (`::ffff:a.b.c.d`) is IPv4. */
+  readonly family: UfwFamily;
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  readonly serverAddress: string;
+  /** The port sshd accepted this connection on (after any NAT in front of the host). */
+  readonly serverPort: number;
+  /** Interface of the host's route back to the client; undefined when the lookup failed. */
+  readonly interface?: string;
+}
+
+const FACT_ID = 'ssh.connection';
+
+// A link-local client carries its zone (`fe80::1%eth0`): that zone is the interface.
+const SCRIPT = `(
+set -f
+PATH="$PATH:/usr/sbin:/sbin"
+echo "ssh-connection \${SSH_CONNECTION:-}"
+set -- \${SSH_CONNECTION:-}
+if [ $# -eq 4 ]; then
+  client=\${1%%%*}
+  case $client in ::ffff:*.*) client=\${client#::ffff:} ;; esac
+  dev=''
+  if route=$(ip route get "$client" 2>/dev/null); then
+    set -- $route
+    while [ $# -gt 1 ]; do if [ "$1" = dev ]; then dev=$2; break; fi; shift; done
+  fi
+  echo "route-dev $dev"
+fi
+echo end
+)`;
+
+const MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+const PORT = /^\d{1,5}$/;
+
+/** Parses the output of the SSH connection fact script; null when SSH_CONNECTION is not set. */
+export const parseSshConnection = (output: string): SshConnection | null => {
+  let fields: string[] | undefined;
+  let routeDevice = '';
+  for (const line of factLines(FACT_ID, output)) {
+    const [word, rest] = splitWord(line);
+    if (word === 'ssh-connection') fields = rest.trim() === '' ? [] : rest.trim().split(/\s+/);
+    else if (word === 'route-dev') routeDevice = rest.trim();
+    else throw new FactError(`${FACT_ID}: unexpected line "${line}"`);
+  }
+  if (fields === undefined) throw new FactError(`${FACT_ID}: no ssh-connection line`);
+  if (fields.length === 0) return null;
+  const [client = '', clientPort = '', server = '', serverPort = ''] = fields;
+  if (fields.length !== 4 || !PORT.test(clientPort) || !PORT.test(serverPort)) {
+    throw new FactError(`${FACT_ID}: SSH_CONNECTION is not "client port server port": "${fields.join(' ')}"`);
+  }
+  const [clientAddress = '', zone] = client.split('%');
+  const unmap = (address: string): string => MAPPED.exec(address)?.[1] ?? address;
+  const family: UfwFamily = unmap(clientAddress).includes(':') ? 'v6' : 'v4';
+  const iface = zone ?? routeDevice;
+  return {
+    family,
+    clientAddress: unmap(clientAddress),
+    clientPort: Number(clientPort),
+    serverAddress: unmap(server.split('%')[0] ?? ''),
+    serverPort: Number(serverPort),
+    ...(iface ? { interface: iface } : {}),
+  };
+};
+
+/** Where this SSH session comes from and arrives, as the host sees it (login scope: runs before sudo). */
+export const sshConnection: Fact<SshConnection | null> = { id: FACT_ID, scope: 'login', script: SCRIPT, parse: parseSshConnection };
