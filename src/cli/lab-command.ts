@@ -70,7 +70,7 @@ const describeReboot = (result: HostReboot): string[] => [
   ...result.missingUnits.map((unit) => `${result.host}: FAILED ${unit} is enabled but its unit file is missing`),
   ...result.ran.flatMap((boot) => [
     `${result.host}: ${boot.exitCode === 0 ? 'ran' : `FAILED (exit ${boot.exitCode})`} ${boot.unit}: ${boot.command}`,
-    ...(boot.exitCode === 0 || !boot.output ? [] : boot.output.split('\n').map((line) => `    ${line}`)),
+    ...(!boot.output ? [] : boot.output.split('\n').map((line) => `    ${line}`)),
   ]),
   ...(result.ran.some((boot) => boot.unit !== 'CAS') ? [] : [`${result.host}: no firewall boot unit is enabled: after a real reboot it accepts everything`]),
 ];

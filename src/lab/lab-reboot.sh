@@ -6,7 +6,7 @@
 # what `systemctl enable` leaves) and runs their ExecStart= commands (all of them are ordered
 # before network-pre.target, with no order among themselves; the lab takes them alphabetically). Then CAS starts and loads its terminal-VPN rules ([C] TVPN: "loaded automatically when
 # the server restarts"). Output, one line each: `reset <family>`, `boot <unit> <exit> <command>`,
-# `unit-missing <unit>`, `cas <exit> <command>`, and the output of what ran, prefixed with `| `.
+# `unit-missing <unit>`, `cas <exit> <command>`, and the output of (or a note on) what ran, prefixed with `| `.
 set -u
 PATH="$PATH:/usr/sbin:/sbin"
 
@@ -40,6 +40,8 @@ for unit in casfleet-iptables.service netfilter-persistent.service ufw.service; 
   if [ -z "$file" ]; then echo "unit-missing $unit"; continue; fi
   # systemd's prefixes (- ignore failure, @ argv0, + ! privileges, : no substitution) change nothing here.
   sed -n 's/^ExecStart=[-@+!:]*//p' "$file" | while IFS= read -r command; do run "boot $unit" "$command"; done
+  # ufw's unit stays enabled on Ubuntu; ufw-init itself loads nothing unless ufw.conf says ENABLED=yes.
+  if [ "$unit" = ufw.service ] && ! grep -qs '^ENABLED=yes' /etc/ufw/ufw.conf; then echo '| (ufw.conf: ENABLED=no, so ufw loaded nothing)'; fi
 done
 
 # 3. CAS starts and re-applies its terminal-VPN rules.
