@@ -6,6 +6,9 @@ export { defineHandler, defineStep, FLUSH_HANDLERS, noChange, type Change, type 
 export type { Fact } from './facts/fact.ts';
 export { sh, raw, secret, quote, type RemoteCommand } from './command/shell.ts';
 export { ufwRuleSet, type UfwRuleSetArgs } from './steps/ufw-rules.ts';
+export { iptablesRuleSet, type IptablesRuleSetArgs } from './steps/iptables-rules.ts';
+export { ufwDisabled } from './steps/ufw-disabled.ts';
+export { iptablesRemoved } from './steps/iptables-removed.ts';
 export { propertiesKey, type PropertiesKeyArgs } from './steps/properties.ts';
 export { fileAbsent, type FileAbsentArgs } from './steps/file-absent.ts';
 export { fileRestored, type FileRestoredArgs } from './steps/file-restored.ts';
@@ -14,4 +17,5 @@ export { fileFact, type FileState } from './facts/file.ts';
 export { ufwState } from './facts/ufw.ts';
 export { batmInfo } from './facts/batm.ts';
 export { cidr, casVarsSchema, scenarioAVarsSchema, scenarioBVarsSchema } from './cas/cas-vars.ts';
-export { scenarioARules, scenarioBRules, PORTS } from './cas/firewall-policy.ts';
+export { scenarioARules, scenarioBRules, scenarioAIptablesRules, scenarioBIptablesRules, PORTS } from './cas/firewall-policy.ts';
+export { firewallSteps } from './cas/firewall-steps.ts';
