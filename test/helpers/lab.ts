@@ -4,6 +4,7 @@
 //   const lab = await startLab({ hosts: 3 });      // in test.before
 //   await lab.ssh(1, 'ufw status');                 // host by index or inventory name
 //   await stopLab(lab);                             // in test.after.always
+import test from 'ava';
 import { existsSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,6 +14,7 @@ import { runInHost } from '../../src/lab/lab-host-exec.ts';
 import { labUp, type LabInfo } from '../../src/lab/lab-up.ts';
 import type { LabHostLayout } from '../../src/lab/lab-layout.ts';
 import { probeFromController } from '../../src/lab/probe-from-controller.ts';
+import { runCli, type CliResult } from './cli.ts';
 import type { PortProbeResult } from '../../src/net/probe.ts';
 
 /** Why the lab cannot run here, or undefined when it can (use with test.skip / t.pass). */
@@ -84,4 +86,34 @@ export const stopLab = async (lab: Pick<LabInfo, 'name' | 'dir'> | undefined): P
     // another test file's lab is still there
   }
   return report;
+};
+
+export interface FileLab {
+  /** test.serial, or test.serial.skip where the lab cannot run. */
+  readonly serial: typeof test.serial | typeof test.serial.skip;
+  /** The lab (throws when it was not started). */
+  the(): TestLab;
+  /** `casfleet apply <args> -i <the lab's inventory> --json` as a user would run it. */
+  apply(...args: string[]): Promise<CliResult>;
+}
+
+/** One private lab for a whole test file: started before its tests, always stopped after them. */
+export const labForFile = (options: StartLabOptions): FileLab => {
+  const unavailable = labUnavailableReason();
+  let lab: TestLab | undefined;
+  test.before(async () => {
+    if (!unavailable) lab = await startLab(options);
+  });
+  test.after.always(async () => {
+    await stopLab(lab);
+  });
+  const the = (): TestLab => {
+    if (!lab) throw new Error('lab not started');
+    return lab;
+  };
+  return {
+    serial: unavailable ? test.serial.skip : test.serial,
+    the,
+    apply: (...args) => runCli(['apply', ...args, '-i', the().inventoryPath, '--json']),
+  };
 };

@@ -6,31 +6,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import test from 'ava';
 import { VPN_ROUTER_ADDRESS, VPN_ROUTER_SUBNET } from '../../src/lab/lab-layout.ts';
 import { probeFromController, watchFromController } from '../../src/lab/probe-from-controller.ts';
 import { CAS_PROBE_PORTS } from '../../src/lab/probe-table.ts';
 import { recapOf, runCli } from '../helpers/cli.ts';
-import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
+import { labForFile } from '../helpers/lab.ts';
 import { pausedPid, startPaused, untilFired } from '../helpers/paused-cli.ts';
 
-const unavailable = labUnavailableReason();
-const serial = unavailable ? test.serial.skip : test.serial;
-let lab: TestLab | undefined;
-
-test.before(async () => {
-  if (!unavailable) lab = await startLab({ hosts: 5, prefix: 'ipt' });
-});
-test.after.always(async () => {
-  await stopLab(lab);
-});
-
-const the = (): TestLab => {
-  if (!lab) throw new Error('lab not started');
-  return lab;
-};
-
-const apply = (...args: string[]) => runCli(['apply', ...args, '-i', the().inventoryPath, '--json']);
+const { serial, the, apply } = labForFile({ hosts: 5, prefix: 'ipt' });
 const B_SUBNET = ['-e', `hardwareVpnSubnets=${VPN_ROUTER_SUBNET}`];
 
 /** host → port → state, every CAS port, from the internet side or from the hardware-VPN router. */
