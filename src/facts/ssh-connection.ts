@@ -26,7 +26,8 @@ export interface SshConnection {
 
 const FACT_ID = 'ssh.connection';
 
-// A link-local client carries its zone (`fe80::1%eth0`): that zone is the interface.
+// A link-local client carries its zone (`fe80::1%eth0`): that zone is the interface (the route
+// lookup strips it, as `ip route get` wants the bare address).
 const SCRIPT = `(
 set -f
 PATH="$PATH:/usr/sbin:/sbin"
@@ -67,7 +68,8 @@ export const parseSshConnection = (output: string): SshConnection | null => {
   const [clientAddress = '', zone] = client.split('%');
   const unmap = (address: string): string => MAPPED.exec(address)?.[1] ?? address;
   const family: UfwFamily = unmap(clientAddress).includes(':') ? 'v6' : 'v4';
-  const iface = zone ?? routeDevice;
+  // A numeric zone is an interface index, not a name: the route lookup names it instead.
+  const iface = zone !== undefined && !/^\d+$/.test(zone) ? zone : routeDevice;
   return {
     family,
     clientAddress: unmap(clientAddress),

@@ -19,6 +19,8 @@ export interface PlanGroup {
   readonly changes?: PlannedChanges;
   /** With `failed` and `unreachable`: the error every host of the group had. */
   readonly error?: string;
+  /** With `changes` and `compliant`: warnings every host of the group had. */
+  readonly warnings?: NonNullable<HostPlan['warnings']>;
 }
 
 const KIND_ORDER: readonly PlanGroupKind[] = ['changes', 'compliant', 'failed', 'unreachable'];
@@ -30,7 +32,11 @@ export const groupPlans = (plans: readonly HostPlan[]): PlanGroup[] => {
     // A step that would change nothing must not split otherwise identical hosts.
     const changes = plan.changes.filter((change) => change.summaries.length > 0);
     const kind: PlanGroupKind = plan.outcome !== 'planned' ? plan.outcome : changes.length > 0 ? 'changes' : 'compliant';
-    const detail = kind === 'changes' ? { changes } : kind === 'compliant' ? {} : { error: plan.error ?? kind };
+    const warnings = kind === 'changes' || kind === 'compliant' ? (plan.warnings ?? []) : [];
+    const detail = {
+      ...(kind === 'changes' ? { changes } : kind === 'compliant' ? {} : { error: plan.error ?? kind }),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
     const key = `${kind}\u0000${JSON.stringify(detail)}`;
     const group = groups.get(key);
     if (group) group.hosts.push(plan.host);
@@ -59,6 +65,9 @@ const errorLines = (group: PlanGroup, label: string, names: string, style: Style
   return [style.red(`${hostCount(group.hosts)}: ${label} (${names}):`), ...error.split('\n').map((line) => style.red(`    ${line}`))];
 };
 
+const warningLines = (group: PlanGroup, style: Style): string[] =>
+  (group.warnings ?? []).map(({ step, text }) => style.yellow(`    ${step}: warning: ${text}`));
+
 /**
  * The groups as lines: `46 hosts (cas-001…cas-046):` with the changes indented below as
  * `    firewall (ufw): + allow 12000:12050/tcp in on eth0`; `3 hosts: already compliant`;
@@ -73,9 +82,10 @@ export const formatPlanGroups = (groups: readonly PlanGroup[], style: Style, opt
         return [
           style.yellow(`${hostCount(group.hosts)} (${names}):`),
           ...(group.changes ?? []).flatMap(({ step, summaries }) => summaries.map((summary) => `    ${step}: ${paintSummary(summary, style)}`)),
+          ...warningLines(group, style),
         ];
       case 'compliant':
-        return [style.green(`${hostCount(group.hosts)}: already compliant`)];
+        return [style.green(`${hostCount(group.hosts)}: already compliant${group.warnings ? ` (${names})` : ''}`), ...warningLines(group, style)];
       case 'failed':
         return errorLines(group, 'failed', names, style);
       case 'unreachable':

@@ -103,3 +103,27 @@ test('Colours: changes yellow, additions green, removals red, compliant green, f
     '<r>1 host: unreachable (cas-003: connection refused)</r>',
   ]);
 });
+
+test('warnings split compliant hosts and are shown under their group', (t) => {
+  const FORWARDED = [{ step: 'firewall (ufw)', text: 'tcp 7777 is forwarded to 172.17.0.2:80' }];
+  const groups = groupPlans([
+    planned(name(1), []),
+    { ...planned(name(2), []), warnings: FORWARDED },
+    planned(name(3), []),
+    { ...planned(name(4), OPEN_ADMIN_VPN), warnings: FORWARDED },
+  ]);
+  t.deepEqual(groups, [
+    { kind: 'changes', hosts: [name(4)], changes: OPEN_ADMIN_VPN, warnings: FORWARDED },
+    { kind: 'compliant', hosts: [name(1), name(3)] },
+    { kind: 'compliant', hosts: [name(2)], warnings: FORWARDED },
+  ]);
+  t.deepEqual(formatPlanGroups(groups, PLAIN), [
+    '1 host (cas-004):',
+    '    firewall (ufw): + allow 12000:12050/tcp in on eth0',
+    '    firewall (ufw): - allow 7777/tcp',
+    '    firewall (ufw): warning: tcp 7777 is forwarded to 172.17.0.2:80',
+    '2 hosts: already compliant',
+    '1 host: already compliant (cas-002)',
+    '    firewall (ufw): warning: tcp 7777 is forwarded to 172.17.0.2:80',
+  ]);
+});
