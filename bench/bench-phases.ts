@@ -81,12 +81,13 @@ const onEveryHost = async (command: string): Promise<void> => {
 const casfleet = (expectChanges: boolean, ...args: string[]) => async (): Promise<void> => {
   const result = await exec([process.execPath, cli, 'apply', ...args, '-i', values.inventory!, '-f', String(forks), '--json']);
   const recapLine = result.stdout.trim().split('\n').at(-1) ?? '{}';
-  const recap = (JSON.parse(recapLine) as { hosts?: Record<string, { changed: number; failed: number; unreachable: number }> }).hosts ?? {};
+  const recap = (JSON.parse(recapLine) as { hosts?: Record<string, { changed: number; failed: number; unreachable: number; rolledBack: number }> }).hosts ?? {};
   const counts = Object.values(recap);
-  const bad = counts.filter((c) => c.failed + c.unreachable > 0).length;
+  const bad = counts.filter((c) => c.failed + c.unreachable + c.rolledBack > 0).length;
   const changed = counts.filter((c) => c.changed > 0).length;
   if (result.code !== 0 || bad > 0 || counts.length !== addresses.length) {
-    throw new Error(`casfleet ${args.join(' ')} exited ${result.code} (${bad} hosts failed): ${result.stderr}`);
+    const failures = result.stdout.split('\n').filter((line) => /"status":"(failed|rolled-back)"|"type":"unreachable"/.test(line));
+    throw new Error(`casfleet ${args.join(' ')} exited ${result.code} (${bad} hosts failed): ${[...failures.slice(0, 5), result.stderr].join('\n')}`);
   }
   if (expectChanges ? changed !== addresses.length : changed !== 0) {
     throw new Error(`casfleet ${args.join(' ')}: ${changed} of ${addresses.length} hosts changed, expected ${expectChanges ? 'all' : 'none'}`);
@@ -100,6 +101,11 @@ phases.push(await measure("reference: GB guide's 8 ufw commands", () => onEveryH
 await onEveryHost('ufw --force reset >/dev/null');
 phases.push(await measure('scenario-a first apply', casfleet(true, 'scenario-a')));
 phases.push(await measure('scenario-a no-op re-run', casfleet(false, 'scenario-a')));
+// What the safety costs: the same runs without the outside probe, and the first apply again without
+// its transaction (no snapshot, dead-man or confirming login).
+phases.push(await measure('scenario-a no-op re-run, --no-probe', casfleet(false, 'scenario-a', '--no-probe')));
+await onEveryHost('ufw --force reset >/dev/null');
+phases.push(await measure('scenario-a first apply, --no-rollback', casfleet(true, 'scenario-a', '--no-rollback')));
 phases.push(await measure('scenario-b apply', casfleet(true, 'scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24')));
 phases.push(await measure('scenario-b no-op re-run', casfleet(false, 'scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24')));
 process.stdout.write(`${JSON.stringify(phases)}\n`);

@@ -1,4 +1,4 @@
-// npm run bench [-- --hosts N] [--forks N]: brings up a lab (name 'bench'), measures in one run the
+// npm run bench [-- --hosts N] [--forks N] [--lab NAME]: brings up a lab (default name 'bench'), measures in one run the
 // floor (plain parallel ssh), the reference (the GB guide's ufw commands by hand) and casfleet's
 // Scenario A/B applies and no-op re-runs, prints wall time, controller CPU and ratios, and tears
 // the lab down. The performance targets live here, never in a timed test.
@@ -12,7 +12,9 @@ import { labDown } from '../src/lab/lab-down.ts';
 import { labUp } from '../src/lab/lab-up.ts';
 import type { Phase } from './bench-phases.ts';
 
-const { values } = parseArgs({ options: { hosts: { type: 'string', default: '50' }, forks: { type: 'string', default: '50' } } });
+const { values } = parseArgs({
+  options: { hosts: { type: 'string', default: '50' }, forks: { type: 'string', default: '50' }, lab: { type: 'string', default: 'bench' } },
+});
 const hosts = Number(values.hosts);
 if (process.getuid?.() !== 0) {
   process.stderr.write('bench: the lab needs root\n');
@@ -61,7 +63,7 @@ const format = (phases: Phase[]): string[] => {
 
 // The bench's own run records stay out of the operator's run history.
 process.env.CASFLEET_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'casfleet-bench-'));
-const lab = await labUp({ name: 'bench', hosts });
+const lab = await labUp({ name: values.lab, hosts });
 try {
   const phases = await runPhases(
     [
@@ -75,5 +77,5 @@ try {
   );
   process.stdout.write(`${format(phases).join('\n')}\n`);
 } finally {
-  await labDown({ name: 'bench' });
+  await labDown({ name: values.lab });
 }

@@ -170,37 +170,28 @@ fi
 echo "armed $id $due $mechanism"`;
 };
 
+// Claim timer `id` as `claimant`; the winner runs `onWin`, a loser reports what the winner did.
+const claimCommand = (claimant: 'disarm' | 'fire', id: string, waitSeconds: number, onWin: string, where: string): RemoteCommand =>
+  sh`${prelude(parseArgs(timerIdSchema, id, `${where}.id`), parseArgs(waitSchema, waitSeconds, `${where}.waitSeconds`))}
+if [ ! -f "$d/$id.due" ]; then timer_report_other
+elif ln -sn ${claimant} "$d/$id.claim" 2>/dev/null; then
+  timer_stop
+${raw(onWin)}
+else timer_report_other
+fi
+echo end`;
+
 /**
  * Disarm timer `id`: afterwards it can no longer fire. Prints (see parseTimerOutcome) `disarmed`,
  * `fired` with the result when the timer fired first (waiting up to `waitSeconds` for it to end,
  * else `firing`), or `absent`.
  */
-export const disarmTimerCommand = (id: string, waitSeconds = DEFAULT_FIRING_WAIT_S): RemoteCommand => {
-  const checked = parseArgs(timerIdSchema, id, 'disarmTimerCommand.id');
-  return sh`${prelude(checked, parseArgs(waitSchema, waitSeconds, 'disarmTimerCommand.waitSeconds'))}
-if [ ! -f "$d/$id.due" ]; then timer_report_other
-elif ln -sn disarm "$d/$id.claim" 2>/dev/null; then
-  timer_stop
-  timer_forget
-  echo "timer $id disarmed"
-else timer_report_other
-fi
-echo end`;
-};
+export const disarmTimerCommand = (id: string, waitSeconds = DEFAULT_FIRING_WAIT_S): RemoteCommand =>
+  claimCommand('disarm', id, waitSeconds, '  timer_forget\n  echo "timer $id disarmed"', 'disarmTimerCommand');
 
 /** Fire timer `id` now (same claim as the timer itself, so it runs at most once); prints like disarm. */
-export const fireTimerNowCommand = (id: string, waitSeconds = DEFAULT_FIRING_WAIT_S): RemoteCommand => {
-  const checked = parseArgs(timerIdSchema, id, 'fireTimerNowCommand.id');
-  return sh`${prelude(checked, parseArgs(waitSchema, waitSeconds, 'fireTimerNowCommand.waitSeconds'))}
-if [ ! -f "$d/$id.due" ]; then timer_report_other
-elif ln -sn fire "$d/$id.claim" 2>/dev/null; then
-  timer_stop
-  /bin/sh "$d/$id.fire" ${TIMER_PROCESS_TAG} "$id" claimed
-  timer_report_fired
-else timer_report_other
-fi
-echo end`;
-};
+export const fireTimerNowCommand = (id: string, waitSeconds = DEFAULT_FIRING_WAIT_S): RemoteCommand =>
+  claimCommand('fire', id, waitSeconds, `  /bin/sh "$d/$id.fire" ${TIMER_PROCESS_TAG} "$id" claimed\n  timer_report_fired`, 'fireTimerNowCommand');
 
 /** Remove the records of timer `id` once it has fired (prints `timer <id> absent`); refuses (exit 3) while it is armed or firing. */
 export const forgetTimerCommand = (id: string): RemoteCommand => {

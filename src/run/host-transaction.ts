@@ -33,6 +33,7 @@ import { pauseAt } from './test-pause.ts';
 export const DEFAULT_ROLLBACK_TIMEOUT_MS = 120_000;
 /** The confirmation must be sent this long before the deadline, or it is not tried at all. */
 const CONFIRM_MARGIN_MS = 2000;
+const LOGIN_ATTEMPTS = 2;
 /** After the dead-man is due: time for its restore (iptables-restore, a gate restart) before logging in. */
 const RESTORE_GRACE_MS = 3000;
 /** How long logins are retried after the dead-man is due before the host is reported unreachable. */
@@ -103,30 +104,42 @@ const withFresh = async <T>(input: SettleInput, readyTimeoutMs: number, work: (s
 };
 
 // The change worked and nothing asked for a rollback: prove a new session works, re-read, disarm.
+// A login that fails is tried again while the deadline allows (a dropped handshake on a busy host is
+// not a lock-out); anything that fails after a login is final.
 const confirm = async (input: SettleInput): Promise<Settled> => {
   const { armed } = input;
-  const left = armed.deadline - Date.now() - CONFIRM_MARGIN_MS;
-  if (left <= 0) return { kind: 'wait', reason: `the steps took longer than the rollback timeout (${formatDuration(armed.timeoutMs)}): nothing was left to confirm them in` };
-  const progress = { loggedIn: false };
-  try {
-    return await withFresh(input, Math.min(left, input.readyTimeoutMs), async (fresh) => {
-      progress.loggedIn = true;
-      const pending = await pendingChanges(fresh, input.steps);
-      if (pending.length > 0) {
-        const outcome = await outcomeOver(fresh, fireTimerNowCommand(armed.id));
-        return { kind: 'rolled-back', reason: `a fresh read over a new connection still plans changes (${pending.join('; ')})`, outcome };
-      }
-      const outcome = await outcomeOver(fresh, disarmTimerCommand(armed.id));
-      if (outcome.state === 'disarmed') return { kind: 'confirmed' };
-      if (outcome.state === 'fired') {
-        return { kind: 'rolled-back', reason: `the change was not confirmed within the rollback timeout (${formatDuration(armed.timeoutMs)})`, outcome };
-      }
-      return { kind: 'wait', reason: `the dead-man timer was ${outcome.state} when the change was confirmed` };
-    });
-  } catch (error) {
-    const what = progress.loggedIn ? 'confirming over a new SSH connection failed' : 'a new SSH login failed after the change';
-    return { kind: 'wait', reason: `${what} (${describeError(error)})` };
+  let loginError = '';
+  for (let attempt = 1; attempt <= LOGIN_ATTEMPTS; attempt++) {
+    const left = armed.deadline - Date.now() - CONFIRM_MARGIN_MS;
+    if (left <= 0) break;
+    const progress = { loggedIn: false };
+    try {
+      return await withFresh(input, Math.min(left, input.readyTimeoutMs), async (fresh) => {
+        progress.loggedIn = true;
+        return confirmOver(fresh, input);
+      });
+    } catch (error) {
+      if (progress.loggedIn) return { kind: 'wait', reason: `confirming over a new SSH connection failed (${describeError(error)})` };
+      loginError = describeError(error);
+    }
   }
+  if (!loginError) return { kind: 'wait', reason: `the steps took longer than the rollback timeout (${formatDuration(armed.timeoutMs)}): nothing was left to confirm them in` };
+  return { kind: 'wait', reason: `a new SSH login failed after the change (${loginError})` };
+};
+
+const confirmOver = async (fresh: HostSession, input: SettleInput): Promise<Settled> => {
+  const { armed } = input;
+  const pending = await pendingChanges(fresh, input.steps);
+  if (pending.length > 0) {
+    const outcome = await outcomeOver(fresh, fireTimerNowCommand(armed.id));
+    return { kind: 'rolled-back', reason: `a fresh read over a new connection still plans changes (${pending.join('; ')})`, outcome };
+  }
+  const outcome = await outcomeOver(fresh, disarmTimerCommand(armed.id));
+  if (outcome.state === 'disarmed') return { kind: 'confirmed' };
+  if (outcome.state === 'fired') {
+    return { kind: 'rolled-back', reason: `the change was not confirmed within the rollback timeout (${formatDuration(armed.timeoutMs)})`, outcome };
+  }
+  return { kind: 'wait', reason: `the dead-man timer was ${outcome.state} when the change was confirmed` };
 };
 
 // A step or handler failed: restore at once, over the connection the run already has.

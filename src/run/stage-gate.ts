@@ -13,6 +13,8 @@ import type { HostSession } from './host-session.ts';
 import { factsOf, planStep, uniqueFacts } from './plan-step.ts';
 
 const PROBE_TIMEOUT_MS = 1500;
+/** A port that must answer but did not is asked once more, with more patience, before it counts. */
+const RECHECK_TIMEOUT_MS = 4000;
 
 /** Changes a fresh read would still plan, as "step: summary" lines. */
 export const pendingChanges = async (session: HostSession, steps: readonly Step[]): Promise<string[]> => {
@@ -36,11 +38,18 @@ export const exposureProblems = (exposure: PlaybookExposure, results: readonly P
   ];
 };
 
-/** Probe the declared ports from this machine; the problems found (empty: as declared). */
+/**
+ * Probe the declared ports from this machine; the problems found (empty: as declared). "No answer"
+ * from a port that must answer is asked again before it counts: on a busy machine the timeout can
+ * run out before the answer is read, while an answer (open, refused) is never imagined.
+ */
 export const probeExposure = async (address: string, exposure: PlaybookExposure): Promise<string[]> => {
   if (exposure.reachable.length + exposure.blocked.length === 0) return [];
   const results = await probePorts({ address, ports: [...exposure.reachable, ...exposure.blocked], timeoutMs: PROBE_TIMEOUT_MS });
-  return exposureProblems(exposure, results);
+  const silent = exposure.reachable.filter((port) => results.find((result) => result.port === port)?.state === 'filtered');
+  if (silent.length === 0) return exposureProblems(exposure, results);
+  const again = await probePorts({ address, ports: silent, timeoutMs: RECHECK_TIMEOUT_MS });
+  return exposureProblems(exposure, results.map((result) => again.find((retry) => retry.port === result.port) ?? result));
 };
 
 export interface GateInput {

@@ -47,17 +47,18 @@ const recordingScript = (id: string) => `date +%s >> /root/ran-${id}\necho "ran 
 const timerPids = (host: number) => timerProcessesIn([the().host(host).netns]);
 
 serial('a timer disarmed before it is due never runs its script and leaves nothing behind', async (t) => {
-  const armed = await remote(1, armTimerCommand({ id: 'early', delaySeconds: 3, script: recordingScript('early') }));
+  // Due in 15 s: three OpenSSH logins on a busy machine fit well before that.
+  const armed = await remote(1, armTimerCommand({ id: 'early', delaySeconds: 15, script: recordingScript('early') }));
   t.regex(armed, /^armed early \d+ process$/m);
   const [timer] = await timersOn(1);
   t.like(timer, { id: 'early', mechanism: 'process', state: 'armed' });
-  t.is(timer!.due - timer!.armedAt, 3);
+  t.is(timer!.due - timer!.armedAt, 15);
   t.true(timerPids(1).length > 0, 'a timer process runs in the host');
 
   t.deepEqual(await outcome(1, disarmTimerCommand('early')), { id: 'early', state: 'disarmed' });
   t.deepEqual(timerPids(1), []);
   t.deepEqual(await timersOn(1), []);
-  await sleep(4500);
+  await sleep(Math.max(0, (timer!.due + 2) * 1000 - Date.now()));
   t.deepEqual(await runsOf(1, 'early'), []);
   t.deepEqual(await outcome(1, disarmTimerCommand('early')), { id: 'early', state: 'absent' });
 });
@@ -65,7 +66,7 @@ serial('a timer disarmed before it is due never runs its script and leaves nothi
 serial('an armed timer runs on time although the arming SSH client was killed with SIGKILL', async (t) => {
   const lab = the();
   // One ssh client arms, then keeps its session open until it is killed, as a crashing casfleet would.
-  const arm = armTimerCommand({ id: 'orphan', delaySeconds: 3, script: recordingScript('orphan') });
+  const arm = armTimerCommand({ id: 'orphan', delaySeconds: 10, script: recordingScript('orphan') });
   const client = spawn('ip', [
     'netns', 'exec', lab.controllerNetns, 'ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
     '-o', `UserKnownHostsFile=${lab.knownHostsPath}`, '-i', lab.privateKeyPath, `root@${lab.host(2).address}`,
@@ -130,7 +131,7 @@ serial('disarming while the timer fires: exactly one of them wins, every time', 
     if (result.state === 'fired') await remote(1, forgetTimerCommand(id));
   }
   t.log(`outcomes seen: ${[...seen].join(', ')}`);
-  t.deepEqual(await timersOn(1), []);
+  t.deepEqual((await timersOn(1)).filter((timer) => timer.id.startsWith('race')), []);
 });
 
 serial('fire-now and disarm sent together: the script runs at most once and every caller agrees', async (t) => {
@@ -149,7 +150,7 @@ serial('fire-now and disarm sent together: the script runs at most once and ever
     if (runs.length === 1) await remote(1, forgetTimerCommand(id));
     t.deepEqual(timerPids(1), [], `${id}: no timer process left`);
   }
-  t.deepEqual(await timersOn(1), []);
+  t.deepEqual((await timersOn(1)).filter((timer) => timer.id.startsWith('both')), []);
 });
 
 serial('the timer directory is refused when it is a symlink', async (t) => {

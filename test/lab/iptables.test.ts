@@ -171,7 +171,7 @@ serial('the dead-man rolls a half-switched host back to ufw, boot files and unit
   const seenBefore = await view([host]);
   const stateDir = mkdtempSync(join(tmpdir(), 'casfleet-ipt-state-'));
   try {
-    const run = startPaused('before-confirm', ['apply', 'scenario-b', ...B_SUBNET, '-l', host, '-e', 'firewall=iptables', '--rollback-timeout', '6s', '-i', the().inventoryPath, '--json'], stateDir);
+    const run = startPaused('before-confirm', ['apply', 'scenario-b', ...B_SUBNET, '-l', host, '-e', 'firewall=iptables', '--rollback-timeout', '10s', '-i', the().inventoryPath, '--json'], stateDir);
     const pid = await pausedPid(run, host);
     const during = await hostState(host);
     t.regex(during.link, /casfleet-iptables\.service/, 'the switch is in: the unit is enabled');
@@ -196,7 +196,7 @@ serial('a change on an iptables host whose new logins fail is rolled back: chain
   t.is(seenBefore[host]?.[443], 'filtered');
   const stateDir = mkdtempSync(join(tmpdir(), 'casfleet-ipt-state-'));
   try {
-    const run = startPaused('before-confirm', ['apply', 'scenario-b', ...B_SUBNET, '-l', host, '-e', 'firewall=iptables', '-e', 'proxy=true', '--rollback-timeout', '8s', '-i', the().inventoryPath, '--json'], stateDir);
+    const run = startPaused('before-confirm', ['apply', 'scenario-b', ...B_SUBNET, '-l', host, '-e', 'firewall=iptables', '-e', 'proxy=true', '--rollback-timeout', '15s', '-i', the().inventoryPath, '--json'], stateDir);
     await pausedPid(run, host);
     t.not((await view([host]))[host]?.[443], 'filtered', 'the change is in (nothing listens on 443: closed)');
     // In front of the managed chain: the confirming login cannot get in.

@@ -86,7 +86,7 @@ serial('new logins dropped right after the change: the host rolls back by itself
   const host = 'cas-002';
   const before = await hostState(host);
   const seenBefore = await outside(host);
-  const run = paused('before-confirm', ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', '8s']);
+  const run = paused('before-confirm', ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', '15s']);
   await pausedPid(run, host);
   // The change is in (Scenario B); from now on the host answers no new SSH connection.
   t.is((await outside(host))[7742], 'filtered');
@@ -97,7 +97,7 @@ serial('new logins dropped right after the change: the host rolls back by itself
   t.is(result.code, 2, result.stdout + result.stderr);
   t.like(recapOf(result.stdout)[host], { rolledBack: 1, failed: 0, unreachable: 0 });
   const rollback = jsonEvents(result.stdout).find((event) => event.type === 'step' && event.status === 'rolled-back');
-  t.regex(String(rollback?.error), /a new SSH login failed after the change .*; the host restored its snapshot by itself \(dead-man after 8s\)/);
+  t.regex(String(rollback?.error), /a new SSH login failed after the change .*; the host restored its snapshot by itself \(dead-man after 15s\)/);
   t.true((rollback?.changes as string[]).includes('restored /etc/ufw/user.rules'));
   t.deepEqual(await outside(host), seenBefore);
   t.deepEqual(await hostState(host), before, 'files and filter tables as before the change (the DROP rule is gone too)');
@@ -110,7 +110,7 @@ serial('casfleet killed with SIGKILL before confirming: the host rolls back on i
   const host = 'cas-003';
   const before = await hostState(host);
   const seenBefore = await outside(host);
-  const run = paused('before-confirm', ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', '6s']);
+  const run = paused('before-confirm', ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', '10s']);
   const pid = await pausedPid(run, host);
   t.not((await hostState(host)).files, before.files, 'the change is in');
   process.kill(pid, 'SIGKILL');
