@@ -24,10 +24,13 @@ export const BOOT_UNIT_LINK = `/etc/systemd/system/multi-user.target.wants/${BOO
 
 const RESTORE_TOOL: Readonly<Record<Family, string>> = { v4: 'iptables-restore', v6: 'ip6tables-restore' };
 
+/** How a rule file casfleet wrote begins (one written by anyone else is warned about before it is replaced). */
+export const RULES_FILE_MARK = '# casfleet: ';
+
 /** The boot file of one family: casfleet's part of the filter table, as iptables-save prints it. */
 export const renderRulesFile = (family: Family, chain: readonly string[]): string =>
   [
-    `# casfleet: the ${family === 'v4' ? 'IPv4' : 'IPv6'} rules ${BOOT_UNIT} loads at boot (${RESTORE_TOOL[family]} --noflush).`,
+    `${RULES_FILE_MARK}the ${family === 'v4' ? 'IPv4' : 'IPv6'} rules ${BOOT_UNIT} loads at boot (${RESTORE_TOOL[family]} --noflush).`,
     '# Written by casfleet from its plan; a casfleet run that finds this file different rewrites it.',
     '*filter',
     `:${MANAGED_CHAIN} - [0:0]`,

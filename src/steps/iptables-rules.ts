@@ -23,7 +23,7 @@ import { parseCidr } from './cidr.ts';
 import { analyseKernel } from './kernel-truth.ts';
 import { kernelProblems, kernelWarnings } from './kernel-verdict.ts';
 import { chainGuardRules, checkChainSshAccess, lockOutMessage } from './ssh-guard.ts';
-import { BOOT_UNIT, BOOT_UNIT_FILE, BOOT_UNIT_LINK, bootFiles, RULES_FILES } from './iptables-boot.ts';
+import { BOOT_UNIT, BOOT_UNIT_FILE, BOOT_UNIT_LINK, bootFiles, RULES_FILE_MARK, RULES_FILES } from './iptables-boot.ts';
 import { JUMP_RULE, JUMP_SPEC, MANAGED_CHAIN, renderChains, ruleText, type ChainLines, type Family } from './iptables-chain.ts';
 import { assertInterfacesExist, interfaceResolver } from './public-interface.ts';
 import { atomicWriteCommand, sha256Latin1, toBase64 } from './remote-file.ts';
@@ -208,6 +208,9 @@ export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFac
     before.push(describeFile(path, state, content));
     after.push(`${path}: as planned`);
     if (state.exists && state.type === 'file' && state.content === content) continue;
+    if (state.exists && state.content !== null && path !== BOOT_UNIT_FILE && !state.content.startsWith(RULES_FILE_MARK)) {
+      warnings.push(`${path} holds rules casfleet did not write: it is backed up under /var/backups/casfleet and replaced, so those rules no longer load at boot`);
+    }
     if (state.exists && (state.type !== 'file' || state.content === null)) {
       throw new StepPlanError(`${path} is ${state.type !== 'file' ? `a ${state.type}, not a regular file` : 'too large to be a casfleet boot file'}; refusing to replace it`);
     }
