@@ -89,15 +89,18 @@ const REPORT_FIRED = `timer_report_fired() {
   sed 's/^/| /' "$d/$id.log" 2>/dev/null
 }`;
 
-// The loser of a claim: report what the winner did, waiting up to $wait s for a firing to end.
+// The loser of a claim: report what the winner did, waiting up to $wait s for a firing to end (or
+// for its claim to go: a claim made on a timer forgotten meanwhile is taken back at once).
 const REPORT_OTHER = `timer_report_other() {
   by=$(readlink "$d/$id.claim" 2>/dev/null) || by=
   case $by in
     disarm) echo "timer $id disarmed" ;;
     fire)
       i=0
-      while [ ! -f "$d/$id.result" ] && [ "$i" -lt "$((wait * 10))" ]; do sleep 0.1; i=$((i + 1)); done
-      if [ -f "$d/$id.result" ]; then timer_report_fired; else echo "timer $id firing"; fi ;;
+      while [ ! -f "$d/$id.result" ] && [ -L "$d/$id.claim" ] && [ "$i" -lt "$((wait * 10))" ]; do sleep 0.1; i=$((i + 1)); done
+      if [ -f "$d/$id.result" ]; then timer_report_fired
+      elif [ -L "$d/$id.claim" ]; then echo "timer $id firing"
+      else echo "timer $id absent"; fi ;;
     *) echo "timer $id absent" ;;
   esac
 }`;
@@ -170,13 +173,20 @@ fi
 echo "armed $id $due $mechanism"`;
 };
 
-// Claim timer `id` as `claimant`; the winner runs `onWin`, a loser reports what the winner did.
+// Claim timer `id` as `claimant`; the winner runs `onWin`, a loser reports what the winner did. A
+// disarm forgets the timer, its claim last: a racer that saw the timer before and claims it after
+// that finds no record left, and takes its claim back.
 const claimCommand = (claimant: 'disarm' | 'fire', id: string, waitSeconds: number, onWin: string, where: string): RemoteCommand =>
   sh`${prelude(parseArgs(timerIdSchema, id, `${where}.id`), parseArgs(waitSchema, waitSeconds, `${where}.waitSeconds`))}
 if [ ! -f "$d/$id.due" ]; then timer_report_other
 elif ln -sn ${claimant} "$d/$id.claim" 2>/dev/null; then
-  timer_stop
+  if [ ! -f "$d/$id.due" ]; then
+    rm -f -- "$d/$id.claim"
+    echo "timer $id absent"
+  else
+    timer_stop
 ${raw(onWin)}
+  fi
 else timer_report_other
 fi
 echo end`;
@@ -187,11 +197,11 @@ echo end`;
  * else `firing`), or `absent`.
  */
 export const disarmTimerCommand = (id: string, waitSeconds = DEFAULT_FIRING_WAIT_S): RemoteCommand =>
-  claimCommand('disarm', id, waitSeconds, '  timer_forget\n  echo "timer $id disarmed"', 'disarmTimerCommand');
+  claimCommand('disarm', id, waitSeconds, '    timer_forget\n    echo "timer $id disarmed"', 'disarmTimerCommand');
 
 /** Fire timer `id` now (same claim as the timer itself, so it runs at most once); prints like disarm. */
 export const fireTimerNowCommand = (id: string, waitSeconds = DEFAULT_FIRING_WAIT_S): RemoteCommand =>
-  claimCommand('fire', id, waitSeconds, `  /bin/sh "$d/$id.fire" ${TIMER_PROCESS_TAG} "$id" claimed\n  timer_report_fired`, 'fireTimerNowCommand');
+  claimCommand('fire', id, waitSeconds, `    /bin/sh "$d/$id.fire" ${TIMER_PROCESS_TAG} "$id" claimed\n    timer_report_fired`, 'fireTimerNowCommand');
 
 /** Remove the records of timer `id` once it has fired (prints `timer <id> absent`); refuses (exit 3) while it is armed or firing. */
 export const forgetTimerCommand = (id: string): RemoteCommand => {

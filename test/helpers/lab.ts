@@ -4,8 +4,8 @@
 //   const lab = await startLab({ hosts: 3 });      // in test.before
 //   await lab.ssh(1, 'ufw status');                 // host by index or inventory name
 //   await stopLab(lab);                             // in test.after.always
-import test from 'ava';
 import { existsSync, rmdirSync } from 'node:fs';
+import test from 'ava';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { labDown, type LabDownReport } from '../../src/lab/lab-down.ts';
@@ -89,9 +89,11 @@ export const stopLab = async (lab: Pick<LabInfo, 'name' | 'dir'> | undefined): P
 };
 
 export interface FileLab {
+  /** Why the lab cannot run here, or undefined when it can. */
+  readonly unavailable: string | undefined;
   /** test.serial, or test.serial.skip where the lab cannot run. */
   readonly serial: typeof test.serial | typeof test.serial.skip;
-  /** The lab (throws when it was not started). */
+  /** The running lab (throws when it was not started). */
   the(): TestLab;
   /** `casfleet apply <args> -i <the lab's inventory> --json` as a user would run it. */
   apply(...args: string[]): Promise<CliResult>;
@@ -112,6 +114,7 @@ export const labForFile = (options: StartLabOptions): FileLab => {
     return lab;
   };
   return {
+    unavailable,
     serial: unavailable ? test.serial.skip : test.serial,
     the,
     apply: (...args) => runCli(['apply', ...args, '-i', the().inventoryPath, '--json']),

@@ -12,24 +12,9 @@ import { sleep } from '../../src/lab/lab-exec.ts';
 import { listNetns } from '../../src/lab/lab-network.ts';
 import { isProcessAlive } from '../../src/lab/lab-processes.ts';
 import { timerProcessesIn } from '../../src/lab/lab-timer-processes.ts';
-import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
+import { labForFile, startLab, stopLab } from '../helpers/lab.ts';
 
-const unavailable = labUnavailableReason();
-const serial = unavailable ? test.serial.skip : test.serial;
-let lab: TestLab | undefined;
-
-test.before(async () => {
-  if (unavailable) return;
-  lab = await startLab({ hosts: 2, prefix: 'tmr' });
-});
-test.after.always(async () => {
-  await stopLab(lab);
-});
-
-const the = (): TestLab => {
-  if (!lab) throw new Error('lab not started');
-  return lab;
-};
+const { unavailable, serial, the } = labForFile({ hosts: 2, prefix: 'tmr' });
 
 const remote = async (host: number, command: RemoteCommand): Promise<string> => {
   const result = await the().ssh(host, command.script);
@@ -135,7 +120,7 @@ serial('disarming while the timer fires: exactly one of them wins, every time', 
 });
 
 serial('fire-now and disarm sent together: the script runs at most once and every caller agrees', async (t) => {
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 8; round++) {
     const id = `both${round}`;
     await remote(1, armTimerCommand({ id, delaySeconds: 60, script: recordingScript(id) }));
     const commands = [fireTimerNowCommand(id), disarmTimerCommand(id), fireTimerNowCommand(id), disarmTimerCommand(id)];

@@ -10,28 +10,13 @@ import test from 'ava';
 import type { PausePhase } from '../../src/run/test-pause.ts';
 import { TRANSACTIONS_DIR } from '../../src/transaction/transaction-command.ts';
 import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
+import { labForFile } from '../helpers/lab.ts';
 import { pausedPid, startPaused, timersOn, untilFired } from '../helpers/paused-cli.ts';
-import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
 
-const unavailable = labUnavailableReason();
-const serial = unavailable ? test.serial.skip : test.serial;
-let lab: TestLab | undefined;
-let stateDir = '';
-
-test.before(async () => {
-  if (unavailable) return;
-  lab = await startLab({ hosts: 5, prefix: 'txn' });
-  stateDir = mkdtempSync(join(tmpdir(), 'casfleet-txn-state-'));
-});
-test.after.always(async () => {
-  await stopLab(lab);
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-});
-
-const the = (): TestLab => {
-  if (!lab) throw new Error('lab not started');
-  return lab;
-};
+const { serial, the } = labForFile({ hosts: 5, prefix: 'txn' });
+// Run records of these runs stay out of everyone's history.
+const stateDir = mkdtempSync(join(tmpdir(), 'casfleet-txn-state-'));
+test.after.always(() => rmSync(stateDir, { recursive: true, force: true }));
 
 const env = (extra: NodeJS.ProcessEnv = {}) => ({ CASFLEET_STATE_DIR: stateDir, ...extra });
 const casfleet = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli([...args, '-i', the().inventoryPath, '--json'], { env: env(extra) });
