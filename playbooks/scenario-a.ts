@@ -3,8 +3,8 @@
 // back: the terminal VPN ports open first (make-before-break), then /batm/config/vpn comes back
 // from casfleet's backup, batm.vpn-skip is turned off, and gate restarts once.
 import {
-  CAS_PORTS, definePlaybook, fileRestored, FLUSH_HANDLERS, GATE_PROPERTIES, gateHandlers, propertiesKey,
-  RESTART_GATE, scenarioAExposure, scenarioARules, scenarioAVarsSchema, ufwRuleSet, VPN_FILE,
+  definePlaybook, fileRestored, firewallSteps, FLUSH_HANDLERS, GATE_PROPERTIES, gateHandlers, propertiesKey,
+  RESTART_GATE, scenarioAExposure, scenarioAIptablesRules, scenarioARules, scenarioAVarsSchema, VPN_FILE,
   VPN_SKIP_KEY,
 } from 'casfleet';
 
@@ -13,7 +13,7 @@ export default definePlaybook({
   description: "Scenario A: CAS's built-in terminal VPN; GB firewall (SSH, admin VPN, terminal VPN open; 7741, 7777, 7743 closed)",
   vars: scenarioAVarsSchema,
   steps: (vars) => [
-    ufwRuleSet({ defaultIncoming: 'deny', rules: scenarioARules(vars), enabled: true, sshPort: vars.sshPort, protectedPorts: [...CAS_PORTS] }),
+    ...firewallSteps(vars, { ufw: scenarioARules(vars), iptables: scenarioAIptablesRules(vars) }),
     // [C] Scenario A needs the VPN file gate distributes: restored from casfleet's backup when it is
     // missing; a host without the file and without a backup fails before anything changes.
     { ...fileRestored({ path: VPN_FILE }), notify: [RESTART_GATE] },

@@ -3,8 +3,8 @@
 // gate restarted once (handlers flushed here, checked with `batm-manage info`), and only then the
 // firewall tightened: 7741 from the router's networks only, terminal VPN ports closed.
 import {
-  CAS_PORTS, definePlaybook, fileAbsent, FLUSH_HANDLERS, GATE_PROPERTIES, gateHandlers, propertiesKey,
-  RESTART_GATE, scenarioBExposure, scenarioBRules, scenarioBVarsSchema, ufwRuleSet, VPN_FILE,
+  definePlaybook, fileAbsent, firewallSteps, FLUSH_HANDLERS, GATE_PROPERTIES, gateHandlers, propertiesKey,
+  RESTART_GATE, scenarioBExposure, scenarioBIptablesRules, scenarioBRules, scenarioBVarsSchema, VPN_FILE,
   VPN_SKIP_KEY,
 } from 'casfleet';
 
@@ -17,7 +17,7 @@ export default definePlaybook({
     // Backed up first: switching back to Scenario A restores it.
     { ...fileAbsent({ path: VPN_FILE, backup: true }), notify: [RESTART_GATE] },
     FLUSH_HANDLERS,
-    ufwRuleSet({ defaultIncoming: 'deny', rules: scenarioBRules(vars), enabled: true, sshPort: vars.sshPort, protectedPorts: [...CAS_PORTS] }),
+    ...firewallSteps(vars, { ufw: scenarioBRules(vars), iptables: scenarioBIptablesRules(vars) }),
   ],
   handlers: gateHandlers,
   exposure: scenarioBExposure,

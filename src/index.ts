@@ -8,6 +8,9 @@ export { defineHandler, defineStep, FLUSH_HANDLERS, noChange, type Change, type 
 export type { Fact } from './facts/fact.ts';
 export { sh, raw, secret, quote, type RemoteCommand } from './command/shell.ts';
 export { ufwRuleSet, type UfwRuleSetArgs } from './steps/ufw-rules.ts';
+export { iptablesRuleSet, type IptablesRuleSetArgs } from './steps/iptables-rules.ts';
+export { ufwDisabled } from './steps/ufw-disabled.ts';
+export { iptablesRemoved } from './steps/iptables-removed.ts';
 export { propertiesKey, type PropertiesKeyArgs } from './steps/properties.ts';
 export { fileAbsent, type FileAbsentArgs } from './steps/file-absent.ts';
 export { fileRestored, type FileRestoredArgs } from './steps/file-restored.ts';
@@ -19,6 +22,7 @@ export { sshConnection } from './facts/ssh-connection.ts';
 export { analyseKernel, type KernelTruth } from './steps/kernel-truth.ts';
 export { batmInfo } from './facts/batm.ts';
 export { cidr, casVarsSchema, scenarioAVarsSchema, scenarioBVarsSchema } from './cas/cas-vars.ts';
-export { CAS_PORTS, scenarioARules, scenarioBRules, PORTS } from './cas/firewall-policy.ts';
+export { CAS_PORTS, scenarioARules, scenarioBRules, scenarioAIptablesRules, scenarioBIptablesRules, PORTS } from './cas/firewall-policy.ts';
+export { firewallSteps } from './cas/firewall-steps.ts';
 export { scenarioAExposure, scenarioBExposure } from './cas/exposure.ts';
 export { GATE_PROPERTIES, VPN_SKIP_KEY, VPN_FILE, RESTART_GATE, gateHandlers } from './cas/gate-files.ts';

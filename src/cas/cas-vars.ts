@@ -43,6 +43,10 @@ const allowFromList = (everyone: string) =>
   );
 
 export const casVarsSchema = z.object({
+  firewall: z
+    .enum(['ufw', 'iptables'])
+    .default('ufw')
+    .describe("GB's Option 1 (ufw, preferred) or Option 2 (raw iptables, made persistent); switching takes over the exposure first"),
   publicInterface: interfaceName
     .optional()
     .describe('interface the public VPN rules apply on; default: the interface of the default route, else eth0'),

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_LAB_NAME, VPN_ROUTER_ADDRESS, controllerNetns, labPaths } from '../lab/lab-layout.ts';
 import { labDown } from '../lab/lab-down.ts';
+import { labReboot, type HostReboot } from '../lab/lab-reboot.ts';
 import { labStatus } from '../lab/lab-status.ts';
 import { labUp } from '../lab/lab-up.ts';
 import { probePorts } from '../net/probe.ts';
@@ -15,7 +16,7 @@ import { isInsideNetns, reexecInNetns } from './controller-netns.ts';
 import { EXIT_HOST_FAILED, EXIT_OK } from './exit-codes.ts';
 import { parseCommandLine, positiveInt } from './parse-options.ts';
 
-export const LAB_HELP = `Usage: casfleet lab <up|status|probe|down> [options]
+export const LAB_HELP = `Usage: casfleet lab <up|status|probe|reboot|down> [options]
 
 The lab: simulated CAS servers on this machine (needs root and Linux network namespaces).
 Each host has its own network and mount namespace with a real sshd, real ufw/iptables, a /batm
@@ -32,6 +33,9 @@ Commands:
   probe [PATTERN]         check from outside which CAS ports are open / closed / filtered
         [--ports LIST] [--from-vpn] [--json]
                           --from-vpn probes from ${VPN_ROUTER_ADDRESS}, the lab's hardware-VPN router address
+  reboot PATTERN [--json] what a reboot does to the hosts' firewall: netfilter back to its boot state
+                          (empty tables, ACCEPT), then the firewall boot units each host has enabled
+                          (casfleet-iptables.service, ufw.service) and CAS's terminal-VPN rules
   down                    stop every lab process and delete the namespaces
 
 Options:
@@ -42,6 +46,7 @@ Examples:
   casfleet lab up --hosts 20
   casfleet apply scenario-a
   casfleet lab probe canary --from-vpn
+  casfleet lab reboot cas-001 && casfleet lab probe cas-001
   casfleet lab down
 `;
 
@@ -64,7 +69,17 @@ const parsePorts = (text: string | undefined): number[] => {
   return ports;
 };
 
-const ACTIONS = ['up', 'status', 'probe', 'down'] as const;
+const ACTIONS = ['up', 'status', 'probe', 'reboot', 'down'] as const;
+
+const describeReboot = (result: HostReboot): string[] => [
+  `${result.host}: netfilter reset to its boot state (${result.reset.join(', ') || 'nothing to reset'})`,
+  ...result.missingUnits.map((unit) => `${result.host}: FAILED ${unit} is enabled but its unit file is missing`),
+  ...result.ran.flatMap((boot) => [
+    `${result.host}: ${boot.exitCode === 0 ? 'ran' : `FAILED (exit ${boot.exitCode})`} ${boot.unit}: ${boot.command}`,
+    ...(!boot.output ? [] : boot.output.split('\n').map((line) => `    ${line}`)),
+  ]),
+  ...(result.ran.some((boot) => boot.unit !== 'CAS') ? [] : [`${result.host}: no firewall boot unit is enabled: after a real reboot it accepts everything`]),
+];
 
 export const labCommand = async (argv: readonly string[]): Promise<number> => {
   const { values, positionals } = parseCommandLine(argv, OPTIONS, 'lab', ACTIONS);
@@ -122,6 +137,14 @@ export const labCommand = async (argv: readonly string[]): Promise<number> => {
       if (values.json) out(JSON.stringify(Object.fromEntries(rows.map((row) => [row.host, Object.fromEntries(row.results.map((r) => [r.port, r.state]))]))));
       else formatProbeTable(rows, ports, `ports as seen from ${sourceAddress ?? 'the internet side (controller)'}:`).forEach((line) => out(line));
       return EXIT_OK;
+    }
+    case 'reboot': {
+      if (rest.length === 0) throw new UsageError('lab reboot needs a host pattern (a name, a group, or all)');
+      const inventory = await loadInventory(labPaths(name).inventory);
+      const results = await labReboot({ name, hosts: selectHosts(inventory, rest.join(',')) });
+      if (values.json) out(JSON.stringify(results));
+      else results.flatMap(describeReboot).forEach((line) => out(line));
+      return results.every((result) => result.ok) ? EXIT_OK : EXIT_HOST_FAILED;
     }
     case 'down': {
       const report = await labDown({ name });

@@ -32,6 +32,8 @@ export type FileState =
       readonly size: number;
       /** Latin-1 binary string of the bytes; null for non-regular files and files over MAX_CONTENT_BYTES. */
       readonly content: string | null;
+      /** Where a symlink points (readlink, not resolved); only for type 'symlink'. */
+      readonly target?: string;
     };
 
 const TYPES: Readonly<Record<string, FileType>> = {
@@ -44,7 +46,9 @@ const TYPES: Readonly<Record<string, FileType>> = {
 const parseFileState = (factId: string, output: string): FileState => {
   const lines = factLines(factId, output);
   if (lines.length === 1 && lines[0] === 'absent') return { exists: false };
-  const [statLine = '', marker, ...body] = lines;
+  const [statLine = '', ...rest] = lines;
+  const link = rest[0]?.startsWith('target ') ? rest.shift()?.slice('target '.length) : undefined;
+  const [marker, ...body] = rest;
   const stat = /^stat (\d+) (\d+) ([0-7]{3,4}) (\d+) (\S+) (\S+) (.+)$/.exec(statLine);
   if (!stat) throw new FactError(`${factId}: expected "absent" or a stat line, got "${statLine}"`);
   const [, uid, gid, mode = '', size, owner = '', group = '', typeText = ''] = stat;
@@ -69,10 +73,11 @@ const parseFileState = (factId: string, output: string): FileState => {
   if (type === 'file' && content === null && Number(size) <= MAX_CONTENT_BYTES) {
     throw new FactError(`${factId}: regular file without content section`);
   }
-  return { exists: true, type, uid: Number(uid), gid: Number(gid), owner, group, mode, size: Number(size), content };
+  if ((type === 'symlink') !== (link !== undefined)) throw new FactError(`${factId}: a target line goes with a symlink, and only with one`);
+  return { exists: true, type, uid: Number(uid), gid: Number(gid), owner, group, mode, size: Number(size), content, ...(link === undefined ? {} : { target: link }) };
 };
 
-/** Existence, type, uid/gid, owner/group names, mode, size and content of `path` (not following symlinks). */
+/** Existence, type, uid/gid, owner/group names, mode, size and content of `path` (not following symlinks; a symlink's target). */
 export const fileFact = (path: string): Fact<FileState> => {
   const checked = parseArgs(absolutePathSchema, path, 'fileFact.path');
   const id = `file.stat:${checked}`;
@@ -80,6 +85,7 @@ export const fileFact = (path: string): Fact<FileState> => {
 p=${checked}
 if [ -e "$p" ] || [ -L "$p" ]; then
   stat -c 'stat %u %g %a %s %U %G %F' -- "$p"
+  if [ -L "$p" ]; then printf 'target %s\n' "$(readlink -- "$p")"; fi
   if [ -f "$p" ] && [ ! -L "$p" ]; then echo content; head -c ${MAX_CONTENT_BYTES + 1} -- "$p" | base64; fi
 else
   echo absent

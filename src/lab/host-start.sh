@@ -37,13 +37,17 @@ mount --bind "$lab" "$root"
 # touch the machine's /etc. Its own pristine /etc/ufw is bound on top.
 mount -t overlay -o "lowerdir=/etc,upperdir=$host/etc-upper,workdir=$host/etc-work" casfleet-lab-etc /etc
 mount --bind "$host/etc-ufw" /etc/ufw
+# The iptables backend's rule files: private and empty, whatever the machine keeps in /etc/iptables.
+mkdir -p /etc/iptables
+mount --bind "$host/etc-iptables" /etc/iptables
 # /var/lib the same way: casfleet's on-host timers (/var/lib/casfleet) are per host, like on real servers.
 mount -t overlay -o "lowerdir=/var/lib,upperdir=$host/var-lib-upper,workdir=$host/var-lib-work" casfleet-lab-varlib /var/lib
 mount --bind "$root/shadow" /etc/shadow
 mount -o remount,bind,ro /etc/shadow
 mount --bind "$host/batm" /batm
 mount --bind "$host/var-log" /var/log
-if [ -d /var/backups ]; then mount --bind "$host/var-backups" /var/backups; fi
+# casfleet's backups (/var/backups/casfleet) must never mix hosts; lab up checks /var/backups exists.
+mount --bind "$host/var-backups" /var/backups
 mount --bind "$host/tmp" /tmp
 mount --bind "$host/root" /root
 

@@ -1,12 +1,12 @@
-// The per-host directory tree that a host's mount namespace shows as /etc/ufw, /batm, /root, /tmp,
-// /var/log and /var/backups, plus the upper layers of its /etc overlay (which holds /etc/default/ufw)
-// and of its /var/lib overlay.
+// The per-host directory tree that a host's mount namespace shows as /etc/ufw, /etc/iptables, /batm,
+// /root, /tmp, /var/log and /var/backups, plus the upper layers of its /etc overlay (which holds
+// /etc/default/ufw) and of its /var/lib overlay.
 // Written from the parent process, not inside the namespace: 100 hosts are a few thousand file
 // writes and no extra processes. Async with many in flight, because file creation on a virtual disk
 // costs ~0.5 ms when done one by one and far less when the kernel can overlap them.
 
 import { readFileSync, readdirSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostRelativePaths, type LabHostLayout } from './lab-layout.ts';
@@ -64,6 +64,9 @@ export interface HostTreeInput {
   readonly batmManage: Buffer;
 }
 
+const UFW_WANTS_DIR = 'systemd/system/multi-user.target.wants';
+const UFW_UNIT_FILE = '/lib/systemd/system/ufw.service';
+
 /** The files are new (lab up starts from an empty directory), so `mode` applies, minus the umask. */
 const write = (path: string, content: string | Buffer, mode = 0o644): Promise<void> => writeFile(path, content, { mode, flag: 'wx' });
 
@@ -71,11 +74,15 @@ export const writeHostTree = async ({ dir, mountRoot, host, ufwTemplate, batmMan
   const rel = hostRelativePaths(host.id);
   const at = (relative: string): string => join(dir, relative);
   await Promise.all([
-    ...[`${rel.etcUfw}/applications.d`, `${rel.etcUpper}/default`, `${rel.etcUpper}/sudoers.d`, `${rel.etcUpper}/casfleet-lab`, rel.etcWork, rel.varLibUpper, rel.varLibWork, rel.varLog, rel.varBackups].map((sub) =>
+    ...[`${rel.etcUfw}/applications.d`, `${rel.etcUpper}/default`, `${rel.etcUpper}/sudoers.d`, `${rel.etcUpper}/casfleet-lab`, rel.etcWork, rel.etcIptables, rel.varLibUpper, rel.varLibWork, rel.varLog, rel.varBackups].map((sub) =>
       mkdir(at(sub), { recursive: true }),
     ),
     ...['config', 'vpngen', 'logs', 'run-state'].map((sub) => mkdir(at(`${rel.batm}/${sub}`), { recursive: true })),
     mkdir(at(rel.root), { recursive: true, mode: 0o700 }),
+    // The ufw package enables its boot unit (Ubuntu's default); `lab reboot` reads which units are enabled.
+    mkdir(at(`${rel.etcUpper}/${UFW_WANTS_DIR}`), { recursive: true }).then(() =>
+      symlink(UFW_UNIT_FILE, at(`${rel.etcUpper}/${UFW_WANTS_DIR}/ufw.service`)),
+    ),
     mkdir(at(rel.tmp), { recursive: true }).then(() => chmod(at(rel.tmp), 0o1777)),
   ]);
 

@@ -205,6 +205,8 @@ export const hostRelativePaths = (id: string) => {
     tmp: `${base}/tmp`,
     varLog: `${base}/var-log`,
     varBackups: `${base}/var-backups`,
+    /** The host's /etc/iptables (rules.v4, rules.v6 of the iptables backend), empty at first. */
+    etcIptables: `${base}/etc-iptables`,
     hostKey: `${base}/ssh_host_ed25519_key`,
     hostPublicKey: `${base}/ssh_host_ed25519_key.pub`,
     sshdConfig: `${base}/sshd_config`,

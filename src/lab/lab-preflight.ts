@@ -70,6 +70,9 @@ export const checkLabPrerequisites = (): void => {
   for (const file of UFW_TEMPLATE_FILES) {
     if (!existsSync(file)) throw new LabError(`${file} not found: apt-get install --reinstall ufw`);
   }
+  if (!existsSync('/var/backups')) {
+    throw new LabError('/var/backups not found (mkdir -m 755 /var/backups): each lab host binds its own copy over it');
+  }
   if (!/\toverlay$/m.test(readFileSync('/proc/filesystems', 'utf8'))) {
     throw new LabError('the kernel has no overlay filesystem (modprobe overlay): lab hosts get a private /etc through it');
   }

@@ -2,6 +2,7 @@
 // the lab's controller namespace — the only place the lab's addresses are reachable from, and a
 // place with no route to any real network.
 
+import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { LabError } from '../errors.ts';
 import { siblingModule } from '../module-file.ts';
@@ -58,4 +59,67 @@ export const probeFromController = async ({
   const parsed = ProbeOutputSchema.safeParse(JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '[]'));
   if (!parsed.success) throw new LabError(`probe from ${netns} printed unexpected output: ${result.stdout.slice(0, 200)}`);
   return parsed.data.map(({ detail, ...rest }) => (detail === undefined ? rest : { ...rest, detail }));
+};
+
+const WatchedSchema = z.object({
+  address: z.string(),
+  port: z.number().int(),
+  state: z.enum(['open', 'closed', 'filtered']),
+  detail: z.string().optional(),
+  /** When the probe started, in ms since the watch began. */
+  startedMs: z.number(),
+  /** How long it took to get its answer (or to give up). */
+  ms: z.number(),
+});
+
+export type WatchedProbe = z.infer<typeof WatchedSchema>;
+
+export interface PortWatch {
+  /** Stops starting probes, waits for those in flight, and returns every result in start order. */
+  stop(): Promise<WatchedProbe[]>;
+}
+
+/**
+ * Probes the ports again and again (every `intervalMs`, each probe on its own) from the lab's
+ * controller until stop(): what the ports did *during* a change, e.g. a switch of firewall backends.
+ */
+export const watchFromController = ({
+  name = DEFAULT_LAB_NAME,
+  address,
+  ports,
+  sourceAddress,
+  timeoutMs = 3000,
+  intervalMs = 50,
+}: ProbeFromControllerOptions & { readonly intervalMs?: number }): PortWatch => {
+  const addresses = typeof address === 'string' ? [address] : [...address];
+  const argv = [
+    'ip', 'netns', 'exec', controllerNetns(assertLabName(name)),
+    ...tsNodeArgv(siblingModule(import.meta.url, 'probe-main')),
+    '--address', addresses.join(','),
+    '--ports', ports.join(','),
+    '--timeout', String(timeoutMs),
+    '--watch', String(intervalMs),
+    ...(sourceAddress ? ['--source', sourceAddress] : []),
+  ];
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  return {
+    stop: async () => {
+      child.stdin.end();
+      const code = await exited;
+      if (code !== 0) throw new LabError(`port watch from ${name} failed (exit ${code}): ${stderr.trim()}`);
+      return stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => WatchedSchema.parse(JSON.parse(line)))
+        .sort((a, b) => a.startedMs - b.startedMs);
+    },
+  };
 };

@@ -145,3 +145,14 @@ export const cidrProblem = (text: string): string | undefined => {
     : `the network ${formatNetwork(networkOf(network))}, or the host ${host}?`;
   return `${text} has host bits set after /${network.prefix}: did you mean ${meant}`;
 };
+
+/**
+ * The address as iptables-save prints a `-s` match (iptables 1.8, nf_tables and legacy alike):
+ * host bits cleared in both families, the prefix always written (`10.8.0.7/32`, `2001:db8::/64`).
+ */
+export const iptablesCidr = (text: string): Cidr | undefined => {
+  const network = parseNetwork(text);
+  if (!network) return undefined;
+  const address = formatNetwork({ ...networkOf(network), prefix: WIDTH[network.family] });
+  return { family: network.family, text: `${address}/${network.prefix}` };
+};

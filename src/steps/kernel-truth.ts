@@ -90,6 +90,17 @@ export interface KernelTruthInput {
   readonly kernel: KernelFirewall;
   /** Ports only ufw may open (the CAS ports): a foreign rule accepting one is reported. */
   readonly protectedPorts: readonly PortRange[];
+  /**
+   * The iptables backend's chain (instead of ufw): its rules are casfleet's plan, not foreign, and it
+   * ends by dropping everything else on the public interface, so rules INPUT reaches after the jump
+   * to it cannot let the internet in. Without a jump yet, the plan puts it first in INPUT.
+   */
+  readonly managedChain?: string;
+  /**
+   * Chains casfleet owns that are not the backend being planned (the iptables backend's chain while
+   * ufw takes over from it): their rules are not foreign, and the next step removes them.
+   */
+  readonly ownChains?: readonly string[];
 }
 
 const PREFIX: Readonly<Record<UfwFamily, string>> = { v4: 'ufw', v6: 'ufw6' };
@@ -193,9 +204,24 @@ const isUsualAccept = (rule: KernelRule): boolean => {
   );
 };
 
-const foreignAccepts = (filter: TableRules, isCas: (rule: KernelRule) => boolean, protectedPorts: readonly PortRange[]): ForeignAccept[] =>
-  reachableRules(filter, 'INPUT', ufwGenerated(filter.family)).flatMap(({ rule, via }): ForeignAccept[] => {
-    if (rule.target !== 'ACCEPT' || isCas(rule) || !matchesTcp(rule) || isUsualAccept(rule)) return [];
+// What INPUT reaches before the jump to the managed chain (nothing when it has no jump yet: the plan puts it first).
+const beforeManagedChain = (reached: readonly Reached[], chain: string | undefined): readonly Reached[] => {
+  if (chain === undefined) return reached;
+  const jump = reached.findIndex(({ rule }) => rule.chain === 'INPUT' && rule.target === chain);
+  return jump === -1 ? [] : reached.slice(0, jump);
+};
+
+const foreignAccepts = (
+  filter: TableRules,
+  isCas: (rule: KernelRule) => boolean,
+  protectedPorts: readonly PortRange[],
+  { managedChain, ownChains = [] }: Pick<KernelTruthInput, 'managedChain' | 'ownChains'>,
+): ForeignAccept[] =>
+  beforeManagedChain(
+    reachableRules(filter, 'INPUT', (chain) => ufwGenerated(filter.family)(chain) || chain === managedChain || ownChains.includes(chain)),
+    managedChain,
+  ).flatMap(({ rule, via }): ForeignAccept[] => {
+    if (rule.target !== 'ACCEPT' || isCas(rule) || ownChains.includes(rule.chain) || !matchesTcp(rule) || isUsualAccept(rule)) return [];
     const ports = destinationPorts(rule);
     if (covers(ports, ALL_PORTS)) return [{ rule: ref(rule), ports: 'all', via }];
     const exposed = intersect(ports, protectedPorts);
@@ -298,7 +324,7 @@ const driftOf = (filter: TableRules, dump: IptablesDump, ufw: UfwState): string[
 };
 
 /** The kernel's view of the firewall, judged against ufw's files and the protected ports. */
-export const analyseKernel = ({ ufw, kernel, protectedPorts }: KernelTruthInput): KernelTruth => {
+export const analyseKernel = ({ ufw, kernel, protectedPorts, managedChain, ownChains }: KernelTruthInput): KernelTruth => {
   const casKeys = casRuleKeys(kernel.casRuleCommands);
   const casChains = new Set([...casKeys].map((key) => key.split('|', 3).join('|')));
   const isCas = (rule: KernelRule): boolean =>
@@ -344,7 +370,7 @@ export const analyseKernel = ({ ufw, kernel, protectedPorts }: KernelTruthInput)
     const loaded = hasChain(dump, 'filter', `${prefix}-user-input`);
     if (usedByUfw && !loaded) truth.ufwLoaded = false;
     if (usedByUfw && loaded && ufw.enabled) truth.drift.push(...driftOf(tables.filter, dump, ufw));
-    truth.foreignAccepts.push(...foreignAccepts(tables.filter, isCas, protectedPorts));
+    truth.foreignAccepts.push(...foreignAccepts(tables.filter, isCas, protectedPorts, { managedChain, ownChains }));
     truth.forwardedPorts.push(...forwardedPorts(tables, dump, state.forwarding, isCas, protectedPorts));
   }
   return truth;

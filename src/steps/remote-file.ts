@@ -97,6 +97,11 @@ chmod 700 -- ${BACKUP_ROOT}`;
 /** Makes (or checks) the backup tree down to `dir`, refusing (exit 3) links and foreign owners on the way. */
 export const trustedBackupDir = (dir: string): RemoteCommand => backupTree(dir, true);
 
+// The same for a file the plan creates: it must still be absent. Its directory is created when
+// missing, readable by all (0755, like the /etc directories casfleet writes into).
+const guardAbsent = (path: string): RemoteCommand => sh`if [ -e "$target" ] || [ -L "$target" ]; then echo "casfleet: $target appeared since its facts were read; not touching it" >&2; exit 3; fi
+( umask 022 && mkdir -p -- ${posix.dirname(path)} )`;
+
 /** Copies "$target" to a new root-only backup named after the time and the file's uid-gid-mode. */
 export const backupSnippet = (path: string): RemoteCommand => {
   const dir = backupDirFor(path);
@@ -145,14 +150,15 @@ const verifyReceived = (content: string): RemoteCommand => {
 };
 
 /**
- * Replace `path` with `content`, which travels base64-encoded on stdin (toBase64), after a backup,
- * keeping `meta`; refuses if the file changed since `expectedSha256` was read, or if what arrived is
- * not exactly `content`.
+ * Write `path` with `content`, which travels base64-encoded on stdin (toBase64), giving it `meta`;
+ * refuses if what arrived is not exactly `content`. `expectedSha256` is the content the plan saw:
+ * the file is backed up, then replaced, and the write refuses if the file changed meanwhile; `null`
+ * means the plan saw no file: it is created, and the write refuses if one appeared.
  */
-export const atomicWriteCommand = (path: string, meta: FileMeta, expectedSha256: string, content: string): RemoteCommand => sh`${prelude(path)}
-${regularTarget('writing')}
+export const atomicWriteCommand = (path: string, meta: FileMeta, expectedSha256: string | null, content: string): RemoteCommand => sh`${prelude(path)}
+${expectedSha256 === null ? guardAbsent(path) : sh`${regularTarget('writing')}
 ${guardUnchanged(expectedSha256)}
-${backupSnippet(path)}
+${backupSnippet(path)}`}
 ${tempNextTo(path)}
 base64 -d > "$tmp"
 ${verifyReceived(content)}

@@ -34,8 +34,7 @@
 //   way, neither writable by everyone. It is checked before the first ufw operation, so a host
 //   whose file fails the check is left untouched, and again right before it is sourced.
 import { joinCommands, quote, raw, sh, type RemoteCommand } from '../command/shell.ts';
-
-export const VPNGEN_RULES = '/batm/vpngen/firewall.rules';
+import { REAPPLY_VPNGEN_DISPLAY, reapplyVpngenSnippet, vpngenPrecheckSnippet } from './vpngen-rules.ts';
 
 /** Exit status of the batch when ufw's python modules cannot be imported: fall back to the CLI. */
 const NO_UFW_MODULE = 111;
@@ -76,22 +75,6 @@ finally:
     release_lock(lock)
 `;
 
-// Prints why CAS's rules file must not be sourced as root, or nothing when it may. The directory
-// is followed (/batm may be a link on some installs [I]); the file itself must not be a link.
-export const vpngenProblem = sh`vpngen_problem() {
-  f=${VPNGEN_RULES}
-  if [ -L "$f" ]; then echo "it is a symbolic link"; return; fi
-  if [ ! -f "$f" ]; then echo "it is not a regular file"; return; fi
-  for p in "$f" "\${f%/*}"; do
-    set -- $(stat -L -c '%u %U %a' -- "$p")
-    case "$1 $2" in
-      '0 '*|*' batm'*) ;;
-      *) echo "$p is owned by $2 (uid $1), not by root or a batm account"; return ;;
-    esac
-    if [ $(( 0$3 & 2 )) -ne 0 ]; then echo "$p is writable by everyone (mode $3)"; return; fi
-  done
-}`;
-
 export interface UfwBatchOptions {
   /** Re-source /batm/vpngen/firewall.rules (when it exists) after the batch: an enable or restart happened. */
   readonly reapplyVpngen: boolean;
@@ -103,26 +86,9 @@ export const ufwBatchCommand = (operations: readonly (readonly string[])[], opti
     operations.map((words) => sh`ufw ${words}`),
     ' &&\n  ',
   );
-  const reapply = options.reapplyVpngen
-    ? sh`
-if [ -e ${VPNGEN_RULES} ] || [ -L ${VPNGEN_RULES} ]; then
-  problem=$(vpngen_problem)
-  if [ -n "$problem" ]; then
-    echo "casfleet: not re-applying ${raw(VPNGEN_RULES)}: $problem" >&2; [ "$rc" -ne 0 ] || rc=1
-  else
-    echo '> . ${raw(VPNGEN_RULES)}  (CAS terminal-VPN rules, after a ufw restart)'
-    ( . ${VPNGEN_RULES} ) || { echo 'casfleet: re-applying ${raw(VPNGEN_RULES)} failed' >&2; [ "$rc" -ne 0 ] || rc=1; }
-  fi
-fi`
-    : raw('');
-  const precheck = options.reapplyVpngen
-    ? sh`${vpngenProblem}
-if [ -e ${VPNGEN_RULES} ] || [ -L ${VPNGEN_RULES} ]; then
-  problem=$(vpngen_problem)
-  [ -z "$problem" ] || { echo "casfleet: refusing to change the firewall: ${raw(VPNGEN_RULES)} would be re-applied as root after ufw restarts, but $problem" >&2; exit 1; }
-fi
-`
-    : raw('');
+  const reapply = options.reapplyVpngen ? reapplyVpngenSnippet('a ufw restart') : raw('');
+  const precheck = options.reapplyVpngen ? sh`${vpngenPrecheckSnippet('change the firewall', 'ufw restarts')}
+` : raw('');
   const script = sh`PATH="$PATH:/usr/sbin:/sbin"
 cd /
 ${precheck}ufw_bin=$(command -v ufw) || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
@@ -140,7 +106,7 @@ exit $rc`;
   return {
     script: script.script,
     display: [`# ufw batch (python3 with ufw's frontend; falls back to these commands):`, ...operations.map((words) => `ufw ${words.map(quote).join(' ')}`)]
-      .concat(options.reapplyVpngen ? [`[ -f ${VPNGEN_RULES} ] && . ${VPNGEN_RULES}`] : [])
+      .concat(options.reapplyVpngen ? [REAPPLY_VPNGEN_DISPLAY] : [])
       .join('\n'),
   };
 };

@@ -71,3 +71,9 @@ export const isManagedComment = (text: string): boolean => text.startsWith(MANAG
 export const shortComment = (text: string): string =>
   isManagedComment(text) ? text.slice(MANAGED_PREFIX.length).trim() : text;
 
+
+/** The rule lets TCP `port` in (from some source): the plan keeps a way in for SSH. */
+export const sshAllowed = (rule: ManagedRule, port: number): boolean =>
+  (rule.action === 'allow' || rule.action === 'limit') &&
+  rule.proto !== 'udp' &&
+  (Array.isArray(rule.port) ? rule.port[0] <= port && port <= rule.port[1] : rule.port === port);

@@ -19,15 +19,18 @@ import { UFW_FILES, ufwState, type UfwPolicy, type UfwState } from '../facts/ufw
 import { hostTimers, type HostTimer } from '../host-timer/host-timers.ts';
 import { defineStep, noChange, NO_COMMAND, type Change, type Step, type StepPlan } from './step.ts';
 import { parseCidr } from './cidr.ts';
-import { analyseKernel, type KernelTruth } from './kernel-truth.ts';
-import { formatPorts } from './port-ranges.ts';
-import { checkSshAccess, lockOutMessage } from './ssh-guard.ts';
-import { ufwBatchCommand, VPNGEN_RULES } from './ufw-batch.ts';
-import { CONNECTION_PORT, DEFAULT_ROUTE, FALLBACK_INTERFACE, managedRuleSchema, type ManagedRule } from './ufw-managed-rule.ts';
+import { MANAGED_CHAIN } from './iptables-chain.ts';
+import { analyseKernel } from './kernel-truth.ts';
+import { kernelProblems, kernelWarnings } from './kernel-verdict.ts';
+import { checkSshAccess, lockOutMessage, ufwLockOutInput } from './ssh-guard.ts';
+import { ufwBatchCommand } from './ufw-batch.ts';
+import { interfaceResolver, assertInterfacesExist } from './public-interface.ts';
+import { CONNECTION_PORT, managedRuleSchema, sshAllowed, type ManagedRule } from './ufw-managed-rule.ts';
 import { expandManagedRule, formatRule, isFamilyAgnostic, isManaged, matchKey } from './ufw-model.ts';
 import { reconcileRules, type UfwOp } from './ufw-reconcile.ts';
 import { keepsPortOpen, unmanagedRuleWarnings } from './ufw-warnings.ts';
 import { keepArmedWindows } from './ufw-window.ts';
+import { VPNGEN_RULES } from './vpngen-rules.ts';
 
 const port = z.number().int().min(1).max(65535);
 
@@ -52,11 +55,6 @@ const describeManaged = (rules: Readonly<Record<UfwFamily, readonly UfwRule[]>>)
 
 const describeState = (enabled: string, policy: UfwPolicy, rules: Readonly<Record<UfwFamily, readonly UfwRule[]>>, drift: readonly string[] = []): string =>
   [`ufw: ${enabled}`, `default incoming: ${policy}`, ...describeManaged(rules), ...drift.map((line) => `running: ${line}`)].join('\n');
-
-const sshAllowed = (rule: ManagedRule, port: number): boolean =>
-  (rule.action === 'allow' || rule.action === 'limit') &&
-  rule.proto !== 'udp' &&
-  (Array.isArray(rule.port) ? rule.port[0] <= port && port <= rule.port[1] : rule.port === port);
 
 const OP_SIGN = { insert: '+', append: '+', delete: '-', replace: '~' } as const;
 
@@ -85,43 +83,6 @@ export interface UfwFacts {
   readonly timers: readonly HostTimer[];
 }
 
-const iptablesCommand = (family: UfwFamily, table: string, text: string): string =>
-  `${family === 'v4' ? 'iptables' : 'ip6tables'}${table === 'filter' ? '' : ` -t ${table}`} ${text.replace(/^-A /, '-D ')}`;
-
-/** Kernel states no plan may build on: unreadable tables, INPUT cut off from ufw, foreign rules opening protected ports. */
-const kernelProblems = (truth: KernelTruth, ufw: UfwState): string[] => {
-  const unreadable = (['v4', 'v6'] as const).filter((family) => truth.unreadable[family] && (family === 'v4' || ufw.ipv6));
-  if (unreadable.length > 0) {
-    return [`cannot read the live firewall (${unreadable.map((family) => truth.unreadable[family]).join('; ')}): casfleet needs root on the host (log in as root or set ansible_become)`];
-  }
-  const problems = truth.ufwUnhooked.map(
-    (family) =>
-      `the ${family === 'v4' ? 'IPv4' : 'IPv6'} INPUT chain no longer jumps to ufw's chains (flushed by hand?), and ufw re-adds those jumps only when it starts from nothing: ` +
-      `enabling or reloading it now would leave INPUT dropping every new connection. Repair it from a console: ` +
-      `ufw --force disable && /lib/ufw/ufw-init flush-all && ufw --force enable && . ${VPNGEN_RULES} (flush-all also removes other tools' chains, e.g. Docker's), or reboot`,
-  );
-  for (const { rule, ports, via } of truth.foreignAccepts) {
-    const what = ports === 'all' ? 'accepts new connections to every port (the CAS ports included)' : `accepts protected port${ports.length > 1 || ports[0]?.[0] !== ports[0]?.[1] ? 's' : ''} ${formatPorts(ports)}`;
-    const where = via.length > 1 ? `, reached from INPUT through ${via.slice(1).join(' → ')}` : '';
-    problems.push(
-      `the ${rule.family === 'v4' ? 'iptables' : 'ip6tables'} rule '${rule.text}'${where} ${what} outside ufw, whatever ufw's rules say. ` +
-        `casfleet never deletes rules it does not own: remove it (${iptablesCommand(rule.family, rule.table, rule.text)}) and whatever re-adds it`,
-    );
-  }
-  return problems;
-};
-
-const kernelWarnings = (truth: KernelTruth): string[] => [
-  ...truth.forwardedPorts
-    .filter((entry) => entry.forwarding && entry.acceptedBy)
-    .map(
-      (entry) =>
-        `tcp ${formatPorts(entry.ports)} is forwarded to ${entry.to} ('${entry.dnat.text}' in nat ${entry.dnat.chain}) and FORWARD lets it through ` +
-        `(${entry.acceptedBy?.startsWith('-A ') ? `'${entry.acceptedBy}'` : entry.acceptedBy}): those connections never pass ufw's INPUT rules (a Docker-published port?)`,
-    ),
-  ...truth.legacyTablesPresent.map((family) => `iptables-legacy also holds ${family} rules on this host; casfleet does not inspect them`),
-];
-
 /** Plans the ufw changes from the facts (pure). Throws StepPlanError when the state cannot be reached safely. */
 export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session, timers }: UfwFacts): StepPlan => {
   if (!ufw.installed) throw new StepPlanError('ufw is not installed on this host (install the ufw package first)');
@@ -133,35 +94,19 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
   if (!rules.some((rule) => sshAllowed(rule, sshPort))) {
     throw new StepPlanError(`the desired rules have no allow for SSH (tcp port ${sshPort}): enabling ufw would lock you out`);
   }
-  const truth = analyseKernel({ ufw, kernel, protectedPorts: desired.protectedPorts.map((p) => (Array.isArray(p) ? p : [p, p])) });
-  const problems = kernelProblems(truth, ufw);
+  // The iptables backend's chain, while ufw takes over from it, is casfleet's own (iptables-removed.ts removes it next).
+  const truth = analyseKernel({ ufw, kernel, protectedPorts: desired.protectedPorts.map((p) => (Array.isArray(p) ? p : [p, p])), ownChains: [MANAGED_CHAIN] });
+  const problems = kernelProblems(truth, { backend: 'ufw', ipv6: ufw.ipv6 });
   if (problems.length > 0) throw new StepPlanError(problems.join('; '));
   const warnings: string[] = [];
-  const publicInterface = network.defaultRouteInterface ?? FALLBACK_INTERFACE;
-  // Rules pinned to an interface that does not exist match nothing: the VPN ports would be closed.
-  const usesDefaultRoute = rules.some((rule) => rule.interface === DEFAULT_ROUTE);
-  if (usesDefaultRoute && !network.defaultRouteInterface && network.interfaces.length > 0 && !network.interfaces.includes(FALLBACK_INTERFACE)) {
-    throw new StepPlanError(
-      `this host has no default route and no ${FALLBACK_INTERFACE}, so the public interface is unknown: set publicInterface (interfaces: ${network.interfaces.join(', ')})`,
-    );
-  }
-  const missingInterfaces = new Map<string, number[]>();
+  const interfaceOf = interfaceResolver(rules.map((rule) => rule.interface), network);
   const expanded = rules.map((rule, index) => {
     if (rule.from !== undefined && parseCidr(rule.from)?.family === 'v6' && !ufw.ipv6) {
       throw new StepPlanError(`rule #${index + 1} allows from IPv6 ${rule.from} but ufw has IPv6 off (IPV6=no in /etc/default/ufw)`);
     }
-    const iface = rule.interface === DEFAULT_ROUTE ? publicInterface : (rule.interface ?? '');
-    if (iface !== '' && network.interfaces.length > 0 && !network.interfaces.includes(iface)) {
-      missingInterfaces.set(iface, [...(missingInterfaces.get(iface) ?? []), index + 1]);
-    }
-    return expandManagedRule(rule, iface, ufw.ipv6);
+    return expandManagedRule(rule, interfaceOf(rule.interface), ufw.ipv6);
   });
-  if (missingInterfaces.size > 0) {
-    const named = [...missingInterfaces].map(([iface, indexes]) => `${iface} (rule${indexes.length > 1 ? 's' : ''} #${indexes.join(', #')})`);
-    throw new StepPlanError(
-      `interface ${named.join(' and ')} does not exist on this host, so those rules would match nothing; its interfaces are: ${network.interfaces.join(', ')} (check publicInterface)`,
-    );
-  }
+  assertInterfacesExist(rules.map((rule, index) => ({ iface: interfaceOf(rule.interface), rule: index + 1 })), network);
   // An open window whose timer is armed stays until its timer closes it (see ufw-window.ts).
   const held = keepArmedWindows(ufw.rules, expanded, timers, (index) => rules[index]?.allowsWindow === true);
   const { ops, final } = reconcileRules(ufw.rules, held.desired, ufw.ipv6, sshPort);
@@ -175,7 +120,7 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
   const guard = { connection: session, rules: final, ipv6: ufw.ipv6, defaultIncoming: desired.defaultIncoming };
   const verdict = checkSshAccess(guard);
   const desiredKeys = new Set(expanded.flatMap((entry) => Object.values(entry).map(matchKey)));
-  warnings.push(...unmanagedRuleWarnings(final, desiredKeys, desired.defaultIncoming), ...kernelWarnings(truth));
+  warnings.push(...unmanagedRuleWarnings(final, desiredKeys, desired.defaultIncoming), ...kernelWarnings(truth, { backend: 'ufw' }));
 
   const summaries = ruleChanges(ops, ufw.ipv6);
   const words = ops.map((op) => op.words);
@@ -200,7 +145,7 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
 
   const before = describeState(ufw.enabled ? (truth.ufwLoaded ? 'enabled' : 'enabled, rules not loaded') : 'disabled', ufw.defaultIncoming, ufw.rules, truth.drift);
   const diff = { before, after: describeState('enabled', desired.defaultIncoming, final) };
-  if (words.length === 0 && !verdict.allowed) warnings.push(`new SSH logins like this one are already refused: ${lockOutMessage(guard, verdict, sshPort)}`);
+  if (words.length === 0 && !verdict.allowed) warnings.push(`new SSH logins like this one are already refused: ${lockOutMessage(ufwLockOutInput(guard), verdict, sshPort)}`);
   const extra = { ...(warnings.length > 0 ? { warnings } : {}), ...(held.open.length > 0 ? { openWindows: held.open } : {}) };
   if (words.length === 0) {
     const count = `${final.v4.filter(isManaged).length} v4 + ${final.v6.filter(isManaged).length} v6`;
@@ -210,7 +155,7 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
       extra,
     );
   }
-  if (!verdict.allowed) throw new StepPlanError(lockOutMessage(guard, verdict, sshPort));
+  if (!verdict.allowed) throw new StepPlanError(lockOutMessage(ufwLockOutInput(guard), verdict, sshPort));
   const command = ufwBatchCommand(words, { reapplyVpngen });
   const changes: Change[] = summaries.map((summary, i) => (i === 0 ? { summary, command } : { summary, command: NO_COMMAND }));
   return { changes, diff, ...extra };

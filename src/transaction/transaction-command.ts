@@ -1,7 +1,8 @@
 // The host side of a transaction, as scripts (pure). Before the first change, ONE exec snapshots
 // what the run may change and arms the dead-man (host-timer/) to run the snapshot's restore script:
 //
-//   /var/backups/casfleet/transactions/<id>/files/<path>   copies (cp -p: owner, group, mode kept)
+//   /var/backups/casfleet/transactions/<id>/files/<path>   copies (cp -p: owner, group, mode kept; a
+//                                                          symlink, such as a unit enabled at boot, as itself)
 //   /var/backups/casfleet/transactions/<id>/absent         paths that did not exist
 //   /var/backups/casfleet/transactions/<id>/ip{,6}tables.filter   the live filter tables (iptables-save)
 //   /var/backups/casfleet/transactions/<id>/restore.sh     what the timer runs; also the way back by hand
@@ -17,7 +18,7 @@ import { raw, sh, type RemoteCommand } from '../command/shell.ts';
 import { BACKUP_ROOT } from '../facts/backup-name.ts';
 import { trustedBackupDir } from '../steps/remote-file.ts';
 import { armTimerCommand } from '../host-timer/timer-commands.ts';
-import { VPNGEN_RULES, vpngenProblem } from '../steps/ufw-batch.ts';
+import { VPNGEN_RULES, vpngenProblem } from '../steps/vpngen-rules.ts';
 import type { TouchedState } from './touched-state.ts';
 
 export const TRANSACTIONS_DIR = `${BACKUP_ROOT}/transactions`;
@@ -58,7 +59,8 @@ export const restoreScript = (id: string, touched: TouchedState): string => {
 fi`,
       )
     : [];
-  // CAS's rules are sourced as root only under the same trust rule as after a ufw restart (ufw-batch.ts).
+  // CAS's rules are sourced as root only under the same trust rule as after a firewall load
+  // (vpngen-rules.ts); the restore's own lines say what it did, so the file's output is not shown.
   const vpngen = touched.firewall
     ? sh`${vpngenProblem}
 if [ -e ${VPNGEN_RULES} ] || [ -L ${VPNGEN_RULES} ]; then
@@ -83,6 +85,13 @@ rc=0
 # Prints what it did; succeeds only when it put something back.
 restore_file() {
   saved="$snap/files$1"
+  if [ -L "$saved" ]; then
+    target=$(readlink -- "$saved")
+    if [ -L "$1" ] && [ "$(readlink -- "$1")" = "$target" ]; then return 1; fi
+    tmp="$(dirname -- "$1")/.casfleet-restore.$$" && ln -sfn -- "$target" "$tmp" && mv -fT -- "$tmp" "$1" && { echo "restored $1"; return 0; }
+    rm -f -- "$tmp"
+    echo "casfleet: restoring $1 failed"; rc=1; return 1
+  fi
   if [ -f "$saved" ]; then
     if [ -f "$1" ] && [ ! -L "$1" ] && cmp -s -- "$saved" "$1" && [ "$(stat -c %u:%g:%a -- "$1")" = "$(stat -c %u:%g:%a -- "$saved")" ]; then return 1; fi
     tmp=$(mktemp -- "$(dirname -- "$1")/.casfleet-restore.XXXXXX") && cp -p -- "$saved" "$tmp" && mv -f -- "$tmp" "$1" && { echo "restored $1"; return 0; }
@@ -130,7 +139,12 @@ find ${TRANSACTIONS_DIR} -mindepth 1 -maxdepth 1 -type d -name 'txn-*' -mtime +$
 mkdir -- "$snap" "$snap/files"
 : >"$snap/absent"
 save_file() {
-  if [ -L "$1" ] || { [ -e "$1" ] && [ ! -f "$1" ]; }; then echo "casfleet: $1 is not a regular file; not snapshotting it" >&2; exit 3; fi
+  if [ -L "$1" ]; then
+    mkdir -p -- "$snap/files$(dirname -- "$1")"
+    cp -P -- "$1" "$snap/files$1"
+    return
+  fi
+  if [ -e "$1" ] && [ ! -f "$1" ]; then echo "casfleet: $1 is not a regular file or a symlink; not snapshotting it" >&2; exit 3; fi
   if [ -e "$1" ]; then
     mkdir -p -- "$snap/files$(dirname -- "$1")"
     cp -p -- "$1" "$snap/files$1"

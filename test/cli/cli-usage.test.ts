@@ -114,3 +114,13 @@ test('pair refuses bad requests before connecting anywhere', async (t) => {
     t.regex(result.stderr, message, args.join(' '));
   }
 });
+
+test('firewall must name a backend; lab reboot needs a host pattern', async (t) => {
+  const backend = await runCli(['apply', 'scenario-a', '-i', GOOD, '-e', 'firewall=nftables']);
+  t.is(backend.code, 1);
+  t.regex(backend.stderr, /firewall/);
+  t.regex(backend.stderr, /"ufw"\|"iptables"|ufw.*iptables/);
+  const reboot = await runCli(['lab', 'reboot']);
+  t.is(reboot.code, 1);
+  t.regex(reboot.stderr, /lab reboot needs a host pattern/);
+});

@@ -13,6 +13,7 @@ import type { Fact } from '../../src/facts/fact.ts';
 import { interfaceAddresses } from '../../src/facts/addresses.ts';
 import { commandOutputFact } from '../../src/facts/command-output.ts';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
+import { iptablesHost } from '../../src/facts/iptables-host.ts';
 import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
 import { networkInterfaces } from '../../src/facts/network.ts';
 import { sshConnection } from '../../src/facts/ssh-connection.ts';
@@ -26,6 +27,7 @@ const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unkn
   'batm.info': () => batmInfo,
   'network.addresses': () => interfaceAddresses,
   'command.output': (args) => commandOutputFact(args.id ?? 'x', args.program ?? 'true', args.command ?? 'true'),
+  'iptables.host': () => iptablesHost,
   'firewall.kernel': () => kernelFirewall,
   'ssh.connection': () => sshConnection,
   'host.clock': () => hostClock,

@@ -14,6 +14,7 @@ import { runInHost } from '../../src/lab/lab-host-exec.ts';
 import { labUp, type LabInfo } from '../../src/lab/lab-up.ts';
 import type { LabHostLayout } from '../../src/lab/lab-layout.ts';
 import { probeFromController } from '../../src/lab/probe-from-controller.ts';
+import { runCli, type CliResult } from './cli.ts';
 import type { PortProbeResult } from '../../src/net/probe.ts';
 
 /** Why the lab cannot run here, or undefined when it can (use with test.skip / t.pass). */
@@ -89,11 +90,19 @@ export const stopLab = async (lab: Pick<LabInfo, 'name' | 'dir'> | undefined): P
   return report;
 };
 
-/**
- * One private lab for a whole test file: started before its tests, stopped after them. `serial` is
- * ava's serial test, skipped where the lab cannot run; `the()` is the running lab.
- */
-export const labForFile = (options: StartLabOptions) => {
+export interface FileLab {
+  /** Why the lab cannot run here, or undefined when it can. */
+  readonly unavailable: string | undefined;
+  /** test.serial, or test.serial.skip where the lab cannot run. */
+  readonly serial: typeof test.serial | typeof test.serial.skip;
+  /** The running lab (throws when it was not started). */
+  the(): TestLab;
+  /** `casfleet apply <args> -i <the lab's inventory> --json` as a user would run it. */
+  apply(...args: string[]): Promise<CliResult>;
+}
+
+/** One private lab for a whole test file: started before its tests, always stopped after them. */
+export const labForFile = (options: StartLabOptions): FileLab => {
   const unavailable = labUnavailableReason();
   let lab: TestLab | undefined;
   test.before(async () => {
@@ -102,12 +111,14 @@ export const labForFile = (options: StartLabOptions) => {
   test.after.always(async () => {
     await stopLab(lab);
   });
+  const the = (): TestLab => {
+    if (!lab) throw new Error('lab not started');
+    return lab;
+  };
   return {
     unavailable,
     serial: unavailable ? test.serial.skip : test.serial,
-    the: (): TestLab => {
-      if (!lab) throw new Error('lab not started');
-      return lab;
-    },
+    the,
+    apply: (...args) => runCli(['apply', ...args, '-i', the().inventoryPath, '--json']),
   };
 };

@@ -2,29 +2,12 @@
 // the CLI as an operator would, and checked from outside with port probes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import test from 'ava';
 import { VPN_ROUTER_ADDRESS } from '../../src/lab/lab-layout.ts';
 import { probeFromController } from '../../src/lab/probe-from-controller.ts';
 import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
-import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
+import { labForFile } from '../helpers/lab.ts';
 
-const unavailable = labUnavailableReason();
-const serial = unavailable ? test.serial.skip : test.serial;
-let lab: TestLab | undefined;
-
-test.before(async () => {
-  if (!unavailable) lab = await startLab({ hosts: 6, prefix: 'scn' });
-});
-test.after.always(async () => {
-  await stopLab(lab);
-});
-
-const the = (): TestLab => {
-  if (!lab) throw new Error('lab not started');
-  return lab;
-};
-
-const apply = (...args: string[]) => runCli(['apply', ...args, '-i', the().inventoryPath, '--json']);
+const { serial, the, apply } = labForFile({ hosts: 6, prefix: 'scn' });
 
 const probeAll = async (hosts: string[], ports: number[], sourceAddress?: string) => {
   const lab = the();

@@ -1,10 +1,13 @@
 import test from 'ava';
-import { cidrProblem, formatNetwork, networkContains, parseCidr, parseNetwork } from '../../src/steps/cidr.ts';
+import { cidrProblem, formatNetwork, iptablesCidr, networkContains, parseCidr, parseNetwork, type Cidr } from '../../src/steps/cidr.ts';
 
-// Expected values are what ufw 0.36.2 wrote to user.rules / user6.rules for the same input.
-const normalises = test.macro((t, input: string, expected: string | undefined) => {
-  t.deepEqual(parseCidr(input)?.text, expected);
+// `form` turns an input into the text a tool stores for it: parseCidr is what ufw 0.36.2 wrote to
+// user.rules / user6.rules, iptablesCidr what iptables-save 1.8.9 (nf_tables and legacy) printed.
+const storedAs = test.macro((t, form: (text: string) => Cidr | undefined, input: string, expected: string | undefined) => {
+  t.deepEqual(form(input)?.text, expected);
 });
+const normalises = test.macro((t, input: string, expected: string | undefined) => storedAs.exec(t, parseCidr, input, expected));
+const iptablesForm = test.macro((t, input: string, expected: string | undefined) => storedAs.exec(t, iptablesCidr, input, expected));
 
 test('an IPv4 network keeps its prefix', normalises, '10.8.0.0/24', '10.8.0.0/24');
 test('IPv4 host bits are cleared like ufw does', normalises, '10.8.0.5/24', '10.8.0.0/24');
@@ -28,6 +31,14 @@ test('the family is reported', (t) => {
   t.is(parseCidr('10.0.0.0/8')?.family, 'v4');
   t.is(parseCidr('fd00::/8')?.family, 'v6');
 });
+
+test('iptables writes a bare IPv4 address as /32', iptablesForm, '10.8.0.1', '10.8.0.1/32');
+test('iptables clears IPv4 host bits', iptablesForm, '10.8.0.5/24', '10.8.0.0/24');
+test('iptables clears IPv6 host bits too (ufw does not)', iptablesForm, '2001:DB8:0:0::5/64', '2001:db8::/64');
+test('iptables writes a bare IPv6 address as /128', iptablesForm, '2001:db8::7', '2001:db8::7/128');
+test('iptables: a prefix inside a group', iptablesForm, 'fd00:abcd::/20', 'fd00:a000::/20');
+test('iptables: anywhere', iptablesForm, '0.0.0.0/0', '0.0.0.0/0');
+test('iptables: invalid stays invalid', iptablesForm, '10.0.0.0/33', undefined);
 
 test('host bits are named with the network and the host probably meant', (t) => {
   t.is(cidrProblem('10.8.0.5/24'), '10.8.0.5/24 has host bits set after /24: did you mean the network 10.8.0.0/24, or the host 10.8.0.5?');

@@ -1,9 +1,11 @@
-// The lock-out guard on its own: ufw's evaluation order for a new connection like the current one.
-// (The planner's use of it, with the messages, is covered by the ufw.ruleSet step fixtures.)
+// The lock-out guard on its own: ufw's evaluation order, and the iptables backend's managed chain, for
+// a new connection like the current one. (The planners' use of it, with the messages, is covered by
+// the ufw.ruleSet and iptables.ruleSet step fixtures.)
 import test from 'ava';
 import type { SshConnection } from '../../src/facts/ssh-connection.ts';
 import type { UfwRule } from '../../src/facts/ufw-tuple.ts';
-import { checkSshAccess, type SshGuardInput } from '../../src/steps/ssh-guard.ts';
+import type { ResolvedRule } from '../../src/steps/iptables-chain.ts';
+import { checkChainSshAccess, checkSshAccess, type SshGuardInput } from '../../src/steps/ssh-guard.ts';
 
 const rule = (fields: Partial<UfwRule>, family: 'v4' | 'v6' = 'v4'): UfwRule => ({
   action: 'allow', log: '', proto: 'tcp', dport: '22', dst: family === 'v4' ? '0.0.0.0/0' : '::/0', sport: 'any', src: family === 'v4' ? '0.0.0.0/0' : '::/0',
@@ -18,7 +20,7 @@ const allowed = (value: SshGuardInput) => checkSshAccess(value).allowed;
 test('first match wins: an allow before a deny of the same traffic lets it in, after it does not', (t) => {
   const deny = rule({ action: 'deny', src: '10.99.0.0/16' });
   t.true(allowed(input([rule({}), deny])));
-  t.deepEqual(checkSshAccess(input([deny, rule({})])), { allowed: false, blockedBy: deny });
+  t.like(checkSshAccess(input([deny, rule({})])), { allowed: false, blockedBy: { allow: false, source: '10.99.0.0/16', text: 'deny 22/tcp from 10.99.0.0/16', managed: false } });
 });
 
 test('rules for other ports, other sources, other protocols or outgoing traffic do not match', (t) => {
@@ -59,4 +61,33 @@ test('IPv6 sessions use the v6 list, and are dropped with IPV6=no', (t) => {
   t.true(checkSshAccess({ connection: v6, rules, ipv6: true, defaultIncoming: 'deny' }).allowed);
   t.false(checkSshAccess({ connection: v6, rules: { ...rules, v6: [] }, ipv6: true, defaultIncoming: 'deny' }).allowed, 'v4 rules do not cover it');
   t.like(checkSshAccess({ connection: v6, rules, ipv6: false, defaultIncoming: 'allow' }), { allowed: false, reason: 'ufw has IPv6 off (IPV6=no in /etc/default/ufw), so it drops every IPv6 connection' });
+});
+
+const managed = (fields: Partial<ResolvedRule>): ResolvedRule => ({ action: 'allow', port: 22, proto: 'tcp', comment: 'casfleet: SSH', ...fields });
+const chain = (rules: ResolvedRule[], connection: SshConnection = V4, interfaces: string[] = []) =>
+  checkChainSshAccess({ connection, rules, interfaces, publicInterface: 'eth0' });
+
+test('iptables chain: first match over the managed rules; what none takes meets the final drop on the public interface', (t) => {
+  t.true(chain([managed({})]).allowed);
+  t.true(chain([managed({ port: [20, 30] })]).allowed);
+  t.like(chain([managed({ action: 'deny' }), managed({})]), { allowed: false, blockedBy: { text: 'deny 22/tcp (casfleet: SSH)' } });
+  t.deepEqual(chain([managed({ from: '192.0.2.0/24' })]), { allowed: false }, 'the final drop, like a deny policy');
+  t.true(chain([managed({ from: '10.99.0.0/16' })]).allowed);
+  t.false(chain([managed({ proto: 'udp' })]).allowed);
+  t.true(chain([managed({ proto: undefined })]).allowed, 'no proto is tcp and udp');
+});
+
+test('iptables chain: a rule of the other family does not count, and an interface is matched on the resolved name', (t) => {
+  t.false(chain([managed({ from: '2001:db8::/32' })]).allowed);
+  t.true(chain([managed({ interface: 'default-route' })], V4, ['eth0']).allowed);
+  t.false(chain([managed({ interface: 'default-route' })], V4, ['eth1']).allowed);
+});
+
+test('iptables chain: on another interface, no managed rule taking it is not counted as allowed (INPUT goes on)', (t) => {
+  const tunnel: SshConnection = { ...V4, clientAddress: '10.3.9.5', interface: 'batm0' };
+  t.true(chain([managed({})], tunnel).allowed);
+  const verdict = chain([managed({ interface: 'eth0' })], tunnel, ['eth0']);
+  t.false(verdict.allowed);
+  t.regex(verdict.allowed ? '' : (verdict.reason ?? ''), /arrives on batm0, where no managed rule accepts it/);
+  t.true(chain([managed({ action: 'deny', proto: undefined, port: [1, 65535] })], { ...V4, clientAddress: '127.0.0.1', interface: 'lo' }).allowed, 'loopback');
 });

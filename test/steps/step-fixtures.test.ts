@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { fileAbsent } from '../../src/steps/file-absent.ts';
 import { fileRestored } from '../../src/steps/file-restored.ts';
+import { iptablesRemoved } from '../../src/steps/iptables-removed.ts';
+import { iptablesRuleSet } from '../../src/steps/iptables-rules.ts';
 import { propertiesKey } from '../../src/steps/properties.ts';
 import type { Step, StepPlan } from '../../src/steps/step.ts';
+import { ufwDisabled } from '../../src/steps/ufw-disabled.ts';
 import { ufwRuleSet } from '../../src/steps/ufw-rules.ts';
 
 const STEPS: Readonly<Record<string, (args: never) => Step>> = {
@@ -19,6 +22,9 @@ const STEPS: Readonly<Record<string, (args: never) => Step>> = {
   'properties.key': propertiesKey,
   'file.absent': fileAbsent,
   'file.restored': fileRestored,
+  'iptables.ruleSet': iptablesRuleSet,
+  'iptables.removed': iptablesRemoved,
+  'ufw.disabled': ufwDisabled,
 };
 
 const lines = z.union([z.string(), z.array(z.string())]);
