@@ -27,7 +27,7 @@ SIGNALS.forEach((signal, s) =>
       assertRow(
         t,
         { fault: `casfleet ${signal}`, phase, hosts: 1, consistent: verdict.consistent && verdict.ending === 'old', dataLost: verdict.dataLost, converged, detectionMs: settledAt - killedAt, ending: verdict.ending },
-        `exit ${ended.code}\n${ended.stdout}${ended.stderr}\n${JSON.stringify(verdict.now, null, 1)}`,
+        `exit ${ended.code}\n${ended.stdout}${ended.stderr}\n${verdict.now.files}`,
       );
     });
   }),
