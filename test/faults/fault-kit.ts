@@ -7,7 +7,7 @@
 // playbook plans nothing). No data is lost when an unmanaged sentinel key of gate.properties is still
 // there and the VPN file, if gone, sits in casfleet's backups byte for byte.
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +15,8 @@ import { isDeepStrictEqual } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
 import { BACKUP_ROOT } from '../../src/facts/backup-name.ts';
 import { hostTimers, type HostTimer } from '../../src/host-timer/host-timers.ts';
+import type { RunRecord } from '../../src/run-records/run-record.ts';
+import { runsDir } from '../../src/run-records/run-store.ts';
 import { CLI, jsonEvents, runCli, type CliResult } from '../helpers/cli.ts';
 import { labUnavailableReason, startLab, stopLab, type StartLabOptions, type TestLab } from '../helpers/lab.ts';
 
@@ -98,7 +100,14 @@ export const faultKit = (the: () => TestLab) => {
   /** A later plain run brings the host to the new state. */
   const converges = async (host: string): Promise<boolean> => (await casfleet(['apply', ...SCENARIO_B, '-l', host])).code === 0;
 
-  return { stateDir, env, casfleet, onHost, outside, timersOn, hostState, prepare, untilSettled, judge, converges };
+  /** The newest run record whose --limit was exactly this host. */
+  const runRecordFor = (host: string): RunRecord | undefined => {
+    const dir = runsDir(env() as NodeJS.ProcessEnv);
+    const records = existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.json')).map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as RunRecord) : [];
+    return records.filter((record) => record.limit === host).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
+  };
+
+  return { stateDir, env, casfleet, runRecordFor, onHost, outside, timersOn, hostState, prepare, untilSettled, judge, converges };
 };
 
 export type FaultKit = ReturnType<typeof faultKit>;
@@ -146,7 +155,10 @@ export const startCasfleet = (kit: FaultKit, lab: TestLab, args: readonly string
     events.find(({ at, event }) =>
       at >= since && event.host === host && (event.type === 'unreachable' || (event.type === 'step' && (event.status === 'failed' || event.status === 'rolled-back'))),
     )?.at;
-  return { child, done, paused, resume, events, reportedAt };
+  /** When the host first reached a stage of casfleet's pipeline (host-stage events). */
+  const stageAt = (host: string, stage: string): number | undefined =>
+    events.find(({ event }) => event.type === 'host-stage' && event.host === host && event.stage === stage)?.at;
+  return { child, done, paused, resume, events, reportedAt, stageAt };
 };
 
 /** The row's booleans as assertions, so a failing fault fails its test as well as the table. */

@@ -23,10 +23,13 @@ SIGNALS.forEach((signal, s) =>
       await kit.untilSettled(host);
       const settledAt = Date.now();
       const verdict = await kit.judge(host, start);
+      // SIGINT and SIGTERM leave a record that says what the host is left with; SIGKILL leaves none.
+      const recorded = signal === 'SIGKILL' ? undefined : kit.runRecordFor(host)?.hosts[host]?.state;
+      const expected = phase === 'after-facts' ? 'untouched' : 'rolled-back';
       const converged = await kit.converges(host);
       assertRow(
         t,
-        { fault: `casfleet ${signal}`, phase, hosts: 1, consistent: verdict.consistent && verdict.ending === 'old', dataLost: verdict.dataLost, converged, detectionMs: settledAt - killedAt, ending: verdict.ending },
+        { fault: `casfleet ${signal}`, phase, hosts: 1, consistent: verdict.ending === 'old' && (recorded === undefined || recorded === expected), dataLost: verdict.dataLost, converged, detectionMs: settledAt - killedAt, ending: `${verdict.ending}${recorded ? `; recorded ${recorded}` : ''}` },
         `exit ${ended.code}\n${ended.stdout}${ended.stderr}\n${verdict.now.files}`,
       );
     });

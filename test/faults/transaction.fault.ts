@@ -61,14 +61,20 @@ const finish = async (t: ExecutionContext, outcome: Outcome, status: 'rolled-bac
 
 const apply = (host: string, rollback: string) => ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', rollback];
 
-run('connection blackholed between two changes', async (t) => {
-  const host = 'cas-001';
+/** casfleet paused at `phase`, the connection cut there, casfleet resumed into the blackhole. */
+const cutAtPhase = async (host: string, phase: string) => {
   const start = await kit.prepare(host);
-  const casfleet = startCasfleet(kit, the(), apply(host, '10s'), 'between-changes');
+  const casfleet = startCasfleet(kit, the(), apply(host, '10s'), phase);
   await casfleet.paused(host);
   const lift = await blackhole(host);
   const cutAt = Date.now();
   casfleet.resume();
+  return { start, casfleet, lift, cutAt };
+};
+
+run('connection blackholed between two changes', async (t) => {
+  const host = 'cas-001';
+  const { start, casfleet, lift, cutAt } = await cutAtPhase(host, 'between-changes');
   // Lifted once casfleet saw it (the run's connection is gone by then), so its later logins work.
   while (casfleet.reportedAt(host, cutAt) === undefined && Date.now() - cutAt < 120_000) await sleep(200);
   const detectionMs = (casfleet.reportedAt(host, cutAt) ?? Date.now()) - cutAt;
@@ -80,12 +86,7 @@ run('connection blackholed between two changes', async (t) => {
 
 run('connection blackholed during the confirmation', async (t) => {
   const host = 'cas-002';
-  const start = await kit.prepare(host);
-  const casfleet = startCasfleet(kit, the(), apply(host, '10s'), 'before-confirm');
-  await casfleet.paused(host);
-  const lift = await blackhole(host);
-  const cutAt = Date.now();
-  casfleet.resume();
+  const { start, casfleet, lift, cutAt } = await cutAtPhase(host, 'before-confirm');
   // Longer than the rollback timeout: the host restores itself while nobody can reach it.
   await sleep(15_000);
   await lift();
@@ -94,14 +95,14 @@ run('connection blackholed during the confirmation', async (t) => {
   await finish(t, { fault: 'connection blackholed', phase: 'confirmation', host, start, stdout: ended.stdout, detectionMs }, 'rolled-back');
 });
 
-/** A fault set up on the host before an unpaused run; detection runs from the run's start. */
+/** A fault set up on the host before an unpaused run; detection runs from the host's first change on. */
 const onHostFault = async (t: ExecutionContext, spec: { fault: string; phase: string; host: string; inject: string; undo?: string; status: 'rolled-back' }) => {
   const start = await kit.prepare(spec.host);
   await kit.onHost(spec.host, spec.inject);
-  const startedAt = Date.now();
   const casfleet = startCasfleet(kit, the(), apply(spec.host, '30s'));
   const ended = await casfleet.done;
-  const detectionMs = (casfleet.reportedAt(spec.host, startedAt) ?? Date.now()) - startedAt;
+  const applyingAt = casfleet.stageAt(spec.host, 'applying') ?? Date.now();
+  const detectionMs = (casfleet.reportedAt(spec.host, applyingAt) ?? Date.now()) - applyingAt;
   const { undo } = spec;
   await finish(t, { ...spec, start, stdout: ended.stdout, detectionMs, ...(undo ? { clear: () => kit.onHost(spec.host, undo) } : {}) }, spec.status);
   return jsonEvents(ended.stdout);
