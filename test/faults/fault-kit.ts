@@ -155,10 +155,10 @@ export const startCasfleet = (kit: FaultKit, lab: TestLab, args: readonly string
     events.find(({ at, event }) =>
       at >= since && event.host === host && (event.type === 'unreachable' || (event.type === 'step' && (event.status === 'failed' || event.status === 'rolled-back'))),
     )?.at;
-  /** When the host first reached a stage of casfleet's pipeline (host-stage events). */
-  const stageAt = (host: string, stage: string): number | undefined =>
-    events.find(({ event }) => event.type === 'host-stage' && event.host === host && event.stage === stage)?.at;
-  return { child, done, paused, resume, events, reportedAt, stageAt };
+  /** How long the host's first failing step or handler ran until casfleet knew it failed. */
+  const failedWithinMs = (host: string): number | undefined =>
+    events.find(({ event }) => event.host === host && event.type === 'step' && event.status === 'failed')?.event.durationMs as number | undefined;
+  return { child, done, paused, resume, events, reportedAt, failedWithinMs };
 };
 
 /** The row's booleans as assertions, so a failing fault fails its test as well as the table. */

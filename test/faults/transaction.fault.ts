@@ -95,14 +95,13 @@ run('connection blackholed during the confirmation', async (t) => {
   await finish(t, { fault: 'connection blackholed', phase: 'confirmation', host, start, stdout: ended.stdout, detectionMs }, 'rolled-back');
 });
 
-/** A fault set up on the host before an unpaused run; detection runs from the host's first change on. */
+/** A fault set up on the host before an unpaused run; detection: the failing command's own duration. */
 const onHostFault = async (t: ExecutionContext, spec: { fault: string; phase: string; host: string; inject: string; undo?: string; status: 'rolled-back' }) => {
   const start = await kit.prepare(spec.host);
   await kit.onHost(spec.host, spec.inject);
   const casfleet = startCasfleet(kit, the(), apply(spec.host, '30s'));
   const ended = await casfleet.done;
-  const applyingAt = casfleet.stageAt(spec.host, 'applying') ?? Date.now();
-  const detectionMs = (casfleet.reportedAt(spec.host, applyingAt) ?? Date.now()) - applyingAt;
+  const detectionMs = casfleet.failedWithinMs(spec.host);
   const { undo } = spec;
   await finish(t, { ...spec, start, stdout: ended.stdout, detectionMs, ...(undo ? { clear: () => kit.onHost(spec.host, undo) } : {}) }, spec.status);
   return jsonEvents(ended.stdout);
