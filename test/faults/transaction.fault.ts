@@ -1,4 +1,5 @@
-// Faults inside a host's transaction, each on its own lab host and all at once: the connection
+// Faults inside a host's transaction, each on its own lab host and all at once: ufw or python3
+// missing when the firewall loads, the connection
 // blackholed both ways (at the controller, so the host's own restore cannot lift it) between two
 // changes and during the confirmation, the gate failing to start after its restart, /batm full or
 // read-only during the gate.properties write, the backup directory full during a backup. The
@@ -11,7 +12,7 @@ import { run as exec } from '../../src/lab/lab-exec.ts';
 import { jsonEvents, recapOf } from '../helpers/cli.ts';
 import { SCENARIO_B, assertRow, faultLab, startCasfleet } from './fault-kit.ts';
 
-const { run, the, kit } = faultLab({ hosts: 6, prefix: 'ftxn' });
+const { run, the, kit } = faultLab({ hosts: 8, prefix: 'ftxn' });
 
 /** ssh2 gives up after the 4th keepalive interval (10 s) without an answer (src/ssh/handshake.ts), plus scheduling slack. */
 const KEEPALIVE_BOUND_MS = 45_000;
@@ -40,10 +41,10 @@ interface Outcome {
 }
 
 /** Judge the host, check casfleet reported `status` for it, clear the fault, re-run, record the row. */
-const finish = async (t: ExecutionContext, outcome: Outcome, status: 'rolled-back') => {
+const finish = async (t: ExecutionContext, outcome: Outcome, status: 'rolled-back' | 'failed') => {
   const verdict = await kit.judge(outcome.host, outcome.start);
   const counts = recapOf(outcome.stdout)[outcome.host];
-  const reported = counts?.rolledBack === 1;
+  const reported = status === 'rolled-back' ? counts?.rolledBack === 1 : counts?.failed === 1 && counts.rolledBack === 0;
   await outcome.clear?.();
   const converged = await kit.converges(outcome.host);
   const details = `${outcome.stdout}\n${verdict.now.files}`;
@@ -96,7 +97,7 @@ run('connection blackholed during the confirmation', async (t) => {
 });
 
 /** A fault set up on the host before an unpaused run; detection: the failing command's own duration. */
-const onHostFault = async (t: ExecutionContext, spec: { fault: string; phase: string; host: string; inject: string; undo?: string; status: 'rolled-back' }) => {
+const onHostFault = async (t: ExecutionContext, spec: { fault: string; phase: string; host: string; inject: string; undo?: string; status: 'rolled-back' | 'failed' }) => {
   const start = await kit.prepare(spec.host);
   await kit.onHost(spec.host, spec.inject);
   const casfleet = startCasfleet(kit, the(), apply(spec.host, '30s'));
@@ -130,4 +131,15 @@ run('/batm read-only during the gate.properties write', async (t) => {
 
 run('backup directory full during the backup of gate.properties', async (t) => {
   await onHostFault(t, { fault: 'backup directory full', phase: 'backup', host: 'cas-006', inject: fillUp(BACKUP_ROOT), undo: `rm -f ${BACKUP_ROOT}/.fill ${BACKUP_ROOT}/.fill2`, status: 'rolled-back' });
+});
+
+// A tool hidden in the host's own mount namespace (/dev/null bound over it: present, not runnable).
+const hide = (path: string) => `mount --bind /dev/null ${path}`;
+
+run('ufw missing', async (t) => {
+  await onHostFault(t, { fault: 'ufw missing', phase: 'firewall load', host: 'cas-007', inject: hide('/usr/sbin/ufw'), undo: 'umount /usr/sbin/ufw', status: 'rolled-back' });
+});
+
+run('python3 missing', async (t) => {
+  await onHostFault(t, { fault: 'python3 missing', phase: 'firewall load', host: 'cas-008', inject: hide('$(readlink -f /usr/bin/python3)'), undo: 'umount $(readlink -f /usr/bin/python3)', status: 'rolled-back' });
 });
