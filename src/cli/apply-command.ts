@@ -195,7 +195,7 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
         },
         now,
       );
-  const keeper = createRecordKeeper(record);
+  const keeper = createRecordKeeper(record, { transactions: rollbackMs !== undefined });
   const reporter = await createReporter({ json: Boolean(values.json), verbose: Boolean(values.verbose) });
   // Ctrl-C reaches this process twice when it runs inside a lab namespace (the terminal's signal and
   // the one the outer process forwards): record the interruption once, then exit.

@@ -2,7 +2,7 @@
 // batched by the store; a failing write warns once and never stops the rollout it describes.
 
 import type { RunEvent } from '../report/events.ts';
-import { endRun, recordHostResult, startStage } from '../run-records/run-record-updates.ts';
+import { endRun, recordHostResult, recordInterruptedHost, startStage } from '../run-records/run-record-updates.ts';
 import type { RunRecord } from '../run-records/run-record.ts';
 import { flushRunRecords, writeRunRecord } from '../run-records/run-store.ts';
 
@@ -13,10 +13,14 @@ export interface RecordKeeper {
   finish(): Promise<RunRecord>;
 }
 
-export const createRecordKeeper = (initial: RunRecord): RecordKeeper => {
+/** `transactions`: changing hosts are covered by a dead-man (not --no-rollback). */
+export const createRecordKeeper = (initial: RunRecord, { transactions = true }: { readonly transactions?: boolean } = {}): RecordKeeper => {
   let record = initial;
   let warned = false;
   const lastError = new Map<string, string>();
+  // Hosts changed (or changing in handlers, or awaiting their confirmation) that have not ended: what
+  // an interruption leaves behind on them is not what the record's `untouched` says.
+  const changing = new Set<string>();
   const save = (next: RunRecord): void => {
     record = next;
     writeRunRecord(record).catch((error: unknown) => {
@@ -33,7 +37,12 @@ export const createRecordKeeper = (initial: RunRecord): RecordKeeper => {
         case 'stage':
           if (event.status === 'start') save(startStage(record, event.index, now));
           break;
+        case 'host-stage':
+          if (event.stage === 'handlers' || event.stage === 'confirming') changing.add(event.host);
+          if (event.stage === 'probing') changing.delete(event.host);
+          break;
         case 'step':
+          if (event.status === 'changed' && !event.check) changing.add(event.host);
           if (event.status === 'failed' && !lastError.has(event.host)) lastError.set(event.host, `${event.step}: ${event.error ?? 'failed'}`);
           // What undid the host matters more than the failure that led there.
           if (event.status === 'rolled-back') lastError.set(event.host, `rolled back: ${event.error ?? 'rolled back'}`);
@@ -42,6 +51,7 @@ export const createRecordKeeper = (initial: RunRecord): RecordKeeper => {
           lastError.set(event.host, event.error);
           break;
         case 'host-end': {
+          changing.delete(event.host);
           const error = lastError.get(event.host);
           save(recordHostResult(record, event.host, { counts: event.counts, ...(error ? { error } : {}) }, now));
           break;
@@ -57,7 +67,12 @@ export const createRecordKeeper = (initial: RunRecord): RecordKeeper => {
       }
     },
     async interrupt() {
-      if (record.status === 'running') save(endRun(record, 'interrupted', 'stopped by a signal (Ctrl-C)', new Date()));
+      if (record.status === 'running') {
+        const now = new Date();
+        let next = record;
+        for (const host of changing) next = recordInterruptedHost(next, host, transactions, now);
+        save(endRun(next, 'interrupted', 'stopped by a signal (Ctrl-C)', now));
+      }
       await flushRunRecords().catch(() => undefined);
     },
     async finish() {

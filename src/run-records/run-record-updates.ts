@@ -98,6 +98,20 @@ export const recordHostResult = (record: RunRecord, host: string, result: HostRe
   return { ...record, hosts: { ...record.hosts, [host]: entry }, updatedAt: now.toISOString() };
 };
 
+/**
+ * A host the run was changing when it was stopped: rolled back when a transaction covers it (its
+ * dead-man restores the snapshot, as nobody is left to confirm), failed without one (its changes so
+ * far stay). Either way `--resume` runs it again.
+ */
+export const recordInterruptedHost = (record: RunRecord, host: string, transactions: boolean, now: Date): RunRecord => {
+  const previous = record.hosts[host];
+  if (!previous) throw new RunRecordError(`run ${record.id} has no host '${host}'`);
+  const entry = transactions
+    ? { state: 'rolled-back' as const, error: 'interrupted after the host changed: it restores its snapshot by itself when its dead-man fires' }
+    : { state: 'failed' as const, error: 'interrupted after the host changed, without a transaction: the changes made so far stay' };
+  return { ...record, hosts: { ...record.hosts, [host]: { ...entry, stage: previous.stage } }, updatedAt: now.toISOString() };
+};
+
 /** The run stopped: completed, halted (over a budget), awaiting approval, or interrupted (SIGINT). */
 export const endRun = (record: RunRecord, status: Exclude<RunStatus, 'running'>, haltReason: string | undefined, now: Date): RunRecord => {
   const { haltReason: _previous, ...rest } = record;

@@ -88,6 +88,11 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   const notified: string[] = [];
   let failedAt: string | undefined;
   let changedYet = false;
+  let firewallLoaded = false;
+  let commandsSent = 0;
+  const beforeCommand = async (): Promise<void> => {
+    if (commandsSent++ === 1 && !options.check) await pauseAt('between-changes', host);
+  };
 
   const runHandlers = async (): Promise<void> => {
     const due = notified.splice(0);
@@ -96,7 +101,7 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
       const handler = handlers[name];
       const begun = Date.now();
       const outcome: StepOutcome = handler
-        ? await runHandler(handler, session, cache, options.check)
+        ? await runHandler(handler, session, cache, options.check, beforeCommand)
         : { status: 'failed', changes: [], error: `no handler named '${name}' in the playbook` };
       report(name, 'handler', begun, outcome);
       if (outcome.status === 'failed') failedAt ??= `handler '${name}'`;
@@ -117,13 +122,17 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
       report(item.name, 'step', begun, { status: 'skipped', changes: [], reason: `host failed at ${failedAt}` });
       continue;
     }
-    const outcome = await runStep(item, session, cache, options);
+    const outcome = await runStep(item, session, cache, options, beforeCommand);
     report(item.name, 'step', begun, outcome);
     if (outcome.status === 'failed') failedAt = `'${item.name}'`;
     if (outcome.status === 'changed') {
       for (const name of item.notify ?? []) if (!notified.includes(name)) notified.push(name);
       if (!changedYet && !options.check) await pauseAt('after-change', host);
       changedYet = true;
+      if (item.touches?.firewall && !firewallLoaded && !options.check) {
+        firewallLoaded = true;
+        await pauseAt('after-firewall-load', host);
+      }
     }
   }
   if (open && failedAt !== undefined) {
@@ -157,6 +166,7 @@ const runStep = async (
   session: HostSession,
   cache: Map<string, FactOutcome>,
   options: HostRunOptions,
+  beforeCommand: () => Promise<void>,
 ): Promise<StepOutcome> => {
   const first = planStep(step, cache);
   if (!first.plan) return { status: 'failed', changes: [], error: first.error ?? 'no plan' };
@@ -173,6 +183,7 @@ const runStep = async (
   const refetch = factsOf(step.facts);
   for (const [index, change] of runnable.entries()) {
     const isLast = index === runnable.length - 1;
+    await beforeCommand();
     const failure = await applyAndReread(session, change.command, change.stdin, isLast ? refetch : [], cache);
     if (failure?.thrown) return { status: 'failed', changes: summaries, error: failure.thrown, ...shown };
     if (failure) return { status: 'failed', changes: summaries, error: `'${change.summary}' failed (${failure.why})${failure.output}`, ...shown };
@@ -201,9 +212,11 @@ const runHandler = async (
   session: HostSession,
   cache: Map<string, FactOutcome>,
   check: boolean,
+  beforeCommand: () => Promise<void>,
 ): Promise<StepOutcome> => {
   const summary = [`run: ${handler.command.display}`];
   if (check) return { status: 'changed', changes: summary };
+  await beforeCommand();
   const failure = await applyAndReread(session, handler.command, undefined, factsOf(handler.facts), cache);
   if (failure) return { status: 'failed', changes: summary, error: failure.thrown ?? `${failure.why}${failure.output}` };
   const { values, error } = factValues(handler.facts, cache);

@@ -6,14 +6,17 @@
 // When a host reaches <phase>, casfleet appends `<host> <pid>` to the marker file (the pid of the
 // process holding the host's connection, which a test may kill) and waits until the file is
 // removed (or forever, for a test that kills it there). Without the variable every call
-// returns at once. Phases: after-facts (facts gathered, nothing changed), after-change (the first
-// change applied), before-confirm (steps and handlers done, the confirming login not yet opened).
+// returns at once. Each phase is reached at most once per host and run:
+//   after-facts           facts gathered, nothing changed
+//   after-change          the first changing step applied
+//   between-changes       one change command applied, the next (a step's or a handler's) not yet sent
+//   after-firewall-load   the first step that loads the filter tables applied
+//   before-confirm        steps and handlers done, the confirming login not yet opened
 
 import { appendFileSync, existsSync } from 'node:fs';
 
-export type PausePhase = 'after-facts' | 'after-change' | 'before-confirm';
-
-const PHASES: readonly PausePhase[] = ['after-facts', 'after-change', 'before-confirm'];
+export const PAUSE_PHASES = ['after-facts', 'after-change', 'between-changes', 'after-firewall-load', 'before-confirm'] as const;
+export type PausePhase = (typeof PAUSE_PHASES)[number];
 const POLL_MS = 50;
 
 /** The phase and marker file the variable asks for, or undefined (also for a malformed value). */
@@ -22,7 +25,7 @@ export const parsePauseSetting = (value: string | undefined): { readonly phase: 
   if (!value || separator < 0) return undefined;
   const phase = value.slice(0, separator) as PausePhase;
   const marker = value.slice(separator + 1);
-  return PHASES.includes(phase) && marker !== '' ? { phase, marker } : undefined;
+  return PAUSE_PHASES.includes(phase) && marker !== '' ? { phase, marker } : undefined;
 };
 
 const setting = parsePauseSetting(process.env.CASFLEET_TEST_PAUSE);

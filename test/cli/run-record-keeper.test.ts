@@ -55,3 +55,24 @@ test.serial('a run that ends without a halt is completed', async (t) => {
   keeper.emit({ type: 'recap', hosts: {} });
   t.is((await keeper.finish()).status, 'completed');
 });
+
+test.serial('an interrupted run records the hosts it was changing: rolled back under a transaction, failed without', async (t) => {
+  process.env.CASFLEET_STATE_DIR = mkdtempSync(join(tmpdir(), 'casfleet-keeper-'));
+  const step = (host: string, status: 'changed' | 'ok') =>
+    ({ type: 'step', host, step: 's', kind: 'step', status, changes: [], check: false, durationMs: 1 }) as const;
+  for (const transactions of [true, false]) {
+    const keeper = createRecordKeeper(record(), { transactions });
+    keeper.emit({ type: 'stage', index: 0, kind: 'canary', label: 'canary', status: 'start', hosts: ['a'] });
+    keeper.emit({ type: 'host-stage', host: 'a', stage: 'applying' });
+    keeper.emit(step('a', 'changed'));
+    keeper.emit({ type: 'stage', index: 1, kind: 'batch', label: 'batch 1/1', status: 'start', hosts: ['b', 'c'] });
+    keeper.emit({ type: 'host-stage', host: 'b', stage: 'applying' });
+    keeper.emit(step('b', 'ok'));
+    await keeper.interrupt();
+    const final = await keeper.finish();
+    t.is(final.status, 'interrupted');
+    t.like(final.hosts, { a: { state: transactions ? 'rolled-back' : 'failed' }, b: { state: 'untouched' }, c: { state: 'untouched' } });
+    t.regex(final.hosts.a?.error ?? '', transactions ? /dead-man/ : /changes made so far stay/);
+    t.deepEqual(hostsToRun(final), ['a', 'b', 'c']);
+  }
+});

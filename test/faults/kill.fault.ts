@@ -1,0 +1,37 @@
+// casfleet killed (SIGINT, SIGTERM, SIGKILL) at each named phase of a Scenario A → B switch, each on
+// its own lab host and all at once: the host must end in its old state (untouched before the first
+// change; restored by its own dead-man after it), lose nothing, and converge on a later run.
+import { SCENARIO_B, assertRow, faultLab, startCasfleet } from './fault-kit.ts';
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGKILL'] as const;
+const PHASES = ['after-facts', 'between-changes', 'after-firewall-load', 'before-confirm'] as const;
+const ROLLBACK = '6s';
+
+const { run, the, kit } = faultLab({ hosts: SIGNALS.length * PHASES.length, prefix: 'fkill' });
+
+SIGNALS.forEach((signal, s) =>
+  PHASES.forEach((phase, p) => {
+    const host = `cas-${String(s * PHASES.length + p + 1).padStart(3, '0')}`;
+    run(`casfleet ${signal} at ${phase}`, async (t) => {
+      const start = await kit.prepare(host);
+      const casfleet = startCasfleet(kit, the(), ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', ROLLBACK], phase);
+      const pid = await casfleet.paused(host);
+      process.kill(pid, signal);
+      const killedAt = Date.now();
+      const ended = await casfleet.done;
+      casfleet.resume();
+      await kit.untilSettled(host);
+      const settledAt = Date.now();
+      const verdict = await kit.judge(host, start);
+      // SIGINT and SIGTERM leave a record that says what the host is left with; SIGKILL leaves none.
+      const recorded = signal === 'SIGKILL' ? undefined : kit.runRecordFor(host)?.hosts[host]?.state;
+      const expected = phase === 'after-facts' ? 'untouched' : 'rolled-back';
+      const converged = await kit.converges(host);
+      assertRow(
+        t,
+        { fault: `casfleet ${signal}`, phase, hosts: 1, consistent: verdict.ending === 'old' && (recorded === undefined || recorded === expected), dataLost: verdict.dataLost, converged, detectionMs: settledAt - killedAt, ending: `${verdict.ending}${recorded ? `; recorded ${recorded}` : ''}` },
+        `exit ${ended.code}\n${ended.stdout}${ended.stderr}\n${verdict.now.files}`,
+      );
+    });
+  }),
+);

@@ -1,0 +1,145 @@
+// Faults inside a host's transaction, each on its own lab host and all at once: ufw or python3
+// missing when the firewall loads, the connection
+// blackholed both ways (at the controller, so the host's own restore cannot lift it) between two
+// changes and during the confirmation, the gate failing to start after its restart, /batm full or
+// read-only during the gate.properties write, the backup directory full during a backup. The
+// host must end in its old state with the right status in casfleet's report, lose nothing, and
+// converge once the fault is gone.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ExecutionContext } from 'ava';
+import { BACKUP_ROOT } from '../../src/facts/backup-name.ts';
+import { run as exec } from '../../src/lab/lab-exec.ts';
+import { jsonEvents, recapOf } from '../helpers/cli.ts';
+import { SCENARIO_B, assertRow, faultLab, startCasfleet } from './fault-kit.ts';
+
+const { run, the, kit } = faultLab({ hosts: 8, prefix: 'ftxn' });
+
+/** ssh2 gives up after the 4th keepalive interval (10 s) without an answer (src/ssh/handshake.ts), plus scheduling slack. */
+const KEEPALIVE_BOUND_MS = 45_000;
+
+/** Every packet between the controller and the host dropped, both ways, until lifted. */
+const blackhole = async (host: string) => {
+  const address = the().host(host).address;
+  const rules = [['OUTPUT', '-d', address], ['INPUT', '-s', address]];
+  const iptables = (action: string, [chain, flag, value]: string[]) =>
+    exec(['ip', 'netns', 'exec', the().controllerNetns, 'iptables', action, chain!, flag!, value!, '-j', 'DROP']);
+  for (const rule of rules) await iptables('-I', rule);
+  return async () => {
+    for (const rule of rules) await iptables('-D', rule);
+  };
+};
+
+interface Outcome {
+  readonly fault: string;
+  readonly phase: string;
+  readonly host: string;
+  readonly start: Awaited<ReturnType<typeof kit.prepare>>;
+  readonly stdout: string;
+  readonly detectionMs: number | undefined;
+  /** Undoes the fault on the host before the converging re-run. */
+  readonly clear?: () => Promise<unknown>;
+}
+
+/** Judge the host, check casfleet reported `status` for it, clear the fault, re-run, record the row. */
+const finish = async (t: ExecutionContext, outcome: Outcome, status: 'rolled-back' | 'failed') => {
+  const verdict = await kit.judge(outcome.host, outcome.start);
+  const counts = recapOf(outcome.stdout)[outcome.host];
+  const reported = status === 'rolled-back' ? counts?.rolledBack === 1 : counts?.failed === 1 && counts.rolledBack === 0;
+  await outcome.clear?.();
+  const converged = await kit.converges(outcome.host);
+  const details = `${outcome.stdout}\n${verdict.now.files}`;
+  assertRow(
+    t,
+    {
+      fault: outcome.fault, phase: outcome.phase, hosts: 1,
+      consistent: verdict.ending === 'old' && reported, dataLost: verdict.dataLost, converged,
+      detectionMs: outcome.detectionMs, ending: `${verdict.ending}, reported ${status}`,
+    },
+    details,
+  );
+  t.true(reported, `${outcome.host} should be reported ${status}:\n${details}`);
+};
+
+const apply = (host: string, rollback: string) => ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', rollback];
+
+/** casfleet paused at `phase`, the connection cut there, casfleet resumed into the blackhole. */
+const cutAtPhase = async (host: string, phase: string) => {
+  const start = await kit.prepare(host);
+  const casfleet = startCasfleet(kit, the(), apply(host, '10s'), phase);
+  await casfleet.paused(host);
+  const lift = await blackhole(host);
+  const cutAt = Date.now();
+  casfleet.resume();
+  return { start, casfleet, lift, cutAt };
+};
+
+run('connection blackholed between two changes', async (t) => {
+  const host = 'cas-001';
+  const { start, casfleet, lift, cutAt } = await cutAtPhase(host, 'between-changes');
+  // Lifted once casfleet saw it (the run's connection is gone by then), so its later logins work.
+  while (casfleet.reportedAt(host, cutAt) === undefined && Date.now() - cutAt < 120_000) await sleep(200);
+  const detectionMs = (casfleet.reportedAt(host, cutAt) ?? Date.now()) - cutAt;
+  await lift();
+  const ended = await casfleet.done;
+  t.true(detectionMs <= KEEPALIVE_BOUND_MS, `a hung connection is detected within the keepalive bound (took ${detectionMs} ms)`);
+  await finish(t, { fault: 'connection blackholed', phase: 'between-changes', host, start, stdout: ended.stdout, detectionMs }, 'rolled-back');
+});
+
+run('connection blackholed during the confirmation', async (t) => {
+  const host = 'cas-002';
+  const { start, casfleet, lift, cutAt } = await cutAtPhase(host, 'before-confirm');
+  // Longer than the rollback timeout: the host restores itself while nobody can reach it.
+  await sleep(15_000);
+  await lift();
+  const ended = await casfleet.done;
+  const detectionMs = (casfleet.reportedAt(host, cutAt) ?? Date.now()) - cutAt;
+  await finish(t, { fault: 'connection blackholed', phase: 'confirmation', host, start, stdout: ended.stdout, detectionMs }, 'rolled-back');
+});
+
+/** A fault set up on the host before an unpaused run; detection: the failing command's own duration. */
+const onHostFault = async (t: ExecutionContext, spec: { fault: string; phase: string; host: string; inject: string; undo?: string; status: 'rolled-back' | 'failed' }) => {
+  const start = await kit.prepare(spec.host);
+  await kit.onHost(spec.host, spec.inject);
+  const casfleet = startCasfleet(kit, the(), apply(spec.host, '30s'));
+  const ended = await casfleet.done;
+  const detectionMs = casfleet.failedWithinMs(spec.host);
+  const { undo } = spec;
+  await finish(t, { ...spec, start, stdout: ended.stdout, detectionMs, ...(undo ? { clear: () => kit.onHost(spec.host, undo) } : {}) }, spec.status);
+  return jsonEvents(ended.stdout);
+};
+
+run('gate failing to start after its restart', async (t) => {
+  await onHostFault(t, { fault: 'gate fails to start', phase: 'handler', host: 'cas-003', inject: 'echo 1 > /batm/run-state/gate.fail-starts', status: 'rolled-back' });
+});
+
+// A private tmpfs over the directory, in the host's own mount namespace, holding a copy of it and
+// filled to the last byte.
+const fillUp = (dir: string) =>
+  `mkdir -p ${dir} && rm -rf /tmp/fault-copy && cp -a ${dir} /tmp/fault-copy && mount -t tmpfs -o size=512k fault-full ${dir} && ` +
+  `cp -a /tmp/fault-copy/. ${dir}/ && chmod --reference=/tmp/fault-copy ${dir} && { dd if=/dev/zero of=${dir}/.fill bs=4k 2>/dev/null; dd if=/dev/zero of=${dir}/.fill2 bs=1 2>/dev/null; true; }`;
+
+run('/batm full during the gate.properties write', async (t) => {
+  await onHostFault(t, { fault: '/batm full', phase: 'properties write', host: 'cas-004', inject: fillUp('/batm/config'), undo: 'rm -f /batm/config/.fill /batm/config/.fill2', status: 'rolled-back' });
+});
+
+run('/batm read-only during the gate.properties write', async (t) => {
+  await onHostFault(t, {
+    fault: '/batm read-only', phase: 'properties write', host: 'cas-005',
+    inject: 'mount --bind /batm/config /batm/config && mount -o remount,bind,ro /batm/config', undo: 'umount /batm/config', status: 'rolled-back',
+  });
+});
+
+run('backup directory full during the backup of gate.properties', async (t) => {
+  await onHostFault(t, { fault: 'backup directory full', phase: 'backup', host: 'cas-006', inject: fillUp(BACKUP_ROOT), undo: `rm -f ${BACKUP_ROOT}/.fill ${BACKUP_ROOT}/.fill2`, status: 'rolled-back' });
+});
+
+// A tool hidden in the host's own mount namespace (/dev/null bound over it: present, not runnable).
+const hide = (path: string) => `mount --bind /dev/null ${path}`;
+
+run('ufw missing', async (t) => {
+  await onHostFault(t, { fault: 'ufw missing', phase: 'firewall load', host: 'cas-007', inject: hide('/usr/sbin/ufw'), undo: 'umount /usr/sbin/ufw', status: 'rolled-back' });
+});
+
+run('python3 missing', async (t) => {
+  await onHostFault(t, { fault: 'python3 missing', phase: 'firewall load', host: 'cas-008', inject: hide('$(readlink -f /usr/bin/python3)'), undo: 'umount $(readlink -f /usr/bin/python3)', status: 'rolled-back' });
+});
