@@ -8,6 +8,7 @@ import { readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.ts';
 import { removeBatmMountpointIfUnused } from './lab-batm-mountpoint.ts';
+import { removeLabCgroups } from './lab-cgroups.ts';
 import { DEFAULT_LAB_NAME, LAB_DIR_ENTRIES, assertLabName, defaultLabDir, labPaths, type LabPaths } from './lab-layout.ts';
 import { deleteLabNetns, labNetnsIn, listNetns } from './lab-network.ts';
 import { descendantsOf, isLabProcess, terminate } from './lab-processes.ts';
@@ -29,6 +30,8 @@ export interface LabDownReport {
   readonly skippedPids: readonly number[];
   readonly deletedNetns: readonly string[];
   readonly removedBatmDir: boolean;
+  /** The lab's CPU cgroups that stayed busy and were left in place (normally none). */
+  readonly cgroupsLeft: readonly string[];
   /** lab.json existed but was unreadable: sshds were still found through their sshd.pid files, namespaces by name. */
   readonly stateProblem?: string;
 }
@@ -53,6 +56,8 @@ export const labDown = async (options: LabDownOptions = {}): Promise<LabDownRepo
   const killed = await terminate([...descendantsOf([...timers, ...verified]), ...timers, ...verified]);
 
   const deletedNetns = await deleteLabNetns(name);
+  // Derived from the name, not from lab.json: found after a crash too.
+  const cgroupsLeft = await removeLabCgroups(name);
   removeLabFiles(paths.dir);
   const removedBatmDir = removeBatmMountpointIfUnused(await listNetns());
 
@@ -63,6 +68,7 @@ export const labDown = async (options: LabDownOptions = {}): Promise<LabDownRepo
     skippedPids: skipped,
     deletedNetns,
     removedBatmDir,
+    cgroupsLeft,
     ...(stateProblem === undefined ? {} : { stateProblem }),
   };
 };
