@@ -113,7 +113,7 @@ serial('a hand-added 7777 ACCEPT in INPUT fails a re-run on that host only, quot
   t.is(result.code, 2, result.stdout + result.stderr);
   const recap = recapOf(result.stdout);
   t.is(recap['cas-003']?.failed, 1);
-  t.deepEqual(recap['cas-004'], { ok: 3, changed: 0, failed: 0, unreachable: 0, skipped: 0, untouched: 0 });
+  t.deepEqual(recap['cas-004'], { ok: 3, changed: 0, failed: 0, unreachable: 0, skipped: 0, untouched: 0, rolledBack: 0 });
   t.regex(
     firewallEvent(result.stdout, 'cas-003')?.error ?? '',
     /the iptables rule '-A INPUT -p tcp -m tcp --dport 7777 -j ACCEPT' accepts protected port 7777 outside ufw.*remove it \(iptables -D INPUT -p tcp -m tcp --dport 7777 -j ACCEPT\)/,
