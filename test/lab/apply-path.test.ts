@@ -15,27 +15,12 @@ import { hostTimers } from '../../src/host-timer/host-timers.ts';
 import { analyseKernel } from '../../src/steps/kernel-truth.ts';
 import { isManaged } from '../../src/steps/ufw-model.ts';
 import { CLI, jsonEvents, runCli } from '../helpers/cli.ts';
-import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
+import { labForFile } from '../helpers/lab.ts';
 
-const unavailable = labUnavailableReason();
-const serial = unavailable ? test.serial.skip : test.serial;
-let lab: TestLab | undefined;
-let stateDir = '';
-
-test.before(async () => {
-  if (unavailable) return;
-  lab = await startLab({ hosts: 2, prefix: 'apply' });
-  stateDir = mkdtempSync(join(tmpdir(), 'casfleet-apply-state-'));
-});
-test.after.always(async () => {
-  await stopLab(lab);
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-});
-
-const the = (): TestLab => {
-  if (!lab) throw new Error('lab not started');
-  return lab;
-};
+const { serial, the } = labForFile({ hosts: 2, prefix: 'apply' });
+// Run records and the pause marker of this file's runs.
+const stateDir = mkdtempSync(join(tmpdir(), 'casfleet-apply-state-'));
+test.after.always(() => rmSync(stateDir, { recursive: true, force: true }));
 const env = (extra: NodeJS.ProcessEnv = {}) => ({ CASFLEET_STATE_DIR: stateDir, ...extra });
 const SCENARIO_B = ['scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24'];
 
@@ -58,7 +43,7 @@ const statusRows = async (host: string): Promise<[string, string][]> =>
     .filter((line) => /^\[\s*\d+\]/.test(line))
     .map((line) => {
       const [rule, comment = ''] = line.split(' # ');
-      return [/\b(ALLOW|DENY|REJECT|LIMIT) IN\b|\b(ALLOW|DENY|REJECT|LIMIT)\b/.exec(rule ?? '')?.[0]?.split(' ')[0]?.toLowerCase() ?? '?', comment.trim()];
+      return [/\b(ALLOW|DENY|REJECT|LIMIT)\b/.exec(rule ?? '')?.[1]?.toLowerCase() ?? '?', comment.trim()];
     });
 
 /** The rows `ufw status numbered` must show for these files: v4 rules, then v6, each with its action and comment. */
