@@ -64,6 +64,24 @@ export const labHostsCpuSeconds = (labName: string): Map<string, number> => {
 };
 
 /**
+ * Every process still charged to one of the lab's hosts: whatever a host session left running (a
+ * detached timer, its children) even after its namespaces are gone. Only the lab's sshds and what
+ * they started ever enter these cgroups.
+ */
+export const labCgroupProcesses = (labName: string): number[] => {
+  const hierarchy = cpuHierarchy();
+  if (hierarchy === undefined) return [];
+  const labDir = labCgroupDir(hierarchy, labName);
+  return listDirs(labDir).flatMap((id) => {
+    try {
+      return readFileSync(join(labDir, id, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  });
+};
+
+/**
  * Remove the lab's cgroups once their processes are gone. A cgroup whose last task just exited may
  * still read busy for a moment, hence the short retry; one that stays busy is left (the next
  * `lab up` of the same name reuses it).
