@@ -1,10 +1,15 @@
 // The measured part of `npm run bench`, run inside the lab's controller namespace by bench.ts.
-// Every phase is timed (wall) and charged the CPU of the processes it spawned; ratios are computed
-// within this one run, because the machines are shared and noisy.
+// Every phase is timed (wall), charged the CPU of the processes it spawned here (the controller) and
+// the CPU the hosts spent meanwhile (their cgroups: sshd, sessions, ufw, iptables, python); ratios are
+// computed within this one run, because the machines are shared and noisy.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pLimit from 'p-limit';
+import { labHostsCpuSeconds } from '../src/lab/lab-cgroups.ts';
 import { childrenCpuSeconds } from './children-cpu.ts';
 
 const { values } = parseArgs({
@@ -14,12 +19,15 @@ const { values } = parseArgs({
     key: { type: 'string' },
     addresses: { type: 'string' },
     forks: { type: 'string', default: '50' },
+    lab: { type: 'string' },
     json: { type: 'boolean' },
   },
 });
 const addresses = (values.addresses ?? '').split(',').filter(Boolean);
 const forks = Number(values.forks);
 const cli = fileURLToPath(new URL('../bin/casfleet.js', import.meta.url));
+const stallMonitor = fileURLToPath(new URL('./event-loop-stall.mjs', import.meta.url));
+const stallFile = join(mkdtempSync(join(tmpdir(), 'casfleet-bench-stall-')), 'stalls');
 
 interface Outcome {
   readonly code: number | null;
@@ -27,9 +35,9 @@ interface Outcome {
   readonly stderr: string;
 }
 
-const exec = (argv: string[]): Promise<Outcome> =>
+const exec = (argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<Outcome> =>
   new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -60,15 +68,44 @@ const GUIDE_COMMANDS = [
 export interface Phase {
   readonly name: string;
   readonly wallSeconds: number;
+  /** The controller: every process the phase spawned here (casfleet or ssh clients), start-up included. */
   readonly cpuSeconds: number;
+  /** All lab hosts together, from their cgroups; null when this machine has no CPU cgroup to read. */
+  readonly hostCpuSeconds: number | null;
+  /** Longest event-loop stall of casfleet's process in this phase (ms); null for phases that are not casfleet. */
+  readonly stallMs: number | null;
 }
 
+const hostsCpuSeconds = (): number | null => {
+  const usage = [...labHostsCpuSeconds(values.lab ?? '').values()];
+  return usage.length === addresses.length ? usage.reduce((sum, seconds) => sum + seconds, 0) : null;
+};
+
+const readStalls = (): number[] => {
+  try {
+    return readFileSync(stallFile, 'utf8').trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+};
+
 const measure = async (name: string, work: () => Promise<void>): Promise<Phase> => {
+  const stallsBefore = readStalls().length;
+  const hostBefore = hostsCpuSeconds();
   const cpuBefore = childrenCpuSeconds();
   const started = process.hrtime.bigint();
   await work();
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { name, wallSeconds, cpuSeconds: childrenCpuSeconds() - cpuBefore };
+  const cpuSeconds = childrenCpuSeconds() - cpuBefore;
+  const hostAfter = hostsCpuSeconds();
+  const stalls = readStalls().slice(stallsBefore);
+  return {
+    name,
+    wallSeconds,
+    cpuSeconds,
+    hostCpuSeconds: hostBefore === null || hostAfter === null ? null : hostAfter - hostBefore,
+    stallMs: stalls.length === 0 ? null : Math.max(...stalls),
+  };
 };
 
 const onEveryHost = async (command: string): Promise<void> => {
@@ -79,7 +116,10 @@ const onEveryHost = async (command: string): Promise<void> => {
 };
 
 const casfleet = (expectChanges: boolean, ...args: string[]) => async (): Promise<void> => {
-  const result = await exec([process.execPath, cli, 'apply', ...args, '-i', values.inventory!, '-f', String(forks), '--json']);
+  const result = await exec([process.execPath, `--import=${stallMonitor}`, cli, 'apply', ...args, '-i', values.inventory!, '-f', String(forks), '--json'], {
+    ...process.env,
+    CASFLEET_BENCH_STALL_FILE: stallFile,
+  });
   const recapLine = result.stdout.trim().split('\n').at(-1) ?? '{}';
   const recap = (JSON.parse(recapLine) as { hosts?: Record<string, { changed: number; failed: number; unreachable: number; rolledBack: number }> }).hosts ?? {};
   const counts = Object.values(recap);

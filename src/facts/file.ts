@@ -84,9 +84,13 @@ export const fileFact = (path: string): Fact<FileState> => {
   const script = sh`(
 p=${checked}
 if [ -e "$p" ] || [ -L "$p" ]; then
-  stat -c 'stat %u %g %a %s %U %G %F' -- "$p"
+  s=$(stat -c 'stat %u %g %a %s %U %G %F' -- "$p") && printf '%s\n' "$s"
   if [ -L "$p" ]; then printf 'target %s\n' "$(readlink -- "$p")"; fi
-  if [ -f "$p" ] && [ ! -L "$p" ]; then echo content; head -c ${MAX_CONTENT_BYTES + 1} -- "$p" | base64; fi
+  if [ -f "$p" ] && [ ! -L "$p" ]; then
+    echo content
+    set -f; set -- $s
+    if [ "\${5:-}" -le ${MAX_CONTENT_BYTES} ] 2>/dev/null; then base64 -- "$p"; else head -c ${MAX_CONTENT_BYTES + 1} -- "$p" | base64; fi
+  fi
 else
   echo absent
 fi

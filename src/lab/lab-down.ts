@@ -8,6 +8,7 @@ import { readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.ts';
 import { removeBatmMountpointIfUnused } from './lab-batm-mountpoint.ts';
+import { labCgroupProcesses, removeLabCgroups } from './lab-cgroups.ts';
 import { DEFAULT_LAB_NAME, LAB_DIR_ENTRIES, assertLabName, defaultLabDir, labPaths, type LabPaths } from './lab-layout.ts';
 import { deleteLabNetns, labNetnsIn, listNetns } from './lab-network.ts';
 import { descendantsOf, isLabProcess, terminate } from './lab-processes.ts';
@@ -23,12 +24,14 @@ export interface LabDownOptions {
 export interface LabDownReport {
   readonly name: string;
   readonly dir: string;
-  /** PIDs signalled (recorded ones, leftover on-host timers, and their descendants). */
+  /** PIDs signalled (recorded ones, leftover on-host timers, their descendants, and what was left in the hosts' CPU cgroups). */
   readonly killed: readonly number[];
   /** Recorded PIDs left alone: already gone, or now belonging to some other program. */
   readonly skippedPids: readonly number[];
   readonly deletedNetns: readonly string[];
   readonly removedBatmDir: boolean;
+  /** The lab's CPU cgroups that stayed busy and were left in place (normally none). */
+  readonly cgroupsLeft: readonly string[];
   /** lab.json existed but was unreadable: sshds were still found through their sshd.pid files, namespaces by name. */
   readonly stateProblem?: string;
 }
@@ -53,16 +56,21 @@ export const labDown = async (options: LabDownOptions = {}): Promise<LabDownRepo
   const killed = await terminate([...descendantsOf([...timers, ...verified]), ...timers, ...verified]);
 
   const deletedNetns = await deleteLabNetns(name);
+  // Derived from the name, not from lab.json: found after a crash too. What a session left running
+  // outside the recorded process tree (reparented to init) is still charged to its host's cgroup.
+  const stragglers = await terminate(labCgroupProcesses(name));
+  const cgroupsLeft = await removeLabCgroups(name);
   removeLabFiles(paths.dir);
   const removedBatmDir = removeBatmMountpointIfUnused(await listNetns());
 
   return {
     name,
     dir: paths.dir,
-    killed,
+    killed: [...killed, ...stragglers],
     skippedPids: skipped,
     deletedNetns,
     removedBatmDir,
+    cgroupsLeft,
     ...(stateProblem === undefined ? {} : { stateProblem }),
   };
 };

@@ -5,6 +5,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.ts';
+import { accountHost } from './lab-cgroups.ts';
 import { hostRelativePaths, type LabHostLayout, type LabPaths } from './lab-layout.ts';
 import { isProcessAlive, spawnDetached } from './lab-processes.ts';
 import { sleep } from './lab-exec.ts';
@@ -57,15 +58,18 @@ export interface StartedSshd {
 /**
  * Spawn every host's sshd (no waiting). Each PID goes to hosts/<id>/sshd.pid at once (and the
  * process writes it too, first thing), so a `lab up` killed half-way through this loop leaves no
- * process that `lab down` cannot find; lab.json gets all PIDs after the loop.
+ * process that `lab down` cannot find; lab.json gets all PIDs after the loop. The PID joins the
+ * host's own CPU cgroup at once (it stays the same PID through the exec into sshd), so every session
+ * the host ever runs is charged to it.
  */
-export const spawnSshds = (paths: LabPaths, hosts: readonly LabHostLayout[]): StartedSshd[] =>
+export const spawnSshds = (labName: string, paths: LabPaths, hosts: readonly LabHostLayout[]): StartedSshd[] =>
   hosts.map((host) => {
     const rel = hostRelativePaths(host.id);
     writeFileSync(join(paths.dir, rel.sshdLog), '');
     const child = spawnDetached(hostStartArgv(paths, host), join(paths.dir, rel.setupLog));
     if (child.pid === undefined) throw new LabError(`cannot start ${host.name}'s sshd`);
     writeFileSync(join(paths.dir, rel.sshdPid), `${child.pid}\n`);
+    accountHost(labName, host.id, child.pid);
     let exited = false;
     child.on('exit', () => {
       exited = true;

@@ -175,7 +175,7 @@ export const labUp = async (options: LabUpOptions): Promise<LabInfo> => {
     state.createdBatmDir = ensureBatmMountpoint();
     save();
 
-    const sshds = spawnSshds(paths, hosts);
+    const sshds = spawnSshds(name, paths, hosts);
     sshds.forEach(({ pid }, i) => {
       (state.hosts[i] as LabState['hosts'][number]).sshdPid = pid;
     });

@@ -108,6 +108,11 @@ realTest(`switching the desired set (close 7742, allow 7741 from a subnet) conve
     '- allow 13000:13010/tcp in on eth0 (terminal VPN instances)',
   ]);
   t.is(outputs[0]?.code, 0, outputs[0]?.stderr);
+  // The rule files are written per operation, the running chains loaded once per family at the end.
+  t.deepEqual(outputs[0]?.stdout.split('\n').filter((line) => line.includes('-restore -n')), [
+    '> /usr/sbin/iptables-restore -n < /etc/ufw/user.rules',
+    '> /usr/sbin/ip6tables-restore -n < /etc/ufw/user6.rules',
+  ]);
   t.deepEqual(second.changes.map((c) => c.summary), []);
   t.deepEqual(managed(facts.ufw, 'v4'), [
     'allow 22/tcp (ssh)',
@@ -131,4 +136,19 @@ realTest(`the plain-ufw fallback (python import impossible) reaches the same sta
   t.regex(outputs[0]?.stderr ?? '', /running ufw commands one by one/);
   t.deepEqual(second.changes.map((c) => c.summary), []);
   t.is(managed(facts.ufw, 'v4').length, 6);
+});
+
+realTest(`enabled in ufw.conf with its chains gone: rule changes and the enable in one batch load everything${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  t.deepEqual(applyAndReplan(s, SCENARIO_B).second.changes, []);
+  t.is(s.run('/lib/ufw/ufw-init force-stop >/dev/null && grep ^ENABLED= /etc/ufw/ufw.conf').stdout, 'ENABLED=yes\n');
+  const { first, outputs, second, facts } = applyAndReplan(s, SCENARIO_A);
+  t.true(first.changes.some((c) => c.summary === '+ enable ufw (enabled in ufw.conf but its rules are not loaded)'), first.changes.map((c) => c.summary).join('\n'));
+  t.true(first.changes.some((c) => c.summary.startsWith('- allow 7741/tcp from 10.8.0.0/24')));
+  t.is(outputs[0]?.code, 0, outputs[0]?.stderr);
+  // A load before the enable would create ufw-user-input, and ufw-init would then skip its start.
+  t.false(outputs[0]?.stdout.includes('-restore -n'), outputs[0]?.stdout);
+  t.deepEqual(second.changes.map((c) => c.summary), [], 'loaded and in order: nothing left to do');
+  t.is(managed(facts.ufw, 'v4').length, 6);
+  t.regex(s.run('iptables -S INPUT').stdout, /-A INPUT -j ufw-before-input/);
 });
