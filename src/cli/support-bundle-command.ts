@@ -1,7 +1,6 @@
 // casfleet support-bundle <host> [-o FILE]: the tar.gz GB support asks for, from one read-only SSH
 // command on the host (see src/bundle/support-bundle.ts for what goes in, and what does not).
 
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BUNDLE_FACTS, supportBundleFiles } from '../bundle/support-bundle.ts';
@@ -12,6 +11,7 @@ import { AUDIT_PROBE_TIMEOUT_MS } from './audit-command.ts';
 import { buildAuditTargets } from './audit-targets.ts';
 import { EXIT_HOST_FAILED, EXIT_OK } from './exit-codes.ts';
 import { parseCommandLine } from './parse-options.ts';
+import { packageInfo } from '../package-info.ts';
 import { prepareFleet, TARGET_OPTIONS } from './prepare-run.ts';
 
 export const SUPPORT_BUNDLE_HELP = `Usage: casfleet support-bundle <host> [-i INVENTORY] [-o FILE] [options]
@@ -39,8 +39,6 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
 } as const;
 
-const version = (): string =>
-  (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export const supportBundleCommand = async (argv: readonly string[]): Promise<number> => {
   const { values, positionals } = parseCommandLine(argv, OPTIONS, 'support-bundle');
@@ -68,7 +66,7 @@ export const supportBundleCommand = async (argv: readonly string[]): Promise<num
     return EXIT_HOST_FAILED;
   }
   const report = auditReport(started, { [target!.name]: audit });
-  const files = supportBundleFiles({ host: target!.name, report, outcomes, createdAt: started, casfleetVersion: version() });
+  const files = supportBundleFiles({ host: target!.name, report, outcomes, createdAt: started, casfleetVersion: packageInfo().version });
   const output = resolve(cwd, values.output ?? `${files[0]!.name.split('/')[0]}.tar.gz`);
   await writeFile(output, tarGz(files, started.getTime() / 1000), { mode: 0o600 });
   process.stdout.write(`support bundle for ${target!.name}: ${output} (${files.length} files)\n`);

@@ -124,7 +124,7 @@ test.serial("without -i, hosts are the lab's: the one named with --name", async 
   const paths = await scripts();
   t.deepEqual(bash(paths.bash, ['casfleet', 'lab', '--name', '']), ['rehearsal']);
   t.deepEqual(sorted(bash(paths.bash, ['casfleet', 'lab', 'probe', '--name', 'rehearsal', ''])), ['all', 'canary', 'cas-001', 'cas-002', 'ungrouped']);
-  t.deepEqual(bash(paths.bash, ['casfleet', 'lab', '']), ['up', 'status', 'probe', 'down']);
+  t.deepEqual(bash(paths.bash, ['casfleet', 'lab', '']), ['up', 'status', 'probe', 'reboot', 'down']);
   if (hasShell('fish')) t.deepEqual(sorted(fish(paths.fish, 'casfleet lab --name rehearsal probe ')), ['all', 'canary', 'cas-001', 'cas-002', 'ungrouped']);
   if (hasShell('zsh')) t.deepEqual(sorted(zsh(paths.zsh, ['casfleet', 'lab', 'probe', '--name', 'rehearsal', ''])), ['all', 'canary', 'cas-001', 'cas-002', 'ungrouped']);
 });
