@@ -6,7 +6,7 @@ import type { AuditFacts } from './audit-facts.ts';
 import { hostFindings, type FindingsInput } from './audit-findings.ts';
 import type { Detection } from './detect-scenario.ts';
 import { firewallView } from './firewall-view.ts';
-import { persistenceGaps, type IptablesView } from './iptables-view.ts';
+import type { IptablesView } from './iptables-view.ts';
 
 export interface HostAssessment {
   readonly address: string;
@@ -39,7 +39,7 @@ export const NO_DRIFT: Drift = { against: null, changes: [], warnings: [] };
 export const assessHost = (input: HostAssessment): HostAudit => {
   const { facts } = input;
   const firewall = facts?.ufw.ok ? firewallView(facts.ufw.value, input.kernel, input.iptables) : null;
-  const gaps = facts && input.iptables && firewall?.backend === 'iptables' ? persistenceGaps(facts, input.iptables) : [];
+  const gaps = firewall?.backend === 'iptables' ? (input.iptables?.gaps ?? []) : [];
   const services = servicesOf(facts?.batm.ok ? facts.batm.value : undefined);
   const findings = hostFindings({
     ...input,

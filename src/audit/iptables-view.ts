@@ -22,6 +22,8 @@ export interface IptablesView {
   readonly inputPolicy: string | undefined;
   /** Unit enabled and rule files equal to the running chains; null when a boot file could not be read. */
   readonly persistence: boolean | null;
+  /** What is missing or stale when persistence is false. */
+  readonly gaps: readonly string[];
 }
 
 /** The iptables backend when IPv4's INPUT jumps to casfleet's managed chain; undefined otherwise. */
@@ -38,26 +40,24 @@ export const iptablesViewOf = (facts: AuditFacts): IptablesView | undefined => {
   if (!chains.v4) return undefined;
   const v4 = kernel.v4;
   const inputPolicy = v4?.ok ? v4.dump.tables.filter?.chains.INPUT : undefined;
-  const files: Readonly<Record<Family, Read<FileState>>> = { v4: facts.bootRulesV4, v6: facts.bootRulesV6 };
-  const reads = [facts.bootLink, ...Object.keys(chains).map((family) => files[family as Family])];
-  if (reads.some((read) => !read.ok)) return { chains, inputPolicy, persistence: null };
-  const equal = (family: Family): boolean => {
-    const file = files[family];
-    return file.ok && file.value.exists && file.value.content === renderRulesFile(family, chains[family] ?? []);
-  };
-  const persistence = facts.bootLink.ok && linkOk(facts.bootLink.value) && (Object.keys(chains) as Family[]).every(equal);
-  return { chains, inputPolicy, persistence };
+  const gaps = persistenceGaps(facts, chains);
+  return { chains, inputPolicy, persistence: gaps === null ? null : gaps.length === 0, gaps: gaps ?? [] };
 };
 
-/** Why persistence failed, for the finding: the unit, or which rule files differ from the chain. */
-export const persistenceGaps = (facts: AuditFacts, view: IptablesView): string[] => {
-  const gaps = facts.bootLink.ok && !linkOk(facts.bootLink.value) ? ['casfleet-iptables.service is not enabled'] : [];
+/**
+ * Why the running chains would not come back after a reboot: the unit not enabled, a rule file
+ * missing or not what the step writes for the running chain. Null when a boot file could not be read.
+ */
+const persistenceGaps = (facts: AuditFacts, chains: IptablesView['chains']): string[] | null => {
   const files: Readonly<Record<Family, Read<FileState>>> = { v4: facts.bootRulesV4, v6: facts.bootRulesV6 };
-  for (const family of Object.keys(view.chains) as Family[]) {
+  const families = Object.keys(chains) as Family[];
+  if (!facts.bootLink.ok || families.some((family) => !files[family].ok)) return null;
+  const gaps = linkOk(facts.bootLink.value) ? [] : ['casfleet-iptables.service is not enabled'];
+  for (const family of families) {
     const file = files[family];
     if (!file.ok) continue;
     if (!file.value.exists) gaps.push(`${RULES_FILES[family]} is missing`);
-    else if (file.value.content !== renderRulesFile(family, view.chains[family] ?? [])) gaps.push(`${RULES_FILES[family]} differs from the running chain`);
+    else if (file.value.content !== renderRulesFile(family, chains[family] ?? [])) gaps.push(`${RULES_FILES[family]} differs from the running chain`);
   }
   return gaps;
 };
