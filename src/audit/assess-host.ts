@@ -6,6 +6,7 @@ import type { AuditFacts } from './audit-facts.ts';
 import { hostFindings, type FindingsInput } from './audit-findings.ts';
 import type { Detection } from './detect-scenario.ts';
 import { firewallView } from './firewall-view.ts';
+import type { IptablesView } from './iptables-view.ts';
 
 export interface HostAssessment {
   readonly address: string;
@@ -14,6 +15,8 @@ export interface HostAssessment {
   /** Undefined when the host could not be read. */
   readonly facts?: AuditFacts;
   readonly kernel: KernelView | null;
+  /** casfleet's iptables chain, when INPUT jumps to it. */
+  readonly iptables?: IptablesView;
   readonly probes: Readonly<Record<string, PortState>>;
   /** Probes that could not be sent (a bad source address, …). */
   readonly probeErrors: readonly string[];
@@ -35,12 +38,14 @@ export const NO_DRIFT: Drift = { against: null, changes: [], warnings: [] };
 
 export const assessHost = (input: HostAssessment): HostAudit => {
   const { facts } = input;
-  const firewall = facts?.ufw.ok ? firewallView(facts.ufw.value, input.kernel) : null;
+  const firewall = facts?.ufw.ok ? firewallView(facts.ufw.value, input.kernel, input.iptables) : null;
+  const gaps = firewall?.backend === 'iptables' ? (input.iptables?.gaps ?? []) : [];
   const services = servicesOf(facts?.batm.ok ? facts.batm.value : undefined);
   const findings = hostFindings({
     ...input,
     firewall,
     ...(facts && !facts.ufw.ok ? { firewallError: facts.ufw.error } : {}),
+    ...(gaps.length > 0 ? { persistenceGaps: gaps } : {}),
     services,
   });
   return {

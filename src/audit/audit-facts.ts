@@ -1,6 +1,7 @@
 // The facts an audit reads on every host, in the one gather exec it makes (the scenario playbooks'
-// own step facts are added to the same exec for the drift): the firewall (ufw's files and the live
-// tables), the interfaces, CAS's files and `batm-manage info`. Nothing here changes the host.
+// own step facts are added to the same exec for the drift): the firewall (ufw's files, the live
+// tables and the iptables backend's boot files), the interfaces, CAS's files and `batm-manage info`.
+// Nothing here changes the host.
 import { GATE_PROPERTIES, VPN_FILE, VPN_SKIP_KEY } from '../cas/gate-files.ts';
 import { interfaceAddresses, type InterfaceAddress } from '../facts/addresses.ts';
 import { batmInfo, type BatmInfo } from '../facts/batm.ts';
@@ -11,6 +12,7 @@ import type { FactOutcome } from '../facts/gather-script.ts';
 import { networkInterfaces, type NetworkState } from '../facts/network.ts';
 import { ufwState, type UfwState } from '../facts/ufw.ts';
 import { parseCidr } from '../steps/cidr.ts';
+import { BOOT_UNIT_LINK, RULES_FILES } from '../steps/iptables-boot.ts';
 import { parseProperties } from '../steps/properties-edit.ts';
 
 /** CAS's per-service bind addresses ([C] research/cas-domain.md §1.3). */
@@ -25,6 +27,10 @@ export const AUDIT_FACTS = {
   vpnFile: fileFact(VPN_FILE),
   casNetwork: fileFact(CAS_NETWORK_FILE),
   batm: batmInfo,
+  // The same facts as the iptables step's (one read each): its boot files and the enabling link.
+  bootRulesV4: fileFact(RULES_FILES.v4),
+  bootRulesV6: fileFact(RULES_FILES.v6),
+  bootLink: fileFact(BOOT_UNIT_LINK),
 } as const satisfies Record<string, AnyFact>;
 
 /** The audit's facts as read: a value, or the reason it could not be read. */
@@ -39,6 +45,9 @@ export interface AuditFacts {
   readonly vpnFile: Read<FileState>;
   readonly casNetwork: Read<FileState>;
   readonly batm: Read<BatmInfo>;
+  readonly bootRulesV4: Read<FileState>;
+  readonly bootRulesV6: Read<FileState>;
+  readonly bootLink: Read<FileState>;
 }
 
 const read = <T>(outcomes: ReadonlyMap<string, FactOutcome>, fact: AnyFact): Read<T> => {
@@ -57,6 +66,9 @@ export const readAuditFacts = (outcomes: ReadonlyMap<string, FactOutcome>): Audi
   vpnFile: read(outcomes, AUDIT_FACTS.vpnFile),
   casNetwork: read(outcomes, AUDIT_FACTS.casNetwork),
   batm: read(outcomes, AUDIT_FACTS.batm),
+  bootRulesV4: read(outcomes, AUDIT_FACTS.bootRulesV4),
+  bootRulesV6: read(outcomes, AUDIT_FACTS.bootRulesV6),
+  bootLink: read(outcomes, AUDIT_FACTS.bootLink),
 });
 
 /** The value Java would read for `key` (its last occurrence), undefined when absent. */

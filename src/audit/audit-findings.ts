@@ -16,6 +16,8 @@ export interface FindingsInput {
   readonly detection: Detection;
   readonly firewall: FirewallView | null;
   readonly firewallError?: string;
+  /** Why the iptables rules would not come back after a reboot (unit not enabled, rule files stale). */
+  readonly persistenceGaps?: readonly string[];
   readonly probes: Readonly<Record<string, PortState>>;
   readonly probeErrors: readonly string[];
   readonly rules: Readonly<Record<string, RuleVerdict>>;
@@ -122,7 +124,7 @@ const portFindings = (input: FindingsInput): Finding[] => {
   });
 };
 
-const firewallFindings = ({ firewall, firewallError }: FindingsInput): Finding[] => {
+const firewallFindings = ({ firewall, firewallError, persistenceGaps }: FindingsInput): Finding[] => {
   if (!firewall) return [finding('warning', 'firewall-unread', `the firewall state could not be read: ${firewallError ?? 'unknown error'}`)];
   const found: Finding[] = [];
   if (firewall.backend === 'none') {
@@ -134,7 +136,8 @@ const firewallFindings = ({ firewall, firewallError }: FindingsInput): Finding[]
     found.push(finding('warning', 'default-allow', 'the default incoming policy is allow: every port no rule denies is open (GB: default deny incoming)'));
   }
   if (firewall.backend === 'iptables' && firewall.persistence === false) {
-    found.push(finding('warning', 'no-persistence', 'the iptables rules are not restored at boot: after a reboot everything is open (GB warns raw iptables is volatile)'));
+    const why = persistenceGaps && persistenceGaps.length > 0 ? ` (${persistenceGaps.join('; ')})` : '';
+    found.push(finding('warning', 'no-persistence', `the running iptables rules are not what is restored at boot${why}: after a reboot the host is open or runs stale rules (GB warns raw iptables is volatile)`));
   }
   const kernel = firewall.kernel;
   if (kernel) {

@@ -1,17 +1,22 @@
 // The audit's view of the live tables, from the kernel-truth analysis (steps/kernel-truth.ts): are
 // ufw's running chains its files, what is INPUT's policy, which rules outside the firewall tool
 // accept CAS ports, and which CAS ports a DNAT forwards past INPUT (Docker-published ports).
+// casfleet's own iptables chain is never foreign: on an iptables host it is the backend, on a ufw
+// host a leftover the next apply removes.
 import { CAS_PORTS } from '../cas/firewall-policy.ts';
 import type { KernelFirewall } from '../facts/kernel-firewall.ts';
 import type { UfwState } from '../facts/ufw.ts';
+import { MANAGED_CHAIN } from '../steps/iptables-chain.ts';
 import { analyseKernel } from '../steps/kernel-truth.ts';
 import { formatPorts } from '../steps/port-ranges.ts';
 import type { KernelView } from './audit-schema.ts';
 
 const family = (name: string): string => (name === 'v6' ? '[v6] ' : '');
 
-export const kernelView = (ufw: UfwState, kernel: KernelFirewall): KernelView => {
-  const truth = analyseKernel({ ufw, kernel, protectedPorts: CAS_PORTS });
+/** `iptablesBackend`: casfleet's managed chain is the host's firewall. */
+export const kernelView = (ufw: UfwState, kernel: KernelFirewall, iptablesBackend = false): KernelView => {
+  const own = iptablesBackend ? { managedChain: MANAGED_CHAIN } : { ownChains: [MANAGED_CHAIN] };
+  const truth = analyseKernel({ ufw, kernel, protectedPorts: CAS_PORTS, ...own });
   const unreadable = Object.entries(truth.unreadable).map(([name, error]) => `${family(name)}${error}`);
   const drift = [...truth.drift, ...truth.ufwUnhooked.map((name) => `${family(name)}INPUT no longer jumps to ufw's chains`)];
   const known = ufw.enabled && unreadable.length === 0;

@@ -1,13 +1,14 @@
 // What `audit` and `support-bundle` share: the selected hosts turned into audit targets. Each host's
 // vars are validated against BOTH scenario playbooks (its scenario is known only once it was read);
-// a host whose vars fit neither is still audited, its drift then says why it cannot be computed.
+// a host whose vars fit neither is still audited, its drift then says why it cannot be computed. Each
+// playbook is built for both firewall backends: the drift is planned with the backend the host runs.
 import { scenarioAVarsSchema } from '../cas/cas-vars.ts';
 import { UsageError } from '../errors.ts';
 import type { AnyPlaybook } from '../playbook/define-playbook.ts';
 import { checkExtraVarNames } from '../playbook/host-vars.ts';
 import { loadPlaybook } from '../playbook/load-playbook.ts';
 import type { HostPlaybook } from '../run/audit-drift.ts';
-import type { AuditTarget } from '../run/audit-fleet.ts';
+import { FIREWALL_BACKENDS, type AuditTarget, type FirewallBackend } from '../run/audit-fleet.ts';
 import { parseCidr } from '../steps/cidr.ts';
 import type { PreparedFleet } from './prepare-run.ts';
 
@@ -46,6 +47,8 @@ export const buildAuditTargets = async (fleet: PreparedFleet, cwd: string): Prom
   return fleet.access.map(({ host, connect, become }) => {
     const vars = { ...host.vars, ...fleet.extra.vars };
     const [a, b] = playbooks.map((playbook) => buildFor(playbook, vars));
+    const perBackend = (playbook: AnyPlaybook) =>
+      Object.fromEntries(FIREWALL_BACKENDS.map((firewall) => [firewall, buildFor(playbook, { ...vars, firewall }).playbook])) as Record<FirewallBackend, HostPlaybook>;
     // The host's intent (adminGui, pairing, proxy…): as Scenario A reads it, else as B does, else the defaults.
     const common = scenarioAVarsSchema.safeParse(a?.parsed ?? b?.parsed ?? {});
     const intent = {
@@ -58,7 +61,7 @@ export const buildAuditTargets = async (fleet: PreparedFleet, cwd: string): Prom
       connect,
       become,
       ...(vpnProbeSource ? { vpnProbeSource } : {}),
-      playbooks: { 'scenario-a': a!.playbook, 'scenario-b': b!.playbook },
+      playbooks: { 'scenario-a': perBackend(playbooks[0]!), 'scenario-b': perBackend(playbooks[1]!) },
       intent,
     };
   });

@@ -10,6 +10,7 @@ import { summarizeAudit } from '../audit/audit-summary.ts';
 import { assessHost, type HostAssessment } from '../audit/assess-host.ts';
 import { detectScenario, driftPlaybookFor, type ScenarioPlaybook } from '../audit/detect-scenario.ts';
 import { rulesView } from '../audit/firewall-view.ts';
+import { iptablesViewOf } from '../audit/iptables-view.ts';
 import { kernelView } from '../audit/kernel-view.ts';
 import type { Become } from '../command/shell.ts';
 import type { AnyFact } from '../facts/fact.ts';
@@ -21,14 +22,18 @@ import { auditDrift, type HostPlaybook } from './audit-drift.ts';
 import { HostSession } from './host-session.ts';
 import { describeError, factsOf, uniqueFacts } from './plan-step.ts';
 
+/** The firewall backends a scenario playbook is built for (its `firewall` var). */
+export const FIREWALL_BACKENDS = ['ufw', 'iptables'] as const;
+export type FirewallBackend = (typeof FIREWALL_BACKENDS)[number];
+
 export interface AuditTarget {
   readonly name: string;
   readonly connect: ConnectOptions;
   readonly become: Become;
   /** Local address to probe the host's VPN-side address from (inventory `casfleet_vpn_probe_from`). */
   readonly vpnProbeSource?: string;
-  /** The scenario playbooks built with this host's vars, or why they could not be. */
-  readonly playbooks: Readonly<Record<ScenarioPlaybook, HostPlaybook>>;
+  /** The scenario playbooks built with this host's vars for each backend, or why they could not be. */
+  readonly playbooks: Readonly<Record<ScenarioPlaybook, Readonly<Record<FirewallBackend, HostPlaybook>>>>;
   readonly intent: HostAssessment['intent'];
 }
 
@@ -51,7 +56,7 @@ const stepFacts = (playbook: HostPlaybook): AnyFact[] =>
 
 /** Every fact the audit of `target` reads, plus `extra`, each once. */
 export const auditFactsFor = (target: AuditTarget, extra: readonly AnyFact[] = []): AnyFact[] =>
-  uniqueFacts([...Object.values(AUDIT_FACTS), ...Object.values(target.playbooks).flatMap(stepFacts), ...extra]);
+  uniqueFacts([...Object.values(AUDIT_FACTS), ...Object.values(target.playbooks).flatMap((built) => Object.values(built).flatMap(stepFacts)), ...extra]);
 
 const probe = async (address: string, ports: readonly AuditPort[], timeoutMs: number, sourceAddress?: string): Promise<Record<string, PortState>> => {
   if (ports.length === 0) return {};
@@ -77,9 +82,9 @@ const gather = async (target: AuditTarget, options: AuditOptions, facts: readonl
   }
 };
 
-/** The live tables judged against ufw's files; null when either could not be read. */
-const kernelViewOf = (facts: AuditFacts | undefined): KernelView | null =>
-  facts?.ufw.ok && facts.kernel.ok ? kernelView(facts.ufw.value, facts.kernel.value) : null;
+/** The live tables judged against ufw's files (or casfleet's chain); null when either could not be read. */
+const kernelViewOf = (facts: AuditFacts | undefined, iptablesBackend: boolean): KernelView | null =>
+  facts?.ufw.ok && facts.kernel.ok ? kernelView(facts.ufw.value, facts.kernel.value, iptablesBackend) : null;
 
 export interface HostReading {
   readonly target: AuditTarget;
@@ -95,8 +100,11 @@ export const analyseHost = ({ target, reach, outcomes, probes, probeErrors }: Ho
   const { host: address, port: sshPort } = target.connect;
   const facts = reach.status === 'audited' ? readAuditFacts(outcomes) : undefined;
   const vpnSideAddress = facts ? vpnSideAddressOf(facts) : undefined;
-  const kernel = kernelViewOf(facts);
-  const rules = facts ? rulesView(facts, auditPorts(sshPort), vpnSideAddress, kernel) : {};
+  // casfleet's chain hooked into INPUT while ufw is off: the iptables backend filters.
+  const chain = facts ? iptablesViewOf(facts) : undefined;
+  const iptables = chain && facts?.ufw.ok && !(facts.ufw.value.installed && facts.ufw.value.enabled) ? chain : undefined;
+  const kernel = kernelViewOf(facts, iptables !== undefined);
+  const rules = facts ? rulesView(facts, auditPorts(sshPort), vpnSideAddress, kernel, iptables) : {};
   const detection = facts
     ? detectScenario({ facts, probes, rules })
     : { scenario: 'unknown' as const, evidence: [{ says: null, text: 'the host could not be read' }] };
@@ -108,6 +116,7 @@ export const analyseHost = ({ target, reach, outcomes, probes, probeErrors }: Ho
     reach,
     ...(facts ? { facts } : {}),
     kernel,
+    ...(iptables ? { iptables } : {}),
     probes,
     probeErrors,
     rules,
@@ -115,7 +124,8 @@ export const analyseHost = ({ target, reach, outcomes, probes, probeErrors }: Ho
     ...(vpnProbed ? { vpnProbeSource: target.vpnProbeSource } : {}),
     intent: target.intent,
     detection,
-    drift: auditDrift(facts ? against : null, against ? target.playbooks[against] : undefined, outcomes),
+    // Planned with the backend the host runs, so a converged iptables host shows no drift.
+    drift: auditDrift(facts ? against : null, against ? target.playbooks[against][iptables ? 'iptables' : 'ufw'] : undefined, outcomes),
   });
 };
 

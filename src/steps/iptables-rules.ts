@@ -87,7 +87,7 @@ const FAMILY_TOOLS = {
 } as const;
 
 /** The managed chain of one family as it runs: its lines (undefined when the chain does not exist) and the INPUT jumps. */
-const runningChain = (filter: IptablesTable | undefined): { lines?: string[]; jumps: number; inputRules: number } => {
+export const runningChain = (filter: IptablesTable | undefined): { lines?: string[]; jumps: number; inputRules: number } => {
   const rules = filter?.rules ?? [];
   const input = rules.filter((rule) => rule.chain === 'INPUT');
   const exists = filter !== undefined && filter.chains[MANAGED_CHAIN] !== undefined;
@@ -133,7 +133,8 @@ const describeChain = (family: Family, running: ReturnType<typeof runningChain>)
 const describeFile = (path: string, state: FileState, desired: string): string =>
   `${path}: ${!state.exists ? 'absent' : state.type !== 'file' ? `a ${state.type}` : state.content === desired ? 'as planned' : 'differs from the plan'}`;
 
-const linkOk = (state: FileState | undefined): boolean => state?.exists === true && state.type === 'symlink' && state.target === BOOT_UNIT_FILE;
+/** casfleet-iptables.service is enabled: the link `systemctl enable` makes points at the unit. */
+export const linkOk = (state: FileState | undefined): boolean => state?.exists === true && state.type === 'symlink' && state.target === BOOT_UNIT_FILE;
 
 /** Plans the iptables changes from the facts (pure). Throws StepPlanError when the state cannot be reached safely. */
 export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFacts): StepPlan => {

@@ -47,7 +47,7 @@ export type SshVerdict =
 
 type Match = 'yes' | 'no' | 'maybe';
 
-const addressMatch = (ruleAddress: string, address: string): Match => {
+export const addressMatch = (ruleAddress: string, address: string): Match => {
   if (ruleAddress === '') return 'yes';
   const outer = parseNetwork(ruleAddress);
   const inner = parseNetwork(address);

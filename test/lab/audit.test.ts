@@ -1,6 +1,6 @@
 // casfleet audit and support-bundle end to end on a real lab: Scenario A hosts, Scenario B hosts, a
-// host with ufw disabled, one with a hand rule opening 7777 outside ufw, and one half-way between A
-// and B. Each must be classified correctly, the audit must exit 4, its HTML report must open in
+// host with ufw disabled, one with a hand rule opening 7777 outside ufw, one half-way between A
+// and B, and one switched to the iptables backend (firewall: iptables). Each must be classified correctly, the audit must exit 4, its HTML report must open in
 // Chromium and show every host, and nothing on any host may change (files, iptables, batm-manage
 // calls other than `info`).
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helper
 const unavailable = labUnavailableReason();
 const serial = unavailable ? test.serial.skip : test.serial;
 let lab: TestLab | undefined;
-const HOSTS = ['cas-001', 'cas-002', 'cas-003', 'cas-004', 'cas-005', 'cas-006', 'cas-007'];
+const HOSTS = ['cas-001', 'cas-002', 'cas-003', 'cas-004', 'cas-005', 'cas-006', 'cas-007', 'cas-008'];
 
 const the = (): TestLab => {
   if (!lab) throw new Error('lab not started');
@@ -35,7 +35,7 @@ const onHost = async (host: string, script: string): Promise<string> => {
 // Everything the audit must leave alone: files casfleet or CAS own, the live tables (without packet
 // counters and timestamps), the backups, the services' state, and batm-manage's call log.
 const SNAPSHOT = `
-find /etc/ufw /etc/default/ufw /batm/config /batm/vpngen /batm/run-state /var/backups -type f -exec sha256sum {} + 2>/dev/null | sort
+find /etc/ufw /etc/default/ufw /etc/iptables /etc/systemd/system/casfleet-iptables.service /batm/config /batm/vpngen /batm/run-state /var/backups -type f -exec sha256sum {} + 2>/dev/null | sort
 echo ---; iptables-save | sed -e 's/\\[[0-9]*:[0-9]*\\]//' -e '/^#/d'
 echo ---; ip6tables-save | sed -e 's/\\[[0-9]*:[0-9]*\\]//' -e '/^#/d'
 echo ---; cat /batm/logs/batm-manage.log 2>/dev/null || true`;
@@ -61,6 +61,8 @@ test.before(async () => {
   await onHost('cas-005', 'ufw disable >/dev/null');
   await onHost('cas-006', 'iptables -I INPUT -p tcp --dport 7777 -j ACCEPT');
   await onHost('cas-007', 'echo batm.vpn-skip=true >> /batm/config/gate.properties');
+  const iptables = await cli('apply', 'scenario-a', '-l', 'cas-008', '-e', 'firewall=iptables', '--yes', '--json');
+  if (iptables.code !== 0) throw new Error(`scenario-a with iptables: ${iptables.stdout}${iptables.stderr}`);
 });
 test.after.always(async () => {
   await stopLab(lab);
@@ -76,9 +78,9 @@ serial('audit classifies every host, finds the criticals and exits 4', async (t)
   t.is(result.code, 4, result.stderr);
   report = auditReportSchema.parse(JSON.parse(result.stdout));
   const scenarios = Object.fromEntries(Object.entries(report.hosts).map(([host, audit]) => [host, audit.scenario]));
-  t.deepEqual(scenarios, { 'cas-001': 'A', 'cas-002': 'A', 'cas-003': 'B', 'cas-004': 'B', 'cas-005': 'A', 'cas-006': 'A', 'cas-007': 'mixed' });
+  t.deepEqual(scenarios, { 'cas-001': 'A', 'cas-002': 'A', 'cas-003': 'B', 'cas-004': 'B', 'cas-005': 'A', 'cas-006': 'A', 'cas-007': 'mixed', 'cas-008': 'A' });
   const critical = (host: string) => report!.hosts[host]!.findings.filter((f) => f.severity === 'critical').map((f) => f.code).sort();
-  for (const host of ['cas-001', 'cas-002', 'cas-003', 'cas-004', 'cas-007']) t.deepEqual(critical(host), [], host);
+  for (const host of ['cas-001', 'cas-002', 'cas-003', 'cas-004', 'cas-007', 'cas-008']) t.deepEqual(critical(host), [], host);
   t.deepEqual(critical('cas-005'), ['admin-gui-exposed', 'firewall-disabled', 'master-exposed', 'master-exposed', 'pairing-port-open']);
   t.deepEqual(critical('cas-006'), ['admin-gui-exposed']);
   t.true(report.hosts['cas-007']!.findings.some((f) => f.code === 'mixed-scenario'));
@@ -94,6 +96,15 @@ serial('audit classifies every host, finds the criticals and exits 4', async (t)
   t.deepEqual(report.hosts['cas-005']!.drift.changes[0]?.summaries[0], '+ enable ufw');
   t.deepEqual(report.hosts['cas-001']!.drift.changes, []);
   t.deepEqual(report.summary.scenarios.mixed, ['cas-007']);
+  // The iptables host: casfleet's chain is its firewall (not foreign rules), persisted, and converged
+  // with the iptables variant of Scenario A; the chain blocks what ufw blocks on the other A hosts.
+  const iptablesHost = report.hosts['cas-008']!;
+  t.like(iptablesHost.firewall, { backend: 'iptables', enabled: true, defaultIncoming: 'deny', persistence: true });
+  t.deepEqual(iptablesHost.firewall?.kernel?.foreignRules, []);
+  t.deepEqual(iptablesHost.drift, { against: 'scenario-a', changes: [], warnings: [] });
+  t.deepEqual(iptablesHost.findings.filter((f) => f.severity !== 'info').map((f) => f.code), []);
+  t.deepEqual(iptablesHost.rules['7777'], { anyone: 'block', from: [] });
+  t.deepEqual(iptablesHost.exposure, report.hosts['cas-001']!.exposure);
 
   if (existsSync(CHROMIUM)) {
     const page = await probePage(html);
@@ -111,7 +122,7 @@ serial('audit classifies every host, finds the criticals and exits 4', async (t)
 serial('the text summary names the criticals and the mixed host', async (t) => {
   const result = await cli('audit');
   t.is(result.code, 4);
-  t.regex(result.stdout, /^scenario  A 4 \(cas-001, cas-002, cas-005, cas-006\) · B 2 \(cas-003, cas-004\) · mixed 1 \(cas-007\) · unknown 0$/m);
+  t.regex(result.stdout, /^scenario  A 5 \(cas-001, cas-002, cas-005, cas-006, … \+1 more\) · B 2 \(cas-003, cas-004\) · mixed 1 \(cas-007\) · unknown 0$/m);
   t.regex(result.stdout, /^ {2}firewall-disabled +1 host \(cas-005\)/m);
   t.regex(result.stdout, /^ {2}admin-gui-exposed +1 host \(cas-006\): .*although the ufw rules block it/m);
   t.regex(result.stdout, /^exit 4: 2 hosts with a critical finding$/m);
@@ -132,7 +143,7 @@ serial('support-bundle collects the tables, ufw status, batm-manage info and the
   t.is(JSON.parse(file('audit.json')).hosts['cas-006'].findings[0].code, 'admin-gui-exposed');
   const many = await cli('support-bundle', 'cas-00*');
   t.is(many.code, 1);
-  t.regex(many.stderr, /selects 7 hosts/);
+  t.regex(many.stderr, /selects 8 hosts/);
 });
 
 serial('the audit and the bundle changed nothing: files, tables and services as before; batm-manage only asked for info', async (t) => {
