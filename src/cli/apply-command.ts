@@ -22,7 +22,7 @@ import { runPlaybook, type CanaryAnswer } from '../run/run-playbook.ts';
 import { canAsk, confirm } from './confirm.ts';
 import { createReporter } from './create-reporter.ts';
 import { EXIT_HOST_FAILED, EXIT_OK, EXIT_STOPPED } from './exit-codes.ts';
-import { parseCommandLine } from './parse-options.ts';
+import { parseCommandLine, refuseExtraArguments } from './parse-options.ts';
 import { formatFleetPlan, planFleet, planHasProblems, plannedHostCount } from './plan-fleet.ts';
 import { prepareRun, TARGET_HELP, TARGET_OPTIONS, type PreparedRun } from './prepare-run.ts';
 import { givenRolloutFlags, resumedRollout, resumeInputs } from './resume-input.ts';
@@ -145,7 +145,7 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
     return EXIT_OK;
   }
   const [positional, ...rest] = positionals;
-  if (rest.length > 0) throw new UsageError(`unexpected argument${rest.length > 1 ? 's' : ''}: ${rest.join(' ')}`);
+  refuseExtraArguments(rest);
   if (!positional && !given.resume) throw new UsageError("apply needs a playbook: 'casfleet apply scenario-a -i inventory.yml' (see --help)");
   if (given.resume && given.check) throw new UsageError('--resume and --check do not go together: resume applies');
 

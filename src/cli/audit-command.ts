@@ -13,7 +13,7 @@ import { auditFleet } from '../run/audit-fleet.ts';
 import { buildAuditTargets } from './audit-targets.ts';
 import { outputStyle } from './create-reporter.ts';
 import { EXIT_OK } from './exit-codes.ts';
-import { parseCommandLine } from './parse-options.ts';
+import { parseCommandLine, refuseSelectionArguments } from './parse-options.ts';
 import { prepareFleet, TARGET_HELP, TARGET_OPTIONS } from './prepare-run.ts';
 
 /** A port that does not answer within this long counts as filtered (a firewall DROP). */
@@ -58,7 +58,7 @@ export const auditCommand = async (argv: readonly string[]): Promise<number> => 
     process.stdout.write(AUDIT_HELP);
     return EXIT_OK;
   }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals.join(' ')} (did you mean -l ${positionals[0]}?)`);
+  refuseSelectionArguments(positionals);
   if (values.json && values.markdown) throw new UsageError('--json and --markdown do not go together: pick one output format');
   const cwd = process.cwd();
   const htmlPath = values.html === undefined ? undefined : resolve(cwd, values.html);

@@ -3,8 +3,7 @@
 
 import { EXIT_OK } from './exit-codes.ts';
 import { loadSelection } from './inventory-input.ts';
-import { parseCommandLine } from './parse-options.ts';
-import { UsageError } from '../errors.ts';
+import { parseCommandLine, refuseSelectionArguments } from './parse-options.ts';
 import { SECRET_VARS } from '../inventory/connection-vars.ts';
 import type { Inventory, Vars } from '../inventory/types.ts';
 
@@ -54,7 +53,7 @@ export const inventoryCommand = async (argv: readonly string[]): Promise<number>
     process.stdout.write(INVENTORY_HELP);
     return EXIT_OK;
   }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals.join(' ')} (did you mean -l ${positionals[0]}?)`);
+  refuseSelectionArguments(positionals);
   const { inventory, hosts } = await loadSelection(values.inventory, values.limit, process.cwd());
   const view = inventoryJson(inventory, hosts);
   if (values.json) {

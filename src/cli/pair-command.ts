@@ -11,7 +11,7 @@ import { formatDuration, readDurationMs } from '../rollout/duration.ts';
 import { runPlaybook, singleStage } from '../run/run-playbook.ts';
 import { outputStyle } from './create-reporter.ts';
 import { EXIT_HOST_FAILED, EXIT_OK } from './exit-codes.ts';
-import { parseCommandLine } from './parse-options.ts';
+import { parseCommandLine, onlyPositional } from './parse-options.ts';
 import { prepareRun, TARGET_HELP, TARGET_OPTIONS } from './prepare-run.ts';
 
 const DEFAULT_SECONDS = 15 * 60;
@@ -82,9 +82,7 @@ export const pairCommand = async (argv: readonly string[]): Promise<number> => {
     process.stdout.write(PAIR_HELP);
     return EXIT_OK;
   }
-  const [pattern, ...rest] = positionals;
-  if (!pattern) throw new UsageError("pair needs a host pattern: 'casfleet pair cas-007 -i inventory.yml' (see --help)");
-  if (rest.length > 0) throw new UsageError(`unexpected argument${rest.length > 1 ? 's' : ''}: ${rest.join(' ')}`);
+  const pattern = onlyPositional(positionals, "pair needs a host pattern: 'casfleet pair cas-007 -i inventory.yml' (see --help)");
   const request = requestFrom(values);
 
   const prepared = await prepareRun(pairingPlaybook(request), { ...values, limit: pattern }, process.cwd());

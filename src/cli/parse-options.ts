@@ -49,6 +49,24 @@ export const describeCommandLine = async (command: (argv: readonly string[]) => 
   throw new Error('the command returned without parsing its command line');
 };
 
+/** Refuses arguments left after a command's own positional ones. */
+export const refuseExtraArguments = (rest: readonly string[]): void => {
+  if (rest.length > 0) throw new UsageError(`unexpected argument${rest.length > 1 ? 's' : ''}: ${rest.join(' ')}`);
+};
+
+/** The one positional argument a command needs (`missing` says what it is and how to give it). */
+export const onlyPositional = (positionals: readonly string[], missing: string): string => {
+  const [first, ...rest] = positionals;
+  if (!first) throw new UsageError(missing);
+  refuseExtraArguments(rest);
+  return first;
+};
+
+/** For commands that take a selection, not positional arguments: a stray word is probably a -l pattern. */
+export const refuseSelectionArguments = (positionals: readonly string[]): void => {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals.join(' ')} (did you mean -l ${positionals[0]}?)`);
+};
+
 /** Parse a whole positive number from a flag value. */
 export const positiveInt = (value: string | undefined, flag: string): number | undefined => {
   if (value === undefined) return undefined;

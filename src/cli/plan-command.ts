@@ -1,9 +1,8 @@
 // casfleet plan <playbook>: what apply would change on every selected host, grouped by identical
 // change sets ("46 hosts: + allow …"). Connects and reads; changes nothing.
 
-import { UsageError } from '../errors.ts';
 import { EXIT_HOST_FAILED, EXIT_OK } from './exit-codes.ts';
-import { parseCommandLine } from './parse-options.ts';
+import { parseCommandLine, onlyPositional } from './parse-options.ts';
 import { fleetPlanJson, formatFleetPlan, planFleet, planHasProblems } from './plan-fleet.ts';
 import { prepareRun, TARGET_HELP, TARGET_OPTIONS } from './prepare-run.ts';
 
@@ -29,9 +28,7 @@ export const planCommand = async (argv: readonly string[]): Promise<number> => {
     process.stdout.write(PLAN_HELP);
     return EXIT_OK;
   }
-  const [reference, ...rest] = positionals;
-  if (!reference) throw new UsageError("plan needs a playbook: 'casfleet plan scenario-a -i inventory.yml' (see --help)");
-  if (rest.length > 0) throw new UsageError(`unexpected argument${rest.length > 1 ? 's' : ''}: ${rest.join(' ')}`);
+  const reference = onlyPositional(positionals, "plan needs a playbook: 'casfleet plan scenario-a -i inventory.yml' (see --help)");
   const prepared = await prepareRun(reference, values, process.cwd());
   if (typeof prepared === 'number') return prepared;
   const groups = await planFleet(prepared);
