@@ -1,34 +1,17 @@
 // Rolling out safely, end to end on a 10-host lab through the CLI: a canary stage that waits for
 // approval, batches with a failure budget, a halt that leaves later hosts untouched (checked from
 // outside), and a resumed run that completes the fleet.
-import test from 'ava';
 import { run } from '../../src/lab/lab-exec.ts';
 import { probeFromController } from '../../src/lab/probe-from-controller.ts';
 import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
-import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
+import { labForFile } from '../helpers/lab.ts';
 
-const unavailable = labUnavailableReason();
-const serial = unavailable ? test.serial.skip : test.serial;
-let lab: TestLab | undefined;
-let stateDir = '';
-
-test.before(async () => {
-  if (unavailable) return;
-  lab = await startLab({ hosts: 10, prefix: 'roll' });
-  stateDir = `${lab.dir}/state`;
-});
-test.after.always(async () => {
-  await stopLab(lab);
-});
-
-const the = (): TestLab => {
-  if (!lab) throw new Error('lab not started');
-  return lab;
-};
+const { serial, the } = labForFile({ hosts: 10, prefix: 'roll' });
+const stateDir = (): string => `${the().dir}/state`;
 const hostsFrom = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `cas-${String(from + i).padStart(3, '0')}`);
 const ALL = hostsFrom(1, 10);
 
-const casfleet = (...args: string[]) => runCli([...args, '-i', the().inventoryPath], { env: { CASFLEET_STATE_DIR: stateDir } });
+const casfleet = (...args: string[]) => runCli([...args, '-i', the().inventoryPath], { env: { CASFLEET_STATE_DIR: stateDir() } });
 
 /** 7741 is open on a fresh lab host and filtered once scenario-a ran: the outside view of "touched". */
 const gatePort = async (hosts: string[]) => {
@@ -82,7 +65,7 @@ serial('a host failing in batch 2 with --max-fail 0 halts the rollout; later hos
     'cas-009': 'open',
     'cas-010': 'open',
   });
-  const runs = await runCli(['runs', '--json'], { env: { CASFLEET_STATE_DIR: stateDir } });
+  const runs = await runCli(['runs', '--json'], { env: { CASFLEET_STATE_DIR: stateDir() } });
   t.is(runs.code, 0, runs.stderr);
   t.regex(runs.stdout, /halted/);
 });
