@@ -2,7 +2,7 @@
 // batched by the store; a failing write warns once and never stops the rollout it describes.
 
 import type { RunEvent } from '../report/events.ts';
-import { endRun, recordHostResult, recordInterruptedHost, startStage } from '../run-records/run-record-updates.ts';
+import { endRun, recordChangingHost, recordHostResult, recordInterruptedHost, startStage } from '../run-records/run-record-updates.ts';
 import type { RunRecord } from '../run-records/run-record.ts';
 import { flushRunRecords, writeRunRecord } from '../run-records/run-store.ts';
 
@@ -19,8 +19,14 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
   let warned = false;
   const lastError = new Map<string, string>();
   // Hosts changed (or changing in handlers, or awaiting their confirmation) that have not ended: what
-  // an interruption leaves behind on them is not what the record's `untouched` says.
+  // an interruption leaves behind on them is not what the record's `untouched` says. Each is written
+  // ahead as it starts changing, so even a record whose process died unannounced says so.
   const changing = new Set<string>();
+  const startChanging = (host: string, now: Date): void => {
+    if (changing.has(host)) return;
+    changing.add(host);
+    save(recordChangingHost(record, host, transactions, now));
+  };
   const save = (next: RunRecord): void => {
     record = next;
     writeRunRecord(record).catch((error: unknown) => {
@@ -38,11 +44,11 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
           if (event.status === 'start') save(startStage(record, event.index, now));
           break;
         case 'host-stage':
-          if (event.stage === 'handlers' || event.stage === 'confirming') changing.add(event.host);
+          if (event.stage === 'handlers' || event.stage === 'confirming') startChanging(event.host, now);
           if (event.stage === 'probing') changing.delete(event.host);
           break;
         case 'step':
-          if (event.status === 'changed' && !event.check) changing.add(event.host);
+          if (event.status === 'changed' && !event.check) startChanging(event.host, now);
           if (event.status === 'failed' && !lastError.has(event.host)) lastError.set(event.host, `${event.step}: ${event.error ?? 'failed'}`);
           // What undid the host matters more than the failure that led there.
           if (event.status === 'rolled-back') lastError.set(event.host, `rolled back: ${event.error ?? 'rolled back'}`);

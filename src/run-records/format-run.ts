@@ -32,7 +32,7 @@ const stageLabel = (record: RunRecord, index: number): string => record.rollout.
  * says whether a `running` record's process is still alive.
  */
 export const formatStatus = (record: RunRecord, live: boolean): string => {
-  if (record.status === 'running' && !live) return `running, but its process is gone (pid ${record.controller.pid}): resumable`;
+  if (record.status === 'running' && !live) return `interrupted: its process is gone (pid ${record.controller.pid}); resumable`;
   if (record.haltReason) return `${record.status} (${record.haltReason})`;
   if (record.status !== 'completed' && record.stageReached >= 0) return `${record.status} (at ${stageLabel(record, record.stageReached)})`;
   return record.status;

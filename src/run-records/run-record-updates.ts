@@ -98,19 +98,39 @@ export const recordHostResult = (record: RunRecord, host: string, result: HostRe
   return { ...record, hosts: { ...record.hosts, [host]: entry }, updatedAt: now.toISOString() };
 };
 
+const AFTER_STOP = {
+  transaction: { state: 'rolled-back' as const, how: 'it restores its snapshot by itself when its dead-man fires' },
+  none: { state: 'failed' as const, how: 'without a transaction, the changes made so far stay' },
+};
+
+const changedHostEntry = (record: RunRecord, host: string, transactions: boolean, why: string) => {
+  const previous = record.hosts[host];
+  if (!previous) throw new RunRecordError(`run ${record.id} has no host '${host}'`);
+  const after = transactions ? AFTER_STOP.transaction : AFTER_STOP.none;
+  return { state: after.state, error: `${why}: ${after.how}`, stage: previous.stage };
+};
+
 /**
  * A host the run was changing when it was stopped: rolled back when a transaction covers it (its
  * dead-man restores the snapshot, as nobody is left to confirm), failed without one (its changes so
  * far stay). Either way `--resume` runs it again.
  */
-export const recordInterruptedHost = (record: RunRecord, host: string, transactions: boolean, now: Date): RunRecord => {
-  const previous = record.hosts[host];
-  if (!previous) throw new RunRecordError(`run ${record.id} has no host '${host}'`);
-  const entry = transactions
-    ? { state: 'rolled-back' as const, error: 'interrupted after the host changed: it restores its snapshot by itself when its dead-man fires' }
-    : { state: 'failed' as const, error: 'interrupted after the host changed, without a transaction: the changes made so far stay' };
-  return { ...record, hosts: { ...record.hosts, [host]: { ...entry, stage: previous.stage } }, updatedAt: now.toISOString() };
-};
+export const recordInterruptedHost = (record: RunRecord, host: string, transactions: boolean, now: Date): RunRecord => ({
+  ...record,
+  hosts: { ...record.hosts, [host]: changedHostEntry(record, host, transactions, 'interrupted after the host changed') },
+  updatedAt: now.toISOString(),
+});
+
+/**
+ * A host whose first change was just made, written ahead of its end: the state it is left in should
+ * the run die now without a word (SIGKILL, a crash, the machine going down), exactly what
+ * recordInterruptedHost says after a signal. Its host-end replaces it.
+ */
+export const recordChangingHost = (record: RunRecord, host: string, transactions: boolean, now: Date): RunRecord => ({
+  ...record,
+  hosts: { ...record.hosts, [host]: changedHostEntry(record, host, transactions, 'the run stopped while changing the host') },
+  updatedAt: now.toISOString(),
+});
 
 /** The run stopped: completed, halted (over a budget), awaiting approval, or interrupted (SIGINT). */
 export const endRun = (record: RunRecord, status: Exclude<RunStatus, 'running'>, haltReason: string | undefined, now: Date): RunRecord => {

@@ -76,3 +76,23 @@ test.serial('an interrupted run records the hosts it was changing: rolled back u
     t.deepEqual(hostsToRun(final), ['a', 'b', 'c']);
   }
 });
+
+test.serial('a host is written ahead as it starts changing, so a run killed without a word leaves a record that says so', async (t) => {
+  process.env.CASFLEET_STATE_DIR = mkdtempSync(join(tmpdir(), 'casfleet-keeper-'));
+  const keeper = createRecordKeeper(record());
+  keeper.emit({ type: 'stage', index: 0, kind: 'canary', label: 'canary', status: 'start', hosts: ['a'] });
+  keeper.emit({ type: 'host-end', host: 'a', counts: { ...emptyCounts(), ok: 1, changed: 1 }, durationMs: 1 });
+  keeper.emit({ type: 'stage', index: 1, kind: 'batch', label: 'batch 1/1', status: 'start', hosts: ['b', 'c'] });
+  keeper.emit({ type: 'host-stage', host: 'b', stage: 'applying' });
+  keeper.emit({ type: 'step', host: 'b', step: 's', kind: 'step', status: 'changed', changes: [], check: false, durationMs: 1 });
+  // No interrupt(): what is on disk once the pending write lands is all a SIGKILL leaves.
+  const written = await keeper.finish();
+  const onDisk = await readRunRecord(written.id);
+  t.is(onDisk.status, 'running');
+  t.like(onDisk.hosts, { a: { state: 'changed' }, b: { state: 'rolled-back' }, c: { state: 'untouched' } });
+  t.regex(onDisk.hosts.b?.error ?? '', /stopped while changing the host: .*dead-man/);
+  t.deepEqual(hostsToRun(onDisk), ['b', 'c']);
+  // Its end replaces what was written ahead.
+  keeper.emit({ type: 'host-end', host: 'b', counts: { ...emptyCounts(), changed: 1 }, durationMs: 1 });
+  t.like((await keeper.finish()).hosts, { b: { state: 'changed' } });
+});

@@ -1,6 +1,7 @@
 // casfleet killed (SIGINT, SIGTERM, SIGKILL) at each named phase of a Scenario A → B switch, each on
 // its own lab host and all at once: the host must end in its old state (untouched before the first
 // change; restored by its own dead-man after it), lose nothing, and converge on a later run.
+import { runCli } from '../helpers/cli.ts';
 import { SCENARIO_B, assertRow, faultLab, startCasfleet } from './fault-kit.ts';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGKILL'] as const;
@@ -23,14 +24,18 @@ SIGNALS.forEach((signal, s) =>
       await kit.untilSettled(host);
       const settledAt = Date.now();
       const verdict = await kit.judge(host, start);
-      // SIGINT and SIGTERM leave a record that says what the host is left with; SIGKILL leaves none.
-      const recorded = signal === 'SIGKILL' ? undefined : kit.runRecordFor(host)?.hosts[host]?.state;
+      // Every signal leaves a record that says what the host is left with: SIGINT and SIGTERM write
+      // it as they stop, SIGKILL leaves what was written ahead as the host started changing.
+      const record = kit.runRecordFor(host);
+      const recorded = record?.hosts[host]?.state;
       const expected = phase === 'after-facts' ? 'untouched' : 'rolled-back';
+      const shown = signal === 'SIGKILL' ? (await runCli(['runs', 'show', record?.id ?? 'last'], { env: kit.env() })).stdout : '';
+      const presented = signal !== 'SIGKILL' || /interrupted: its process is gone/.test(shown);
       const converged = await kit.converges(host);
       assertRow(
         t,
-        { fault: `casfleet ${signal}`, phase, hosts: 1, consistent: verdict.ending === 'old' && (recorded === undefined || recorded === expected), dataLost: verdict.dataLost, converged, detectionMs: settledAt - killedAt, ending: `${verdict.ending}${recorded ? `; recorded ${recorded}` : ''}` },
-        `exit ${ended.code}\n${ended.stdout}${ended.stderr}\n${verdict.now.files}`,
+        { fault: `casfleet ${signal}`, phase, hosts: 1, consistent: verdict.ending === 'old' && recorded === expected && presented, dataLost: verdict.dataLost, converged, detectionMs: settledAt - killedAt, ending: `${verdict.ending}${recorded ? `; recorded ${recorded}` : ''}` },
+        `exit ${ended.code}\n${ended.stdout}${ended.stderr}\n${shown}\n${verdict.now.files}`,
       );
     });
   }),

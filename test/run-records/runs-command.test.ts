@@ -71,7 +71,7 @@ test.serial('runs lists records newest first with status, halt reason and host c
   t.true(lines[0]!.startsWith(`${HALTED.id}  `), lines[0]);
   t.regex(lines[0]!, /  scenario-a\s+prod\.yml  halted \(batch 1\/2: 1 failed, budget 0\)\s+changed 2 · failed 1 · untouched 2$/);
   t.regex(lines[1]!, /my-playbook \(check\)\s+prod\.yml\s+completed\s+ok 5$/);
-  t.regex(lines[2]!, /running, but its process is gone \(pid \d+\): resumable/);
+  t.regex(lines[2]!, /interrupted: its process is gone \(pid \d+\); resumable/);
   t.false(stdout.includes('hunter2'), '-e values are never listed');
   // Columns line up: the status column starts at the same offset on every line.
   t.is(lines[0]!.indexOf('halted'), lines[1]!.indexOf('completed'));
