@@ -52,10 +52,12 @@ export const restoreScript = (id: string, touched: TouchedState): string => {
     const flags = flagsFor(file);
     return flags ? sh`restore_file ${file} && { ${raw(flags)}; }` : sh`restore_file ${file} || :`;
   });
+  // -w 30: the restore outwaits another tool holding the xtables lock (a legacy backend's; nf_tables
+  // takes none) instead of failing after a few seconds; the plain retry serves iptables without -w.
   const tables = touched.firewall
     ? FAMILIES.map(
         ({ restore, file, label }) => sh`if [ -f "$snap"/${file} ]; then
-  if ${restore} -w 5 <"$snap"/${file} 2>/dev/null || ${restore} <"$snap"/${file}; then echo ${`restored the ${label} filter table`}; else echo ${`casfleet: restoring the ${label} filter table failed`}; rc=1; fi
+  if ${restore} -w 30 <"$snap"/${file} 2>/dev/null || ${restore} <"$snap"/${file}; then echo ${`restored the ${label} filter table`}; else echo ${`casfleet: restoring the ${label} filter table failed`}; rc=1; fi
 fi`,
       )
     : [];

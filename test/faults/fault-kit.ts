@@ -17,7 +17,7 @@ import { BACKUP_ROOT } from '../../src/facts/backup-name.ts';
 import { hostTimers, type HostTimer } from '../../src/host-timer/host-timers.ts';
 import type { RunRecord } from '../../src/run-records/run-record.ts';
 import { runsDir } from '../../src/run-records/run-store.ts';
-import { CLI, jsonEvents, runCli, type CliResult } from '../helpers/cli.ts';
+import { CLI, jsonEvents, recapOf, runCli, type CliResult } from '../helpers/cli.ts';
 import { labUnavailableReason, startLab, stopLab, type StartLabOptions, type TestLab } from '../helpers/lab.ts';
 
 export const SCENARIO_B = ['scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24'];
@@ -159,6 +159,16 @@ export const startCasfleet = (kit: FaultKit, lab: TestLab, args: readonly string
   const failedWithinMs = (host: string): number | undefined =>
     events.find(({ event }) => event.host === host && event.type === 'step' && event.status === 'failed')?.event.durationMs as number | undefined;
   return { child, done, paused, resume, events, reportedAt, failedWithinMs };
+};
+
+/**
+ * Whether casfleet's report matches what the host ended in: old and reported undone (rolled back,
+ * failed or unreachable), or new and reported done; and what it said.
+ */
+export const reportedOutcome = (ending: string, counts: ReturnType<typeof recapOf>[string] | undefined): { readonly ok: boolean; readonly said: string } => {
+  const undone = (counts?.rolledBack ?? 0) + (counts?.failed ?? 0) + (counts?.unreachable ?? 0) > 0;
+  const said = counts === undefined ? 'not reported' : undone ? (counts.rolledBack ? 'rolled-back' : counts.unreachable ? 'unreachable' : 'failed') : 'ok';
+  return { ok: (ending === 'old' && undone) || (ending === 'new' && !undone), said };
 };
 
 /** The row's booleans as assertions, so a failing fault fails its test as well as the table. */

@@ -50,8 +50,8 @@ test('the restore puts each file back and restarts gate only when a gate file ca
   t.is(syntaxError(script), '');
   t.true(script.includes('restore_file /batm/config/gate.properties && { restart_0=yes; }'));
   t.true(script.includes('restore_file /etc/ufw/user.rules || :'));
-  t.true(script.includes('iptables-restore -w 5 <"$snap"/iptables.filter'));
-  t.true(script.includes('ip6tables-restore -w 5 <"$snap"/ip6tables.filter'));
+  t.true(script.includes('iptables-restore -w 30 <"$snap"/iptables.filter'));
+  t.true(script.includes('ip6tables-restore -w 30 <"$snap"/ip6tables.filter'));
   t.true(script.includes('. /batm/vpngen/firewall.rules'));
   t.regex(script, /if \[ -n "\$\{restart_0:-\}" \]; then\n {2}echo 'ran: \/batm\/batm-manage stop gate && \/batm\/batm-manage start gate'/);
   t.false(/iptables|firewall\.rules/.test(restoreScript('txn-2', touchedState(scenarioBItems.slice(0, 2), gateHandlers()))));

@@ -1,0 +1,109 @@
+// Faults of the host itself, each on its own lab host and all at once: `batm-manage` missing (Scenario
+// B's gate restart cannot run), the iptables lock held by another process for 20 s while the
+// firewall loads, and the whole host frozen (every process SIGSTOPped, its dead-man timer included)
+// for 60 s between two changes. The host must end old or new with casfleet's report saying which,
+// lose nothing, and converge once the fault is gone.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuHierarchy, labCgroupDir } from '../../src/lab/lab-cgroups.ts';
+import { recapOf } from '../helpers/cli.ts';
+import { SCENARIO_B, assertRow, faultLab, reportedOutcome, startCasfleet } from './fault-kit.ts';
+
+const { run, the, kit } = faultLab({ hosts: 3, prefix: 'fhost' });
+
+const apply = (host: string, rollback: string) => ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', rollback];
+
+
+run('batm-manage missing: the gate restart cannot run', async (t) => {
+  const host = 'cas-001';
+  const start = await kit.prepare(host);
+  await kit.onHost(host, 'mount --bind /dev/null /batm/batm-manage');
+  const casfleet = startCasfleet(kit, the(), apply(host, '30s'));
+  const result = await casfleet.done;
+  const detectionMs = casfleet.failedWithinMs(host);
+  await kit.onHost(host, 'umount /batm/batm-manage');
+  const verdict = await kit.judge(host, start);
+  const outcome = reportedOutcome(verdict.ending, recapOf(result.stdout)[host]);
+  const clear = /batm-manage/.test(result.stdout);
+  const converged = await kit.converges(host);
+  assertRow(
+    t,
+    { fault: 'batm-manage missing', phase: 'handler', hosts: 1, consistent: outcome.ok && clear, dataLost: verdict.dataLost, converged, detectionMs, ending: `${verdict.ending}, reported ${outcome.said}` },
+    `${result.stdout}${result.stderr}\n${verdict.now.files}`,
+  );
+  t.true(clear, 'the error names batm-manage');
+});
+
+run('the iptables lock held by another process for 20 s while the firewall loads', async (t) => {
+  const host = 'cas-002';
+  const start = await kit.prepare(host);
+  const casfleet = startCasfleet(kit, the(), apply(host, '60s'), 'after-facts');
+  await casfleet.paused(host);
+  // Held from just before the first change until 20 s later, across the firewall load.
+  const lock = (await kit.onHost(host, 'flock /run/xtables.lock sleep 20 >/dev/null 2>&1 </dev/null & sleep 0.5; flock -n /run/xtables.lock true && echo free || echo held')).trim();
+  // The lab's iptables is the nf_tables backend unless the machine's is legacy: only the legacy one takes this lock.
+  const backend = (await kit.onHost(host, 'iptables -V')).includes('nf_tables') ? 'nf_tables: takes no xtables lock' : 'legacy';
+  const heldAt = Date.now();
+  casfleet.resume();
+  const result = await casfleet.done;
+  const detectionMs = Date.now() - heldAt;
+  await kit.untilSettled(host, 120_000);
+  const verdict = await kit.judge(host, start);
+  const outcome = reportedOutcome(verdict.ending, recapOf(result.stdout)[host]);
+  const converged = await kit.converges(host);
+  assertRow(
+    t,
+    { fault: 'iptables lock held 20 s', phase: 'firewall load', hosts: 1, consistent: outcome.ok && lock === 'held', dataLost: verdict.dataLost, converged, detectionMs, ending: `${verdict.ending}, reported ${outcome.said} (${backend})` },
+    `${result.stdout}${result.stderr}\n${verdict.now.files}`,
+  );
+});
+
+/** Every process charged to the host's cgroup: its sshd, the sessions, the dead-man timer. */
+const hostProcesses = (host: string): number[] => {
+  const hierarchy = cpuHierarchy();
+  if (!hierarchy) throw new Error('no cgroup hierarchy: the host\'s processes cannot be found');
+  const dir = join(labCgroupDir(hierarchy, the().name), the().host(host).id);
+  return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+};
+
+const signalAll = (pids: readonly number[], signal: NodeJS.Signals): void => {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone already
+    }
+  }
+};
+
+run('the host frozen (all its processes SIGSTOPped) for 60 s between two changes', async (t) => {
+  const host = 'cas-003';
+  const start = await kit.prepare(host);
+  const casfleet = startCasfleet(kit, the(), apply(host, '20s'), 'between-changes');
+  await casfleet.paused(host);
+  // Frozen until no new process appears (a fork racing the first pass is stopped on the next).
+  const frozen = new Set<number>();
+  for (let pass = 0; pass < 5; pass++) {
+    const pids = hostProcesses(host).filter((pid) => !frozen.has(pid));
+    if (pids.length === 0 && pass > 0) break;
+    signalAll(pids, 'SIGSTOP');
+    for (const pid of pids) frozen.add(pid);
+  }
+  const frozenAt = Date.now();
+  casfleet.resume();
+  await sleep(60_000);
+  signalAll([...frozen], 'SIGCONT');
+  const result = await casfleet.done;
+  const detectionMs = (casfleet.reportedAt(host, frozenAt) ?? Date.now()) - frozenAt;
+  // After SIGCONT the dead-man's deadline is long past: it must fire (or have been disarmed) now.
+  await kit.untilSettled(host, 120_000);
+  const verdict = await kit.judge(host, start);
+  const outcome = reportedOutcome(verdict.ending, recapOf(result.stdout)[host]);
+  const converged = await kit.converges(host);
+  assertRow(
+    t,
+    { fault: 'host frozen 60 s (SIGSTOP)', phase: 'between-changes', hosts: 1, consistent: outcome.ok, dataLost: verdict.dataLost, converged, detectionMs, ending: `${verdict.ending}, reported ${outcome.said}` },
+    `${frozen.size} processes frozen\n${result.stdout}${result.stderr}\n${verdict.now.files}`,
+  );
+});
