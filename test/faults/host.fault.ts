@@ -1,16 +1,20 @@
-// Faults of the host itself, each on its own lab host and all at once: `batm-manage` missing (Scenario
+// Faults of the host itself, each on its own lab host and all at once: its sshd killed (the listener
+// and the session's) between two changes, `batm-manage` missing (Scenario
 // B's gate restart cannot run), the iptables lock held by another process for 20 s while the
 // firewall loads, and the whole host frozen (every process SIGSTOPped, its dead-man timer included)
 // for 60 s between two changes. The host must end old or new with casfleet's report saying which,
 // lose nothing, and converge once the fault is gone.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuHierarchy, labCgroupDir } from '../../src/lab/lab-cgroups.ts';
+import { accountHost, cpuHierarchy, labCgroupDir } from '../../src/lab/lab-cgroups.ts';
+import { hostRelativePaths, labPaths } from '../../src/lab/lab-layout.ts';
+import { spawnDetached } from '../../src/lab/lab-processes.ts';
+import { readLabState, writeLabState } from '../../src/lab/lab-state.ts';
 import { recapOf } from '../helpers/cli.ts';
 import { SCENARIO_B, assertRow, faultLab, reportedOutcome, startCasfleet } from './fault-kit.ts';
 
-const { run, the, kit } = faultLab({ hosts: 3, prefix: 'fhost' });
+const { run, the, kit } = faultLab({ hosts: 4, prefix: 'fhost' });
 
 const apply = (host: string, rollback: string) => ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', rollback];
 
@@ -105,5 +109,67 @@ run('the host frozen (all its processes SIGSTOPped) for 60 s between two changes
     t,
     { fault: 'host frozen 60 s (SIGSTOP)', phase: 'between-changes', hosts: 1, consistent: outcome.ok, dataLost: verdict.dataLost, converged, detectionMs, ending: `${verdict.ending}, reported ${outcome.said}` },
     `${frozen.size} processes frozen\n${result.stdout}${result.stderr}\n${verdict.now.files}`,
+  );
+});
+
+const commOf = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * sshd started again inside the host's namespaces, entered through a process that outlived the old
+ * one (the dead-man timer holds the mount namespace): the same config, the same cgroup, and the
+ * lab's records pointing at it so `lab down` and in-host commands find it.
+ */
+const restartSshd = async (host: string, anchor: number): Promise<void> => {
+  const layout = the().host(host);
+  const paths = labPaths(the().name, the().dir);
+  const rel = hostRelativePaths(layout.id);
+  const child = spawnDetached(
+    ['nsenter', '-t', String(anchor), '-m', '-n', '--', '/usr/sbin/sshd', '-D', '-f', `${paths.mountRoot}/${rel.sshdConfig}`, '-E', `${paths.mountRoot}/${rel.sshdLog}`],
+    join(paths.dir, rel.setupLog),
+  );
+  if (child.pid === undefined) throw new Error(`cannot restart ${host}'s sshd`);
+  accountHost(the().name, layout.id, child.pid);
+  writeFileSync(join(paths.dir, rel.sshdPid), `${child.pid}\n`);
+  const state = readLabState(paths.state);
+  if (!state) throw new Error('the lab has no state file');
+  writeLabState(paths.state, { ...state, hosts: state.hosts.map((entry) => (entry.id === layout.id ? { ...entry, sshdPid: child.pid! } : entry)) });
+  for (let tries = 0; tries < 200; tries++) {
+    if ((await the().probe(host, [22]))[0]?.state === 'open') return;
+    await sleep(100);
+  }
+  throw new Error(`${host}'s sshd did not listen again`);
+};
+
+run('sshd killed on the host (the listener and the session) between two changes', async (t) => {
+  const host = 'cas-004';
+  const start = await kit.prepare(host);
+  const casfleet = startCasfleet(kit, the(), apply(host, '30s'), 'between-changes');
+  await casfleet.paused(host);
+  const sshds = hostProcesses(host).filter((pid) => commOf(pid).startsWith('sshd'));
+  signalAll(sshds, 'SIGKILL');
+  const killedAt = Date.now();
+  casfleet.resume();
+  const anchor = hostProcesses(host).find((pid) => !sshds.includes(pid) && commOf(pid) !== '');
+  // Restarted once casfleet has noticed (or after 15 s), well before the 30 s dead-man fires and
+  // its process, the last one holding the host's namespaces, exits.
+  while (casfleet.reportedAt(host, killedAt) === undefined && Date.now() - killedAt < 15_000 && casfleet.child.exitCode === null) await sleep(200);
+  const detectionMs = (casfleet.reportedAt(host, killedAt) ?? Date.now()) - killedAt;
+  if (anchor === undefined) throw new Error(`nothing of ${host} outlived its sshd: no dead-man was running`);
+  await restartSshd(host, anchor);
+  const result = await casfleet.done;
+  await kit.untilSettled(host, 120_000);
+  const verdict = await kit.judge(host, start);
+  const outcome = reportedOutcome(verdict.ending, recapOf(result.stdout)[host]);
+  const converged = await kit.converges(host);
+  assertRow(
+    t,
+    { fault: 'sshd killed (listener and session)', phase: 'between-changes', hosts: 1, consistent: outcome.ok, dataLost: verdict.dataLost, converged, detectionMs, ending: `${verdict.ending}, reported ${outcome.said}` },
+    `${sshds.length} sshd processes killed\n${result.stdout}${result.stderr}\n${verdict.now.files}`,
   );
 });
