@@ -20,11 +20,18 @@ export interface IptablesHost {
 
 const FACT_ID = 'iptables.host';
 
+// The PATH is searched the way `command -v` does (first executable regular file, an empty entry is
+// the current directory), in a loop instead of a `$(command -v)` fork per tool.
 const SCRIPT = `(
 PATH="$PATH:/usr/sbin:/sbin"
+set -f
+IFS=:
 for tool in ${TOOLS.join(' ')}; do
-  if p=$(command -v "$tool"); then echo "tool $tool $p"; fi
+  for d in $PATH; do
+    if [ -f "\${d:-.}/$tool" ] && [ -x "\${d:-.}/$tool" ]; then echo "tool $tool \${d:-.}/$tool"; break; fi
+  done
 done
+unset IFS
 if [ -d /run/systemd/system ]; then echo 'systemd yes'; else echo 'systemd no'; fi
 if [ -f /batm/vpngen/firewall.rules ]; then echo 'vpngen-rules yes'; else echo 'vpngen-rules no'; fi
 echo end

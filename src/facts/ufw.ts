@@ -1,5 +1,6 @@
 // The ufw state of a host, read from ufw's own files instead of spawning `ufw status` (ufw is a
-// python program: ~0.13 s CPU per run; a grep over four small files costs about a millisecond).
+// python program: ~0.13 s CPU per run; the shell's read loop over four small files
+// spawns no process).
 //
 // What ufw itself reads (backend.py _get_defaults/use_ipv6, verified on ufw 0.36.2):
 // - /etc/ufw/ufw.conf ENABLED=yes|no: enabled "on boot" and, for ufw, "enabled";
@@ -54,8 +55,15 @@ PATH="$PATH:/usr/sbin:/sbin"
 if command -v ufw >/dev/null 2>&1; then echo 'installed yes'; else echo 'installed no'; fi
 if [ -d /proc/sys/net/ipv6 ]; then echo 'kernel-ipv6 yes'; else echo 'kernel-ipv6 no'; fi
 if [ -f /batm/vpngen/firewall.rules ]; then echo 'vpngen-rules yes'; else echo 'vpngen-rules no'; fi
-for f in ${CONF} ${DEFAULTS} ${RULES4} ${RULES6}; do [ -r "$f" ] && echo "file $f"; done
-grep -sH -e '^ENABLED=' -e '^IPV6=' -e '^DEFAULT_INPUT_POLICY=' -e '^MANAGE_BUILTINS=' -e '^${TUPLE_PREFIX}' -e '^-A ufw6\\{0,1\\}-user-' ${CONF} ${DEFAULTS} ${RULES4} ${RULES6} || :
+for f in ${CONF} ${DEFAULTS} ${RULES4} ${RULES6}; do
+  [ -r "$f" ] || continue
+  echo "file $f"
+  while IFS= read -r l || [ -n "$l" ]; do
+    case $l in
+      ENABLED=*|IPV6=*|DEFAULT_INPUT_POLICY=*|MANAGE_BUILTINS=*|'${TUPLE_PREFIX}'*|'-A ufw-user-'*|'-A ufw6-user-'*) printf '%s:%s\\n' "$f" "$l" ;;
+    esac
+  done < "$f"
+done
 echo end
 )`;
 

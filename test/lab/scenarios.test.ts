@@ -2,7 +2,7 @@
 // the CLI as an operator would, and checked from outside with port probes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VPN_ROUTER_ADDRESS } from '../../src/lab/lab-layout.ts';
+import { hostRelativePaths, VPN_ROUTER_ADDRESS } from '../../src/lab/lab-layout.ts';
 import { probeFromController } from '../../src/lab/probe-from-controller.ts';
 import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
 import { labForFile } from '../helpers/lab.ts';
@@ -43,10 +43,21 @@ serial('scenario-a opens SSH, the terminal VPN and the admin VPN and closes 7741
   t.regex(await hostFile('cas-001', '/batm/logs/firewall-rules.log'), /\S/);
 });
 
-serial('re-running scenario-a changes nothing', async (t) => {
+// A TCP connection that leaves before the SSH banner exchange: what a port probe does to sshd.
+const sshdProbesSeen = (host: string) =>
+  readFileSync(join(the().dir, hostRelativePaths(the().host(host).id).sshdLog), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('kex_exchange_identification: ')).length;
+
+serial('re-running scenario-a changes nothing, and its probe leaves port 22 to the login that proved it', async (t) => {
+  const before = ALL.map(sshdProbesSeen);
   const result = await apply('scenario-a');
   t.is(result.code, 0, result.stderr);
   for (const [host, counts] of Object.entries(recapOf(result.stdout))) t.is(counts.changed, 0, host);
+  t.deepEqual(ALL.map(sshdProbesSeen), before);
+  const probes = jsonEvents(result.stdout).filter((event) => event.type === 'step' && event.step === 'probe from outside');
+  t.is(probes.length, ALL.length);
+  for (const probe of probes) t.is(probe.status, 'ok', JSON.stringify(probe));
 });
 
 serial('scenario-b on the canary hosts switches them to the hardware VPN and leaves the others alone', async (t) => {
