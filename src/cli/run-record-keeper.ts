@@ -1,10 +1,12 @@
 // Keeps the run record in step with the run: another consumer of the event stream. Writes are
-// batched by the store; a failing write warns once and never stops the rollout it describes.
+// batched by the store; each host result is also appended to the run's journal at once, so a kill
+// between two batched writes loses no host that had ended. A failing write warns once and never
+// stops the rollout it describes.
 
 import type { RunEvent } from '../report/events.ts';
 import { endRun, recordChangingHost, recordHostResult, recordInterruptedHost, startStage } from '../run-records/run-record-updates.ts';
 import type { RunRecord } from '../run-records/run-record.ts';
-import { flushRunRecords, writeRunRecord } from '../run-records/run-store.ts';
+import { flushRunRecords, journalHostResult, writeRunRecord } from '../run-records/run-store.ts';
 
 export interface RecordKeeper {
   emit(event: RunEvent): void;
@@ -22,18 +24,27 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
   // an interruption leaves behind on them is not what the record's `untouched` says. Each is written
   // ahead as it starts changing, so even a record whose process died unannounced says so.
   const changing = new Set<string>();
-  const startChanging = (host: string, now: Date): void => {
-    if (changing.has(host)) return;
-    changing.add(host);
-    save(recordChangingHost(record, host, transactions, now));
+  const warn = (error: unknown): void => {
+    if (warned) return;
+    warned = true;
+    process.stderr.write(`casfleet: warning: cannot write run record ${record.id}: ${error instanceof Error ? error.message : String(error)}\n`);
   };
   const save = (next: RunRecord): void => {
     record = next;
-    writeRunRecord(record).catch((error: unknown) => {
-      if (warned) return;
-      warned = true;
-      process.stderr.write(`casfleet: warning: cannot write run record ${record.id}: ${error instanceof Error ? error.message : String(error)}\n`);
-    });
+    writeRunRecord(record).catch(warn);
+  };
+  const journal = (next: RunRecord, host: string): RunRecord => {
+    try {
+      return journalHostResult(next, host);
+    } catch (error) {
+      warn(error);
+      return next;
+    }
+  };
+  const startChanging = (host: string, now: Date): void => {
+    if (changing.has(host)) return;
+    changing.add(host);
+    save(journal(recordChangingHost(record, host, transactions, now), host));
   };
   save(record);
   return {
@@ -59,7 +70,7 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
         case 'host-end': {
           changing.delete(event.host);
           const error = lastError.get(event.host);
-          save(recordHostResult(record, event.host, { counts: event.counts, ...(error ? { error } : {}) }, now));
+          save(journal(recordHostResult(record, event.host, { counts: event.counts, ...(error ? { error } : {}) }, now), event.host));
           break;
         }
         case 'halt':

@@ -142,6 +142,8 @@ export const runRecordSchema = z
     /** Index of the last stage started; -1 before any. */
     stageReached: z.number().int().min(-1),
     hosts: z.record(z.string(), hostRecordSchema),
+    /** How many lines of the run's journal (run-journal.ts) this record already holds; absent is 0. */
+    journaled: count.optional(),
   })
   .superRefine((record, context) => {
     // The stages and the host map describe the same selection; a mismatch would make a resume skip

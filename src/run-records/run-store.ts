@@ -7,12 +7,14 @@
 // record planted in a folder someone else can write to is refused, not resumed.
 
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { RunRecordError, UsageError } from '../errors.ts';
 import { assertTrustedPath, ensureTrustedDirectory } from '../trust/trusted-path.ts';
 import { createLatestWriter } from './latest-writer.ts';
+import { applyJournal, formatJournalLine, parseJournal } from './run-journal.ts';
 import { RUN_ID_PATTERN, RUN_RECORD_VERSION, runIdSecond, runRecordSchema, type RunRecord } from './run-record.ts';
 
 /** `${CASFLEET_STATE_DIR:-${XDG_STATE_HOME:-~/.local/state}/casfleet}/runs` */
@@ -24,6 +26,9 @@ export const runsDir = (env: NodeJS.ProcessEnv = process.env): string => {
 };
 
 export const runRecordPath = (id: string, dir: string = runsDir()): string => join(dir, `${id}.json`);
+
+/** The run's journal of host results (run-journal.ts), next to its record. */
+export const runJournalPath = (id: string, dir: string = runsDir()): string => join(dir, `${id}.journal`);
 
 // `<id>.json`; temp files (`.<id>.<pid>.<random>.tmp`) and anything else in the folder never match.
 const RECORD_FILE = new RegExp(`^(${RUN_ID_PATTERN.source.replace(/^\^|\$$/g, '')})\\.json$`);
@@ -114,6 +119,33 @@ const writer = createLatestWriter(persist, { isOlder, minIntervalMs: RUN_RECORD_
 export const writeRunRecord = (record: RunRecord, dir: string = runsDir()): Promise<void> =>
   writer.write(runRecordPath(record.id, dir), record);
 
+const journalDirs = new Set<string>();
+
+/**
+ * Append one host's entry of `record` to the run's journal, synchronously: once this returns, the
+ * result survives a kill of the process. Returns the record counting that line as held.
+ */
+export const journalHostResult = (record: RunRecord, host: string, dir: string = runsDir()): RunRecord => {
+  const entry = record.hosts[host];
+  if (!entry) throw new RunRecordError(`run ${record.id} has no host '${host}'`);
+  const file = runJournalPath(record.id, dir);
+  if (!journalDirs.has(dir)) {
+    prepareRunsDir(dir);
+    journalDirs.add(dir);
+  }
+  try {
+    const fd = openSync(file, 'a', 0o600);
+    try {
+      writeSync(fd, formatJournalLine(host, entry, record.updatedAt));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    throw new RunRecordError(`cannot append to run journal ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return { ...record, journaled: (record.journaled ?? 0) + 1 };
+};
+
 /** Wait for every pending record write: call before process.exit(), which would drop them. */
 export const flushRunRecords = (): Promise<void> => writer.idle();
 
@@ -153,7 +185,19 @@ const readRecordFile = async (file: string): Promise<RunRecord> => {
   } catch (error) {
     throw new RunRecordError(`cannot read run record ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  return parseRunRecord(text, file);
+  const record = parseRunRecord(text, file);
+  return applyJournal(record, parseJournal(await readJournalText(runJournalPath(record.id, dirname(file)))));
+};
+
+/** A journal's text; a run without one (written before journals, or no host ended yet) has none. */
+const readJournalText = async (file: string): Promise<string> => {
+  assertTrustedPath(file, 'file', 'run journal');
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw new RunRecordError(`cannot read run journal ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 };
 
 /** The ids of the records in the folder, newest first (ids sort by start second). */

@@ -24,6 +24,8 @@ interface CacheSlot {
 
 const cache = new Map<string, CacheSlot>();
 
+const merged = new Map<string, { readonly files: readonly (ParsedKnownHosts | undefined)[]; readonly result: LoadedKnownHosts }>();
+
 const expandHome = (path: string): string => (path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path);
 
 const isMissing = (error: unknown): boolean =>
@@ -50,23 +52,32 @@ const loadOne = async (path: string): Promise<ParsedKnownHosts | undefined> => {
 /** Loads and merges the files in order. Missing files are fine (strictness rejects unknown hosts later). */
 export const loadKnownHosts = async (paths: readonly string[]): Promise<LoadedKnownHosts> => {
   const checked = paths.map(expandHome);
-  const entries: KnownHostEntry[] = [];
-  const notes: string[] = [];
-  const found: string[] = [];
+  const files: (ParsedKnownHosts | undefined)[] = [];
   for (const path of checked) {
-    let parsed: ParsedKnownHosts | undefined;
     try {
-      parsed = await loadOne(path);
+      files.push(await loadOne(path));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new ConnectError(`cannot read known_hosts file ${path}: ${reason}`, { cause: error });
     }
-    if (parsed === undefined) continue;
-    found.push(path);
+  }
+  // The same merged value while no file changed: the host lookup index (known-hosts.ts) is kept
+  // per entries array, and merging 1000 entries per connection would cost O(n²) over a fleet too.
+  const key = checked.join('\0');
+  const previous = merged.get(key);
+  if (previous && previous.files.length === files.length && previous.files.every((file, position) => file === files[position])) return previous.result;
+  const entries: KnownHostEntry[] = [];
+  const notes: string[] = [];
+  const found: string[] = [];
+  files.forEach((parsed, position) => {
+    if (parsed === undefined) return;
+    found.push(checked[position]!);
     entries.push(...parsed.entries);
     notes.push(...parsed.notes);
-  }
-  return { entries, notes, checked, found };
+  });
+  const result = { entries, notes, checked, found };
+  merged.set(key, { files, result });
+  return result;
 };
 
 export interface AddedKey {
