@@ -92,8 +92,8 @@ const lineDiff = (expected: readonly string[], actual: readonly string[]): strin
   let j = 0;
   while (i < expected.length || j < actual.length) {
     if (i < expected.length && j < actual.length && expected[i] === actual[j]) out.push(`  ${expected[i++]}`), j++;
-    else if (j < actual.length && (i === expected.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) out.push(`+ ${actual[j++]}`);
-    else out.push(`- ${expected[i++]}`);
+    else if (i < expected.length && (j === actual.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) out.push(`- ${expected[i++]}`);
+    else out.push(`+ ${actual[j++]}`);
   }
   return out.join('\n');
 };
@@ -262,4 +262,21 @@ test('the runner fails a case that expects changes when the plan is empty', (t) 
 
 test('a case must state exactly one expectation', (t) => {
   t.throws(() => caseSchema.parse({ args: {}, facts: {} }), { message: /exactly one of changes, noop, error/ });
+});
+
+test('the runner fails a case whose script or stdin differs by one line, and shows the diff', (t) => {
+  const data = caseSchema.parse(JSON.parse(readFileSync(join(ROOT, 'properties.key', 'accept-absent-but-wrong.json'), 'utf8')));
+  t.deepEqual(runCase('properties.key', data), []);
+  const [change] = data.changes ?? [];
+  if (!change?.script || !change.stdin) return t.fail('the case should have a script and stdin');
+  const script = change.script.map((line, i) => (i === 1 ? `${line} ` : line));
+  const stdin = [...change.stdin, 'extra'];
+  const problems = runCase('properties.key', { ...data, changes: [{ ...change, script, stdin }] });
+  t.true(problems.some((problem) => problem.includes(`- ${script[1]}\n+ ${change.script?.[1]}`)), problems.join('\n'));
+  t.true(problems.some((problem) => problem.includes('stdin') && problem.includes('- extra')), problems.join('\n'));
+});
+
+test('the update mode reports earlier expectations a new script no longer contains in order', (t) => {
+  t.deepEqual(missingInOrder('a\nb\nc', ['a', 'c']), []);
+  t.deepEqual(missingInOrder('a\nb\nc', ['c', 'a']), ['a']);
 });
