@@ -17,6 +17,7 @@ import { iptablesRemoved } from '../../src/steps/iptables-removed.ts';
 import { iptablesRuleSet } from '../../src/steps/iptables-rules.ts';
 import { propertiesKey } from '../../src/steps/properties.ts';
 import type { Change, Step, StepPlan } from '../../src/steps/step.ts';
+import { lineDiff, missingInOrder, UPDATE_FIXTURES } from '../helpers/script-fixture.ts';
 import { ufwDisabled } from '../../src/steps/ufw-disabled.ts';
 import { ufwRuleSet } from '../../src/steps/ufw-rules.ts';
 
@@ -75,39 +76,6 @@ const changeCase = (change: Change): ChangeCase => {
     ...(script.trim() === '' ? { command: null } : { script: script.split('\n') }),
     ...(stdin === undefined ? {} : { stdin }),
   };
-};
-
-/** A readable line diff of expected → actual (`-` expected only, `+` actual only), or undefined when equal. */
-const lineDiff = (expected: readonly string[], actual: readonly string[]): string | undefined => {
-  if (JSON.stringify(expected) === JSON.stringify(actual)) return undefined;
-  // Longest common subsequence table; fixture scripts are short enough for the quadratic table.
-  const lcs = Array.from({ length: expected.length + 1 }, () => new Array<number>(actual.length + 1).fill(0));
-  for (let i = expected.length - 1; i >= 0; i--) {
-    for (let j = actual.length - 1; j >= 0; j--) {
-      lcs[i]![j] = expected[i] === actual[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-    }
-  }
-  const out: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < expected.length || j < actual.length) {
-    if (i < expected.length && j < actual.length && expected[i] === actual[j]) out.push(`  ${expected[i++]}`), j++;
-    else if (i < expected.length && (j === actual.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) out.push(`- ${expected[i++]}`);
-    else out.push(`+ ${actual[j++]}`);
-  }
-  return out.join('\n');
-};
-
-/** The parts of `parts` that `text` does not contain in this order (substrings, each after the previous). */
-const missingInOrder = (haystack: string, parts: readonly string[]): string[] => {
-  const missing: string[] = [];
-  let from = 0;
-  for (const part of parts) {
-    const at = haystack.indexOf(part, from);
-    if (at === -1) missing.push(part);
-    else from = at + part.length;
-  }
-  return missing;
 };
 
 const comparePlan = (plan: StepPlan, data: StepCase): string[] => {
@@ -219,7 +187,7 @@ test('every fixture folder names a known step, and every step has fixtures', (t)
   t.deepEqual(stepDirs, Object.keys(STEPS).sort());
 });
 
-if (process.env['CASFLEET_UPDATE_FIXTURES'] === '1') {
+if (UPDATE_FIXTURES) {
   test.serial('update mode: rewrite the expected changes from the planner', (t) => {
     const notes = stepDirs.flatMap((dir) => caseFiles(dir).flatMap((file) => updateCase(dir, join(ROOT, dir, file)).map((note) => `${dir}/${file}: ${note}`)));
     for (const note of notes) t.log(note);
