@@ -11,6 +11,7 @@ import test from 'ava';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { pairingWindow } from '../../src/cas/pairing-window.ts';
 import { fileAbsent } from '../../src/steps/file-absent.ts';
 import { fileRestored } from '../../src/steps/file-restored.ts';
 import { iptablesRemoved } from '../../src/steps/iptables-removed.ts';
@@ -29,6 +30,7 @@ const STEPS: Readonly<Record<string, (args: never) => Step>> = {
   'iptables.ruleSet': iptablesRuleSet,
   'iptables.removed': iptablesRemoved,
   'ufw.disabled': ufwDisabled,
+  'pairing.window': pairingWindow,
 };
 
 const lines = z.union([z.string(), z.array(z.string())]);
