@@ -1,19 +1,24 @@
 // Generic step fixture runner (pyinfra style): every test/fixtures/steps/<step>/<case>.json gives the
-// step's arguments and facts and exactly one expectation: the changes (summaries, and for each an
-// ordered list of substrings of its script, or `"command": null` for a summary-only change), the
+// step's arguments and facts and exactly one expectation: the changes (summaries, and for each the
+// exact script as lines plus the exact stdin, or `"command": null` for a summary-only change), the
 // noop reason, or the error. An empty plan is only accepted by a case that says `noop`.
 // Facts are given either as the raw output of the fact script (`{"output": [...]}`, parsed by the
 // real parser, so fixtures cannot drift from it) or as the parsed value (`{"value": …}`).
+// CASFLEET_UPDATE_FIXTURES=1 rewrites the `changes` of every case that expects changes from the
+// planner's output (so a reviewer reads the script change as a diff) and logs, per change, the
+// earlier expectations the new script no longer contains in order.
 import test from 'ava';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { pairingWindow } from '../../src/cas/pairing-window.ts';
 import { fileAbsent } from '../../src/steps/file-absent.ts';
 import { fileRestored } from '../../src/steps/file-restored.ts';
 import { iptablesRemoved } from '../../src/steps/iptables-removed.ts';
 import { iptablesRuleSet } from '../../src/steps/iptables-rules.ts';
 import { propertiesKey } from '../../src/steps/properties.ts';
-import type { Step, StepPlan } from '../../src/steps/step.ts';
+import type { Change, Step, StepPlan } from '../../src/steps/step.ts';
+import { lineDiff, missingInOrder, UPDATE_FIXTURES } from '../helpers/script-fixture.ts';
 import { ufwDisabled } from '../../src/steps/ufw-disabled.ts';
 import { ufwRuleSet } from '../../src/steps/ufw-rules.ts';
 
@@ -25,25 +30,31 @@ const STEPS: Readonly<Record<string, (args: never) => Step>> = {
   'iptables.ruleSet': iptablesRuleSet,
   'iptables.removed': iptablesRemoved,
   'ufw.disabled': ufwDisabled,
+  'pairing.window': pairingWindow,
 };
 
 const lines = z.union([z.string(), z.array(z.string())]);
 const changeSchema = z
   .object({
     summary: z.string(),
-    /** Substrings that must appear, in this order, in the change's script. */
+    /** The change's exact script, split at newlines (joined with "\n" it is the script byte for byte). */
     script: z.array(z.string()).optional(),
     /** null: a summary-only change (its work is done by an earlier change's command). */
     command: z.null().optional(),
-    /** The decoded (base64 → Latin-1) stdin, for file writes. */
-    stdinText: z.string().optional(),
+    /** The exact decoded (base64 → Latin-1) stdin, split at newlines; absent when the change has none. */
+    stdin: z.array(z.string()).optional(),
   })
-  .strict();
-const caseSchema = z
-  .object({
+  .strict()
+  .refine((c) => (c.command === null) !== (c.script !== undefined), 'a change has either a script or "command": null');
+type ChangeCase = z.output<typeof changeSchema>;
+/** What the planner is given; the update mode reads only this part of a case. */
+const inputSchema = z.object({
+  args: z.unknown(),
+  facts: z.record(z.string(), z.union([z.object({ output: lines }).strict(), z.object({ value: z.unknown() }).strict()])).default({}),
+});
+const caseSchema = inputSchema
+  .extend({
     description: z.string().optional(),
-    args: z.unknown(),
-    facts: z.record(z.string(), z.union([z.object({ output: lines }).strict(), z.object({ value: z.unknown() }).strict()])).default({}),
     changes: z.array(changeSchema).min(1).optional(),
     noop: z.string().optional(),
     error: z.string().optional(),
@@ -58,14 +69,15 @@ type StepCase = z.output<typeof caseSchema>;
 
 const text = (value: string | string[]): string => (Array.isArray(value) ? `${value.join('\n')}\n` : value);
 
-const inOrder = (script: string, parts: readonly string[]): string | undefined => {
-  let from = 0;
-  for (const part of parts) {
-    const at = script.indexOf(part, from);
-    if (at === -1) return `"${part}" not found (in order) in:\n${script}`;
-    from = at + part.length;
-  }
-  return undefined;
+/** The fixture form of a planned change: what the exact comparison and the update mode share. */
+const changeCase = (change: Change): ChangeCase => {
+  const script = change.command.script;
+  const stdin = change.stdin === undefined ? undefined : Buffer.from(change.stdin, 'base64').toString('latin1').split('\n');
+  return {
+    summary: change.summary,
+    ...(script.trim() === '' ? { command: null } : { script: script.split('\n') }),
+    ...(stdin === undefined ? {} : { stdin }),
+  };
 };
 
 const comparePlan = (plan: StepPlan, data: StepCase): string[] => {
@@ -89,13 +101,14 @@ const comparePlan = (plan: StepPlan, data: StepCase): string[] => {
   expected.forEach((want, i) => {
     const change = plan.changes[i];
     if (!change) return;
-    const empty = change.command.script.trim() === '';
-    if (want.command === null && !empty) problems.push(`change ${i} should be summary-only`);
-    if (want.command !== null && empty) problems.push(`change ${i} should carry a command`);
-    const missing = want.script ? inOrder(change.command.script, want.script) : undefined;
-    if (missing) problems.push(`change ${i}: ${missing}`);
-    if (want.stdinText !== undefined && Buffer.from(change.stdin ?? '', 'base64').toString('latin1') !== want.stdinText) {
-      problems.push(`change ${i} stdin: ${JSON.stringify(Buffer.from(change.stdin ?? '', 'base64').toString('latin1'))}`);
+    const got = changeCase(change);
+    if (want.command === null && got.command !== null) problems.push(`change ${i} should be summary-only`);
+    if (want.command !== null && got.command === null) problems.push(`change ${i} should carry a command`);
+    const scriptDiff = want.script && got.script ? lineDiff(want.script, got.script) : undefined;
+    if (scriptDiff) problems.push(`change ${i} script (- fixture, + planned):\n${scriptDiff}`);
+    const stdinDiff = lineDiff(want.stdin ?? [], got.stdin ?? []);
+    if (stdinDiff || (want.stdin === undefined) !== (got.stdin === undefined)) {
+      problems.push(`change ${i} stdin (- fixture, + planned)${got.stdin === undefined ? ': the plan has none' : ''}:\n${stdinDiff ?? ''}`);
     }
   });
   if (data.diff?.before !== undefined && plan.diff?.before !== data.diff.before) problems.push(`diff.before:\n${plan.diff?.before}`);
@@ -103,52 +116,95 @@ const comparePlan = (plan: StepPlan, data: StepCase): string[] => {
   return problems;
 };
 
-/** Every problem with `data` as a case of step `dir`; [] when the step behaves as the fixture says. */
-const runCase = (dir: string, data: StepCase): string[] => {
+type Planned = { readonly plan: StepPlan } | { readonly error: string } | { readonly problems: string[] };
+
+/** Plans step `dir` from the case's arguments and facts (the expectations play no part). */
+const planCase = (dir: string, data: z.output<typeof inputSchema>): Planned => {
   const factory = STEPS[dir] as ((args: unknown) => Step) | undefined;
-  if (!factory) return [`unknown step ${dir}`];
-  const errorProblems = (error: unknown): string[] => {
-    const message = error instanceof Error ? error.message : String(error);
-    if (data.error === undefined) return [`unexpected error: ${message}`];
-    return message.includes(data.error) ? [] : [`error "${message}" should contain "${data.error}"`];
-  };
+  if (!factory) return { problems: [`unknown step ${dir}`] };
+  const failed = (error: unknown): Planned => ({ error: error instanceof Error ? error.message : String(error) });
   let step: Step;
   try {
     step = factory(data.args);
   } catch (error) {
-    return errorProblems(error);
+    return failed(error);
   }
   const keys = Object.keys(step.facts).sort();
-  if (JSON.stringify(Object.keys(data.facts).sort()) !== JSON.stringify(keys)) return [`facts must be exactly ${keys.join(', ')}`];
+  if (JSON.stringify(Object.keys(data.facts).sort()) !== JSON.stringify(keys)) return { problems: [`facts must be exactly ${keys.join(', ')}`] };
   const facts = Object.fromEntries(
     Object.entries(step.facts).map(([key, fact]) => {
       const given = data.facts[key];
       return [key, given && 'output' in given ? fact.parse(text(given.output)) : given?.value];
     }),
   );
-  let plan: StepPlan;
   try {
-    plan = step.plan(facts);
+    return { plan: step.plan(facts) };
   } catch (error) {
-    return errorProblems(error);
+    return failed(error);
+  }
+};
+
+/** Every problem with `data` as a case of step `dir`; [] when the step behaves as the fixture says. */
+const runCase = (dir: string, data: StepCase): string[] => {
+  const planned = planCase(dir, data);
+  if ('problems' in planned) return planned.problems;
+  if ('error' in planned) {
+    if (data.error === undefined) return [`unexpected error: ${planned.error}`];
+    return planned.error.includes(data.error) ? [] : [`error "${planned.error}" should contain "${data.error}"`];
   }
   if (data.error !== undefined) return [`expected an error containing "${data.error}", got a plan`];
-  return comparePlan(plan, data);
+  return comparePlan(planned.plan, data);
+};
+
+const previousChangeSchema = z.object({ script: z.array(z.string()).optional(), stdin: z.array(z.string()).optional(), stdinText: z.string().optional() });
+
+/**
+ * Update mode: rewrites the `changes` of a case that expects changes from what the planner produces
+ * now, and returns, per change, the earlier expectations (exact lines or, in older fixtures,
+ * substrings) that the new script or stdin no longer contains in order: what a reviewer must judge.
+ */
+const updateCase = (dir: string, path: string): string[] => {
+  const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  if (raw['changes'] === undefined) return [];
+  const planned = planCase(dir, inputSchema.parse(raw));
+  if (!('plan' in planned) || planned.plan.changes.length === 0) return [`not rewritten: the fixture expects changes, the planner gives ${JSON.stringify(planned)}`];
+  const previous = z.array(previousChangeSchema).parse(raw['changes']);
+  const changes = planned.plan.changes.map(changeCase);
+  writeFileSync(path, `${JSON.stringify({ ...raw, changes }, null, 2)}\n`);
+  return changes.flatMap((change, i) => {
+    const before = previous[i];
+    const lost = [
+      ...missingInOrder(change.script?.join('\n') ?? '', before?.script ?? []),
+      ...missingInOrder(change.stdin?.join('\n') ?? '', before?.stdin ?? (before?.stdinText === undefined ? [] : [before.stdinText])),
+    ];
+    return lost.length > 0 ? [`change ${i} no longer contains, in order: ${JSON.stringify(lost)}`] : [];
+  });
 };
 
 const ROOT = join(import.meta.dirname, '..', 'fixtures', 'steps');
 const stepDirs = readdirSync(ROOT).sort();
+const caseFiles = (dir: string): string[] => readdirSync(join(ROOT, dir)).filter((name) => name.endsWith('.json')).sort();
 
 test('every fixture folder names a known step, and every step has fixtures', (t) => {
   t.deepEqual(stepDirs, Object.keys(STEPS).sort());
 });
 
-for (const dir of stepDirs) {
-  for (const file of readdirSync(join(ROOT, dir)).filter((name) => name.endsWith('.json')).sort()) {
-    const data = caseSchema.parse(JSON.parse(readFileSync(join(ROOT, dir, file), 'utf8')));
-    test(`${dir}/${file}${data.description ? `: ${data.description}` : ''}`, (t) => {
-      t.deepEqual(runCase(dir, data), []);
-    });
+if (UPDATE_FIXTURES) {
+  test.serial('update mode: rewrite the expected changes from the planner', (t) => {
+    const notes = stepDirs.flatMap((dir) => caseFiles(dir).flatMap((file) => updateCase(dir, join(ROOT, dir, file)).map((note) => `${dir}/${file}: ${note}`)));
+    for (const note of notes) t.log(note);
+    // A case whose expectation itself no longer holds (now an error or no change) needs a person.
+    t.deepEqual(notes.filter((note) => note.includes(': not rewritten: ')), []);
+  });
+} else {
+  for (const dir of stepDirs) {
+    for (const file of caseFiles(dir)) {
+      const data = caseSchema.parse(JSON.parse(readFileSync(join(ROOT, dir, file), 'utf8')));
+      test(`${dir}/${file}${data.description ? `: ${data.description}` : ''}`, (t) => {
+        const problems = runCase(dir, data);
+        t.true(problems.length === 0, problems.join('\n\n'));
+      });
+    }
   }
 }
 
@@ -170,11 +226,28 @@ const idempotentSsh = {
 };
 
 test('the runner fails a case that expects changes when the plan is empty', (t) => {
-  const problems = runCase('ufw.ruleSet', caseSchema.parse({ ...idempotentSsh, changes: [{ summary: '+ allow 22/tcp (ssh)' }] }));
+  const problems = runCase('ufw.ruleSet', caseSchema.parse({ ...idempotentSsh, changes: [{ summary: '+ allow 22/tcp (ssh)', script: ['ufw allow 22/tcp'] }] }));
   t.true(problems.some((problem) => problem.startsWith('empty plan')), JSON.stringify(problems));
   t.deepEqual(runCase('ufw.ruleSet', caseSchema.parse({ ...idempotentSsh, noop: 'in place' })), []);
 });
 
 test('a case must state exactly one expectation', (t) => {
   t.throws(() => caseSchema.parse({ args: {}, facts: {} }), { message: /exactly one of changes, noop, error/ });
+});
+
+test('the runner fails a case whose script or stdin differs by one line, and shows the diff', (t) => {
+  const data = caseSchema.parse(JSON.parse(readFileSync(join(ROOT, 'properties.key', 'accept-absent-but-wrong.json'), 'utf8')));
+  t.deepEqual(runCase('properties.key', data), []);
+  const [change] = data.changes ?? [];
+  if (!change?.script || !change.stdin) return t.fail('the case should have a script and stdin');
+  const script = change.script.map((line, i) => (i === 1 ? `${line} ` : line));
+  const stdin = [...change.stdin, 'extra'];
+  const problems = runCase('properties.key', { ...data, changes: [{ ...change, script, stdin }] });
+  t.true(problems.some((problem) => problem.includes(`- ${script[1]}\n+ ${change.script?.[1]}`)), problems.join('\n'));
+  t.true(problems.some((problem) => problem.includes('stdin') && problem.includes('- extra')), problems.join('\n'));
+});
+
+test('the update mode reports earlier expectations a new script no longer contains in order', (t) => {
+  t.deepEqual(missingInOrder('a\nb\nc', ['a', 'c']), []);
+  t.deepEqual(missingInOrder('a\nb\nc', ['c', 'a']), ['a']);
 });
