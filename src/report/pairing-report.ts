@@ -33,10 +33,10 @@ export const createPairingCollector = (step: string) => {
   const entry = (host: string): Collected => byHost.get(host) ?? byHost.set(host, {}).get(host)!;
   return {
     emit(event: RunEvent): void {
-      if (event.type === 'unreachable') entry(event.host).unreachable = event.error;
+      if (event.type === 'unreachable') entry(event.host).unreachable = event.error.message;
       if (event.type !== 'step') return;
       const collected = entry(event.host);
-      if (event.status === 'failed') collected.failure ??= event.error ?? `${event.step} failed`;
+      if (event.status === 'failed') collected.failure ??= event.error?.message ?? `${event.step} failed`;
       if (event.step === step) collected.step = event;
     },
     /** Results in the order given (the inventory's). */

@@ -3,6 +3,7 @@
 // mutating) lets the store's writer keep a pending state while the next one is being built.
 
 import { RunRecordError } from '../errors.ts';
+import { errorInfo, type ErrorInfo } from '../report/error-info.ts';
 import {
   newRunId,
   RUN_RECORD_VERSION,
@@ -80,7 +81,7 @@ export const hostStateFromCounts = (counts: RecordedCounts & { readonly untouche
 export interface HostResult {
   readonly counts: RecordedCounts & { readonly untouched?: number };
   /** Why the host failed, was rolled back or was unreachable. */
-  readonly error?: string;
+  readonly error?: ErrorInfo;
 }
 
 /** A host finished (host-end). A host never started keeps no counts. */
@@ -107,8 +108,8 @@ export const recordInterruptedHost = (record: RunRecord, host: string, transacti
   const previous = record.hosts[host];
   if (!previous) throw new RunRecordError(`run ${record.id} has no host '${host}'`);
   const entry = transactions
-    ? { state: 'rolled-back' as const, error: 'interrupted after the host changed: it restores its snapshot by itself when its dead-man fires' }
-    : { state: 'failed' as const, error: 'interrupted after the host changed, without a transaction: the changes made so far stay' };
+    ? { state: 'rolled-back' as const, error: errorInfo('apply', 'interrupted after the host changed: it restores its snapshot by itself when its dead-man fires') }
+    : { state: 'failed' as const, error: errorInfo('apply', 'interrupted after the host changed, without a transaction: the changes made so far stay') };
   return { ...record, hosts: { ...record.hosts, [host]: { ...entry, stage: previous.stage } }, updatedAt: now.toISOString() };
 };
 
