@@ -136,7 +136,8 @@ export const formatRunDetails = ({ record, live, resume, resumeCommand, inventor
       if (state === 'failed' || state === 'rolled-back' || state === 'unreachable') {
         for (const host of hosts) {
           const error = recordedError(record.hosts[host]?.error);
-          lines.push(`    ${state.padEnd(11)} ${host}${error ? `: ${printable(error.split('\n')[0] ?? '')}` : ''}`);
+          const kind = error?.kind ? ` [${error.kind}]` : '';
+          lines.push(`    ${state.padEnd(11)} ${host}${error ? `${kind}: ${printable(error.message.split('\n')[0] ?? '')}` : ''}`);
         }
       } else {
         lines.push(`    ${state.padEnd(11)} ${hosts.join(', ')}`);

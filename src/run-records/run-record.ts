@@ -9,7 +9,7 @@
 
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { errorInfoSchema } from '../report/error-info.ts';
+import { errorInfoSchema, type ErrorKind } from '../report/error-info.ts';
 
 export const RUN_RECORD_VERSION = 1;
 
@@ -103,9 +103,9 @@ export const hostRecordSchema = z.object({
 });
 export type HostRecord = z.infer<typeof hostRecordSchema>;
 
-/** A host's recorded error as one line of text, `kind: message` (old records: the message). */
-export const recordedError = (error: HostRecord['error']): string | undefined =>
-  error === undefined || typeof error === 'string' ? error : `${error.kind}: ${error.message}`;
+/** A host's recorded error in one shape: records written before errors had kinds hold the message alone. */
+export const recordedError = (error: HostRecord['error']): { readonly kind?: ErrorKind; readonly message: string } | undefined =>
+  typeof error === 'string' ? { message: error } : error;
 
 /** The process that writes the record, so a `running` record whose process died can be told apart. */
 export const controllerSchema = z.object({ hostname: z.string(), pid: z.number().int().positive() });

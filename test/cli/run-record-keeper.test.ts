@@ -88,7 +88,7 @@ test.serial('an interrupted run records the hosts it was changing: rolled back u
     const final = await keeper.finish();
     t.is(final.status, 'interrupted');
     t.like(final.hosts, { a: { state: transactions ? 'rolled-back' : 'failed' }, b: { state: 'untouched' }, c: { state: 'untouched' } });
-    t.regex(recordedError(final.hosts.a?.error) ?? '', transactions ? /dead-man/ : /changes made so far stay/);
+    t.regex(recordedError(final.hosts.a?.error)?.message ?? '', transactions ? /dead-man/ : /changes made so far stay/);
     t.deepEqual(hostsToRun(final), ['a', 'b', 'c']);
   }
 });

@@ -41,8 +41,8 @@ test('a record written before errors had kinds (a plain string) still loads, sho
   old.hosts['cas-03']!.error = 'ufw: exit 1';
   const parsed = runRecordSchema.parse(old);
   t.is(parsed.hosts['cas-03']?.error, 'ufw: exit 1');
-  t.is(recordedError(parsed.hosts['cas-03']?.error), 'ufw: exit 1');
-  t.is(recordedError(record.hosts['cas-03']?.error), 'apply: ufw: exit 1\nmore detail');
+  t.deepEqual(recordedError(parsed.hosts['cas-03']?.error), { message: 'ufw: exit 1' });
+  t.deepEqual(recordedError(record.hosts['cas-03']?.error), { kind: 'apply', message: 'ufw: exit 1\nmore detail' });
   t.deepEqual(hostsToRun(parsed), hostsToRun(record));
   t.false(runRecordSchema.safeParse({ ...old, hosts: { ...old.hosts, 'cas-03': { ...old.hosts['cas-03'], error: { kind: 'nope', message: 'x' } } } }).success, 'an unknown kind is refused');
 });
