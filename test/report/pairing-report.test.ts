@@ -60,8 +60,8 @@ test('--json: one object per host with the window as data', (t) => {
   const lines = pairingJsonLines('open', collect()).trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
   t.deepEqual(lines[0], { type: 'pairing', host: 'cas-001', action: 'open', outcome: 'opened', ...OPEN, changes: ['+ timer ufw-window-7741-1796051700: …', '~ allow 7741/tcp (…)'] });
   t.like(lines[1], { host: 'cas-002', outcome: 'unchanged', window: 'scenario-b' });
-  t.like(lines[2], { host: 'cas-003', outcome: 'unreachable', error: 'connection refused' });
-  t.like(lines[4], { host: 'cas-005', outcome: 'failed', error: 'fact host.timers: its script exited 3' });
+  t.like(lines[2], { host: 'cas-003', outcome: 'unreachable', error: { kind: 'connect', message: 'connection refused' } });
+  t.like(lines[4], { host: 'cas-005', outcome: 'failed', error: { kind: 'fact', message: 'fact host.timers: its script exited 3' } });
 });
 
 test('a close that changed the host reads "closed"', (t) => {
