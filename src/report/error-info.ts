@@ -19,20 +19,21 @@ export const errorInfoSchema = z.object({
 export type ErrorInfo = z.infer<typeof errorInfoSchema>;
 
 // By name, not class: a user playbook may bring its own copy of src/errors.ts (see its BRAND).
+// A RemoteCommandError is absent on purpose: a command that failed or timed out is a fact error
+// while gathering and an apply error while changing, which only the caller knows.
 const KIND_BY_CLASS: Readonly<Record<string, ErrorKind>> = {
   HostKeyError: 'host-key',
   AuthError: 'auth',
   ConnectError: 'connect',
   SudoError: 'sudo',
-  RemoteCommandError: 'apply',
   FactError: 'fact',
   StepPlanError: 'plan',
 };
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-/** The kind an error's class says, or undefined for errors casfleet did not raise on purpose. */
-export const errorKindOf = (error: unknown): ErrorKind | undefined =>
+/** The kind an error's class says, if its class says one. */
+const errorKindOf = (error: unknown): ErrorKind | undefined =>
   error instanceof Error ? KIND_BY_CLASS[error.name] : undefined;
 
 /** A failure of a known kind. */
