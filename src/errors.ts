@@ -90,7 +90,7 @@ export class RemoteCommandError extends CasfleetError {
   }
 }
 
-/** sudo refused before running anything (wrong or missing become password, user not allowed). */
+/** sudo refused before running anything: the become password is missing or wrong. */
 export class SudoError extends RemoteCommandError {}
 
 /** Remote output did not have the shape a fact parser expects. */

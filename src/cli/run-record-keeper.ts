@@ -14,10 +14,10 @@ export interface RecordKeeper {
   finish(): Promise<RunRecord>;
 }
 
-/** `transactions`: changing hosts are covered by a dead-man (not --no-rollback). */
 // A failure event always carries its error; one without is a bug in whatever emitted it.
 const UNKNOWN = errorInfo('internal', 'failed without an error message');
 
+/** `transactions`: changing hosts are covered by a dead-man (not --no-rollback). */
 export const createRecordKeeper = (initial: RunRecord, { transactions = true }: { readonly transactions?: boolean } = {}): RecordKeeper => {
   let record = initial;
   let warned = false;
