@@ -75,6 +75,9 @@ export class ConnectError extends CasfleetError {}
 /** The host presented a key that known_hosts does not vouch for. Nothing runs on that host. */
 export class HostKeyError extends ConnectError {}
 
+/** The host refused every credential casfleet offered. */
+export class AuthError extends ConnectError {}
+
 /** A remote command exited non-zero, timed out, or its channel was lost. */
 export class RemoteCommandError extends CasfleetError {
   readonly exitCode: number | null;
@@ -86,6 +89,9 @@ export class RemoteCommandError extends CasfleetError {
     this.stderr = stderr;
   }
 }
+
+/** sudo refused before running anything: the become password is missing or wrong. */
+export class SudoError extends RemoteCommandError {}
 
 /** Remote output did not have the shape a fact parser expects. */
 export class FactError extends CasfleetError {}

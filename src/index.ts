@@ -26,3 +26,8 @@ export { CAS_PORTS, scenarioARules, scenarioBRules, scenarioAIptablesRules, scen
 export { firewallSteps } from './cas/firewall-steps.ts';
 export { scenarioAExposure, scenarioBExposure } from './cas/exposure.ts';
 export { GATE_PROPERTIES, VPN_SKIP_KEY, VPN_FILE, RESTART_GATE, gateHandlers } from './cas/gate-files.ts';
+// A planner refuses with StepPlanError and a fact parser with FactError; any other exception they
+// throw is reported as an internal error (a bug), not as the step's refusal.
+export { FactError, StepPlanError } from './errors.ts';
+// The kinds of `error: { kind, message }` in --json output and run records.
+export { ERROR_KINDS, errorInfoSchema, type ErrorInfo, type ErrorKind } from './report/error-info.ts';

@@ -3,6 +3,7 @@
 // between two batched writes loses no host that had ended. A failing write warns once and never
 // stops the rollout it describes.
 
+import { errorInfo, withMessage, type ErrorInfo } from '../report/error-info.ts';
 import type { RunEvent } from '../report/events.ts';
 import { endRun, recordChangingHost, recordHostResult, recordInterruptedHost, startStage } from '../run-records/run-record-updates.ts';
 import type { RunRecord } from '../run-records/run-record.ts';
@@ -15,11 +16,14 @@ export interface RecordKeeper {
   finish(): Promise<RunRecord>;
 }
 
+// A failure event always carries its error; one without is a bug in whatever emitted it.
+const UNKNOWN = errorInfo('internal', 'failed without an error message');
+
 /** `transactions`: changing hosts are covered by a dead-man (not --no-rollback). */
 export const createRecordKeeper = (initial: RunRecord, { transactions = true }: { readonly transactions?: boolean } = {}): RecordKeeper => {
   let record = initial;
   let warned = false;
-  const lastError = new Map<string, string>();
+  const lastError = new Map<string, ErrorInfo>();
   // Hosts changed (or changing in handlers, or awaiting their confirmation) that have not ended: what
   // an interruption leaves behind on them is not what the record's `untouched` says. Each is written
   // ahead as it starts changing, so even a record whose process died unannounced says so.
@@ -60,9 +64,9 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
           break;
         case 'step':
           if (event.status === 'changed' && !event.check) startChanging(event.host, now);
-          if (event.status === 'failed' && !lastError.has(event.host)) lastError.set(event.host, `${event.step}: ${event.error ?? 'failed'}`);
+          if (event.status === 'failed' && !lastError.has(event.host)) lastError.set(event.host, withMessage(event.error ?? UNKNOWN, (message) => `${event.step}: ${message}`));
           // What undid the host matters more than the failure that led there.
-          if (event.status === 'rolled-back') lastError.set(event.host, `rolled back: ${event.error ?? 'rolled back'}`);
+          if (event.status === 'rolled-back') lastError.set(event.host, withMessage(event.error ?? UNKNOWN, (message) => `rolled back: ${message}`));
           break;
         case 'unreachable':
           lastError.set(event.host, event.error);

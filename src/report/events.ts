@@ -2,6 +2,7 @@
 // The JSON shape of these events is public: `--json` prints them one per line.
 
 import type { StateDiff, StepState } from '../steps/step.ts';
+import type { ErrorInfo } from './error-info.ts';
 
 /**
  * `rolled-back`: the host's transaction was undone (its snapshot restored, see run/host-transaction.ts);
@@ -42,7 +43,8 @@ export interface StepResultEvent {
   readonly diff?: StateDiff;
   /** The state the step manages, as data, after it ran (steps that report one). */
   readonly state?: StepState;
-  readonly error?: string;
+  /** With `failed` and `rolled-back`: what went wrong, by kind (see error-info.ts). */
+  readonly error?: ErrorInfo;
   readonly check: boolean;
   readonly durationMs: number;
 }
@@ -50,7 +52,7 @@ export interface StepResultEvent {
 export interface HostUnreachableEvent {
   readonly type: 'unreachable';
   readonly host: string;
-  readonly error: string;
+  readonly error: ErrorInfo;
 }
 
 export interface HostCounts {

@@ -3,6 +3,7 @@
 
 import { printable } from './terminal-text.ts';
 import { diffLines } from './text-diff.ts';
+import type { ErrorInfo } from './error-info.ts';
 import type { HostUnreachableEvent, StageEvent, StepResultEvent } from './events.ts';
 
 export interface Style {
@@ -19,7 +20,7 @@ export const COLOR: Style = { green: ansi(32, 39), yellow: ansi(33, 39), red: an
 export const PLAIN: Style = { green: String, yellow: String, red: String, cyan: String, dim: String };
 
 /** `changed: [cas-001] firewall (ufw)` followed by indented changes, warnings, diff, error. */
-export const formatStepEvent = (event: StepResultEvent, style: Style): string[] => {
+export const formatStepEvent = (event: StepResultEvent, style: Style, verbose = false): string[] => {
   const label = event.check && event.status === 'changed' ? 'would change' : event.status === 'rolled-back' ? 'rolled back' : event.status;
   const paint = { ok: style.green, changed: style.yellow, failed: style.red, skipped: style.cyan, 'rolled-back': style.red }[event.status];
   const kind = event.kind === 'handler' ? 'handler: ' : '';
@@ -34,13 +35,17 @@ export const formatStepEvent = (event: StepResultEvent, style: Style): string[] 
       lines.push(`    ${painted}`);
     }
   }
-  if (event.error) lines.push(style.red(`    error: ${printable(event.error)}`));
+  if (event.error) lines.push(style.red(`    error [${event.error.kind}]: ${printable(event.error.message)}`), ...stackLines(event.error, style, verbose));
   return lines;
 };
 
 export const formatUnreachable = (event: HostUnreachableEvent, style: Style): string[] => [
-  style.red(`unreachable: [${event.host}] ${printable(event.error)}`),
+  style.red(`unreachable: [${event.host}] ${event.error.kind}: ${printable(event.error.message)}`),
 ];
+
+// A bug's stack is noise to an operator but what a bug report needs: shown with -v only.
+const stackLines = (error: ErrorInfo, style: Style, verbose: boolean): string[] =>
+  verbose && error.stack ? error.stack.split('\n').map((line) => style.dim(`      ${printable(line.trim())}`)) : [];
 
 /** `== batch 2/4: 5 hosts ==`, `== batch 2/4 done: 1 failed (cas-007); gates passed on 4 hosts ==`, `== canary done, soaking 30 s ==`. */
 export const formatStageEvent = (event: StageEvent): string => {

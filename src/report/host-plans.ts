@@ -24,11 +24,11 @@ export const createPlanCollector = () => {
   return {
     emit(event: RunEvent): void {
       if (event.type === 'run-start') for (const host of event.hosts) entry(host);
-      if (event.type === 'unreachable') Object.assign(entry(event.host), { outcome: 'unreachable', error: event.error });
+      if (event.type === 'unreachable') Object.assign(entry(event.host), { outcome: 'unreachable', error: event.error.message });
       if (event.type !== 'step') return;
       const plan = entry(event.host);
       if (event.warnings?.length) (plan.warnings ??= []).push(...event.warnings.map((text) => ({ step: event.step, text })));
-      if (event.status === 'failed' || event.status === 'rolled-back') Object.assign(plan, { outcome: 'failed', error: `${event.step}: ${event.error ?? 'failed'}` });
+      if (event.status === 'failed' || event.status === 'rolled-back') Object.assign(plan, { outcome: 'failed', error: `${event.step}: ${event.error?.message ?? 'failed'}` });
       else if (event.status === 'changed') plan.changes.push({ step: event.kind === 'handler' ? `handler: ${event.step}` : event.step, summaries: event.changes });
     },
     plans(): HostPlan[] {

@@ -19,7 +19,7 @@ export const createLineReporter = (write: Write, options: LineReporterOptions): 
         print([`PLAY [${event.playbook}] on ${event.hosts.length} host${event.hosts.length === 1 ? '' : 's'}${event.check ? ' (check mode: nothing will be changed)' : ''}`]);
         break;
       case 'step':
-        if (options.verbose || event.status !== 'ok' || event.warnings?.length || event.diff) print(formatStepEvent(event, options.style));
+        if (options.verbose || event.status !== 'ok' || event.warnings?.length || event.diff) print(formatStepEvent(event, options.style, options.verbose));
         break;
       case 'unreachable':
         print(formatUnreachable(event, options.style));

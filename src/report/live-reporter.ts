@@ -125,13 +125,13 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
           stages.set(event.host, event.stage);
           break;
         case 'step':
-          if (event.status === 'failed' || event.status === 'rolled-back') failing.set(event.host, event.error ?? event.step);
+          if (event.status === 'failed' || event.status === 'rolled-back') failing.set(event.host, event.error?.message ?? event.step);
           if (!isLarge() && (options.verbose || event.status !== 'ok' || event.warnings?.length || event.diff)) {
-            details.push(...formatStepEvent(event, options.style));
+            details.push(...formatStepEvent(event, options.style, options.verbose));
           }
           break;
         case 'unreachable':
-          failing.set(event.host, event.error);
+          failing.set(event.host, event.error.message);
           if (!isLarge()) details.push(...formatUnreachable(event, options.style));
           break;
         case 'host-end':

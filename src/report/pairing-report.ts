@@ -3,6 +3,7 @@
 // exactly what the runner did; the pairing step's state (when the window closes) comes as data.
 import { formatDuration } from '../rollout/duration.ts';
 import type { StepState } from '../steps/step.ts';
+import { errorInfo, type ErrorInfo } from './error-info.ts';
 import type { RunEvent } from './events.ts';
 import type { Style } from './format-event.ts';
 
@@ -17,13 +18,13 @@ export interface PairingResult {
   readonly state?: StepState;
   /** Why nothing changed (the planner's words), or why the host failed. */
   readonly reason?: string;
-  readonly error?: string;
+  readonly error?: ErrorInfo;
   readonly changes: readonly string[];
 }
 
 interface Collected {
-  unreachable?: string;
-  failure?: string;
+  unreachable?: ErrorInfo;
+  failure?: ErrorInfo;
   step?: Extract<RunEvent, { type: 'step' }>;
 }
 
@@ -36,7 +37,7 @@ export const createPairingCollector = (step: string) => {
       if (event.type === 'unreachable') entry(event.host).unreachable = event.error;
       if (event.type !== 'step') return;
       const collected = entry(event.host);
-      if (event.status === 'failed') collected.failure ??= event.error ?? `${event.step} failed`;
+      if (event.status === 'failed') collected.failure ??= event.error ?? errorInfo('internal', `${event.step} failed without an error message`);
       if (event.step === step) collected.step = event;
     },
     /** Results in the order given (the inventory's). */
@@ -49,7 +50,7 @@ export const createPairingCollector = (step: string) => {
 const resultOf = (host: string, { unreachable, failure, step }: Collected): PairingResult => {
   const base = { host, changes: step?.changes ?? [], ...(step?.state ? { state: step.state } : {}) };
   if (unreachable !== undefined) return { ...base, outcome: 'unreachable', error: unreachable };
-  if (failure !== undefined || !step) return { ...base, outcome: 'failed', error: failure ?? 'the pairing step did not run' };
+  if (failure !== undefined || !step) return { ...base, outcome: 'failed', error: failure ?? errorInfo('internal', 'the pairing step did not run') };
   if (step.status === 'changed') return { ...base, outcome: step.state?.window === 'open' ? 'opened' : 'closed' };
   return { ...base, outcome: 'unchanged', ...(step.reason ? { reason: step.reason } : {}) };
 };
@@ -71,9 +72,9 @@ export const describePairing = (result: PairingResult): string => {
     case 'unchanged':
       return result.reason ?? 'nothing to do';
     case 'failed':
-      return `failed: ${result.error ?? 'unknown error'}`;
+      return `failed: ${result.error?.message ?? 'unknown error'}`;
     case 'unreachable':
-      return `unreachable: ${result.error ?? 'unknown error'}`;
+      return `unreachable: ${result.error?.message ?? 'unknown error'}`;
   }
 };
 

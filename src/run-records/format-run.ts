@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { looksSecret } from '../playbook/secret-vars.ts';
 import { printable } from '../report/terminal-text.ts';
-import { summarizeRecord, type HostState, type ResumeCheck, type RunRecord, type StateSummary } from './run-record.ts';
+import { recordedError, summarizeRecord, type HostState, type ResumeCheck, type RunRecord, type StateSummary } from './run-record.ts';
 
 const pad2 = (value: number): string => String(value).padStart(2, '0');
 
@@ -135,8 +135,9 @@ export const formatRunDetails = ({ record, live, resume, resumeCommand, inventor
       if (hosts.length === 0) continue;
       if (state === 'failed' || state === 'rolled-back' || state === 'unreachable') {
         for (const host of hosts) {
-          const error = record.hosts[host]?.error;
-          lines.push(`    ${state.padEnd(11)} ${host}${error ? `: ${printable(error.split('\n')[0] ?? '')}` : ''}`);
+          const error = recordedError(record.hosts[host]?.error);
+          const kind = error?.kind ? ` [${error.kind}]` : '';
+          lines.push(`    ${state.padEnd(11)} ${host}${error ? `${kind}: ${printable(error.message.split('\n')[0] ?? '')}` : ''}`);
         }
       } else {
         lines.push(`    ${state.padEnd(11)} ${hosts.join(', ')}`);

@@ -3,6 +3,7 @@
 // mutating) lets the store's writer keep a pending state while the next one is being built.
 
 import { RunRecordError } from '../errors.ts';
+import { errorInfo, type ErrorInfo } from '../report/error-info.ts';
 import {
   newRunId,
   RUN_RECORD_VERSION,
@@ -80,7 +81,7 @@ export const hostStateFromCounts = (counts: RecordedCounts & { readonly untouche
 export interface HostResult {
   readonly counts: RecordedCounts & { readonly untouched?: number };
   /** Why the host failed, was rolled back or was unreachable. */
-  readonly error?: string;
+  readonly error?: ErrorInfo;
 }
 
 /** A host finished (host-end). A host never started keeps no counts. */
@@ -107,7 +108,7 @@ const changedHostEntry = (record: RunRecord, host: string, transactions: boolean
   const previous = record.hosts[host];
   if (!previous) throw new RunRecordError(`run ${record.id} has no host '${host}'`);
   const after = transactions ? AFTER_STOP.transaction : AFTER_STOP.none;
-  return { state: after.state, error: `${why}: ${after.how}`, stage: previous.stage };
+  return { state: after.state, error: errorInfo('apply', `${why}: ${after.how}`), stage: previous.stage };
 };
 
 /**

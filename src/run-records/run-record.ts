@@ -9,6 +9,7 @@
 
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import { errorInfoSchema, type ErrorKind } from '../report/error-info.ts';
 
 export const RUN_RECORD_VERSION = 1;
 
@@ -92,12 +93,19 @@ export const hostRecordSchema = z.object({
   state: hostStateSchema,
   /** Present once the host ran. */
   counts: recordedCountsSchema.optional(),
-  /** Why the host failed or was unreachable (the first error seen). */
-  error: z.string().optional(),
+  /**
+   * Why the host failed or was unreachable (the first error seen), with its kind; records written
+   * before errors had kinds hold the message alone.
+   */
+  error: z.union([errorInfoSchema, z.string()]).optional(),
   /** Index of the rollout stage the host belongs to. */
   stage: count,
 });
 export type HostRecord = z.infer<typeof hostRecordSchema>;
+
+/** A host's recorded error in one shape: records written before errors had kinds hold the message alone. */
+export const recordedError = (error: HostRecord['error']): { readonly kind?: ErrorKind; readonly message: string } | undefined =>
+  typeof error === 'string' ? { message: error } : error;
 
 /** The process that writes the record, so a `running` record whose process died can be told apart. */
 export const controllerSchema = z.object({ hostname: z.string(), pid: z.number().int().positive() });

@@ -23,7 +23,7 @@ export const auditDrift = (against: ScenarioPlaybook | null, playbook: HostPlayb
   for (const step of playbook.items.filter((item): item is Step => !isFlushHandlers(item))) {
     const { plan, error } = planStep(step, facts);
     if (!plan) {
-      errors.push(`${step.name}: ${error ?? 'no plan'}`);
+      errors.push(`${step.name}: ${error?.message ?? 'no plan'}`);
       continue;
     }
     warnings.push(...(plan.warnings ?? []));

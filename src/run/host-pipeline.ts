@@ -13,10 +13,11 @@ import type { RemoteCommand } from '../command/shell.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
 import type { PlaybookItem } from '../playbook/define-playbook.ts';
+import { classifyError, errorInfo, withMessage, type ErrorInfo } from '../report/error-info.ts';
 import { countStep, emptyCounts, type EmitEvent, type HostCounts, type StepResultEvent } from '../report/events.ts';
 import { isFlushHandlers, type Handler, type Step, type StepPlan } from '../steps/step.ts';
 import type { HostSession } from './host-session.ts';
-import { describeError, factsOf, factValues, planStep, uniqueFacts } from './plan-step.ts';
+import { factsOf, factValues, planStep, uniqueFacts } from './plan-step.ts';
 import { pauseAt } from './test-pause.ts';
 
 export interface HostRunOptions {
@@ -40,6 +41,16 @@ export const BEGIN_STEP = 'transaction: snapshot and dead-man';
 
 type StepOutcome = Omit<StepResultEvent, 'type' | 'host' | 'step' | 'kind' | 'check' | 'durationMs'>;
 
+const NO_PLAN = errorInfo('plan', 'no plan');
+
+const untouched = (error: ErrorInfo): ErrorInfo => withMessage(error, (message) => `${message} (nothing was changed on this host)`);
+
+// A re-plan that fails after the change is a verification failure, unless it is a bug in the planner.
+const afterApplying = (error: ErrorInfo): ErrorInfo => ({
+  ...withMessage(error, (message) => `after applying: ${message}`),
+  kind: error.kind === 'internal' ? 'internal' : 'verify',
+});
+
 export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   const { host, items, handlers, session, options, emit, transaction } = input;
   const counts = emptyCounts();
@@ -58,7 +69,7 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   try {
     for (const [id, outcome] of await session.gather(wanted)) cache.set(id, outcome);
   } catch (error) {
-    report('gather facts', 'step', startedAt, { status: 'failed', changes: [], error: describeError(error) });
+    report('gather facts', 'step', startedAt, { status: 'failed', changes: [], error: classifyError(error, 'fact') });
     for (const step of steps) report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: 'facts could not be gathered' });
     return counts;
   }
@@ -66,7 +77,7 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
 
   const blocked = firstUnplannable(steps, cache);
   if (blocked) {
-    report(blocked.step.name, 'step', startedAt, { status: 'failed', changes: [], error: `${blocked.error} (nothing was changed on this host)` });
+    report(blocked.step.name, 'step', startedAt, { status: 'failed', changes: [], error: untouched(blocked.error) });
     for (const step of steps) {
       if (step !== blocked.step) report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: `not started: '${blocked.step.name}' cannot be planned` });
     }
@@ -79,7 +90,7 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
     try {
       await transaction.begin();
     } catch (error) {
-      report(BEGIN_STEP, 'transaction', begun, { status: 'failed', changes: [], error: `${describeError(error)} (nothing was changed on this host)` });
+      report(BEGIN_STEP, 'transaction', begun, { status: 'failed', changes: [], error: untouched(classifyError(error, 'apply')) });
       for (const step of steps) report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: 'the transaction could not begin' });
       return counts;
     }
@@ -102,7 +113,7 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
       const begun = Date.now();
       const outcome: StepOutcome = handler
         ? await runHandler(handler, session, cache, options.check, beforeCommand)
-        : { status: 'failed', changes: [], error: `no handler named '${name}' in the playbook` };
+        : { status: 'failed', changes: [], error: errorInfo('plan', `no handler named '${name}' in the playbook`) };
       report(name, 'handler', begun, outcome);
       if (outcome.status === 'failed') failedAt ??= `handler '${name}'`;
     }
@@ -150,12 +161,12 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
  * untouched instead of after earlier steps changed it. A step that reads facts an earlier step is
  * about to change is judged when its turn comes instead.
  */
-const firstUnplannable = (steps: readonly Step[], cache: ReadonlyMap<string, FactOutcome>): { step: Step; error: string } | undefined => {
+const firstUnplannable = (steps: readonly Step[], cache: ReadonlyMap<string, FactOutcome>): { step: Step; error: ErrorInfo } | undefined => {
   const changing = new Set<string>();
   for (const step of steps) {
     const ids = factsOf(step.facts).map((fact) => fact.id);
     const { plan, error } = planStep(step, cache);
-    if (!plan && !ids.some((id) => changing.has(id))) return { step, error: error ?? 'no plan' };
+    if (!plan && !ids.some((id) => changing.has(id))) return { step, error: error ?? NO_PLAN };
     if (plan && plan.changes.length > 0) for (const id of ids) changing.add(id);
   }
   return undefined;
@@ -169,7 +180,7 @@ const runStep = async (
   beforeCommand: () => Promise<void>,
 ): Promise<StepOutcome> => {
   const first = planStep(step, cache);
-  if (!first.plan) return { status: 'failed', changes: [], error: first.error ?? 'no plan' };
+  if (!first.plan) return { status: 'failed', changes: [], error: first.error ?? NO_PLAN };
   const { plan } = first;
   const shown = {
     ...(plan.warnings?.length ? { warnings: plan.warnings } : {}),
@@ -186,16 +197,16 @@ const runStep = async (
     await beforeCommand();
     const failure = await applyAndReread(session, change.command, change.stdin, isLast ? refetch : [], cache);
     if (failure?.thrown) return { status: 'failed', changes: summaries, error: failure.thrown, ...shown };
-    if (failure) return { status: 'failed', changes: summaries, error: `'${change.summary}' failed (${failure.why})${failure.output}`, ...shown };
+    if (failure) return { status: 'failed', changes: summaries, error: errorInfo('apply', `'${change.summary}' failed (${failure.why})${failure.output}`), ...shown };
   }
 
   const second = planStep(step, cache);
-  if (!second.plan) return { status: 'failed', changes: summaries, error: `after applying: ${second.error ?? 'no plan'}`, ...shown };
+  if (!second.plan) return { status: 'failed', changes: summaries, error: afterApplying(second.error ?? NO_PLAN), ...shown };
   if (second.plan.changes.length > 0) {
     return {
       status: 'failed',
       changes: summaries,
-      error: `the host did not reach the desired state; still to change: ${second.plan.changes.map((c) => c.summary).join('; ')}`,
+      error: errorInfo('verify', `the host did not reach the desired state; still to change: ${second.plan.changes.map((c) => c.summary).join('; ')}`),
       ...shown,
       ...stateOf(second.plan),
     };
@@ -218,16 +229,17 @@ const runHandler = async (
   if (check) return { status: 'changed', changes: summary };
   await beforeCommand();
   const failure = await applyAndReread(session, handler.command, undefined, factsOf(handler.facts), cache);
-  if (failure) return { status: 'failed', changes: summary, error: failure.thrown ?? `${failure.why}${failure.output}` };
+  if (failure) return { status: 'failed', changes: summary, error: failure.thrown ?? errorInfo('apply', `${failure.why}${failure.output}`) };
   const { values, error } = factValues(handler.facts, cache);
-  const problem = values ? handler.check(values as never) : error;
-  return problem ? { status: 'failed', changes: summary, error: problem } : { status: 'changed', changes: summary };
+  const problem = values ? handler.check(values as never) : undefined;
+  if (problem !== undefined) return { status: 'failed', changes: summary, error: errorInfo('verify', problem) };
+  return error ? { status: 'failed', changes: summary, error } : { status: 'changed', changes: summary };
 };
 
 const tail = (text: string): string => text.trim().split('\n').slice(-5).join(' | ');
 
 /** Why a command failed: it could not run at all (`thrown`), or its exit status and last output. */
-type ApplyFailure = { readonly thrown: string; readonly why?: never; readonly output?: never } | { readonly thrown?: never; readonly why: string; readonly output: string };
+type ApplyFailure = { readonly thrown: ErrorInfo; readonly why?: never; readonly output?: never } | { readonly thrown?: never; readonly why: string; readonly output: string };
 
 /**
  * Run one command and merge the facts re-read in the same exec into the cache (also after a
@@ -244,7 +256,7 @@ const applyAndReread = async (
   try {
     result = await session.apply(command, stdin, refetch);
   } catch (error) {
-    return { thrown: describeError(error) };
+    return { thrown: classifyError(error, 'apply') };
   }
   for (const [id, outcome] of result.facts) cache.set(id, outcome);
   if (result.status === 0) return undefined;

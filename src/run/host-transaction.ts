@@ -19,6 +19,7 @@ import type { RemoteCommand } from '../command/shell.ts';
 import { CasfleetError } from '../errors.ts';
 import { disarmTimerCommand, fireTimerNowCommand } from '../host-timer/timer-commands.ts';
 import { parseTimerOutcome, type TimerOutcome } from '../host-timer/timer-outcome.ts';
+import { errorInfo, type ErrorInfo, type ErrorKind } from '../report/error-info.ts';
 import type { EmitEvent, HostCounts } from '../report/events.ts';
 import { formatDuration } from '../rollout/duration.ts';
 import type { Connection } from '../ssh/connection.ts';
@@ -77,16 +78,19 @@ export interface SettleInput {
   readonly readyTimeoutMs: number;
   readonly steps: readonly Step[];
   /** What failed on the host after the transaction began (the first failure), if anything did. */
-  readonly failure?: string;
+  readonly failure?: ErrorInfo;
   readonly counts: HostCounts;
   readonly emit: EmitEvent;
 }
 
-/** The transaction ended: confirmed, or rolled back (the reason and what the restore did), or nobody can tell. */
+/**
+ * The transaction ended: confirmed, or rolled back (the reason, the kind of failure that caused it and
+ * what the restore did), or nobody can tell yet.
+ */
 type Settled =
   | { readonly kind: 'confirmed' }
-  | { readonly kind: 'rolled-back'; readonly reason: string; readonly outcome: TimerOutcome }
-  | { readonly kind: 'wait'; readonly reason: string };
+  | { readonly kind: 'rolled-back'; readonly reason: string; readonly cause: ErrorKind; readonly outcome: TimerOutcome }
+  | { readonly kind: 'wait'; readonly reason: string; readonly cause: ErrorKind };
 
 const outcomeOver = async (session: HostSession, command: RemoteCommand): Promise<TimerOutcome> => {
   const result = await session.exec(command);
@@ -119,12 +123,12 @@ const confirm = async (input: SettleInput): Promise<Settled> => {
         return confirmOver(fresh, input);
       });
     } catch (error) {
-      if (progress.loggedIn) return { kind: 'wait', reason: `confirming over a new SSH connection failed (${describeError(error)})` };
+      if (progress.loggedIn) return { kind: 'wait', reason: `confirming over a new SSH connection failed (${describeError(error)})`, cause: 'verify' };
       loginError = describeError(error);
     }
   }
-  if (!loginError) return { kind: 'wait', reason: `the steps took longer than the rollback timeout (${formatDuration(armed.timeoutMs)}): nothing was left to confirm them in` };
-  return { kind: 'wait', reason: `a new SSH login failed after the change (${loginError})` };
+  if (!loginError) return { kind: 'wait', reason: `the steps took longer than the rollback timeout (${formatDuration(armed.timeoutMs)}): nothing was left to confirm them in`, cause: 'verify' };
+  return { kind: 'wait', reason: `a new SSH login failed after the change (${loginError})`, cause: 'connect' };
 };
 
 const confirmOver = async (fresh: HostSession, input: SettleInput): Promise<Settled> => {
@@ -132,30 +136,31 @@ const confirmOver = async (fresh: HostSession, input: SettleInput): Promise<Sett
   const { pending } = await pendingChanges(fresh, input.steps);
   if (pending.length > 0) {
     const outcome = await outcomeOver(fresh, fireTimerNowCommand(armed.id));
-    return { kind: 'rolled-back', reason: `a fresh read over a new connection still plans changes (${pending.join('; ')})`, outcome };
+    return { kind: 'rolled-back', reason: `a fresh read over a new connection still plans changes (${pending.join('; ')})`, cause: 'verify', outcome };
   }
   const outcome = await outcomeOver(fresh, disarmTimerCommand(armed.id));
   if (outcome.state === 'disarmed') return { kind: 'confirmed' };
   if (outcome.state === 'fired') {
-    return { kind: 'rolled-back', reason: `the change was not confirmed within the rollback timeout (${formatDuration(armed.timeoutMs)})`, outcome };
+    return { kind: 'rolled-back', reason: `the change was not confirmed within the rollback timeout (${formatDuration(armed.timeoutMs)})`, cause: 'verify', outcome };
   }
-  return { kind: 'wait', reason: `the dead-man timer was ${outcome.state} when the change was confirmed` };
+  return { kind: 'wait', reason: `the dead-man timer was ${outcome.state} when the change was confirmed`, cause: 'rollback' };
 };
 
 // A step or handler failed: restore at once, over the connection the run already has.
-const rollBackNow = async (input: SettleInput, failure: string): Promise<Settled> => {
+const rollBackNow = async (input: SettleInput, failure: ErrorInfo): Promise<Settled> => {
+  const { message, kind: cause } = failure;
   try {
     const outcome = await outcomeOver(input.session, fireTimerNowCommand(input.armed.id));
-    if (outcome.state === 'fired') return { kind: 'rolled-back', reason: `${failure}; the snapshot was restored at once`, outcome };
-    return { kind: 'wait', reason: `${failure}; firing the rollback found it ${outcome.state}` };
+    if (outcome.state === 'fired') return { kind: 'rolled-back', reason: `${message}; the snapshot was restored at once`, cause, outcome };
+    return { kind: 'wait', reason: `${message}; firing the rollback found it ${outcome.state}`, cause };
   } catch (error) {
-    return { kind: 'wait', reason: `${failure}; firing the rollback over the run's connection failed (${describeError(error)})` };
+    return { kind: 'wait', reason: `${message}; firing the rollback over the run's connection failed (${describeError(error)})`, cause };
   }
 };
 
 // Nobody could confirm or fire it in time: the dead-man restores the host by itself. Wait until it
 // is due, log in anew and read what it did (firing it now, should the host's clock lag behind).
-const awaitRollback = async (input: SettleInput, reason: string): Promise<Settled | { kind: 'lost'; reason: string }> => {
+const awaitRollback = async (input: SettleInput, { reason, cause }: { reason: string; cause: ErrorKind }): Promise<Settled | { kind: 'lost'; reason: string }> => {
   await sleep(Math.max(0, input.armed.firesBy + RESTORE_GRACE_MS - Date.now()));
   const giveUpAt = Date.now() + RECONNECT_WINDOW_MS;
   let lastError = '';
@@ -163,7 +168,7 @@ const awaitRollback = async (input: SettleInput, reason: string): Promise<Settle
     try {
       const outcome = await withFresh(input, input.readyTimeoutMs, (fresh) => outcomeOver(fresh, fireTimerNowCommand(input.armed.id)));
       if (outcome.state === 'fired') {
-        return { kind: 'rolled-back', reason: `${reason}; the host restored its snapshot by itself (dead-man after ${formatDuration(input.armed.timeoutMs)})`, outcome };
+        return { kind: 'rolled-back', reason: `${reason}; the host restored its snapshot by itself (dead-man after ${formatDuration(input.armed.timeoutMs)})`, cause, outcome };
       }
       return { kind: 'lost', reason: `${reason}; after the rollback deadline the dead-man was ${outcome.state}: check ${input.armed.snapshot} on the host` };
     } catch (error) {
@@ -205,7 +210,7 @@ export const settleTransaction = async (input: SettleInput): Promise<void> => {
   }
   if (settled.kind === 'wait') {
     emit({ type: 'host-stage', host, stage: 'confirming' });
-    settled = await awaitRollback(input, settled.reason);
+    settled = await awaitRollback(input, settled);
   } else if (settled.kind === 'rolled-back' && input.failure) {
     const problem = await loginProblem(input);
     if (problem) settled = { ...settled, reason: `${settled.reason}; a new SSH login still fails after it (${problem})` };
@@ -222,14 +227,15 @@ export const settleTransaction = async (input: SettleInput): Promise<void> => {
       emit({
         type: 'step', host, step: 'transaction', kind: 'transaction', status: 'rolled-back',
         changes: (result?.log ?? []).filter((line) => line.trim() !== ''),
-        error: `${settled.reason}${restoreProblem}`,
+        // A restore that itself went wrong outweighs what led to it.
+        error: errorInfo(restoreProblem ? 'rollback' : settled.cause, `${settled.reason}${restoreProblem}`),
         check: false, durationMs,
       });
       return;
     }
     case 'lost':
       counts.unreachable += 1;
-      emit({ type: 'unreachable', host, error: settled.reason });
+      emit({ type: 'unreachable', host, error: errorInfo('rollback', settled.reason) });
       return;
   }
 };

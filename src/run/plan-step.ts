@@ -1,8 +1,10 @@
 // Planning a step against the facts read so far: shared by the host pipeline (plan, apply,
 // re-plan) and the rollout gate (a fresh re-plan must be empty).
 
+import { isCasfleetError } from '../errors.ts';
 import type { AnyFact, FactMap } from '../facts/fact.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
+import { classifyError, errorInfo, internalError, type ErrorInfo } from '../report/error-info.ts';
 import type { Step, StepPlan } from '../steps/step.ts';
 
 export const factsOf = (map: FactMap): AnyFact[] => Object.values(map);
@@ -13,24 +15,28 @@ export const uniqueFacts = (facts: readonly AnyFact[]): AnyFact[] => [...new Map
 export const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Look up a step's facts in the cache; the first unreadable one is the step's error. */
-export const factValues = (map: FactMap, cache: ReadonlyMap<string, FactOutcome>): { values?: Record<string, unknown>; error?: string } => {
+export const factValues = (map: FactMap, cache: ReadonlyMap<string, FactOutcome>): { values?: Record<string, unknown>; error?: ErrorInfo } => {
   const values: Record<string, unknown> = {};
   for (const [name, fact] of Object.entries(map)) {
     const outcome = cache.get(fact.id);
-    if (!outcome) return { error: `fact ${fact.id} was not gathered` };
-    if (!outcome.ok) return { error: outcome.error.message };
+    if (!outcome) return { error: errorInfo('fact', `fact ${fact.id} was not gathered`) };
+    if (!outcome.ok) return { error: classifyError(outcome.error, 'fact') };
     values[name] = outcome.value;
   }
   return { values };
 };
 
-/** The step's plan from cached facts, or why there is none (unreadable fact, planner error). */
-export const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): { plan?: StepPlan; error?: string } => {
+/**
+ * The step's plan from cached facts, or why there is none: an unreadable fact, the step's refusal
+ * (a casfleet error, StepPlanError above all), or an exception nobody meant to throw, which is a bug
+ * and must not read as the step refusing.
+ */
+export const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): { plan?: StepPlan; error?: ErrorInfo } => {
   const { values, error } = factValues(step.facts, cache);
-  if (!values) return { error: error ?? 'facts missing' };
+  if (!values) return { error: error ?? errorInfo('fact', 'facts missing') };
   try {
     return { plan: step.plan(values as never) };
   } catch (planError) {
-    return { error: describeError(planError) };
+    return { error: isCasfleetError(planError) ? classifyError(planError, 'plan') : internalError(planError, `the planner of '${step.name}'`) };
   }
 };

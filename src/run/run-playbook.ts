@@ -9,6 +9,7 @@
 import pLimit from 'p-limit';
 import type { Become } from '../command/shell.ts';
 import type { PlaybookExposure, PlaybookItem } from '../playbook/define-playbook.ts';
+import { classifyError, errorInfo, type ErrorInfo } from '../report/error-info.ts';
 import { emptyCounts, hostFailed, type EmitEvent, type HostCounts } from '../report/events.ts';
 import type { Connection, ConnectOptions } from '../ssh/connection.ts';
 import { isFlushHandlers, type Handler, type Step } from '../steps/step.ts';
@@ -213,7 +214,7 @@ const runGate = async (target: HostTarget, outcome: HostOutcome, counts: HostCou
     kind: 'gate',
     status,
     changes: [],
-    ...(problems.length > 0 ? { error: problems.join('; ') } : { reason: 'nothing pending; exposure as declared' }),
+    ...(problems.length > 0 ? { error: errorInfo('verify', problems.join('; ')) } : { reason: 'nothing pending; exposure as declared' }),
     check: false,
     durationMs: Date.now() - begun,
   });
@@ -259,7 +260,7 @@ const probeAfterApply = async (
     status: problems.length > 0 ? 'failed' : 'ok',
     changes: [],
     ...(problems.length > 0
-      ? { error: `exposed differently than the playbook declares: ${problems.join('; ')}` }
+      ? { error: errorInfo('probe', `exposed differently than the playbook declares: ${problems.join('; ')}`) }
       : { reason: `answer: ${list(exposure.reachable)}${proven.length > 0 ? ` (${list(proven)}: this run's SSH login)` : ''}; filtered: ${list(exposure.blocked)}` }),
     check: false,
     durationMs: Date.now() - begun,
@@ -276,7 +277,7 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
   try {
     connection = await input.connect(target.connect);
   } catch (error) {
-    emit({ type: 'unreachable', host: target.name, error: error instanceof Error ? error.message : String(error) });
+    emit({ type: 'unreachable', host: target.name, error: classifyError(error, 'connect') });
     return { startedAt, counts: { ...emptyCounts(), unreachable: 1 } };
   }
   const sessionOptions: HostSessionOptions = {
@@ -288,11 +289,11 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
   try {
     const { rollbackTimeoutMs } = options;
     let armed: ArmedTransaction | undefined;
-    let failure: string | undefined;
+    let failure: ErrorInfo | undefined;
     // The first failure once the transaction is open is what the rollback reports as its cause.
     const watch: EmitEvent = (event) => {
       if (armed && failure === undefined && event.type === 'step' && event.status === 'failed') {
-        failure = `'${event.step}' failed: ${(event.error ?? 'failed').split('\n')[0]}`;
+        failure = errorInfo(event.error?.kind ?? 'apply', `'${event.step}' failed: ${(event.error?.message ?? 'failed').split('\n')[0]}`);
       }
       emit(event);
     };

@@ -25,7 +25,7 @@ export const pendingChanges = async (session: HostSession, steps: readonly Step[
   const plans = steps.map((step) => ({ step, ...planStep(step, outcomes) }));
   return {
     pending: plans.flatMap(({ step, plan, error }) =>
-      plan ? plan.changes.map((change) => `${step.name}: ${change.summary}`) : [`${step.name}: ${error ?? 'no plan'}`],
+      plan ? plan.changes.map((change) => `${step.name}: ${change.summary}`) : [`${step.name}: ${error?.message ?? 'no plan'}`],
     ),
     openWindows: plans.flatMap(({ plan }) => plan?.openWindows ?? []),
   };

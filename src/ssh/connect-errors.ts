@@ -2,7 +2,7 @@
 // ConnectError messages an operator can act on. Messages name hosts, users, key paths and fingerprints,
 // never passphrases or key material.
 
-import { ConnectError } from '../errors.ts';
+import { AuthError, ConnectError } from '../errors.ts';
 import { hostField } from './known-hosts.ts';
 
 /** What ssh2 attaches to its errors. */
@@ -64,5 +64,6 @@ export const toConnectError = (error: unknown, context: ConnectErrorContext): Co
   const where = `${context.username}@${hostField(context.host, context.port)}`;
   const label = context.name === context.host ? where : `${context.name} (${where})`;
   const reason = error instanceof Error ? describe(error as Ssh2Error, context) : String(error);
-  return new ConnectError(`cannot connect to ${label}: ${reason}`, { host: context.name, cause: error });
+  const Kind = (error as Ssh2Error | undefined)?.level === 'client-authentication' ? AuthError : ConnectError;
+  return new Kind(`cannot connect to ${label}: ${reason}`, { host: context.name, cause: error });
 };

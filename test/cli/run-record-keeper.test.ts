@@ -5,9 +5,10 @@ import test from 'ava';
 
 // Serial: both tests point CASFLEET_STATE_DIR (read at write time) at their own directory.
 import { createRecordKeeper } from '../../src/cli/run-record-keeper.ts';
+import { errorInfo, internalError } from '../../src/report/error-info.ts';
 import { emptyCounts } from '../../src/report/events.ts';
 import { newRunRecord } from '../../src/run-records/run-record-updates.ts';
-import { hostsToRun } from '../../src/run-records/run-record.ts';
+import { hostsToRun, recordedError } from '../../src/run-records/run-record.ts';
 import { readRunRecord } from '../../src/run-records/run-store.ts';
 
 const record = () =>
@@ -38,15 +39,30 @@ test.serial('the record follows the events: stages, host results with their firs
   keeper.emit({ type: 'stage', index: 0, kind: 'canary', label: 'canary', status: 'start', hosts: ['a'] });
   keeper.emit({ type: 'host-end', host: 'a', counts: { ...emptyCounts(), ok: 1, changed: 1 }, durationMs: 1 });
   keeper.emit({ type: 'stage', index: 1, kind: 'batch', label: 'batch 1/1', status: 'start', hosts: ['b', 'c'] });
-  keeper.emit({ type: 'unreachable', host: 'b', error: 'connection refused' });
+  keeper.emit({ type: 'unreachable', host: 'b', error: errorInfo('auth', 'authentication failed for user ops') });
   keeper.emit({ type: 'host-end', host: 'b', counts: { ...emptyCounts(), unreachable: 1 }, durationMs: 1 });
   keeper.emit({ type: 'halt', kind: 'budget', reason: 'batch 1/1: 1 failed, budget 0', untouched: ['c'] });
   const final = await keeper.finish();
   t.is(final.status, 'halted');
   t.is(final.stageReached, 1);
-  t.like(final.hosts, { a: { state: 'changed' }, b: { state: 'unreachable', error: 'connection refused' }, c: { state: 'untouched' } });
+  t.like(final.hosts, { a: { state: 'changed' }, b: { state: 'unreachable', error: { kind: 'auth', message: 'authentication failed for user ops' } }, c: { state: 'untouched' } });
   t.deepEqual(hostsToRun(final), ['b', 'c']);
   t.deepEqual(await readRunRecord(final.id), final, 'what is on disk is what the run ended with');
+});
+
+test.serial('a host failing on a bug keeps the kind, the step and the stack in the record, through disk', async (t) => {
+  process.env.CASFLEET_STATE_DIR = mkdtempSync(join(tmpdir(), 'casfleet-keeper-'));
+  const keeper = createRecordKeeper(record());
+  const bug = internalError(new TypeError("Cannot read properties of undefined (reading 'rules')"), "the planner of 'firewall'");
+  keeper.emit({ type: 'stage', index: 0, kind: 'canary', label: 'canary', status: 'start', hosts: ['a'] });
+  keeper.emit({ type: 'step', host: 'a', step: 'firewall', kind: 'step', status: 'failed', changes: [], error: bug, check: false, durationMs: 1 });
+  keeper.emit({ type: 'step', host: 'a', step: 'later', kind: 'step', status: 'failed', changes: [], error: errorInfo('apply', 'exit 1'), check: false, durationMs: 1 });
+  keeper.emit({ type: 'host-end', host: 'a', counts: { ...emptyCounts(), failed: 2 }, durationMs: 1 });
+  const final = await keeper.finish();
+  const error = final.hosts.a?.error;
+  t.like(error, { kind: 'internal', message: `firewall: ${bug.message}` }, 'the first failure, named by its step');
+  t.regex(typeof error === 'object' ? (error.stack ?? '') : '', /TypeError: Cannot read properties[\s\S]*at /);
+  t.deepEqual(await readRunRecord(final.id), final);
 });
 
 test.serial('a run that ends without a halt is completed', async (t) => {
@@ -72,7 +88,7 @@ test.serial('an interrupted run records the hosts it was changing: rolled back u
     const final = await keeper.finish();
     t.is(final.status, 'interrupted');
     t.like(final.hosts, { a: { state: transactions ? 'rolled-back' : 'failed' }, b: { state: 'untouched' }, c: { state: 'untouched' } });
-    t.regex(final.hosts.a?.error ?? '', transactions ? /dead-man/ : /changes made so far stay/);
+    t.regex(recordedError(final.hosts.a?.error)?.message ?? '', transactions ? /dead-man/ : /changes made so far stay/);
     t.deepEqual(hostsToRun(final), ['a', 'b', 'c']);
   }
 });
@@ -90,7 +106,8 @@ test.serial('a host is written ahead as it starts changing, so a run killed with
   const onDisk = await readRunRecord(written.id);
   t.is(onDisk.status, 'running');
   t.like(onDisk.hosts, { a: { state: 'changed' }, b: { state: 'rolled-back' }, c: { state: 'untouched' } });
-  t.regex(onDisk.hosts.b?.error ?? '', /stopped while changing the host: .*dead-man/);
+  t.like(onDisk.hosts.b?.error, { kind: 'apply' });
+  t.regex(recordedError(onDisk.hosts.b?.error)?.message ?? '', /stopped while changing the host: .*dead-man/);
   t.deepEqual(hostsToRun(onDisk), ['b', 'c']);
   // Its end replaces what was written ahead.
   keeper.emit({ type: 'host-end', host: 'b', counts: { ...emptyCounts(), changed: 1 }, durationMs: 1 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostCounts } from '../../src/report/events.ts';
+import type { ErrorInfo } from '../../src/report/error-info.ts';
 
 export const CLI = fileURLToPath(new URL('../../bin/casfleet.js', import.meta.url));
 
@@ -42,6 +43,9 @@ export const jsonEvents = (stdout: string): Array<Record<string, unknown> & { ty
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown> & { type: string });
+
+/** The `error: { kind, message }` of a --json failure event (undefined when it has none). */
+export const errorOf = (event: Record<string, unknown> | undefined): ErrorInfo | undefined => event?.error as ErrorInfo | undefined;
 
 export type RecapCounts = HostCounts;
 

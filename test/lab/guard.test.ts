@@ -29,7 +29,7 @@ const the = (): TestLab => {
 const apply = (...args: string[]) => runCli(['apply', ...args, '--json', '--yes'], {});
 const applyLab = (...args: string[]) => apply(...args, '-i', the().inventoryPath);
 
-type StepEvent = { type: string; host: string; step: string; status: string; error?: string; warnings?: string[]; changes: string[] };
+type StepEvent = { type: string; host: string; step: string; status: string; error?: { kind: string; message: string }; warnings?: string[]; changes: string[] };
 const firewallEvent = (stdout: string, host: string) =>
   jsonEvents(stdout).find((event) => event.type === 'step' && event.host === host && event.step === 'firewall (ufw)') as unknown as StepEvent | undefined;
 
@@ -55,8 +55,9 @@ serial('-e sshPort=2222 on a host reached on 22 is refused and leaves it untouch
   t.is(result.code, 2, result.stdout + result.stderr);
   const event = firewallEvent(result.stdout, 'cas-001');
   t.is(event?.status, 'failed');
-  t.regex(event?.error ?? '', /the plan allows SSH on 2222\/tcp from anywhere; this session comes from 10\.99\.0\.1 to port 22 \(on eth0\): applying it would lock you out\. To move SSH to 2222: make sshd listen on 2222 as well/);
-  t.regex(event?.error ?? '', /nothing was changed on this host/);
+  t.is(event?.error?.kind, 'plan');
+  t.regex(event?.error?.message ?? '', /the plan allows SSH on 2222\/tcp from anywhere; this session comes from 10\.99\.0\.1 to port 22 \(on eth0\): applying it would lock you out\. To move SSH to 2222: make sshd listen on 2222 as well/);
+  t.regex(event?.error?.message ?? '', /nothing was changed on this host/);
   t.deepEqual(await firewallOn('cas-001'), before);
   t.deepEqual(await probe('cas-001', [22, LAB_ALT_SSH_PORT]), { 22: 'open', [LAB_ALT_SSH_PORT]: 'filtered' });
 });
@@ -65,7 +66,7 @@ serial('sshAllowFrom without the controller address is refused and leaves the ho
   const before = await firewallOn('cas-001');
   const result = await applyLab('scenario-a', '-l', 'cas-001', '-e', 'sshAllowFrom=192.0.2.0/24,198.51.100.7');
   t.is(result.code, 2, result.stdout + result.stderr);
-  t.regex(firewallEvent(result.stdout, 'cas-001')?.error ?? '', /the plan allows SSH on 22\/tcp only from 192\.0\.2\.0\/24, from 198\.51\.100\.7; this session comes from 10\.99\.0\.1 to port 22.*Add this address \(or its network\) to sshAllowFrom/);
+  t.regex(firewallEvent(result.stdout, 'cas-001')?.error?.message ?? '', /the plan allows SSH on 22\/tcp only from 192\.0\.2\.0\/24, from 198\.51\.100\.7; this session comes from 10\.99\.0\.1 to port 22.*Add this address \(or its network\) to sshAllowFrom/);
   t.deepEqual(await firewallOn('cas-001'), before);
   t.deepEqual(await probe('cas-001', [22]), { 22: 'open' });
 
@@ -101,7 +102,7 @@ serial('-e publicInterface=ens3 fails that host before any change, naming its in
   const before = await firewallOn('cas-003');
   const result = await applyLab('scenario-a', '-l', 'cas-003,cas-004', '-e', 'publicInterface=ens3');
   t.is(result.code, 2, result.stdout + result.stderr);
-  t.regex(firewallEvent(result.stdout, 'cas-003')?.error ?? '', /interface ens3 \(rules #2, #3, #4\) does not exist on this host, so those rules would match nothing; its interfaces are: batm0, eth0, lo/);
+  t.regex(firewallEvent(result.stdout, 'cas-003')?.error?.message ?? '', /interface ens3 \(rules #2, #3, #4\) does not exist on this host, so those rules would match nothing; its interfaces are: batm0, eth0, lo/);
   t.is(recapOf(result.stdout)['cas-004']?.failed, 1, 'the same vars fail every host that lacks the interface');
   t.deepEqual(await firewallOn('cas-003'), before);
 });
@@ -115,7 +116,7 @@ serial('a hand-added 7777 ACCEPT in INPUT fails a re-run on that host only, quot
   t.is(recap['cas-003']?.failed, 1);
   t.like(recap['cas-004'], { changed: 0, failed: 0, unreachable: 0, skipped: 0, untouched: 0, rolledBack: 0 });
   t.regex(
-    firewallEvent(result.stdout, 'cas-003')?.error ?? '',
+    firewallEvent(result.stdout, 'cas-003')?.error?.message ?? '',
     /the iptables rule '-A INPUT -p tcp -m tcp --dport 7777 -j ACCEPT' accepts protected port 7777 outside ufw.*remove it \(iptables -D INPUT -p tcp -m tcp --dport 7777 -j ACCEPT\)/,
   );
   t.regex((await the().exec('cas-003', ['iptables', '-S', 'INPUT'])).stdout, /^-A INPUT -p tcp -m tcp --dport 7777 -j ACCEPT$/m, 'casfleet never deletes it');

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { quote } from '../../src/command/shell.ts';
 import type { FileState } from '../../src/facts/file.ts';
 import { propertiesKey } from '../../src/steps/properties.ts';
-import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
+import { errorOf, jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
 import { labForFile } from '../helpers/lab.ts';
 
 const { serial, the } = labForFile({ hosts: 4, prefix: 'hrd' });
@@ -16,7 +16,7 @@ const exists = async (host: string, path: string) => (await the().exec(host, ['t
 const errorsOf = (stdout: string): string =>
   jsonEvents(stdout)
     .filter((event) => event.type === 'step' && event.status === 'failed')
-    .map((event) => String(event.error))
+    .map((event) => errorOf(event)?.message ?? '')
     .join('\n');
 
 const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
@@ -121,4 +121,24 @@ serial('runs show --json masks the -e values of secret vars, as the playbook mar
   t.is(record.playbook.name, 'secret-vars');
   t.deepEqual(record.extraVars, ['pin=********', 'apiToken=********', 'keyId=ops-2', 'slots=25']);
   t.false(shown.stdout.includes('hunter2') || shown.stdout.includes('tok-9f3a'));
+});
+
+serial('a planner that throws a TypeError is an internal error, with its stack under -v and in the run record', async (t) => {
+  const playbook = new URL('../fixtures/playbooks/buggy-planner.ts', import.meta.url).pathname;
+  const applied = await apply(playbook, '-l', 'cas-004');
+  t.is(applied.code, 2, applied.stdout + applied.stderr);
+  const error = errorOf(jsonEvents(applied.stdout).find((event) => event.type === 'step' && event.status === 'failed'));
+  t.is(error?.kind, 'internal');
+  t.regex(error?.message ?? '', /^internal error in the planner of 'buggy step': TypeError: .*rules/);
+  const shown = await runCli(['runs', 'show', 'last', '--json']);
+  t.is(shown.code, 0, shown.stderr);
+  const recorded = (JSON.parse(shown.stdout) as { hosts: Record<string, { error?: { kind: string; stack?: string } }> }).hosts['cas-004']?.error;
+  t.is(recorded?.kind, 'internal');
+  t.regex(recorded?.stack ?? '', /^TypeError: [\s\S]*buggy-planner\.ts/);
+
+  const quiet = await runCli(['apply', playbook, '-l', 'cas-004', '-i', the().inventoryPath]);
+  t.regex(quiet.stdout, /error \[internal\]: internal error in the planner of 'buggy step'/);
+  t.notRegex(quiet.stdout, /buggy-planner\.ts/, 'no stack without -v');
+  const verbose = await runCli(['apply', playbook, '-l', 'cas-004', '-i', the().inventoryPath, '-v']);
+  t.regex(verbose.stdout, /^\s+at .*buggy-planner\.ts/m);
 });

@@ -41,7 +41,7 @@ interface PairingLine {
   remainingSeconds?: number;
   closing?: string;
   reason?: string;
-  error?: string;
+  error?: { kind: string; message: string };
 }
 
 const pair = async (...args: string[]) => {
@@ -181,8 +181,8 @@ serial('a Scenario B host has nothing to open, and a host without the managed ru
   t.is(result.code, 2, result.stdout + result.stderr);
   t.like(result.byHost['cas-003'], { outcome: 'unchanged', window: 'scenario-b' });
   t.regex(result.byHost['cas-003']?.reason ?? '', /^nothing to open: 7741 is reachable from the hardware VPN \(10\.8\.0\.0\/24\): scenario B$/);
-  t.like(result.byHost['cas-004'], { outcome: 'failed' });
-  t.regex(result.byHost['cas-004']?.error ?? '', /apply scenario-a first/);
+  t.like(result.byHost['cas-004'], { outcome: 'failed', error: { kind: 'plan' } });
+  t.regex(result.byHost['cas-004']?.error?.message ?? '', /apply scenario-a first/);
   t.is(await rules('cas-003'), before.b);
   t.is(await rules('cas-004'), before.fresh);
   t.is(await timerFiles('cas-003'), '');

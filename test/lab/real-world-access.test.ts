@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { hostRelativePaths } from '../../src/lab/lab-layout.ts';
-import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
+import { errorOf, jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
 import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
 
 const unavailable = labUnavailableReason();
@@ -92,6 +92,7 @@ serial('sudo with a password: missing says so, wrong is rejected with nothing ch
   const missing = await runCli(args, { env: { CASFLEET_BECOME_PASSWORD: '' } });
   t.is(missing.code, 2);
   t.regex(missing.stdout, /sudo needs a password here: give it with -K\/--ask-become-pass/);
+  t.deepEqual(jsonEvents(missing.stdout).filter((event) => event.status === 'failed').map((event) => errorOf(event)?.kind), ['sudo']);
   const pristine = await ufwRules('cas-001');
   const wrong = await runCli(args, { env: { CASFLEET_BECOME_PASSWORD: 'not-the-password' } });
   t.is(wrong.code, 2);

@@ -3,7 +3,7 @@
 // outside), and a resumed run that completes the fleet.
 import { run } from '../../src/lab/lab-exec.ts';
 import { probeFromController } from '../../src/lab/probe-from-controller.ts';
-import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
+import { errorOf, jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
 import { labForFile } from '../helpers/lab.ts';
 
 const { serial, the } = labForFile({ hosts: 10, prefix: 'roll' });
@@ -54,6 +54,9 @@ serial('a host failing in batch 2 with --max-fail 0 halts the rollout; later hos
   t.is(result.code, 2, result.stdout + result.stderr);
   const recap = recapOf(result.stdout);
   t.is(recap['cas-007']!.unreachable, 1);
+  const cut = errorOf(jsonEvents(result.stdout).find((event) => event.type === 'unreachable'));
+  t.is(cut?.kind, 'connect');
+  t.regex(cut?.message ?? '', /^cannot connect to cas-007 .*: connection refused/);
   for (const host of [...hostsFrom(3, 6), 'cas-008']) t.is(recap[host]!.untouched, 0, host);
   for (const host of hostsFrom(9, 10)) t.is(recap[host]!.untouched, 1, host);
   const halt = jsonEvents(result.stdout).find((event) => event.type === 'halt');

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostRelativePaths, VPN_ROUTER_ADDRESS } from '../../src/lab/lab-layout.ts';
 import { probeFromController } from '../../src/lab/probe-from-controller.ts';
-import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
+import { errorOf, jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
 import { labForFile } from '../helpers/lab.ts';
 
 const { serial, the, apply } = labForFile({ hosts: 6, prefix: 'scn' });
@@ -118,7 +118,8 @@ serial('a host whose key differs from known_hosts fails and nothing changes on i
   t.is(recap['cas-006']!.unreachable, 1);
   t.true(recap['cas-005']!.changed > 0, 'the other host still runs');
   const unreachable = jsonEvents(result.stdout).find((event) => event.type === 'unreachable');
-  t.regex(String(unreachable?.error), /HOST IDENTIFICATION HAS CHANGED|does not match/i);
+  t.is(errorOf(unreachable)?.kind, 'host-key');
+  t.regex(errorOf(unreachable)?.message ?? '', /HOST IDENTIFICATION HAS CHANGED|does not match/i);
   t.is(await hostFile('cas-006', '/etc/ufw/user.rules'), rulesBefore);
   t.deepEqual((await probeAll(['cas-005', 'cas-006'], [7741])), { 'cas-005': { 7741: 'open' }, 'cas-006': { 7741: 'filtered' } });
 

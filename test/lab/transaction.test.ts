@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import type { PausePhase } from '../../src/run/test-pause.ts';
 import { TRANSACTIONS_DIR } from '../../src/transaction/transaction-command.ts';
-import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
+import { errorOf, jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
 import { labForFile } from '../helpers/lab.ts';
 import { pausedPid, startPaused, timersOn, untilFired } from '../helpers/paused-cli.ts';
 
@@ -81,7 +81,8 @@ serial('new logins dropped right after the change: the host rolls back by itself
   t.is(result.code, 2, result.stdout + result.stderr);
   t.like(recapOf(result.stdout)[host], { rolledBack: 1, failed: 0, unreachable: 0 });
   const rollback = jsonEvents(result.stdout).find((event) => event.type === 'step' && event.status === 'rolled-back');
-  t.regex(String(rollback?.error), /a new SSH login failed after the change .*; the host restored its snapshot by itself \(dead-man after 15s\)/);
+  t.is(errorOf(rollback)?.kind, 'connect', 'rolled back because no new login worked');
+  t.regex(errorOf(rollback)?.message ?? '', /a new SSH login failed after the change .*; the host restored its snapshot by itself \(dead-man after 15s\)/);
   t.true((rollback?.changes as string[]).includes('restored /etc/ufw/user.rules'));
   t.deepEqual(await outside(host), seenBefore);
   t.deepEqual(await hostState(host), before, 'files and filter tables as before the change (the DROP rule is gone too)');
@@ -122,7 +123,9 @@ serial('a Scenario B switch whose gate restart fails comes back to Scenario A en
   // The two firewall steps (ufw, then the iptables backend's removal) never start.
   t.deepEqual(events.map((event) => `${event.kind}:${event.status}`), ['step:changed', 'step:changed', 'handler:failed', 'step:skipped', 'step:skipped', 'transaction:rolled-back']);
   const rollback = events.at(-1)!;
-  t.regex(String(rollback.error), /^'restart gate' failed: exit 1: Gate stopped \| Gate failed to start; the snapshot was restored at once$/);
+  t.is(errorOf(events.find((event) => event.status === 'failed'))?.kind, 'apply', 'the gate restart failed');
+  t.is(errorOf(rollback)?.kind, 'apply', 'the rollback names the kind of failure that caused it');
+  t.regex(errorOf(rollback)?.message ?? '', /^'restart gate' failed: exit 1: Gate stopped \| Gate failed to start; the snapshot was restored at once$/);
   t.deepEqual(rollback.changes, [
     'restored /batm/config/gate.properties',
     'restored /batm/config/vpn',
@@ -150,7 +153,8 @@ serial('a port open that must be filtered fails that host after the apply, witho
     for (const other of ['cas-001', 'cas-002', 'cas-003', 'cas-004']) t.like(recap[other], { failed: 0, rolledBack: 0 }, other);
     const probe = jsonEvents(result.stdout).find((event) => event.type === 'step' && event.kind === 'probe' && event.host === host);
     t.is(probe?.status, 'failed');
-    t.regex(String(probe?.error), /port 7777 is open from here \(expected filtered\)/);
+    t.is(errorOf(probe)?.kind, 'probe');
+    t.regex(errorOf(probe)?.message ?? '', /port 7777 is open from here \(expected filtered\)/);
     t.is((await outside(host))[7777], 'open', 'nothing was rolled back or touched');
 
     const skipped = await casfleet(['apply', 'scenario-a', '-l', host, '--no-probe']);

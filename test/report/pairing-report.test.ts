@@ -1,4 +1,5 @@
 import test from 'ava';
+import { errorInfo } from '../../src/report/error-info.ts';
 import type { RunEvent } from '../../src/report/events.ts';
 import { PLAIN } from '../../src/report/format-event.ts';
 import { createPairingCollector, formatPairing, pairingJsonLines } from '../../src/report/pairing-report.ts';
@@ -22,9 +23,9 @@ const events: RunEvent[] = [
   { type: 'run-start', playbook: 'pair', hosts: ['cas-001', 'cas-002', 'cas-003', 'cas-004', 'cas-005'], check: false },
   step('cas-002', { reason: 'nothing to open: 7741 is reachable from the hardware VPN (10.8.0.0/24): scenario B', state: { window: 'scenario-b' } }),
   step('cas-001', { status: 'changed', changes: ['+ timer ufw-window-7741-1796051700: …', '~ allow 7741/tcp (…)'], state: OPEN }),
-  { type: 'unreachable', host: 'cas-003', error: 'connection refused' },
-  step('cas-004', { status: 'failed', error: 'no casfleet-managed rule for 7741/tcp on this host: apply scenario-a first (nothing was changed on this host)' }),
-  step('cas-005', { step: 'gather facts', status: 'failed', error: 'fact host.timers: its script exited 3' }),
+  { type: 'unreachable', host: 'cas-003', error: errorInfo('connect', 'connection refused') },
+  step('cas-004', { status: 'failed', error: errorInfo('plan', 'no casfleet-managed rule for 7741/tcp on this host: apply scenario-a first (nothing was changed on this host)') }),
+  step('cas-005', { step: 'gather facts', status: 'failed', error: errorInfo('fact', 'fact host.timers: its script exited 3') }),
   step('cas-005', { status: 'skipped', reason: 'facts could not be gathered' }),
 ];
 
@@ -59,8 +60,8 @@ test('--json: one object per host with the window as data', (t) => {
   const lines = pairingJsonLines('open', collect()).trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
   t.deepEqual(lines[0], { type: 'pairing', host: 'cas-001', action: 'open', outcome: 'opened', ...OPEN, changes: ['+ timer ufw-window-7741-1796051700: …', '~ allow 7741/tcp (…)'] });
   t.like(lines[1], { host: 'cas-002', outcome: 'unchanged', window: 'scenario-b' });
-  t.like(lines[2], { host: 'cas-003', outcome: 'unreachable', error: 'connection refused' });
-  t.like(lines[4], { host: 'cas-005', outcome: 'failed', error: 'fact host.timers: its script exited 3' });
+  t.like(lines[2], { host: 'cas-003', outcome: 'unreachable', error: { kind: 'connect', message: 'connection refused' } });
+  t.like(lines[4], { host: 'cas-005', outcome: 'failed', error: { kind: 'fact', message: 'fact host.timers: its script exited 3' } });
 });
 
 test('a close that changed the host reads "closed"', (t) => {

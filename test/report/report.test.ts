@@ -1,7 +1,8 @@
 import test from 'ava';
+import { errorInfo, errorInfoSchema, internalError } from '../../src/report/error-info.ts';
 import { createJsonReporter } from '../../src/report/json-reporter.ts';
 import { createLineReporter } from '../../src/report/line-reporter.ts';
-import { PLAIN } from '../../src/report/format-event.ts';
+import { PLAIN, formatStepEvent } from '../../src/report/format-event.ts';
 import { formatRecap } from '../../src/report/recap.ts';
 import { diffLines } from '../../src/report/text-diff.ts';
 import { emptyCounts, type HostCounts, type RunEvent } from '../../src/report/events.ts';
@@ -12,7 +13,7 @@ const events: RunEvent[] = [
   { type: 'run-start', playbook: 'scenario-a', hosts: ['cas-001', 'cas-002'], check: false },
   { type: 'host-stage', host: 'cas-001', stage: 'applying' },
   { type: 'step', host: 'cas-001', step: 'firewall (ufw)', kind: 'step', status: 'changed', changes: ['+ allow 22/tcp'], check: false, durationMs: 5 },
-  { type: 'unreachable', host: 'cas-002', error: 'connection refused' },
+  { type: 'unreachable', host: 'cas-002', error: errorInfo('connect', 'connection refused') },
   { type: 'recap', hosts: { 'cas-001': counts({ ok: 1, changed: 1 }), 'cas-002': counts({ unreachable: 1 }) } },
 ];
 
@@ -27,6 +28,30 @@ test('--json prints one line per step result and unreachable host, and the recap
     type: 'recap',
     hosts: { 'cas-001': counts({ ok: 1, changed: 1 }), 'cas-002': counts({ unreachable: 1 }) },
   });
+  t.deepEqual((lines[1] as unknown as { error: unknown }).error, { kind: 'connect', message: 'connection refused' });
+});
+
+const bug = internalError(new TypeError("Cannot read properties of undefined (reading 'rules')"), "the planner of 'firewall'");
+const failed: RunEvent = { type: 'step', host: 'cas-001', step: 'firewall', kind: 'step', status: 'failed', changes: [], error: bug, check: false, durationMs: 1 };
+
+test('--json failure events carry error { kind, message } from the one schema, a bug with its stack', async (t) => {
+  let out = '';
+  const reporter = createJsonReporter((text) => (out += text));
+  reporter.emit(failed);
+  reporter.emit({ ...failed, error: errorInfo('plan', 'no SSH allow rule') });
+  const [internal, refusal] = out.trimEnd().split('\n').map((line) => (JSON.parse(line) as { error: unknown }).error);
+  t.deepEqual(errorInfoSchema.strict().parse(refusal), { kind: 'plan', message: 'no SSH allow rule' });
+  const parsed = errorInfoSchema.strict().parse(internal);
+  t.is(parsed.kind, 'internal');
+  t.regex(parsed.message, /^internal error in the planner of 'firewall': TypeError: Cannot read properties .*not a refusal/);
+  t.regex(parsed.stack ?? '', /^TypeError: [^\n]+\n\s+at /);
+});
+
+test('text output names the kind of an error and prints a bug\'s stack only with -v', (t) => {
+  const quiet = formatStepEvent(failed, PLAIN);
+  t.true(quiet.some((line) => line.startsWith('    error [internal]: internal error in the planner')), quiet.join('\n'));
+  t.false(quiet.some((line) => /^\s+at /.test(line)));
+  t.true(formatStepEvent(failed, PLAIN, true).some((line) => /^\s+at /.test(line)));
 });
 
 test('line output names the host and step, lists the changes, and ends with the recap', async (t) => {
@@ -35,7 +60,7 @@ test('line output names the host and step, lists the changes, and ends with the 
   for (const event of events) reporter.emit(event);
   t.true(out.includes('PLAY [scenario-a] on 2 hosts'));
   t.true(out.includes('changed: [cas-001] firewall (ufw)\n    + allow 22/tcp'));
-  t.true(out.includes('unreachable: [cas-002] connection refused'));
+  t.true(out.includes('unreachable: [cas-002] connect: connection refused'));
   t.regex(out, /cas-002 : ok=0 +changed=0 +unreachable=1 +failed=0 +skipped=0 +untouched=0/);
 });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { applyJournal, parseJournal } from '../../src/run-records/run-journal.ts';
+import { errorInfo } from '../../src/report/error-info.ts';
 import { recordInterruptedHost, recordHostResult, startStage } from '../../src/run-records/run-record-updates.ts';
 import { flushRunRecords, journalHostResult, readRunRecord, runJournalPath, writeRunRecord } from '../../src/run-records/run-store.ts';
 import { at, counts, freshRecord } from './record-fixture.ts';
@@ -16,7 +17,7 @@ test('hosts journaled after the last record write are read back, as after a kill
   await flushRunRecords();
   // What the run knows after two host ends; only the journal reaches the disk (no record write).
   record = journalHostResult(recordHostResult(record, 'cas-01', { counts: counts({ ok: 3, changed: 2 }) }, at(2)), 'cas-01', dir);
-  record = journalHostResult(recordHostResult(record, 'cas-02', { counts: counts({ ok: 1, failed: 1 }), error: 'ufw: exit 1' }, at(3)), 'cas-02', dir);
+  record = journalHostResult(recordHostResult(record, 'cas-02', { counts: counts({ ok: 1, failed: 1 }), error: errorInfo('apply', 'ufw: exit 1') }, at(3)), 'cas-02', dir);
   const read = await readRunRecord(record.id, dir);
   t.deepEqual(read.hosts, record.hosts);
   t.is(read.hosts['cas-02']?.state, 'failed');

@@ -7,10 +7,12 @@ import {
   resumeCheck,
   rolloutFromRecord,
   rolloutToRecord,
+  recordedError,
   runRecordSchema,
   summarizeRecord,
   type RunRecord,
 } from '../../src/run-records/run-record.ts';
+import { errorInfo } from '../../src/report/error-info.ts';
 import { endRun, hostStateFromCounts, recordHostResult, resumeRun, startStage } from '../../src/run-records/run-record-updates.ts';
 import { at, counts, freshRecord, haltedRecord, T0 } from './record-fixture.ts';
 
@@ -31,6 +33,18 @@ test('a record survives a JSON round trip through the schema unchanged', (t) => 
   const parsed = runRecordSchema.parse(JSON.parse(JSON.stringify(record)));
   t.deepEqual(parsed, record);
   t.is(parsed.version, 1);
+});
+
+test('a record written before errors had kinds (a plain string) still loads, shows and resumes', (t) => {
+  const record = haltedRecord();
+  const old = JSON.parse(JSON.stringify(record)) as { hosts: Record<string, { error?: unknown }> };
+  old.hosts['cas-03']!.error = 'ufw: exit 1';
+  const parsed = runRecordSchema.parse(old);
+  t.is(parsed.hosts['cas-03']?.error, 'ufw: exit 1');
+  t.deepEqual(recordedError(parsed.hosts['cas-03']?.error), { message: 'ufw: exit 1' });
+  t.deepEqual(recordedError(record.hosts['cas-03']?.error), { kind: 'apply', message: 'ufw: exit 1\nmore detail' });
+  t.deepEqual(hostsToRun(parsed), hostsToRun(record));
+  t.false(runRecordSchema.safeParse({ ...old, hosts: { ...old.hosts, 'cas-03': { ...old.hosts['cas-03'], error: { kind: 'nope', message: 'x' } } } }).success, 'an unknown kind is refused');
 });
 
 test('a new record is running, before any stage, with every host untouched in its stage', (t) => {
@@ -107,9 +121,9 @@ test('recording a host result keeps its stage, its counts and only a failure err
     state: 'failed',
     stage: 1,
     counts: { ok: 1, changed: 0, failed: 1, unreachable: 0, skipped: 0, rolledBack: 0 },
-    error: 'ufw: exit 1\nmore detail',
+    error: { kind: 'apply', message: 'ufw: exit 1\nmore detail' },
   });
-  const retried = recordHostResult(record, 'cas-03', { counts: counts({ ok: 2, changed: 1 }), error: 'ignored' }, at(20));
+  const retried = recordHostResult(record, 'cas-03', { counts: counts({ ok: 2, changed: 1 }), error: errorInfo('apply', 'ignored') }, at(20));
   t.deepEqual(retried.hosts['cas-03'], { state: 'changed', stage: 1, counts: { ok: 2, changed: 1, failed: 0, unreachable: 0, skipped: 0, rolledBack: 0 } });
   t.is(retried.updatedAt, at(20).toISOString());
   t.is(record.hosts['cas-03']!.state, 'failed', 'the previous record is not mutated');
@@ -118,10 +132,10 @@ test('recording a host result keeps its stage, its counts and only a failure err
 
 test('hostsToRun lists failed, rolled-back, unreachable and untouched hosts in rollout order', (t) => {
   let record = haltedRecord();
-  record = recordHostResult(record, 'cas-02', { counts: counts({ unreachable: 1 }), error: 'connection refused' }, at(7));
+  record = recordHostResult(record, 'cas-02', { counts: counts({ unreachable: 1 }), error: errorInfo('connect', 'connection refused') }, at(7));
   t.deepEqual(hostsToRun(record), ['cas-02', 'cas-03', 'cas-04', 'cas-05']);
-  record = recordHostResult(record, 'cas-01', { counts: counts({ ok: 1, rolledBack: 1 }), error: 'rolled back: a new SSH login failed' }, at(8));
-  t.like(record.hosts['cas-01'], { state: 'rolled-back', error: 'rolled back: a new SSH login failed' });
+  record = recordHostResult(record, 'cas-01', { counts: counts({ ok: 1, rolledBack: 1 }), error: errorInfo('connect', 'rolled back: a new SSH login failed') }, at(8));
+  t.like(record.hosts['cas-01'], { state: 'rolled-back', error: { kind: 'connect', message: 'rolled back: a new SSH login failed' } });
   t.deepEqual(hostsToRun(record), ['cas-01', 'cas-02', 'cas-03', 'cas-04', 'cas-05']);
   t.deepEqual(hostsToRun(completedRecord()), []);
 });

@@ -109,6 +109,15 @@ test.serial('runs with no records says where they would be', async (t) => {
   t.is(stdout, `no runs recorded yet in ${join(state, 'runs')}; 'casfleet apply' records every run\n`);
 });
 
+test.serial('runs show and --resume read a record written before errors had kinds', async (t) => {
+  const old = { ...HALTED, hosts: { ...HALTED.hosts, 'cas-03': { ...HALTED.hosts['cas-03']!, error: 'ufw: exit 1' } } };
+  const state = await withStateDir([old]);
+  const { code, stdout } = await runs(state, ['show', 'last']);
+  t.is(code, 0);
+  t.regex(stdout, / {4}failed {6}cas-03: ufw: exit 1\n/);
+  t.regex(stdout, /--resume .*\(runs 3 hosts\)/);
+});
+
 test.serial('runs show prints each stage with its hosts by state and how to resume', async (t) => {
   const state = await withStateDir([COMPLETED, HALTED]);
   const { code, stdout } = await runs(state, ['show', 'last']);
@@ -118,7 +127,7 @@ test.serial('runs show prints each stage with its hosts by state and how to resu
   t.regex(stdout, /extra vars {2}-e pairing=… -e sudoPassword=… {3}\(values kept in the record\)/);
   t.false(stdout.includes('hunter2'));
   t.regex(stdout, /stage 1\/3 {2}canary {2}1 host, budget 0\n {4}changed {5}cas-01\n/);
-  t.regex(stdout, /stage 2\/3 {2}batch 1\/2 {2}2 hosts, budget 0 {3}← reached\n {4}changed {5}cas-02\n {4}failed {6}cas-03: ufw: exit 1\n/);
+  t.regex(stdout, /stage 2\/3 {2}batch 1\/2 {2}2 hosts, budget 0 {3}← reached\n {4}changed {5}cas-02\n {4}failed {6}cas-03 \[apply\]: ufw: exit 1\n/);
   t.regex(stdout, /stage 3\/3 {2}batch 2\/2 {2}2 hosts, budget unlimited {3}\(not started\)\n {4}untouched {3}cas-04, cas-05\n/);
   t.regex(stdout, new RegExp(`resume with: casfleet apply scenario-a -i /srv/casfleet/inventories/prod.yml --resume ${HALTED.id} {3}\\(runs 3 hosts\\)\\n$`));
 });

@@ -104,7 +104,8 @@ test('a failing change fails the step, skips later steps, and still runs notifie
     reload: appendLog(log),
   });
   t.deepEqual(results.map((r) => r.status), ['changed', 'failed', 'skipped', 'changed']);
-  t.regex(results[1]?.error ?? '', /'fail on purpose' failed \(exit 4\): nope/);
+  t.is(results[1]?.error?.kind, 'apply');
+  t.regex(results[1]?.error?.message ?? '', /'fail on purpose' failed \(exit 4\): nope/);
   t.is(results[2]?.reason, "host failed at 'broken'");
   t.deepEqual(counts, { ok: 2, changed: 2, failed: 1, unreachable: 0, skipped: 1, untouched: 0, rolledBack: 0 });
   t.true(existsSync(log), 'the config changed, so the restart still happened');
@@ -120,7 +121,8 @@ test('a step whose change does not reach the desired state is failed, not change
   });
   const { results } = await run([stubborn], {});
   t.is(results[0]?.status, 'failed');
-  t.regex(results[0]?.error ?? '', /did not reach the desired state; still to change: write the wrong thing/);
+  t.is(results[0]?.error?.kind, 'verify');
+  t.regex(results[0]?.error?.message ?? '', /did not reach the desired state; still to change: write the wrong thing/);
 });
 
 test('an unreadable fact fails the steps that need it with the reason', async (t) => {
@@ -128,7 +130,8 @@ test('an unreadable fact fails the steps that need it with the reason', async (t
   const step = defineStep({ name: 'needs broken', facts: { broken }, plan: () => noChange('never') });
   const { results } = await run([step], {});
   t.is(results[0]?.status, 'failed');
-  t.regex(results[0]?.error ?? '', /fact broken: its script exited 7/);
+  t.is(results[0]?.error?.kind, 'fact');
+  t.regex(results[0]?.error?.message ?? '', /fact broken: its script exited 7/);
 });
 
 test('stdin reaches the change command unchanged', async (t) => {
@@ -151,7 +154,21 @@ test('a step that can never be planned stops the host before any step changes it
   const { results } = await run([fileHas(join(dir, 'a'), 'A'), impossible], {});
   t.false(existsSync(join(dir, 'a')), 'the first step did not run');
   t.deepEqual(results.map((r) => `${r.step}:${r.status}`), ['impossible:failed', `file ${join(dir, 'a')}:skipped`]);
-  t.regex(results[0]?.error ?? '', /no backup to restore \(nothing was changed on this host\)/);
+  t.is(results[0]?.error?.kind, 'plan');
+  t.regex(results[0]?.error?.message ?? '', /no backup to restore \(nothing was changed on this host\)/);
+});
+
+test('a planner that throws a TypeError is an internal error with its stack, not the step refusing', async (t) => {
+  const buggy = defineStep({
+    name: 'buggy',
+    facts: {},
+    plan: () => (undefined as unknown as { rules: string[] }).rules.length === 0 ? noChange('never') : noChange('never'),
+  });
+  const { results } = await run([buggy], {});
+  const error = results[0]?.error;
+  t.is(error?.kind, 'internal');
+  t.regex(error?.message ?? '', /^internal error in the planner of 'buggy': TypeError: .*rules.* \(a bug in casfleet or the playbook's code, not a refusal/);
+  t.regex(error?.stack ?? '', /^TypeError: [\s\S]*host-pipeline\.test\.ts/, 'the stack points at the planner');
 });
 
 test('a step that reads what an earlier step changes is judged after that change', async (t) => {
@@ -202,7 +219,8 @@ test('a transaction that cannot begin leaves the host untouched', async (t) => {
   });
   t.false(existsSync(join(dir, 'a')));
   t.deepEqual(results.map((r) => `${r.kind}:${r.status}`), ['transaction:failed', 'step:skipped']);
-  t.regex(results[0]?.error ?? '', /could not snapshot the host \(nothing was changed on this host\)/);
+  t.is(results[0]?.error?.kind, 'apply');
+  t.regex(results[0]?.error?.message ?? '', /could not snapshot the host \(nothing was changed on this host\)/);
   t.is(counts.failed, 1);
 });
 

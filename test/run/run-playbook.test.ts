@@ -101,7 +101,8 @@ test('the gate catches a change that did not stick and counts it against the bud
   const { recap, events } = await run(targets, { canary: count(1), batches: [count(1)] }, { gates: true });
   const gate = events.find((e) => e.type === 'step' && e.kind === 'gate' && e.host === 'h1');
   t.like(gate, { status: 'failed' });
-  t.regex(gate?.type === 'step' ? (gate.error ?? '') : '', /still pending: touch: touch /);
+  t.like(gate, { error: { kind: 'verify' } });
+  t.regex(gate?.type === 'step' ? (gate.error?.message ?? '') : '', /still pending: touch: touch /);
   t.is(recap.h1?.failed, 1);
   t.deepEqual([recap.h2?.untouched, recap.h3?.untouched], [1, 1], 'a failed canary halts');
   cleanup();
@@ -140,7 +141,8 @@ test('the gate logs in again over a new connection and fails a host that now ref
   const { targets, cleanup } = setup(2);
   const { recap, events } = await run(targets, { canary: count(1), batches: [count(1)] }, { gates: true, lockedOutAfterFirstLogin: ['h1'] });
   const gate = events.find((e) => e.type === 'step' && e.kind === 'gate' && e.host === 'h1');
-  t.regex(gate?.type === 'step' ? (gate.error ?? '') : '', /a new SSH connection fails after the change: connection timed out/);
+  t.like(gate, { error: { kind: 'verify' } });
+  t.regex(gate?.type === 'step' ? (gate.error?.message ?? '') : '', /a new SSH connection fails after the change: connection timed out/);
   t.is(recap.h2?.untouched, 1, 'the locked-out canary stops the rollout');
   cleanup();
 });

@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ConnectError, HostKeyError, RemoteCommandError } from '../../src/errors.ts';
+import { AuthError, ConnectError, HostKeyError, RemoteCommandError } from '../../src/errors.ts';
+import { classifyError } from '../../src/report/error-info.ts';
 import type { ConnectOptions, Connection } from '../../src/ssh/connection.ts';
 import { fingerprint } from '../../src/ssh/known-hosts.ts';
 import { PASSPHRASE_ENV } from '../../src/ssh/private-key.ts';
@@ -221,6 +222,7 @@ itest('unknown host key → HostKeyError naming host, files and fingerprint; not
   t.true(error.message.includes(empty));
   t.true(error.message.includes(`${missing} (missing)`));
   t.is(error.host, 'lab-01');
+  t.like(classifyError(error, 'internal'), { kind: 'host-key' });
   t.false(existsSync(marker));
 });
 
@@ -239,6 +241,7 @@ itest('changed host key → HostKeyError with the OpenSSH "has changed" alarm; n
   t.regex(error.message, /has CHANGED; nothing was run/);
   t.true(error.message.includes(`The host presented ssh-ed25519 ${fingerprint(blobOf(sshd.hostKeys.ed25519))}`));
   t.true(error.message.includes(`${changed}:1`));
+  t.like(classifyError(error, 'internal'), { kind: 'host-key' });
   t.false(existsSync(marker));
 });
 
@@ -251,11 +254,13 @@ itest('a host known only by its ecdsa or rsa key still connects (known types are
   }
 });
 
-itest('a key the server does not accept → ConnectError "authentication failed for user …"', async (t) => {
+itest('a key the server does not accept → AuthError "authentication failed for user …"', async (t) => {
   const stranger = join(sshd.dir, 'stranger');
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
   const error = await t.throwsAsync(connect(options({ privateKeyPath: stranger })), { instanceOf: ConnectError });
   t.false(error instanceof HostKeyError);
+  t.true(error instanceof AuthError);
+  t.like(classifyError(error, 'internal'), { kind: 'auth' });
   t.regex(error.message, new RegExp(`authentication failed for user ${sshd.username} \\(tried key ${stranger} \\(ssh-ed25519 SHA256:`));
 });
 
@@ -305,6 +310,7 @@ itest('connection refused → ConnectError saying so', async (t) => {
   });
   const error = await t.throwsAsync(connect(options({ port })), { instanceOf: ConnectError });
   t.regex(error.message, new RegExp(`cannot connect to lab-01 \\(root@\\[127\\.0\\.0\\.1\\]:${port}\\): connection refused`));
+  t.like(classifyError(error, 'internal'), { kind: 'connect' });
 });
 
 itest('a server that never speaks SSH → ConnectError after readyTimeout', async (t) => {
@@ -315,6 +321,7 @@ itest('a server that never speaks SSH → ConnectError after readyTimeout', asyn
       instanceOf: ConnectError,
     });
     t.regex(error.message, /timed out after 0\.5 s/);
+    t.like(classifyError(error, 'internal'), { kind: 'connect' });
     t.true(elapsed(started) < 5_000);
   } finally {
     await silent.close();
