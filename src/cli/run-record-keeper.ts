@@ -8,6 +8,8 @@ import { flushRunRecords, writeRunRecord } from '../run-records/run-store.ts';
 
 export interface RecordKeeper {
   emit(event: RunEvent): void;
+  /** Resolves once the record as it stands now (or a newer one) is on disk; never rejects. */
+  saved(): Promise<void>;
   /** Mark the run interrupted (Ctrl-C) and write it out. */
   interrupt(): Promise<void>;
   finish(): Promise<RunRecord>;
@@ -17,6 +19,7 @@ export interface RecordKeeper {
 export const createRecordKeeper = (initial: RunRecord, { transactions = true }: { readonly transactions?: boolean } = {}): RecordKeeper => {
   let record = initial;
   let warned = false;
+  let lastWrite: Promise<void> = Promise.resolve();
   const lastError = new Map<string, string>();
   // Hosts changed (or changing in handlers, or awaiting their confirmation) that have not ended: what
   // an interruption leaves behind on them is not what the record's `untouched` says. Each is written
@@ -29,7 +32,7 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
   };
   const save = (next: RunRecord): void => {
     record = next;
-    writeRunRecord(record).catch((error: unknown) => {
+    lastWrite = writeRunRecord(record).catch((error: unknown) => {
       if (warned) return;
       warned = true;
       process.stderr.write(`casfleet: warning: cannot write run record ${record.id}: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -44,7 +47,7 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
           if (event.status === 'start') save(startStage(record, event.index, now));
           break;
         case 'host-stage':
-          if (event.stage === 'handlers' || event.stage === 'confirming') startChanging(event.host, now);
+          if (event.stage === 'changing' || event.stage === 'handlers' || event.stage === 'confirming') startChanging(event.host, now);
           if (event.stage === 'probing') changing.delete(event.host);
           break;
         case 'step':
@@ -72,6 +75,7 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
           break;
       }
     },
+    saved: () => lastWrite,
     async interrupt() {
       if (record.status === 'running') {
         const now = new Date();
