@@ -29,6 +29,15 @@ test('--json prints one line per step result and unreachable host, and the recap
   });
 });
 
+test('--json prints each host\'s end with its duration, and no progress events', async (t) => {
+  let out = '';
+  const reporter = createJsonReporter((text) => (out += text));
+  reporter.emit({ type: 'host-stage', host: 'cas-001', stage: 'changing' });
+  reporter.emit({ type: 'host-end', host: 'cas-001', counts: counts({ changed: 1 }), durationMs: 1234 });
+  await reporter.finish();
+  t.deepEqual(JSON.parse(out), { type: 'host-end', host: 'cas-001', counts: counts({ changed: 1 }), durationMs: 1234 });
+});
+
 test('line output names the host and step, lists the changes, and ends with the recap', async (t) => {
   let out = '';
   const reporter = createLineReporter((text) => (out += text), { style: PLAIN, verbose: false });
