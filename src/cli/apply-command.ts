@@ -232,6 +232,8 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
       reporter.emit(event);
       keeper.emit(event);
     },
+    // The host is on record as changing before anything on it changes.
+    beforeFirstChange: () => keeper.writtenAhead(),
   });
   process.off('SIGINT', onInterrupt).off('SIGTERM', onInterrupt);
   await reporter.finish();

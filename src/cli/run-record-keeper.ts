@@ -11,6 +11,8 @@ import { flushRunRecords, journalHostResult, writeRunRecord } from '../run-recor
 
 export interface RecordKeeper {
   emit(event: RunEvent): void;
+  /** Resolves once the newest host written ahead as changing would survive a kill; never rejects. */
+  writtenAhead(): Promise<void>;
   /** Mark the run interrupted (Ctrl-C) and write it out. */
   interrupt(): Promise<void>;
   finish(): Promise<RunRecord>;
@@ -23,6 +25,10 @@ const UNKNOWN = errorInfo('internal', 'failed without an error message');
 export const createRecordKeeper = (initial: RunRecord, { transactions = true }: { readonly transactions?: boolean } = {}): RecordKeeper => {
   let record = initial;
   let warned = false;
+  let lastWrite: Promise<void> = Promise.resolve();
+  // Settles once the newest write-ahead survives a kill: at once when the journal took it (a
+  // synchronous append), otherwise when the record write that carries it lands.
+  let writtenAhead: Promise<void> = Promise.resolve();
   const lastError = new Map<string, ErrorInfo>();
   // Hosts changed (or changing in handlers, or awaiting their confirmation) that have not ended: what
   // an interruption leaves behind on them is not what the record's `untouched` says. Each is written
@@ -35,20 +41,23 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
   };
   const save = (next: RunRecord): void => {
     record = next;
-    writeRunRecord(record).catch(warn);
+    lastWrite = writeRunRecord(record).catch(warn);
   };
-  const journal = (next: RunRecord, host: string): RunRecord => {
+  /** Appends the host's entry to the journal; false when that failed (warned). */
+  const journal = (next: RunRecord, host: string): { record: RunRecord; journaled: boolean } => {
     try {
-      return journalHostResult(next, host);
+      return { record: journalHostResult(next, host), journaled: true };
     } catch (error) {
       warn(error);
-      return next;
+      return { record: next, journaled: false };
     }
   };
   const startChanging = (host: string, now: Date): void => {
     if (changing.has(host)) return;
     changing.add(host);
-    save(journal(recordChangingHost(record, host, transactions, now), host));
+    const ahead = journal(recordChangingHost(record, host, transactions, now), host);
+    save(ahead.record);
+    writtenAhead = ahead.journaled ? Promise.resolve() : lastWrite;
   };
   save(record);
   return {
@@ -59,7 +68,7 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
           if (event.status === 'start') save(startStage(record, event.index, now));
           break;
         case 'host-stage':
-          if (event.stage === 'handlers' || event.stage === 'confirming') startChanging(event.host, now);
+          if (event.stage === 'changing' || event.stage === 'handlers' || event.stage === 'confirming') startChanging(event.host, now);
           if (event.stage === 'probing') changing.delete(event.host);
           break;
         case 'step':
@@ -74,7 +83,7 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
         case 'host-end': {
           changing.delete(event.host);
           const error = lastError.get(event.host);
-          save(journal(recordHostResult(record, event.host, { counts: event.counts, ...(error ? { error } : {}) }, now), event.host));
+          save(journal(recordHostResult(record, event.host, { counts: event.counts, ...(error ? { error } : {}) }, now), event.host).record);
           break;
         }
         case 'halt':
@@ -87,6 +96,7 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
           break;
       }
     },
+    writtenAhead: () => writtenAhead,
     async interrupt() {
       if (record.status === 'running') {
         const now = new Date();

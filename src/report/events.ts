@@ -20,7 +20,8 @@ export interface RunStartEvent {
 export interface HostStageEvent {
   readonly type: 'host-stage';
   readonly host: string;
-  readonly stage: 'connecting' | 'gathering' | 'applying' | 'handlers' | 'confirming' | 'probing' | 'done';
+  /** `changing`: the host's first change command is about to be sent (its run record is written first). */
+  readonly stage: 'connecting' | 'gathering' | 'applying' | 'changing' | 'handlers' | 'confirming' | 'probing' | 'done';
 }
 
 /** The result of one step (or handler) on one host. */

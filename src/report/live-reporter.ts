@@ -38,7 +38,7 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
 
   const title = (): string => {
     const count = (stage: Stage) => [...stages.values()].filter((s) => s === stage).length;
-    const inFlight = (['connecting', 'gathering', 'applying', 'handlers', 'confirming'] as const).map((stage) => `${stage} ${count(stage)}`).join(' · ');
+    const inFlight = (['connecting', 'gathering', 'applying', 'changing', 'handlers', 'confirming'] as const).map((stage) => `${stage} ${count(stage)}`).join(' · ');
     const doneCount = finished.ok + finished.changed + finished.failed + finished.rolledBack;
     const where = rolloutStage ? ` · ${rolloutStage}` : '';
     const rolledBack = finished.rolledBack > 0 ? ` · rolled back ${finished.rolledBack}` : '';

@@ -34,10 +34,22 @@ export interface HostRunInput {
   readonly emit: EmitEvent;
   /** Called once before the first change of a non-check run; throwing stops the host untouched. */
   readonly transaction?: { readonly begin: () => Promise<void> };
+  /**
+   * Awaited after the `changing` stage is emitted, before the host's first change command is sent:
+   * whoever records the run writes the host down as changing first, so a run that dies mid-command
+   * (SIGKILL, a crash) leaves a record that does not say untouched.
+   */
+  readonly beforeFirstChange?: () => Promise<void>;
 }
 
 /** The step name under which a transaction that cannot begin is reported. */
 export const BEGIN_STEP = 'transaction: snapshot and dead-man';
+
+/** Around every change command a step or handler sends (test pauses, the write-ahead). */
+interface CommandHooks {
+  readonly beforeCommand: () => Promise<void>;
+  readonly afterCommand: () => Promise<void>;
+}
 
 type StepOutcome = Omit<StepResultEvent, 'type' | 'host' | 'step' | 'kind' | 'check' | 'durationMs'>;
 
@@ -52,7 +64,7 @@ const afterApplying = (error: ErrorInfo): ErrorInfo => ({
 });
 
 export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
-  const { host, items, handlers, session, options, emit, transaction } = input;
+  const { host, items, handlers, session, options, emit, transaction, beforeFirstChange } = input;
   const counts = emptyCounts();
   const report = (step: string, kind: StepResultEvent['kind'], startedAt: number, outcome: StepOutcome): void => {
     countStep(counts, outcome.status);
@@ -102,7 +114,14 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   let firewallLoaded = false;
   let commandsSent = 0;
   const beforeCommand = async (): Promise<void> => {
+    if (commandsSent === 0 && !options.check) {
+      emit({ type: 'host-stage', host, stage: 'changing' });
+      await beforeFirstChange?.();
+    }
     if (commandsSent++ === 1 && !options.check) await pauseAt('between-changes', host);
+  };
+  const afterCommand = async (): Promise<void> => {
+    if (commandsSent === 1 && !options.check) await pauseAt('change-sent', host);
   };
 
   const runHandlers = async (): Promise<void> => {
@@ -112,7 +131,7 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
       const handler = handlers[name];
       const begun = Date.now();
       const outcome: StepOutcome = handler
-        ? await runHandler(handler, session, cache, options.check, beforeCommand)
+        ? await runHandler(handler, session, cache, options.check, { beforeCommand, afterCommand })
         : { status: 'failed', changes: [], error: errorInfo('plan', `no handler named '${name}' in the playbook`) };
       report(name, 'handler', begun, outcome);
       if (outcome.status === 'failed') failedAt ??= `handler '${name}'`;
@@ -133,7 +152,7 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
       report(item.name, 'step', begun, { status: 'skipped', changes: [], reason: `host failed at ${failedAt}` });
       continue;
     }
-    const outcome = await runStep(item, session, cache, options, beforeCommand);
+    const outcome = await runStep(item, session, cache, options, { beforeCommand, afterCommand });
     report(item.name, 'step', begun, outcome);
     if (outcome.status === 'failed') failedAt = `'${item.name}'`;
     if (outcome.status === 'changed') {
@@ -177,7 +196,7 @@ const runStep = async (
   session: HostSession,
   cache: Map<string, FactOutcome>,
   options: HostRunOptions,
-  beforeCommand: () => Promise<void>,
+  hooks: CommandHooks,
 ): Promise<StepOutcome> => {
   const first = planStep(step, cache);
   if (!first.plan) return { status: 'failed', changes: [], error: first.error ?? NO_PLAN };
@@ -194,8 +213,9 @@ const runStep = async (
   const refetch = factsOf(step.facts);
   for (const [index, change] of runnable.entries()) {
     const isLast = index === runnable.length - 1;
-    await beforeCommand();
+    await hooks.beforeCommand();
     const failure = await applyAndReread(session, change.command, change.stdin, isLast ? refetch : [], cache);
+    await hooks.afterCommand();
     if (failure?.thrown) return { status: 'failed', changes: summaries, error: failure.thrown, ...shown };
     if (failure) return { status: 'failed', changes: summaries, error: errorInfo('apply', `'${change.summary}' failed (${failure.why})${failure.output}`), ...shown };
   }
@@ -223,12 +243,13 @@ const runHandler = async (
   session: HostSession,
   cache: Map<string, FactOutcome>,
   check: boolean,
-  beforeCommand: () => Promise<void>,
+  hooks: CommandHooks,
 ): Promise<StepOutcome> => {
   const summary = [`run: ${handler.command.display}`];
   if (check) return { status: 'changed', changes: summary };
-  await beforeCommand();
+  await hooks.beforeCommand();
   const failure = await applyAndReread(session, handler.command, undefined, factsOf(handler.facts), cache);
+  await hooks.afterCommand();
   if (failure) return { status: 'failed', changes: summary, error: failure.thrown ?? errorInfo('apply', `${failure.why}${failure.output}`) };
   const { values, error } = factValues(handler.facts, cache);
   const problem = values ? handler.check(values as never) : undefined;

@@ -61,6 +61,8 @@ export interface RunPlaybookInput {
   readonly options: RunOptions;
   readonly connect: (options: ConnectOptions) => Promise<Connection>;
   readonly emit: EmitEvent;
+  /** Awaited before a host's first change command, after its `changing` stage: the run record's write-ahead. */
+  readonly beforeFirstChange?: (host: string) => Promise<void>;
 }
 
 /** A single stage of every target, no budgets, no gates: a plain run. */
@@ -313,6 +315,7 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
       options,
       emit: watch,
       ...(transaction ? { transaction } : {}),
+      ...(input.beforeFirstChange ? { beforeFirstChange: () => input.beforeFirstChange!(target.name) } : {}),
     });
     let confirmed = false;
     if (armed) {

@@ -8,6 +8,7 @@
 // removed (or forever, for a test that kills it there). Without the variable every call
 // returns at once. Each phase is reached at most once per host and run:
 //   after-facts           facts gathered, nothing changed
+//   change-sent           the first change command ran on the host, its step not yet reported
 //   after-change          the first changing step applied
 //   between-changes       one change command applied, the next (a step's or a handler's) not yet sent
 //   after-firewall-load   the first step that loads the filter tables applied
@@ -15,7 +16,7 @@
 
 import { appendFileSync, existsSync } from 'node:fs';
 
-export const PAUSE_PHASES = ['after-facts', 'after-change', 'between-changes', 'after-firewall-load', 'before-confirm'] as const;
+export const PAUSE_PHASES = ['after-facts', 'change-sent', 'after-change', 'between-changes', 'after-firewall-load', 'before-confirm'] as const;
 export type PausePhase = (typeof PAUSE_PHASES)[number];
 const POLL_MS = 50;
 

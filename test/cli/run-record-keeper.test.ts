@@ -113,3 +113,14 @@ test.serial('a host is written ahead as it starts changing, so a run killed with
   keeper.emit({ type: 'host-end', host: 'b', counts: { ...emptyCounts(), changed: 1 }, durationMs: 1 });
   t.like((await keeper.finish()).hosts, { b: { state: 'changed' } });
 });
+
+test.serial('the changing stage writes the host ahead, and writtenAhead() resolves once a kill would leave it on record', async (t) => {
+  process.env.CASFLEET_STATE_DIR = mkdtempSync(join(tmpdir(), 'casfleet-keeper-'));
+  const keeper = createRecordKeeper(record());
+  keeper.emit({ type: 'stage', index: 0, kind: 'canary', label: 'canary', status: 'start', hosts: ['a'] });
+  keeper.emit({ type: 'host-stage', host: 'a', stage: 'applying' });
+  keeper.emit({ type: 'host-stage', host: 'a', stage: 'changing' });
+  await keeper.writtenAhead();
+  const id = (await keeper.finish()).id;
+  t.like((await readRunRecord(id)).hosts, { a: { state: 'rolled-back' } }, 'no step has reported yet, and the record already says what a kill leaves');
+});

@@ -5,7 +5,7 @@ import { runCli } from '../helpers/cli.ts';
 import { SCENARIO_B, assertRow, faultLab, startCasfleet } from './fault-kit.ts';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGKILL'] as const;
-const PHASES = ['after-facts', 'between-changes', 'after-firewall-load', 'before-confirm'] as const;
+const PHASES = ['after-facts', 'change-sent', 'between-changes', 'after-firewall-load', 'before-confirm'] as const;
 const ROLLBACK = '6s';
 
 const { run, the, kit } = faultLab({ hosts: SIGNALS.length * PHASES.length, prefix: 'fkill' });

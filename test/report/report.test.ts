@@ -54,6 +54,15 @@ test('text output names the kind of an error and prints a bug\'s stack only with
   t.true(formatStepEvent(failed, PLAIN, true).some((line) => /^\s+at /.test(line)));
 });
 
+test('--json prints each host\'s end with its duration, and no progress events', async (t) => {
+  let out = '';
+  const reporter = createJsonReporter((text) => (out += text));
+  reporter.emit({ type: 'host-stage', host: 'cas-001', stage: 'changing' });
+  reporter.emit({ type: 'host-end', host: 'cas-001', counts: counts({ changed: 1 }), durationMs: 1234 });
+  await reporter.finish();
+  t.deepEqual(JSON.parse(out), { type: 'host-end', host: 'cas-001', counts: counts({ changed: 1 }), durationMs: 1234 });
+});
+
 test('line output names the host and step, lists the changes, and ends with the recap', async (t) => {
   let out = '';
   const reporter = createLineReporter((text) => (out += text), { style: PLAIN, verbose: false });

@@ -242,3 +242,22 @@ test('a failed handler stops the host\'s later steps, as a failed step does', as
   t.is(results[2]?.reason, "host failed at handler 'reload'");
   t.false(existsSync(join(dir, 'b')));
 });
+
+test('the host is announced as changing, and the write-ahead awaited, before its first change command and only then', async (t) => {
+  const dir = tempDir();
+  const events: RunEvent[] = [];
+  const connection = createLocalConnection();
+  const session = new HostSession(connection, { become: { enabled: false }, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000 });
+  const seen: string[] = [];
+  const steps = [fileHas(join(dir, 'a'), 'A'), fileHas(join(dir, 'b'), 'B')];
+  const beforeFirstChange = async () => {
+    seen.push(`write-ahead after ${events.at(-1)?.type === 'host-stage' ? (events.at(-1) as { stage: string }).stage : 'other'}`);
+    t.false(existsSync(join(dir, 'a')), 'nothing changed yet');
+  };
+  await runHost({ host: 'h1', items: steps, handlers: {}, session, options: { check: false, diff: false }, emit: (e) => events.push(e), beforeFirstChange });
+  t.deepEqual(seen, ['write-ahead after changing']);
+  t.is(events.filter((e) => e.type === 'host-stage' && e.stage === 'changing').length, 1);
+  await runHost({ host: 'h1', items: steps, handlers: {}, session, options: { check: false, diff: false }, emit: (e) => events.push(e), beforeFirstChange });
+  await runHost({ host: 'h1', items: [fileHas(join(dir, 'c'), 'C')], handlers: {}, session, options: { check: true, diff: false }, emit: (e) => events.push(e), beforeFirstChange });
+  t.is(seen.length, 1, 'neither a run that changes nothing nor a check run announces a change');
+});
