@@ -26,9 +26,8 @@ const BLANK = /[ \t\f]/;
 const splitLines = (content: string): NaturalLine[] => {
   const lines: NaturalLine[] = [];
   const pattern = /([^\r\n]*)(\r\n|\r|\n)/gy;
-  let match: RegExpExecArray | null;
   let end = 0;
-  while ((match = pattern.exec(content)) !== null) {
+  for (let match = pattern.exec(content); match !== null; match = pattern.exec(content)) {
     lines.push({ text: match[1] ?? '', eol: match[2] ?? '' });
     end = pattern.lastIndex;
   }
