@@ -8,7 +8,9 @@ export const REDACTED = '********';
 
 // CSI (ESC [ … final), OSC (ESC ] … BEL or ESC \), other two-byte escapes, C0 controls but tab and
 // newline, DEL, and the C1 controls.
-const CONTROL = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]?|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const CONTROL =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: they are what gets removed
+  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]?|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /** Text without terminal control characters (tab and newline kept; CRLF becomes LF). */
 export const stripControl = (text: string): string => text.replace(/\r\n/g, '\n').replace(CONTROL, '');

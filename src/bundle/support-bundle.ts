@@ -37,14 +37,14 @@ export interface BundleInput {
   readonly casfleetVersion: string;
 }
 
-const valueOf = <T>(outcomes: ReadonlyMap<string, FactOutcome>, fact: AnyFact): { value?: T; error?: string } => {
+const outcomeOf = <T>(outcomes: ReadonlyMap<string, FactOutcome>, fact: AnyFact): { value?: T; error?: string } => {
   const outcome = outcomes.get(fact.id);
   if (!outcome) return { error: 'not read' };
   return outcome.ok ? { value: outcome.value as T } : { error: outcome.error.message };
 };
 
 const commandText = (outcomes: ReadonlyMap<string, FactOutcome>, fact: AnyFact, what: string): string => {
-  const { value, error } = valueOf<CommandOutput>(outcomes, fact);
+  const { value, error } = outcomeOf<CommandOutput>(outcomes, fact);
   if (!value) return `# ${what}: could not be read: ${error}\n`;
   if (!value.present) return `# ${what}: not installed on this host\n`;
   const status = value.exitCode === 0 ? '' : `# ${what} exited ${value.exitCode}\n`;
@@ -52,7 +52,7 @@ const commandText = (outcomes: ReadonlyMap<string, FactOutcome>, fact: AnyFact, 
 };
 
 const fileText = (outcomes: ReadonlyMap<string, FactOutcome>, fact: AnyFact, path: string): { text: string; content?: string } => {
-  const { value, error } = valueOf<FileState>(outcomes, fact);
+  const { value, error } = outcomeOf<FileState>(outcomes, fact);
   if (!value) return { text: `# ${path}: could not be read: ${error}\n` };
   if (!value.exists) return { text: `# ${path}: does not exist\n` };
   if (value.content === null) return { text: `# ${path}: not a regular file or too large (${value.size} bytes)\n` };
@@ -64,7 +64,7 @@ const fileText = (outcomes: ReadonlyMap<string, FactOutcome>, fact: AnyFact, pat
 export const supportBundleFiles = ({ host, report, outcomes, createdAt, casfleetVersion }: BundleInput): ArchiveFile[] => {
   const stamp = createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const dir = `casfleet-support-${host.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}`;
-  const batm = valueOf<BatmInfo>(outcomes, AUDIT_FACTS.batm);
+  const batm = outcomeOf<BatmInfo>(outcomes, AUDIT_FACTS.batm);
   const batmText = !batm.value
     ? `# batm-manage info: could not be read: ${batm.error}\n`
     : !batm.value.present

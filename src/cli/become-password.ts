@@ -36,8 +36,14 @@ export const askSecret = (prompt: string): Promise<string> =>
     };
     const onData = (chunk: Buffer): void => {
       for (const char of chunk.toString('utf8')) {
-        if (char === '\r' || char === '\n') return done();
-        if (char === '\u0003') return done(new UsageError('interrupted while asking for the become password'));
+        if (char === '\r' || char === '\n') {
+          done();
+          return;
+        }
+        if (char === '\u0003') {
+          done(new UsageError('interrupted while asking for the become password'));
+          return;
+        }
         if (char === '\u007f' || char === '\b') typed = typed.slice(0, -1);
         else typed += char;
       }

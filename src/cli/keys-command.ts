@@ -113,7 +113,7 @@ export const keysCommand = async (argv: readonly string[]): Promise<number> => {
       if (!hops.has(key)) hops.set(key, { ...hop, name: `jump host ${hop.name}`, ...(route.length > 0 ? { jump: route } : {}) });
     });
   }
-  const results = [];
+  const results: Awaited<ReturnType<typeof scan>>[] = [];
   for (const hop of [...hops.values()].sort((a, b) => (a.jump?.length ?? 0) - (b.jump?.length ?? 0))) results.push(await scan(hop));
   results.push(...(await Promise.all(targets.map((target) => limit(() => scan(target))))));
 

@@ -135,7 +135,7 @@ export const labCommand = async (argv: readonly string[]): Promise<number> => {
         })),
       );
       if (values.json) out(JSON.stringify(Object.fromEntries(rows.map((row) => [row.host, Object.fromEntries(row.results.map((r) => [r.port, r.state]))]))));
-      else formatProbeTable(rows, ports, `ports as seen from ${sourceAddress ?? 'the internet side (controller)'}:`).forEach((line) => out(line));
+      else for (const line of formatProbeTable(rows, ports, `ports as seen from ${sourceAddress ?? 'the internet side (controller)'}:`)) out(line);
       return EXIT_OK;
     }
     case 'reboot': {
@@ -143,7 +143,7 @@ export const labCommand = async (argv: readonly string[]): Promise<number> => {
       const inventory = await loadInventory(labPaths(name).inventory);
       const results = await labReboot({ name, hosts: selectHosts(inventory, rest.join(',')) });
       if (values.json) out(JSON.stringify(results));
-      else results.flatMap(describeReboot).forEach((line) => out(line));
+      else for (const line of results.flatMap(describeReboot)) out(line);
       return results.every((result) => result.ok) ? EXIT_OK : EXIT_HOST_FAILED;
     }
     case 'down': {

@@ -104,7 +104,7 @@ const search = async (explorer: ReturnType<typeof cosmiconfig>, dirs: readonly s
 export const loadConfig = async (cwd: string, explicitFile?: string, home?: string): Promise<LoadedConfig> => {
   // 'none': each call looks in one directory; the walk up is configSearchDirs'.
   const explorer = cosmiconfig('casfleet', { searchPlaces: SEARCH_PLACES, searchStrategy: 'none', loaders: LOADERS });
-  let found;
+  let found: Awaited<ReturnType<typeof explorer.load>>;
   try {
     found = explicitFile ? await explorer.load(explicitFile) : await search(explorer, configSearchDirs(cwd, home));
   } catch (error) {

@@ -191,7 +191,7 @@ class IniInventoryReader {
 
 export const parseIniInventory = (text: string, file: string): ParsedSource => {
   const reader = new IniInventoryReader(file);
-  text.split(/\r?\n/).forEach((line, index) => reader.readLine(line, index + 1));
+  for (const [index, line] of text.split(/\r?\n/).entries()) reader.readLine(line, index + 1);
   reader.finish();
   return { inventory: reader.builder.build(), issues: reader.issues, warnings: [] };
 };

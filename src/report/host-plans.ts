@@ -27,7 +27,10 @@ export const createPlanCollector = () => {
       if (event.type === 'unreachable') Object.assign(entry(event.host), { outcome: 'unreachable', error: event.error.message });
       if (event.type !== 'step') return;
       const plan = entry(event.host);
-      if (event.warnings?.length) (plan.warnings ??= []).push(...event.warnings.map((text) => ({ step: event.step, text })));
+      if (event.warnings?.length) {
+        plan.warnings ??= [];
+        plan.warnings.push(...event.warnings.map((text) => ({ step: event.step, text })));
+      }
       if (event.status === 'failed' || event.status === 'rolled-back') Object.assign(plan, { outcome: 'failed', error: `${event.step}: ${event.error?.message ?? 'failed'}` });
       else if (event.status === 'changed') plan.changes.push({ step: event.kind === 'handler' ? `handler: ${event.step}` : event.step, summaries: event.changes });
     },

@@ -112,7 +112,7 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
       switch (event.type) {
         case 'run-start':
           total = event.hosts.length;
-          event.hosts.forEach((host, index) => order.set(host, index));
+          for (const [index, host] of event.hosts.entries()) order.set(host, index);
           playbook = `${event.playbook}${event.check ? ' (check mode)' : ''}`;
           open();
           break;

@@ -78,6 +78,7 @@ const warningLines = (group: PlanGroup, style: Style): string[] =>
  */
 export const formatPlanGroups = (groups: readonly PlanGroup[], style: Style, options: FormatPlanGroupsOptions = {}): string[] => {
   const limit = options.hostLimit ?? DEFAULT_HOST_LIST_LIMIT;
+  // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch covers every kind; tsc checks the string[] return
   return groups.flatMap((group): string[] => {
     const names = compactHostNames(group.hosts, limit);
     switch (group.kind) {

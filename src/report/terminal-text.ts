@@ -7,6 +7,7 @@
 // JSON output needs none of this: JSON.stringify escapes control characters itself.
 
 // C0 controls but tab and newline, DEL, C1 controls, bidi embeddings, overrides and isolates.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: they are what gets removed or refused
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 const visible = (char: string): string => {

@@ -273,7 +273,7 @@ const applyAndReread = async (
   refetch: readonly AnyFact[],
   cache: Map<string, FactOutcome>,
 ): Promise<ApplyFailure | undefined> => {
-  let result;
+  let result: Awaited<ReturnType<typeof session.apply>>;
   try {
     result = await session.apply(command, stdin, refetch);
   } catch (error) {

@@ -39,7 +39,8 @@ export const splitWords = (text: string): string[] | undefined => {
       if (char === "'") quote = undefined;
       else word += char;
     } else if (char === '\\' && i + 1 < text.length) {
-      word = (word ?? '') + text[(i += 1)];
+      i += 1;
+      word = (word ?? '') + text[i];
     } else if (quote === '"') {
       if (char === '"') quote = undefined;
       else word += char;
@@ -80,7 +81,10 @@ export const parseOptions = (words: readonly string[]): RuleOption[] => {
     const bare = word.replace(/^--?/, '');
     const name = word.startsWith('--') ? (LONG[bare] ?? bare) : (SHORT[bare] ?? bare);
     const values: string[] = [];
-    while (i + 1 < words.length && words[i + 1] !== '!' && !isOptionWord(words[i + 1] as string)) values.push(words[(i += 1)] as string);
+    while (i + 1 < words.length && words[i + 1] !== '!' && !isOptionWord(words[i + 1] as string)) {
+      i += 1;
+      values.push(words[i] as string);
+    }
     options.push({ name, negated, values });
     negated = false;
   }

@@ -199,7 +199,7 @@ export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFac
     const reapply = host.vpngenRules;
     if (reapply) summaries.push(`~ re-apply ${VPNGEN_RULES} (CAS terminal-VPN rules) after the load`);
     const command = loadCommand(inputs, reapply);
-    summaries.forEach((summary, i) => changes.push({ summary, command: i === 0 ? command : NO_COMMAND }));
+    for (const [i, summary] of summaries.entries()) changes.push({ summary, command: i === 0 ? command : NO_COMMAND });
   }
 
   // The boot files: written from the plan, so once the load converged they equal the running rules.

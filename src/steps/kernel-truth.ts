@@ -156,11 +156,14 @@ const casRuleKeys = (commands: readonly string[]): Set<string> => {
     for (let i = at + 1; i < words.length; i += 1) {
       const word = words[i] as string;
       if (/^\d*[<>]/.test(word)) break;
-      if (word === '-t' || word === '--table') table = words[(i += 1)] ?? table;
-      else if (word === '-w' || word === '--wait') {
+      if (word === '-t' || word === '--table') {
+        i += 1;
+        table = words[i] ?? table;
+      } else if (word === '-w' || word === '--wait') {
         if (/^\d+$/.test(words[i + 1] ?? '')) i += 1;
       } else if (['-A', '--append', '-I', '--insert'].includes(word)) {
-        chain = words[(i += 1)];
+        i += 1;
+        chain = words[i];
         if (word.includes('I') && /^\d+$/.test(words[i + 1] ?? '')) i += 1;
       } else spec.push(word);
     }

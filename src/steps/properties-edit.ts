@@ -26,9 +26,8 @@ const BLANK = /[ \t\f]/;
 const splitLines = (content: string): NaturalLine[] => {
   const lines: NaturalLine[] = [];
   const pattern = /([^\r\n]*)(\r\n|\r|\n)/gy;
-  let match: RegExpExecArray | null;
   let end = 0;
-  while ((match = pattern.exec(content)) !== null) {
+  for (let match = pattern.exec(content); match !== null; match = pattern.exec(content)) {
     lines.push({ text: match[1] ?? '', eol: match[2] ?? '' });
     end = pattern.lastIndex;
   }
@@ -38,7 +37,7 @@ const splitLines = (content: string): NaturalLine[] => {
 
 const continues = (text: string): boolean => (/\\+$/.exec(text)?.[0].length ?? 0) % 2 === 1;
 
-const unescape = (text: string): string =>
+const unescapeProperty = (text: string): string =>
   text.replace(/\\(u[0-9a-fA-F]{4}|.)/gs, (_, escaped: string) => {
     if (escaped.length === 5) return String.fromCharCode(parseInt(escaped.slice(1), 16));
     return ({ t: '\t', n: '\n', r: '\r', f: '\f' } as Record<string, string>)[escaped] ?? escaped;
@@ -75,8 +74,8 @@ export const parseProperties = (content: string): { lines: NaturalLine[]; entrie
     const { key, valueAt } = splitEntry(logical);
     // Keep the key and separator exactly as written, unless they span lines (then write them anew).
     const headText = last > first ? head.slice(0, -1) : head;
-    const prefix = valueAt <= headText.length ? headText.slice(0, valueAt) : `${escapeKey(unescape(key))}=`;
-    entries.push({ key: unescape(key), value: unescape(logical.slice(valueAt)), first, last, prefix });
+    const prefix = valueAt <= headText.length ? headText.slice(0, valueAt) : `${escapeKey(unescapeProperty(key))}=`;
+    entries.push({ key: unescapeProperty(key), value: unescapeProperty(logical.slice(valueAt)), first, last, prefix });
     first = last;
   }
   return { lines, entries };

@@ -24,6 +24,7 @@ const comment = z
   .min(1)
   .max(200)
   .refine((text) => !text.includes("'"), "ufw does not accept ' in comments")
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: they are what gets removed or refused
   .refine((text) => !/[\u0000-\u001f\u007f]/.test(text), 'must not contain control characters')
   .transform((text) => (text.startsWith(MANAGED_PREFIX) ? text : `${MANAGED_PREFIX} ${text}`))
   .refine((text) => text.slice(MANAGED_PREFIX.length).trim() !== '', 'needs a description after "casfleet:"');

@@ -140,10 +140,10 @@ export const reconcileRules = (
     if (fams.length === 2 && rule4 && slot4 && slot6 && isFamilyAgnostic(rule4) && mergeableInsert(slot4, slot6)) {
       const words = slot4.kind === 'insert' ? ['insert', position('v4', slot4.at), ...ruleWords(rule4, 'both')] : ruleWords(rule4, 'both');
       ops.push({ kind: slot4.kind, family: 'both', rule: rule4, words });
-      fams.forEach((family, i) => place(family, index, slots[i] as Slot, false));
+      for (const [i, family] of fams.entries()) place(family, index, slots[i] as Slot, false);
       return;
     }
-    fams.forEach((family) => place(family, index, slotFor(lists[family], plans[family].present, index), true));
+    for (const family of fams) place(family, index, slotFor(lists[family], plans[family].present, index), true);
   };
   // ufw's own v6 placement for a both-family insert at v4 slot `slot4` (see header comment).
   const mergeableInsert = (slot4: Slot, slot6: Slot): boolean => {
@@ -166,7 +166,7 @@ export const reconcileRules = (
   const missing = (index: number, moved: boolean): UfwFamily[] =>
     families.filter((family) => desired[index]?.[family] && !plans[family].present.has(index) && plans[family].moved.has(index) === moved);
 
-  desired.forEach((_, index) => insertBoth(index, missing(index, false)));
+  for (const index of desired.keys()) insertBoth(index, missing(index, false));
 
   desired.forEach((entry, index) => {
     const fams = families.filter((family) => plans[family].replace.has(index));
@@ -198,7 +198,7 @@ export const reconcileRules = (
     lists.v6.splice(lists.v6.indexOf(rule), 1);
   }
 
-  desired.forEach((_, index) => insertBoth(index, missing(index, true)));
+  for (const index of desired.keys()) insertBoth(index, missing(index, true));
   for (const family of families) assertConverges(family, lists[family], desired);
   return { ops, final: lists };
 };

@@ -6,8 +6,12 @@ import { auditFixture, codes } from '../helpers/audit-fixture.ts';
 const b64 = (text: string) => Buffer.from(text, 'latin1').toString('base64');
 // The gate.properties section of a captured gather, replaced by `content`.
 const withGateProperties = (content: string) => (text: string): string =>
-  text.replace(/(\u001ecasfleet-fact file\.stat:\/batm\/config\/gate\.properties\n)stat (\d+) (\d+) (\d+) \d+ (.*)\ncontent\n[\s\S]*?\nend\n/, (_, head: string, uid: string, gid: string, mode: string, rest: string) =>
-    `${head}stat ${uid} ${gid} ${mode} ${Buffer.byteLength(content, 'latin1')} ${rest}\ncontent\n${b64(content)}\nend\n`);
+  text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the gather output separates facts with RS (\u001e)
+    /(\u001ecasfleet-fact file\.stat:\/batm\/config\/gate\.properties\n)stat (\d+) (\d+) (\d+) \d+ (.*)\ncontent\n[\s\S]*?\nend\n/,
+    (_, head: string, uid: string, gid: string, mode: string, rest: string) =>
+      `${head}stat ${uid} ${gid} ${mode} ${Buffer.byteLength(content, 'latin1')} ${rest}\ncontent\n${b64(content)}\nend\n`,
+  );
 
 test('a Scenario A host: detected as A with its evidence, no drift, only info findings', async (t) => {
   const audit = await auditFixture('scenario-a');

@@ -7,10 +7,10 @@ import { auditFixture, codes } from '../helpers/audit-fixture.ts';
 const RULES_V4 = '/etc/iptables/rules.v4';
 const LINK = '/etc/systemd/system/multi-user.target.wants/casfleet-iptables.service';
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 // A file's section of the captured gather with its content passed through `edit`.
 const editFile = (path: string, edit: (content: string) => string) => (text: string): string =>
-  text.replace(new RegExp(`(casfleet-fact file\\.stat:${escape(path)}\\n)stat (\\d+) (\\d+) (\\d+) \\d+ (.*)\\ncontent\\n([\\s\\S]*?)\\nend\\n`), (_, head: string, uid: string, gid: string, mode: string, rest: string, body: string) => {
+  text.replace(new RegExp(`(casfleet-fact file\\.stat:${escapeRegExp(path)}\\n)stat (\\d+) (\\d+) (\\d+) \\d+ (.*)\\ncontent\\n([\\s\\S]*?)\\nend\\n`), (_, head: string, uid: string, gid: string, mode: string, rest: string, body: string) => {
     const content = edit(Buffer.from(body.replace(/\s/g, ''), 'base64').toString('latin1'));
     return `${head}stat ${uid} ${gid} ${mode} ${Buffer.byteLength(content, 'latin1')} ${rest}\ncontent\n${Buffer.from(content, 'latin1').toString('base64')}\nend\n`;
   });

@@ -43,7 +43,7 @@ run('-e values with shell metacharacters and newlines run nothing', async (t) =>
   const start = await kit.prepare(host);
   const hostile = [`hardwareVpnSubnets=10.8.0.0/24$(touch ${PWNED})`, `hardwareVpnSubnets=10.8.0.0/24\ntouch ${PWNED}`, `sshPort=22;touch ${PWNED}`, `note=\`touch ${PWNED}\`\n$(touch ${PWNED})`];
   const startedAt = Date.now();
-  const results = [];
+  const results: Awaited<ReturnType<typeof kit.casfleet>>[] = [];
   for (const value of hostile) results.push(await kit.casfleet(['apply', 'scenario-b', '-l', host, '-e', value]));
   const detectionMs = (Date.now() - startedAt) / hostile.length;
   const ranOnHost = (await kit.onHost(host, `ls ${PWNED} 2>/dev/null || :`)).trim() !== '';

@@ -10,8 +10,8 @@ const ROLLBACK = '6s';
 
 const { run, the, kit } = faultLab({ hosts: SIGNALS.length * PHASES.length, prefix: 'fkill' });
 
-SIGNALS.forEach((signal, s) =>
-  PHASES.forEach((phase, p) => {
+for (const [s, signal] of SIGNALS.entries()) {
+  for (const [p, phase] of PHASES.entries()) {
     const host = `cas-${String(s * PHASES.length + p + 1).padStart(3, '0')}`;
     run(`casfleet ${signal} at ${phase}`, async (t) => {
       const start = await kit.prepare(host);
@@ -38,5 +38,5 @@ SIGNALS.forEach((signal, s) =>
         `exit ${ended.code}\n${ended.stdout}${ended.stderr}\n${shown}\n${verdict.now.files}`,
       );
     });
-  }),
-);
+  }
+}

@@ -84,7 +84,7 @@ serial('a rule added by hand with ufw allow 8080/tcp survives the next casfleet 
     );
     t.deepEqual(await statusRows(host), expectedRows(ufw));
     t.deepEqual(await kernelDrift(host), []);
-    t.regex(await onHost(host, 'iptables -S ufw-user-input; ip6tables -S ufw6-user-input'), /--dport 8080 -j ACCEPT\n[^]*--dport 8080 -j ACCEPT/);
+    t.regex(await onHost(host, 'iptables -S ufw-user-input; ip6tables -S ufw6-user-input'), /--dport 8080 -j ACCEPT\n[\s\S]*--dport 8080 -j ACCEPT/);
   }
   t.regex(await onHost(host, 'ufw delete allow 8080/tcp'), /Rule deleted/);
 });

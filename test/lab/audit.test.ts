@@ -122,7 +122,7 @@ serial('audit classifies every host, finds the criticals and exits 4', async (t)
 serial('the text summary names the criticals and the mixed host', async (t) => {
   const result = await cli('audit');
   t.is(result.code, 4);
-  t.regex(result.stdout, /^scenario  A 5 \(cas-001, cas-002, cas-005, cas-006, … \+1 more\) · B 2 \(cas-003, cas-004\) · mixed 1 \(cas-007\) · unknown 0$/m);
+  t.regex(result.stdout, /^scenario {2}A 5 \(cas-001, cas-002, cas-005, cas-006, … \+1 more\) · B 2 \(cas-003, cas-004\) · mixed 1 \(cas-007\) · unknown 0$/m);
   t.regex(result.stdout, /^ {2}firewall-disabled +1 host \(cas-005\)/m);
   t.regex(result.stdout, /^ {2}admin-gui-exposed +1 host \(cas-006\): .*although the ufw rules block it/m);
   t.regex(result.stdout, /^exit 4: 2 hosts with a critical finding$/m);

@@ -83,7 +83,7 @@ serial('new logins dropped right after the change: the host rolls back by itself
   const rollback = jsonEvents(result.stdout).find((event) => event.type === 'step' && event.status === 'rolled-back');
   t.is(errorOf(rollback)?.kind, 'connect', 'rolled back because no new login worked');
   t.regex(errorOf(rollback)?.message ?? '', /a new SSH login failed after the change .*; the host restored its snapshot by itself \(dead-man after 15s\)/);
-  t.true((rollback?.changes as string[]).includes('restored /etc/ufw/user.rules'));
+  t.true(((rollback?.changes ?? []) as string[]).includes('restored /etc/ufw/user.rules'));
   t.deepEqual(await outside(host), seenBefore);
   t.deepEqual(await hostState(host), before, 'files and filter tables as before the change (the DROP rule is gone too)');
   const ssh = await the().ssh(host, 'true');

@@ -82,7 +82,7 @@ test('identical hosts group together; their addresses do not split them', async 
 test('text: one screen with scenarios, critical and warning findings, the matrix and the exit code', async (t) => {
   const text = formatAuditText(await fleet(), PLAIN);
   t.regex(text, /^AUDIT of 8 hosts · 2026-11-30T12:00:00Z · 1\.2 s$/m);
-  t.regex(text, /^scenario  A 4 \(cas-001, cas-002, cas-005, cas-006\) · B 2 \(cas-003, cas-004\) · mixed 1 \(cas-007\) · unknown 1 \(cas-008\)$/m);
+  t.regex(text, /^scenario {2}A 4 \(cas-001, cas-002, cas-005, cas-006\) · B 2 \(cas-003, cas-004\) · mixed 1 \(cas-007\) · unknown 1 \(cas-008\)$/m);
   t.regex(text, /^ {2}firewall-disabled +1 host \(cas-005\): no firewall/m);
   t.regex(text, /^cas-001, cas-002 +A +open +- +- +- +open/m);
   t.regex(text, /^info: \d+ findings \(-v lists them\)$/m);

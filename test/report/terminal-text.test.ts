@@ -13,6 +13,7 @@ import { at, counts, haltedRecord } from '../run-records/record-fixture.ts';
 const HOSTILE = 'ok\u001b[2J\u001b]0;pwned\u0007\u001b]52;c;ZWNobyBoaQ==\u0007\u009b31m\rfake\u202etxt\ttab';
 const SHOWN = 'ok\\x1b[2J\\x1b]0;pwned\\x07\\x1b]52;c;ZWNobyBoaQ==\\x07\\x9b31m\\x0dfake\\u202etxt\ttab';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for the control characters that must not get through
 const unsafe = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 test('control characters but tab and newline, and bidi overrides, are shown as escapes', (t) => {

@@ -99,7 +99,7 @@ test('A bad playbook rollout is a PlaybookError listing every problem at its key
     { path: 'rollout.soak', message: `expected a duration like '30s', '5m' or '1h', or a number of seconds; got "5x"` },
     { path: 'rollout.maxFial', message: 'Unrecognized key: "maxFial"' },
   ]);
-  t.regex(error?.message ?? '', /^invalid rollout for playbook scenario-a\n  rollout\.canary: /);
+  t.regex(error?.message ?? '', /^invalid rollout for playbook scenario-a\n {2}rollout\.canary: /);
 });
 
 test('An empty list of batches is refused', (t) => {

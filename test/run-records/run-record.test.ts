@@ -86,7 +86,7 @@ test('the schema stores "no budget" as null because JSON has no Infinity', (t) =
 
 test('the schema rejects stages and hosts that disagree', (t) => {
   const record = freshRecord();
-  const { ['cas-05']: _dropped, ...hosts } = record.hosts;
+  const { 'cas-05': _dropped, ...hosts } = record.hosts;
   const missingHost = runRecordSchema.safeParse({ ...record, hosts });
   t.false(missingHost.success);
   t.regex(missingHost.error!.issues[0]!.message, /cas-05, which has no host entry/);

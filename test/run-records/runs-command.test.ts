@@ -69,7 +69,7 @@ test.serial('runs lists records newest first with status, halt reason and host c
   const lines = stdout.trimEnd().split('\n');
   t.is(lines.length, 3);
   t.true(lines[0]!.startsWith(`${HALTED.id}  `), lines[0]);
-  t.regex(lines[0]!, /  scenario-a\s+prod\.yml  halted \(batch 1\/2: 1 failed, budget 0\)\s+changed 2 · failed 1 · untouched 2$/);
+  t.regex(lines[0]!, / {2}scenario-a\s+prod\.yml {2}halted \(batch 1\/2: 1 failed, budget 0\)\s+changed 2 · failed 1 · untouched 2$/);
   t.regex(lines[1]!, /my-playbook \(check\)\s+prod\.yml\s+completed\s+ok 5$/);
   t.regex(lines[2]!, /interrupted: its process is gone \(pid \d+\); resumable/);
   t.false(stdout.includes('hunter2'), '-e values are never listed');
@@ -123,7 +123,7 @@ test.serial('runs show prints each stage with its hosts by state and how to resu
   const { code, stdout } = await runs(state, ['show', 'last']);
   t.is(code, 0);
   t.true(stdout.startsWith(`run ${HALTED.id}: halted (batch 1/2: 1 failed, budget 0)\n`), stdout);
-  t.regex(stdout, /  limit {7}all:!lab\n/);
+  t.regex(stdout, / {2}limit {7}all:!lab\n/);
   t.regex(stdout, /extra vars {2}-e pairing=… -e sudoPassword=… {3}\(values kept in the record\)/);
   t.false(stdout.includes('hunter2'));
   t.regex(stdout, /stage 1\/3 {2}canary {2}1 host, budget 0\n {4}changed {5}cas-01\n/);

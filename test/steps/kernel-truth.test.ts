@@ -50,6 +50,6 @@ for (const dir of readdirSync(ROOT).sort()) {
     const { drift, description: _d, setup: _s, ...rest } = expected;
     t.deepEqual(view(truth), rest);
     t.is(truth.drift.length, drift.length, truth.drift.join('\n'));
-    drift.forEach((part, i) => t.true(truth.drift[i]?.includes(part), `drift ${i}: "${truth.drift[i]}" should contain "${part}"`));
+    for (const [i, part] of drift.entries()) t.true(truth.drift[i]?.includes(part), `drift ${i}: "${truth.drift[i]}" should contain "${part}"`);
   });
 }
