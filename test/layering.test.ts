@@ -48,7 +48,9 @@ const runtimeClosure = (graph: ImportGraph, file: string): string[] => {
     for (const entry of graph.get(next) ?? []) {
       if (entry.typeOnly || !isRelative(entry.specifier)) continue;
       const target = resolveIn(next, entry.specifier);
-      if (!seen.has(target)) seen.add(target), queue.push(target);
+      if (seen.has(target)) continue;
+      seen.add(target);
+      queue.push(target);
     }
   }
   return [...seen];
@@ -56,35 +58,49 @@ const runtimeClosure = (graph: ImportGraph, file: string): string[] => {
 
 const describe = (file: string, entry: SourceImport): string => `${file} ${entry.kind === 'dynamic' ? 'dynamically imports' : entry.kind === 'require' ? 'requires' : 'imports'} ${entry.specifier}`;
 
-/** Every breach of the layering rules in `graph`; [] when the code keeps them. */
-const layeringOffences = (graph: ImportGraph): string[] => {
-  const offences: string[] = [];
-  for (const [file, entries] of graph) {
-    const area = areaOf(file);
-    for (const entry of entries) {
-      const target = isRelative(entry.specifier) ? resolveIn(file, entry.specifier) : undefined;
-      const targetArea = target === undefined ? undefined : areaOf(target);
-      if (PURE.includes(area) && !entry.typeOnly) {
-        if (IO_MODULE.test(entry.specifier)) offences.push(`pure ${describe(file, entry)}`);
-        else if (targetArea && ['ssh', 'run', 'cli', 'lab'].includes(targetArea)) offences.push(`pure ${describe(file, entry)}`);
-        else if (target) {
-          const reached = runtimeClosure(graph, target).flatMap((dep) => (graph.get(dep) ?? []).filter((e) => !e.typeOnly && IO_MODULE.test(e.specifier)).map((e) => `${dep}: ${e.specifier}`));
-          if (reached.length > 0) offences.push(`pure ${describe(file, entry)}, which loads I/O (${reached.join(', ')})`);
-        }
-      }
-      if (SSH_LIBRARY.test(entry.specifier) && area !== 'ssh') offences.push(`only src/ssh/ may use the SSH library: ${describe(file, entry)}`);
-      if (entry.specifier === '<computed>' && !COMPUTED_IMPORTERS.includes(file)) offences.push(`unverifiable import: ${describe(file, entry)}`);
-      const importers = targetArea === undefined ? undefined : IMPORTED_ONLY_BY[targetArea];
-      if (importers && targetArea !== area && !importers.includes(area)) offences.push(`src/${targetArea} is for ${importers.join(', ') || 'nobody'} only: ${describe(file, entry)}`);
-      if (area === 'inventory') {
-        if (/^node:fs(\/.*)?$/.test(entry.specifier) && !entry.typeOnly && !INVENTORY_FILE_READERS.includes(file)) offences.push(`inventory file reading outside the loaders: ${describe(file, entry)}`);
-        if (targetArea && !INVENTORY_MAY_IMPORT.includes(targetArea)) offences.push(`inventory depends on nothing above it: ${describe(file, entry)}`);
-        if (IO_MODULE.test(entry.specifier) && !INVENTORY_IO.test(entry.specifier)) offences.push(`inventory does no I/O but reading files: ${describe(file, entry)}`);
-      }
-    }
-  }
-  return offences.sort();
+type Edge = { readonly file: string; readonly area: string; readonly entry: SourceImport; readonly target?: string; readonly targetArea?: string };
+
+// A pure folder loads no I/O, directly, through a layer that does I/O, or through any module it reaches.
+const pureOffences = (graph: ImportGraph, { file, area, entry, target, targetArea }: Edge): string[] => {
+  if (!PURE.includes(area) || entry.typeOnly) return [];
+  if (IO_MODULE.test(entry.specifier)) return [`pure ${describe(file, entry)}`];
+  if (targetArea && ['ssh', 'run', 'cli', 'lab'].includes(targetArea)) return [`pure ${describe(file, entry)}`];
+  if (!target) return [];
+  const reached = runtimeClosure(graph, target).flatMap((dep) =>
+    (graph.get(dep) ?? []).filter((e) => !e.typeOnly && IO_MODULE.test(e.specifier)).map((e) => `${dep}: ${e.specifier}`),
+  );
+  return reached.length > 0 ? [`pure ${describe(file, entry)}, which loads I/O (${reached.join(', ')})`] : [];
 };
+
+const inventoryOffences = ({ file, area, entry, targetArea }: Edge): string[] => {
+  if (area !== 'inventory') return [];
+  const offences: string[] = [];
+  if (/^node:fs(\/.*)?$/.test(entry.specifier) && !entry.typeOnly && !INVENTORY_FILE_READERS.includes(file)) offences.push(`inventory file reading outside the loaders: ${describe(file, entry)}`);
+  if (targetArea && !INVENTORY_MAY_IMPORT.includes(targetArea)) offences.push(`inventory depends on nothing above it: ${describe(file, entry)}`);
+  if (IO_MODULE.test(entry.specifier) && !INVENTORY_IO.test(entry.specifier)) offences.push(`inventory does no I/O but reading files: ${describe(file, entry)}`);
+  return offences;
+};
+
+const sharedOffences = ({ file, area, entry, targetArea }: Edge): string[] => {
+  const offences: string[] = [];
+  if (SSH_LIBRARY.test(entry.specifier) && area !== 'ssh') offences.push(`only src/ssh/ may use the SSH library: ${describe(file, entry)}`);
+  if (entry.specifier === '<computed>' && !COMPUTED_IMPORTERS.includes(file)) offences.push(`unverifiable import: ${describe(file, entry)}`);
+  const importers = targetArea === undefined ? undefined : IMPORTED_ONLY_BY[targetArea];
+  if (importers && targetArea !== area && !importers.includes(area)) offences.push(`src/${targetArea} is for ${importers.join(', ') || 'nobody'} only: ${describe(file, entry)}`);
+  return offences;
+};
+
+/** Every breach of the layering rules in `graph`; [] when the code keeps them. */
+const layeringOffences = (graph: ImportGraph): string[] =>
+  [...graph]
+    .flatMap(([file, entries]) =>
+      entries.map((entry): Edge => {
+        const target = isRelative(entry.specifier) ? resolveIn(file, entry.specifier) : undefined;
+        return { file, area: areaOf(file), entry, ...(target === undefined ? {} : { target, targetArea: areaOf(target) }) };
+      }),
+    )
+    .flatMap((edge) => [...pureOffences(graph, edge), ...sharedOffences(edge), ...inventoryOffences(edge)])
+    .sort();
 
 const realGraph = (): ImportGraph => graphOf(new Map(sourceFiles(SRC).map((file) => [relative(SRC, file), readFileSync(file, 'utf8')])));
 

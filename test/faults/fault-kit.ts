@@ -17,7 +17,7 @@ import { BACKUP_ROOT } from '../../src/facts/backup-name.ts';
 import { hostTimers, type HostTimer } from '../../src/host-timer/host-timers.ts';
 import type { RunRecord } from '../../src/run-records/run-record.ts';
 import { runsDir } from '../../src/run-records/run-store.ts';
-import { CLI, jsonEvents, recapOf, runCli, type CliResult } from '../helpers/cli.ts';
+import { CLI, jsonEvents, type recapOf, runCli, type CliResult } from '../helpers/cli.ts';
 import { labUnavailableReason, startLab, stopLab, type StartLabOptions, type TestLab } from '../helpers/lab.ts';
 
 export const SCENARIO_B = ['scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24'];

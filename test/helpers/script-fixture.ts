@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 
-export const UPDATE_FIXTURES = process.env['CASFLEET_UPDATE_FIXTURES'] === '1';
+export const UPDATE_FIXTURES = process.env.CASFLEET_UPDATE_FIXTURES === '1';
 
 /** A readable line diff of expected → actual (`-` expected only, `+` actual only), or undefined when equal. */
 export const lineDiff = (expected: readonly string[], actual: readonly string[]): string | undefined => {
@@ -20,8 +20,10 @@ export const lineDiff = (expected: readonly string[], actual: readonly string[])
   let i = 0;
   let j = 0;
   while (i < expected.length || j < actual.length) {
-    if (i < expected.length && j < actual.length && expected[i] === actual[j]) out.push(`  ${expected[i++]}`), j++;
-    else if (i < expected.length && (j === actual.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) out.push(`- ${expected[i++]}`);
+    if (i < expected.length && j < actual.length && expected[i] === actual[j]) {
+      out.push(`  ${expected[i++]}`);
+      j++;
+    } else if (i < expected.length && (j === actual.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) out.push(`- ${expected[i++]}`);
     else out.push(`+ ${actual[j++]}`);
   }
   return out.join('\n');

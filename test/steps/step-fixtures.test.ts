@@ -165,10 +165,10 @@ const previousChangeSchema = z.object({ script: z.array(z.string()).optional(), 
  */
 const updateCase = (dir: string, path: string): string[] => {
   const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  if (raw['changes'] === undefined) return [];
+  if (raw.changes === undefined) return [];
   const planned = planCase(dir, inputSchema.parse(raw));
   if (!('plan' in planned) || planned.plan.changes.length === 0) return [`not rewritten: the fixture expects changes, the planner gives ${JSON.stringify(planned)}`];
-  const previous = z.array(previousChangeSchema).parse(raw['changes']);
+  const previous = z.array(previousChangeSchema).parse(raw.changes);
   const changes = planned.plan.changes.map(changeCase);
   writeFileSync(path, `${JSON.stringify({ ...raw, changes }, null, 2)}\n`);
   return changes.flatMap((change, i) => {
