@@ -1,8 +1,9 @@
-// npm run bench [-- --hosts N] [--forks N] [--lab NAME]: brings up a lab (default name 'bench'), measures in one run the
+// npm run bench [-- --hosts N] [--forks N] [--lab NAME] [--scale N]: brings up a lab (default name 'bench'), measures in one run the
 // floor (plain parallel ssh), the reference (the GB guide's ufw commands by hand) and casfleet's
 // Scenario A/B applies and no-op re-runs, prints wall time, host CPU, controller CPU, casfleet's
 // longest event-loop stall and ratios, and tears the lab down. The performance targets live here,
-// never in a timed test.
+// never in a timed test. --scale N runs only the controller's scale phase, against a fake fleet of
+// N hosts (bench/scale-phase.ts).
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +13,11 @@ import { parseArgs } from 'node:util';
 import { labDown } from '../src/lab/lab-down.ts';
 import { labUp } from '../src/lab/lab-up.ts';
 import type { Phase } from './bench-phases.ts';
+import { formatScale } from './scale-report.ts';
+import { runScale } from './scale-phase.ts';
 
 const { values } = parseArgs({
-  options: { hosts: { type: 'string', default: '50' }, forks: { type: 'string', default: '50' }, lab: { type: 'string', default: 'bench' } },
+  options: { hosts: { type: 'string', default: '50' }, forks: { type: 'string', default: '50' }, lab: { type: 'string', default: 'bench' }, scale: { type: 'string' } },
 });
 const hosts = Number(values.hosts);
 if (process.getuid?.() !== 0) {
@@ -91,6 +94,12 @@ const format = (phases: Phase[]): string[] => {
   );
   return lines;
 };
+
+if (values.scale !== undefined) {
+  const result = await runScale({ hosts: Number(values.scale), forks: Number(values.forks) });
+  process.stdout.write(`${formatScale(result).join('\n')}\n`);
+  process.exit(result.exitCode === 0 ? 0 : 1);
+}
 
 // The bench's own run records stay out of the operator's run history.
 process.env.CASFLEET_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'casfleet-bench-'));

@@ -1,0 +1,52 @@
+// One fake-fleet process: an ssh2 Server on port 22 of each given address (inside the fleet's
+// network namespace), answering every exec from the recording with that host's own addresses.
+// fleet-server.ts <recording.json> <address,address,...>; prints "ready" once all listen.
+import { readFileSync } from 'node:fs';
+import ssh2 from 'ssh2';
+import { ExecRecordingSchema, localise } from './exec-recording.ts';
+import { fleetClientKey, fleetHostKey } from './fleet-keys.ts';
+import { ReplayCursor } from './replay-cursor.ts';
+
+const [recordingPath, addressList] = process.argv.slice(2) as [string, string];
+const recording = ExecRecordingSchema.parse(JSON.parse(readFileSync(recordingPath, 'utf8')));
+const hostKey = fleetHostKey().privateKey;
+const clientKey = ssh2.utils.parseKey(fleetClientKey().publicKey);
+if (clientKey instanceof Error) throw clientKey;
+const clientKeyBlob = clientKey.getPublicSSH();
+
+const authenticate = (ctx: ssh2.AuthContext): void => {
+  if (ctx.method !== 'publickey' || !ctx.key.data.equals(clientKeyBlob)) return ctx.reject(['publickey']);
+  // Without a signature the client only asks whether the key would do.
+  if (ctx.signature === undefined) return ctx.accept();
+  return clientKey.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true ? ctx.accept() : ctx.reject(['publickey']);
+};
+
+const serve = (address: string): Promise<void> => {
+  const cursor = new ReplayCursor(recording);
+  const server = new ssh2.Server({ hostKeys: [hostKey] }, (client, info) => {
+    client.on('authentication', authenticate);
+    client.on('error', () => {});
+    client.on('session', (accept) => {
+      accept().on('exec', (acceptExec, _reject, { command }) => {
+        const stream = acceptExec();
+        const answer = cursor.answer(command);
+        if (answer === undefined) {
+          stream.stderr.write(`fake fleet: no recorded answer for: ${command.split('\n')[0]}\n`);
+          stream.exit(127);
+        } else {
+          stream.write(localise(answer.stdout, address, info.ip));
+          stream.stderr.write(localise(answer.stderr, address, info.ip));
+          stream.exit(answer.code);
+        }
+        stream.end();
+      });
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(22, address, () => resolve());
+  });
+};
+
+await Promise.all(addressList.split(',').map(serve));
+process.stdout.write('ready\n');
