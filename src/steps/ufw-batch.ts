@@ -48,6 +48,7 @@
 //   way, neither writable by everyone. It is checked before the first ufw operation, so a host
 //   whose file fails the check is left untouched, and again right before it is sourced.
 import { joinCommands, quote, raw, sh, type RemoteCommand } from '../command/shell.ts';
+import { NOT_VERIFIED, ufwDirectEnableFunction } from './ufw-enable.ts';
 import { REAPPLY_VPNGEN_DISPLAY, reapplyVpngenSnippet, vpngenPrecheckSnippet } from './vpngen-rules.ts';
 
 /** Exit status of the batch when ufw's python modules cannot be imported: fall back to the CLI. */
@@ -119,32 +120,57 @@ export interface UfwBatchOptions {
   readonly reapplyVpngen: boolean;
 }
 
-/** One remote script running every ufw operation (`argv` after `ufw`) in order, batched in python. */
-export const ufwBatchCommand = (operations: readonly (readonly string[])[], options: UfwBatchOptions): RemoteCommand => {
+const ENABLE = ['--force', 'enable'];
+const isEnable = (words: readonly string[] | undefined): boolean => words !== undefined && words.join(' ') === ENABLE.join(' ');
+
+/** The python batch of `operations` (falling back to ufw commands), setting rc; nothing when there are none. */
+const pythonBatch = (operations: readonly (readonly string[])[]): RemoteCommand => {
+  if (operations.length === 0) return sh``;
   const fallback = joinCommands(
     operations.map((words) => sh`ufw ${words}`),
     ' &&\n  ',
   );
-  const reapply = options.reapplyVpngen ? reapplyVpngenSnippet('a ufw restart') : raw('');
-  const precheck = options.reapplyVpngen ? sh`${vpngenPrecheckSnippet('change the firewall', 'ufw restarts')}
-` : raw('');
-  const script = sh`PATH="$PATH:/usr/sbin:/sbin"
-cd /
-${precheck}ufw_bin=$(command -v ufw) || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
-py=$(sed -n '1s/^#![[:space:]]*//p' "$ufw_bin")
-rc=0
+  return sh`py=$(sed -n '1s/^#![[:space:]]*//p' "$ufw_bin")
 $py -I -c ${PROGRAM} "$ufw_bin" ${JSON.stringify(operations)} || rc=$?
 case $rc in
 ${raw(String(NO_UFW_MODULE))}|126|127)
   echo "casfleet: ufw's python modules are not importable (exit $rc): running ufw commands one by one" >&2
   rc=0
   { ${fallback}; } || rc=$? ;;
-esac${reapply}
+esac
+`;
+};
+
+/** The enable (last operation) without python when the host is the verified ufw layout (ufw-enable.ts). */
+const directEnable = (): RemoteCommand => sh`${ufwDirectEnableFunction()}
+if [ $rc = 0 ]; then
+  ufw_direct_enable || {
+    rc=$?
+    if [ $rc = ${NOT_VERIFIED} ]; then
+      echo "casfleet: not the verified ufw layout for enabling without python: running ufw --force enable" >&2
+      rc=0
+      "$ufw_bin" ${ENABLE} || rc=$?
+    fi
+  }
+fi
+`;
+
+/** One remote script running every ufw operation (`argv` after `ufw`) in order, batched in python. */
+export const ufwBatchCommand = (operations: readonly (readonly string[])[], options: UfwBatchOptions): RemoteCommand => {
+  const enable = isEnable(operations.at(-1));
+  const reapply = options.reapplyVpngen ? reapplyVpngenSnippet('a ufw restart') : raw('');
+  const precheck = options.reapplyVpngen ? sh`${vpngenPrecheckSnippet('change the firewall', 'ufw restarts')}
+` : raw('');
+  const script = sh`PATH="$PATH:/usr/sbin:/sbin"
+cd /
+${precheck}ufw_bin=$(command -v ufw) || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
+rc=0
+${pythonBatch(enable ? operations.slice(0, -1) : operations)}${enable ? directEnable() : raw('')}${reapply}
 exit $rc`;
   // The display keeps the operations readable instead of the python program.
   return {
     script: script.script,
-    display: [`# ufw batch (python3 with ufw's frontend; falls back to these commands):`, ...operations.map((words) => `ufw ${words.map(quote).join(' ')}`)]
+    display: [`# ufw batch (python3 with ufw's frontend, the enable without python; falls back to these commands):`, ...operations.map((words) => `ufw ${words.map(quote).join(' ')}`)]
       .concat(options.reapplyVpngen ? [REAPPLY_VPNGEN_DISPLAY] : [])
       .join('\n'),
   };
