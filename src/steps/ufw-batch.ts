@@ -6,6 +6,9 @@
 // binary). One UFWFrontend serves the whole batch: ufw updates its in-memory rules and settings as
 // it writes them (backend.set_rule/set_default), so later operations see earlier ones.
 // If the import fails (another ufw layout, no python3), the same operations run as `ufw` commands.
+// An enable, always the last operation, runs without python (ufw-enable.ts: one ip[6]tables-restore
+// per family) after the batch, unless the host is not the verified ufw layout: then it runs as
+// `ufw --force enable`. A plan that only enables starts no python at all.
 //
 // ufw writes user.rules / user6.rules itself (its own format, to a temporary file renamed over the
 // old one), but the running chains are loaded ONCE per family, after the last rule operation:
@@ -23,7 +26,8 @@
 //
 // Measured on the lab (ufw 0.36.2, python 3.11, shared 2 vCPUs), CPU of the batch's processes:
 // - Scenario A's first apply (8 rules, default policy, enable): ~0.22 s, most of it `ufw enable`
-//   (ufw-init start and the logging rules, ~0.2 s alone), which has no cheaper equivalent;
+//   (ufw-init start and the logging rules, ~0.2 s alone; since replaced by ufw-enable.ts, whose
+//   path is a dozen processes instead of ~250);
 // - A→B and back on an enabled firewall (3 rule operations): 0.22 s per switch with a reload per
 //   rule, 0.07-0.08 s with one load per family.
 // (For comparison the ufw fact costs ~1.5 ms per read; `ufw status` ~64 ms on the same machine.)
@@ -155,7 +159,7 @@ if [ $rc = 0 ]; then
 fi
 `;
 
-/** One remote script running every ufw operation (`argv` after `ufw`) in order, batched in python. */
+/** One remote script running every ufw operation (`argv` after `ufw`) in order: batched in python, the enable without. */
 export const ufwBatchCommand = (operations: readonly (readonly string[])[], options: UfwBatchOptions): RemoteCommand => {
   const enable = isEnable(operations.at(-1));
   const reapply = options.reapplyVpngen ? reapplyVpngenSnippet('a ufw restart') : raw('');
