@@ -2,13 +2,15 @@
 // lab hosts given the same ufw files: the kernel (iptables-save / ip6tables-save without counters
 // and comments), `ufw status verbose` and every ufw file must come out identical, for two log
 // levels, and ufw's own reload / disable / enable must work the same afterwards. On ufw's shipped
-// user.rules (no LOGGING section yet) the script must refuse and change nothing.
+// user.rules (no LOGGING section yet) the script must refuse and change nothing; the batch of a first
+// apply must take this path.
 import type { ExecutionContext } from 'ava';
+import { ufwBatchCommand } from '../../src/steps/ufw-batch.ts';
 import { NOT_VERIFIED, ufwDirectEnableFunction } from '../../src/steps/ufw-enable.ts';
 import { labForFile } from '../helpers/lab.ts';
 
-const { serial, the } = labForFile({ hosts: 2, prefix: 'uen' });
-const [REAL, DIRECT] = ['cas-001', 'cas-002'] as const;
+const { serial, the } = labForFile({ hosts: 3, prefix: 'uen' });
+const [REAL, DIRECT, BATCH] = ['cas-001', 'cas-002', 'cas-003'] as const;
 
 const onHost = async (host: string, script: string): Promise<{ code: number; stdout: string; stderr: string }> => {
   const result = await the().exec(host, ['sh', '-c', script]);
@@ -60,4 +62,16 @@ serial('enable without python gives what ufw --force enable gives, for two log l
   t.is((await directEnable(DIRECT)).code, 0);
   await both('ufw disable && ufw --force enable');
   await sameState(t, 'after ufw disable and enable by hand');
+});
+
+serial('the batch of a first apply enables without python after its rule operations', async (t) => {
+  const batch = ufwBatchCommand([['allow', '22/tcp'], ['default', 'deny', 'incoming'], ['--force', 'enable']], { reapplyVpngen: false });
+  const result = await onHost(BATCH, batch.script);
+  t.is(result.code, 0, result.stderr);
+  t.false(result.stderr.includes('not the verified'), result.stderr);
+  t.true(result.stdout.includes('Firewall is active and enabled on system startup'));
+  const status = await ok(BATCH, 'ufw status verbose');
+  t.regex(status, /^Status: active$/m);
+  t.regex(status, /^Default: deny \(incoming\)/m);
+  t.regex(status, /^22\/tcp +ALLOW IN +Anywhere +$/m);
 });
