@@ -22,7 +22,9 @@
 // the end, also after a failed operation, so files and kernel never disagree when it exits. A
 // non-rule operation cancels what is pending: the planner emits `default`, `reload` and `enable`
 // only where they restart the firewall from the files anyway, and loading before an enable would
-// even break it (ufw-init skips its start when ufw-user-input exists: "already started").
+// even break it (ufw-init skips its start when ufw-user-input exists: "already started"); so when
+// the enable follows the batch (outside python, see below) and every operation succeeded, nothing
+// is loaded.
 //
 // Measured on the lab (ufw 0.36.2, python 3.11, shared 2 vCPUs), CPU of the batch's processes:
 // - Scenario A's first apply (8 rules, default policy, enable): ~0.22 s, most of it `ufw enable`
@@ -69,7 +71,7 @@ except Exception as e:
     sys.stderr.write("casfleet: cannot import ufw (%s)\\n" % e)
     sys.exit(${NO_UFW_MODULE})
 gettext.install(ufw.common.programName)
-ufw_bin, ops = sys.argv[1], json.loads(sys.argv[2])
+ufw_bin, ops, enable_follows = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "enable-follows"
 sys.argv = [ufw_bin]
 lockfile = "/run/ufw.lock"
 if os.getuid() != 0 or "TESTSTATE" in os.environ:
@@ -110,6 +112,8 @@ try:
                 res = ui.do_action(pr.action, "", "", pr.force)
             if res != "":
                 msg(res)
+        if enable_follows:
+            del stale[:]
     finally:
         if ui is not None:
             load_user_chains()
@@ -128,14 +132,14 @@ const ENABLE = ['--force', 'enable'];
 const isEnable = (words: readonly string[] | undefined): boolean => words !== undefined && words.join(' ') === ENABLE.join(' ');
 
 /** The python batch of `operations` (falling back to ufw commands), setting rc; nothing when there are none. */
-const pythonBatch = (operations: readonly (readonly string[])[]): RemoteCommand => {
+const pythonBatch = (operations: readonly (readonly string[])[], enableFollows: boolean): RemoteCommand => {
   if (operations.length === 0) return sh``;
   const fallback = joinCommands(
     operations.map((words) => sh`ufw ${words}`),
     ' &&\n  ',
   );
   return sh`py=$(sed -n '1s/^#![[:space:]]*//p' "$ufw_bin")
-$py -I -c ${PROGRAM} "$ufw_bin" ${JSON.stringify(operations)} || rc=$?
+$py -I -c ${PROGRAM} "$ufw_bin" ${JSON.stringify(operations)} ${enableFollows ? 'enable-follows' : 'load'} || rc=$?
 case $rc in
 ${raw(String(NO_UFW_MODULE))}|126|127)
   echo "casfleet: ufw's python modules are not importable (exit $rc): running ufw commands one by one" >&2
@@ -169,7 +173,7 @@ export const ufwBatchCommand = (operations: readonly (readonly string[])[], opti
 cd /
 ${precheck}ufw_bin=$(command -v ufw) || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
 rc=0
-${pythonBatch(enable ? operations.slice(0, -1) : operations)}${enable ? directEnable() : raw('')}${reapply}
+${pythonBatch(enable ? operations.slice(0, -1) : operations, enable)}${enable ? directEnable() : raw('')}${reapply}
 exit $rc`;
   // The display keeps the operations readable instead of the python program.
   return {
