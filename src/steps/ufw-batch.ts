@@ -6,6 +6,9 @@
 // binary). One UFWFrontend serves the whole batch: ufw updates its in-memory rules and settings as
 // it writes them (backend.set_rule/set_default), so later operations see earlier ones.
 // If the import fails (another ufw layout, no python3), the same operations run as `ufw` commands.
+// An enable, always the last operation, runs without python (ufw-enable.ts: one ip[6]tables-restore
+// per family) after the batch, unless the host is not the verified ufw layout: then it runs as
+// `ufw --force enable`. A plan that only enables starts no python at all.
 //
 // ufw writes user.rules / user6.rules itself (its own format, to a temporary file renamed over the
 // old one), but the running chains are loaded ONCE per family, after the last rule operation:
@@ -19,11 +22,14 @@
 // the end, also after a failed operation, so files and kernel never disagree when it exits. A
 // non-rule operation cancels what is pending: the planner emits `default`, `reload` and `enable`
 // only where they restart the firewall from the files anyway, and loading before an enable would
-// even break it (ufw-init skips its start when ufw-user-input exists: "already started").
+// even break it (ufw-init skips its start when ufw-user-input exists: "already started"); so when
+// the enable follows the batch (outside python, see below) and every operation succeeded, nothing
+// is loaded.
 //
 // Measured on the lab (ufw 0.36.2, python 3.11, shared 2 vCPUs), CPU of the batch's processes:
 // - Scenario A's first apply (8 rules, default policy, enable): ~0.22 s, most of it `ufw enable`
-//   (ufw-init start and the logging rules, ~0.2 s alone), which has no cheaper equivalent;
+//   (ufw-init start and the logging rules, ~0.2 s alone; since replaced by ufw-enable.ts, whose
+//   path is a dozen processes instead of ~250);
 // - A→B and back on an enabled firewall (3 rule operations): 0.22 s per switch with a reload per
 //   rule, 0.07-0.08 s with one load per family.
 // (For comparison the ufw fact costs ~1.5 ms per read; `ufw status` ~64 ms on the same machine.)
@@ -48,6 +54,7 @@
 //   way, neither writable by everyone. It is checked before the first ufw operation, so a host
 //   whose file fails the check is left untouched, and again right before it is sourced.
 import { joinCommands, quote, raw, sh, type RemoteCommand } from '../command/shell.ts';
+import { NOT_VERIFIED, ufwDirectEnableFunction } from './ufw-enable.ts';
 import { REAPPLY_VPNGEN_DISPLAY, reapplyVpngenSnippet, vpngenPrecheckSnippet } from './vpngen-rules.ts';
 
 /** Exit status of the batch when ufw's python modules cannot be imported: fall back to the CLI. */
@@ -64,7 +71,7 @@ except Exception as e:
     sys.stderr.write("casfleet: cannot import ufw (%s)\\n" % e)
     sys.exit(${NO_UFW_MODULE})
 gettext.install(ufw.common.programName)
-ufw_bin, ops = sys.argv[1], json.loads(sys.argv[2])
+ufw_bin, ops, enable_follows = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "enable-follows"
 sys.argv = [ufw_bin]
 lockfile = "/run/ufw.lock"
 if os.getuid() != 0 or "TESTSTATE" in os.environ:
@@ -105,6 +112,8 @@ try:
                 res = ui.do_action(pr.action, "", "", pr.force)
             if res != "":
                 msg(res)
+        if enable_follows:
+            del stale[:]
     finally:
         if ui is not None:
             load_user_chains()
@@ -119,32 +128,57 @@ export interface UfwBatchOptions {
   readonly reapplyVpngen: boolean;
 }
 
-/** One remote script running every ufw operation (`argv` after `ufw`) in order, batched in python. */
-export const ufwBatchCommand = (operations: readonly (readonly string[])[], options: UfwBatchOptions): RemoteCommand => {
+const ENABLE = ['--force', 'enable'];
+const isEnable = (words: readonly string[] | undefined): boolean => words !== undefined && words.join(' ') === ENABLE.join(' ');
+
+/** The python batch of `operations` (falling back to ufw commands), setting rc; nothing when there are none. */
+const pythonBatch = (operations: readonly (readonly string[])[], enableFollows: boolean): RemoteCommand => {
+  if (operations.length === 0) return sh``;
   const fallback = joinCommands(
     operations.map((words) => sh`ufw ${words}`),
     ' &&\n  ',
   );
+  return sh`py=$(sed -n '1s/^#![[:space:]]*//p' "$ufw_bin")
+$py -I -c ${PROGRAM} "$ufw_bin" ${JSON.stringify(operations)} ${enableFollows ? 'enable-follows' : 'load'} || rc=$?
+case $rc in
+${raw(String(NO_UFW_MODULE))}|126|127)
+  echo "casfleet: ufw's python modules are not importable (exit $rc): running ufw commands one by one" >&2
+  rc=0
+  { ${fallback}; } || rc=$? ;;
+esac
+`;
+};
+
+/** The enable (last operation) without python when the host is the verified ufw layout (ufw-enable.ts). */
+const directEnable = (): RemoteCommand => sh`${ufwDirectEnableFunction()}
+if [ $rc = 0 ]; then
+  ufw_direct_enable || {
+    rc=$?
+    if [ $rc = ${NOT_VERIFIED} ]; then
+      echo "casfleet: not the verified ufw layout for enabling without python: running ufw --force enable" >&2
+      rc=0
+      "$ufw_bin" ${ENABLE} || rc=$?
+    fi
+  }
+fi
+`;
+
+/** One remote script running every ufw operation (`argv` after `ufw`) in order: batched in python, the enable without. */
+export const ufwBatchCommand = (operations: readonly (readonly string[])[], options: UfwBatchOptions): RemoteCommand => {
+  const enable = isEnable(operations.at(-1));
   const reapply = options.reapplyVpngen ? reapplyVpngenSnippet('a ufw restart') : raw('');
   const precheck = options.reapplyVpngen ? sh`${vpngenPrecheckSnippet('change the firewall', 'ufw restarts')}
 ` : raw('');
   const script = sh`PATH="$PATH:/usr/sbin:/sbin"
 cd /
 ${precheck}ufw_bin=$(command -v ufw) || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
-py=$(sed -n '1s/^#![[:space:]]*//p' "$ufw_bin")
 rc=0
-$py -I -c ${PROGRAM} "$ufw_bin" ${JSON.stringify(operations)} || rc=$?
-case $rc in
-${raw(String(NO_UFW_MODULE))}|126|127)
-  echo "casfleet: ufw's python modules are not importable (exit $rc): running ufw commands one by one" >&2
-  rc=0
-  { ${fallback}; } || rc=$? ;;
-esac${reapply}
+${pythonBatch(enable ? operations.slice(0, -1) : operations, enable)}${enable ? directEnable() : raw('')}${reapply}
 exit $rc`;
   // The display keeps the operations readable instead of the python program.
   return {
     script: script.script,
-    display: [`# ufw batch (python3 with ufw's frontend; falls back to these commands):`, ...operations.map((words) => `ufw ${words.map(quote).join(' ')}`)]
+    display: [`# ufw batch (python3 with ufw's frontend, the enable without python; falls back to these commands):`, ...operations.map((words) => `ufw ${words.map(quote).join(' ')}`)]
       .concat(options.reapplyVpngen ? [REAPPLY_VPNGEN_DISPLAY] : [])
       .join('\n'),
   };
