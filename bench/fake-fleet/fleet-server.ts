@@ -15,10 +15,13 @@ if (clientKey instanceof Error) throw clientKey;
 const clientKeyBlob = clientKey.getPublicSSH();
 
 const authenticate = (ctx: ssh2.AuthContext): void => {
-  if (ctx.method !== 'publickey' || !ctx.key.data.equals(clientKeyBlob)) return ctx.reject(['publickey']);
   // Without a signature the client only asks whether the key would do.
-  if (ctx.signature === undefined) return ctx.accept();
-  return clientKey.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true ? ctx.accept() : ctx.reject(['publickey']);
+  const good =
+    ctx.method === 'publickey' &&
+    ctx.key.data.equals(clientKeyBlob) &&
+    (ctx.signature === undefined || clientKey.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true);
+  if (good) ctx.accept();
+  else ctx.reject(['publickey']);
 };
 
 const serve = (address: string): Promise<void> => {
