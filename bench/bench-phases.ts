@@ -49,8 +49,19 @@ const exec = (argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<Out
 // Plain OpenSSH client with the same strict host-key checking casfleet uses.
 const ssh = (address: string, command: string): Promise<Outcome> =>
   exec([
-    'ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${values['known-hosts']}`, '-i', values.key!, `root@${address}`, command,
+    'ssh',
+    '-F',
+    '/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${values['known-hosts']}`,
+    '-i',
+    values.key!,
+    `root@${address}`,
+    command,
   ]);
 
 // The GB guide's UFW procedure, by hand, from a reset firewall: the reference casfleet must beat.
@@ -115,24 +126,35 @@ const onEveryHost = async (command: string): Promise<void> => {
   if (failed.length > 0) throw new Error(`${failed.length} hosts failed '${command}': ${failed[0]?.stderr}`);
 };
 
-const casfleet = (expectChanges: boolean, ...args: string[]) => async (): Promise<void> => {
-  const result = await exec([process.execPath, `--import=${stallMonitor}`, cli, 'apply', ...args, '-i', values.inventory!, '-f', String(forks), '--json'], {
-    ...process.env,
-    CASFLEET_BENCH_STALL_FILE: stallFile,
-  });
-  const recapLine = result.stdout.trim().split('\n').at(-1) ?? '{}';
-  const recap = (JSON.parse(recapLine) as { hosts?: Record<string, { changed: number; failed: number; unreachable: number; rolledBack: number }> }).hosts ?? {};
-  const counts = Object.values(recap);
-  const bad = counts.filter((c) => c.failed + c.unreachable + c.rolledBack > 0).length;
-  const changed = counts.filter((c) => c.changed > 0).length;
-  if (result.code !== 0 || bad > 0 || counts.length !== addresses.length) {
-    const failures = result.stdout.split('\n').filter((line) => /"status":"(failed|rolled-back)"|"type":"unreachable"/.test(line));
-    throw new Error(`casfleet ${args.join(' ')} exited ${result.code} (${bad} hosts failed): ${[...failures.slice(0, 5), result.stderr].join('\n')}`);
-  }
-  if (expectChanges ? changed !== addresses.length : changed !== 0) {
-    throw new Error(`casfleet ${args.join(' ')}: ${changed} of ${addresses.length} hosts changed, expected ${expectChanges ? 'all' : 'none'}`);
-  }
-};
+const casfleet =
+  (expectChanges: boolean, ...args: string[]) =>
+  async (): Promise<void> => {
+    const result = await exec(
+      [process.execPath, `--import=${stallMonitor}`, cli, 'apply', ...args, '-i', values.inventory!, '-f', String(forks), '--json'],
+      {
+        ...process.env,
+        CASFLEET_BENCH_STALL_FILE: stallFile,
+      },
+    );
+    const recapLine = result.stdout.trim().split('\n').at(-1) ?? '{}';
+    const recap =
+      (JSON.parse(recapLine) as { hosts?: Record<string, { changed: number; failed: number; unreachable: number; rolledBack: number }> })
+        .hosts ?? {};
+    const counts = Object.values(recap);
+    const bad = counts.filter((c) => c.failed + c.unreachable + c.rolledBack > 0).length;
+    const changed = counts.filter((c) => c.changed > 0).length;
+    if (result.code !== 0 || bad > 0 || counts.length !== addresses.length) {
+      const failures = result.stdout.split('\n').filter((line) => /"status":"(failed|rolled-back)"|"type":"unreachable"/.test(line));
+      throw new Error(
+        `casfleet ${args.join(' ')} exited ${result.code} (${bad} hosts failed): ${[...failures.slice(0, 5), result.stderr].join('\n')}`,
+      );
+    }
+    if (expectChanges ? changed !== addresses.length : changed !== 0) {
+      throw new Error(
+        `casfleet ${args.join(' ')}: ${changed} of ${addresses.length} hosts changed, expected ${expectChanges ? 'all' : 'none'}`,
+      );
+    }
+  };
 
 const phases: Phase[] = [];
 phases.push(await measure('floor: parallel `ssh host true`', () => onEveryHost('true')));
@@ -148,13 +170,15 @@ await onEveryHost('ufw --force reset >/dev/null');
 phases.push(await measure('scenario-a first apply, --no-rollback', casfleet(true, 'scenario-a', '--no-rollback')));
 // Read-only: one connection and one exec per host plus port probes from here; the hosts are a
 // compliant Scenario A fleet, so the audit finds nothing critical (exit 0) on any of them.
-phases.push(await measure('audit (read-only, probes included)', async () => {
-  const result = await exec([process.execPath, cli, 'audit', '-i', values.inventory!, '-f', String(forks), '--json']);
-  const report = JSON.parse(result.stdout) as { summary?: { audited: number; scenarios: { A: string[] } } };
-  if (result.code !== 0 || report.summary?.audited !== addresses.length || report.summary.scenarios.A.length !== addresses.length) {
-    throw new Error(`casfleet audit exited ${result.code} (${report.summary?.audited ?? 0} hosts audited): ${result.stderr}`);
-  }
-}));
+phases.push(
+  await measure('audit (read-only, probes included)', async () => {
+    const result = await exec([process.execPath, cli, 'audit', '-i', values.inventory!, '-f', String(forks), '--json']);
+    const report = JSON.parse(result.stdout) as { summary?: { audited: number; scenarios: { A: string[] } } };
+    if (result.code !== 0 || report.summary?.audited !== addresses.length || report.summary.scenarios.A.length !== addresses.length) {
+      throw new Error(`casfleet audit exited ${result.code} (${report.summary?.audited ?? 0} hosts audited): ${result.stderr}`);
+    }
+  }),
+);
 phases.push(await measure('scenario-b apply', casfleet(true, 'scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24')));
 phases.push(await measure('scenario-b no-op re-run', casfleet(false, 'scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24')));
 process.stdout.write(`${JSON.stringify(phases)}\n`);

@@ -13,11 +13,16 @@ import { parseArgs } from 'node:util';
 import { labDown } from '../src/lab/lab-down.ts';
 import { labUp } from '../src/lab/lab-up.ts';
 import type { Phase } from './bench-phases.ts';
-import { formatScale } from './scale-report.ts';
 import { runScale } from './scale-phase.ts';
+import { formatScale } from './scale-report.ts';
 
 const { values } = parseArgs({
-  options: { hosts: { type: 'string', default: '50' }, forks: { type: 'string', default: '50' }, lab: { type: 'string', default: 'bench' }, scale: { type: 'string' } },
+  options: {
+    hosts: { type: 'string', default: '50' },
+    forks: { type: 'string', default: '50' },
+    lab: { type: 'string', default: 'bench' },
+    scale: { type: 'string' },
+  },
 });
 const hosts = Number(values.hosts);
 if (process.getuid?.() !== 0) {
@@ -29,14 +34,20 @@ if (process.getuid?.() !== 0) {
 const runPhases = (args: string[], netns: string): Promise<Phase[]> =>
   new Promise((resolve, reject) => {
     const script = fileURLToPath(new URL('./bench-phases.ts', import.meta.url));
-    const child = spawn('nsenter', [`--net=/run/netns/${netns}`, process.execPath, `--import=${import.meta.resolve('tsx')}`, script, ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, CASFLEET_INSIDE_NETNS: netns },
-    });
+    const child = spawn(
+      'nsenter',
+      [`--net=/run/netns/${netns}`, process.execPath, `--import=${import.meta.resolve('tsx')}`, script, ...args],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, CASFLEET_INSIDE_NETNS: netns },
+      },
+    );
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as Phase[]) : reject(new Error(`bench phases exited ${code}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as Phase[]) : reject(new Error(`bench phases exited ${code}`)),
+    );
   });
 
 const perHostMs = (seconds: number): number => (seconds / hosts) * 1000;
@@ -107,12 +118,18 @@ const lab = await labUp({ name: values.lab, hosts });
 try {
   const phases = await runPhases(
     [
-      '--inventory', lab.inventoryPath,
-      '--known-hosts', lab.knownHostsPath,
-      '--key', lab.privateKeyPath,
-      '--addresses', lab.hosts.map((host) => host.address).join(','),
-      '--forks', values.forks,
-      '--lab', values.lab,
+      '--inventory',
+      lab.inventoryPath,
+      '--known-hosts',
+      lab.knownHostsPath,
+      '--key',
+      lab.privateKeyPath,
+      '--addresses',
+      lab.hosts.map((host) => host.address).join(','),
+      '--forks',
+      values.forks,
+      '--lab',
+      values.lab,
     ],
     lab.controllerNetns,
   );

@@ -4,7 +4,8 @@ import type { ScaleResult } from './scale-phase.ts';
 /** A recap longer than this is not "one screen" any more. */
 export const ONE_SCREEN_LINES = 40;
 
-const check = (label: string, value: string, met: boolean): string => `target: ${label.padEnd(44)} ${value.padStart(12)}  ${met ? 'met' : 'MISSED'}`;
+const check = (label: string, value: string, met: boolean): string =>
+  `target: ${label.padEnd(44)} ${value.padStart(12)}  ${met ? 'met' : 'MISSED'}`;
 
 export const formatScale = (result: ScaleResult): string[] => [
   `casfleet bench --scale: ${result.hosts} fake hosts (bench/fake-fleet, nice 19), apply scenario-a --no-probe, forks ${result.forks}`,
@@ -22,5 +23,9 @@ export const formatScale = (result: ScaleResult): string[] => [
   check('event-loop stall <= 100 ms', `${result.stallMs.toFixed(0)} ms`, result.stallMs <= 100),
   check('controller CPU <= 15 ms/host', `${result.cpuMsPerHost.toFixed(2)} ms`, result.cpuMsPerHost <= 15),
   check(`recap fits one screen (<= ${ONE_SCREEN_LINES} lines)`, `${result.recapLines} lines`, result.recapLines <= ONE_SCREEN_LINES),
-  check('run record holds every host', `${result.recordedHosts}/${result.hosts}`, result.recordedHosts === result.hosts && result.changedHosts === result.hosts),
+  check(
+    'run record holds every host',
+    `${result.recordedHosts}/${result.hosts}`,
+    result.recordedHosts === result.hosts && result.changedHosts === result.hosts,
+  ),
 ];

@@ -3,8 +3,19 @@
 // back: the terminal VPN ports open first (make-before-break), then /batm/config/vpn comes back
 // from casfleet's backup, batm.vpn-skip is turned off, and gate restarts once.
 import {
-  definePlaybook, fileRestored, firewallSteps, FLUSH_HANDLERS, GATE_PROPERTIES, gateHandlers, propertiesKey,
-  RESTART_GATE, scenarioAExposure, scenarioAIptablesRules, scenarioARules, scenarioAVarsSchema, VPN_FILE,
+  definePlaybook,
+  FLUSH_HANDLERS,
+  fileRestored,
+  firewallSteps,
+  GATE_PROPERTIES,
+  gateHandlers,
+  propertiesKey,
+  RESTART_GATE,
+  scenarioAExposure,
+  scenarioAIptablesRules,
+  scenarioARules,
+  scenarioAVarsSchema,
+  VPN_FILE,
   VPN_SKIP_KEY,
 } from 'casfleet';
 

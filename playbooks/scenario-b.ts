@@ -3,8 +3,19 @@
 // gate restarted once (handlers flushed here, checked with `batm-manage info`), and only then the
 // firewall tightened: 7741 from the router's networks only, terminal VPN ports closed.
 import {
-  definePlaybook, fileAbsent, firewallSteps, FLUSH_HANDLERS, GATE_PROPERTIES, gateHandlers, propertiesKey,
-  RESTART_GATE, scenarioBExposure, scenarioBIptablesRules, scenarioBRules, scenarioBVarsSchema, VPN_FILE,
+  definePlaybook,
+  FLUSH_HANDLERS,
+  fileAbsent,
+  firewallSteps,
+  GATE_PROPERTIES,
+  gateHandlers,
+  propertiesKey,
+  RESTART_GATE,
+  scenarioBExposure,
+  scenarioBIptablesRules,
+  scenarioBRules,
+  scenarioBVarsSchema,
+  VPN_FILE,
   VPN_SKIP_KEY,
 } from 'casfleet';
 

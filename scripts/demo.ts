@@ -26,7 +26,14 @@ step('simulated CAS servers on this machine', ['lab', 'up', '--hosts', values.ho
 step('before: a clean install lets everything in', ['lab', 'probe']);
 step('Scenario A on every server', ['apply', 'scenario-a']);
 step('run it again: nothing changes', ['apply', 'scenario-a']);
-step('switch the canary group to Scenario B (hardware VPN router)', ['apply', 'scenario-b', '-l', 'canary', '-e', 'hardwareVpnSubnets=10.8.0.0/24']);
+step('switch the canary group to Scenario B (hardware VPN router)', [
+  'apply',
+  'scenario-b',
+  '-l',
+  'canary',
+  '-e',
+  'hardwareVpnSubnets=10.8.0.0/24',
+]);
 step('after: the view from the internet', ['lab', 'probe']);
 step('after: the canary servers seen from the hardware VPN router', ['lab', 'probe', 'canary', '--from-vpn']);
 step('the morning audit: scenario, exposure and drift of every server (read-only)', ['audit']);

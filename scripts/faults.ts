@@ -15,7 +15,10 @@ const ava = spawnSync('npx', ['ava', '--config', 'ava.faults.config.mjs', ...pro
   env: { ...process.env, CASFLEET_FAULT_ROWS: rowsFile },
 });
 const rows: FaultRow[] = existsSync(rowsFile)
-  ? readFileSync(rowsFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as FaultRow)
+  ? readFileSync(rowsFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as FaultRow)
   : [];
 rmSync(dir, { recursive: true, force: true });
 rows.sort((a, b) => a.fault.localeCompare(b.fault) || a.phase.localeCompare(b.phase));
@@ -23,11 +26,22 @@ rows.sort((a, b) => a.fault.localeCompare(b.fault) || a.phase.localeCompare(b.ph
 const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
 const seconds = (ms: number | undefined): string => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
 const header = ['fault', 'phase', 'hosts', 'consistent', 'data lost', 'converged on re-run', 'detection time', 'ended'];
-const cells = rows.map((row) => [row.fault, row.phase, String(row.hosts), yesNo(row.consistent), yesNo(row.dataLost), yesNo(row.converged), seconds(row.detectionMs), row.ending]);
+const cells = rows.map((row) => [
+  row.fault,
+  row.phase,
+  String(row.hosts),
+  yesNo(row.consistent),
+  yesNo(row.dataLost),
+  yesNo(row.converged),
+  seconds(row.detectionMs),
+  row.ending,
+]);
 const widths = header.map((title, column) => Math.max(title.length, ...cells.map((line) => line[column]!.length)));
 const line = (values: readonly string[]): string => `| ${values.map((value, column) => value.padEnd(widths[column]!)).join(' | ')} |`;
 process.stdout.write(`\n${[line(header), line(widths.map((width) => '-'.repeat(width))), ...cells.map(line)].join('\n')}\n`);
 
 const bad = rows.filter((row) => !row.consistent || row.dataLost || !row.converged);
-process.stdout.write(`\n${rows.length} faults in ${((Date.now() - started) / 60_000).toFixed(1)} min; ${bad.length} inconsistent${ava.status === 0 ? '' : '; the suite itself failed'}\n`);
+process.stdout.write(
+  `\n${rows.length} faults in ${((Date.now() - started) / 60_000).toFixed(1)} min; ${bad.length} inconsistent${ava.status === 0 ? '' : '; the suite itself failed'}\n`,
+);
 process.exit(bad.length > 0 || ava.status !== 0 || rows.length === 0 ? 1 : 0);

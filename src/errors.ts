@@ -114,7 +114,16 @@ export class RunRecordError extends CasfleetError {}
 export const isCasfleetError = (error: unknown): error is CasfleetError =>
   typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
 
-const SETUP_ERRORS = new Set(['UsageError', 'ValidationError', 'InventoryError', 'ConfigError', 'PlaybookError', 'LabError', 'RunRecordError', 'TrustError']);
+const SETUP_ERRORS = new Set([
+  'UsageError',
+  'ValidationError',
+  'InventoryError',
+  'ConfigError',
+  'PlaybookError',
+  'LabError',
+  'RunRecordError',
+  'TrustError',
+]);
 
 /** Errors found before any host is contacted (exit 1), by name for the same reason as the brand. */
 export const isSetupError = (error: CasfleetError): boolean => SETUP_ERRORS.has(error.name);

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { sourceImports, type SourceImport } from './helpers/source-imports.ts';
+import { type SourceImport, sourceImports } from './helpers/source-imports.ts';
 
 const SRC = fileURLToPath(new URL('../src', import.meta.url));
 
@@ -27,12 +27,24 @@ const resolveIn = (file: string, specifier: string): string => normalize(join(di
 // Folders whose code only computes: no file system, processes, network, SSH, runner or CLI, not even
 // through a module they import at run time (type-only imports are erased and do not count).
 const PURE = ['audit', 'bundle', 'cas', 'command', 'completion', 'facts', 'host-timer', 'report', 'rollout', 'steps', 'transaction'];
-const IO_MODULE = /^(node:(fs|child_process|net|dgram|worker_threads|os|http|https|http2|tls|dns|readline)(\/.*)?|ssh2|node-ssh|cosmiconfig|tsx(\/.*)?|<computed>)$/;
+const IO_MODULE =
+  /^(node:(fs|child_process|net|dgram|worker_threads|os|http|https|http2|tls|dns|readline)(\/.*)?|ssh2|node-ssh|cosmiconfig|tsx(\/.*)?|<computed>)$/;
 const SSH_LIBRARY = /^(ssh2|node-ssh)$/;
 /** Folders only the layer above may import: the CLI drives the runner, configuration, the lab and run records. */
-const IMPORTED_ONLY_BY: Readonly<Record<string, readonly string[]>> = { cli: [], config: ['cli'], run: ['cli'], lab: ['cli'], 'run-records': ['cli'] };
+const IMPORTED_ONLY_BY: Readonly<Record<string, readonly string[]>> = {
+  cli: [],
+  config: ['cli'],
+  run: ['cli'],
+  lab: ['cli'],
+  'run-records': ['cli'],
+};
 /** src/inventory reads the inventory and variable files in these modules only; the rest parses and resolves. */
-const INVENTORY_FILE_READERS = ['inventory/extra-vars.ts', 'inventory/group-vars.ts', 'inventory/host-pattern-file.ts', 'inventory/load-inventory.ts'];
+const INVENTORY_FILE_READERS = [
+  'inventory/extra-vars.ts',
+  'inventory/group-vars.ts',
+  'inventory/host-pattern-file.ts',
+  'inventory/load-inventory.ts',
+];
 /** I/O src/inventory may do: read files, and know the home directory (a default for `~` in key paths). */
 const INVENTORY_IO = /^(node:fs(\/.*)?|node:os)$/;
 /** What src/inventory may import from the rest of src/: it is the bottom of the data flow. */
@@ -56,9 +68,16 @@ const runtimeClosure = (graph: ImportGraph, file: string): string[] => {
   return [...seen];
 };
 
-const describe = (file: string, entry: SourceImport): string => `${file} ${entry.kind === 'dynamic' ? 'dynamically imports' : entry.kind === 'require' ? 'requires' : 'imports'} ${entry.specifier}`;
+const describe = (file: string, entry: SourceImport): string =>
+  `${file} ${entry.kind === 'dynamic' ? 'dynamically imports' : entry.kind === 'require' ? 'requires' : 'imports'} ${entry.specifier}`;
 
-type Edge = { readonly file: string; readonly area: string; readonly entry: SourceImport; readonly target?: string; readonly targetArea?: string };
+type Edge = {
+  readonly file: string;
+  readonly area: string;
+  readonly entry: SourceImport;
+  readonly target?: string;
+  readonly targetArea?: string;
+};
 
 // A pure folder loads no I/O, directly, through a layer that does I/O, or through any module it reaches.
 const pureOffences = (graph: ImportGraph, { file, area, entry, target, targetArea }: Edge): string[] => {
@@ -75,18 +94,23 @@ const pureOffences = (graph: ImportGraph, { file, area, entry, target, targetAre
 const inventoryOffences = ({ file, area, entry, targetArea }: Edge): string[] => {
   if (area !== 'inventory') return [];
   const offences: string[] = [];
-  if (/^node:fs(\/.*)?$/.test(entry.specifier) && !entry.typeOnly && !INVENTORY_FILE_READERS.includes(file)) offences.push(`inventory file reading outside the loaders: ${describe(file, entry)}`);
-  if (targetArea && !INVENTORY_MAY_IMPORT.includes(targetArea)) offences.push(`inventory depends on nothing above it: ${describe(file, entry)}`);
-  if (IO_MODULE.test(entry.specifier) && !INVENTORY_IO.test(entry.specifier)) offences.push(`inventory does no I/O but reading files: ${describe(file, entry)}`);
+  if (/^node:fs(\/.*)?$/.test(entry.specifier) && !entry.typeOnly && !INVENTORY_FILE_READERS.includes(file))
+    offences.push(`inventory file reading outside the loaders: ${describe(file, entry)}`);
+  if (targetArea && !INVENTORY_MAY_IMPORT.includes(targetArea))
+    offences.push(`inventory depends on nothing above it: ${describe(file, entry)}`);
+  if (IO_MODULE.test(entry.specifier) && !INVENTORY_IO.test(entry.specifier))
+    offences.push(`inventory does no I/O but reading files: ${describe(file, entry)}`);
   return offences;
 };
 
 const sharedOffences = ({ file, area, entry, targetArea }: Edge): string[] => {
   const offences: string[] = [];
   if (SSH_LIBRARY.test(entry.specifier) && area !== 'ssh') offences.push(`only src/ssh/ may use the SSH library: ${describe(file, entry)}`);
-  if (entry.specifier === '<computed>' && !COMPUTED_IMPORTERS.includes(file)) offences.push(`unverifiable import: ${describe(file, entry)}`);
+  if (entry.specifier === '<computed>' && !COMPUTED_IMPORTERS.includes(file))
+    offences.push(`unverifiable import: ${describe(file, entry)}`);
   const importers = targetArea === undefined ? undefined : IMPORTED_ONLY_BY[targetArea];
-  if (importers && targetArea !== area && !importers.includes(area)) offences.push(`src/${targetArea} is for ${importers.join(', ') || 'nobody'} only: ${describe(file, entry)}`);
+  if (importers && targetArea !== area && !importers.includes(area))
+    offences.push(`src/${targetArea} is for ${importers.join(', ') || 'nobody'} only: ${describe(file, entry)}`);
   return offences;
 };
 
@@ -111,8 +135,14 @@ test('src/ keeps the layering rules', (t) => {
 test('the rules name folders and files that exist', (t) => {
   const graph = realGraph();
   const areas = new Set([...graph.keys()].map(areaOf));
-  t.deepEqual([...PURE, ...Object.keys(IMPORTED_ONLY_BY), ...INVENTORY_MAY_IMPORT].filter((area) => !areas.has(area)), []);
-  t.deepEqual([...INVENTORY_FILE_READERS, ...COMPUTED_IMPORTERS].filter((file) => !graph.has(file)), []);
+  t.deepEqual(
+    [...PURE, ...Object.keys(IMPORTED_ONLY_BY), ...INVENTORY_MAY_IMPORT].filter((area) => !areas.has(area)),
+    [],
+  );
+  t.deepEqual(
+    [...INVENTORY_FILE_READERS, ...COMPUTED_IMPORTERS].filter((file) => !graph.has(file)),
+    [],
+  );
 });
 
 test('the checker reads every form of import', (t) => {
@@ -134,7 +164,19 @@ test('the checker reads every form of import', (t) => {
   );
   t.deepEqual(
     imports.map((entry) => `${entry.kind}${entry.typeOnly ? ' type' : ''} ${entry.specifier}`),
-    ['import ./a.ts', 'import type ./b.ts', 'import type ./c.ts', 'export ./d.ts', 'export type ./e.ts', 'dynamic ./f.ts', 'require ./g.cjs', 'require ./h.cjs', 'type type ./i.ts', 'dynamic <computed>', 'import ./k.ts'],
+    [
+      'import ./a.ts',
+      'import type ./b.ts',
+      'import type ./c.ts',
+      'export ./d.ts',
+      'export type ./e.ts',
+      'dynamic ./f.ts',
+      'require ./g.cjs',
+      'require ./h.cjs',
+      'type type ./i.ts',
+      'dynamic <computed>',
+      'import ./k.ts',
+    ],
   );
 });
 

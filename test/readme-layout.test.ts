@@ -29,7 +29,10 @@ test('every top-level folder and every folder of src/ is in the README layout', 
 });
 
 test('every folder the README layout names exists', (t) => {
-  t.deepEqual(listed.filter((folder) => !existsSync(join(ROOT, folder)) || !statSync(join(ROOT, folder)).isDirectory()), []);
+  t.deepEqual(
+    listed.filter((folder) => !existsSync(join(ROOT, folder)) || !statSync(join(ROOT, folder)).isDirectory()),
+    [],
+  );
 });
 
 test('the layout parser finds column-aligned folders and ignores paths inside descriptions', (t) => {

@@ -21,7 +21,11 @@ const keyPair = (name: string): KeyPair => {
     writeFileSync(privateKeyPath, pair.private, { mode: 0o600 });
     writeFileSync(`${privateKeyPath}.pub`, `${pair.public}\n`);
   }
-  return { privateKey: readFileSync(privateKeyPath, 'utf8'), publicKey: readFileSync(`${privateKeyPath}.pub`, 'utf8').trim(), privateKeyPath };
+  return {
+    privateKey: readFileSync(privateKeyPath, 'utf8'),
+    publicKey: readFileSync(`${privateKeyPath}.pub`, 'utf8').trim(),
+    privateKeyPath,
+  };
 };
 
 export const fleetHostKey = (): KeyPair => keyPair('host_ed25519');

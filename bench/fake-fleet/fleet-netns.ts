@@ -15,13 +15,30 @@ export interface FleetNetns {
 export const fleetAddress = (index: number): string => `10.250.${1 + Math.floor(index / 250)}.${1 + (index % 250)}`;
 
 export const createFleetNetns = async (prefix: string, hosts: number): Promise<FleetNetns> => {
-  const netns = { controller: `${prefix}-ctl`, fleet: `${prefix}-fleet`, addresses: Array.from({ length: hosts }, (_, i) => fleetAddress(i)) };
-  await runChecked('creating the fake fleet namespaces', ['ip', '-batch', '-'], { input: `netns add ${netns.controller}\nnetns add ${netns.fleet}\n` });
-  await runChecked('building the fake fleet controller side', ['ip', '-n', netns.controller, '-batch', '-'], {
-    input: ['link set lo up', `link add ${prefix}-c type veth peer name ${prefix}-f netns ${netns.fleet}`, `addr add ${FLEET_CONTROLLER_ADDRESS}/16 dev ${prefix}-c`, `link set ${prefix}-c up`, ''].join('\n'),
+  const netns = {
+    controller: `${prefix}-ctl`,
+    fleet: `${prefix}-fleet`,
+    addresses: Array.from({ length: hosts }, (_, i) => fleetAddress(i)),
+  };
+  await runChecked('creating the fake fleet namespaces', ['ip', '-batch', '-'], {
+    input: `netns add ${netns.controller}\nnetns add ${netns.fleet}\n`,
   });
-  await runChecked('adding the fake hosts\' addresses', ['ip', '-n', netns.fleet, '-batch', '-'], {
-    input: ['link set lo up', ...netns.addresses.map((address) => `addr add ${address}/16 dev ${prefix}-f`), `link set ${prefix}-f up`, ''].join('\n'),
+  await runChecked('building the fake fleet controller side', ['ip', '-n', netns.controller, '-batch', '-'], {
+    input: [
+      'link set lo up',
+      `link add ${prefix}-c type veth peer name ${prefix}-f netns ${netns.fleet}`,
+      `addr add ${FLEET_CONTROLLER_ADDRESS}/16 dev ${prefix}-c`,
+      `link set ${prefix}-c up`,
+      '',
+    ].join('\n'),
+  });
+  await runChecked("adding the fake hosts' addresses", ['ip', '-n', netns.fleet, '-batch', '-'], {
+    input: [
+      'link set lo up',
+      ...netns.addresses.map((address) => `addr add ${address}/16 dev ${prefix}-f`),
+      `link set ${prefix}-f up`,
+      '',
+    ].join('\n'),
   });
   return netns;
 };

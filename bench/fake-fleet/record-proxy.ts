@@ -30,7 +30,12 @@ const forward = (command: string, stream: ssh2.ServerChannel): void => {
     channel.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     channel.on('exit', (status: number | null) => (code = status ?? 255));
     channel.on('close', () => {
-      recording.push({ command: normalise(command, host, controller), stdout: normalise(stdout, host, controller), stderr: normalise(stderr, host, controller), code });
+      recording.push({
+        command: normalise(command, host, controller),
+        stdout: normalise(stdout, host, controller),
+        stderr: normalise(stderr, host, controller),
+        code,
+      });
       stream.write(stdout);
       stream.stderr.write(stderr);
       stream.exit(code);

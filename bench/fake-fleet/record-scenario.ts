@@ -19,8 +19,21 @@ const dir = mkdtempSync(join(tmpdir(), 'casfleet-record-'));
 const lab = await labUp({ name, hosts: 1 });
 try {
   const host = lab.hosts[0]!;
-  const proxy = spawn('nsenter', [`--net=/run/netns/${lab.controllerNetns}`, process.execPath, `--import=${import.meta.resolve('tsx')}`,
-    fileURLToPath(new URL('./record-proxy.ts', import.meta.url)), PROXY_ADDRESS, host.address, CONTROLLER_ADDRESS, lab.privateKeyPath, RECORDING], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proxy = spawn(
+    'nsenter',
+    [
+      `--net=/run/netns/${lab.controllerNetns}`,
+      process.execPath,
+      `--import=${import.meta.resolve('tsx')}`,
+      fileURLToPath(new URL('./record-proxy.ts', import.meta.url)),
+      PROXY_ADDRESS,
+      host.address,
+      CONTROLLER_ADDRESS,
+      lab.privateKeyPath,
+      RECORDING,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve, reject) => {
     proxy.stdout.once('data', () => resolve());
     proxy.once('exit', (code) => reject(new Error(`record proxy exited ${code}`)));
@@ -28,7 +41,10 @@ try {
   const knownHosts = join(dir, 'known_hosts');
   writeFleetKnownHosts(knownHosts, [PROXY_ADDRESS]);
   const inventory = join(dir, 'inventory.yml');
-  writeFileSync(inventory, `all:\n  vars:\n    ansible_user: root\n    ansible_ssh_private_key_file: ${fleetClientKey().privateKeyPath}\n    casfleet_known_hosts: ${knownHosts}\n  hosts:\n    cas-001:\n      ansible_host: ${PROXY_ADDRESS}\n`);
+  writeFileSync(
+    inventory,
+    `all:\n  vars:\n    ansible_user: root\n    ansible_ssh_private_key_file: ${fleetClientKey().privateKeyPath}\n    casfleet_known_hosts: ${knownHosts}\n  hosts:\n    cas-001:\n      ansible_host: ${PROXY_ADDRESS}\n`,
+  );
   for (const round of ['first apply', 'no-op re-run']) {
     const result = await runCli(lab.controllerNetns, ['apply', 'scenario-a', '-i', inventory, '--no-probe', '--json']);
     if (result.code !== 0) throw new Error(`${round} exited ${result.code}: ${result.stdout.slice(-2000)}${result.stderr}`);

@@ -10,7 +10,12 @@ export interface CliRun {
 
 export const CLI_PATH = fileURLToPath(new URL('../../bin/casfleet.js', import.meta.url));
 
-export const runCli = (netns: string, args: readonly string[], nodeArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<CliRun> =>
+export const runCli = (
+  netns: string,
+  args: readonly string[],
+  nodeArgs: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliRun> =>
   new Promise((resolve, reject) => {
     const child = spawn('nsenter', [`--net=/run/netns/${netns}`, process.execPath, ...nodeArgs, CLI_PATH, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,9 +1,9 @@
 // One host's audit entry from what was read on it and probed from outside: pure, so every severity
 // is tested from fixture facts.
 import type { BatmInfo } from '../facts/batm.ts';
-import type { Drift, HostAudit, KernelView, PortState, RuleVerdict, Services } from './audit-schema.ts';
 import type { AuditFacts } from './audit-facts.ts';
-import { hostFindings, type FindingsInput } from './audit-findings.ts';
+import { type FindingsInput, hostFindings } from './audit-findings.ts';
+import type { Drift, HostAudit, KernelView, PortState, RuleVerdict, Services } from './audit-schema.ts';
 import type { Detection } from './detect-scenario.ts';
 import { firewallView } from './firewall-view.ts';
 import type { IptablesView } from './iptables-view.ts';

@@ -3,14 +3,14 @@
 // tables and the iptables backend's boot files), the interfaces, CAS's files and `batm-manage info`.
 // Nothing here changes the host.
 import { GATE_PROPERTIES, VPN_FILE, VPN_SKIP_KEY } from '../cas/gate-files.ts';
-import { interfaceAddresses, type InterfaceAddress } from '../facts/addresses.ts';
-import { batmInfo, type BatmInfo } from '../facts/batm.ts';
+import { type InterfaceAddress, interfaceAddresses } from '../facts/addresses.ts';
+import { type BatmInfo, batmInfo } from '../facts/batm.ts';
 import type { AnyFact } from '../facts/fact.ts';
-import { fileFact, type FileState } from '../facts/file.ts';
-import { kernelFirewall, type KernelFirewall } from '../facts/kernel-firewall.ts';
+import { type FileState, fileFact } from '../facts/file.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
-import { networkInterfaces, type NetworkState } from '../facts/network.ts';
-import { ufwState, type UfwState } from '../facts/ufw.ts';
+import { type KernelFirewall, kernelFirewall } from '../facts/kernel-firewall.ts';
+import { type NetworkState, networkInterfaces } from '../facts/network.ts';
+import { type UfwState, ufwState } from '../facts/ufw.ts';
 import { parseCidr } from '../steps/cidr.ts';
 import { BOOT_UNIT_LINK, RULES_FILES } from '../steps/iptables-boot.ts';
 import { parseProperties } from '../steps/properties-edit.ts';
@@ -73,7 +73,9 @@ export const readAuditFacts = (outcomes: ReadonlyMap<string, FactOutcome>): Audi
 
 /** The value Java would read for `key` (its last occurrence), undefined when absent. */
 export const propertyValue = (content: string, key: string): string | undefined =>
-  parseProperties(content).entries.filter((entry) => entry.key === key).at(-1)?.value;
+  parseProperties(content)
+    .entries.filter((entry) => entry.key === key)
+    .at(-1)?.value;
 
 /** `batm.vpn-skip` from gate.properties: its value, `absent`, `no-file`, or undefined when unreadable. */
 export const vpnSkipOf = (file: Read<FileState>): { readonly value: string } | 'absent' | 'no-file' | undefined => {
@@ -99,5 +101,7 @@ export const vpnSideAddressOf = (facts: AuditFacts): string | undefined => {
   }
   if (!facts.addresses.ok) return undefined;
   const publicInterface = facts.network.ok ? facts.network.value.defaultRouteInterface : undefined;
-  return facts.addresses.value.find((entry) => entry.interface !== 'lo' && entry.interface !== publicInterface && !entry.address.startsWith('127.'))?.address;
+  return facts.addresses.value.find(
+    (entry) => entry.interface !== 'lo' && entry.interface !== publicInterface && !entry.address.startsWith('127.'),
+  )?.address;
 };

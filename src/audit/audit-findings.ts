@@ -45,37 +45,65 @@ interface PortConcern {
 
 const CONCERNS: readonly PortConcern[] = [
   {
-    key: '7777', what: 'admin GUI 7777', exposed: 'admin-gui-exposed', allowed: 'admin-gui-allowed', severity: 'critical',
+    key: '7777',
+    what: 'admin GUI 7777',
+    exposed: 'admin-gui-exposed',
+    allowed: 'admin-gui-allowed',
+    severity: 'critical',
     expected: (intent) => intent.adminGui === 'open',
     why: "adminGui is not 'open'; GB: block it once the admin VPN works (the 2022 attack came through it)",
   },
   {
-    key: '443', what: 'port 443', exposed: 'admin-443-exposed', allowed: 'admin-443-allowed', severity: 'critical',
+    key: '443',
+    what: 'port 443',
+    exposed: 'admin-443-exposed',
+    allowed: 'admin-443-allowed',
+    severity: 'critical',
     expected: (intent) => intent.proxy,
     why: 'proxy is not set; GB 2022: the admin interface on 7777 or 443 must be reachable only from trusted IPs',
   },
   {
-    key: '7741', what: 'gate pairing port 7741', exposed: 'pairing-port-open', allowed: 'pairing-port-allowed', severity: 'critical',
+    key: '7741',
+    what: 'gate pairing port 7741',
+    exposed: 'pairing-port-open',
+    allowed: 'pairing-port-allowed',
+    severity: 'critical',
     expected: (intent, scenario) => scenario !== 'B' && intent.pairing,
     why: 'no pairing window is open (pairing is not set); GB: open it only while pairing',
   },
   {
-    key: '7741@vpn', what: "master's 7741 on the VPN-side address", exposed: 'master-exposed', allowed: 'master-allowed', severity: 'critical',
+    key: '7741@vpn',
+    what: "master's 7741 on the VPN-side address",
+    exposed: 'master-exposed',
+    allowed: 'master-allowed',
+    severity: 'critical',
     expected: () => false,
     why: 'GB: master should never be exposed (the 2023 attack came through it)',
   },
   {
-    key: '7747', what: 'master port 7747', exposed: 'master-exposed', allowed: 'master-allowed', severity: 'critical',
+    key: '7747',
+    what: 'master port 7747',
+    exposed: 'master-exposed',
+    allowed: 'master-allowed',
+    severity: 'critical',
     expected: () => false,
     why: 'gate → master only, never public',
   },
   {
-    key: '7747@vpn', what: 'master port 7747 on the VPN-side address', exposed: 'master-exposed', allowed: 'master-allowed', severity: 'critical',
+    key: '7747@vpn',
+    what: 'master port 7747 on the VPN-side address',
+    exposed: 'master-exposed',
+    allowed: 'master-allowed',
+    severity: 'critical',
     expected: () => false,
     why: 'gate → master only, never from outside',
   },
   {
-    key: '7743', what: 'extensions port 7743 (master REST API)', exposed: 'extensions-open', allowed: 'extensions-allowed', severity: 'warning',
+    key: '7743',
+    what: 'extensions port 7743 (master REST API)',
+    exposed: 'extensions-open',
+    allowed: 'extensions-allowed',
+    severity: 'warning',
     expected: (intent) => intent.extensions !== false,
     why: 'extensions are not enabled; GB: keep it blocked unless an extension needs it',
   },
@@ -83,10 +111,13 @@ const CONCERNS: readonly PortConcern[] = [
 
 const inside = (address: string, networks: readonly string[] | undefined): boolean => {
   const probe = parseNetwork(address);
-  return probe !== undefined && (networks ?? []).some((network) => {
-    const parsed = parseNetwork(network);
-    return parsed !== undefined && networkContains(parsed, probe);
-  });
+  return (
+    probe !== undefined &&
+    (networks ?? []).some((network) => {
+      const parsed = parseNetwork(network);
+      return parsed !== undefined && networkContains(parsed, probe);
+    })
+  );
 };
 
 /** The foreign rule (quoted) that accepts the port of `key`, when the live tables show one. */
@@ -109,9 +140,18 @@ const portFindings = (input: FindingsInput): Finding[] => {
     if (state === 'open') {
       // Allowed by name to some sources only: this machine is presumably one of them.
       if (verdict && verdict.anyone === 'block' && verdict.from.length > 0) {
-        return [finding('info', `${concern.exposed.replace(/-(exposed|open)$/, '')}-restricted`, `${concern.what} answers from here; the rules allow it only from ${verdict.from.join(', ')}`)];
+        return [
+          finding(
+            'info',
+            `${concern.exposed.replace(/-(exposed|open)$/, '')}-restricted`,
+            `${concern.what} answers from here; the rules allow it only from ${verdict.from.join(', ')}`,
+          ),
+        ];
       }
-      const despite = verdict?.anyone === 'block' ? ` although the ufw rules block it: ${outsideRule(input, concern.key) ?? 'a rule outside ufw lets it through'}` : '';
+      const despite =
+        verdict?.anyone === 'block'
+          ? ` although the ufw rules block it: ${outsideRule(input, concern.key) ?? 'a rule outside ufw lets it through'}`
+          : '';
       return [finding(concern.severity, concern.exposed, `${concern.what} answers from here${despite}; ${concern.why}`)];
     }
     // Without a firewall everything is allowed: firewall-disabled says so once.
@@ -125,19 +165,44 @@ const portFindings = (input: FindingsInput): Finding[] => {
 };
 
 const firewallFindings = ({ firewall, firewallError, persistenceGaps }: FindingsInput): Finding[] => {
-  if (!firewall) return [finding('warning', 'firewall-unread', `the firewall state could not be read: ${firewallError ?? 'unknown error'}`)];
+  if (!firewall)
+    return [finding('warning', 'firewall-unread', `the firewall state could not be read: ${firewallError ?? 'unknown error'}`)];
   const found: Finding[] = [];
   if (firewall.backend === 'none') {
-    found.push(finding('critical', 'firewall-disabled', 'no firewall filters incoming traffic (ufw disabled or not installed): every listening port is open to everyone'));
+    found.push(
+      finding(
+        'critical',
+        'firewall-disabled',
+        'no firewall filters incoming traffic (ufw disabled or not installed): every listening port is open to everyone',
+      ),
+    );
   } else if (!firewall.enabled) {
-    found.push(finding('critical', 'firewall-not-loaded', `${firewall.backend} is enabled in its configuration but its rules are not loaded in the kernel: nothing is filtered`));
+    found.push(
+      finding(
+        'critical',
+        'firewall-not-loaded',
+        `${firewall.backend} is enabled in its configuration but its rules are not loaded in the kernel: nothing is filtered`,
+      ),
+    );
   }
   if (firewall.enabled && firewall.defaultIncoming === 'allow') {
-    found.push(finding('warning', 'default-allow', 'the default incoming policy is allow: every port no rule denies is open (GB: default deny incoming)'));
+    found.push(
+      finding(
+        'warning',
+        'default-allow',
+        'the default incoming policy is allow: every port no rule denies is open (GB: default deny incoming)',
+      ),
+    );
   }
   if (firewall.backend === 'iptables' && firewall.persistence === false) {
     const why = persistenceGaps && persistenceGaps.length > 0 ? ` (${persistenceGaps.join('; ')})` : '';
-    found.push(finding('warning', 'no-persistence', `the running iptables rules are not what is restored at boot${why}: after a reboot the host is open or runs stale rules (GB warns raw iptables is volatile)`));
+    found.push(
+      finding(
+        'warning',
+        'no-persistence',
+        `the running iptables rules are not what is restored at boot${why}: after a reboot the host is open or runs stale rules (GB warns raw iptables is volatile)`,
+      ),
+    );
   }
   const kernel = firewall.kernel;
   if (kernel) {
@@ -147,7 +212,13 @@ const firewallFindings = ({ firewall, firewallError, persistenceGaps }: Findings
     }
     for (const reason of kernel.unreadable) found.push(finding('info', 'kernel-unread', `the live tables could not be read: ${reason}`));
     for (const foreign of kernel.foreignRules) {
-      found.push(finding('warning', 'foreign-rule', `a rule outside ${firewall.backend === 'none' ? 'any firewall tool' : firewall.backend} accepts ${foreign.ports.join(', ')}: ${foreign.rule}`));
+      found.push(
+        finding(
+          'warning',
+          'foreign-rule',
+          `a rule outside ${firewall.backend === 'none' ? 'any firewall tool' : firewall.backend} accepts ${foreign.ports.join(', ')}: ${foreign.rule}`,
+        ),
+      );
     }
     for (const forwarded of kernel.forwarded) {
       found.push(finding('warning', 'forwarded-port', `CAS port ${forwarded.port} is forwarded past the INPUT rules: ${forwarded.rule}`));
@@ -170,11 +241,18 @@ const serviceFindings = ({ services }: FindingsInput): Finding[] =>
 
 const driftFindings = ({ drift }: FindingsInput): Finding[] => {
   const found: Finding[] = [];
-  if (drift.error) found.push(finding('warning', 'drift-unknown', `no drift computed${drift.against ? ` against ${drift.against}` : ''}: ${drift.error}`));
+  if (drift.error)
+    found.push(finding('warning', 'drift-unknown', `no drift computed${drift.against ? ` against ${drift.against}` : ''}: ${drift.error}`));
   const summaries = drift.changes.flatMap((change) => change.summaries.map((summary) => `${change.step}: ${summary}`));
   if (summaries.length > 0) {
     const shown = summaries.slice(0, 3).join('; ');
-    found.push(finding('warning', 'drift', `${summaries.length} change${summaries.length === 1 ? '' : 's'} to match ${drift.against}: ${shown}${summaries.length > 3 ? '; …' : ''}`));
+    found.push(
+      finding(
+        'warning',
+        'drift',
+        `${summaries.length} change${summaries.length === 1 ? '' : 's'} to match ${drift.against}: ${shown}${summaries.length > 3 ? '; …' : ''}`,
+      ),
+    );
   }
   for (const warning of drift.warnings) found.push(finding('warning', 'policy-conflict', warning));
   return found;
@@ -190,10 +268,20 @@ const ORDER: Readonly<Record<Severity, number>> = { critical: 0, warning: 1, inf
 
 /** Every finding for one host, the worst first. */
 export const hostFindings = (input: FindingsInput): Finding[] => {
-  const reach = input.reach.status === 'audited' ? [] : [finding('warning', input.reach.status === 'unreachable' ? 'unreachable' : 'audit-failed', `${input.reach.status === 'unreachable' ? 'not reachable over SSH' : 'could not be audited'}: ${input.reach.error}; only the probes from here were made`)];
-  const onHost = input.reach.status === 'audited'
-    ? [...firewallFindings(input), ...scenarioFindings(input), ...serviceFindings(input), ...driftFindings(input)]
-    : [];
+  const reach =
+    input.reach.status === 'audited'
+      ? []
+      : [
+          finding(
+            'warning',
+            input.reach.status === 'unreachable' ? 'unreachable' : 'audit-failed',
+            `${input.reach.status === 'unreachable' ? 'not reachable over SSH' : 'could not be audited'}: ${input.reach.error}; only the probes from here were made`,
+          ),
+        ];
+  const onHost =
+    input.reach.status === 'audited'
+      ? [...firewallFindings(input), ...scenarioFindings(input), ...serviceFindings(input), ...driftFindings(input)]
+      : [];
   const probeFailures = input.probeErrors.map((error) => finding('warning', 'probe-failed', `some ports could not be probed: ${error}`));
   const found = [...reach, ...probeFailures, ...portFindings(input), ...onHost, ...sshFindings(input)];
   return found

@@ -113,7 +113,9 @@ export const summarySchema = z
     audited: z.number().int(),
     unreachable: z.array(z.string()),
     failed: z.array(z.string()),
-    scenarios: z.object({ A: z.array(z.string()), B: z.array(z.string()), mixed: z.array(z.string()), unknown: z.array(z.string()) }).strict(),
+    scenarios: z
+      .object({ A: z.array(z.string()), B: z.array(z.string()), mixed: z.array(z.string()), unknown: z.array(z.string()) })
+      .strict(),
     /** Hosts whose worst finding has this severity. */
     worst: z.object({ critical: z.number().int(), warning: z.number().int(), info: z.number().int() }).strict(),
     /** Every finding code with its severity and hosts, the worst first, then the most hosts. */

@@ -2,13 +2,17 @@
 // most hosts), how many hosts are worst at each severity, and the exit code (0 no critical finding,
 // 4 a critical one, 2 none critical but a host unreachable or failed: an exposure is the more urgent
 // news, and the summary still lists the hosts it could not read).
-import type { AuditSummary, HostAudit, Scenario, Severity } from './audit-schema.ts';
+
 import { severityRank } from './audit-findings.ts';
+import type { AuditSummary, HostAudit, Scenario, Severity } from './audit-schema.ts';
 
 export const EXIT_CRITICAL = 4;
 
 const worstOf = (host: HostAudit): Severity | undefined =>
-  host.findings.reduce<Severity | undefined>((worst, finding) => (worst === undefined || severityRank(finding.severity) < severityRank(worst) ? finding.severity : worst), undefined);
+  host.findings.reduce<Severity | undefined>(
+    (worst, finding) => (worst === undefined || severityRank(finding.severity) < severityRank(worst) ? finding.severity : worst),
+    undefined,
+  );
 
 export const summarizeAudit = (hosts: Readonly<Record<string, HostAudit>>): AuditSummary => {
   const entries = Object.entries(hosts);
@@ -47,7 +51,8 @@ export const summarizeAudit = (hosts: Readonly<Record<string, HostAudit>>): Audi
 
 /** Host names, the worst first (critical count, then warnings), inventory order among equals. */
 export const hostsWorstFirst = (hosts: Readonly<Record<string, HostAudit>>): string[] => {
-  const score = (host: HostAudit) => [0, 1, 2].map((rank) => host.findings.filter((finding) => severityRank(finding.severity) === rank).length);
+  const score = (host: HostAudit) =>
+    [0, 1, 2].map((rank) => host.findings.filter((finding) => severityRank(finding.severity) === rank).length);
   return Object.entries(hosts)
     .map(([name, host], index) => ({ name, index, score: score(host) }))
     .sort((a, b) => b.score[0]! - a.score[0]! || b.score[1]! - a.score[1]! || a.index - b.index)

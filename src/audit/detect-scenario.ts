@@ -5,8 +5,8 @@
 // or the terminal-VPN ports still answer while gate no longer hands out VPN configs).
 import { PORTS } from '../cas/firewall-policy.ts';
 import { GATE_PROPERTIES, VPN_FILE, VPN_SKIP_KEY } from '../cas/gate-files.ts';
+import { type AuditFacts, vpnSkipOf } from './audit-facts.ts';
 import type { Evidence, PortState, RuleVerdict, Scenario } from './audit-schema.ts';
-import { vpnSkipOf, type AuditFacts } from './audit-facts.ts';
 
 export interface Detection {
   readonly scenario: Scenario;
@@ -45,7 +45,10 @@ const terminalVpnEvidence = ({ probes, rules }: DetectionInput): Evidence | unde
   if (probed.length > 0) {
     const through = probed.filter((key) => REACHABLE.includes(probes[key]!));
     return through.length > 0
-      ? { says: 'A', text: `terminal VPN port${through.length > 1 ? 's' : ''} ${through.join(', ')} ${through.length > 1 ? 'answer' : 'answers'} from here` }
+      ? {
+          says: 'A',
+          text: `terminal VPN port${through.length > 1 ? 's' : ''} ${through.join(', ')} ${through.length > 1 ? 'answer' : 'answers'} from here`,
+        }
       : { says: 'B', text: `terminal VPN ports ${probed.join(', ')} are filtered from here` };
   }
   const allowed = keys.filter((key) => rules[key]?.anyone === 'allow');
@@ -59,11 +62,17 @@ const terminalVpnEvidence = ({ probes, rules }: DetectionInput): Evidence | unde
 export const detectScenario = (input: DetectionInput): Detection => {
   const { facts } = input;
   const noCas =
-    facts.gateProperties.ok && !facts.gateProperties.value.exists &&
-    facts.vpnFile.ok && !facts.vpnFile.value.exists &&
-    facts.batm.ok && !facts.batm.value.present;
+    facts.gateProperties.ok &&
+    !facts.gateProperties.value.exists &&
+    facts.vpnFile.ok &&
+    !facts.vpnFile.value.exists &&
+    facts.batm.ok &&
+    !facts.batm.value.present;
   if (noCas) {
-    return { scenario: 'unknown', evidence: [{ says: null, text: `no CAS installation found (no ${GATE_PROPERTIES}, ${VPN_FILE} or /batm/batm-manage)` }] };
+    return {
+      scenario: 'unknown',
+      evidence: [{ says: null, text: `no CAS installation found (no ${GATE_PROPERTIES}, ${VPN_FILE} or /batm/batm-manage)` }],
+    };
   }
   const config = [vpnSkipEvidence(facts), vpnFileEvidence(facts)].filter((entry): entry is Evidence => entry !== undefined);
   const unread = [

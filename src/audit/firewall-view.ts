@@ -5,10 +5,10 @@
 // unknown), since something other than ufw filters there.
 import type { UfwState } from '../facts/ufw.ts';
 import { FALLBACK_INTERFACE } from '../steps/ufw-managed-rule.ts';
-import type { FirewallView, KernelView, RuleVerdict } from './audit-schema.ts';
 import type { AuditFacts } from './audit-facts.ts';
 import type { AuditPort } from './audit-ports.ts';
-import { chainVerdict, iptablesFirewall, type IptablesView } from './iptables-view.ts';
+import type { FirewallView, KernelView, RuleVerdict } from './audit-schema.ts';
+import { chainVerdict, type IptablesView, iptablesFirewall } from './iptables-view.ts';
 import { ufwVerdict } from './ufw-verdict.ts';
 
 const filtersInKernel = (kernel: KernelView | null): boolean => kernel?.inputPolicy === 'DROP' || kernel?.inputPolicy === 'REJECT';
@@ -42,7 +42,9 @@ export const rulesView = (
   for (const port of ports) {
     if (port.side === 'vpn' && !vpnSideAddress) continue;
     const destination = port.side === 'vpn' ? vpnSideAddress : undefined;
-    view[port.key] = iptables ? chainVerdict(iptables, iface, port.port, destination) : ufwVerdict(ufw, iface, port.port, destination, kernel?.loaded !== false);
+    view[port.key] = iptables
+      ? chainVerdict(iptables, iface, port.port, destination)
+      : ufwVerdict(ufw, iface, port.port, destination, kernel?.loaded !== false);
   }
   return view;
 };

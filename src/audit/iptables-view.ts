@@ -5,8 +5,8 @@
 // lock-out guard does (a rule leaving the decision open falls through to INPUT's policy).
 import type { FileState } from '../facts/file.ts';
 import type { KernelFirewall } from '../facts/kernel-firewall.ts';
-import { renderRulesFile, RULES_FILES } from '../steps/iptables-boot.ts';
-import { MANAGED_CHAIN, type Family } from '../steps/iptables-chain.ts';
+import { RULES_FILES, renderRulesFile } from '../steps/iptables-boot.ts';
+import { type Family, MANAGED_CHAIN } from '../steps/iptables-chain.ts';
 import { destinationPorts, matchesTcp, onlyExistingConnections, option, parseSavedRule } from '../steps/iptables-rule.ts';
 import { linkOk, runningChain } from '../steps/iptables-rules.ts';
 import { formatPorts } from '../steps/port-ranges.ts';
@@ -57,7 +57,8 @@ const persistenceGaps = (facts: AuditFacts, chains: IptablesView['chains']): str
     const file = files[family];
     if (!file.ok) continue;
     if (!file.value.exists) gaps.push(`${RULES_FILES[family]} is missing`);
-    else if (file.value.content !== renderRulesFile(family, chains[family] ?? [])) gaps.push(`${RULES_FILES[family]} differs from the running chain`);
+    else if (file.value.content !== renderRulesFile(family, chains[family] ?? []))
+      gaps.push(`${RULES_FILES[family]} differs from the running chain`);
   }
   return gaps;
 };
@@ -84,18 +85,29 @@ const guardRule = (line: string): GuardRule | undefined => {
   };
 };
 
-const fallthrough = (view: IptablesView): RuleVerdict['anyone'] => (view.inputPolicy === 'ACCEPT' || view.inputPolicy === undefined ? 'allow' : 'block');
+const fallthrough = (view: IptablesView): RuleVerdict['anyone'] =>
+  view.inputPolicy === 'ACCEPT' || view.inputPolicy === undefined ? 'allow' : 'block';
 
 /** The managed chain's IPv4 verdict for `port`/tcp arriving on `iface` for `destination`. */
 export const chainVerdict = (view: IptablesView, iface: string, port: number, destination?: string): RuleVerdict =>
-  portVerdict((view.chains.v4 ?? []).flatMap((line) => guardRule(line) ?? []), port, iface, destination, fallthrough(view));
+  portVerdict(
+    (view.chains.v4 ?? []).flatMap((line) => guardRule(line) ?? []),
+    port,
+    iface,
+    destination,
+    fallthrough(view),
+  );
 
 /** The backend, on and with its default: the chain's final drop (or reject) of everything, else INPUT's policy. */
 export const iptablesFirewall = (view: IptablesView, kernel: FirewallView['kernel']): FirewallView => {
   const last = guardRule(view.chains.v4?.at(-1) ?? '');
   const catchAll = last && last.source === '' && last.destination === '' && last.ports === '1:65535' && !last.allow;
   const defaultIncoming = catchAll
-    ? last.text.includes('-j REJECT') ? 'reject' : 'deny'
-    : fallthrough(view) === 'allow' ? 'allow' : 'deny';
+    ? last.text.includes('-j REJECT')
+      ? 'reject'
+      : 'deny'
+    : fallthrough(view) === 'allow'
+      ? 'allow'
+      : 'deny';
   return { backend: 'iptables', enabled: true, defaultIncoming, persistence: view.persistence, kernel };
 };

@@ -7,7 +7,7 @@
 // guard's backend-neutral GuardRule (steps/ssh-guard.ts).
 import type { UfwState } from '../facts/ufw.ts';
 import { overlaps, portRanges } from '../steps/port-ranges.ts';
-import { addressMatch, ufwGuardRule, type GuardRule } from '../steps/ssh-guard.ts';
+import { addressMatch, type GuardRule, ufwGuardRule } from '../steps/ssh-guard.ts';
 import type { RuleVerdict } from './audit-schema.ts';
 
 // An incoming TCP rule for `port` that traffic arriving on `iface` for `destination` (undefined: the
@@ -24,7 +24,13 @@ const applies = (rule: GuardRule, port: number, iface: string, destination: stri
  * is what a source no rule names meets (`fallthrough` when no rule decides); `from` lists the
  * sources allowed by name before that.
  */
-export const portVerdict = (rules: readonly GuardRule[], port: number, iface: string, destination: string | undefined, fallthrough: RuleVerdict['anyone']): RuleVerdict => {
+export const portVerdict = (
+  rules: readonly GuardRule[],
+  port: number,
+  iface: string,
+  destination: string | undefined,
+  fallthrough: RuleVerdict['anyone'],
+): RuleVerdict => {
   const from: string[] = [];
   for (const rule of rules) {
     if (!applies(rule, port, iface, destination)) continue;

@@ -6,7 +6,7 @@
 import { AUDIT_FACTS } from '../audit/audit-facts.ts';
 import type { AuditReport } from '../audit/audit-schema.ts';
 import type { BatmInfo } from '../facts/batm.ts';
-import { commandOutputFact, type CommandOutput } from '../facts/command-output.ts';
+import { type CommandOutput, commandOutputFact } from '../facts/command-output.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import type { FileState } from '../facts/file.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
@@ -62,7 +62,10 @@ const fileText = (outcomes: ReadonlyMap<string, FactOutcome>, fact: AnyFact, pat
 
 /** The archive's files, under one directory named after the host and the time. */
 export const supportBundleFiles = ({ host, report, outcomes, createdAt, casfleetVersion }: BundleInput): ArchiveFile[] => {
-  const stamp = createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = createdAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const dir = `casfleet-support-${host.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}`;
   const batm = outcomeOf<BatmInfo>(outcomes, AUDIT_FACTS.batm);
   const batmText = !batm.value
@@ -74,9 +77,12 @@ export const supportBundleFiles = ({ host, report, outcomes, createdAt, casfleet
   const gate = fileText(outcomes, AUDIT_FACTS.gateProperties, '/batm/config/gate.properties');
   const redaction = gate.content === undefined ? undefined : redactProperties(gate.content);
   const versions = [
-    '# uname -srvm', commandText(outcomes, BUNDLE_FACTS.kernel, 'uname'),
-    '# /etc/os-release', commandText(outcomes, BUNDLE_FACTS.osRelease, 'os-release'),
-    `# dpkg-query -W ${BUNDLE_PACKAGES.join(' ')}`, commandText(outcomes, BUNDLE_FACTS.packages, 'dpkg-query'),
+    '# uname -srvm',
+    commandText(outcomes, BUNDLE_FACTS.kernel, 'uname'),
+    '# /etc/os-release',
+    commandText(outcomes, BUNDLE_FACTS.osRelease, 'os-release'),
+    `# dpkg-query -W ${BUNDLE_PACKAGES.join(' ')}`,
+    commandText(outcomes, BUNDLE_FACTS.packages, 'dpkg-query'),
   ].join('\n');
   const files: Array<[string, string]> = [
     [

@@ -12,10 +12,12 @@ import { interfaceName } from '../steps/ufw-managed-rule.ts';
  * prefix (`10.8.0.5/24`, `1::/0`) are refused: ufw would silently clear them for IPv4 and keep them
  * for IPv6, so the rule would not be the one written.
  */
-export const cidr = z.string({ error: 'expected an IPv4/IPv6 address or CIDR such as 203.0.113.7 or 10.8.0.0/24' }).superRefine((text, ctx) => {
-  const problem = cidrProblem(text);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const cidr = z
+  .string({ error: 'expected an IPv4/IPv6 address or CIDR such as 203.0.113.7 or 10.8.0.0/24' })
+  .superRefine((text, ctx) => {
+    const problem = cidrProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 // `-e hardwareVpnSubnets=10.8.0.0/24` arrives as a string; a comma list is accepted the same way.
 // Two entries that ufw stores as the same network would make two identical rules, and a /0 lets
@@ -23,7 +25,13 @@ export const cidr = z.string({ error: 'expected an IPv4/IPv6 address or CIDR suc
 // contacted. `everyone` says how to really mean "from anywhere" for that list.
 const allowFromList = (everyone: string) =>
   z.preprocess(
-    (value) => (typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value),
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((part) => part.trim())
+            .filter(Boolean)
+        : value,
     z
       .array(cidr)
       .min(1, 'needs at least one address or CIDR')
@@ -31,12 +39,17 @@ const allowFromList = (everyone: string) =>
         const seen = new Map<string, string>();
         list.forEach((entry, index) => {
           if (parseNetwork(entry)?.prefix === 0) {
-            ctx.addIssue({ code: 'custom', path: [index], message: `${entry} is every ${entry.includes(':') ? 'IPv6' : 'IPv4'} address, not a restriction: ${everyone}` });
+            ctx.addIssue({
+              code: 'custom',
+              path: [index],
+              message: `${entry} is every ${entry.includes(':') ? 'IPv6' : 'IPv4'} address, not a restriction: ${everyone}`,
+            });
             return;
           }
           const key = parseCidr(entry)?.text ?? entry;
           const first = seen.get(key);
-          if (first !== undefined) ctx.addIssue({ code: 'custom', path: [index], message: `${entry} is the same network as ${first} (${key})` });
+          if (first !== undefined)
+            ctx.addIssue({ code: 'custom', path: [index], message: `${entry} is the same network as ${first} (${key})` });
           else seen.set(key, entry);
         });
       }),
@@ -67,7 +80,9 @@ export const casVarsSchema = z.object({
     .enum(['closed', 'open'])
     .default('closed')
     .describe("admin GUI 7777 from anywhere: 'open' only until the admin VPN works (GB)"),
-  adminAllowFrom: allowFromList("use adminGui: 'open' to open the admin GUI to everyone (GB: only until the admin VPN works)").optional().describe('allow admin GUI 7777 only from these sources (static office IPs)'),
+  adminAllowFrom: allowFromList("use adminGui: 'open' to open the admin GUI to everyone (GB: only until the admin VPN works)")
+    .optional()
+    .describe('allow admin GUI 7777 only from these sources (static office IPs)'),
   extensions: z
     .union([z.literal(false), z.strictObject({ allowFrom: allowFromList('use extensions: {} to open 7743 to everyone').optional() })], {
       error: 'expected false, {} (open to all) or { allowFrom: [addresses] }',
@@ -81,9 +96,9 @@ export const scenarioAVarsSchema = casVarsSchema;
 
 // In Scenario B terminals pair through the hardware VPN, so there is no public pairing window.
 export const scenarioBVarsSchema = casVarsSchema.omit({ pairing: true }).extend({
-  hardwareVpnSubnets: allowFromList("list the networks the hardware VPN router brings terminals from (7741 must not be open to everyone)").describe(
-    'networks the hardware VPN router brings terminals from; only they may reach 7741 (gate and master)',
-  ),
+  hardwareVpnSubnets: allowFromList(
+    'list the networks the hardware VPN router brings terminals from (7741 must not be open to everyone)',
+  ).describe('networks the hardware VPN router brings terminals from; only they may reach 7741 (gate and master)'),
 });
 
 export type CasVars = z.infer<typeof casVarsSchema>;

@@ -8,7 +8,6 @@ import type { ExposureContext, PlaybookExposure } from '../playbook/define-playb
 import type { CasVars, CommonVars, ScenarioBVars } from './cas-vars.ts';
 import { PORTS } from './firewall-policy.ts';
 
-
 const [adminVpnLow] = PORTS.adminVpn;
 const [terminalVpnLow] = PORTS.terminalVpnInstances;
 

@@ -6,7 +6,6 @@
 import { CONNECTION_PORT, DEFAULT_ROUTE, type ManagedRuleInput } from '../steps/ufw-managed-rule.ts';
 import type { CasVars, CommonVars, ScenarioBVars } from './cas-vars.ts';
 
-
 /** A managed rule as the ufw and iptables steps take it; `interface: 'default-route'` resolves per host. */
 export type PolicyRule = ManagedRuleInput;
 
@@ -60,9 +59,7 @@ const onlyFrom = (port: number, sources: readonly string[], comment: string): Po
 // Without sshPort, SSH stays on the port this very session uses, resolved on each host at plan time.
 const sshRules = (vars: CommonVars): PolicyRule[] => {
   const port = vars.sshPort ?? CONNECTION_PORT;
-  return vars.sshAllowFrom
-    ? vars.sshAllowFrom.map((from) => allow(port, 'SSH', { from }))
-    : [allow(port, 'SSH')]; // [C] GB: "sudo ufw allow ssh"
+  return vars.sshAllowFrom ? vars.sshAllowFrom.map((from) => allow(port, 'SSH', { from })) : [allow(port, 'SSH')]; // [C] GB: "sudo ufw allow ssh"
 };
 
 const publicInterface = (vars: CommonVars): string => vars.publicInterface ?? DEFAULT_ROUTE;
@@ -89,8 +86,7 @@ const adminAndOptionalRules = (vars: CommonVars): [PolicyRule[], PolicyRule[], P
 };
 
 // [C] each admin credential has its own VPN port in 12000:12050; [I] on the public interface.
-const adminVpnRule = (vars: CommonVars): PolicyRule =>
-  allow(PORTS.adminVpn, 'administration VPN', { interface: publicInterface(vars) });
+const adminVpnRule = (vars: CommonVars): PolicyRule => allow(PORTS.adminVpn, 'administration VPN', { interface: publicInterface(vars) });
 
 /**
  * One scenario's policy in the sections of GB's guide. Both backends apply the same sections; only
@@ -124,7 +120,11 @@ const scenarioASections = (vars: CasVars): PolicySections => {
     ],
     // [C] 7741 "should be temporarily accessible from the Internet only when performing a pairing":
     // kept closed, except for a timed window (`casfleet pair`) or while `pairing: true`.
-    gate: [vars.pairing ? allow(PORTS.gate, 'gate pairing window (close after pairing)') : { ...deny(PORTS.gate, GATE_CLOSED_COMMENT), allowsWindow: true }],
+    gate: [
+      vars.pairing
+        ? allow(PORTS.gate, 'gate pairing window (close after pairing)')
+        : { ...deny(PORTS.gate, GATE_CLOSED_COMMENT), allowsWindow: true },
+    ],
   };
 };
 

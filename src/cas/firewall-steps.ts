@@ -4,12 +4,13 @@
 // backend loads and filters first, and only then does the step after it stop the old one (each stop
 // re-checks on the host that the new backend is loaded). On a host that never used the other
 // backend, that second step has nothing to do.
-import { ufwRuleSet } from '../steps/ufw-rules.ts';
-import { ufwDisabled } from '../steps/ufw-disabled.ts';
-import { iptablesRuleSet } from '../steps/iptables-rules.ts';
+
 import { iptablesRemoved } from '../steps/iptables-removed.ts';
-import { DEFAULT_ROUTE } from '../steps/ufw-managed-rule.ts';
+import { iptablesRuleSet } from '../steps/iptables-rules.ts';
 import type { Step } from '../steps/step.ts';
+import { ufwDisabled } from '../steps/ufw-disabled.ts';
+import { DEFAULT_ROUTE } from '../steps/ufw-managed-rule.ts';
+import { ufwRuleSet } from '../steps/ufw-rules.ts';
 import type { CommonVars } from './cas-vars.ts';
 import { CAS_PORTS, type PolicyRule } from './firewall-policy.ts';
 
@@ -33,6 +34,12 @@ export const firewallSteps = (vars: CommonVars, policy: FirewallPolicy): Step[] 
         ufwDisabled(),
       ]
     : [
-        ufwRuleSet({ defaultIncoming: 'deny', rules: [...policy.ufw], enabled: true, sshPort: vars.sshPort, protectedPorts: [...CAS_PORTS] }),
+        ufwRuleSet({
+          defaultIncoming: 'deny',
+          rules: [...policy.ufw],
+          enabled: true,
+          sshPort: vars.sshPort,
+          protectedPorts: [...CAS_PORTS],
+        }),
         iptablesRemoved(),
       ];

@@ -11,35 +11,38 @@
 import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { hostClock } from '../facts/clock.ts';
-import { fileFact, type FileState } from '../facts/file.ts';
+import { type FileState, fileFact } from '../facts/file.ts';
+import { type UfwState, ufwState } from '../facts/ufw.ts';
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
-import { ufwState, type UfwState } from '../facts/ufw.ts';
-import { hostTimers, type HostTimer } from '../host-timer/host-timers.ts';
+import { type HostTimer, hostTimers } from '../host-timer/host-timers.ts';
 import { armTimerCommand, disarmTimerCommand } from '../host-timer/timer-commands.ts';
-import { definePlaybook, type AnyPlaybook } from '../playbook/define-playbook.ts';
+import { type AnyPlaybook, definePlaybook } from '../playbook/define-playbook.ts';
 import { formatDuration } from '../rollout/duration.ts';
 import { ANY_ADDRESS } from '../steps/cidr.ts';
 import { parseProperties } from '../steps/properties-edit.ts';
-import { defineStep, noChange, type Change, type Step, type StepPlan, type StepState } from '../steps/step.ts';
+import { type Change, defineStep, noChange, type Step, type StepPlan, type StepState } from '../steps/step.ts';
 import { ufwBatchCommand } from '../steps/ufw-batch.ts';
 import { MANAGED_PREFIX } from '../steps/ufw-managed-rule.ts';
 import { formatRule, isManaged } from '../steps/ufw-model.ts';
 import {
   closeWindowScript,
+  type FamilyRules,
   isoSeconds,
   isWindowTimerFor,
   replaceInPlace,
+  willFire,
   windowComment,
   windowTimerId,
   windowUntil,
-  willFire,
   withAction,
-  type FamilyRules,
 } from '../steps/ufw-window.ts';
 import { GATE_CLOSED_COMMENT, PORTS } from './firewall-policy.ts';
 import { GATE_PROPERTIES, VPN_SKIP_KEY } from './gate-files.ts';
 
-export type PairingRequest = { readonly action: 'open'; readonly seconds: number } | { readonly action: 'close' } | { readonly action: 'status' };
+export type PairingRequest =
+  | { readonly action: 'open'; readonly seconds: number }
+  | { readonly action: 'close' }
+  | { readonly action: 'status' };
 
 export const PAIRING_STEP = `pairing window (${PORTS.gate}/tcp)`;
 const WINDOW_LABEL = 'gate pairing window';
@@ -90,7 +93,10 @@ export const readGate = ({ ufw, gate, timers }: Pick<PairingFacts, 'ufw' | 'gate
     ufw.rules[family].filter((rule) => isGatePort(rule) && rule.action === 'allow' && rule.src !== ANY_ADDRESS[family]),
   );
   if (fromSubnets.length > 0) {
-    return { kind: 'scenario-b', why: `7741 is reachable from the hardware VPN (${fromSubnets.map((rule) => rule.src).join(', ')}): scenario B` };
+    return {
+      kind: 'scenario-b',
+      why: `7741 is reachable from the hardware VPN (${fromSubnets.map((rule) => rule.src).join(', ')}): scenario B`,
+    };
   }
   if (vpnSkipOn(gate)) return { kind: 'scenario-b', why: `${VPN_SKIP_KEY}=true in ${GATE_PROPERTIES}: scenario B` };
   if (!ufw.installed) throw new StepPlanError('ufw is not installed on this host: apply scenario-a first');
@@ -100,7 +106,8 @@ export const readGate = ({ ufw, gate, timers }: Pick<PairingFacts, 'ufw' | 'gate
     const rule = ufw.rules[family].find((candidate) => isScenarioAGateRule(candidate, family));
     if (rule) rules[family] = rule;
   }
-  if (!rules.v4 && !rules.v6) throw new StepPlanError(`no casfleet-managed rule for ${PORTS.gate}/tcp on this host: apply scenario-a first`);
+  if (!rules.v4 && !rules.v6)
+    throw new StepPlanError(`no casfleet-managed rule for ${PORTS.gate}/tcp on this host: apply scenario-a first`);
   const rule = shown(rules);
   if (rule.action !== 'allow' && rule.action !== 'limit') return { kind: 'closed', rules };
   const until = windowUntil(rule);
@@ -140,7 +147,10 @@ const PERMANENT = `${PORTS.gate}/tcp is open with no time limit (scenario-a with
 const windowTimers = (view: Exclude<GateView, { kind: 'scenario-b' }>, timers: readonly HostTimer[]): HostTimer[] =>
   timers.filter((timer) => isWindowTimerFor(shown(view.rules), timer.id));
 
-const disarm = (timer: HostTimer, why: string): Change => ({ summary: `- timer ${timer.id} (${why})`, command: disarmTimerCommand(timer.id) });
+const disarm = (timer: HostTimer, why: string): Change => ({
+  summary: `- timer ${timer.id} (${why})`,
+  command: disarmTimerCommand(timer.id),
+});
 
 /** Arm the closing timer first, then open (or re-date) the window; an older timer goes last. */
 const planOpen = (view: Exclude<GateView, { kind: 'scenario-b' | 'permanent' }>, seconds: number, facts: PairingFacts): StepPlan => {
@@ -163,7 +173,9 @@ const planOpen = (view: Exclude<GateView, { kind: 'scenario-b' | 'permanent' }>,
       summary: `~ ${formatRule(shown(window))} (was: ${formatRule(shown(view.rules))})`,
       command: ufwBatchCommand(replaceInPlace(window), { reapplyVpngen: false }),
     },
-    ...windowTimers(view, facts.timers).map((timer) => disarm(timer, view.kind === 'window' ? 'the old close time' : 'left over, nothing to close')),
+    ...windowTimers(view, facts.timers).map((timer) =>
+      disarm(timer, view.kind === 'window' ? 'the old close time' : 'left over, nothing to close'),
+    ),
   ];
   return { changes, state };
 };

@@ -8,23 +8,23 @@ import { CONFIG_DEFAULTS } from '../config/config-schema.ts';
 import { UsageError } from '../errors.ts';
 import { selectHosts } from '../inventory/host-pattern.ts';
 import { patternFileReader } from '../inventory/host-pattern-file.ts';
+import { secretExtraVarKeys } from '../playbook/secret-vars.ts';
 import { hostFailed, type RunEvent } from '../report/events.ts';
 import { approvalQuestionAfter, describeBudgets, describeRollout } from '../rollout/describe-rollout.ts';
 import { readDurationMs } from '../rollout/duration.ts';
 import { planRollout, type RolloutPlan } from '../rollout/plan-rollout.ts';
 import { mergeRolloutPolicy, parseRolloutPolicy } from '../rollout/rollout-policy.ts';
+import { type CanaryAnswer, runPlaybook } from '../run/run-playbook.ts';
 import { currentController } from '../run-records/run-liveness.ts';
-import { newRunRecord, resumeRun } from '../run-records/run-record-updates.ts';
-import { secretExtraVarKeys } from '../playbook/secret-vars.ts';
 import { rolloutToRecord } from '../run-records/run-record.ts';
+import { newRunRecord, resumeRun } from '../run-records/run-record-updates.ts';
 import { prepareRunsDir } from '../run-records/run-store.ts';
-import { runPlaybook, type CanaryAnswer } from '../run/run-playbook.ts';
 import { canAsk, confirm } from './confirm.ts';
 import { createReporter } from './create-reporter.ts';
 import { EXIT_HOST_FAILED, EXIT_OK, EXIT_STOPPED } from './exit-codes.ts';
 import { parseCommandLine, refuseExtraArguments } from './parse-options.ts';
 import { formatFleetPlan, planFleet, planHasProblems, plannedHostCount } from './plan-fleet.ts';
-import { prepareRun, TARGET_HELP, TARGET_OPTIONS, type PreparedRun } from './prepare-run.ts';
+import { type PreparedRun, prepareRun, TARGET_HELP, TARGET_OPTIONS } from './prepare-run.ts';
 import { givenRolloutFlags, resumedRollout, resumeInputs } from './resume-input.ts';
 import { createRecordKeeper } from './run-record-keeper.ts';
 
@@ -104,7 +104,11 @@ const rolloutFor = (prepared: PreparedRun, values: ApplyValues): RolloutPlan => 
     soak: values.soak,
     continueOnBatchFailure: values['continue-on-batch-failure'],
   });
-  return planRollout({ hosts: [...prepared.hosts], policy, resolveCanaryPattern: (pattern) => selectHosts(prepared.inventory, pattern, patternFileReader(process.cwd())) });
+  return planRollout({
+    hosts: [...prepared.hosts],
+    policy,
+    resolveCanaryPattern: (pattern) => selectHosts(prepared.inventory, pattern, patternFileReader(process.cwd())),
+  });
 };
 
 const MIN_ROLLBACK_MS = 5000;
@@ -130,11 +134,18 @@ const rollbackFlag = (values: ApplyValues): number | 'off' | undefined => {
 
 // --check: the fleet-grouped plan (and, with --diff, --json or -v, the per-host detail).
 const runCheck = async (prepared: PreparedRun, values: ApplyValues): Promise<number> => {
-  const reporter = values.diff || values.json || values.verbose ? await createReporter({ json: Boolean(values.json), verbose: Boolean(values.verbose) }) : undefined;
-  const groups = await planFleet(prepared, { diff: Boolean(values.diff), ...(reporter ? { emit: (event: RunEvent) => reporter.emit(event) } : {}) });
+  const reporter =
+    values.diff || values.json || values.verbose
+      ? await createReporter({ json: Boolean(values.json), verbose: Boolean(values.verbose) })
+      : undefined;
+  const groups = await planFleet(prepared, {
+    diff: Boolean(values.diff),
+    ...(reporter ? { emit: (event: RunEvent) => reporter.emit(event) } : {}),
+  });
   await reporter?.finish();
   // With --diff the per-host detail above is the plan; otherwise end with the grouped summary.
-  if (!values.json && !values.diff) process.stdout.write(`${reporter ? '\n' : ''}${formatFleetPlan(prepared.playbook.name, groups, Boolean(values.verbose))}`);
+  if (!values.json && !values.diff)
+    process.stdout.write(`${reporter ? '\n' : ''}${formatFleetPlan(prepared.playbook.name, groups, Boolean(values.verbose))}`);
   return planHasProblems(groups) ? EXIT_HOST_FAILED : EXIT_OK;
 };
 
@@ -146,7 +157,8 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
   }
   const [positional, ...rest] = positionals;
   refuseExtraArguments(rest);
-  if (!positional && !given.resume) throw new UsageError("apply needs a playbook: 'casfleet apply scenario-a -i inventory.yml' (see --help)");
+  if (!positional && !given.resume)
+    throw new UsageError("apply needs a playbook: 'casfleet apply scenario-a -i inventory.yml' (see --help)");
   if (given.resume && given.check) throw new UsageError('--resume and --check do not go together: resume applies');
 
   const resumed = given.resume ? await resumeInputs(given, positional) : undefined;
@@ -158,7 +170,8 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
   if (typeof prepared === 'number') return prepared;
   if (values.check) return runCheck(prepared, values);
   prepareRunsDir();
-  const rollbackMs = rollback === 'off' ? undefined : (rollback ?? (prepared.config.rollbackTimeout ?? CONFIG_DEFAULTS.rollbackTimeout) * 1000);
+  const rollbackMs =
+    rollback === 'off' ? undefined : (rollback ?? (prepared.config.rollbackTimeout ?? CONFIG_DEFAULTS.rollbackTimeout) * 1000);
 
   const plan = resumed ? resumedRollout(resumed.record) : rolloutFor(prepared, values);
   const toRun = new Set(plan.stages.flatMap((stage) => stage.hosts));
@@ -239,7 +252,9 @@ export const applyCommand = async (argv: readonly string[]): Promise<number> => 
   await reporter.finish();
   const final = await keeper.finish();
   if (!values.json && final.status !== 'completed') {
-    process.stdout.write(`\nrun ${final.id} ${final.status}; continue with: casfleet apply ${reference} -i ${prepared.inventory.source} --resume ${final.id}\n`);
+    process.stdout.write(
+      `\nrun ${final.id} ${final.status}; continue with: casfleet apply ${reference} -i ${prepared.inventory.source} --resume ${final.id}\n`,
+    );
   }
   if (Object.values(recap).some(hostFailed)) return EXIT_HOST_FAILED;
   return halted === 'approval' || halted === 'declined' ? EXIT_STOPPED : EXIT_OK;

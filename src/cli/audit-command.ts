@@ -2,13 +2,13 @@
 // server exposes right now, its scenario, its drift and findings with severities. Read-only: one
 // connection and one exec per host, no backup, no service call but `batm-manage info`.
 
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
+import { renderAuditHtml } from '../report/audit-html.ts';
 import { formatAuditMarkdown } from '../report/audit-markdown.ts';
 import { formatAuditText } from '../report/audit-text.ts';
-import { renderAuditHtml } from '../report/audit-html.ts';
 import { auditFleet } from '../run/audit-fleet.ts';
 import { buildAuditTargets } from './audit-targets.ts';
 import { outputStyle } from './create-reporter.ts';
@@ -62,7 +62,8 @@ export const auditCommand = async (argv: readonly string[]): Promise<number> => 
   if (values.json && values.markdown) throw new UsageError('--json and --markdown do not go together: pick one output format');
   const cwd = process.cwd();
   const htmlPath = values.html === undefined ? undefined : resolve(cwd, values.html);
-  if (htmlPath !== undefined && !existsSync(dirname(htmlPath))) throw new UsageError(`--html ${values.html}: directory ${dirname(htmlPath)} does not exist`);
+  if (htmlPath !== undefined && !existsSync(dirname(htmlPath)))
+    throw new UsageError(`--html ${values.html}: directory ${dirname(htmlPath)} does not exist`);
 
   const fleet = await prepareFleet(values, cwd);
   if (typeof fleet === 'number') return fleet;
@@ -76,6 +77,9 @@ export const auditCommand = async (argv: readonly string[]): Promise<number> => 
   if (htmlPath !== undefined) await writeFile(htmlPath, renderAuditHtml(report), { mode: 0o600 });
   if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else if (values.markdown) process.stdout.write(formatAuditMarkdown(report));
-  else process.stdout.write(`${formatAuditText(report, outputStyle(), Boolean(values.verbose))}${htmlPath ? `HTML report: ${htmlPath}\n` : ''}`);
+  else
+    process.stdout.write(
+      `${formatAuditText(report, outputStyle(), Boolean(values.verbose))}${htmlPath ? `HTML report: ${htmlPath}\n` : ''}`,
+    );
   return report.summary.exitCode;
 };

@@ -8,7 +8,7 @@ import type { AnyPlaybook } from '../playbook/define-playbook.ts';
 import { checkExtraVarNames } from '../playbook/host-vars.ts';
 import { loadPlaybook } from '../playbook/load-playbook.ts';
 import type { HostPlaybook } from '../run/audit-drift.ts';
-import { FIREWALL_BACKENDS, type AuditTarget, type FirewallBackend } from '../run/audit-fleet.ts';
+import { type AuditTarget, FIREWALL_BACKENDS, type FirewallBackend } from '../run/audit-fleet.ts';
 import { parseCidr } from '../steps/cidr.ts';
 import type { PreparedFleet } from './prepare-run.ts';
 
@@ -48,7 +48,10 @@ export const buildAuditTargets = async (fleet: PreparedFleet, cwd: string): Prom
     const vars = { ...host.vars, ...fleet.extra.vars };
     const [a, b] = playbooks.map((playbook) => buildFor(playbook, vars));
     const perBackend = (playbook: AnyPlaybook) =>
-      Object.fromEntries(FIREWALL_BACKENDS.map((firewall) => [firewall, buildFor(playbook, { ...vars, firewall }).playbook])) as Record<FirewallBackend, HostPlaybook>;
+      Object.fromEntries(FIREWALL_BACKENDS.map((firewall) => [firewall, buildFor(playbook, { ...vars, firewall }).playbook])) as Record<
+        FirewallBackend,
+        HostPlaybook
+      >;
     // The host's intent (adminGui, pairing, proxy…): as Scenario A reads it, else as B does, else the defaults.
     const common = scenarioAVarsSchema.safeParse(a?.parsed ?? b?.parsed ?? {});
     const intent = {

@@ -2,11 +2,11 @@
 // from the command registry (main.ts) and each command's own option table, so whatever is added
 // there is completed; playbooks, hosts, labs and runs are asked at Tab time (casfleet __complete).
 
-import { UsageError } from '../errors.ts';
 import { bashCompletion } from '../completion/bash-completion.ts';
-import { commandSpec, type CommandSpec } from '../completion/command-spec.ts';
+import { type CommandSpec, commandSpec } from '../completion/command-spec.ts';
 import { fishCompletion } from '../completion/fish-completion.ts';
 import { zshCompletion } from '../completion/zsh-completion.ts';
+import { UsageError } from '../errors.ts';
 import { packageInfo } from '../package-info.ts';
 import { EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
 import { COMMANDS, isHiddenCommand } from './main.ts';
@@ -42,7 +42,12 @@ export const completionSpecs = async (): Promise<CommandSpec[]> => {
 };
 
 export const completionCommand = async (argv: readonly string[]): Promise<number> => {
-  const { values, positionals } = parseCommandLine(argv, { help: { type: 'boolean', short: 'h' } } as const, 'completion', Object.keys(SHELLS));
+  const { values, positionals } = parseCommandLine(
+    argv,
+    { help: { type: 'boolean', short: 'h' } } as const,
+    'completion',
+    Object.keys(SHELLS),
+  );
   const [shell, ...rest] = positionals;
   if (values.help || !shell) {
     process.stdout.write(COMPLETION_HELP);

@@ -9,10 +9,10 @@ import { formatSourceIssue, type SourceIssue } from '../errors.ts';
 import { hostConnection } from '../inventory/connection-vars.ts';
 import type { HostConnection, InventoryHost } from '../inventory/types.ts';
 import type { ConnectOptions } from '../ssh/connection.ts';
+import { commandLineSetting, type LocalContext, resolveEndpoint } from '../ssh-config/resolve-endpoint.ts';
+import { parseSshArgs } from '../ssh-config/ssh-args.ts';
 import { readSshConfig, type SshConfigFile } from '../ssh-config/ssh-config-file.ts';
 import type { SshConfigLine } from '../ssh-config/ssh-config-lines.ts';
-import { parseSshArgs } from '../ssh-config/ssh-args.ts';
-import { commandLineSetting, resolveEndpoint, type LocalContext } from '../ssh-config/resolve-endpoint.ts';
 
 /** The flags every connecting command shares. */
 export interface ConnectFlags {
@@ -81,13 +81,25 @@ const commandLineFor = (host: InventoryHost, connection: HostConnection, context
   add('port', connection.port === undefined ? undefined : String(connection.port), `${host.name}: ansible_port`);
   // One explicit key, as before: the inventory's, else the flag's, else the config's.
   const key = connection.privateKeyFile ?? flags['private-key'] ?? config.privateKey;
-  add('identityfile', key === undefined ? undefined : resolve(cwd, key), connection.privateKeyFile ? `${host.name}: ansible_ssh_private_key_file` : flags['private-key'] ? '--private-key' : 'casfleet config: privateKey');
+  add(
+    'identityfile',
+    key === undefined ? undefined : resolve(cwd, key),
+    connection.privateKeyFile
+      ? `${host.name}: ansible_ssh_private_key_file`
+      : flags['private-key']
+        ? '--private-key'
+        : 'casfleet config: privateKey',
+  );
   const hostKnownHosts = context.inventoryKnownHosts.get(host.name);
   add('userknownhostsfile', flags['known-hosts'] === undefined ? undefined : resolve(cwd, flags['known-hosts']), '--known-hosts');
   add('userknownhostsfile', hostKnownHosts, `${host.name}: casfleet_known_hosts`);
   add('userknownhostsfile', config.knownHosts === undefined ? undefined : resolve(cwd, config.knownHosts), 'casfleet config: knownHosts');
   if (flags['accept-new']) add('stricthostkeychecking', 'accept-new', '--accept-new');
-  add('connecttimeout', config.connectTimeout === undefined ? undefined : String(Math.ceil(config.connectTimeout)), 'casfleet config: connectTimeout');
+  add(
+    'connecttimeout',
+    config.connectTimeout === undefined ? undefined : String(Math.ceil(config.connectTimeout)),
+    'casfleet config: connectTimeout',
+  );
   if (connection.sshArgs !== undefined) {
     const parsed = parseSshArgs(connection.sshArgs, `${host.name}: ansible_ssh_common_args/ansible_ssh_extra_args`);
     lines.push(...parsed.lines);
@@ -99,7 +111,11 @@ const commandLineFor = (host: InventoryHost, connection: HostConnection, context
 /** How to connect to one inventory host. `vars` may carry -e overrides of connection vars. */
 export const connectOptionsFor = (host: InventoryHost, context: ConnectContext, vars = host.vars): ConnectOptions => {
   const connection = hostConnection({ ...host, vars });
-  return resolveEndpoint(context.files, context.local, { name: host.name, destination: connection.address, commandLine: commandLineFor(host, connection, context) });
+  return resolveEndpoint(context.files, context.local, {
+    name: host.name,
+    destination: connection.address,
+    commandLine: commandLineFor(host, connection, context),
+  });
 };
 
 /** The ignored ssh options, as warnings (once per option, naming a few hosts). */

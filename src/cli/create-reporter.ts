@@ -1,8 +1,9 @@
 // Picks the reporter: JSON Lines when asked, the live listr2 view on a TTY, plain lines otherwise.
 // listr2 is loaded only for the live view: scripted runs do not pay for it.
+
+import { COLOR, PLAIN } from '../report/format-event.ts';
 import { createJsonReporter } from '../report/json-reporter.ts';
 import { createLineReporter } from '../report/line-reporter.ts';
-import { COLOR, PLAIN } from '../report/format-event.ts';
 import type { Reporter } from '../report/reporter.ts';
 
 /** Colours only on a terminal, and never with NO_COLOR set. */

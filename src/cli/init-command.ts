@@ -32,7 +32,11 @@ interface StarterFile {
 
 const STARTER_FILES: readonly StarterFile[] = [
   { path: 'inventory.yml', from: 'inventories/prod.example.yml', about: 'your servers (replace the example fleet)' },
-  { path: 'group_vars/hardware_vpn.yml', from: 'inventories/group_vars/hardware_vpn.yml', about: 'vars of every host in group hardware_vpn' },
+  {
+    path: 'group_vars/hardware_vpn.yml',
+    from: 'inventories/group_vars/hardware_vpn.yml',
+    about: 'vars of every host in group hardware_vpn',
+  },
   { path: 'playbooks/gate-slots.ts', from: 'templates/starter/playbooks/gate-slots.ts', about: 'an example playbook' },
   { path: 'casfleet.config.yaml', from: 'templates/starter/casfleet.config.yaml', about: 'settings (flags win)' },
   { path: 'package.json', about: 'a module package depending on casfleet' },
@@ -40,7 +44,10 @@ const STARTER_FILES: readonly StarterFile[] = [
 
 // npm package names: lowercase, no spaces, not starting with a dot or an underscore.
 const projectName = (dir: string): string =>
-  basename(dir).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'casfleet-project';
+  basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[._-]+/, '') || 'casfleet-project';
 
 export const starterPackageJson = (name: string, casfleetVersion: string): string =>
   `${JSON.stringify(
@@ -65,7 +72,9 @@ export const initCommand = async (argv: readonly string[]): Promise<number> => {
   const dir = resolve(positionals[0] ?? '.');
   const existing = STARTER_FILES.filter((file) => existsSync(join(dir, file.path)));
   if (existing.length > 0) {
-    throw new UsageError(`${displayPath(dir)} already has ${existing.map((file) => file.path).join(', ')}: nothing was written (casfleet init never overwrites a file)`);
+    throw new UsageError(
+      `${displayPath(dir)} already has ${existing.map((file) => file.path).join(', ')}: nothing was written (casfleet init never overwrites a file)`,
+    );
   }
   const { version } = packageInfo();
   for (const file of STARTER_FILES) {

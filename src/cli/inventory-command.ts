@@ -1,11 +1,11 @@
 // casfleet inventory -i FILE [-l PATTERN] [--json]: the resolved hosts, their merged vars and
 // groups, exactly as apply would see them. Nothing is contacted.
 
+import { SECRET_VARS } from '../inventory/connection-vars.ts';
+import type { Inventory, Vars } from '../inventory/types.ts';
 import { EXIT_OK } from './exit-codes.ts';
 import { loadSelection } from './inventory-input.ts';
 import { parseCommandLine, refuseSelectionArguments } from './parse-options.ts';
-import { SECRET_VARS } from '../inventory/connection-vars.ts';
-import type { Inventory, Vars } from '../inventory/types.ts';
 
 export const INVENTORY_HELP = `Usage: casfleet inventory [-i INVENTORY] [-l PATTERN] [--json]
 
@@ -31,7 +31,8 @@ const OPTIONS = {
 } as const;
 
 /** Vars as shown: secrets (ansible_become_password…) masked. */
-const shownVars = (vars: Vars): Vars => Object.fromEntries(Object.entries(vars).map(([key, value]) => [key, SECRET_VARS.has(key) ? '********' : value]));
+const shownVars = (vars: Vars): Vars =>
+  Object.fromEntries(Object.entries(vars).map(([key, value]) => [key, SECRET_VARS.has(key) ? '********' : value]));
 
 /** The --json shape: selected hosts with their vars, and each group's selected members. */
 export const inventoryJson = (inventory: Inventory, hosts: readonly string[]) => {

@@ -3,10 +3,10 @@
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadInventory } from '../inventory/load-inventory.ts';
+import { formatSourceIssue, UsageError } from '../errors.ts';
 import { selectHosts } from '../inventory/host-pattern.ts';
 import { patternFileReader } from '../inventory/host-pattern-file.ts';
-import { formatSourceIssue, UsageError } from '../errors.ts';
+import { loadInventory } from '../inventory/load-inventory.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { labPaths } from '../lab/lab-layout.ts';
 import { assertTrustedPath } from '../trust/trusted-path.ts';

@@ -7,15 +7,22 @@
 import pLimit from 'p-limit';
 import { loadConfig } from '../config/load-config.ts';
 import { UsageError } from '../errors.ts';
-import { addKnownHost, loadKnownHosts } from '../ssh/known-hosts-file.ts';
-import { fingerprint, hostField, keyBits, keyTypeLabel, verifyHostKey } from '../ssh/known-hosts.ts';
 import type { ConnectOptions } from '../ssh/connection.ts';
 import { scanHostKeys } from '../ssh/key-scan.ts';
-import { inventoryKnownHostsOf } from './known-hosts-choice.ts';
-import { CONNECT_HELP, CONNECT_OPTIONS, connectContext, connectOptionsFor, ignoredOptionWarnings, printWarnings } from './connect-targets.ts';
+import { fingerprint, hostField, keyBits, keyTypeLabel, verifyHostKey } from '../ssh/known-hosts.ts';
+import { addKnownHost, loadKnownHosts } from '../ssh/known-hosts-file.ts';
+import {
+  CONNECT_HELP,
+  CONNECT_OPTIONS,
+  connectContext,
+  connectOptionsFor,
+  ignoredOptionWarnings,
+  printWarnings,
+} from './connect-targets.ts';
 import { isInsideNetns, reexecInNetns, requiredNetns } from './controller-netns.ts';
 import { EXIT_HOST_FAILED, EXIT_OK } from './exit-codes.ts';
 import { loadSelection } from './inventory-input.ts';
+import { inventoryKnownHostsOf } from './known-hosts-choice.ts';
 import { parseCommandLine } from './parse-options.ts';
 
 export const KEYS_HELP = `Usage: casfleet keys scan [-i INVENTORY] [-l PATTERN] [--write] [--json]
@@ -92,7 +99,13 @@ export const keysCommand = async (argv: readonly string[]): Promise<number> => {
     const keys: ScannedKey[] = [];
     for (const key of scanned.keys) {
       const verdict = verifyHostKey(known.entries, target.host, target.port, key);
-      let status: KeyStatus = verdict.ok ? 'known' : verdict.reason === 'unknown' ? 'new' : verdict.reason === 'revoked' ? 'revoked' : 'CHANGED';
+      let status: KeyStatus = verdict.ok
+        ? 'known'
+        : verdict.reason === 'unknown'
+          ? 'new'
+          : verdict.reason === 'revoked'
+            ? 'revoked'
+            : 'CHANGED';
       // A host with a recorded key of another type is known: a further type is simply new.
       if (!verdict.ok && verdict.reason === 'mismatch' && !verdict.knownTypes.includes(verdict.presentedType)) status = 'new';
       if (status === 'new' && values.write && target.knownHostsPaths[0] !== undefined) {
@@ -119,7 +132,10 @@ export const keysCommand = async (argv: readonly string[]): Promise<number> => {
 
   if (values.json) {
     const view = Object.fromEntries(
-      results.map(({ target, keys, error }) => [target.name, { address: target.host, port: target.port, keys, ...(error !== undefined ? { error } : {}) }]),
+      results.map(({ target, keys, error }) => [
+        target.name,
+        { address: target.host, port: target.port, keys, ...(error !== undefined ? { error } : {}) },
+      ]),
     );
     process.stdout.write(`${JSON.stringify({ hosts: view }, null, 2)}\n`);
   } else {
@@ -133,6 +149,8 @@ export const keysCommand = async (argv: readonly string[]): Promise<number> => {
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   }
-  const failed = results.some(({ keys, error }) => error !== undefined || keys.some((key) => key.status === 'CHANGED' || key.status === 'revoked'));
+  const failed = results.some(
+    ({ keys, error }) => error !== undefined || keys.some((key) => key.status === 'CHANGED' || key.status === 'revoked'),
+  );
   return failed ? EXIT_HOST_FAILED : EXIT_OK;
 };

@@ -28,7 +28,11 @@ const expandHome = (path: string, home: string): string => (path === '~' ? home 
 
 const badVar = (host: InventoryHost, message: string): InventoryError => {
   const position = host.varOrigins[KNOWN_HOSTS_VAR];
-  return new InventoryError(`host ${host.name}: bad ${KNOWN_HOSTS_VAR}`, [{ ...(position ? { position } : {}), path: KNOWN_HOSTS_VAR, message }], { host: host.name });
+  return new InventoryError(
+    `host ${host.name}: bad ${KNOWN_HOSTS_VAR}`,
+    [{ ...(position ? { position } : {}), path: KNOWN_HOSTS_VAR, message }],
+    { host: host.name },
+  );
 };
 
 /** The known_hosts file the inventory names for `host`, absolute; undefined when it names none. */
@@ -59,7 +63,11 @@ export const checkInventoryKnownHosts = (hosts: readonly InventoryHost[], paths:
  * --known-hosts (`flag`) overrides them all. Where it ranks against the other sources is decided
  * with OpenSSH's other settings (connect-targets.ts).
  */
-export const inventoryKnownHostsOf = (hosts: readonly InventoryHost[], inventorySource: string, flag: string | undefined): ReadonlyMap<string, string | undefined> => {
+export const inventoryKnownHostsOf = (
+  hosts: readonly InventoryHost[],
+  inventorySource: string,
+  flag: string | undefined,
+): ReadonlyMap<string, string | undefined> => {
   const paths = new Map(flag === undefined ? hosts.map((host) => [host.name, inventoryKnownHosts(host, inventorySource)] as const) : []);
   checkInventoryKnownHosts(hosts, paths);
   return paths;

@@ -2,16 +2,16 @@
 
 import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
-import { DEFAULT_LAB_NAME, VPN_ROUTER_ADDRESS, controllerNetns, labPaths } from '../lab/lab-layout.ts';
+import { hostConnection } from '../inventory/connection-vars.ts';
+import { selectHosts } from '../inventory/host-pattern.ts';
+import { loadInventory } from '../inventory/load-inventory.ts';
 import { labDown } from '../lab/lab-down.ts';
-import { labReboot, type HostReboot } from '../lab/lab-reboot.ts';
+import { controllerNetns, DEFAULT_LAB_NAME, labPaths, VPN_ROUTER_ADDRESS } from '../lab/lab-layout.ts';
+import { type HostReboot, labReboot } from '../lab/lab-reboot.ts';
 import { labStatus } from '../lab/lab-status.ts';
 import { labUp } from '../lab/lab-up.ts';
-import { probePorts } from '../net/probe.ts';
 import { CAS_PROBE_PORTS, formatProbeTable } from '../lab/probe-table.ts';
-import { loadInventory } from '../inventory/load-inventory.ts';
-import { selectHosts } from '../inventory/host-pattern.ts';
-import { hostConnection } from '../inventory/connection-vars.ts';
+import { probePorts } from '../net/probe.ts';
 import { isInsideNetns, reexecInNetns } from './controller-netns.ts';
 import { EXIT_HOST_FAILED, EXIT_OK } from './exit-codes.ts';
 import { parseCommandLine, positiveInt } from './parse-options.ts';
@@ -78,7 +78,9 @@ const describeReboot = (result: HostReboot): string[] => [
     `${result.host}: ${boot.exitCode === 0 ? 'ran' : `FAILED (exit ${boot.exitCode})`} ${boot.unit}: ${boot.command}`,
     ...(!boot.output ? [] : boot.output.split('\n').map((line) => `    ${line}`)),
   ]),
-  ...(result.ran.some((boot) => boot.unit !== 'CAS') ? [] : [`${result.host}: no firewall boot unit is enabled: after a real reboot it accepts everything`]),
+  ...(result.ran.some((boot) => boot.unit !== 'CAS')
+    ? []
+    : [`${result.host}: no firewall boot unit is enabled: after a real reboot it accepts everything`]),
 ];
 
 export const labCommand = async (argv: readonly string[]): Promise<number> => {
@@ -96,7 +98,8 @@ export const labCommand = async (argv: readonly string[]): Promise<number> => {
       if (existsSync(labPaths(name).state)) out(`replacing the running lab '${name}' (its hosts' state is reset)`);
       const started = Date.now();
       const behindBastion = values['behind-bastion'] === undefined ? 0 : Number(values['behind-bastion']);
-      if (!Number.isInteger(behindBastion) || behindBastion < 0) throw new UsageError(`--behind-bastion takes a whole number, got '${values['behind-bastion']}'`);
+      if (!Number.isInteger(behindBastion) || behindBastion < 0)
+        throw new UsageError(`--behind-bastion takes a whole number, got '${values['behind-bastion']}'`);
       const lab = await labUp({ name, hosts, behindBastion });
       out(`lab '${lab.name}' is up: ${lab.hosts.length} hosts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       out(`  inventory:   ${lab.inventoryPath}   (the default inventory when -i is not given)`);
@@ -114,9 +117,15 @@ export const labCommand = async (argv: readonly string[]): Promise<number> => {
         out(`lab '${name}' is not up (casfleet lab up)`);
         return EXIT_HOST_FAILED;
       }
-      out(`lab '${name}': ${status.healthy ? 'healthy' : 'DEGRADED'} · controller ${status.controllerPresent ? 'present' : 'MISSING'} · listener ${status.listenerAlive ? 'alive' : 'DEAD'}`);
+      out(
+        `lab '${name}': ${status.healthy ? 'healthy' : 'DEGRADED'} · controller ${status.controllerPresent ? 'present' : 'MISSING'} · listener ${status.listenerAlive ? 'alive' : 'DEAD'}`,
+      );
       for (const host of status.hosts) {
-        const state = [host.netnsPresent ? 'netns' : 'NO NETNS', host.sshdAlive ? `sshd ${host.sshdPid}` : 'SSHD DOWN', host.sshAnswering ? 'ssh answering' : 'SSH SILENT'];
+        const state = [
+          host.netnsPresent ? 'netns' : 'NO NETNS',
+          host.sshdAlive ? `sshd ${host.sshdPid}` : 'SSHD DOWN',
+          host.sshAnswering ? 'ssh answering' : 'SSH SILENT',
+        ];
         out(`  ${host.name}  ${host.address.padEnd(12)} ${state.join(' · ')}`);
       }
       return status.healthy ? EXIT_OK : EXIT_HOST_FAILED;
@@ -131,11 +140,20 @@ export const labCommand = async (argv: readonly string[]): Promise<number> => {
       const rows = await Promise.all(
         hosts.map(async (host) => ({
           host,
-          results: await probePorts({ address: hostConnection(inventory.hosts.get(host)!).address, ports, ...(sourceAddress ? { sourceAddress } : {}) }),
+          results: await probePorts({
+            address: hostConnection(inventory.hosts.get(host)!).address,
+            ports,
+            ...(sourceAddress ? { sourceAddress } : {}),
+          }),
         })),
       );
-      if (values.json) out(JSON.stringify(Object.fromEntries(rows.map((row) => [row.host, Object.fromEntries(row.results.map((r) => [r.port, r.state]))]))));
-      else for (const line of formatProbeTable(rows, ports, `ports as seen from ${sourceAddress ?? 'the internet side (controller)'}:`)) out(line);
+      if (values.json)
+        out(
+          JSON.stringify(Object.fromEntries(rows.map((row) => [row.host, Object.fromEntries(row.results.map((r) => [r.port, r.state]))]))),
+        );
+      else
+        for (const line of formatProbeTable(rows, ports, `ports as seen from ${sourceAddress ?? 'the internet side (controller)'}:`))
+          out(line);
       return EXIT_OK;
     }
     case 'reboot': {

@@ -78,7 +78,12 @@ export const main = async (argv: readonly string[]): Promise<number> => {
   }
   const load = COMMANDS[command];
   try {
-    if (!load) throw new UsageError(`unknown command '${command}'; commands: ${Object.keys(COMMANDS).filter((name) => !isHiddenCommand(name)).join(', ')} (see --help)`);
+    if (!load)
+      throw new UsageError(
+        `unknown command '${command}'; commands: ${Object.keys(COMMANDS)
+          .filter((name) => !isHiddenCommand(name))
+          .join(', ')} (see --help)`,
+      );
     return await (await load())(rest);
   } catch (error) {
     if (isCasfleetError(error)) {

@@ -3,7 +3,7 @@
 // host (src/cas/pairing-window.ts). It runs through the same runner as apply (connections, forks,
 // lab namespace, validation first); only the output is its own: one line per host.
 
-import { pairingPlaybook, PAIRING_STEP, type PairingRequest } from '../cas/pairing-window.ts';
+import { PAIRING_STEP, type PairingRequest, pairingPlaybook } from '../cas/pairing-window.ts';
 import { UsageError } from '../errors.ts';
 import { hostFailed } from '../report/events.ts';
 import { createPairingCollector, formatPairing, pairingJsonLines } from '../report/pairing-report.ts';
@@ -11,7 +11,7 @@ import { formatDuration, readDurationMs } from '../rollout/duration.ts';
 import { runPlaybook, singleStage } from '../run/run-playbook.ts';
 import { outputStyle } from './create-reporter.ts';
 import { EXIT_HOST_FAILED, EXIT_OK } from './exit-codes.ts';
-import { parseCommandLine, onlyPositional } from './parse-options.ts';
+import { onlyPositional, parseCommandLine } from './parse-options.ts';
 import { prepareRun, TARGET_HELP, TARGET_OPTIONS } from './prepare-run.ts';
 
 const DEFAULT_SECONDS = 15 * 60;
@@ -20,7 +20,9 @@ const MAX_SECONDS = 24 * 3600;
 
 // The pattern is the positional argument; -l has no second meaning here.
 const { limit: _limit, ...SELECTION } = TARGET_OPTIONS;
-const SELECTION_HELP = TARGET_HELP.split('\n').filter((line) => !line.startsWith('  -l,')).join('\n');
+const SELECTION_HELP = TARGET_HELP.split('\n')
+  .filter((line) => !line.startsWith('  -l,'))
+  .join('\n');
 
 export const PAIR_HELP = `Usage: casfleet pair <pattern> [-i INVENTORY] [--for DURATION | --close | --status] [options]
 
@@ -65,14 +67,17 @@ const OPTIONS = {
 
 const requestFrom = (values: { for?: string | undefined; close?: boolean | undefined; status?: boolean | undefined }): PairingRequest => {
   if (values.close && values.status) throw new UsageError('--close and --status do not go together');
-  if (values.for !== undefined && (values.close || values.status)) throw new UsageError(`--for does not go with --${values.close ? 'close' : 'status'}`);
+  if (values.for !== undefined && (values.close || values.status))
+    throw new UsageError(`--for does not go with --${values.close ? 'close' : 'status'}`);
   if (values.close) return { action: 'close' };
   if (values.status) return { action: 'status' };
   if (values.for === undefined) return { action: 'open', seconds: DEFAULT_SECONDS };
   const ms = readDurationMs(values.for);
-  if (ms === undefined || ms < 1000) throw new UsageError(`--for takes a duration of at least 1s such as 30s, 15m or 1h, got '${values.for}'`);
+  if (ms === undefined || ms < 1000)
+    throw new UsageError(`--for takes a duration of at least 1s such as 30s, 15m or 1h, got '${values.for}'`);
   const seconds = Math.ceil(ms / 1000);
-  if (seconds > MAX_SECONDS) throw new UsageError(`--for ${values.for} is longer than 24h: to keep 7741 open, apply scenario-a with -e pairing=true`);
+  if (seconds > MAX_SECONDS)
+    throw new UsageError(`--for ${values.for} is longer than 24h: to keep 7741 open, apply scenario-a with -e pairing=true`);
   return { action: 'open', seconds };
 };
 
@@ -98,6 +103,10 @@ export const pairCommand = async (argv: readonly string[]): Promise<number> => {
     emit: (event) => collector.emit(event),
   });
   const results = collector.results(prepared.hosts);
-  process.stdout.write(values.json ? pairingJsonLines(request.action, results) : formatPairing(request.action, results, outputStyle(), Boolean(values.verbose)));
+  process.stdout.write(
+    values.json
+      ? pairingJsonLines(request.action, results)
+      : formatPairing(request.action, results, outputStyle(), Boolean(values.verbose)),
+  );
   return Object.values(recap).some(hostFailed) ? EXIT_HOST_FAILED : EXIT_OK;
 };

@@ -2,7 +2,7 @@
 // numeric options with a clear message. It is also where `casfleet completion` learns what each
 // command accepts: the option table a command parses with is the one completion offers.
 
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -25,7 +25,12 @@ let describing = false;
  * Parse a command's arguments against its option table. `subcommands` are the words its first
  * positional may be (`lab up|status|…`); the command checks them itself, this only declares them.
  */
-export const parseCommandLine = <O extends OptionSpec>(argv: readonly string[], options: O, command: string, subcommands: readonly string[] = []) => {
+export const parseCommandLine = <O extends OptionSpec>(
+  argv: readonly string[],
+  options: O,
+  command: string,
+  subcommands: readonly string[] = [],
+) => {
   if (describing) throw new DescribedCommandLine({ options, subcommands });
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });

@@ -2,7 +2,7 @@
 // change sets ("46 hosts: + allow …"). Connects and reads; changes nothing.
 
 import { EXIT_HOST_FAILED, EXIT_OK } from './exit-codes.ts';
-import { parseCommandLine, onlyPositional } from './parse-options.ts';
+import { onlyPositional, parseCommandLine } from './parse-options.ts';
 import { fleetPlanJson, formatFleetPlan, planFleet, planHasProblems } from './plan-fleet.ts';
 import { prepareRun, TARGET_HELP, TARGET_OPTIONS } from './prepare-run.ts';
 
@@ -33,7 +33,9 @@ export const planCommand = async (argv: readonly string[]): Promise<number> => {
   if (typeof prepared === 'number') return prepared;
   const groups = await planFleet(prepared);
   process.stdout.write(
-    values.json ? `${JSON.stringify(fleetPlanJson(prepared.playbook.name, groups))}\n` : formatFleetPlan(prepared.playbook.name, groups, Boolean(values.verbose)),
+    values.json
+      ? `${JSON.stringify(fleetPlanJson(prepared.playbook.name, groups))}\n`
+      : formatFleetPlan(prepared.playbook.name, groups, Boolean(values.verbose)),
   );
   return planHasProblems(groups) ? EXIT_HOST_FAILED : EXIT_OK;
 };

@@ -10,7 +10,10 @@ import { outputStyle } from './create-reporter.ts';
 import type { PreparedRun } from './prepare-run.ts';
 
 /** Plan every selected host in check mode; `emit` also sees the run's events (per-host detail). */
-export const planFleet = async (prepared: PreparedRun, detail: { readonly diff?: boolean; readonly emit?: EmitEvent } = {}): Promise<PlanGroup[]> => {
+export const planFleet = async (
+  prepared: PreparedRun,
+  detail: { readonly diff?: boolean; readonly emit?: EmitEvent } = {},
+): Promise<PlanGroup[]> => {
   const collector = createPlanCollector();
   await runPlaybook({
     playbook: prepared.playbook.name,

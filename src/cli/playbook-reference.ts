@@ -13,7 +13,9 @@ export const isPlaybookPath = (reference: string): boolean =>
 export const namesRecordedPlaybook = (typed: string, cwd: string, record: RunRecord): boolean =>
   typed === record.playbook.reference ||
   typed === record.playbook.name ||
-  (isPlaybookPath(typed) && isPlaybookPath(record.playbook.reference) && resolve(cwd, typed) === resolve(record.cwd, record.playbook.reference));
+  (isPlaybookPath(typed) &&
+    isPlaybookPath(record.playbook.reference) &&
+    resolve(cwd, typed) === resolve(record.cwd, record.playbook.reference));
 
 /** Runs of this playbook (as typed) and/or on this inventory (absolute); undefined for "any run". */
 export const runFilter = (playbook: string | undefined, inventory: string | undefined, cwd: string): RunFilter | undefined => {

@@ -19,8 +19,17 @@ Examples:
 `;
 
 const describeVar = (playbook: AnyPlaybook, key: string, schema: z.ZodType): string => {
-  const json = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as { type?: unknown; enum?: unknown[]; default?: unknown; description?: string };
-  const type = json.enum ? json.enum.map((value) => JSON.stringify(value)).join(' | ') : Array.isArray(json.type) ? json.type.join('|') : String(json.type ?? 'any');
+  const json = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as {
+    type?: unknown;
+    enum?: unknown[];
+    default?: unknown;
+    description?: string;
+  };
+  const type = json.enum
+    ? json.enum.map((value) => JSON.stringify(value)).join(' | ')
+    : Array.isArray(json.type)
+      ? json.type.join('|')
+      : String(json.type ?? 'any');
   const optional = schema.safeParse(undefined).success;
   const defaultText = json.default === undefined ? '' : ` (default ${JSON.stringify(json.default)})`;
   const secret = isSecretVar(playbook, key) ? ' (secret)' : '';
@@ -40,7 +49,11 @@ export const playbooksCommand = async (argv: readonly string[]): Promise<number>
     const playbook = await loadPlaybook(name);
     lines.push(`${playbook.name}: ${playbook.description}`);
     if (positionals.length === 1) {
-      lines.push('', 'vars:', ...Object.entries(playbook.vars.shape).map(([key, schema]) => describeVar(playbook, key, schema as z.ZodType)));
+      lines.push(
+        '',
+        'vars:',
+        ...Object.entries(playbook.vars.shape).map(([key, schema]) => describeVar(playbook, key, schema as z.ZodType)),
+      );
     }
   }
   process.stdout.write(`${lines.join('\n')}\n`);

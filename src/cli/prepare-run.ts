@@ -2,25 +2,33 @@
 // turning them into validated host targets. Everything is validated (config, inventory, selection, playbook, every
 // host's vars) before any host is contacted; a problem exits 1 and touches nothing.
 
-import { CONFIG_DEFAULTS, type CasfleetConfig } from '../config/config-schema.ts';
+import type { Become } from '../command/shell.ts';
+import { type CasfleetConfig, CONFIG_DEFAULTS } from '../config/config-schema.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { PlaybookError } from '../errors.ts';
 import { hostConnection } from '../inventory/connection-vars.ts';
-import type { Become } from '../command/shell.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
 import type { AnyPlaybook } from '../playbook/define-playbook.ts';
-import { resolveHostVars, type ExtraVars } from '../playbook/host-vars.ts';
+import { type ExtraVars, resolveHostVars } from '../playbook/host-vars.ts';
 import { loadPlaybook } from '../playbook/load-playbook.ts';
 import type { HostTarget, RunPlaybookInput } from '../run/run-playbook.ts';
 import { createConnector } from '../ssh/connect-ramp.ts';
 import type { Connection, ConnectOptions } from '../ssh/connection.ts';
-import { becomePassword, BECOME_OPTIONS, BECOME_HELP, type BecomeFlags } from './become-password.ts';
-import { CONNECT_HELP, CONNECT_OPTIONS, connectContext, connectOptionsFor, ignoredOptionWarnings, printWarnings, type ConnectFlags } from './connect-targets.ts';
+import { BECOME_HELP, BECOME_OPTIONS, type BecomeFlags, becomePassword } from './become-password.ts';
+import {
+  CONNECT_HELP,
+  CONNECT_OPTIONS,
+  type ConnectFlags,
+  connectContext,
+  connectOptionsFor,
+  ignoredOptionWarnings,
+  printWarnings,
+} from './connect-targets.ts';
 import { isInsideNetns, reexecInNetns, requiredNetns } from './controller-netns.ts';
 import { loadExtraVars } from './extra-vars-input.ts';
-import { inventoryKnownHostsOf, refuseKnownHostsExtraVar } from './known-hosts-choice.ts';
 import { loadSelection } from './inventory-input.ts';
-import { positiveInt, type OptionSpec } from './parse-options.ts';
+import { inventoryKnownHostsOf, refuseKnownHostsExtraVar } from './known-hosts-choice.ts';
+import { type OptionSpec, positiveInt } from './parse-options.ts';
 
 export const TARGET_OPTIONS = {
   inventory: { type: 'string', short: 'i' },
@@ -92,9 +100,11 @@ const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown, s
       exposure: playbook.exposure?.(vars as never, { sshPort }),
     };
   } catch (error) {
-    throw new PlaybookError(`playbook ${playbook.name} failed to build its steps for ${host}`, [
-      { path: `hosts.${host}`, message: error instanceof Error ? error.message : String(error) },
-    ], { cause: error });
+    throw new PlaybookError(
+      `playbook ${playbook.name} failed to build its steps for ${host}`,
+      [{ path: `hosts.${host}`, message: error instanceof Error ? error.message : String(error) }],
+      { cause: error },
+    );
   }
 };
 
@@ -129,7 +139,11 @@ export const prepareFleet = async (values: TargetValues, cwd: string): Promise<P
     return {
       host,
       connect: connects[index]!,
-      become: { enabled: connection.become, ...(connection.becomeUser ? { user: connection.becomeUser } : {}), ...(password !== undefined ? { password } : {}) },
+      become: {
+        enabled: connection.become,
+        ...(connection.becomeUser ? { user: connection.becomeUser } : {}),
+        ...(password !== undefined ? { password } : {}),
+      },
     };
   });
   return {
@@ -148,11 +162,19 @@ export const prepareFleet = async (values: TargetValues, cwd: string): Promise<P
  * prepareFleet, then the playbook and every host's validated vars turned into host targets.
  * `playbookSource` is a reference to load (a built-in name or a path) or a playbook built in code (`pair`).
  */
-export const prepareRun = async (playbookSource: string | AnyPlaybook, values: TargetValues, cwd: string): Promise<PreparedRun | number> => {
+export const prepareRun = async (
+  playbookSource: string | AnyPlaybook,
+  values: TargetValues,
+  cwd: string,
+): Promise<PreparedRun | number> => {
   const fleet = await prepareFleet(values, cwd);
   if (typeof fleet === 'number') return fleet;
   const playbook = typeof playbookSource === 'string' ? await loadPlaybook(playbookSource, cwd) : playbookSource;
-  const hostVars = resolveHostVars(playbook, fleet.access.map(({ host }) => host), fleet.extra);
+  const hostVars = resolveHostVars(
+    playbook,
+    fleet.access.map(({ host }) => host),
+    fleet.extra,
+  );
   const targets: HostTarget[] = fleet.access.map(({ host, connect, become }) => {
     const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, hostVars.get(host.name)!, connect.port);
     // Ports are probed from this machine; a host behind a jump host cannot be probed from here.

@@ -8,11 +8,11 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { RolloutPlan } from '../rollout/plan-rollout.ts';
 import { isRunLive } from '../run-records/run-liveness.ts';
-import { remainingStages, resumeCheck, rolloutFromRecord, type RunRecord } from '../run-records/run-record.ts';
-import { readRunRecord, runsDir, type RunFilter } from '../run-records/run-store.ts';
+import { type RunRecord, remainingStages, resumeCheck, rolloutFromRecord } from '../run-records/run-record.ts';
+import { type RunFilter, readRunRecord, runsDir } from '../run-records/run-store.ts';
 import { resolveInventoryPath } from './inventory-input.ts';
-import type { TargetValues } from './prepare-run.ts';
 import { namesRecordedPlaybook, runFilter } from './playbook-reference.ts';
+import type { TargetValues } from './prepare-run.ts';
 
 /** Flags that shape a rollout; a resumed run keeps its own. */
 export const ROLLOUT_FLAGS = ['canary', 'batches', 'max-fail', 'fleet-max-fail', 'soak', 'continue-on-batch-failure'] as const;
@@ -76,13 +76,18 @@ const differences = (record: RunRecord, values: ResumableValues, cwd: string): s
   for (const [flag, value] of Object.entries(givenRolloutFlags(values))) {
     const recorded = record.rolloutFlags?.[flag];
     if (record.rolloutFlags === undefined) found.push(`${shownFlag(flag, value)} (this run's record does not keep its rollout flags)`);
-    else if (recorded !== value) found.push(`${shownFlag(flag, value)}, the run had ${recorded === undefined ? `no --${flag}` : shownFlag(flag, recorded)}`);
+    else if (recorded !== value)
+      found.push(`${shownFlag(flag, value)}, the run had ${recorded === undefined ? `no --${flag}` : shownFlag(flag, recorded)}`);
   }
   return found;
 };
 
 /** Load and check the record, and the command-line values the resumed run must use. */
-export const resumeInputs = async <V extends ResumableValues>(values: V, reference: string | undefined, cwd: string = process.cwd()): Promise<ResumeInputs<V>> => {
+export const resumeInputs = async <V extends ResumableValues>(
+  values: V,
+  reference: string | undefined,
+  cwd: string = process.cwd(),
+): Promise<ResumeInputs<V>> => {
   const filter = values.resume === 'last' ? resumeFilter(reference, values.inventory, cwd) : undefined;
   const record = await readRunRecord(values.resume!, runsDir(), filter);
   const check = resumeCheck(record, { isRunning: (r) => isRunLive(r) });
@@ -92,7 +97,9 @@ export const resumeInputs = async <V extends ResumableValues>(values: V, referen
   }
   const found = differences(record, values, cwd);
   if (found.length > 0) {
-    throw new UsageError(`--resume continues run ${record.id} with its own inventory, selection, vars and rollout; this command differs: ${found.join('; ')}`);
+    throw new UsageError(
+      `--resume continues run ${record.id} with its own inventory, selection, vars and rollout; this command differs: ${found.join('; ')}`,
+    );
   }
   return {
     record,

@@ -3,10 +3,10 @@
 // between two batched writes loses no host that had ended. A failing write warns once and never
 // stops the rollout it describes.
 
-import { errorInfo, withMessage, type ErrorInfo } from '../report/error-info.ts';
+import { type ErrorInfo, errorInfo, withMessage } from '../report/error-info.ts';
 import type { RunEvent } from '../report/events.ts';
-import { endRun, recordChangingHost, recordHostResult, recordInterruptedHost, startStage } from '../run-records/run-record-updates.ts';
 import type { RunRecord } from '../run-records/run-record.ts';
+import { endRun, recordChangingHost, recordHostResult, recordInterruptedHost, startStage } from '../run-records/run-record-updates.ts';
 import { flushRunRecords, journalHostResult, writeRunRecord } from '../run-records/run-store.ts';
 
 export interface RecordKeeper {
@@ -37,7 +37,9 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
   const warn = (error: unknown): void => {
     if (warned) return;
     warned = true;
-    process.stderr.write(`casfleet: warning: cannot write run record ${record.id}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `casfleet: warning: cannot write run record ${record.id}: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
   };
   const save = (next: RunRecord): void => {
     record = next;
@@ -73,9 +75,17 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
           break;
         case 'step':
           if (event.status === 'changed' && !event.check) startChanging(event.host, now);
-          if (event.status === 'failed' && !lastError.has(event.host)) lastError.set(event.host, withMessage(event.error ?? UNKNOWN, (message) => `${event.step}: ${message}`));
+          if (event.status === 'failed' && !lastError.has(event.host))
+            lastError.set(
+              event.host,
+              withMessage(event.error ?? UNKNOWN, (message) => `${event.step}: ${message}`),
+            );
           // What undid the host matters more than the failure that led there.
-          if (event.status === 'rolled-back') lastError.set(event.host, withMessage(event.error ?? UNKNOWN, (message) => `rolled back: ${message}`));
+          if (event.status === 'rolled-back')
+            lastError.set(
+              event.host,
+              withMessage(event.error ?? UNKNOWN, (message) => `rolled back: ${message}`),
+            );
           break;
         case 'unreachable':
           lastError.set(event.host, event.error);
@@ -83,7 +93,9 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
         case 'host-end': {
           changing.delete(event.host);
           const error = lastError.get(event.host);
-          save(journal(recordHostResult(record, event.host, { counts: event.counts, ...(error ? { error } : {}) }, now), event.host).record);
+          save(
+            journal(recordHostResult(record, event.host, { counts: event.counts, ...(error ? { error } : {}) }, now), event.host).record,
+          );
           break;
         }
         case 'halt':

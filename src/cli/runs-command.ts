@@ -7,11 +7,11 @@ import { UsageError } from '../errors.ts';
 import { displayPath } from '../inventory/display-path.ts';
 import { formatRunDetails, formatRunList, maskedRecord } from '../run-records/format-run.ts';
 import { isRunLive } from '../run-records/run-liveness.ts';
-import { resumeCheck, summarizeRecord, type RunRecord } from '../run-records/run-record.ts';
-import { listRunRecords, readRunRecord, runsDir, type RunFilter } from '../run-records/run-store.ts';
-import { isPlaybookPath, runFilter } from './playbook-reference.ts';
+import { type RunRecord, resumeCheck, summarizeRecord } from '../run-records/run-record.ts';
+import { listRunRecords, type RunFilter, readRunRecord, runsDir } from '../run-records/run-store.ts';
 import { EXIT_OK } from './exit-codes.ts';
 import { parseCommandLine, positiveInt } from './parse-options.ts';
+import { isPlaybookPath, runFilter } from './playbook-reference.ts';
 
 const DEFAULT_LIMIT = 20;
 
@@ -105,7 +105,11 @@ const listRuns = async (limit: number, json: boolean, filter: RunFilter | undefi
     return EXIT_OK;
   }
   if (listing.total === 0) {
-    out(filter ? `no runs ${filter.describe} in ${listing.dir}\n` : `no runs recorded yet in ${listing.dir}; 'casfleet apply' records every run\n`);
+    out(
+      filter
+        ? `no runs ${filter.describe} in ${listing.dir}\n`
+        : `no runs recorded yet in ${listing.dir}; 'casfleet apply' records every run\n`,
+    );
     return EXIT_OK;
   }
   const lines = formatRunList(rows);
@@ -160,7 +164,9 @@ export const runsCommand = async (argv: readonly string[]): Promise<number> => {
     }
     default: {
       const hint = action === 'last' || /^\d/.test(action) ? `; did you mean 'casfleet runs show ${action}'?` : '';
-      throw new UsageError(`unknown runs action '${action}'${hint || "; use 'casfleet runs' to list or 'casfleet runs show <id|last>'"} (see --help)`);
+      throw new UsageError(
+        `unknown runs action '${action}'${hint || "; use 'casfleet runs' to list or 'casfleet runs show <id|last>'"} (see --help)`,
+      );
     }
   }
 };

@@ -6,12 +6,12 @@ import { resolve } from 'node:path';
 import { BUNDLE_FACTS, supportBundleFiles } from '../bundle/support-bundle.ts';
 import { tarGz } from '../bundle/tar-archive.ts';
 import { UsageError } from '../errors.ts';
+import { packageInfo } from '../package-info.ts';
 import { auditHost, auditReport } from '../run/audit-fleet.ts';
 import { AUDIT_PROBE_TIMEOUT_MS } from './audit-command.ts';
 import { buildAuditTargets } from './audit-targets.ts';
 import { EXIT_HOST_FAILED, EXIT_OK } from './exit-codes.ts';
 import { parseCommandLine } from './parse-options.ts';
-import { packageInfo } from '../package-info.ts';
 import { prepareFleet, TARGET_OPTIONS } from './prepare-run.ts';
 
 export const SUPPORT_BUNDLE_HELP = `Usage: casfleet support-bundle <host> [-i INVENTORY] [-o FILE] [options]
@@ -39,7 +39,6 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
 } as const;
 
-
 export const supportBundleCommand = async (argv: readonly string[]): Promise<number> => {
   const { values, positionals } = parseCommandLine(argv, OPTIONS, 'support-bundle');
   if (values.help) {
@@ -52,15 +51,20 @@ export const supportBundleCommand = async (argv: readonly string[]): Promise<num
   const cwd = process.cwd();
   const fleet = await prepareFleet({ ...values, limit: host }, cwd);
   if (typeof fleet === 'number') return fleet;
-  if (fleet.hosts.length !== 1) throw new UsageError(`'${host}' selects ${fleet.hosts.length} hosts (${fleet.hosts.slice(0, 5).join(', ')}…): name exactly one`);
+  if (fleet.hosts.length !== 1)
+    throw new UsageError(`'${host}' selects ${fleet.hosts.length} hosts (${fleet.hosts.slice(0, 5).join(', ')}…): name exactly one`);
   const [target] = await buildAuditTargets(fleet, cwd);
   const started = new Date();
-  const { audit, outcomes } = await auditHost(target!, {
-    forks: 1,
-    connect: fleet.connect,
-    gatherTimeoutMs: fleet.commandTimeoutMs,
-    probeTimeoutMs: AUDIT_PROBE_TIMEOUT_MS,
-  }, Object.values(BUNDLE_FACTS));
+  const { audit, outcomes } = await auditHost(
+    target!,
+    {
+      forks: 1,
+      connect: fleet.connect,
+      gatherTimeoutMs: fleet.commandTimeoutMs,
+      probeTimeoutMs: AUDIT_PROBE_TIMEOUT_MS,
+    },
+    Object.values(BUNDLE_FACTS),
+  );
   if (audit.status !== 'audited') {
     process.stderr.write(`casfleet: ${target!.name} could not be read (${audit.error ?? audit.status}); no bundle written\n`);
     return EXIT_HOST_FAILED;

@@ -4,8 +4,7 @@
 const SAFE_WORD = /^[A-Za-z0-9_\-.,:/@%+=]+$/;
 
 /** POSIX single-quote a word unless it is made only of characters the shell never interprets. */
-export const quote = (word: string): string =>
-  word !== '' && SAFE_WORD.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+export const quote = (word: string): string => (word !== '' && SAFE_WORD.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
 
 const RAW = Symbol('raw');
 const SECRET = Symbol('secret');

@@ -5,7 +5,10 @@
 import type { CommandSpec } from './command-spec.ts';
 import { ASK_FUNCTION, commandWords, KIND_FUNCTION, specFunction } from './shell-functions.ts';
 
-export const bashCompletion = (commands: readonly CommandSpec[], version: string): string => `# casfleet ${version} completion for bash (from \`casfleet completion bash\`). Load it with
+export const bashCompletion = (
+  commands: readonly CommandSpec[],
+  version: string,
+): string => `# casfleet ${version} completion for bash (from \`casfleet completion bash\`). Load it with
 #   source <(casfleet completion bash)                            # this shell
 #   casfleet completion bash > /etc/bash_completion.d/casfleet     # every new shell
 ${specFunction(commands)}

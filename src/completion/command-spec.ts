@@ -64,12 +64,17 @@ const ARGUMENTS: Readonly<Record<string, ValueKind>> = {
   'runs show': 'run',
 };
 
-export const commandSpec = (name: string, commandLine: { readonly options: OptionTable; readonly subcommands: readonly string[] }): CommandSpec => {
-  const flags = Object.entries(commandLine.options).map(([long, option]): FlagSpec => ({
-    long,
-    ...(option.short ? { short: option.short } : {}),
-    ...(option.type === 'string' ? { value: FLAG_VALUES[`${name} ${long}`] ?? FLAG_VALUES[long] ?? 'text' } : {}),
-  }));
+export const commandSpec = (
+  name: string,
+  commandLine: { readonly options: OptionTable; readonly subcommands: readonly string[] },
+): CommandSpec => {
+  const flags = Object.entries(commandLine.options).map(
+    ([long, option]): FlagSpec => ({
+      long,
+      ...(option.short ? { short: option.short } : {}),
+      ...(option.type === 'string' ? { value: FLAG_VALUES[`${name} ${long}`] ?? FLAG_VALUES[long] ?? 'text' } : {}),
+    }),
+  );
   const argumentsBySubcommand: Record<string, ValueKind> = {};
   for (const subcommand of ['', ...commandLine.subcommands]) {
     const kind = ARGUMENTS[subcommand ? `${name} ${subcommand}` : name];

@@ -1,7 +1,7 @@
 // `casfleet completion fish`: fish's declarative completions, one line per command and flag; the
 // same dynamic candidates as bash and zsh, from `casfleet __complete <kind>`.
 
-import { flagWords, type CommandSpec, type ValueKind } from './command-spec.ts';
+import { type CommandSpec, flagWords, type ValueKind } from './command-spec.ts';
 
 // How fish offers a value of each kind: files, directories, or words from casfleet.
 const FISH_VALUES: Readonly<Record<ValueKind, string>> = {
@@ -22,7 +22,11 @@ const at = (...words: string[]): string => `-n "__casfleet_at ${words.join(' ')}
 
 const commandLines = (command: CommandSpec): string[] => {
   const lines = command.flags.map((flag) =>
-    [`complete -c casfleet ${at(command.name)} -l ${flag.long}`, ...(flag.short ? [`-s ${flag.short}`] : []), ...(flag.value ? [FISH_VALUES[flag.value]] : [])].join(' '),
+    [
+      `complete -c casfleet ${at(command.name)} -l ${flag.long}`,
+      ...(flag.short ? [`-s ${flag.short}`] : []),
+      ...(flag.value ? [FISH_VALUES[flag.value]] : []),
+    ].join(' '),
   );
   if (command.subcommands.length > 0) {
     lines.push(`complete -c casfleet ${at(command.name, "''")} -a ${quote(command.subcommands.join(' '))}`);
@@ -38,7 +42,10 @@ const valuedCase = (command: CommandSpec): string => {
   return `        case ${command.name}\n            string split ' ' -- ${quote(words.join(' '))}`;
 };
 
-export const fishCompletion = (commands: readonly CommandSpec[], version: string): string => `# casfleet ${version} completion for fish (from \`casfleet completion fish\`). Load it with
+export const fishCompletion = (
+  commands: readonly CommandSpec[],
+  version: string,
+): string => `# casfleet ${version} completion for fish (from \`casfleet completion fish\`). Load it with
 #   casfleet completion fish | source                                    # this shell
 #   casfleet completion fish > ~/.config/fish/completions/casfleet.fish  # every new shell
 

@@ -1,7 +1,7 @@
 // What the bash and zsh scripts share, as shell functions both shells run: the per-command data
 // and the reading of the command line that decides what the word at the cursor is.
 
-import { flagWords, type CommandSpec } from './command-spec.ts';
+import { type CommandSpec, flagWords } from './command-spec.ts';
 
 const table = (entries: ReadonlyArray<readonly [string, string]>): string =>
   entries.length === 0 ? '' : `|${entries.map(([key, value]) => `${key}=${value}`).join('|')}|`;
@@ -87,4 +87,5 @@ export const ASK_FUNCTION = `_casfleet_ask() {
 }`;
 
 /** The command names, as the first word's candidates. */
-export const commandWords = (commands: readonly CommandSpec[]): string => [...commands.map((command) => command.name), '--help', '--version'].join(' ');
+export const commandWords = (commands: readonly CommandSpec[]): string =>
+  [...commands.map((command) => command.name), '--help', '--version'].join(' ');

@@ -18,7 +18,7 @@ import { tsImport } from 'tsx/esm/api';
 import { ConfigError, isCasfleetError } from '../errors.ts';
 import { locate, nodePosition, parseYaml } from '../inventory/yaml-source.ts';
 import { assertTrustedPath } from '../trust/trusted-path.ts';
-import { configSchema, type CasfleetConfig } from './config-schema.ts';
+import { type CasfleetConfig, configSchema } from './config-schema.ts';
 
 const SEARCH_PLACES = [
   'package.json',
@@ -45,10 +45,12 @@ const loadTs = async (file: string): Promise<unknown> => {
 };
 
 // Every loader checks the file it is given before reading what is in it.
-const trusted = (load: Loader): Loader => (file, content) => {
-  assertTrustedPath(file, 'file', 'config file');
-  return load(file, content);
-};
+const trusted =
+  (load: Loader): Loader =>
+  (file, content) => {
+    assertTrustedPath(file, 'file', 'config file');
+    return load(file, content);
+  };
 
 // package.json also marks the repository root: only one that holds a "casfleet" key is a config.
 // (Parsing JSON before the check runs nothing.)
@@ -115,13 +117,18 @@ export const loadConfig = async (cwd: string, explicitFile?: string, home?: stri
   const parsed = configSchema.safeParse(found.config);
   if (parsed.success) return { config: parsed.data, file: found.filepath };
   // JSON and YAML configs can point at file:line:col; JS/TS configs only at the key path.
-  const source = /\.(json|ya?ml)$|rc$/.test(found.filepath) ? parseYaml(readFileSync(found.filepath, 'utf8'), found.filepath).source : undefined;
+  const source = /\.(json|ya?ml)$|rc$/.test(found.filepath)
+    ? parseYaml(readFileSync(found.filepath, 'utf8'), found.filepath).source
+    : undefined;
   throw new ConfigError(
     `invalid casfleet config ${found.filepath}`,
     parsed.error.issues.map((issue) => {
       const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
       const located = source ? locate(source, path) : undefined;
-      const position = source && located ? nodePosition(source, issue.code === 'unrecognized_keys' ? located.keyNode : located.node, located.keyNode) : undefined;
+      const position =
+        source && located
+          ? nodePosition(source, issue.code === 'unrecognized_keys' ? located.keyNode : located.node, located.keyNode)
+          : undefined;
       return { ...(position ? { position } : {}), path: path.map(String).join('.'), message: issue.message };
     }),
   );

@@ -8,9 +8,16 @@ export const absolutePathSchema = z
   .string()
   .regex(/^\/[^\0\n\r]*$/, 'must be an absolute path')
   .refine((path) => path === '/' || !path.endsWith('/'), 'must not end with "/"')
-  .refine((path) => !path.split('/').slice(1).some((part) => part === '' || part === '.' || part === '..'), {
-    message: 'must be normalised (no "//", "." or ".." segments)',
-  })
+  .refine(
+    (path) =>
+      !path
+        .split('/')
+        .slice(1)
+        .some((part) => part === '' || part === '.' || part === '..'),
+    {
+      message: 'must be normalised (no "//", "." or ".." segments)',
+    },
+  )
   .refine((path) => path !== '/', 'must name a file, not "/"');
 
 const describe = (value: unknown): string => {
@@ -20,7 +27,10 @@ const describe = (value: unknown): string => {
 };
 
 const valueAt = (root: unknown, path: readonly PropertyKey[]): unknown =>
-  path.reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined), root);
+  path.reduce<unknown>(
+    (value, key) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined),
+    root,
+  );
 
 /** Parses `value` with `schema`; throws PlaybookError listing every issue (`where.field: message, got …`). */
 export const parseArgs = <S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> => {

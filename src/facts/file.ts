@@ -3,12 +3,12 @@
 // reaches the planner unchanged; it is decoded to a Latin-1 "binary string" (one char per byte) so
 // editing and re-encoding never changes a byte the planner did not mean to change.
 import { posix } from 'node:path';
+import { sh } from '../command/shell.ts';
 import { FactError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from './args.ts';
-import { backupDirFor, parseBackupName, type FileBackup } from './backup-name.ts';
+import { backupDirFor, type FileBackup, parseBackupName } from './backup-name.ts';
 import type { Fact } from './fact.ts';
 import { factLines, splitWord } from './fact-output.ts';
-import { sh } from '../command/shell.ts';
 
 export type { FileBackup } from './backup-name.ts';
 
@@ -63,7 +63,9 @@ const parseFileState = (factId: string, output: string): FileState => {
     // Fewer bytes than stat counted means the read failed (no permission, no become): an empty
     // content here would read as "key absent" and plan the wrong change.
     if (bytes.length < Math.min(Number(size), MAX_CONTENT_BYTES + 1)) {
-      throw new FactError(`${factId}: read ${bytes.length} of ${size} bytes (is the file readable by the login user? become may be needed)`);
+      throw new FactError(
+        `${factId}: read ${bytes.length} of ${size} bytes (is the file readable by the login user? become may be needed)`,
+      );
     }
     // head -c cut the file one byte past the limit: that byte proves it is too large to edit.
     content = bytes.length > MAX_CONTENT_BYTES ? null : bytes.toString('latin1');
@@ -74,7 +76,18 @@ const parseFileState = (factId: string, output: string): FileState => {
     throw new FactError(`${factId}: regular file without content section`);
   }
   if ((type === 'symlink') !== (link !== undefined)) throw new FactError(`${factId}: a target line goes with a symlink, and only with one`);
-  return { exists: true, type, uid: Number(uid), gid: Number(gid), owner, group, mode, size: Number(size), content, ...(link === undefined ? {} : { target: link }) };
+  return {
+    exists: true,
+    type,
+    uid: Number(uid),
+    gid: Number(gid),
+    owner,
+    group,
+    mode,
+    size: Number(size),
+    content,
+    ...(link === undefined ? {} : { target: link }),
+  };
 };
 
 /** Existence, type, uid/gid, owner/group names, mode, size and content of `path` (not following symlinks; a symlink's target). */

@@ -23,11 +23,7 @@ export const buildGatherScript = (facts: readonly AnyFact[]): string =>
 export type FactOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: FactError };
 
 /** Split the framed output and parse each section with its fact's parser. */
-export const parseGatherOutput = (
-  output: string,
-  facts: readonly AnyFact[],
-  stderr = '',
-): ReadonlyMap<string, FactOutcome> => {
+export const parseGatherOutput = (output: string, facts: readonly AnyFact[], stderr = ''): ReadonlyMap<string, FactOutcome> => {
   const outcomes = new Map<string, FactOutcome>();
   for (const fact of facts) {
     const start = output.indexOf(`${MARK}-fact ${fact.id}\n`);

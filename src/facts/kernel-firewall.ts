@@ -7,7 +7,7 @@
 import { FactError } from '../errors.ts';
 import type { Fact } from './fact.ts';
 import { factLines, splitWord } from './fact-output.ts';
-import { parseIptablesSave, type IptablesDump } from './iptables-save.ts';
+import { type IptablesDump, parseIptablesSave } from './iptables-save.ts';
 import type { UfwFamily } from './ufw-tuple.ts';
 
 export type KernelTables =

@@ -69,7 +69,11 @@ echo end
 
 const POLICIES: Readonly<Record<string, UfwPolicy>> = { drop: 'deny', accept: 'allow', reject: 'reject' };
 
-const settingValue = (raw: string): string => raw.trim().toLowerCase().replace(/^["']|["']$/g, '');
+const settingValue = (raw: string): string =>
+  raw
+    .trim()
+    .toLowerCase()
+    .replace(/^["']|["']$/g, '');
 
 /** Parses the output of the ufw fact script. */
 export const parseUfwState = (output: string): UfwState => {
@@ -104,8 +108,14 @@ export const parseUfwState = (output: string): UfwState => {
   const vpngenRules = yesNo(FACT_ID, flags, 'vpngen-rules');
   if (!installed) {
     return {
-      installed, enabled: false, ipv6: false, defaultIncoming: 'allow',
-      manageBuiltins: false, vpngenRules, rules: { v4: [], v6: [] }, fileRules: { v4: [], v6: [] },
+      installed,
+      enabled: false,
+      ipv6: false,
+      defaultIncoming: 'allow',
+      manageBuiltins: false,
+      vpngenRules,
+      rules: { v4: [], v6: [] },
+      fileRules: { v4: [], v6: [] },
     };
   }
   for (const file of [CONF, DEFAULTS, RULES4]) {

@@ -68,7 +68,8 @@ const toTimer = ({ id, fields, resultLines }: TimerRecord): HostTimer => {
     return Number(value);
   };
   const mechanism = fields.get('mechanism');
-  if (mechanism !== 'systemd' && mechanism !== 'process') throw new FactError(`${FACT_ID}: timer ${id}: unknown mechanism "${mechanism ?? ''}"`);
+  if (mechanism !== 'systemd' && mechanism !== 'process')
+    throw new FactError(`${FACT_ID}: timer ${id}: unknown mechanism "${mechanism ?? ''}"`);
   const claim = fields.get('claim') ?? 'none';
   const hasResult = resultLines.length > 0;
   return {

@@ -24,8 +24,8 @@
 // names TIMER_PROCESS_TAG so it can be found again (the lab's `down` kills leftovers by it).
 
 import { z } from 'zod';
+import { type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { parseArgs } from '../facts/args.ts';
-import { raw, sh, type RemoteCommand } from '../command/shell.ts';
 
 export const TIMER_PARENT = '/var/lib/casfleet';
 export const TIMER_DIR = `${TIMER_PARENT}/timers`;
@@ -37,7 +37,10 @@ export const DEFAULT_FIRING_WAIT_S = 90;
 /** Safe in a file name, a unit name and a shell word without quoting. */
 // No dots: every file of a timer is `<id>.<suffix>`, so `<id>.*` must never match another timer's files.
 export const timerIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1-64 of [a-z0-9-], starting with a letter or digit');
-const delaySchema = z.int().min(1).max(7 * 24 * 3600);
+const delaySchema = z
+  .int()
+  .min(1)
+  .max(7 * 24 * 3600);
 const waitSchema = z.int().min(0).max(3600);
 
 export interface ArmTimerArgs {
@@ -138,9 +141,13 @@ started=$(date +%s)
 rc=$?
 printf 'exit %s\\nstarted %s\\nended %s\\n' "$rc" "$started" "$(date +%s)" >"$d/$id.result.tmp"
 mv -f -- "$d/$id.result.tmp" "$d/$id.result"
-${raw(forgetWhenFired ? `${FORGET}
+${raw(
+  forgetWhenFired
+    ? `${FORGET}
 [ "\${3:-}" = claimed ] || timer_forget
-` : '')}`.script;
+`
+    : '',
+)}`.script;
 
 // The detached sleeper: records its PID, sleeps, then becomes the fire script (same PID, same tag).
 const SLEEPER = 'echo $$ >"$3/$1.pid"; sleep "$2"; exec /bin/sh "$3/$1.fire" "$0" "$1"';
@@ -209,7 +216,13 @@ export const disarmTimerCommand = (id: string, waitSeconds = DEFAULT_FIRING_WAIT
 
 /** Fire timer `id` now (same claim as the timer itself, so it runs at most once); prints like disarm. */
 export const fireTimerNowCommand = (id: string, waitSeconds = DEFAULT_FIRING_WAIT_S): RemoteCommand =>
-  claimCommand('fire', id, waitSeconds, `    /bin/sh "$d/$id.fire" ${TIMER_PROCESS_TAG} "$id" claimed\n    timer_report_fired`, 'fireTimerNowCommand');
+  claimCommand(
+    'fire',
+    id,
+    waitSeconds,
+    `    /bin/sh "$d/$id.fire" ${TIMER_PROCESS_TAG} "$id" claimed\n    timer_report_fired`,
+    'fireTimerNowCommand',
+  );
 
 /** Remove the records of timer `id` once it has fired (prints `timer <id> absent`); refuses (exit 3) while it is armed or firing. */
 export const forgetTimerCommand = (id: string): RemoteCommand => {

@@ -48,7 +48,8 @@ export const parseTimerOutcome = (output: string): TimerOutcome => {
   const [head = '', ...rest] = factLines(where, output);
   const match = /^timer (\S+) (\S+)$/.exec(head);
   const state = match?.[2] as TimerOutcomeState | undefined;
-  if (!match || !state || !STATES.includes(state)) throw new FactError(`${where}: expected "timer <id> ${STATES.join('|')}", got "${head}"`);
+  if (!match || !state || !STATES.includes(state))
+    throw new FactError(`${where}: expected "timer <id> ${STATES.join('|')}", got "${head}"`);
   const id = match[1] ?? '';
   if (state !== 'fired') {
     if (rest.length > 0) throw new FactError(`${where}: unexpected output after "${head}"`);

@@ -12,7 +12,16 @@ import type { HostConnection, InventoryHost } from './types.ts';
 const PORT = mustBe('an integer from 1 to 65535');
 // Ansible casts `ansible_port: "2222"`, so a numeric string is accepted and turned into a number.
 const portSchema = z
-  .union([z.int(PORT), z.string(PORT).regex(/^\s*\d+\s*$/, PORT).transform(Number)], PORT)
+  .union(
+    [
+      z.int(PORT),
+      z
+        .string(PORT)
+        .regex(/^\s*\d+\s*$/, PORT)
+        .transform(Number),
+    ],
+    PORT,
+  )
   .pipe(z.int(PORT).min(1, PORT).max(65535, PORT));
 
 const HOST = mustBe('a hostname or an IP address');
@@ -56,7 +65,16 @@ const SECRET = mustBe('a text (the password)');
 const secretSchema = z.string(SECRET);
 
 const PRIORITY = mustBe('an integer');
-const prioritySchema = z.union([z.int(PRIORITY), z.string(PRIORITY).regex(/^\s*-?\d+\s*$/, PRIORITY).transform(Number)], PRIORITY);
+const prioritySchema = z.union(
+  [
+    z.int(PRIORITY),
+    z
+      .string(PRIORITY)
+      .regex(/^\s*-?\d+\s*$/, PRIORITY)
+      .transform(Number),
+  ],
+  PRIORITY,
+);
 
 /**
  * Each connection var with its schema. The `ansible_ssh_*` spellings are older aliases that
@@ -81,7 +99,12 @@ export const CONNECTION_VAR_SCHEMAS = {
 } as const;
 
 /** Vars whose values are secrets: shown as ******** wherever vars are printed. */
-export const SECRET_VARS: ReadonlySet<string> = new Set(['ansible_become_password', 'ansible_become_pass', 'ansible_password', 'ansible_ssh_pass']);
+export const SECRET_VARS: ReadonlySet<string> = new Set([
+  'ansible_become_password',
+  'ansible_become_pass',
+  'ansible_password',
+  'ansible_ssh_pass',
+]);
 
 /** Only meaningful on groups in the inventory file (Ansible ignores it in group_vars/). */
 export const GROUP_PRIORITY_VAR = 'ansible_group_priority';
@@ -92,8 +115,7 @@ const optionalShape = <T extends Record<string, z.ZodType>>(shape: T) =>
   };
 
 /** A vars mapping whose connection vars are checked and whose other vars pass through. */
-export const varsSchema = (message: string) =>
-  z.looseObject(optionalShape(CONNECTION_VAR_SCHEMAS), { error: mustBe(message).error });
+export const varsSchema = (message: string) => z.looseObject(optionalShape(CONNECTION_VAR_SCHEMAS), { error: mustBe(message).error });
 
 /** Group vars in an inventory file may also set ansible_group_priority. */
 export const groupVarsSchema = (message: string) =>
@@ -106,9 +128,7 @@ export type VarScope = 'host' | 'group';
 /** The problem with one var's value, or undefined when it is fine (or not a connection var). */
 export const checkVar = (name: string, value: unknown, scope: VarScope): string | undefined => {
   const schema =
-    scope === 'group' && name === GROUP_PRIORITY_VAR
-      ? prioritySchema
-      : (CONNECTION_VAR_SCHEMAS as Record<string, z.ZodType>)[name];
+    scope === 'group' && name === GROUP_PRIORITY_VAR ? prioritySchema : (CONNECTION_VAR_SCHEMAS as Record<string, z.ZodType>)[name];
   const result = schema?.safeParse(value);
   return result && !result.success ? result.error.issues[0]?.message : undefined;
 };

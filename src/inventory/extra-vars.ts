@@ -5,7 +5,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { UsageError, ValidationError, type SourcePosition } from '../errors.ts';
+import { type SourcePosition, UsageError, ValidationError } from '../errors.ts';
 import { checkVar } from './connection-vars.ts';
 import { displayPath } from './display-path.ts';
 import { parseFlowValue } from './flow-value.ts';
@@ -25,9 +25,13 @@ const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export const parseExtraVar = (arg: string): ExtraVar => {
   const equals = arg.indexOf('=');
-  if (equals < 0) throw new UsageError('-e expects key=value (or @file to read vars from a YAML/JSON file); the argument given has no "=" (not shown: it may be a secret)');
+  if (equals < 0)
+    throw new UsageError(
+      '-e expects key=value (or @file to read vars from a YAML/JSON file); the argument given has no "=" (not shown: it may be a secret)',
+    );
   const key = arg.slice(0, equals).trim();
-  if (!VAR_NAME.test(key)) throw new UsageError(`-e '${key}=…': '${key}' is not a variable name (letters, digits and _, not starting with a digit)`);
+  if (!VAR_NAME.test(key))
+    throw new UsageError(`-e '${key}=…': '${key}' is not a variable name (letters, digits and _, not starting with a digit)`);
   const value = parseFlowValue(arg.slice(equals + 1));
   const problem = checkVar(key, value, 'host');
   // The connection-var messages end in "(got <value>)": dropped here, for the same reason.
@@ -50,11 +54,16 @@ export const loadVarsFile = async (path: string): Promise<LoadedVars> => {
     text = await readFile(absolute, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `vars file not found: ${shown}` : `cannot read vars file ${shown}: ${code ?? String(error)}`, { cause: error });
+    throw new UsageError(code === 'ENOENT' ? `vars file not found: ${shown}` : `cannot read vars file ${shown}: ${code ?? String(error)}`, {
+      cause: error,
+    });
   }
   const parsed = parseVarsFile(text, shown);
   if (parsed.issues.length > 0) {
-    throw new ValidationError(`vars file ${shown} has ${parsed.issues.length} problem${parsed.issues.length === 1 ? '' : 's'}:`, parsed.issues);
+    throw new ValidationError(
+      `vars file ${shown} has ${parsed.issues.length} problem${parsed.issues.length === 1 ? '' : 's'}:`,
+      parsed.issues,
+    );
   }
   const vars: Record<string, unknown> = {};
   const origins: Record<string, SourcePosition> = {};

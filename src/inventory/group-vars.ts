@@ -4,7 +4,7 @@
 // skipped. What Ansible would silently ignore is reported as a warning instead.
 
 import type { Dirent } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { SourceIssue } from '../errors.ts';
 import { GROUP_PRIORITY_VAR } from './connection-vars.ts';
@@ -59,7 +59,11 @@ const readVars = async (file: { path: string; display: string }) => {
     return parseVarsFile(await readFile(file.path, 'utf8'), file.display);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    return { vars: new Map<string, VarDefinition>(), issues: [{ path: '', message: `${file.display}: cannot read the file (${reason})` }], warnings: [] };
+    return {
+      vars: new Map<string, VarDefinition>(),
+      issues: [{ path: '', message: `${file.display}: cannot read the file (${reason})` }],
+      warnings: [],
+    };
   }
 };
 
@@ -84,11 +88,16 @@ export const loadVarsDirectory = async (
     if (chosen === undefined) continue;
     for (const candidate of candidates) used.add(candidate);
     for (const other of shadowed) {
-      warnings.push({ path: '', message: `${join(display, other)} is ignored: ${join(display, chosen)} exists, and Ansible reads only the first of ${name}, ${name}.yml, ${name}.yaml, ${name}.json` });
+      warnings.push({
+        path: '',
+        message: `${join(display, other)} is ignored: ${join(display, chosen)} exists, and Ansible reads only the first of ${name}, ${name}.yml, ${name}.yaml, ${name}.json`,
+      });
     }
     const entry = listing.entries.get(chosen) as Dirent;
     const path = join(dir, chosen);
-    const files = entry.isDirectory() ? await filesUnder(await list(path, join(display, chosen))) : [{ path, display: join(display, chosen) }];
+    const files = entry.isDirectory()
+      ? await filesUnder(await list(path, join(display, chosen)))
+      : [{ path, display: join(display, chosen) }];
     const merged = new Map<string, VarDefinition>();
     for (const file of files) {
       const parsed = await readVars(file);
@@ -98,7 +107,11 @@ export const loadVarsDirectory = async (
     }
     const priority = merged.get(GROUP_PRIORITY_VAR);
     if (kind === 'group' && priority) {
-      warnings.push({ position: priority.position, path: GROUP_PRIORITY_VAR, message: 'has no effect here: Ansible only honours it in the inventory file' });
+      warnings.push({
+        position: priority.position,
+        path: GROUP_PRIORITY_VAR,
+        message: 'has no effect here: Ansible only honours it in the inventory file',
+      });
     }
     byName.set(name, merged);
   }

@@ -14,6 +14,9 @@ export const patternFileReader =
       return readFileSync(resolve(cwd, file), 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new UsageError(`host pattern file '${file}' ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(error)})`}`, { cause: error });
+      throw new UsageError(
+        `host pattern file '${file}' ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(error)})`}`,
+        { cause: error },
+      );
     }
   };

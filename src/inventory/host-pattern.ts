@@ -60,7 +60,13 @@ const toPart = (text: string): Part => {
   const [, expression = '', index, start, , end] = match;
   // Like Ansible, an end of 0 (`[0:0]`) is no end at all: the single host at start.
   const subscript =
-    index !== undefined ? { start: Number(index) } : end === '' ? { start: Number(start), end: 'last' as const } : Number(end) === 0 ? { start: Number(start) } : { start: Number(start), end: Number(end) };
+    index !== undefined
+      ? { start: Number(index) }
+      : end === ''
+        ? { start: Number(start), end: 'last' as const }
+        : Number(end) === 0
+          ? { start: Number(start) }
+          : { start: Number(start), end: Number(end) };
   return { text, operator, expression, subscript };
 };
 
@@ -135,7 +141,9 @@ const hostsOf = (inventory: Inventory, part: Part): string[] | undefined => {
   if (subscript.end === undefined) {
     const host = hosts.at(subscript.start);
     if (host === undefined) {
-      throw new UsageError(`host pattern '${part.text}': index ${subscript.start} is out of range ('${part.expression}' has ${hosts.length} host${hosts.length === 1 ? '' : 's'})`);
+      throw new UsageError(
+        `host pattern '${part.text}': index ${subscript.start} is out of range ('${part.expression}' has ${hosts.length} host${hosts.length === 1 ? '' : 's'})`,
+      );
     }
     return [host];
   }
@@ -181,7 +189,9 @@ export const selectHosts = (inventory: Inventory, pattern: string, readPatternFi
       const name = part.text.replace(/^[!&]/, '');
       const guess = /[~*?[\]]/.test(name) ? undefined : closestName(name, [...inventory.groups.keys(), ...inventory.hosts.keys()]);
       // `cas-0[1-3]` looks like a glob but is Ansible's subscript of `cas-0`: say so.
-      const subscript = part.subscript ? `: ${name.slice(part.expression.length)} is a subscript of '${part.expression}' (to match cas-01…cas-03 write a regex: ~${part.expression}[1-3]$)` : '';
+      const subscript = part.subscript
+        ? `: ${name.slice(part.expression.length)} is a subscript of '${part.expression}' (to match cas-01…cas-03 write a regex: ~${part.expression}[1-3]$)`
+        : '';
       throw new UsageError(`host pattern '${part.text}' matches no host or group${guess ? ` (did you mean '${guess}'?)` : ''}${subscript}`);
     }
     if (part.operator === '') for (const host of hosts) selected.add(host);

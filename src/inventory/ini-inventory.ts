@@ -16,7 +16,7 @@ import { checkVar, type VarScope } from './connection-vars.ts';
 import { parseFlowValue } from './flow-value.ts';
 import { parseHostSpec } from './host-range.ts';
 import { tokenizeIniLine } from './ini-tokens.ts';
-import { ALL, InventoryBuilder, UNGROUPED, type ParsedSource } from './inventory-builder.ts';
+import { ALL, InventoryBuilder, type ParsedSource, UNGROUPED } from './inventory-builder.ts';
 
 // Ansible's own section pattern: a name without spaces, `:` or `]`, then an optional `:kind`.
 const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$/;
@@ -173,7 +173,10 @@ class IniInventoryReader {
       return;
     }
     if (!this.references.has(child)) {
-      this.references.set(child, { position: this.at(col), message: `[${group}:children] lists '${child}', a group that is not defined anywhere` });
+      this.references.set(child, {
+        position: this.at(col),
+        message: `[${group}:children] lists '${child}', a group that is not defined anywhere`,
+      });
     }
   }
 

@@ -33,7 +33,11 @@ export const detectInventoryFormat = (path: string, text: string): InventoryForm
   const ext = extname(path).toLowerCase();
   if (['.yml', '.yaml', '.json'].includes(ext)) return 'yaml';
   if (['.ini', '.cfg'].includes(ext)) return 'ini';
-  const first = text.split(/\r?\n/).find((line) => line.trim() !== '' && !/^\s*[#;]/.test(line))?.trim() ?? '';
+  const first =
+    text
+      .split(/\r?\n/)
+      .find((line) => line.trim() !== '' && !/^\s*[#;]/.test(line))
+      ?.trim() ?? '';
   return /^(?:---|\{)/.test(first) || /^[\w.-]+:\s*(?:#.*)?$/.test(first) ? 'yaml' : 'ini';
 };
 
@@ -52,7 +56,8 @@ const readInventoryText = async (absolute: string, shown: string): Promise<strin
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new InventoryError(`inventory file not found: ${shown}`, []);
-    if (code === 'EISDIR') throw new InventoryError(`inventory ${shown} is a directory: inventory directories are not supported, give the inventory file`, []);
+    if (code === 'EISDIR')
+      throw new InventoryError(`inventory ${shown} is a directory: inventory directories are not supported, give the inventory file`, []);
     throw new InventoryError(`cannot read inventory ${shown}: ${code ?? String(error)}`, [], { cause: error });
   }
 };
@@ -61,7 +66,8 @@ export const loadInventory = async (path: string): Promise<Inventory> => {
   const absolute = resolve(path);
   const shown = displayPath(absolute);
   const text = await readInventoryText(absolute, shown);
-  const parsed: ParsedSource = detectInventoryFormat(absolute, text) === 'yaml' ? parseYamlInventory(text, shown) : parseIniInventory(text, shown);
+  const parsed: ParsedSource =
+    detectInventoryFormat(absolute, text) === 'yaml' ? parseYamlInventory(text, shown) : parseIniInventory(text, shown);
 
   const groups = [...parsed.inventory.groups.keys()];
   const hosts = [...parsed.inventory.hosts.keys()];
@@ -78,9 +84,9 @@ export const loadInventory = async (path: string): Promise<Inventory> => {
   if (issues.length > 0) {
     throw new InventoryError(`inventory ${shown} has ${issues.length} problem${issues.length === 1 ? '' : 's'}:`, issues);
   }
-  return resolveInventory(
-    absolute,
-    { inventory: parsed.inventory, groupVars: groupVars.byName, hostVars: hostVars.byName },
-    [...parsed.warnings, ...groupVars.warnings, ...hostVars.warnings],
-  );
+  return resolveInventory(absolute, { inventory: parsed.inventory, groupVars: groupVars.byName, hostVars: hostVars.byName }, [
+    ...parsed.warnings,
+    ...groupVars.warnings,
+    ...hostVars.warnings,
+  ]);
 };

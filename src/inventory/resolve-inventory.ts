@@ -3,7 +3,7 @@
 
 import type { SourceIssue } from '../errors.ts';
 import { buildGroupGraph } from './group-graph.ts';
-import { mergeVarLayers, varLayers, type VarSources } from './precedence.ts';
+import { mergeVarLayers, type VarSources, varLayers } from './precedence.ts';
 import type { Inventory, InventoryGroup, InventoryHost } from './types.ts';
 
 export const resolveInventory = (source: string, sources: VarSources, warnings: readonly SourceIssue[] = []): Inventory => {
@@ -15,7 +15,12 @@ export const resolveInventory = (source: string, sources: VarSources, warnings: 
   }
   const groups = new Map<string, InventoryGroup>();
   for (const group of sources.inventory.groups.values()) {
-    groups.set(group.name, { name: group.name, hosts: graph.hostsOf.get(group.name) ?? [], ownHosts: group.hosts, children: group.children });
+    groups.set(group.name, {
+      name: group.name,
+      hosts: graph.hostsOf.get(group.name) ?? [],
+      ownHosts: group.hosts,
+      children: group.children,
+    });
   }
   return { source, hosts, groups, ...(warnings.length > 0 ? { warnings } : {}) };
 };

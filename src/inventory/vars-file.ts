@@ -4,8 +4,8 @@
 import type { SourceIssue } from '../errors.ts';
 import { varsSchema } from './connection-vars.ts';
 import type { VarDefinition } from './inventory-builder.ts';
-import { issuesFromZod } from './zod-issues.ts';
 import { mapEntries, nodePosition, nodeValue, parseYaml } from './yaml-source.ts';
+import { issuesFromZod } from './zod-issues.ts';
 
 export interface ParsedVarsFile {
   readonly vars: ReadonlyMap<string, VarDefinition>;
@@ -21,7 +21,13 @@ export const parseVarsFile = (text: string, file: string): ParsedVarsFile => {
   if (text.startsWith('$ANSIBLE_VAULT;')) {
     return {
       vars: new Map(),
-      issues: [{ position: { file, line: 1, col: 1 }, path: '', message: 'Ansible Vault files are not supported: decrypt the file or pass secrets through the environment' }],
+      issues: [
+        {
+          position: { file, line: 1, col: 1 },
+          path: '',
+          message: 'Ansible Vault files are not supported: decrypt the file or pass secrets through the environment',
+        },
+      ],
       warnings: [],
     };
   }

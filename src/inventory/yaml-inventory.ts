@@ -7,19 +7,22 @@
 import { isScalar, type Node } from 'yaml';
 import { z } from 'zod';
 import type { SourceIssue } from '../errors.ts';
-import { groupVarsSchema, varsSchema, checkVar } from './connection-vars.ts';
+import { checkVar, groupVarsSchema, varsSchema } from './connection-vars.ts';
 import { describeValue, mustBe } from './describe-value.ts';
 import { parseHostSpec } from './host-range.ts';
 import { InventoryBuilder, type ParsedSource } from './inventory-builder.ts';
+import { type MapEntry, mapEntries, nodePosition, nodeValue, parseYaml, resolveAlias, type YamlSource } from './yaml-source.ts';
 import { dottedPath, issuesFromZod } from './zod-issues.ts';
-import { mapEntries, nodePosition, nodeValue, parseYaml, resolveAlias, type MapEntry, type YamlSource } from './yaml-source.ts';
 
 const VARS = 'a mapping of variable names to values';
 const GROUP_KEYS = ['hosts', 'vars', 'children'];
 // `cas-01:` with nothing after it is a host without vars; same for empty vars/hosts/children.
 /** Ansible turns a section written as one string into a mapping of that name to nothing. */
 const nameAsMapping = (value: unknown): unknown => (typeof value === 'string' ? { [value]: null } : value);
-const hostsSchema = z.preprocess(nameAsMapping, z.record(z.string(), varsSchema(VARS).nullable(), mustBe('a mapping of host names to their vars')).nullable());
+const hostsSchema = z.preprocess(
+  nameAsMapping,
+  z.record(z.string(), varsSchema(VARS).nullable(), mustBe('a mapping of host names to their vars')).nullable(),
+);
 
 const groupSchema: z.ZodType = z
   .strictObject(
@@ -27,7 +30,9 @@ const groupSchema: z.ZodType = z
       hosts: hostsSchema.optional(),
       vars: z.preprocess(nameAsMapping, groupVarsSchema(VARS).nullable()).optional(),
       get children() {
-        return z.preprocess(nameAsMapping, z.record(z.string(), groupSchema, mustBe('a mapping of group names to groups')).nullable()).optional();
+        return z
+          .preprocess(nameAsMapping, z.record(z.string(), groupSchema, mustBe('a mapping of group names to groups')).nullable())
+          .optional();
       },
     },
     {
@@ -44,7 +49,8 @@ const inventorySchema = z.record(z.string(), groupSchema, mustBe('a mapping of g
 /** The entries of a section: a mapping's, or the one name a bare string section stands for. */
 const sectionEntries = (source: YamlSource, node: Node | null): MapEntry[] => {
   const resolved = resolveAlias(source, node);
-  if (isScalar(resolved) && typeof resolved.value === 'string') return [{ key: resolved.value, keyNode: resolved as Node, valueNode: null }];
+  if (isScalar(resolved) && typeof resolved.value === 'string')
+    return [{ key: resolved.value, keyNode: resolved as Node, valueNode: null }];
   return mapEntries(source, node);
 };
 
@@ -97,7 +103,11 @@ class YamlInventoryReader {
     // A host's body is its vars; `vars:` here would quietly define a var named "vars" and leave
     // the connection vars inside it unapplied.
     for (const misplaced of vars.filter((item) => GROUP_KEYS.includes(item.key))) {
-      this.issue(misplaced, [...path, misplaced.key], `a host's vars go directly under the host name; '${misplaced.key}' belongs to groups`);
+      this.issue(
+        misplaced,
+        [...path, misplaced.key],
+        `a host's vars go directly under the host name; '${misplaced.key}' belongs to groups`,
+      );
     }
     for (const host of spec.names) {
       // Ansible creates a host with the port of its first declaration; later ones only add vars.

@@ -7,17 +7,17 @@
 // purpose: it turns port ranges and dates into numbers nobody asked for.
 
 import {
-  LineCounter,
+  type Document,
   isAlias,
   isMap,
   isScalar,
   isSeq,
-  parseDocument,
-  visit,
-  type Document,
+  LineCounter,
   type Node,
+  parseDocument,
   type ScalarTag,
   type Tags,
+  visit,
   type YAMLError,
 } from 'yaml';
 import type { SourceIssue, SourcePosition } from '../errors.ts';
@@ -96,8 +96,7 @@ export const parseYaml = (text: string, file: string): ParsedYaml => {
 };
 
 /** Follows aliases so callers see the anchored node itself. */
-export const resolveAlias = (source: YamlSource, node: unknown): unknown =>
-  isAlias(node) ? node.resolve(source.doc) : node;
+export const resolveAlias = (source: YamlSource, node: unknown): unknown => (isAlias(node) ? node.resolve(source.doc) : node);
 
 export interface MapEntry {
   readonly key: string;
@@ -106,8 +105,7 @@ export interface MapEntry {
   readonly valueNode: Node | null;
 }
 
-const isMergeKey = (key: unknown): boolean =>
-  isScalar(key) && typeof key.value === 'symbol' && key.value.description === '<<';
+const isMergeKey = (key: unknown): boolean => isScalar(key) && typeof key.value === 'symbol' && key.value.description === '<<';
 
 // Keys are names here (groups, hosts, vars); a number or a complex key is used as its text.
 const keyText = (keyNode: unknown): string => (isScalar(keyNode) ? String(keyNode.value) : String(keyNode));

@@ -2,7 +2,7 @@
 // none, the lab creates an empty one, marked so that whichever lab goes down *last* removes it (the
 // creator may go down while other labs still mount over it; rmdir would then detach their /batm).
 
-import { existsSync, mkdirSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.ts';
 import { BATM_MARKER, BATM_MOUNTPOINT } from './lab-layout.ts';

@@ -3,7 +3,7 @@
 // names derive from the lab's name alone, so `lab down` removes them even after a crash.
 // cgroup v1's cpuacct hierarchy where mounted, else cgroup v2 (cpu.stat is there without controllers).
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from './lab-exec.ts';
 
@@ -24,7 +24,9 @@ const v1: CgroupHierarchy = {
 const v2 = (root: string): CgroupHierarchy => ({
   root,
   usageSeconds: (dir) => {
-    const line = readFileSync(join(dir, 'cpu.stat'), 'utf8').split('\n').find((entry) => entry.startsWith('usage_usec '));
+    const line = readFileSync(join(dir, 'cpu.stat'), 'utf8')
+      .split('\n')
+      .find((entry) => entry.startsWith('usage_usec '));
     return Number(line?.split(' ')[1]) / 1e6;
   },
 });
@@ -74,7 +76,10 @@ export const labCgroupProcesses = (labName: string): number[] => {
   const labDir = labCgroupDir(hierarchy, labName);
   return listDirs(labDir).flatMap((id) => {
     try {
-      return readFileSync(join(labDir, id, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+      return readFileSync(join(labDir, id, 'cgroup.procs'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
     } catch {
       return [];
     }

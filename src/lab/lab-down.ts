@@ -4,16 +4,16 @@
 // timers left running in the lab's namespaces (detached, so no recorded PID leads to them). Namespaces: every
 // `cfl-<name>-*`, whether recorded or not. Files: only the entries `lab up` writes. Idempotent.
 
-import { readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.ts';
 import { removeBatmMountpointIfUnused } from './lab-batm-mountpoint.ts';
 import { labCgroupProcesses, removeLabCgroups } from './lab-cgroups.ts';
-import { DEFAULT_LAB_NAME, LAB_DIR_ENTRIES, assertLabName, defaultLabDir, labPaths, type LabPaths } from './lab-layout.ts';
+import { assertLabName, DEFAULT_LAB_NAME, defaultLabDir, LAB_DIR_ENTRIES, type LabPaths, labPaths } from './lab-layout.ts';
 import { deleteLabNetns, labNetnsIn, listNetns } from './lab-network.ts';
 import { descendantsOf, isLabProcess, terminate } from './lab-processes.ts';
 import { isHostSshdCmdline, readSshdPidFile } from './lab-sshd.ts';
-import { readLabState, type LabState } from './lab-state.ts';
+import { type LabState, readLabState } from './lab-state.ts';
 import { timerProcessesIn } from './lab-timer-processes.ts';
 
 export interface LabDownOptions {

@@ -3,8 +3,8 @@
 // itself always goes through SSH.
 
 import { LabError } from '../errors.ts';
-import { DEFAULT_LAB_NAME, assertLabName, defaultLabDir, labPaths } from './lab-layout.ts';
-import { run, type RunOptions, type RunResult } from './lab-exec.ts';
+import { type RunOptions, type RunResult, run } from './lab-exec.ts';
+import { assertLabName, DEFAULT_LAB_NAME, defaultLabDir, labPaths } from './lab-layout.ts';
 import { isLabProcess } from './lab-processes.ts';
 import { isHostSshdCmdline } from './lab-sshd.ts';
 import { readLabState } from './lab-state.ts';

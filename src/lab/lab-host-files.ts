@@ -5,13 +5,13 @@
 // writes and no extra processes. Async with many in flight, because file creation on a virtual disk
 // costs ~0.5 ms when done one by one and far less when the kernel can overlap them.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostRelativePaths, type LabHostLayout } from './lab-layout.ts';
-import { BATM_SERVICES } from './lab-ports.ts';
 import { OPS_AUTHORIZED_KEYS, OPS_SUDOERS, withOpsGroup, withOpsPasswd } from './lab-ops-account.ts';
+import { BATM_SERVICES } from './lab-ports.ts';
 import {
   renderEmptyShellRc,
   renderFirewallRules,
@@ -74,9 +74,18 @@ export const writeHostTree = async ({ dir, mountRoot, host, ufwTemplate, batmMan
   const rel = hostRelativePaths(host.id);
   const at = (relative: string): string => join(dir, relative);
   await Promise.all([
-    ...[`${rel.etcUfw}/applications.d`, `${rel.etcUpper}/default`, `${rel.etcUpper}/sudoers.d`, `${rel.etcUpper}/casfleet-lab`, rel.etcWork, rel.etcIptables, rel.varLibUpper, rel.varLibWork, rel.varLog, rel.varBackups].map((sub) =>
-      mkdir(at(sub), { recursive: true }),
-    ),
+    ...[
+      `${rel.etcUfw}/applications.d`,
+      `${rel.etcUpper}/default`,
+      `${rel.etcUpper}/sudoers.d`,
+      `${rel.etcUpper}/casfleet-lab`,
+      rel.etcWork,
+      rel.etcIptables,
+      rel.varLibUpper,
+      rel.varLibWork,
+      rel.varLog,
+      rel.varBackups,
+    ].map((sub) => mkdir(at(sub), { recursive: true })),
     ...['config', 'vpngen', 'logs', 'run-state'].map((sub) => mkdir(at(`${rel.batm}/${sub}`), { recursive: true })),
     mkdir(at(rel.root), { recursive: true, mode: 0o700 }),
     // The ufw package enables its boot unit (Ubuntu's default); `lab reboot` reads which units are enabled.

@@ -2,7 +2,7 @@
 // exactly like a real fleet. Pure: layout in, YAML text out.
 
 import { Document } from 'yaml';
-import { VPN_ROUTER_SUBNET, vpnProbeSource, type LabHostLayout } from './lab-layout.ts';
+import { type LabHostLayout, VPN_ROUTER_SUBNET, vpnProbeSource } from './lab-layout.ts';
 
 export interface LabInventoryInput {
   readonly labName: string;
@@ -36,7 +36,9 @@ export const renderLabInventory = ({
         hardwareVpnSubnets: [VPN_ROUTER_SUBNET],
       },
       // casfleet_vpn_probe_from: the controller address routed to this host's VPN side (casfleet audit).
-      hosts: Object.fromEntries(hosts.map((host) => [host.name, { ansible_host: host.address, casfleet_vpn_probe_from: vpnProbeSource(host.index) }])),
+      hosts: Object.fromEntries(
+        hosts.map((host) => [host.name, { ansible_host: host.address, casfleet_vpn_probe_from: vpnProbeSource(host.index) }]),
+      ),
       children: {
         // Ansible style: a group's hosts map to null (no per-group host vars).
         canary: { hosts: Object.fromEntries(hosts.slice(0, canarySize).map((host) => [host.name, null])) },

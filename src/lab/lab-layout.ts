@@ -111,15 +111,13 @@ export const hostLayout = (name: string, index: number): LabHostLayout => ({
   veth: vethName(index),
 });
 
-export const labHosts = (name: string, hosts: number): LabHostLayout[] =>
-  Array.from({ length: hosts }, (_, i) => hostLayout(name, i + 1));
+export const labHosts = (name: string, hosts: number): LabHostLayout[] => Array.from({ length: hosts }, (_, i) => hostLayout(name, i + 1));
 
 /** `${CASFLEET_LAB_DIR:-$HOME/.local/state/casfleet/lab}` */
 export const labRootDir = (env: NodeJS.ProcessEnv = process.env): string =>
   resolve(env.CASFLEET_LAB_DIR || join(env.HOME || homedir(), '.local', 'state', 'casfleet', 'lab'));
 
-export const defaultLabDir = (name: string, env: NodeJS.ProcessEnv = process.env): string =>
-  join(labRootDir(env), name);
+export const defaultLabDir = (name: string, env: NodeJS.ProcessEnv = process.env): string => join(labRootDir(env), name);
 
 export interface LabPaths {
   readonly dir: string;

@@ -4,10 +4,10 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.ts';
+import { sleep } from './lab-exec.ts';
 import { hostRelativePaths, type LabHostLayout, type LabPaths } from './lab-layout.ts';
 import { LAB_LISTENER_PORTS } from './lab-ports.ts';
 import { isProcessAlive, spawnDetached } from './lab-processes.ts';
-import { sleep } from './lab-exec.ts';
 
 /** listener.json, read by lab-listener.py. */
 export interface ListenerSpec {
@@ -64,7 +64,8 @@ export const startListener = async (
     if (exited || !isProcessAlive(pid)) {
       throw new LabError(`the lab listener exited during start-up:\n${log.trim().split('\n').slice(-10).join('\n')}`);
     }
-    if (Date.now() > deadline) throw new LabError(`the lab listener did not become ready within ${timeoutMs / 1000} s (see ${paths.listenerLog})`);
+    if (Date.now() > deadline)
+      throw new LabError(`the lab listener did not become ready within ${timeoutMs / 1000} s (see ${paths.listenerLog})`);
     await sleep(25);
   }
 };

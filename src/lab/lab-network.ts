@@ -5,22 +5,22 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.ts';
+import { mapLimit, run, runChecked } from './lab-exec.ts';
 import {
   ADMIN_BIND_IP,
   BRIDGE_NAME,
   CONTROLLER_ADDRESS,
+  hostRelativePaths,
   LAN_PREFIX_LENGTH,
+  type LabHostLayout,
   MASTER_BIND_IP,
+  netnsPrefix,
   VPN_ROUTER_ADDRESS,
   VPN_ROUTER_SUBNET,
   VPN_SIDE_DEVICE,
-  hostRelativePaths,
-  netnsPrefix,
   vpnProbeSource,
   vpnProbeTable,
-  type LabHostLayout,
 } from './lab-layout.ts';
-import { mapLimit, run, runChecked } from './lab-exec.ts';
 import { renderHostNetBatch } from './lab-templates.ts';
 
 /** Names from `ip netns list` ("name (id: 3)" → "name"). */
@@ -54,7 +54,9 @@ export const renderControllerBatch = (hosts: readonly LabHostLayout[]): string =
     ...hosts.flatMap((host) => [
       `addr add ${vpnProbeSource(host.index)}/32 dev ${BRIDGE_NAME}`,
       `rule add from ${vpnProbeSource(host.index)} table ${vpnProbeTable(host.index)}`,
-      ...[MASTER_BIND_IP, ADMIN_BIND_IP].map((address) => `route add ${address} via ${host.address} dev ${BRIDGE_NAME} table ${vpnProbeTable(host.index)}`),
+      ...[MASTER_BIND_IP, ADMIN_BIND_IP].map(
+        (address) => `route add ${address} via ${host.address} dev ${BRIDGE_NAME} table ${vpnProbeTable(host.index)}`,
+      ),
     ]),
     '',
   ].join('\n');

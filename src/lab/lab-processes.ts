@@ -2,8 +2,8 @@
 // PID: a recorded PID is only signalled while /proc/<pid>/cmdline still names this lab's files, so a
 // PID reused by an unrelated process after a reboot or crash is never touched.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { LabError } from '../errors.ts';
 import { sleep } from './lab-exec.ts';
 

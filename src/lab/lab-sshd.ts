@@ -6,16 +6,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.ts';
 import { accountHost } from './lab-cgroups.ts';
+import { sleep } from './lab-exec.ts';
 import { hostRelativePaths, type LabHostLayout, type LabPaths } from './lab-layout.ts';
 import { isProcessAlive, spawnDetached } from './lab-processes.ts';
-import { sleep } from './lab-exec.ts';
 
 /**
  * Does this command line belong to host `id` of the lab mounted at `mountRoot`? Before the exec it is
  * `… host-start.sh <dir> <mountRoot> <id>`, after it sshd's title naming `<mountRoot>/hosts/<id>/sshd_config`.
  */
-export const isHostSshdCmdline = (mountRoot: string, id: string) => (cmdline: string): boolean =>
-  cmdline.includes(`${mountRoot}/${hostRelativePaths(id).sshdConfig} `) || cmdline.endsWith(`${mountRoot} ${id}`);
+export const isHostSshdCmdline =
+  (mountRoot: string, id: string) =>
+  (cmdline: string): boolean =>
+    cmdline.includes(`${mountRoot}/${hostRelativePaths(id).sshdConfig} `) || cmdline.endsWith(`${mountRoot} ${id}`);
 
 /** The PID from hosts/<id>/sshd.pid, if any. */
 export const readSshdPidFile = (dir: string, id: string): number | undefined => {
@@ -97,9 +99,12 @@ export const waitForSshds = async (paths: LabPaths, started: readonly StartedSsh
         pending.delete(entry);
       } else if (entry.exited() || !isProcessAlive(entry.pid)) {
         const setup = tail(join(paths.dir, rel.setupLog));
-        throw new LabError(`${entry.host.name}'s sshd did not start:\n${[setup, tail(join(paths.dir, rel.sshdLog))].filter(Boolean).join('\n')}`, {
-          host: entry.host.name,
-        });
+        throw new LabError(
+          `${entry.host.name}'s sshd did not start:\n${[setup, tail(join(paths.dir, rel.sshdLog))].filter(Boolean).join('\n')}`,
+          {
+            host: entry.host.name,
+          },
+        );
       }
     }
     if (pending.size === 0) break;

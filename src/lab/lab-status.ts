@@ -1,7 +1,7 @@
 // `casfleet lab status`: is the lab (still) what lab.json says? Per host: namespace present, sshd
 // alive (and still ours), port 22 answering from the controller.
 
-import { DEFAULT_LAB_NAME, assertLabName, controllerNetns, defaultLabDir, labPaths } from './lab-layout.ts';
+import { assertLabName, controllerNetns, DEFAULT_LAB_NAME, defaultLabDir, labPaths } from './lab-layout.ts';
 import { listNetns } from './lab-network.ts';
 import { isLabProcess } from './lab-processes.ts';
 import { isHostSshdCmdline } from './lab-sshd.ts';
@@ -48,7 +48,17 @@ export const labStatus = async (options: LabStatusOptions = {}): Promise<LabStat
   const netns = new Set(await listNetns());
   const controllerPresent = netns.has(ctl);
   if (!state) {
-    return { name, dir: paths.dir, exists: false, controllerNetns: ctl, controllerPresent, listenerPid: null, listenerAlive: false, hosts: [], healthy: false };
+    return {
+      name,
+      dir: paths.dir,
+      exists: false,
+      controllerNetns: ctl,
+      controllerPresent,
+      listenerPid: null,
+      listenerAlive: false,
+      hosts: [],
+      healthy: false,
+    };
   }
 
   const answering = new Set<string>();

@@ -46,22 +46,13 @@ export const renderSshdConfig = ({ address, hostKey, authorizedKeys }: SshdConfi
   ].join('\n');
 
 export const renderGateProperties = (): string =>
-  [
-    '# CAS gate configuration (casfleet lab sample)',
-    'batm.processing-slots=20',
-    'batm.gate.log-level=info',
-    '',
-  ].join('\n');
+  ['# CAS gate configuration (casfleet lab sample)', 'batm.processing-slots=20', 'batm.gate.log-level=info', ''].join('\n');
 
 /** /batm/config/network: key=value, one per line, like the example in research/cas-domain.md §1.3. */
 export const renderNetworkFile = (publicIp: string): string =>
-  [
-    `public_ip=${publicIp}`,
-    `master_bind_ip=${MASTER_BIND_IP}`,
-    `gate_bind_ip=${publicIp}`,
-    `admin_bind_ip=${ADMIN_BIND_IP}`,
-    '',
-  ].join('\n');
+  [`public_ip=${publicIp}`, `master_bind_ip=${MASTER_BIND_IP}`, `gate_bind_ip=${publicIp}`, `admin_bind_ip=${ADMIN_BIND_IP}`, ''].join(
+    '\n',
+  );
 
 /** Stand-in for the terminal VPN config that Scenario B removes (after backing it up). */
 export const renderVpnFile = (hostName: string): string =>
@@ -99,7 +90,13 @@ export const renderKnownHostsLine = (address: string, publicKeyLine: string): st
 };
 
 /** `ip -batch` script run inside one host's network namespace. */
-export const renderHostNetBatch = (address: string, prefixLength: number, gateway: string, vpnRouterSubnet: string, vpnDevice: string): string =>
+export const renderHostNetBatch = (
+  address: string,
+  prefixLength: number,
+  gateway: string,
+  vpnRouterSubnet: string,
+  vpnDevice: string,
+): string =>
   [
     'link set lo up',
     `addr add ${address}/${prefixLength} dev eth0`,

@@ -37,4 +37,3 @@ export const timerProcessesIn = (netns: readonly string[]): number[] => {
   }
   return found;
 };
-

@@ -7,29 +7,29 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LabError } from '../errors.ts';
 import { ensureBatmMountpoint } from './lab-batm-mountpoint.ts';
-import { mapLimit, runChecked } from './lab-exec.ts';
 import { labDown } from './lab-down.ts';
+import { mapLimit, runChecked } from './lab-exec.ts';
 import { loadBatmManage, loadUfwTemplate, renderLabShadow, writeHostTree } from './lab-host-files.ts';
 import { renderLabInventory, renderLabSshConfig } from './lab-inventory.ts';
-import { OPS_AUTHORIZED_KEYS, hashOpsPassword, newOpsPassword, opsShadowLine } from './lab-ops-account.ts';
 import { generateKeys, readPublicKey, renderHashedKnownHosts, renderKnownHosts } from './lab-keys.ts';
 import {
-  DEFAULT_LAB_NAME,
   assertHostCount,
   assertLabName,
   controllerNetns,
+  DEFAULT_LAB_NAME,
   defaultLabDir,
   hostLayout,
   hostRelativePaths,
+  type LabHostLayout,
   labHosts,
   labPaths,
-  type LabHostLayout,
 } from './lab-layout.ts';
 import { startListener } from './lab-listener.ts';
 import { createLabNetwork, labNetnsIn, listNetns } from './lab-network.ts';
+import { hashOpsPassword, newOpsPassword, OPS_AUTHORIZED_KEYS, opsShadowLine } from './lab-ops-account.ts';
 import { checkLabDir, checkLabPrerequisites } from './lab-preflight.ts';
 import { installHostStartScript, spawnSshds, waitForSshds } from './lab-sshd.ts';
-import { writeLabState, type LabState } from './lab-state.ts';
+import { type LabState, writeLabState } from './lab-state.ts';
 
 export interface LabUpOptions {
   readonly name?: string;
@@ -139,7 +139,11 @@ export const labUp = async (options: LabUpOptions): Promise<LabInfo> => {
         await mapLimit(hosts, 16, (host) => writeHostTree({ dir: paths.dir, mountRoot: paths.mountRoot, host, ufwTemplate, batmManage }));
         const opsPassword = newOpsPassword();
         writeFileSync(paths.becomePassword, `${opsPassword}\n`, { mode: 0o600 });
-        writeFileSync(paths.shadow, renderLabShadow(readFileSync('/etc/shadow', 'utf8')) + opsShadowLine(await hashOpsPassword(opsPassword)), { mode: 0o640 });
+        writeFileSync(
+          paths.shadow,
+          renderLabShadow(readFileSync('/etc/shadow', 'utf8')) + opsShadowLine(await hashOpsPassword(opsPassword)),
+          { mode: 0o640 },
+        );
         installHostStartScript(paths);
       }),
       timed('keys', async () => {
@@ -167,7 +171,19 @@ export const labUp = async (options: LabUpOptions): Promise<LabInfo> => {
     // Hosts behind the bastion: the controller's own packets to them are refused; the bastion's
     // cross the bridge, which the controller's OUTPUT chain never sees.
     for (const host of behind) {
-      await runChecked(`hiding ${host.name} behind the bastion`, ['ip', 'netns', 'exec', ctl, 'iptables', '-A', 'OUTPUT', '-d', host.address, '-j', 'REJECT']);
+      await runChecked(`hiding ${host.name} behind the bastion`, [
+        'ip',
+        'netns',
+        'exec',
+        ctl,
+        'iptables',
+        '-A',
+        'OUTPUT',
+        '-d',
+        host.address,
+        '-j',
+        'REJECT',
+      ]);
     }
     lap('prepare');
 
@@ -202,7 +218,13 @@ export const labUp = async (options: LabUpOptions): Promise<LabInfo> => {
     );
     writeFileSync(
       paths.sshConfig,
-      renderLabSshConfig({ labName: name, privateKeyPath: paths.privateKey, knownHostsPath: paths.knownHosts, hosts: fleet, ...(bastion ? { bastion, behind: behind.map((host) => host.name) } : {}) }),
+      renderLabSshConfig({
+        labName: name,
+        privateKeyPath: paths.privateKey,
+        knownHostsPath: paths.knownHosts,
+        hosts: fleet,
+        ...(bastion ? { bastion, behind: behind.map((host) => host.name) } : {}),
+      }),
     );
     timings.total = Date.now() - started;
     state.phase = 'ready';

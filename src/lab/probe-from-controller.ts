@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { LabError } from '../errors.ts';
 import { siblingModule } from '../module-file.ts';
-import { DEFAULT_LAB_NAME, assertLabName, controllerNetns } from './lab-layout.ts';
-import { runInNetns } from './lab-exec.ts';
 import type { PortProbeResult } from '../net/probe.ts';
+import { runInNetns } from './lab-exec.ts';
+import { assertLabName, controllerNetns, DEFAULT_LAB_NAME } from './lab-layout.ts';
 
 const ProbeOutputSchema = z.array(
   z.object({
@@ -93,12 +93,19 @@ export const watchFromController = ({
 }: ProbeFromControllerOptions & { readonly intervalMs?: number }): PortWatch => {
   const addresses = typeof address === 'string' ? [address] : [...address];
   const argv = [
-    'ip', 'netns', 'exec', controllerNetns(assertLabName(name)),
+    'ip',
+    'netns',
+    'exec',
+    controllerNetns(assertLabName(name)),
     ...tsNodeArgv(siblingModule(import.meta.url, 'probe-main')),
-    '--address', addresses.join(','),
-    '--ports', ports.join(','),
-    '--timeout', String(timeoutMs),
-    '--watch', String(intervalMs),
+    '--address',
+    addresses.join(','),
+    '--ports',
+    ports.join(','),
+    '--timeout',
+    String(timeoutMs),
+    '--watch',
+    String(intervalMs),
     ...(sourceAddress ? ['--source', sourceAddress] : []),
   ];
   const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });

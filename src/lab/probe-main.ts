@@ -6,15 +6,21 @@
 // how the ports behave *while* something changes (watchFromController).
 // Exit 0 after probing (whatever the states), 1 on bad arguments or a failed probe.
 
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { probePort, probePorts, type PortProbeResult } from '../net/probe.ts';
+import { parseArgs } from 'node:util';
+import { type PortProbeResult, probePort, probePorts } from '../net/probe.ts';
 
 /**
  * Probes every address:port every `intervalMs` until stdin ends, each probe on its own (a slow,
  * filtered one never delays the next round); resolves once the last probe in flight finished.
  */
-const watch = async (addresses: readonly string[], ports: readonly number[], intervalMs: number, timeoutMs: number, source: string | undefined): Promise<void> => {
+const watch = async (
+  addresses: readonly string[],
+  ports: readonly number[],
+  intervalMs: number,
+  timeoutMs: number,
+  source: string | undefined,
+): Promise<void> => {
   const inFlight = new Set<Promise<void>>();
   const started = performance.now();
   const round = (): void => {
@@ -61,7 +67,9 @@ const main = async (): Promise<number> => {
     strict: true,
   });
   if (!values.address || !values.ports) {
-    process.stderr.write('usage: probe-main.ts --address A[,B…] --ports 22,7741[,12000-12050] [--source IP] [--timeout MS] [--json | --watch MS]\n');
+    process.stderr.write(
+      'usage: probe-main.ts --address A[,B…] --ports 22,7741[,12000-12050] [--source IP] [--timeout MS] [--json | --watch MS]\n',
+    );
     return 1;
   }
   const ports = parsePorts(values.ports);

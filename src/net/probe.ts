@@ -48,12 +48,22 @@ export const probePort = (address: string, port: number, sourceAddress: string |
         clearTimeout(timer);
         socket.destroy();
         // EADDRNOTAVAIL (bad source address), EINVAL, …: a usage problem, not a port state.
-        reject(new CasfleetError(`probe ${address}:${port}${sourceAddress ? ` from ${sourceAddress}` : ''} failed: ${error.message}`, { cause: error }));
+        reject(
+          new CasfleetError(`probe ${address}:${port}${sourceAddress ? ` from ${sourceAddress}` : ''} failed: ${error.message}`, {
+            cause: error,
+          }),
+        );
       }
     });
   });
 
-export const probePorts = async ({ address, ports, sourceAddress, timeoutMs = 1000, concurrency = 256 }: ProbePortsOptions): Promise<PortProbeResult[]> => {
+export const probePorts = async ({
+  address,
+  ports,
+  sourceAddress,
+  timeoutMs = 1000,
+  concurrency = 256,
+}: ProbePortsOptions): Promise<PortProbeResult[]> => {
   for (const port of ports) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CasfleetError(`invalid port ${port}`);
   }

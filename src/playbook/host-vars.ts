@@ -3,7 +3,7 @@
 // validated before anything connects; identical problems on many hosts are reported once.
 
 import type { z } from 'zod';
-import { PlaybookError, UsageError, type SourceIssue, type SourcePosition } from '../errors.ts';
+import { PlaybookError, type SourceIssue, type SourcePosition, UsageError } from '../errors.ts';
 import type { InventoryHost } from '../inventory/types.ts';
 import type { AnyPlaybook } from './define-playbook.ts';
 

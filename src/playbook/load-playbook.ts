@@ -66,8 +66,7 @@ const playbookShape = z.strictObject({
   rollout: z.unknown().optional(),
 });
 
-const isUnknownExtension = (error: unknown): boolean =>
-  (error as NodeJS.ErrnoException | undefined)?.code === 'ERR_UNKNOWN_FILE_EXTENSION';
+const isUnknownExtension = (error: unknown): boolean => (error as NodeJS.ErrnoException | undefined)?.code === 'ERR_UNKNOWN_FILE_EXTENSION';
 
 // A playbook's `import … from 'casfleet'` must reach the casfleet that is running, not whichever
 // copy the playbook's own folder would resolve to (a project's node_modules/casfleet, a clone's
@@ -110,9 +109,10 @@ export const loadPlaybook = async (reference: string, cwd = process.cwd()): Prom
   } catch (error) {
     // Outside a "type": "module" package, Node loads a .ts playbook as CommonJS, which cannot import
     // casfleet's ES modules.
-    const hint = (error as NodeJS.ErrnoException).code === 'ERR_REQUIRE_CYCLE_MODULE' || /require\(\) ES Module/.test(String(error))
-      ? ` (put a package.json containing {"type": "module"} next to it, or keep it in casfleet's playbooks/)`
-      : '';
+    const hint =
+      (error as NodeJS.ErrnoException).code === 'ERR_REQUIRE_CYCLE_MODULE' || /require\(\) ES Module/.test(String(error))
+        ? ` (put a package.json containing {"type": "module"} next to it, or keep it in casfleet's playbooks/)`
+        : '';
     throw new PlaybookError(`cannot load playbook ${path}${hint}`, [{ path: '', message: String(error) }], { cause: error });
   }
   const parsed = playbookShape.safeParse(module.default);

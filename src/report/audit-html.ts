@@ -9,7 +9,10 @@ import { AUDIT_PAGE_SCRIPT, AUDIT_PAGE_STYLE } from './audit-html-page.ts';
 
 /** JSON that is safe inside a <script> element (no `</script>`, no line separators JS chokes on). */
 export const scriptSafeJson = (value: unknown): string =>
-  JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 /** What the page script renders: the report, its matrix columns and the host groups. */
 export const auditPageData = (report: AuditReport) => ({

@@ -2,8 +2,8 @@
 // the port matrix (identical hosts on one row) and per host group its firewall, services and drift.
 import { exposureColumns, groupHosts } from '../audit/audit-groups.ts';
 import type { AuditReport } from '../audit/audit-schema.ts';
-import { compactHostNames } from './host-ranges.ts';
 import { CELL, exitLine, formatDuration, scenarioLine } from './audit-text.ts';
+import { compactHostNames } from './host-ranges.ts';
 
 /** Table cell text: pipes and line breaks would end the cell. */
 const cell = (text: string): string => text.replaceAll('\\', '\\\\').replaceAll('|', '\\|').replace(/\r?\n/g, ' ');
@@ -32,10 +32,16 @@ export const formatAuditMarkdown = (report: AuditReport): string => {
     '',
     row(['hosts', 'scenario', ...columns]),
     row(['---', '---', ...columns.map(() => '---')]),
-    ...groups.map((group) => row([compactHostNames(group.hosts, 6), group.audit.scenario, ...columns.map((column) => {
-      const state = group.audit.exposure[column];
-      return state ? CELL[state] : '';
-    })])),
+    ...groups.map((group) =>
+      row([
+        compactHostNames(group.hosts, 6),
+        group.audit.scenario,
+        ...columns.map((column) => {
+          const state = group.audit.exposure[column];
+          return state ? CELL[state] : '';
+        }),
+      ]),
+    ),
     '',
     '## Hosts',
   ];
@@ -55,7 +61,10 @@ export const formatAuditMarkdown = (report: AuditReport): string => {
     );
     if (audit.drift.against) {
       const changes = audit.drift.changes.flatMap((change) => change.summaries.map((summary) => `  - ${change.step}: \`${summary}\``));
-      lines.push(`- drift against ${audit.drift.against}:${audit.drift.error ? ` ${audit.drift.error}` : changes.length === 0 ? ' none' : ''}`, ...changes);
+      lines.push(
+        `- drift against ${audit.drift.against}:${audit.drift.error ? ` ${audit.drift.error}` : changes.length === 0 ? ' none' : ''}`,
+        ...changes,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

@@ -47,7 +47,9 @@ export const formatAuditText = (report: AuditReport, style: Style, verbose = fal
     }
     lines.push('', paint(severity, style)(severity));
     for (const finding of findings) {
-      lines.push(`  ${paint(severity, style)(finding.code.padEnd(codeWidth))}  ${plural(finding.hosts.length, 'host')} (${compactHostNames(finding.hosts, 4)}): ${finding.message}`);
+      lines.push(
+        `  ${paint(severity, style)(finding.code.padEnd(codeWidth))}  ${plural(finding.hosts.length, 'host')} (${compactHostNames(finding.hosts, 4)}): ${finding.message}`,
+      );
     }
   }
   const columns = exposureColumns(report);
@@ -56,7 +58,9 @@ export const formatAuditText = (report: AuditReport, style: Style, verbose = fal
   const nameWidth = Math.max(5, ...names.map((name) => name.length));
   const width = (column: string) => Math.max(column.length, 6);
   lines.push('', `ports seen from here (open · closed: refused, not filtered · - filtered · blank: not probed)`);
-  lines.push(`${'hosts'.padEnd(nameWidth)}  ${'scen'.padEnd(7)}  ${columns.map((column) => column.padEnd(width(column))).join(' ')}`.trimEnd());
+  lines.push(
+    `${'hosts'.padEnd(nameWidth)}  ${'scen'.padEnd(7)}  ${columns.map((column) => column.padEnd(width(column))).join(' ')}`.trimEnd(),
+  );
   groups.forEach((group, index) => {
     const cells = columns.map((column) => {
       const state = group.audit.exposure[column];

@@ -5,7 +5,19 @@
 
 import { z } from 'zod';
 
-export const ERROR_KINDS = ['connect', 'host-key', 'auth', 'sudo', 'fact', 'plan', 'apply', 'verify', 'rollback', 'probe', 'internal'] as const;
+export const ERROR_KINDS = [
+  'connect',
+  'host-key',
+  'auth',
+  'sudo',
+  'fact',
+  'plan',
+  'apply',
+  'verify',
+  'rollback',
+  'probe',
+  'internal',
+] as const;
 
 export const errorKindSchema = z.enum(ERROR_KINDS);
 export type ErrorKind = z.infer<typeof errorKindSchema>;
@@ -33,8 +45,7 @@ const KIND_BY_CLASS: Readonly<Record<string, ErrorKind>> = {
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** The kind an error's class says, if its class says one. */
-const errorKindOf = (error: unknown): ErrorKind | undefined =>
-  error instanceof Error ? KIND_BY_CLASS[error.name] : undefined;
+const errorKindOf = (error: unknown): ErrorKind | undefined => (error instanceof Error ? KIND_BY_CLASS[error.name] : undefined);
 
 /** A failure of a known kind. */
 export const errorInfo = (kind: ErrorKind, message: string): ErrorInfo => ({ kind, message });

@@ -1,10 +1,10 @@
 // Pure formatting of run events into the human lines the line and live reporters print. Everything
 // that can carry text from a host goes through printable() (terminal-text.ts).
 
-import { printable } from './terminal-text.ts';
-import { diffLines } from './text-diff.ts';
 import type { ErrorInfo } from './error-info.ts';
 import type { HostUnreachableEvent, StageEvent, StepResultEvent } from './events.ts';
+import { printable } from './terminal-text.ts';
+import { diffLines } from './text-diff.ts';
 
 export interface Style {
   readonly green: (text: string) => string;
@@ -35,7 +35,8 @@ export const formatStepEvent = (event: StepResultEvent, style: Style, verbose = 
       lines.push(`    ${painted}`);
     }
   }
-  if (event.error) lines.push(style.red(`    error [${event.error.kind}]: ${printable(event.error.message)}`), ...stackLines(event.error, style, verbose));
+  if (event.error)
+    lines.push(style.red(`    error [${event.error.kind}]: ${printable(event.error.message)}`), ...stackLines(event.error, style, verbose));
   return lines;
 };
 

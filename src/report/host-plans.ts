@@ -12,7 +12,10 @@ export interface HostPlan {
 }
 
 export const createPlanCollector = () => {
-  const plans = new Map<string, { outcome: HostPlan['outcome']; changes: HostPlan['changes']; warnings?: NonNullable<HostPlan['warnings']>; error?: string }>();
+  const plans = new Map<
+    string,
+    { outcome: HostPlan['outcome']; changes: HostPlan['changes']; warnings?: NonNullable<HostPlan['warnings']>; error?: string }
+  >();
   const entry = (host: string) => {
     let plan = plans.get(host);
     if (!plan) {
@@ -31,8 +34,10 @@ export const createPlanCollector = () => {
         plan.warnings ??= [];
         plan.warnings.push(...event.warnings.map((text) => ({ step: event.step, text })));
       }
-      if (event.status === 'failed' || event.status === 'rolled-back') Object.assign(plan, { outcome: 'failed', error: `${event.step}: ${event.error?.message ?? 'failed'}` });
-      else if (event.status === 'changed') plan.changes.push({ step: event.kind === 'handler' ? `handler: ${event.step}` : event.step, summaries: event.changes });
+      if (event.status === 'failed' || event.status === 'rolled-back')
+        Object.assign(plan, { outcome: 'failed', error: `${event.step}: ${event.error?.message ?? 'failed'}` });
+      else if (event.status === 'changed')
+        plan.changes.push({ step: event.kind === 'handler' ? `handler: ${event.step}` : event.step, summaries: event.changes });
     },
     plans(): HostPlan[] {
       return [...plans.entries()].map(([host, plan]) => ({ host, ...plan }));

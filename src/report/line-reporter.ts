@@ -16,10 +16,13 @@ export const createLineReporter = (write: Write, options: LineReporterOptions): 
     const print = (lines: string[]) => write(`${lines.join('\n')}\n`);
     switch (event.type) {
       case 'run-start':
-        print([`PLAY [${event.playbook}] on ${event.hosts.length} host${event.hosts.length === 1 ? '' : 's'}${event.check ? ' (check mode: nothing will be changed)' : ''}`]);
+        print([
+          `PLAY [${event.playbook}] on ${event.hosts.length} host${event.hosts.length === 1 ? '' : 's'}${event.check ? ' (check mode: nothing will be changed)' : ''}`,
+        ]);
         break;
       case 'step':
-        if (options.verbose || event.status !== 'ok' || event.warnings?.length || event.diff) print(formatStepEvent(event, options.style, options.verbose));
+        if (options.verbose || event.status !== 'ok' || event.warnings?.length || event.diff)
+          print(formatStepEvent(event, options.style, options.verbose));
         break;
       case 'unreachable':
         print(formatUnreachable(event, options.style));
@@ -28,7 +31,9 @@ export const createLineReporter = (write: Write, options: LineReporterOptions): 
         if (event.kind !== 'all') print([formatStageEvent(event)]);
         break;
       case 'halt':
-        print([options.style.red(`HALTED: ${event.reason}; ${event.untouched.length} host${event.untouched.length === 1 ? '' : 's'} untouched`)]);
+        print([
+          options.style.red(`HALTED: ${event.reason}; ${event.untouched.length} host${event.untouched.length === 1 ? '' : 's'} untouched`),
+        ]);
         break;
       case 'recap':
         print(formatRecap(event.hosts, options.style, { all: options.verbose }));

@@ -6,7 +6,7 @@
 // recap; the view also closes while the run asks a question (approval after the canary).
 
 import { Listr } from 'listr2';
-import { hostFailed, type HostStageEvent, type RunEvent } from './events.ts';
+import { type HostStageEvent, hostFailed, type RunEvent } from './events.ts';
 import { formatStageEvent, formatStepEvent, formatUnreachable, type Style } from './format-event.ts';
 import { createPlanCollector } from './host-plans.ts';
 import { formatPlanGroups, groupPlans } from './plan-groups.ts';
@@ -38,7 +38,9 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
 
   const title = (): string => {
     const count = (stage: Stage) => [...stages.values()].filter((s) => s === stage).length;
-    const inFlight = (['connecting', 'gathering', 'applying', 'changing', 'handlers', 'confirming'] as const).map((stage) => `${stage} ${count(stage)}`).join(' · ');
+    const inFlight = (['connecting', 'gathering', 'applying', 'changing', 'handlers', 'confirming'] as const)
+      .map((stage) => `${stage} ${count(stage)}`)
+      .join(' · ');
     const doneCount = finished.ok + finished.changed + finished.failed + finished.rolledBack;
     const where = rolloutStage ? ` · ${rolloutStage}` : '';
     const rolledBack = finished.rolledBack > 0 ? ` · rolled back ${finished.rolledBack}` : '';
@@ -50,7 +52,9 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
     const active = [...stages.entries()].filter(([, stage]) => stage !== 'done');
     const shown = active.slice(0, LISTED_HOSTS).map(([host, stage]) => `${host} (${stage})`);
     const more = active.length > LISTED_HOSTS ? ` … +${active.length - LISTED_HOSTS}` : '';
-    const failures = [...failing.entries()].slice(0, LISTED_HOSTS).map(([host, error]) => `${host}: ${printable(error.split('\n')[0] ?? '')}`);
+    const failures = [...failing.entries()]
+      .slice(0, LISTED_HOSTS)
+      .map(([host, error]) => `${host}: ${printable(error.split('\n')[0] ?? '')}`);
     const moreFailures = failing.size > LISTED_HOSTS ? ` … +${failing.size - LISTED_HOSTS}` : '';
     return [
       `active: ${shown.join(', ') || '-'}${more}`,
@@ -142,7 +146,11 @@ export const createLiveReporter = (write: Write, options: { readonly style: Styl
           else finished.ok += 1;
           break;
         case 'halt':
-          details.push(options.style.red(`HALTED: ${event.reason}; ${event.untouched.length} host${event.untouched.length === 1 ? '' : 's'} untouched`));
+          details.push(
+            options.style.red(
+              `HALTED: ${event.reason}; ${event.untouched.length} host${event.untouched.length === 1 ? '' : 's'} untouched`,
+            ),
+          );
           break;
         case 'recap':
           recapLines = formatRecap(event.hosts, options.style, { all: options.verbose });

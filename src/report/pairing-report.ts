@@ -3,7 +3,7 @@
 // exactly what the runner did; the pairing step's state (when the window closes) comes as data.
 import { formatDuration } from '../rollout/duration.ts';
 import type { StepState } from '../steps/step.ts';
-import { errorInfo, type ErrorInfo } from './error-info.ts';
+import { type ErrorInfo, errorInfo } from './error-info.ts';
 import type { RunEvent } from './events.ts';
 import type { Style } from './format-event.ts';
 
@@ -37,7 +37,8 @@ export const createPairingCollector = (step: string) => {
       if (event.type === 'unreachable') entry(event.host).unreachable = event.error;
       if (event.type !== 'step') return;
       const collected = entry(event.host);
-      if (event.status === 'failed') collected.failure ??= event.error ?? errorInfo('internal', `${event.step} failed without an error message`);
+      if (event.status === 'failed')
+        collected.failure ??= event.error ?? errorInfo('internal', `${event.step} failed without an error message`);
       if (event.step === step) collected.step = event;
     },
     /** Results in the order given (the inventory's). */
@@ -50,7 +51,8 @@ export const createPairingCollector = (step: string) => {
 const resultOf = (host: string, { unreachable, failure, step }: Collected): PairingResult => {
   const base = { host, changes: step?.changes ?? [], ...(step?.state ? { state: step.state } : {}) };
   if (unreachable !== undefined) return { ...base, outcome: 'unreachable', error: unreachable };
-  if (failure !== undefined || !step) return { ...base, outcome: 'failed', error: failure ?? errorInfo('internal', 'the pairing step did not run') };
+  if (failure !== undefined || !step)
+    return { ...base, outcome: 'failed', error: failure ?? errorInfo('internal', 'the pairing step did not run') };
   if (step.status === 'changed') return { ...base, outcome: step.state?.window === 'open' ? 'opened' : 'closed' };
   return { ...base, outcome: 'unchanged', ...(step.reason ? { reason: step.reason } : {}) };
 };

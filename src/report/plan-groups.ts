@@ -4,8 +4,8 @@
 // already compliant, what failed (by identical error), what could not be reached (by identical error).
 
 import type { Style } from './format-event.ts';
-import { compactHostNames, DEFAULT_HOST_LIST_LIMIT } from './host-ranges.ts';
 import type { HostPlan } from './host-plans.ts';
+import { compactHostNames, DEFAULT_HOST_LIST_LIMIT } from './host-ranges.ts';
 import { printable } from './terminal-text.ts';
 
 export type PlanGroupKind = 'changes' | 'compliant' | 'failed' | 'unreachable';
@@ -44,9 +44,7 @@ export const groupPlans = (plans: readonly HostPlan[]): PlanGroup[] => {
     else groups.set(key, { kind, hosts: [plan.host], ...detail });
   }
   // Array.prototype.sort is stable: equal-sized groups keep the order their first host came in.
-  return [...groups.values()].sort(
-    (a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || b.hosts.length - a.hosts.length,
-  );
+  return [...groups.values()].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || b.hosts.length - a.hosts.length);
 };
 
 export interface FormatPlanGroupsOptions {
@@ -85,11 +83,16 @@ export const formatPlanGroups = (groups: readonly PlanGroup[], style: Style, opt
       case 'changes':
         return [
           style.yellow(`${hostCount(group.hosts)} (${names}):`),
-          ...(group.changes ?? []).flatMap(({ step, summaries }) => summaries.map((summary) => `    ${step}: ${paintSummary(summary, style)}`)),
+          ...(group.changes ?? []).flatMap(({ step, summaries }) =>
+            summaries.map((summary) => `    ${step}: ${paintSummary(summary, style)}`),
+          ),
           ...warningLines(group, style),
         ];
       case 'compliant':
-        return [style.green(`${hostCount(group.hosts)}: already compliant${group.warnings ? ` (${names})` : ''}`), ...warningLines(group, style)];
+        return [
+          style.green(`${hostCount(group.hosts)}: already compliant${group.warnings ? ` (${names})` : ''}`),
+          ...warningLines(group, style),
+        ];
       case 'failed':
         return errorLines(group, 'failed', names, style);
       case 'unreachable':

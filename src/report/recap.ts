@@ -3,22 +3,44 @@
 // summarized by outcome with compact name ranges and only failing hosts get a line of their own
 // (at most a screenful); `all` (-v) prints every host.
 
-import { emptyCounts, hostFailed, type HostCounts } from './events.ts';
+import { emptyCounts, type HostCounts, hostFailed } from './events.ts';
 import type { Style } from './format-event.ts';
 import { compactHostNames } from './host-ranges.ts';
 
 const FIELDS = ['ok', 'changed', 'unreachable', 'failed', 'skipped', 'untouched', 'rolledBack'] as const;
 /** Ansible's recap spelling (`rolled_back=`), for the one field that is two words. */
-const LABELS: Readonly<Record<(typeof FIELDS)[number], string>> = { ok: 'ok', changed: 'changed', unreachable: 'unreachable', failed: 'failed', skipped: 'skipped', untouched: 'untouched', rolledBack: 'rolled_back' };
+const LABELS: Readonly<Record<(typeof FIELDS)[number], string>> = {
+  ok: 'ok',
+  changed: 'changed',
+  unreachable: 'unreachable',
+  failed: 'failed',
+  skipped: 'skipped',
+  untouched: 'untouched',
+  rolledBack: 'rolled_back',
+};
 export const SMALL_FLEET = 20;
 const LISTED_FAILURES = 15;
 
 type Outcome = 'rolled back' | 'failed' | 'unreachable' | 'untouched' | 'changed' | 'ok';
 
 const outcomeOf = (counts: HostCounts): Outcome =>
-  counts.unreachable > 0 ? 'unreachable' : counts.rolledBack > 0 ? 'rolled back' : counts.failed > 0 ? 'failed' : counts.untouched > 0 ? 'untouched' : counts.changed > 0 ? 'changed' : 'ok';
+  counts.unreachable > 0
+    ? 'unreachable'
+    : counts.rolledBack > 0
+      ? 'rolled back'
+      : counts.failed > 0
+        ? 'failed'
+        : counts.untouched > 0
+          ? 'untouched'
+          : counts.changed > 0
+            ? 'changed'
+            : 'ok';
 
-export const formatRecap = (recap: Readonly<Record<string, HostCounts>>, style: Style, options: { readonly all?: boolean } = {}): string[] => {
+export const formatRecap = (
+  recap: Readonly<Record<string, HostCounts>>,
+  style: Style,
+  options: { readonly all?: boolean } = {},
+): string[] => {
   const names = Object.keys(recap);
   const width = Math.max(0, ...names.map((name) => name.length));
   const hostLine = (name: string): string => {
@@ -33,12 +55,18 @@ export const formatRecap = (recap: Readonly<Record<string, HostCounts>>, style: 
   } else {
     const failing = names.filter((name) => hostFailed(recap[name]!));
     lines.push(...failing.slice(0, LISTED_FAILURES).map(hostLine));
-    if (failing.length > LISTED_FAILURES) lines.push(style.red(`… and ${failing.length - LISTED_FAILURES} more failed or unreachable hosts (-v lists every host)`));
+    if (failing.length > LISTED_FAILURES)
+      lines.push(style.red(`… and ${failing.length - LISTED_FAILURES} more failed or unreachable hosts (-v lists every host)`));
     for (const outcome of ['rolled back', 'failed', 'unreachable', 'untouched', 'changed', 'ok'] as const) {
       const hosts = names.filter((name) => outcomeOf(recap[name]!) === outcome);
       if (hosts.length === 0) continue;
-      const paint = outcome === 'ok' ? style.green : outcome === 'changed' ? style.yellow : outcome === 'untouched' ? style.cyan : style.red;
-      lines.push(paint(`${outcome.padEnd(11)} ${String(hosts.length).padStart(4)} host${hosts.length === 1 ? ' ' : 's'}  ${compactHostNames(hosts)}`));
+      const paint =
+        outcome === 'ok' ? style.green : outcome === 'changed' ? style.yellow : outcome === 'untouched' ? style.cyan : style.red;
+      lines.push(
+        paint(
+          `${outcome.padEnd(11)} ${String(hosts.length).padStart(4)} host${hosts.length === 1 ? ' ' : 's'}  ${compactHostNames(hosts)}`,
+        ),
+      );
     }
   }
   const totals: HostCounts = emptyCounts();

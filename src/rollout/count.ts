@@ -2,9 +2,7 @@
 // the arithmetic that turns a percentage into hosts. Only whole percentages: Ansible's `serial` fails
 // on `12.5%` too (it calls int() on the digits), and whole numbers keep the arithmetic exact.
 
-export type Count =
-  | { readonly kind: 'count'; readonly value: number }
-  | { readonly kind: 'percent'; readonly value: number };
+export type Count = { readonly kind: 'count'; readonly value: number } | { readonly kind: 'percent'; readonly value: number };
 
 const WHOLE = /^\d+$/;
 const PERCENT = /^(\d+)\s*%$/;

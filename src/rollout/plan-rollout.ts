@@ -14,7 +14,7 @@
 // (Infinity), which is exactly a plain run: halting without a budget never happens.
 
 import { UsageError } from '../errors.ts';
-import { hostsFor, type Count } from './count.ts';
+import { type Count, hostsFor } from './count.ts';
 import type { RolloutPolicy } from './rollout-policy.ts';
 
 export interface Stage {

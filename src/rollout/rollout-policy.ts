@@ -6,7 +6,7 @@
 
 import { z } from 'zod';
 import { PlaybookError, UsageError } from '../errors.ts';
-import { readBudget, readSize, type Count } from './count.ts';
+import { type Count, readBudget, readSize } from './count.ts';
 import { readDurationMs } from './duration.ts';
 
 /** The first stage: a host pattern (intersected with the selection), or the first N / N% hosts. */

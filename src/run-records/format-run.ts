@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { looksSecret } from '../playbook/secret-vars.ts';
 import { printable } from '../report/terminal-text.ts';
-import { recordedError, summarizeRecord, type HostState, type ResumeCheck, type RunRecord, type StateSummary } from './run-record.ts';
+import { type HostState, type ResumeCheck, type RunRecord, recordedError, type StateSummary, summarizeRecord } from './run-record.ts';
 
 const pad2 = (value: number): string => String(value).padStart(2, '0');
 
@@ -59,13 +59,19 @@ export const formatRunList = (rows: readonly ListRow[]): string[] => {
       hosts: formatSummary(summarizeRecord(record)),
     };
   });
-  const width = (key: 'playbook' | 'inventory' | 'status') =>
-    Math.max(0, ...cells.map((cell) => ('rest' in cell ? 0 : cell[key].length)));
+  const width = (key: 'playbook' | 'inventory' | 'status') => Math.max(0, ...cells.map((cell) => ('rest' in cell ? 0 : cell[key].length)));
   const widths = { playbook: width('playbook'), inventory: width('inventory'), status: width('status') };
   return cells.map((cell) =>
     'rest' in cell
       ? `${cell.id}  ${cell.rest}`
-      : [cell.id, cell.when, cell.playbook.padEnd(widths.playbook), cell.inventory.padEnd(widths.inventory), cell.status.padEnd(widths.status), cell.hosts].join('  '),
+      : [
+          cell.id,
+          cell.when,
+          cell.playbook.padEnd(widths.playbook),
+          cell.inventory.padEnd(widths.inventory),
+          cell.status.padEnd(widths.status),
+          cell.hosts,
+        ].join('  '),
   );
 };
 
@@ -111,14 +117,16 @@ export interface DetailsInput {
 /** The whole run: header, then each stage with its hosts grouped by state, then how to resume. */
 export const formatRunDetails = ({ record, live, resume, resumeCommand, inventoryShown }: DetailsInput): string[] => {
   const { rollout } = record;
-  const reference = record.playbook.reference === record.playbook.name ? record.playbook.name : `${record.playbook.name} (${record.playbook.reference})`;
+  const reference =
+    record.playbook.reference === record.playbook.name ? record.playbook.name : `${record.playbook.name} (${record.playbook.reference})`;
   const lines = [
     `run ${record.id}: ${formatStatus(record, live)}`,
     `  playbook    ${reference}${record.check ? '   (check mode: nothing was changed)' : ''}`,
     `  inventory   ${inventoryShown}`,
   ];
   if (record.limit !== undefined) lines.push(`  limit       ${record.limit}`);
-  if (record.extraVars.length > 0) lines.push(`  extra vars  ${record.extraVars.map((arg) => `-e ${extraVarShape(arg)}`).join(' ')}   (values kept in the record)`);
+  if (record.extraVars.length > 0)
+    lines.push(`  extra vars  ${record.extraVars.map((arg) => `-e ${extraVarShape(arg)}`).join(' ')}   (values kept in the record)`);
   lines.push(
     `  started     ${formatLocalTime(record.createdAt, true)}   updated ${formatLocalTime(record.updatedAt, true)}`,
     ...(record.resumedAt.length > 0 ? [`  resumed     ${record.resumedAt.map((at) => formatLocalTime(at, true)).join(', ')}`] : []),
@@ -129,7 +137,10 @@ export const formatRunDetails = ({ record, live, resume, resumeCommand, inventor
   for (const stage of rollout.stages) {
     const position = `stage ${stage.index + 1}/${rollout.stages.length}`;
     const progress = stage.index < record.stageReached ? '' : stage.index === record.stageReached ? '   ← reached' : '   (not started)';
-    lines.push('', `  ${position}  ${stage.label}  ${stage.hosts.length} host${stage.hosts.length === 1 ? '' : 's'}, budget ${budgetText(stage.maxFail)}${progress}`);
+    lines.push(
+      '',
+      `  ${position}  ${stage.label}  ${stage.hosts.length} host${stage.hosts.length === 1 ? '' : 's'}, budget ${budgetText(stage.maxFail)}${progress}`,
+    );
     for (const state of STATE_ORDER) {
       const hosts = stage.hosts.filter((host) => record.hosts[host]?.state === state);
       if (hosts.length === 0) continue;
@@ -144,6 +155,11 @@ export const formatRunDetails = ({ record, live, resume, resumeCommand, inventor
       }
     }
   }
-  lines.push('', resume.resumable ? `resume with: ${resumeCommand}   (runs ${resume.hosts.length} host${resume.hosts.length === 1 ? '' : 's'})` : `not resumable: ${resume.reason}`);
+  lines.push(
+    '',
+    resume.resumable
+      ? `resume with: ${resumeCommand}   (runs ${resume.hosts.length} host${resume.hosts.length === 1 ? '' : 's'})`
+      : `not resumable: ${resume.reason}`,
+  );
   return lines;
 };

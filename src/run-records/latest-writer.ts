@@ -36,7 +36,10 @@ export interface LatestWriterOptions<T> {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** `persist` does the actual write. */
-export const createLatestWriter = <T>(persist: (key: string, value: T) => Promise<void>, options: LatestWriterOptions<T> = {}): LatestWriter<T> => {
+export const createLatestWriter = <T>(
+  persist: (key: string, value: T) => Promise<void>,
+  options: LatestWriterOptions<T> = {},
+): LatestWriter<T> => {
   const { isOlder = () => false, minIntervalMs = 0 } = options;
   // Slots are kept after their writes finish: `newest` must outlive them to keep refusing stale
   // values. One per record a process writes, so a handful.

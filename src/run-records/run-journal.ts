@@ -10,7 +10,7 @@
 // overwritten by an older line.
 
 import { z } from 'zod';
-import { hostRecordSchema, type HostRecord, type RunRecord } from './run-record.ts';
+import { type HostRecord, hostRecordSchema, type RunRecord } from './run-record.ts';
 
 export const journalLineSchema = z.object({
   host: z.string().min(1),

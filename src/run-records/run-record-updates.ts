@@ -3,14 +3,14 @@
 // mutating) lets the store's writer keep a pending state while the next one is being built.
 
 import { RunRecordError } from '../errors.ts';
-import { errorInfo, type ErrorInfo } from '../report/error-info.ts';
+import { type ErrorInfo, errorInfo } from '../report/error-info.ts';
 import {
-  newRunId,
-  RUN_RECORD_VERSION,
   type ControllerProcess,
   type HostState,
+  newRunId,
   type RecordedCounts,
   type RolloutRecord,
+  RUN_RECORD_VERSION,
   type RunRecord,
   type RunStatus,
 } from './run-record.ts';
@@ -94,7 +94,9 @@ export const recordHostResult = (record: RunRecord, host: string, result: HostRe
     state,
     stage: previous.stage,
     ...(state === 'untouched' ? {} : { counts: { ok, changed, failed, unreachable, skipped, rolledBack } }),
-    ...(result.error !== undefined && (state === 'failed' || state === 'unreachable' || state === 'rolled-back') ? { error: result.error } : {}),
+    ...(result.error !== undefined && (state === 'failed' || state === 'unreachable' || state === 'rolled-back')
+      ? { error: result.error }
+      : {}),
   };
   return { ...record, hosts: { ...record.hosts, [host]: entry }, updatedAt: now.toISOString() };
 };

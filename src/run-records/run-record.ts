@@ -9,7 +9,7 @@
 
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { errorInfoSchema, type ErrorKind } from '../report/error-info.ts';
+import { type ErrorKind, errorInfoSchema } from '../report/error-info.ts';
 
 export const RUN_RECORD_VERSION = 1;
 
@@ -33,7 +33,14 @@ const timestamp = z.iso.datetime();
 const absolutePath = z.string().refine((path) => isAbsolute(path), 'must be an absolute path');
 
 /** The recap counts of one host (report/events.ts HostCounts, without the rollout's `untouched`). */
-export const recordedCountsSchema = z.object({ ok: count, changed: count, failed: count, unreachable: count, skipped: count, rolledBack: count.default(0) });
+export const recordedCountsSchema = z.object({
+  ok: count,
+  changed: count,
+  failed: count,
+  unreachable: count,
+  skipped: count,
+  rolledBack: count.default(0),
+});
 export type RecordedCounts = z.infer<typeof recordedCountsSchema>;
 
 export const rolloutStageSchema = z.object({
@@ -75,7 +82,13 @@ const fromBudget = (maxFail: number | null): number => maxFail ?? Number.POSITIV
 
 /** The plan as recorded (Infinity → null); other plan fields (settings as typed) are not kept. */
 export const rolloutToRecord = (plan: RolloutPlanShape): RolloutRecord => ({
-  stages: plan.stages.map(({ index, kind, label, hosts, maxFail }) => ({ index, kind, label, hosts: [...hosts], maxFail: toBudget(maxFail) })),
+  stages: plan.stages.map(({ index, kind, label, hosts, maxFail }) => ({
+    index,
+    kind,
+    label,
+    hosts: [...hosts],
+    maxFail: toBudget(maxFail),
+  })),
   fleetMaxFail: toBudget(plan.fleetMaxFail),
   continueOnBatchFailure: plan.continueOnBatchFailure,
   soakMs: plan.soakMs,
@@ -159,25 +172,43 @@ export const runRecordSchema = z
     const seen = new Map<string, number>();
     for (const [position, stage] of record.rollout.stages.entries()) {
       if (stage.index !== position) {
-        context.addIssue({ code: 'custom', path: ['rollout', 'stages', position, 'index'], message: `must be ${position}, the stage's position` });
+        context.addIssue({
+          code: 'custom',
+          path: ['rollout', 'stages', position, 'index'],
+          message: `must be ${position}, the stage's position`,
+        });
       }
       for (const host of stage.hosts) {
         const earlier = seen.get(host);
         if (earlier !== undefined) {
-          context.addIssue({ code: 'custom', path: ['rollout', 'stages', position, 'hosts'], message: `${host} is already in stage ${earlier}` });
+          context.addIssue({
+            code: 'custom',
+            path: ['rollout', 'stages', position, 'hosts'],
+            message: `${host} is already in stage ${earlier}`,
+          });
           continue;
         }
         seen.set(host, position);
         const entry = record.hosts[host];
-        if (!entry) context.addIssue({ code: 'custom', path: ['hosts', host], message: `stage ${position} lists ${host}, which has no host entry` });
-        else if (entry.stage !== position) context.addIssue({ code: 'custom', path: ['hosts', host, 'stage'], message: `must be ${position}, the stage that lists ${host}` });
+        if (!entry)
+          context.addIssue({ code: 'custom', path: ['hosts', host], message: `stage ${position} lists ${host}, which has no host entry` });
+        else if (entry.stage !== position)
+          context.addIssue({
+            code: 'custom',
+            path: ['hosts', host, 'stage'],
+            message: `must be ${position}, the stage that lists ${host}`,
+          });
       }
     }
     for (const host of Object.keys(record.hosts)) {
       if (!seen.has(host)) context.addIssue({ code: 'custom', path: ['hosts', host], message: 'is in no rollout stage' });
     }
     if (record.stageReached >= record.rollout.stages.length) {
-      context.addIssue({ code: 'custom', path: ['stageReached'], message: `must be below the number of stages (${record.rollout.stages.length})` });
+      context.addIssue({
+        code: 'custom',
+        path: ['stageReached'],
+        message: `must be below the number of stages (${record.rollout.stages.length})`,
+      });
     }
   });
 export type RunRecord = z.infer<typeof runRecordSchema>;

@@ -15,7 +15,7 @@ import { RunRecordError, UsageError } from '../errors.ts';
 import { assertTrustedPath, ensureTrustedDirectory } from '../trust/trusted-path.ts';
 import { createLatestWriter } from './latest-writer.ts';
 import { applyJournal, formatJournalLine, parseJournal } from './run-journal.ts';
-import { RUN_ID_PATTERN, RUN_RECORD_VERSION, runIdSecond, runRecordSchema, type RunRecord } from './run-record.ts';
+import { RUN_ID_PATTERN, RUN_RECORD_VERSION, type RunRecord, runIdSecond, runRecordSchema } from './run-record.ts';
 
 /** `${CASFLEET_STATE_DIR:-${XDG_STATE_HOME:-~/.local/state}/casfleet}/runs` */
 export const runsDir = (env: NodeJS.ProcessEnv = process.env): string => {
@@ -96,7 +96,9 @@ const persist = async (file: string, record: RunRecord): Promise<void> => {
     await rm(temp, { force: true }).catch(() => undefined);
     // The folder was removed under us: create it again on the next write.
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') preparedDirs.delete(dir);
-    throw new RunRecordError(`cannot write run record ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new RunRecordError(`cannot write run record ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 };
 
@@ -141,7 +143,9 @@ export const journalHostResult = (record: RunRecord, host: string, dir: string =
       closeSync(fd);
     }
   } catch (error) {
-    throw new RunRecordError(`cannot append to run journal ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new RunRecordError(`cannot append to run journal ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   return { ...record, journaled: (record.journaled ?? 0) + 1 };
 };
@@ -163,7 +167,9 @@ export const parseRunRecord = (text: string, file: string): RunRecord => {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new RunRecordError(`${file}: not valid JSON (${error instanceof Error ? error.message : String(error)}); the run record is corrupt`);
+    throw new RunRecordError(
+      `${file}: not valid JSON (${error instanceof Error ? error.message : String(error)}); the run record is corrupt`,
+    );
   }
   const version = typeof json === 'object' && json !== null ? (json as { version?: unknown }).version : undefined;
   if (typeof version === 'number' && version !== RUN_RECORD_VERSION) {
@@ -196,7 +202,9 @@ const readJournalText = async (file: string): Promise<string> => {
     return await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw new RunRecordError(`cannot read run journal ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new RunRecordError(`cannot read run journal ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 };
 
@@ -208,7 +216,9 @@ export const listRunIds = async (dir: string = runsDir()): Promise<string[]> => 
     names = await readdir(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new RunRecordError(`cannot list run records in ${dir}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new RunRecordError(`cannot list run records in ${dir}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   return names
     .map((name) => RECORD_FILE.exec(name)?.[1])
@@ -246,7 +256,8 @@ export interface RunFilter {
 }
 
 export const matchesFilter = (record: RunRecord, filter: RunFilter | undefined): boolean =>
-  filter === undefined || ((filter.playbook?.(record) ?? true) && (filter.inventory === undefined || record.inventory === filter.inventory));
+  filter === undefined ||
+  ((filter.playbook?.(record) ?? true) && (filter.inventory === undefined || record.inventory === filter.inventory));
 
 /** The newest readable record that passes the filter (newest first, a second at a time). */
 const readLastMatching = async (ids: readonly string[], dir: string, filter: RunFilter): Promise<RunRecord> => {
@@ -254,7 +265,9 @@ const readLastMatching = async (ids: readonly string[], dir: string, filter: Run
   for (const second of seconds) {
     const sameSecond = ids.filter((id) => runIdSecond(id) === second);
     const results = await Promise.allSettled(sameSecond.map((id) => readRecordFile(runRecordPath(id, dir))));
-    const records = results.flatMap((result) => (result.status === 'fulfilled' && matchesFilter(result.value, filter) ? [result.value] : []));
+    const records = results.flatMap((result) =>
+      result.status === 'fulfilled' && matchesFilter(result.value, filter) ? [result.value] : [],
+    );
     if (records.length > 0) return records.map((record) => ({ id: record.id, record })).sort(newestFirst)[0]!.record;
   }
   throw new UsageError(`no run ${filter.describe} in ${dir}; \`casfleet runs\` lists the runs there`);
@@ -276,7 +289,9 @@ export const readRunRecord = async (idOrLast: string, dir: string = runsDir(), f
   if (matches.length === 1) return readRecordFile(runRecordPath(matches[0]!, dir));
   if (matches.length > 1) {
     const shown = matches.slice(0, 5).join(', ');
-    throw new UsageError(`run id '${idOrLast}' matches ${matches.length} run records (${shown}${matches.length > 5 ? ', …' : ''}); give more of the id`);
+    throw new UsageError(
+      `run id '${idOrLast}' matches ${matches.length} run records (${shown}${matches.length > 5 ? ', …' : ''}); give more of the id`,
+    );
   }
   throw new UsageError(`no run record '${idOrLast}' in ${dir}; \`casfleet runs\` lists them`);
 };

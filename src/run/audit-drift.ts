@@ -5,7 +5,7 @@ import type { Drift } from '../audit/audit-schema.ts';
 import type { ScenarioPlaybook } from '../audit/detect-scenario.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
 import type { PlaybookItem } from '../playbook/define-playbook.ts';
-import { isFlushHandlers, type Handler, type Step } from '../steps/step.ts';
+import { type Handler, isFlushHandlers, type Step } from '../steps/step.ts';
 import { planStep } from './plan-step.ts';
 
 /** A scenario playbook built for one host from its vars, or why it could not be. */
@@ -13,7 +13,11 @@ export type HostPlaybook =
   | { readonly items: readonly PlaybookItem[]; readonly handlers: Readonly<Record<string, Handler>> }
   | { readonly error: string };
 
-export const auditDrift = (against: ScenarioPlaybook | null, playbook: HostPlaybook | undefined, facts: ReadonlyMap<string, FactOutcome>): Drift => {
+export const auditDrift = (
+  against: ScenarioPlaybook | null,
+  playbook: HostPlaybook | undefined,
+  facts: ReadonlyMap<string, FactOutcome>,
+): Drift => {
   if (against === null) return { against, changes: [], warnings: [] };
   if (!playbook || 'error' in playbook) return { against, changes: [], warnings: [], error: playbook?.error ?? 'playbook not built' };
   const changes: Drift['changes'] = [];

@@ -3,11 +3,11 @@
 // probes from this machine sent while the host is read, then the pure analysis (src/audit/). Nothing
 // on a host is changed: no apply exec, no backup, no service call other than `batm-manage info`.
 import pLimit from 'p-limit';
-import { AUDIT_FACTS, readAuditFacts, vpnSideAddressOf, type AuditFacts } from '../audit/audit-facts.ts';
-import { auditPorts, type AuditPort } from '../audit/audit-ports.ts';
+import { assessHost, type HostAssessment } from '../audit/assess-host.ts';
+import { AUDIT_FACTS, type AuditFacts, readAuditFacts, vpnSideAddressOf } from '../audit/audit-facts.ts';
+import { type AuditPort, auditPorts } from '../audit/audit-ports.ts';
 import type { AuditReport, HostAudit, KernelView, PortState } from '../audit/audit-schema.ts';
 import { summarizeAudit } from '../audit/audit-summary.ts';
-import { assessHost, type HostAssessment } from '../audit/assess-host.ts';
 import { detectScenario, driftPlaybookFor, type ScenarioPlaybook } from '../audit/detect-scenario.ts';
 import { rulesView } from '../audit/firewall-view.ts';
 import { iptablesViewOf } from '../audit/iptables-view.ts';
@@ -56,11 +56,25 @@ const stepFacts = (playbook: HostPlaybook): AnyFact[] =>
 
 /** Every fact the audit of `target` reads, plus `extra`, each once. */
 export const auditFactsFor = (target: AuditTarget, extra: readonly AnyFact[] = []): AnyFact[] =>
-  uniqueFacts([...Object.values(AUDIT_FACTS), ...Object.values(target.playbooks).flatMap((built) => Object.values(built).flatMap(stepFacts)), ...extra]);
+  uniqueFacts([
+    ...Object.values(AUDIT_FACTS),
+    ...Object.values(target.playbooks).flatMap((built) => Object.values(built).flatMap(stepFacts)),
+    ...extra,
+  ]);
 
-const probe = async (address: string, ports: readonly AuditPort[], timeoutMs: number, sourceAddress?: string): Promise<Record<string, PortState>> => {
+const probe = async (
+  address: string,
+  ports: readonly AuditPort[],
+  timeoutMs: number,
+  sourceAddress?: string,
+): Promise<Record<string, PortState>> => {
   if (ports.length === 0) return {};
-  const results = await probePorts({ address, ports: ports.map((port) => port.port), timeoutMs, ...(sourceAddress ? { sourceAddress } : {}) });
+  const results = await probePorts({
+    address,
+    ports: ports.map((port) => port.port),
+    timeoutMs,
+    ...(sourceAddress ? { sourceAddress } : {}),
+  });
   return Object.fromEntries(ports.map((port, index) => [port.key, results[index]!.state]));
 };
 
@@ -73,7 +87,11 @@ const gather = async (target: AuditTarget, options: AuditOptions, facts: readonl
     return { reach: { status: 'unreachable' as const, error: describeError(error) } };
   }
   try {
-    const session = new HostSession(connection, { become: target.become, gatherTimeoutMs: options.gatherTimeoutMs, applyTimeoutMs: options.gatherTimeoutMs });
+    const session = new HostSession(connection, {
+      become: target.become,
+      gatherTimeoutMs: options.gatherTimeoutMs,
+      applyTimeoutMs: options.gatherTimeoutMs,
+    });
     return { reach: { status: 'audited' as const }, outcomes: await session.gather(facts) };
   } catch (error) {
     return { reach: { status: 'failed' as const, error: describeError(error) } };
@@ -109,7 +127,8 @@ export const analyseHost = ({ target, reach, outcomes, probes, probeErrors }: Ho
     ? detectScenario({ facts, probes, rules })
     : { scenario: 'unknown' as const, evidence: [{ says: null, text: 'the host could not be read' }] };
   const against = driftPlaybookFor(detection, facts);
-  const vpnProbed = vpnSideAddress !== undefined && target.vpnProbeSource !== undefined && Object.keys(probes).some((key) => key.endsWith('@vpn'));
+  const vpnProbed =
+    vpnSideAddress !== undefined && target.vpnProbeSource !== undefined && Object.keys(probes).some((key) => key.endsWith('@vpn'));
   return assessHost({
     address,
     sshPort,
@@ -130,10 +149,18 @@ export const analyseHost = ({ target, reach, outcomes, probes, probeErrors }: Ho
 };
 
 /** Audits one host: gather and public probes at once, then the VPN-side probes, then the analysis. */
-export const auditHost = async (target: AuditTarget, options: AuditOptions, extraFacts: readonly AnyFact[] = []): Promise<HostAuditResult> => {
+export const auditHost = async (
+  target: AuditTarget,
+  options: AuditOptions,
+  extraFacts: readonly AnyFact[] = [],
+): Promise<HostAuditResult> => {
   const ports = auditPorts(target.connect.port);
   const probeErrors: string[] = [];
-  const probing = probe(target.connect.host, ports.filter((port) => port.side === 'public'), options.probeTimeoutMs).catch((error: unknown) => {
+  const probing = probe(
+    target.connect.host,
+    ports.filter((port) => port.side === 'public'),
+    options.probeTimeoutMs,
+  ).catch((error: unknown) => {
     probeErrors.push(describeError(error));
     return {};
   });

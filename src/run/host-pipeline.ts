@@ -13,9 +13,9 @@ import type { RemoteCommand } from '../command/shell.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
 import type { PlaybookItem } from '../playbook/define-playbook.ts';
-import { classifyError, errorInfo, withMessage, type ErrorInfo } from '../report/error-info.ts';
-import { countStep, emptyCounts, type EmitEvent, type HostCounts, type StepResultEvent } from '../report/events.ts';
-import { isFlushHandlers, type Handler, type Step, type StepPlan } from '../steps/step.ts';
+import { classifyError, type ErrorInfo, errorInfo, withMessage } from '../report/error-info.ts';
+import { countStep, type EmitEvent, emptyCounts, type HostCounts, type StepResultEvent } from '../report/events.ts';
+import { type Handler, isFlushHandlers, type Step, type StepPlan } from '../steps/step.ts';
 import type { HostSession } from './host-session.ts';
 import { factsOf, factValues, planStep, uniqueFacts } from './plan-step.ts';
 import { pauseAt } from './test-pause.ts';
@@ -82,7 +82,8 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
     for (const [id, outcome] of await session.gather(wanted)) cache.set(id, outcome);
   } catch (error) {
     report('gather facts', 'step', startedAt, { status: 'failed', changes: [], error: classifyError(error, 'fact') });
-    for (const step of steps) report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: 'facts could not be gathered' });
+    for (const step of steps)
+      report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: 'facts could not be gathered' });
     return counts;
   }
   await pauseAt('after-facts', host);
@@ -91,7 +92,12 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   if (blocked) {
     report(blocked.step.name, 'step', startedAt, { status: 'failed', changes: [], error: untouched(blocked.error) });
     for (const step of steps) {
-      if (step !== blocked.step) report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: `not started: '${blocked.step.name}' cannot be planned` });
+      if (step !== blocked.step)
+        report(step.name, 'step', Date.now(), {
+          status: 'skipped',
+          changes: [],
+          reason: `not started: '${blocked.step.name}' cannot be planned`,
+        });
     }
     return counts;
   }
@@ -103,7 +109,8 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
       await transaction.begin();
     } catch (error) {
       report(BEGIN_STEP, 'transaction', begun, { status: 'failed', changes: [], error: untouched(classifyError(error, 'apply')) });
-      for (const step of steps) report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: 'the transaction could not begin' });
+      for (const step of steps)
+        report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: 'the transaction could not begin' });
       return counts;
     }
   }
@@ -166,7 +173,8 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
     }
   }
   if (open && failedAt !== undefined) {
-    for (const name of notified.splice(0)) report(name, 'handler', Date.now(), { status: 'skipped', changes: [], reason: 'the transaction rolls back instead' });
+    for (const name of notified.splice(0))
+      report(name, 'handler', Date.now(), { status: 'skipped', changes: [], reason: 'the transaction rolls back instead' });
   } else {
     await runHandlers();
   }
@@ -180,7 +188,10 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
  * untouched instead of after earlier steps changed it. A step that reads facts an earlier step is
  * about to change is judged when its turn comes instead.
  */
-const firstUnplannable = (steps: readonly Step[], cache: ReadonlyMap<string, FactOutcome>): { step: Step; error: ErrorInfo } | undefined => {
+const firstUnplannable = (
+  steps: readonly Step[],
+  cache: ReadonlyMap<string, FactOutcome>,
+): { step: Step; error: ErrorInfo } | undefined => {
   const changing = new Set<string>();
   for (const step of steps) {
     const ids = factsOf(step.facts).map((fact) => fact.id);
@@ -217,7 +228,13 @@ const runStep = async (
     const failure = await applyAndReread(session, change.command, change.stdin, isLast ? refetch : [], cache);
     await hooks.afterCommand();
     if (failure?.thrown) return { status: 'failed', changes: summaries, error: failure.thrown, ...shown };
-    if (failure) return { status: 'failed', changes: summaries, error: errorInfo('apply', `'${change.summary}' failed (${failure.why})${failure.output}`), ...shown };
+    if (failure)
+      return {
+        status: 'failed',
+        changes: summaries,
+        error: errorInfo('apply', `'${change.summary}' failed (${failure.why})${failure.output}`),
+        ...shown,
+      };
   }
 
   const second = planStep(step, cache);
@@ -226,7 +243,10 @@ const runStep = async (
     return {
       status: 'failed',
       changes: summaries,
-      error: errorInfo('verify', `the host did not reach the desired state; still to change: ${second.plan.changes.map((c) => c.summary).join('; ')}`),
+      error: errorInfo(
+        'verify',
+        `the host did not reach the desired state; still to change: ${second.plan.changes.map((c) => c.summary).join('; ')}`,
+      ),
       ...shown,
       ...stateOf(second.plan),
     };
@@ -250,7 +270,8 @@ const runHandler = async (
   await hooks.beforeCommand();
   const failure = await applyAndReread(session, handler.command, undefined, factsOf(handler.facts), cache);
   await hooks.afterCommand();
-  if (failure) return { status: 'failed', changes: summary, error: failure.thrown ?? errorInfo('apply', `${failure.why}${failure.output}`) };
+  if (failure)
+    return { status: 'failed', changes: summary, error: failure.thrown ?? errorInfo('apply', `${failure.why}${failure.output}`) };
   const { values, error } = factValues(handler.facts, cache);
   const problem = values ? handler.check(values as never) : undefined;
   if (problem !== undefined) return { status: 'failed', changes: summary, error: errorInfo('verify', problem) };
@@ -260,7 +281,9 @@ const runHandler = async (
 const tail = (text: string): string => text.trim().split('\n').slice(-5).join(' | ');
 
 /** Why a command failed: it could not run at all (`thrown`), or its exit status and last output. */
-type ApplyFailure = { readonly thrown: ErrorInfo; readonly why?: never; readonly output?: never } | { readonly thrown?: never; readonly why: string; readonly output: string };
+type ApplyFailure =
+  | { readonly thrown: ErrorInfo; readonly why?: never; readonly output?: never }
+  | { readonly thrown?: never; readonly why: string; readonly output: string };
 
 /**
  * Run one command and merge the facts re-read in the same exec into the cache (also after a
@@ -281,5 +304,8 @@ const applyAndReread = async (
   }
   for (const [id, outcome] of result.facts) cache.set(id, outcome);
   if (result.status === 0) return undefined;
-  return { why: result.status === null ? 'its exit status was lost' : `exit ${result.status}`, output: result.output ? `: ${tail(result.output)}` : '' };
+  return {
+    why: result.status === null ? 'its exit status was lost' : `exit ${result.status}`,
+    output: result.output ? `: ${tail(result.output)}` : '',
+  };
 };

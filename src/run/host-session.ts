@@ -2,10 +2,10 @@
 // privilege escalation and timeouts applied uniformly. It speaks the gather protocol so the host
 // pipeline deals only in typed facts and changes.
 
-import { becomeStdin, sudoRefusal, withBecome, type Become, type RemoteCommand } from '../command/shell.ts';
+import { type Become, becomeStdin, type RemoteCommand, sudoRefusal, withBecome } from '../command/shell.ts';
 import { RemoteCommandError, SudoError } from '../errors.ts';
 import type { AnyFact } from '../facts/fact.ts';
-import { APPLY_STATUS_MARK, buildGatherScript, parseGatherOutput, type FactOutcome } from '../facts/gather-script.ts';
+import { APPLY_STATUS_MARK, buildGatherScript, type FactOutcome, parseGatherOutput } from '../facts/gather-script.ts';
 import type { Connection, ExecResult } from '../ssh/connection.ts';
 
 export interface HostSessionOptions {
@@ -87,7 +87,8 @@ export class HostSession {
     const result = await this.#connection.exec(script, { timeoutMs, ...(input === undefined ? {} : { stdin: input }) });
     // sudo refused before running anything: say why, in place of whatever the command would have said.
     const refusal = result.code === 0 || !elevated ? undefined : sudoRefusal(become, result.stderr);
-    if (refusal !== undefined) throw new SudoError(`become on ${this.host}: ${refusal}; nothing was run`, result.code, '', { host: this.host });
+    if (refusal !== undefined)
+      throw new SudoError(`become on ${this.host}: ${refusal}; nothing was run`, result.code, '', { host: this.host });
     return result;
   }
 }

@@ -19,13 +19,13 @@ import type { RemoteCommand } from '../command/shell.ts';
 import { CasfleetError } from '../errors.ts';
 import { disarmTimerCommand, fireTimerNowCommand } from '../host-timer/timer-commands.ts';
 import { parseTimerOutcome, type TimerOutcome } from '../host-timer/timer-outcome.ts';
-import { errorInfo, type ErrorInfo, type ErrorKind } from '../report/error-info.ts';
+import { type ErrorInfo, type ErrorKind, errorInfo } from '../report/error-info.ts';
 import type { EmitEvent, HostCounts } from '../report/events.ts';
 import { formatDuration } from '../rollout/duration.ts';
 import type { Connection } from '../ssh/connection.ts';
 import type { Step } from '../steps/step.ts';
-import { beginTransactionCommand, parseBeginOutput, transactionId } from '../transaction/transaction-command.ts';
 import type { TouchedState } from '../transaction/touched-state.ts';
+import { beginTransactionCommand, parseBeginOutput, transactionId } from '../transaction/transaction-command.ts';
 import { HostSession, type HostSessionOptions } from './host-session.ts';
 import { describeError } from './plan-step.ts';
 import { pendingChanges } from './stage-gate.ts';
@@ -61,9 +61,17 @@ export const beginTransaction = async (session: HostSession, touched: TouchedSta
   const result = await session.exec(beginTransactionCommand({ id, touched, delaySeconds }));
   const begun = parseBeginOutput(result.stdout);
   if (result.code !== 0 || !begun) {
-    throw new CasfleetError(`could not snapshot the host and arm its rollback (exit ${result.code ?? 'unknown'}): ${lastLines(result.stderr || result.stdout)}`);
+    throw new CasfleetError(
+      `could not snapshot the host and arm its rollback (exit ${result.code ?? 'unknown'}): ${lastLines(result.stderr || result.stdout)}`,
+    );
   }
-  return { id, snapshot: begun.snapshot, timeoutMs: delaySeconds * 1000, deadline: sentAt + delaySeconds * 1000, firesBy: Date.now() + delaySeconds * 1000 };
+  return {
+    id,
+    snapshot: begun.snapshot,
+    timeoutMs: delaySeconds * 1000,
+    deadline: sentAt + delaySeconds * 1000,
+    firesBy: Date.now() + delaySeconds * 1000,
+  };
 };
 
 export interface SettleInput {
@@ -94,7 +102,8 @@ type Settled =
 
 const outcomeOver = async (session: HostSession, command: RemoteCommand): Promise<TimerOutcome> => {
   const result = await session.exec(command);
-  if (result.code !== 0) throw new CasfleetError(`${command.display.split('\n')[0]}: exit ${result.code ?? 'unknown'}: ${lastLines(result.stderr)}`);
+  if (result.code !== 0)
+    throw new CasfleetError(`${command.display.split('\n')[0]}: exit ${result.code ?? 'unknown'}: ${lastLines(result.stderr)}`);
   return parseTimerOutcome(result.stdout);
 };
 
@@ -123,11 +132,17 @@ const confirm = async (input: SettleInput): Promise<Settled> => {
         return confirmOver(fresh, input);
       });
     } catch (error) {
-      if (progress.loggedIn) return { kind: 'wait', reason: `confirming over a new SSH connection failed (${describeError(error)})`, cause: 'verify' };
+      if (progress.loggedIn)
+        return { kind: 'wait', reason: `confirming over a new SSH connection failed (${describeError(error)})`, cause: 'verify' };
       loginError = describeError(error);
     }
   }
-  if (!loginError) return { kind: 'wait', reason: `the steps took longer than the rollback timeout (${formatDuration(armed.timeoutMs)}): nothing was left to confirm them in`, cause: 'verify' };
+  if (!loginError)
+    return {
+      kind: 'wait',
+      reason: `the steps took longer than the rollback timeout (${formatDuration(armed.timeoutMs)}): nothing was left to confirm them in`,
+      cause: 'verify',
+    };
   return { kind: 'wait', reason: `a new SSH login failed after the change (${loginError})`, cause: 'connect' };
 };
 
@@ -136,12 +151,22 @@ const confirmOver = async (fresh: HostSession, input: SettleInput): Promise<Sett
   const { pending } = await pendingChanges(fresh, input.steps);
   if (pending.length > 0) {
     const outcome = await outcomeOver(fresh, fireTimerNowCommand(armed.id));
-    return { kind: 'rolled-back', reason: `a fresh read over a new connection still plans changes (${pending.join('; ')})`, cause: 'verify', outcome };
+    return {
+      kind: 'rolled-back',
+      reason: `a fresh read over a new connection still plans changes (${pending.join('; ')})`,
+      cause: 'verify',
+      outcome,
+    };
   }
   const outcome = await outcomeOver(fresh, disarmTimerCommand(armed.id));
   if (outcome.state === 'disarmed') return { kind: 'confirmed' };
   if (outcome.state === 'fired') {
-    return { kind: 'rolled-back', reason: `the change was not confirmed within the rollback timeout (${formatDuration(armed.timeoutMs)})`, cause: 'verify', outcome };
+    return {
+      kind: 'rolled-back',
+      reason: `the change was not confirmed within the rollback timeout (${formatDuration(armed.timeoutMs)})`,
+      cause: 'verify',
+      outcome,
+    };
   }
   return { kind: 'wait', reason: `the dead-man timer was ${outcome.state} when the change was confirmed`, cause: 'rollback' };
 };
@@ -160,7 +185,10 @@ const rollBackNow = async (input: SettleInput, failure: ErrorInfo): Promise<Sett
 
 // Nobody could confirm or fire it in time: the dead-man restores the host by itself. Wait until it
 // is due, log in anew and read what it did (firing it now, should the host's clock lag behind).
-const awaitRollback = async (input: SettleInput, { reason, cause }: { reason: string; cause: ErrorKind }): Promise<Settled | { kind: 'lost'; reason: string }> => {
+const awaitRollback = async (
+  input: SettleInput,
+  { reason, cause }: { reason: string; cause: ErrorKind },
+): Promise<Settled | { kind: 'lost'; reason: string }> => {
   await sleep(Math.max(0, input.armed.firesBy + RESTORE_GRACE_MS - Date.now()));
   const giveUpAt = Date.now() + RECONNECT_WINDOW_MS;
   let lastError = '';
@@ -168,9 +196,17 @@ const awaitRollback = async (input: SettleInput, { reason, cause }: { reason: st
     try {
       const outcome = await withFresh(input, input.readyTimeoutMs, (fresh) => outcomeOver(fresh, fireTimerNowCommand(input.armed.id)));
       if (outcome.state === 'fired') {
-        return { kind: 'rolled-back', reason: `${reason}; the host restored its snapshot by itself (dead-man after ${formatDuration(input.armed.timeoutMs)})`, cause, outcome };
+        return {
+          kind: 'rolled-back',
+          reason: `${reason}; the host restored its snapshot by itself (dead-man after ${formatDuration(input.armed.timeoutMs)})`,
+          cause,
+          outcome,
+        };
       }
-      return { kind: 'lost', reason: `${reason}; after the rollback deadline the dead-man was ${outcome.state}: check ${input.armed.snapshot} on the host` };
+      return {
+        kind: 'lost',
+        reason: `${reason}; after the rollback deadline the dead-man was ${outcome.state}: check ${input.armed.snapshot} on the host`,
+      };
     } catch (error) {
       lastError = describeError(error);
     }
@@ -218,18 +254,34 @@ export const settleTransaction = async (input: SettleInput): Promise<void> => {
   const durationMs = Date.now() - begun;
   switch (settled.kind) {
     case 'confirmed':
-      emit({ type: 'step', host, step: 'transaction', kind: 'transaction', status: 'ok', changes: [], reason: 'confirmed over a new SSH connection; rollback disarmed', check: false, durationMs });
+      emit({
+        type: 'step',
+        host,
+        step: 'transaction',
+        kind: 'transaction',
+        status: 'ok',
+        changes: [],
+        reason: 'confirmed over a new SSH connection; rollback disarmed',
+        check: false,
+        durationMs,
+      });
       return;
     case 'rolled-back': {
       const result = settled.outcome.result;
-      const restoreProblem = result && result.exitCode !== 0 ? `; the restore reported a problem (exit ${result.exitCode}: see its lines)` : '';
+      const restoreProblem =
+        result && result.exitCode !== 0 ? `; the restore reported a problem (exit ${result.exitCode}: see its lines)` : '';
       counts.rolledBack += 1;
       emit({
-        type: 'step', host, step: 'transaction', kind: 'transaction', status: 'rolled-back',
+        type: 'step',
+        host,
+        step: 'transaction',
+        kind: 'transaction',
+        status: 'rolled-back',
         changes: (result?.log ?? []).filter((line) => line.trim() !== ''),
         // A restore that itself went wrong outweighs what led to it.
         error: errorInfo(restoreProblem ? 'rollback' : settled.cause, `${settled.reason}${restoreProblem}`),
-        check: false, durationMs,
+        check: false,
+        durationMs,
       });
       return;
     }

@@ -4,7 +4,7 @@
 import { isCasfleetError } from '../errors.ts';
 import type { AnyFact, FactMap } from '../facts/fact.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
-import { classifyError, errorInfo, internalError, type ErrorInfo } from '../report/error-info.ts';
+import { classifyError, type ErrorInfo, errorInfo, internalError } from '../report/error-info.ts';
 import type { Step, StepPlan } from '../steps/step.ts';
 
 export const factsOf = (map: FactMap): AnyFact[] => Object.values(map);
@@ -15,7 +15,10 @@ export const uniqueFacts = (facts: readonly AnyFact[]): AnyFact[] => [...new Map
 export const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Look up a step's facts in the cache; the first unreadable one is the step's error. */
-export const factValues = (map: FactMap, cache: ReadonlyMap<string, FactOutcome>): { values?: Record<string, unknown>; error?: ErrorInfo } => {
+export const factValues = (
+  map: FactMap,
+  cache: ReadonlyMap<string, FactOutcome>,
+): { values?: Record<string, unknown>; error?: ErrorInfo } => {
   const values: Record<string, unknown> = {};
   for (const [name, fact] of Object.entries(map)) {
     const outcome = cache.get(fact.id);
@@ -37,6 +40,8 @@ export const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): {
   try {
     return { plan: step.plan(values as never) };
   } catch (planError) {
-    return { error: isCasfleetError(planError) ? classifyError(planError, 'plan') : internalError(planError, `the planner of '${step.name}'`) };
+    return {
+      error: isCasfleetError(planError) ? classifyError(planError, 'plan') : internalError(planError, `the planner of '${step.name}'`),
+    };
   }
 };

@@ -9,18 +9,18 @@
 import pLimit from 'p-limit';
 import type { Become } from '../command/shell.ts';
 import type { PlaybookExposure, PlaybookItem } from '../playbook/define-playbook.ts';
-import { classifyError, errorInfo, type ErrorInfo } from '../report/error-info.ts';
-import { emptyCounts, hostFailed, type EmitEvent, type HostCounts } from '../report/events.ts';
-import type { Connection, ConnectOptions } from '../ssh/connection.ts';
-import { isFlushHandlers, type Handler, type Step } from '../steps/step.ts';
-import { touchedState } from '../transaction/touched-state.ts';
-import { runHost, type HostRunOptions } from './host-pipeline.ts';
-import { HostSession, type HostSessionOptions } from './host-session.ts';
-import { beginTransaction, settleTransaction, type ArmedTransaction } from './host-transaction.ts';
-import { describeError } from './plan-step.ts';
-import { checkGate, pendingChanges, probeExposure } from './stage-gate.ts';
+import { classifyError, type ErrorInfo, errorInfo } from '../report/error-info.ts';
+import { type EmitEvent, emptyCounts, type HostCounts, hostFailed } from '../report/events.ts';
 import { evaluateStage } from '../rollout/budget.ts';
 import { planRollout, type RolloutPlan } from '../rollout/plan-rollout.ts';
+import type { Connection, ConnectOptions } from '../ssh/connection.ts';
+import { type Handler, isFlushHandlers, type Step } from '../steps/step.ts';
+import { touchedState } from '../transaction/touched-state.ts';
+import { type HostRunOptions, runHost } from './host-pipeline.ts';
+import { HostSession, type HostSessionOptions } from './host-session.ts';
+import { type ArmedTransaction, beginTransaction, settleTransaction } from './host-transaction.ts';
+import { describeError } from './plan-step.ts';
+import { checkGate, pendingChanges, probeExposure } from './stage-gate.ts';
 
 /** One host with everything needed to run the playbook on it. */
 export interface HostTarget {
@@ -144,7 +144,9 @@ export const runPlaybook = async (input: RunPlaybookInput): Promise<Record<strin
         ),
     );
 
-    const failed = stageTargets.filter((target) => results.has(target.name) && hostFailed(results.get(target.name)!)).map((target) => target.name);
+    const failed = stageTargets
+      .filter((target) => results.has(target.name) && hostFailed(results.get(target.name)!))
+      .map((target) => target.name);
     const started = stageTargets.filter((target) => results.has(target.name));
     const { halt: overBudget, reason, warning } = verdict();
     emit({
@@ -176,7 +178,15 @@ export const runPlaybook = async (input: RunPlaybookInput): Promise<Record<strin
       }
     }
     if (plan.soakMs > 0 && !options.check) {
-      emit({ type: 'stage', index: stage.index, kind: stage.kind, label: stage.label, status: 'soak', hosts: stage.hosts, soakMs: plan.soakMs });
+      emit({
+        type: 'stage',
+        index: stage.index,
+        kind: stage.kind,
+        label: stage.label,
+        status: 'soak',
+        hosts: stage.hosts,
+        soakMs: plan.soakMs,
+      });
       await sleep(plan.soakMs);
     }
   }
@@ -263,7 +273,9 @@ const probeAfterApply = async (
     changes: [],
     ...(problems.length > 0
       ? { error: errorInfo('probe', `exposed differently than the playbook declares: ${problems.join('; ')}`) }
-      : { reason: `answer: ${list(exposure.reachable)}${proven.length > 0 ? ` (${list(proven)}: this run's SSH login)` : ''}; filtered: ${list(exposure.blocked)}` }),
+      : {
+          reason: `answer: ${list(exposure.reachable)}${proven.length > 0 ? ` (${list(proven)}: this run's SSH login)` : ''}; filtered: ${list(exposure.blocked)}`,
+        }),
     check: false,
     durationMs: Date.now() - begun,
   });

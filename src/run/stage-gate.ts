@@ -5,10 +5,10 @@
 // filtered). A host that fails its gate counts as failed against the stage's budget. What the host's
 // transaction confirmation or its probe after the apply already proved is not done twice.
 
-import { probePorts, type PortProbeResult } from '../net/probe.ts';
+import { type PortProbeResult, probePorts } from '../net/probe.ts';
 import type { PlaybookExposure } from '../playbook/define-playbook.ts';
-import { isFlushHandlers, type OpenWindow, type Step } from '../steps/step.ts';
 import type { Connection } from '../ssh/connection.ts';
+import { isFlushHandlers, type OpenWindow, type Step } from '../steps/step.ts';
 import type { HostSession } from './host-session.ts';
 import { factsOf, planStep, uniqueFacts } from './plan-step.ts';
 
@@ -20,7 +20,10 @@ const RECHECK_TIMEOUT_MS = 4000;
  * Changes a fresh read would still plan, as "step: summary" lines, and the windows the steps leave
  * open for now (a pairing window until its on-host timer closes it).
  */
-export const pendingChanges = async (session: HostSession, steps: readonly Step[]): Promise<{ pending: string[]; openWindows: OpenWindow[] }> => {
+export const pendingChanges = async (
+  session: HostSession,
+  steps: readonly Step[],
+): Promise<{ pending: string[]; openWindows: OpenWindow[] }> => {
   const outcomes = await session.gather(uniqueFacts(steps.flatMap((step) => factsOf(step.facts))));
   const plans = steps.map((step) => ({ step, ...planStep(step, outcomes) }));
   return {
@@ -35,7 +38,11 @@ export const pendingChanges = async (session: HostSession, steps: readonly Step[
  * Problems with what the host exposes, from probes sent by this machine. A port an open window
  * holds (until its on-host timer closes it) is not expected filtered while the window lasts.
  */
-export const exposureProblems = (exposure: PlaybookExposure, results: readonly PortProbeResult[], openWindows: readonly OpenWindow[] = []): string[] => {
+export const exposureProblems = (
+  exposure: PlaybookExposure,
+  results: readonly PortProbeResult[],
+  openWindows: readonly OpenWindow[] = [],
+): string[] => {
   const stateOf = (port: number) => results.find((result) => result.port === port)?.state;
   const inWindow = (port: number) => openWindows.some((window) => window.ports.some(([low, high]) => low <= port && port <= high));
   return [

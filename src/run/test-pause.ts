@@ -16,7 +16,14 @@
 
 import { appendFileSync, existsSync } from 'node:fs';
 
-export const PAUSE_PHASES = ['after-facts', 'change-sent', 'after-change', 'between-changes', 'after-firewall-load', 'before-confirm'] as const;
+export const PAUSE_PHASES = [
+  'after-facts',
+  'change-sent',
+  'after-change',
+  'between-changes',
+  'after-firewall-load',
+  'before-confirm',
+] as const;
 export type PausePhase = (typeof PAUSE_PHASES)[number];
 const POLL_MS = 50;
 

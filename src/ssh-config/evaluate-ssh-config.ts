@@ -31,7 +31,13 @@ export interface SshConfigResult {
 
 /** OpenSSH's match_pattern: `*` and `?` globs over the whole (lower-cased) text. */
 const globMatches = (pattern: string, text: string): boolean =>
-  new RegExp(`^${pattern.toLowerCase().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(text.toLowerCase());
+  new RegExp(
+    `^${pattern
+      .toLowerCase()
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(text.toLowerCase());
 
 /** A pattern list (`a,b*,!c` or separate words): a matching negated entry rejects outright. */
 export const patternListMatches = (patterns: readonly string[], text: string): boolean => {
@@ -47,7 +53,8 @@ export const patternListMatches = (patterns: readonly string[], text: string): b
 };
 
 /** `%h` and `%%` in a HostName, as OpenSSH expands it before `Match host` looks at it. */
-export const expandHostName = (hostName: string, original: string): string => hostName.replace(/%([h%])/g, (_all, token: string) => (token === 'h' ? original : '%'));
+export const expandHostName = (hostName: string, original: string): string =>
+  hostName.replace(/%([h%])/g, (_all, token: string) => (token === 'h' ? original : '%'));
 
 const CRITERIA_WITH_ARGUMENT = new Set(['host', 'originalhost', 'user', 'localuser', 'exec', 'localnetwork', 'tagged']);
 
@@ -87,13 +94,17 @@ class Evaluation {
         const patterns = [argument];
         if (criterion === 'host') matched = patternListMatches(patterns, this.currentHost());
         else if (criterion === 'originalhost') matched = patternListMatches(patterns, this.query.host);
-        else if (criterion === 'user') matched = patternListMatches(patterns, this.query.user ?? this.values.get('user')?.args[0] ?? this.query.localUser);
+        else if (criterion === 'user')
+          matched = patternListMatches(patterns, this.query.user ?? this.values.get('user')?.args[0] ?? this.query.localUser);
         else if (criterion === 'localuser') matched = patternListMatches(patterns, this.query.localUser);
         else if (criterion === 'tagged') matched = patternListMatches(patterns, this.values.get('tag')?.args[0] ?? '');
         else {
           // Only decisive when everything before it matched: then refuse rather than guess.
           if (!result) continue;
-          throw new ConfigError(`ssh config ${line.source}: casfleet does not evaluate Match ${criterion} (it would run or probe something); use Host or Match host for ${this.query.host}`, []);
+          throw new ConfigError(
+            `ssh config ${line.source}: casfleet does not evaluate Match ${criterion} (it would run or probe something); use Host or Match host for ${this.query.host}`,
+            [],
+          );
         }
       } else {
         throw new ConfigError(`ssh config ${line.source}: unknown Match criterion '${word}'`, []);
@@ -106,11 +117,16 @@ class Evaluation {
   private set(line: SshConfigLine): void {
     if (line.keyword === 'identityfile') {
       // OpenSSH ignores an identity file it already has.
-      if (!this.identityFiles.some((known) => known.args[0] === line.args[0])) this.identityFiles.push({ args: line.args, source: line.source });
+      if (!this.identityFiles.some((known) => known.args[0] === line.args[0]))
+        this.identityFiles.push({ args: line.args, source: line.source });
       return;
     }
     // ProxyJump and ProxyCommand compete: whichever is obtained first keeps the other out.
-    if ((line.keyword === 'proxyjump' && this.values.has('proxycommand')) || (line.keyword === 'proxycommand' && this.values.has('proxyjump'))) return;
+    if (
+      (line.keyword === 'proxyjump' && this.values.has('proxycommand')) ||
+      (line.keyword === 'proxycommand' && this.values.has('proxyjump'))
+    )
+      return;
     if (!this.values.has(line.keyword)) this.values.set(line.keyword, { args: line.args, source: line.source });
   }
 

@@ -67,7 +67,8 @@ const yesNo = (setting: SshConfigSetting | undefined, keyword: string): boolean 
 const seconds = (setting: SshConfigSetting | undefined, keyword: string): number | undefined => {
   const text = setting?.args[0];
   if (text === undefined || text.toLowerCase() === 'none') return undefined;
-  if (!/^\d+$/.test(text)) throw new ConfigError(`ssh config ${setting!.source}: ${keyword} must be a whole number of seconds, got '${text}'`, []);
+  if (!/^\d+$/.test(text))
+    throw new ConfigError(`ssh config ${setting!.source}: ${keyword} must be a whole number of seconds, got '${text}'`, []);
   return Number(text);
 };
 
@@ -76,8 +77,13 @@ export const parseJumpHop = (text: string, source: string): { readonly host: str
   const match = /^(?:ssh:\/\/)?(?:([^@\s]+)@)?(\[[^\]]+\]|[^:@\s/]+)(?::(\d+))?\/?$/.exec(text.trim());
   if (!match) throw new ConfigError(`${source}: '${text}' is not a jump host ([user@]host[:port])`, []);
   const port = match[3] === undefined ? undefined : Number(match[3]);
-  if (port !== undefined && (port < 1 || port > 65535)) throw new ConfigError(`${source}: port ${port} of jump host '${text}' is out of range`, []);
-  return { host: match[2]!.replace(/^\[(.*)\]$/, '$1'), ...(match[1] !== undefined ? { user: match[1] } : {}), ...(port !== undefined ? { port } : {}) };
+  if (port !== undefined && (port < 1 || port > 65535))
+    throw new ConfigError(`${source}: port ${port} of jump host '${text}' is out of range`, []);
+  return {
+    host: match[2]!.replace(/^\[(.*)\]$/, '$1'),
+    ...(match[1] !== undefined ? { user: match[1] } : {}),
+    ...(port !== undefined ? { port } : {}),
+  };
 };
 
 class EndpointResolver {
@@ -88,7 +94,10 @@ class EndpointResolver {
 
   resolve(request: EndpointRequest, depth = 0, seen: readonly string[] = []): ResolvedEndpoint {
     if (depth > MAX_HOPS || seen.includes(request.destination)) {
-      throw new ConfigError(`ProxyJump for ${request.name} loops or goes deeper than ${MAX_HOPS} hops (${[...seen, request.destination].join(' -> ')})`, []);
+      throw new ConfigError(
+        `ProxyJump for ${request.name} loops or goes deeper than ${MAX_HOPS} hops (${[...seen, request.destination].join(' -> ')})`,
+        [],
+      );
     }
     const explicitUser = request.commandLine.find((line) => line.keyword === 'user')?.args[0];
     const config: SshConfigResult = evaluateSshConfig([{ path: '(command line)', lines: request.commandLine }, ...this.files], {
@@ -160,7 +169,10 @@ class EndpointResolver {
 
     const proxyCommand = values.get('proxycommand');
     if (proxyCommand && proxyCommand.args.join(' ').toLowerCase() !== 'none') {
-      throw new ConfigError(`${proxyCommand.source}: ProxyCommand for ${request.name} is not supported: casfleet speaks SSH itself; use ProxyJump`, []);
+      throw new ConfigError(
+        `${proxyCommand.source}: ProxyCommand for ${request.name} is not supported: casfleet speaks SSH itself; use ProxyJump`,
+        [],
+      );
     }
     const endpoint: SshEndpoint = {
       name: request.name,
@@ -183,7 +195,13 @@ class EndpointResolver {
   }
 
   /** The hops for a ProxyJump value: the first hop's own route, then the hops in order. */
-  private jumpsFor(request: EndpointRequest, setting: SshConfigSetting | undefined, target: SshEndpoint, depth: number, seen: readonly string[]): SshEndpoint[] {
+  private jumpsFor(
+    request: EndpointRequest,
+    setting: SshConfigSetting | undefined,
+    target: SshEndpoint,
+    depth: number,
+    seen: readonly string[],
+  ): SshEndpoint[] {
     const value = setting?.args.join(' ').trim();
     if (setting === undefined || value === undefined || value === '' || value.toLowerCase() === 'none') return [];
     const hops = value.split(',').map((text) => parseJumpHop(text, setting.source));
@@ -192,7 +210,9 @@ class EndpointResolver {
       fallbackKnownHosts: target.knownHostsPaths,
     };
     // How to check host keys was said for the whole invocation (--known-hosts, --accept-new): every hop too.
-    const strictLine = request.commandLine.filter((line) => ['stricthostkeychecking', 'userknownhostsfile', 'hashknownhosts'].includes(line.keyword));
+    const strictLine = request.commandLine.filter((line) =>
+      ['stricthostkeychecking', 'userknownhostsfile', 'hashknownhosts'].includes(line.keyword),
+    );
     const resolved: SshEndpoint[] = [];
     hops.forEach((hop, index) => {
       const commandLine = [

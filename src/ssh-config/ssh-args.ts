@@ -47,8 +47,20 @@ export const shellWords = (text: string): string[] => {
 
 // -o keywords casfleet applies; everything else given with -o is ignored (and said so).
 const APPLIED = new Set([
-  'hostname', 'user', 'port', 'identityfile', 'identitiesonly', 'identityagent', 'proxyjump', 'proxycommand',
-  'userknownhostsfile', 'stricthostkeychecking', 'connecttimeout', 'serveraliveinterval', 'serveralivecountmax', 'hashknownhosts',
+  'hostname',
+  'user',
+  'port',
+  'identityfile',
+  'identitiesonly',
+  'identityagent',
+  'proxyjump',
+  'proxycommand',
+  'userknownhostsfile',
+  'stricthostkeychecking',
+  'connecttimeout',
+  'serveraliveinterval',
+  'serveralivecountmax',
+  'hashknownhosts',
 ]);
 const FLAG_OPTIONS: Readonly<Record<string, string>> = { '-J': 'proxyjump', '-i': 'identityfile', '-p': 'port', '-l': 'user' };
 // Flags without an argument, and flags with one, that only shape OpenSSH's own process.

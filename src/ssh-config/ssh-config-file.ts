@@ -2,7 +2,7 @@
 // `~`, paths relative to ~/.ssh for user files and /etc/ssh for the system file, 16 levels deep as
 // OpenSSH allows). Missing files are simply absent, like OpenSSH's; unreadable ones are errors.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { ConfigError } from '../errors.ts';
@@ -22,7 +22,12 @@ export const expandHome = (path: string, home: string = homedir()): string =>
   path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path;
 
 const globSegment = (segment: string): RegExp =>
-  new RegExp(`^${segment.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  new RegExp(
+    `^${segment
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 
 /** glob(3) for Include: wildcards in any path segment, results sorted; hidden files only when asked for. */
 const expandGlob = (pattern: string): string[] => {
@@ -93,7 +98,13 @@ const readLines = (path: string, system: boolean, depth: number): SshConfigLine[
  */
 export const readSshConfig = (given: string | undefined): SshConfigFile[] => {
   if (given === 'none') return [];
-  const files = given === undefined ? [{ path: expandHome(USER_SSH_CONFIG), system: false }, { path: SYSTEM_SSH_CONFIG, system: true }] : [{ path: expandHome(given), system: false }];
+  const files =
+    given === undefined
+      ? [
+          { path: expandHome(USER_SSH_CONFIG), system: false },
+          { path: SYSTEM_SSH_CONFIG, system: true },
+        ]
+      : [{ path: expandHome(given), system: false }];
   return files.flatMap(({ path, system }) => {
     const lines = readLines(path, system, 0);
     // Like `ssh -F`, a file asked for by name must exist.

@@ -29,11 +29,9 @@ const DEFAULT_SERVER_HOST_KEY: readonly ServerHostKeyAlgorithm[] = [
 ];
 
 // known_hosts records RSA keys as `ssh-rsa`, but the signature algorithms to negotiate are the SHA-2 ones.
-const algorithmsForKeyType = (keyType: string): readonly string[] =>
-  keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256'] : [keyType];
+const algorithmsForKeyType = (keyType: string): readonly string[] => (keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256'] : [keyType]);
 
-const isSupported = (name: string): name is ServerHostKeyAlgorithm =>
-  (DEFAULT_SERVER_HOST_KEY as readonly string[]).includes(name);
+const isSupported = (name: string): name is ServerHostKeyAlgorithm => (DEFAULT_SERVER_HOST_KEY as readonly string[]).includes(name);
 
 /**
  * Host-key algorithms with the types known_hosts already holds for this host first, like OpenSSH's

@@ -37,9 +37,10 @@ const SOCKET_CODES: Readonly<Record<string, string>> = {
 export const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
 
 const authFailure = (context: ConnectErrorContext): string => {
-  const tried = context.triedAuth.length > 0
-    ? `tried ${context.triedAuth.join('; ')}`
-    : 'no credentials to try: no private key given, SSH_AUTH_SOCK unset, no usable ~/.ssh/id_* key';
+  const tried =
+    context.triedAuth.length > 0
+      ? `tried ${context.triedAuth.join('; ')}`
+      : 'no credentials to try: no private key given, SSH_AUTH_SOCK unset, no usable ~/.ssh/id_* key';
   const skipped = context.skippedAuth.length > 0 ? `; skipped: ${context.skippedAuth.join('; ')}` : '';
   return `authentication failed for user ${context.username} (${tried}${skipped})`;
 };

@@ -3,7 +3,7 @@
 // independently of how many hosts the executor works on at once (its forks).
 
 import pLimit from 'p-limit';
-import type { ConnectOptions, Connection } from './connection.ts';
+import type { Connection, ConnectOptions } from './connection.ts';
 import { connect as connectOnce } from './ssh2-connection.ts';
 
 export const DEFAULT_MAX_HANDSHAKES = 32;

@@ -5,8 +5,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
 import { RemoteCommandError } from '../errors.ts';
-import type { ExecOptions, ExecResult } from './connection.ts';
 import { seconds } from './connect-errors.ts';
+import type { ExecOptions, ExecResult } from './connection.ts';
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 
@@ -35,12 +35,7 @@ const isSessionLimit = (error: unknown): boolean => (error as Ssh2ChannelError |
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export const runOnChannel = (
-  client: Client,
-  script: string,
-  options: ExecOptions,
-  context: ChannelContext,
-): Promise<ExecResult> =>
+export const runOnChannel = (client: Client, script: string, options: ExecOptions, context: ChannelContext): Promise<ExecResult> =>
   new Promise<ExecResult>((resolve, reject) => {
     const { host } = context;
     const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
@@ -84,12 +79,9 @@ export const runOnChannel = (
         const lost = context.lostReason();
         if (exit === undefined && lost !== undefined) {
           reject(
-            new RemoteCommandError(
-              `connection to ${host} was lost while a command ran (${lost}); its outcome is unknown`,
-              null,
-              stderr,
-              { host },
-            ),
+            new RemoteCommandError(`connection to ${host} was lost while a command ran (${lost}); its outcome is unknown`, null, stderr, {
+              host,
+            }),
           );
           return;
         }

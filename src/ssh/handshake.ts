@@ -2,18 +2,18 @@
 // ourselves. node-ssh's own promise is not the verdict: it rejects on the first 'error' event, including
 // non-fatal ones (an unreachable ssh-agent, after which ssh2 goes on to the next key).
 
-import { NodeSSH, type Config } from 'node-ssh';
 import type { Duplex } from 'node:stream';
+import { type Config, NodeSSH } from 'node-ssh';
 import type { Client } from 'ssh2';
 import { ConnectError } from '../errors.ts';
 import { KEX_ALGORITHMS, serverHostKeyOrder } from './algorithms.ts';
 import { planAuth } from './auth.ts';
-import { watchClient, type ClientWatch } from './client-watch.ts';
-import { toConnectError, type Ssh2Error } from './connect-errors.ts';
+import { type ClientWatch, watchClient } from './client-watch.ts';
+import { type Ssh2Error, toConnectError } from './connect-errors.ts';
 import type { SshEndpoint } from './connection.ts';
 import { hostKeyError } from './host-key-error.ts';
+import { fingerprint, type HostKeyVerdict, hostField, knownKeyTypes, verifyHostKey } from './known-hosts.ts';
 import { addKnownHost, type LoadedKnownHosts } from './known-hosts-file.ts';
-import { fingerprint, hostField, knownKeyTypes, verifyHostKey, type HostKeyVerdict } from './known-hosts.ts';
 
 export const DEFAULT_READY_TIMEOUT_MS = 15_000;
 /** A silent host (frozen VM, lost NAT state) fails after ~40 s instead of hanging an exec forever. */
@@ -25,12 +25,10 @@ export type HandshakeOutcome =
   /** `retryable`: a transient pre-auth failure (overloaded agent socket, sshd MaxStartups drop). */
   | { readonly ok: false; readonly error: ConnectError; readonly retryable: boolean };
 
-const isAgentConnectFailure = (error: Ssh2Error): boolean =>
-  error.level === 'agent' && /failed to connect to agent/i.test(error.message);
+const isAgentConnectFailure = (error: Ssh2Error): boolean => error.level === 'agent' && /failed to connect to agent/i.test(error.message);
 
 // ssh2 reports these and then carries on with the next auth method; only the rest end the attempt.
-const isRecoverable = (error: Ssh2Error): boolean =>
-  error.level === 'agent' || /^Error while signing/.test(error.message);
+const isRecoverable = (error: Ssh2Error): boolean => error.level === 'agent' || /^Error while signing/.test(error.message);
 
 const isThrottled = (error: Ssh2Error): boolean => error.level === 'protocol' && /lost before handshake/i.test(error.message);
 
@@ -51,7 +49,11 @@ const acceptNewKey = async (options: SshEndpoint, knownHosts: LoadedKnownHosts, 
 };
 
 /** One handshake with an endpoint, over its own TCP connection or over `sock` (a jump host's tunnel). */
-export const handshake = async (options: SshEndpoint & { readonly signal?: AbortSignal }, knownHosts: LoadedKnownHosts, sock?: Duplex): Promise<HandshakeOutcome> => {
+export const handshake = async (
+  options: SshEndpoint & { readonly signal?: AbortSignal },
+  knownHosts: LoadedKnownHosts,
+  sock?: Duplex,
+): Promise<HandshakeOutcome> => {
   const { name, host, port, username } = options;
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const auth = await planAuth(options);
@@ -129,7 +131,11 @@ export const handshake = async (options: SshEndpoint & { readonly signal?: Abort
       return { ok: false, error: new ConnectError(`connecting to ${name} was aborted`, { host: name }), retryable: false };
     }
     if (keyProblem !== undefined) {
-      return { ok: false, error: new ConnectError(`cannot record the host key of ${name}: ${keyProblem.message}`, { host: name, cause: keyProblem }), retryable: false };
+      return {
+        ok: false,
+        error: new ConnectError(`cannot record the host key of ${name}: ${keyProblem.message}`, { host: name, cause: keyProblem }),
+        retryable: false,
+      };
     }
     if (verdict !== undefined && !verdict.ok) {
       return {

@@ -2,7 +2,7 @@
 // impossible to overlook, so it gets OpenSSH's own alarm wording.
 
 import { HostKeyError } from '../errors.ts';
-import { hostField, type HostKeyVerdict } from './known-hosts.ts';
+import { type HostKeyVerdict, hostField } from './known-hosts.ts';
 
 export interface HostKeyContext {
   /** Inventory name. */
@@ -79,7 +79,9 @@ export const hostKeyError = (verdict: Exclude<HostKeyVerdict, { ok: true }>, con
   }
   const notes = context.notes ?? [];
   if (notes.length > 0) {
-    lines.push(`Skipped known_hosts lines: ${notes.slice(0, MAX_NOTES).join('; ')}${notes.length > MAX_NOTES ? ` (+${notes.length - MAX_NOTES} more)` : ''}`);
+    lines.push(
+      `Skipped known_hosts lines: ${notes.slice(0, MAX_NOTES).join('; ')}${notes.length > MAX_NOTES ? ` (+${notes.length - MAX_NOTES} more)` : ''}`,
+    );
   }
   return new HostKeyError(lines.join('\n'), { host: context.name });
 };

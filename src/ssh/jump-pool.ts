@@ -12,8 +12,8 @@ import { ConnectError, HostKeyError, isCasfleetError } from '../errors.ts';
 import type { ClientWatch } from './client-watch.ts';
 import type { SshEndpoint } from './connection.ts';
 import { handshake } from './handshake.ts';
-import { loadKnownHosts } from './known-hosts-file.ts';
 import { hostField } from './known-hosts.ts';
+import { loadKnownHosts } from './known-hosts-file.ts';
 
 /** direct-tcpip opens in flight on one jump connection; established tunnels do not count. */
 export const JUMP_CHANNEL_OPENS = 16;
@@ -35,8 +35,7 @@ const pool = new Map<string, Promise<JumpConnection>>();
 /** Jump connections opened since the process started, by key: how tests see that one is shared. */
 export const jumpConnectionsOpened = new Map<string, number>();
 
-const keyOf = (hops: readonly SshEndpoint[]): string =>
-  hops.map((hop) => `${hop.username}@${hostField(hop.host, hop.port)}`).join(' -> ');
+const keyOf = (hops: readonly SshEndpoint[]): string => hops.map((hop) => `${hop.username}@${hostField(hop.host, hop.port)}`).join(' -> ');
 
 const closeJump = (jump: JumpConnection): void => {
   pool.delete(jump.key);
@@ -64,7 +63,12 @@ const forward = (jump: JumpConnection, hop: SshEndpoint, host: string, port: num
           return;
         }
         jump.client.forwardOut('127.0.0.1', 0, host, port, (error, channel) => {
-          if (error) reject(new ConnectError(`jump host ${hop.name} cannot reach ${hostField(host, port)}: ${error.message.replace(/^\(SSH\) /, '')}`, { cause: error }));
+          if (error)
+            reject(
+              new ConnectError(`jump host ${hop.name} cannot reach ${hostField(host, port)}: ${error.message.replace(/^\(SSH\) /, '')}`, {
+                cause: error,
+              }),
+            );
           else resolve(channel);
         });
       }),

@@ -6,7 +6,7 @@ import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConnectError } from '../errors.ts';
-import { isHashedFile, knownHostsLine, parseKnownHosts, verifyHostKey, type KnownHostEntry, type ParsedKnownHosts } from './known-hosts.ts';
+import { isHashedFile, type KnownHostEntry, knownHostsLine, type ParsedKnownHosts, parseKnownHosts, verifyHostKey } from './known-hosts.ts';
 
 export interface LoadedKnownHosts {
   readonly entries: readonly KnownHostEntry[];
@@ -65,7 +65,8 @@ export const loadKnownHosts = async (paths: readonly string[]): Promise<LoadedKn
   // per entries array, and merging 1000 entries per connection would cost O(n²) over a fleet too.
   const key = checked.join('\0');
   const previous = merged.get(key);
-  if (previous && previous.files.length === files.length && previous.files.every((file, position) => file === files[position])) return previous.result;
+  if (previous && previous.files.length === files.length && previous.files.every((file, position) => file === files[position]))
+    return previous.result;
   const entries: KnownHostEntry[] = [];
   const notes: string[] = [];
   const found: string[] = [];
@@ -97,17 +98,20 @@ const appending = new Map<string, Promise<unknown>>();
 export const addKnownHost = (file: string, host: string, port: number, keyBlob: Buffer, hash: boolean): Promise<AddedKey | undefined> => {
   const path = expandHome(file);
   const previous = appending.get(path) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(async () => {
-    const current = await loadKnownHosts([path]);
-    const verdict = verifyHostKey(current.entries, host, port, keyBlob);
-    if (verdict.ok) return undefined;
-    if (verdict.reason !== 'unknown') throw new ConnectError(`not adding a key for ${host} to ${path}: the file has another key for it now`);
-    const line = knownHostsLine(host, port, keyBlob, hash || isHashedFile(current.entries, path) ? randomBytes(20) : undefined);
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const existing = await readFile(path, 'utf8').catch(() => '');
-    await appendFile(path, `${existing === '' || existing.endsWith('\n') ? '' : '\n'}${line}\n`, { mode: 0o600 });
-    return { file: path, line };
-  });
+  const next = previous
+    .catch(() => undefined)
+    .then(async () => {
+      const current = await loadKnownHosts([path]);
+      const verdict = verifyHostKey(current.entries, host, port, keyBlob);
+      if (verdict.ok) return undefined;
+      if (verdict.reason !== 'unknown')
+        throw new ConnectError(`not adding a key for ${host} to ${path}: the file has another key for it now`);
+      const line = knownHostsLine(host, port, keyBlob, hash || isHashedFile(current.entries, path) ? randomBytes(20) : undefined);
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      const existing = await readFile(path, 'utf8').catch(() => '');
+      await appendFile(path, `${existing === '' || existing.endsWith('\n') ? '' : '\n'}${line}\n`, { mode: 0o600 });
+      return { file: path, line };
+    });
   appending.set(path, next);
   return next;
 };

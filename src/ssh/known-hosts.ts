@@ -278,12 +278,7 @@ export const knownKeyTypes = (entries: readonly KnownHostEntry[], host: string, 
   );
 
 /** Strict verification of the key a host presented, against all entries of all files. */
-export const verifyHostKey = (
-  entries: readonly KnownHostEntry[],
-  host: string,
-  port: number,
-  keyBlob: Buffer,
-): HostKeyVerdict => {
+export const verifyHostKey = (entries: readonly KnownHostEntry[], host: string, port: number, keyBlob: Buffer): HostKeyVerdict => {
   const mine = entriesFor(entries, host, port);
   const presentedType = keyTypeOfBlob(keyBlob) ?? 'unknown-key-type';
   const presentedFingerprint = fingerprint(keyBlob);

@@ -38,9 +38,7 @@ const load = async (path: string): Promise<LoadedKey> => {
   if (key instanceof Error && /no passphrase given/i.test(key.message)) {
     const passphrase = process.env[PASSPHRASE_ENV];
     if (passphrase === undefined || passphrase === '') {
-      throw new ConnectError(
-        `private key ${path} is encrypted: set ${PASSPHRASE_ENV} or load the key into ssh-agent (SSH_AUTH_SOCK)`,
-      );
+      throw new ConnectError(`private key ${path} is encrypted: set ${PASSPHRASE_ENV} or load the key into ssh-agent (SSH_AUTH_SOCK)`);
     }
     key = parse(data, passphrase);
     if (key instanceof Error) {

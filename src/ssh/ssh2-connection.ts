@@ -3,13 +3,13 @@
 
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Client } from 'ssh2';
-import { ConnectError, HostKeyError, RemoteCommandError, isCasfleetError } from '../errors.ts';
+import { ConnectError, HostKeyError, isCasfleetError, RemoteCommandError } from '../errors.ts';
 import type { ClientWatch } from './client-watch.ts';
-import type { ConnectOptions, Connection, ExecOptions, ExecResult } from './connection.ts';
+import type { Connection, ConnectOptions, ExecOptions, ExecResult } from './connection.ts';
 import { runOnChannel } from './exec-channel.ts';
-import { handshake, type HandshakeOutcome } from './handshake.ts';
+import { type HandshakeOutcome, handshake } from './handshake.ts';
 import { openTunnel, type Tunnel } from './jump-pool.ts';
-import { loadKnownHosts, type LoadedKnownHosts } from './known-hosts-file.ts';
+import { type LoadedKnownHosts, loadKnownHosts } from './known-hosts-file.ts';
 
 /**
  * sshd's MaxSessions is 10, but it frees a slot only some time after 'close': at 7+ concurrent channels

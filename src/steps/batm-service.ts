@@ -4,9 +4,9 @@
 // if stop fails the service is not started a second time. The check reads `batm-manage info`
 // (facts/batm.ts, whose output format is itself undocumented [I]).
 import { z } from 'zod';
-import { parseArgs } from '../facts/args.ts';
-import { BATM_MANAGE, batmInfo, type BatmInfo } from '../facts/batm.ts';
 import { sh } from '../command/shell.ts';
+import { parseArgs } from '../facts/args.ts';
+import { BATM_MANAGE, type BatmInfo, batmInfo } from '../facts/batm.ts';
 import { defineHandler, type Handler } from './step.ts';
 
 const serviceSchema = z.enum(['gate', 'master', 'admin']);

@@ -140,9 +140,10 @@ export const cidrProblem = (text: string): string | undefined => {
   if (!network) return 'expected an IPv4/IPv6 address or CIDR such as 203.0.113.7 or 10.8.0.0/24';
   if (!hasHostBits(network)) return undefined;
   const host = formatNetwork({ ...network, prefix: WIDTH[network.family] });
-  const meant = network.prefix === 0
-    ? `the host ${host}? (${formatNetwork(networkOf(network))} would be every ${network.family === 'v4' ? 'IPv4' : 'IPv6'} address)`
-    : `the network ${formatNetwork(networkOf(network))}, or the host ${host}?`;
+  const meant =
+    network.prefix === 0
+      ? `the host ${host}? (${formatNetwork(networkOf(network))} would be every ${network.family === 'v4' ? 'IPv4' : 'IPv6'} address)`
+      : `the network ${formatNetwork(networkOf(network))}, or the host ${host}?`;
   return `${text} has host bits set after /${network.prefix}: did you mean ${meant}`;
 };
 

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from '../facts/args.ts';
-import { fileFact, type FileState } from '../facts/file.ts';
+import { type FileState, fileFact } from '../facts/file.ts';
 import { removeFileCommand } from './remote-file.ts';
 import { defineStep, noChange, type Step, type StepPlan } from './step.ts';
 

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from '../facts/args.ts';
 import { BACKUP_ROOT } from '../facts/backup-name.ts';
-import { backupsFact, fileFact, type FileBackup, type FileState } from '../facts/file.ts';
+import { backupsFact, type FileBackup, type FileState, fileFact } from '../facts/file.ts';
 import { insaneMode, restoreFileCommand } from './remote-file.ts';
 import { defineStep, noChange, type Step, type StepPlan } from './step.ts';
 
@@ -17,14 +17,23 @@ export const fileRestoredSchema = z.object({ path: absolutePathSchema }).strict(
 export type FileRestoredArgs = z.input<typeof fileRestoredSchema>;
 
 /** Plans the restore from the file and backups facts (pure). */
-export const planFileRestored = ({ path }: z.output<typeof fileRestoredSchema>, file: FileState, backups: readonly FileBackup[]): StepPlan => {
+export const planFileRestored = (
+  { path }: z.output<typeof fileRestoredSchema>,
+  file: FileState,
+  backups: readonly FileBackup[],
+): StepPlan => {
   if (file.exists) return noChange(`${path} is present`);
   const newest = backups[backups.length - 1];
   if (!newest) {
-    throw new StepPlanError(`${path} is missing and there is no casfleet backup of it under ${BACKUP_ROOT}: it cannot be restored automatically`);
+    throw new StepPlanError(
+      `${path} is missing and there is no casfleet backup of it under ${BACKUP_ROOT}: it cannot be restored automatically`,
+    );
   }
   const modeProblem = insaneMode(newest.mode);
-  if (modeProblem) throw new StepPlanError(`${path} is missing and its newest backup ${newest.path} records ${modeProblem}: refusing to restore it (check who wrote that backup)`);
+  if (modeProblem)
+    throw new StepPlanError(
+      `${path} is missing and its newest backup ${newest.path} records ${modeProblem}: refusing to restore it (check who wrote that backup)`,
+    );
   return {
     changes: [
       {

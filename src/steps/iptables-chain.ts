@@ -9,7 +9,7 @@
 // them), then "block everything else" as a DROP of whatever else arrives on the public interface.
 // IPv6 also needs neighbour discovery (NDP) before that drop, or the host loses IPv6 altogether [I]
 // (ufw's before6.rules accepts the same four types).
-import { iptablesCidr, type Cidr } from './cidr.ts';
+import { type Cidr, iptablesCidr } from './cidr.ts';
 import type { InterfaceOf } from './public-interface.ts';
 import type { ManagedRule } from './ufw-managed-rule.ts';
 
@@ -64,12 +64,19 @@ export const ruleLines = (rule: ResolvedRule, family: Family, iface: string): st
 };
 
 /** The whole managed chain per family: frame, the rules in order, the final drop on the public interface. */
-export const renderChains = (rules: readonly ResolvedRule[], interfaceOf: InterfaceOf, publicInterface: string, families: readonly Family[]): ChainLines => {
+export const renderChains = (
+  rules: readonly ResolvedRule[],
+  interfaceOf: InterfaceOf,
+  publicInterface: string,
+  families: readonly Family[],
+): ChainLines => {
   const chain = (family: Family): string[] => [
     line('-i lo', comment('casfleet: loopback'), '-j ACCEPT'),
     line('-m conntrack --ctstate RELATED,ESTABLISHED', comment('casfleet: established and related'), '-j ACCEPT'),
     ...(family === 'v6'
-      ? NDP_TYPES.map((type) => line(`-p ipv6-icmp -m icmp6 --icmpv6-type ${type}`, comment('casfleet: IPv6 neighbour discovery'), '-j ACCEPT'))
+      ? NDP_TYPES.map((type) =>
+          line(`-p ipv6-icmp -m icmp6 --icmpv6-type ${type}`, comment('casfleet: IPv6 neighbour discovery'), '-j ACCEPT'),
+        )
       : []),
     ...rules.flatMap((rule) => ruleLines(rule, family, interfaceOf(rule.interface))),
     line('-i', publicInterface, comment('casfleet: everything else on the public interface'), '-j DROP'),

@@ -4,16 +4,16 @@
 // next switch to iptables rewrites them). The command first checks on the host that ufw is loaded
 // (iptables-takeover.ts), so the host is never left without a firewall; hand rules in INPUT and the
 // nat table are not touched.
-import { joinCommands, raw, sh, type RemoteCommand } from '../command/shell.ts';
+import { joinCommands, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { StepPlanError } from '../errors.ts';
-import { fileFact, type FileState } from '../facts/file.ts';
-import { iptablesHost, type IptablesHost } from '../facts/iptables-host.ts';
-import { kernelFirewall, type KernelFirewall } from '../facts/kernel-firewall.ts';
+import { type FileState, fileFact } from '../facts/file.ts';
+import { type IptablesHost, iptablesHost } from '../facts/iptables-host.ts';
+import { type KernelFirewall, kernelFirewall } from '../facts/kernel-firewall.ts';
 import { BOOT_UNIT, BOOT_UNIT_LINK } from './iptables-boot.ts';
-import { JUMP_RULE, JUMP_SPEC, MANAGED_CHAIN, type Family } from './iptables-chain.ts';
+import { type Family, JUMP_RULE, JUMP_SPEC, MANAGED_CHAIN } from './iptables-chain.ts';
 import { managedFamilies } from './iptables-rules.ts';
 import { ufwLoadedGuard } from './iptables-takeover.ts';
-import { defineStep, noChange, NO_COMMAND, type Change, type Step, type StepPlan } from './step.ts';
+import { type Change, defineStep, NO_COMMAND, noChange, type Step, type StepPlan } from './step.ts';
 
 const RESTORE: Readonly<Record<Family, 'iptables-restore' | 'ip6tables-restore'>> = { v4: 'iptables-restore', v6: 'ip6tables-restore' };
 
@@ -36,7 +36,13 @@ export const planIptablesRemoved = (kernel: KernelFirewall, host: IptablesHost, 
     summaries.push(`- [${family}] ${parts}: ufw filters instead`);
     const restore = host.tools[RESTORE[family]];
     if (!restore) throw new StepPlanError(`${RESTORE[family]} not found on this host: cannot remove ${MANAGED_CHAIN}`);
-    const lines = ['*filter', ...Array.from({ length: jumps }, () => `-D INPUT ${JUMP_SPEC}`), ...(chain ? [`-F ${MANAGED_CHAIN}`, `-X ${MANAGED_CHAIN}`] : []), 'COMMIT', ''];
+    const lines = [
+      '*filter',
+      ...Array.from({ length: jumps }, () => `-D INPUT ${JUMP_SPEC}`),
+      ...(chain ? [`-F ${MANAGED_CHAIN}`, `-X ${MANAGED_CHAIN}`] : []),
+      'COMMIT',
+      '',
+    ];
     loads.push(sh`${restore} -w 10 --noflush <<'CASFLEET_RULES'
 ${raw(lines.join('\n'))}CASFLEET_RULES`);
   }
@@ -46,8 +52,10 @@ ${raw(lines.join('\n'))}CASFLEET_RULES`);
     summaries.unshift(`- disable ${BOOT_UNIT} at boot (/etc/iptables/rules.v4 and rules.v6 stay, unused)`);
   }
   if (summaries.length === 0) return noChange(`${MANAGED_CHAIN} is not loaded and ${BOOT_UNIT} is not enabled`);
-  const disable = enabled ? sh`
-rm -f -- ${BOOT_UNIT_LINK}${host.systemd ? raw('\nsystemctl daemon-reload') : raw('')}` : raw('');
+  const disable = enabled
+    ? sh`
+rm -f -- ${BOOT_UNIT_LINK}${host.systemd ? raw('\nsystemctl daemon-reload') : raw('')}`
+    : raw('');
   const command = sh`set -e
 ${ufwLoadedGuard()}${disable}
 ${joinCommands(loads)}`;

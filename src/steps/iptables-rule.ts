@@ -7,7 +7,7 @@
 // compare equal, and a rule flushed, added or changed by hand does not.
 import type { UfwFamily } from '../facts/ufw-tuple.ts';
 import { formatNetwork, parseNetwork } from './cidr.ts';
-import { ALL_PORTS, complement, portRanges, type PortRange } from './port-ranges.ts';
+import { ALL_PORTS, complement, type PortRange, portRanges } from './port-ranges.ts';
 
 export interface RuleOption {
   /** Long name without dashes: `source`, `dport`, `ctstate`, `jump`, `to-destination`. */
@@ -60,10 +60,21 @@ export const splitWords = (text: string): string[] | undefined => {
 };
 
 const SHORT: Readonly<Record<string, string>> = {
-  s: 'source', d: 'destination', i: 'in-interface', o: 'out-interface', p: 'protocol', m: 'match', j: 'jump', g: 'goto', f: 'fragment',
+  s: 'source',
+  d: 'destination',
+  i: 'in-interface',
+  o: 'out-interface',
+  p: 'protocol',
+  m: 'match',
+  j: 'jump',
+  g: 'goto',
+  f: 'fragment',
 };
 const LONG: Readonly<Record<string, string>> = {
-  'destination-port': 'dport', 'source-port': 'sport', 'destination-ports': 'dports', 'source-ports': 'sports',
+  'destination-port': 'dport',
+  'source-port': 'sport',
+  'destination-ports': 'dports',
+  'source-ports': 'sports',
 };
 const isOptionWord = (word: string): boolean => /^--?[A-Za-z]/.test(word);
 
@@ -107,14 +118,41 @@ const LIST_OPTIONS = new Set(['ctstate', 'state']);
 // What decides which packets a rule matches and where they go. Logging prefixes, rate limits,
 // counters, comments and module loads (`-m tcp`) are left out: they differ between spellings.
 const SIGNATURE_OPTIONS = new Set([
-  'source', 'destination', 'in-interface', 'out-interface', 'protocol', 'sport', 'dport', 'sports', 'dports', 'ports',
-  'ctstate', 'state', 'set', 'update', 'rcheck', 'remove', 'dst-type', 'src-type', 'icmp-type', 'icmpv6-type',
-  'to-ports', 'to-destination', 'to-source', 'jump', 'goto',
+  'source',
+  'destination',
+  'in-interface',
+  'out-interface',
+  'protocol',
+  'sport',
+  'dport',
+  'sports',
+  'dports',
+  'ports',
+  'ctstate',
+  'state',
+  'set',
+  'update',
+  'rcheck',
+  'remove',
+  'dst-type',
+  'src-type',
+  'icmp-type',
+  'icmpv6-type',
+  'to-ports',
+  'to-destination',
+  'to-source',
+  'jump',
+  'goto',
 ]);
 
 const normalValue = (name: string, values: readonly string[]): string => {
   if (ADDRESS_OPTIONS.has(name)) {
-    return values.map((value) => { const network = parseNetwork(value); return network ? formatNetwork(network) : value; }).join(' ');
+    return values
+      .map((value) => {
+        const network = parseNetwork(value);
+        return network ? formatNetwork(network) : value;
+      })
+      .join(' ');
   }
   if (LIST_OPTIONS.has(name)) return values.join(',').split(',').sort().join(',');
   if (name === 'protocol') return values.join(' ').toLowerCase();

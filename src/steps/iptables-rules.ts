@@ -8,33 +8,39 @@
 // that are not casfleet's are never touched and keep their places; the nat table is never touched;
 // CAS's /batm/vpngen/firewall.rules is re-sourced after a load.
 import { z } from 'zod';
-import { joinCommands, raw, sh, type RemoteCommand } from '../command/shell.ts';
+import { joinCommands, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { StepPlanError } from '../errors.ts';
 import { parseArgs } from '../facts/args.ts';
-import { fileFact, type FileState } from '../facts/file.ts';
-import { iptablesHost, type IptablesHost } from '../facts/iptables-host.ts';
+import { type FileState, fileFact } from '../facts/file.ts';
+import { type IptablesHost, iptablesHost } from '../facts/iptables-host.ts';
 import type { IptablesTable } from '../facts/iptables-save.ts';
-import { kernelFirewall, type KernelFirewall } from '../facts/kernel-firewall.ts';
-import { networkInterfaces, type NetworkState } from '../facts/network.ts';
-import { sshConnection, type SshConnection } from '../facts/ssh-connection.ts';
-import { ufwState, type UfwState } from '../facts/ufw.ts';
+import { type KernelFirewall, kernelFirewall } from '../facts/kernel-firewall.ts';
+import { type NetworkState, networkInterfaces } from '../facts/network.ts';
+import { type SshConnection, sshConnection } from '../facts/ssh-connection.ts';
+import { type UfwState, ufwState } from '../facts/ufw.ts';
 import { diffLines } from '../report/text-diff.ts';
 import { parseCidr } from './cidr.ts';
+import { BOOT_UNIT, BOOT_UNIT_FILE, BOOT_UNIT_LINK, bootFiles, RULES_FILE_MARK, RULES_FILES } from './iptables-boot.ts';
+import { type ChainLines, type Family, JUMP_RULE, JUMP_SPEC, MANAGED_CHAIN, renderChains, ruleText } from './iptables-chain.ts';
 import { analyseKernel } from './kernel-truth.ts';
 import { kernelProblems, kernelWarnings } from './kernel-verdict.ts';
-import { chainGuardRules, checkChainSshAccess, lockOutMessage } from './ssh-guard.ts';
-import { BOOT_UNIT, BOOT_UNIT_FILE, BOOT_UNIT_LINK, bootFiles, RULES_FILE_MARK, RULES_FILES } from './iptables-boot.ts';
-import { JUMP_RULE, JUMP_SPEC, MANAGED_CHAIN, renderChains, ruleText, type ChainLines, type Family } from './iptables-chain.ts';
 import { assertInterfacesExist, interfaceResolver } from './public-interface.ts';
 import { atomicWriteCommand, sha256Latin1, toBase64 } from './remote-file.ts';
-import { defineStep, noChange, NO_COMMAND, type Change, type Step, type StepPlan } from './step.ts';
+import { chainGuardRules, checkChainSshAccess, lockOutMessage } from './ssh-guard.ts';
+import { type Change, defineStep, NO_COMMAND, noChange, type Step, type StepPlan } from './step.ts';
 import { CONNECTION_PORT, DEFAULT_ROUTE, interfaceName, managedRuleSchema, sshAllowed } from './ufw-managed-rule.ts';
 import { reapplyVpngenSnippet, VPNGEN_RULES } from './vpngen-rules.ts';
 
 // ufw's `limit` is a rate limit built from ufw's own chains; the managed policy never uses it.
 const iptablesRuleSchema = managedRuleSchema
-  .refine((rule) => rule.action !== 'limit', { message: "the iptables backend takes allow, deny or reject ('limit' is ufw's)", path: ['action'] })
-  .refine((rule) => !/["\\]/.test(rule.comment), { message: 'the iptables backend does not accept " or \\ in comments', path: ['comment'] });
+  .refine((rule) => rule.action !== 'limit', {
+    message: "the iptables backend takes allow, deny or reject ('limit' is ufw's)",
+    path: ['action'],
+  })
+  .refine((rule) => !/["\\]/.test(rule.comment), {
+    message: 'the iptables backend does not accept " or \\ in comments',
+    path: ['comment'],
+  });
 
 const port = z.number().int().min(1).max(65535);
 
@@ -112,8 +118,10 @@ const restoreInput = (chain: readonly string[], jumps: number): string =>
   ].join('\n');
 
 const loadCommand = (inputs: readonly { family: Family; tool: string; input: string }[], reapply: boolean): RemoteCommand => {
-  const loads = inputs.map(({ tool, input }) => sh`${tool} -w 10 --noflush <<'CASFLEET_RULES' || rc=$?
-${raw(input)}CASFLEET_RULES`);
+  const loads = inputs.map(
+    ({ tool, input }) => sh`${tool} -w 10 --noflush <<'CASFLEET_RULES' || rc=$?
+${raw(input)}CASFLEET_RULES`,
+  );
   const script = sh`rc=0
 ${joinCommands(loads)}
 [ "$rc" -ne 0 ] || { true${reapply ? reapplyVpngenSnippet('the iptables load') : raw('')}
@@ -127,14 +135,17 @@ exit $rc`;
 
 const describeChain = (family: Family, running: ReturnType<typeof runningChain>): string[] => [
   `[${family}] INPUT: ${running.jumps === 0 ? 'no jump to' : running.jumps === 1 ? 'jumps to' : `${running.jumps} jumps to`} ${MANAGED_CHAIN}`,
-  ...(running.lines === undefined ? [`[${family}] (no ${MANAGED_CHAIN} chain)`] : running.lines.map((line) => `[${family}] ${ruleText(line)}`)),
+  ...(running.lines === undefined
+    ? [`[${family}] (no ${MANAGED_CHAIN} chain)`]
+    : running.lines.map((line) => `[${family}] ${ruleText(line)}`)),
 ];
 
 const describeFile = (path: string, state: FileState, desired: string): string =>
   `${path}: ${!state.exists ? 'absent' : state.type !== 'file' ? `a ${state.type}` : state.content === desired ? 'as planned' : 'differs from the plan'}`;
 
 /** casfleet-iptables.service is enabled: the link `systemctl enable` makes points at the unit. */
-export const linkOk = (state: FileState | undefined): boolean => state?.exists === true && state.type === 'symlink' && state.target === BOOT_UNIT_FILE;
+export const linkOk = (state: FileState | undefined): boolean =>
+  state?.exists === true && state.type === 'symlink' && state.target === BOOT_UNIT_FILE;
 
 /** Plans the iptables changes from the facts (pure). Throws StepPlanError when the state cannot be reached safely. */
 export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFacts): StepPlan => {
@@ -144,13 +155,20 @@ export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFac
     if (missing.length > 0) throw new StepPlanError(`${missing.join(' and ')} not found on this host (install the iptables package)`);
   }
   const backend = { chain: MANAGED_CHAIN };
-  const truth = analyseKernel({ ufw, kernel, protectedPorts: desired.protectedPorts.map((p) => (Array.isArray(p) ? p : [p, p])), managedChain: MANAGED_CHAIN });
+  const truth = analyseKernel({
+    ufw,
+    kernel,
+    protectedPorts: desired.protectedPorts.map((p) => (Array.isArray(p) ? p : [p, p])),
+    managedChain: MANAGED_CHAIN,
+  });
   const problems = kernelProblems(truth, { backend, ipv6: true });
   if (problems.length > 0) throw new StepPlanError(problems.join('; '));
   const live = managedFamilies(kernel);
   const families = (['v4', 'v6'] as const).filter((family) => family in live);
   if (!session) {
-    throw new StepPlanError('cannot tell which SSH connection to keep open: SSH_CONNECTION is not set on the host, so the lock-out check cannot run');
+    throw new StepPlanError(
+      'cannot tell which SSH connection to keep open: SSH_CONNECTION is not set on the host, so the lock-out check cannot run',
+    );
   }
   const sshPort = desired.sshPort === CONNECTION_PORT ? session.serverPort : desired.sshPort;
   const rules = desired.rules.map((rule) => ({ ...rule, port: rule.port === CONNECTION_PORT ? session.serverPort : rule.port }));
@@ -159,7 +177,8 @@ export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFac
   }
   rules.forEach((rule, index) => {
     const family = rule.from === undefined ? undefined : parseCidr(rule.from)?.family;
-    if (family === 'v6' && !families.includes('v6')) throw new StepPlanError(`rule #${index + 1} allows from IPv6 ${rule.from} but this host has no IPv6 filter table`);
+    if (family === 'v6' && !families.includes('v6'))
+      throw new StepPlanError(`rule #${index + 1} allows from IPv6 ${rule.from} but this host has no IPv6 filter table`);
   });
   const interfaceOf = interfaceResolver([...rules.map((rule) => rule.interface), desired.publicInterface], network);
   const publicInterface = interfaceOf(desired.publicInterface);
@@ -171,7 +190,11 @@ export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFac
   const verdict = checkChainSshAccess({ connection: session, rules, interfaces, publicInterface });
   const lockOut = verdict.allowed
     ? undefined
-    : lockOutMessage({ connection: session, rules: chainGuardRules({ connection: session, rules, interfaces, publicInterface }) }, verdict, sshPort);
+    : lockOutMessage(
+        { connection: session, rules: chainGuardRules({ connection: session, rules, interfaces, publicInterface }) },
+        verdict,
+        sshPort,
+      );
   const warnings: string[] = kernelWarnings(truth, { backend });
   const chains: ChainLines = renderChains(rules, interfaceOf, publicInterface, families);
 
@@ -190,8 +213,12 @@ export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFac
     for (const line of diffLines((running.lines ?? []).join('\n'), wanted.join('\n'))) {
       if (!line.startsWith(' ')) summaries.push(`${line[0]} [${family}] ${ruleText(line.slice(2))}`);
     }
-    if (running.jumps === 0) summaries.push(`+ [${family}] INPUT rule 1: ${JUMP_SPEC} (the managed chain decides first; ${running.inputRules} other INPUT rules kept)`);
-    if (running.jumps > 1) summaries.push(`- [${family}] ${running.jumps - 1} duplicate INPUT ${running.jumps === 2 ? 'jump' : 'jumps'} to ${MANAGED_CHAIN}`);
+    if (running.jumps === 0)
+      summaries.push(
+        `+ [${family}] INPUT rule 1: ${JUMP_SPEC} (the managed chain decides first; ${running.inputRules} other INPUT rules kept)`,
+      );
+    if (running.jumps > 1)
+      summaries.push(`- [${family}] ${running.jumps - 1} duplicate INPUT ${running.jumps === 2 ? 'jump' : 'jumps'} to ${MANAGED_CHAIN}`);
     inputs.push({ family, tool: host.tools[FAMILY_TOOLS[family].restore] as string, input: restoreInput(wanted, running.jumps) });
   }
   const changes: Change[] = [];
@@ -210,10 +237,14 @@ export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFac
     after.push(`${path}: as planned`);
     if (state.exists && state.type === 'file' && state.content === content) continue;
     if (state.exists && state.content !== null && path !== BOOT_UNIT_FILE && !state.content.startsWith(RULES_FILE_MARK)) {
-      warnings.push(`${path} holds rules casfleet did not write: it is backed up under /var/backups/casfleet and replaced, so those rules no longer load at boot`);
+      warnings.push(
+        `${path} holds rules casfleet did not write: it is backed up under /var/backups/casfleet and replaced, so those rules no longer load at boot`,
+      );
     }
     if (state.exists && (state.type !== 'file' || state.content === null)) {
-      throw new StepPlanError(`${path} is ${state.type !== 'file' ? `a ${state.type}, not a regular file` : 'too large to be a casfleet boot file'}; refusing to replace it`);
+      throw new StepPlanError(
+        `${path} is ${state.type !== 'file' ? `a ${state.type}, not a regular file` : 'too large to be a casfleet boot file'}; refusing to replace it`,
+      );
     }
     const reload = path === BOOT_UNIT_FILE && host.systemd ? raw('\nsystemctl daemon-reload') : raw('');
     // An existing file keeps its owner and mode; new rule files are root-only like ufw's, units 0644 as systemd's.
@@ -240,7 +271,10 @@ export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFac
   if (lockOut && changes.length > 0) throw new StepPlanError(lockOut);
   if (changes.length === 0) {
     const counts = families.map((family) => `${family}: ${chains[family].length} rules`).join(', ');
-    return noChange(`${MANAGED_CHAIN} loaded (${counts}) with its INPUT jump, equal to the boot files, loaded at boot by ${BOOT_UNIT}`, extra);
+    return noChange(
+      `${MANAGED_CHAIN} loaded (${counts}) with its INPUT jump, equal to the boot files, loaded at boot by ${BOOT_UNIT}`,
+      extra,
+    );
   }
   return { changes, diff: { before: before.join('\n'), after: after.join('\n') }, ...extra };
 };

@@ -6,7 +6,7 @@
 // by the playbook's step order, and on the host right before the old backend stops (a shell guard
 // that refuses, exit 3, unless the new backend's rules are in the kernel), because a plan read before
 // the earlier step ran cannot know.
-import { raw, sh, type RemoteCommand } from '../command/shell.ts';
+import { type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { JUMP_SPEC, MANAGED_CHAIN } from './iptables-chain.ts';
 
 /** Refuses unless every usable iptables family jumps to the managed chain (run before stopping ufw). */

@@ -18,12 +18,13 @@
 import type { IptablesDump } from '../facts/iptables-save.ts';
 import { chainPolicy, chainRules, hasChain } from '../facts/iptables-save.ts';
 import type { KernelFirewall } from '../facts/kernel-firewall.ts';
-import type { UfwFamily } from '../facts/ufw-tuple.ts';
 import type { UfwPolicy, UfwState } from '../facts/ufw.ts';
+import type { UfwFamily } from '../facts/ufw-tuple.ts';
 import { networkContains, parseNetwork } from './cidr.ts';
 import {
   destinationPorts,
   dnatDestination,
+  type KernelRule,
   matchesTcp,
   onlyExistingConnections,
   option,
@@ -31,7 +32,6 @@ import {
   parseSavedRule,
   ruleSignature,
   splitWords,
-  type KernelRule,
 } from './iptables-rule.ts';
 import { ALL_PORTS, covers, intersect, overlaps, type PortRange } from './port-ranges.ts';
 
@@ -183,7 +183,13 @@ const reachableRules = (rules: TableRules, start: string, skip: (chain: string) 
   const visit = (chain: string, via: readonly string[]): void => {
     for (const rule of rules.chain(chain)) {
       result.push({ rule, via });
-      if (rule.target && !VERDICTS.has(rule.target) && !via.includes(rule.target) && !skip(rule.target) && rules.chainNames.has(rule.target)) {
+      if (
+        rule.target &&
+        !VERDICTS.has(rule.target) &&
+        !via.includes(rule.target) &&
+        !skip(rule.target) &&
+        rules.chainNames.has(rule.target)
+      ) {
         visit(rule.target, [...via, rule.target]);
       }
     }
@@ -194,8 +200,10 @@ const reachableRules = (rules: TableRules, start: string, skip: (chain: string) 
 
 // Chains ufw builds from its policy (track, skip-to-policy) and from user.rules (user-*): the
 // latter are compared with the files, the former follow DEFAULT_*_POLICY.
-const ufwGenerated = (family: UfwFamily) => (chain: string): boolean =>
-  new RegExp(`^${PREFIX[family]}-(user|track|skip-to-policy)-`).test(chain);
+const ufwGenerated =
+  (family: UfwFamily) =>
+  (chain: string): boolean =>
+    new RegExp(`^${PREFIX[family]}-(user|track|skip-to-policy)-`).test(chain);
 
 const isUsualAccept = (rule: KernelRule): boolean => {
   const inIface = option(rule, 'in-interface');
@@ -234,7 +242,20 @@ const foreignAccepts = (
 type Match = 'yes' | 'no' | 'maybe';
 
 // Options that do not narrow which packets match (or whose effect this check ignores on purpose).
-const NEUTRAL = new Set(['match', 'jump', 'goto', 'comment', 'limit', 'limit-burst', 'log-prefix', 'log-level', 'reject-with', 'to-destination', 'to-ports', 'to-source']);
+const NEUTRAL = new Set([
+  'match',
+  'jump',
+  'goto',
+  'comment',
+  'limit',
+  'limit-burst',
+  'log-prefix',
+  'log-level',
+  'reject-with',
+  'to-destination',
+  'to-ports',
+  'to-source',
+]);
 
 /** Does a new TCP connection to `address`:`port` match this rule? 'maybe' where the rule looks at things not known here. */
 const matchesConnection = (rule: KernelRule, address: string, port: number): Match => {
@@ -291,7 +312,16 @@ const forwardedPorts = (
     if (ports.length === 0 || !to) return [];
     const port = to.ports?.[0] ?? (ports[0] as PortRange)[0];
     const acceptedBy = forwardVerdict(tables.filter, chainPolicy(dump, 'filter', 'FORWARD'), to.address, port);
-    return [{ family: rule.family, ports, to: option(rule, 'to-destination')?.values[0] ?? to.address, dnat: ref(rule), ...(acceptedBy ? { acceptedBy } : {}), forwarding }];
+    return [
+      {
+        family: rule.family,
+        ports,
+        to: option(rule, 'to-destination')?.values[0] ?? to.address,
+        dnat: ref(rule),
+        ...(acceptedBy ? { acceptedBy } : {}),
+        forwarding,
+      },
+    ];
   });
 
 /** How ufw's loaded user chains and the INPUT policy differ from ufw's files, one line per difference. */
@@ -331,7 +361,8 @@ export const analyseKernel = ({ ufw, kernel, protectedPorts, managedChain, ownCh
   const casKeys = casRuleKeys(kernel.casRuleCommands);
   const casChains = new Set([...casKeys].map((key) => key.split('|', 3).join('|')));
   const isCas = (rule: KernelRule): boolean =>
-    casChains.has(`${rule.family}|${rule.table}|${rule.chain}`) && casKeys.has(casKey(rule.family, rule.table, rule.chain, ruleSignature(rule)));
+    casChains.has(`${rule.family}|${rule.table}|${rule.chain}`) &&
+    casKeys.has(casKey(rule.family, rule.table, rule.chain, ruleSignature(rule)));
   const truth = {
     unreadable: {} as Partial<Record<UfwFamily, string>>,
     ufwLoaded: true,
@@ -367,7 +398,10 @@ export const analyseKernel = ({ ufw, kernel, protectedPorts, managedChain, ownCh
       const [keyFamily, table = '', chain = ''] = key.split('|');
       if (keyFamily === family) truth.casRules.push(...tableRules(family, dump, table).chain(chain).filter(isCas).map(ref));
     }
-    if (hasChain(dump, 'filter', `${prefix}-before-input`) && !chainRules(dump, 'filter', 'INPUT').some((line) => line.text.endsWith(` -j ${prefix}-before-input`))) {
+    if (
+      hasChain(dump, 'filter', `${prefix}-before-input`) &&
+      !chainRules(dump, 'filter', 'INPUT').some((line) => line.text.endsWith(` -j ${prefix}-before-input`))
+    ) {
       truth.ufwUnhooked.push(family);
     }
     const loaded = hasChain(dump, 'filter', `${prefix}-user-input`);

@@ -23,7 +23,9 @@ const managedName = (backend: KernelVerdictOptions['backend']): string => (backe
 export const kernelProblems = (truth: KernelTruth, { backend, ipv6 }: KernelVerdictOptions): string[] => {
   const unreadable = (['v4', 'v6'] as const).filter((family) => truth.unreadable[family] && (family === 'v4' || ipv6));
   if (unreadable.length > 0) {
-    return [`cannot read the live firewall (${unreadable.map((family) => truth.unreadable[family]).join('; ')}): casfleet needs root on the host (log in as root or set ansible_become)`];
+    return [
+      `cannot read the live firewall (${unreadable.map((family) => truth.unreadable[family]).join('; ')}): casfleet needs root on the host (log in as root or set ansible_become)`,
+    ];
   }
   const problems = (backend === 'ufw' ? truth.ufwUnhooked : []).map(
     (family) =>
@@ -32,9 +34,13 @@ export const kernelProblems = (truth: KernelTruth, { backend, ipv6 }: KernelVerd
       `ufw --force disable && /lib/ufw/ufw-init flush-all && ufw --force enable && . ${VPNGEN_RULES} (flush-all also removes other tools' chains, e.g. Docker's), or reboot`,
   );
   for (const { rule, ports, via } of truth.foreignAccepts) {
-    const what = ports === 'all' ? 'accepts new connections to every port (the CAS ports included)' : `accepts protected port${ports.length > 1 || ports[0]?.[0] !== ports[0]?.[1] ? 's' : ''} ${formatPorts(ports)}`;
+    const what =
+      ports === 'all'
+        ? 'accepts new connections to every port (the CAS ports included)'
+        : `accepts protected port${ports.length > 1 || ports[0]?.[0] !== ports[0]?.[1] ? 's' : ''} ${formatPorts(ports)}`;
     const where = via.length > 1 ? `, reached from INPUT through ${via.slice(1).join(' → ')}` : '';
-    const outside = backend === 'ufw' ? "outside ufw, whatever ufw's rules say" : `before the jump to ${backend.chain}, whatever the managed chain says`;
+    const outside =
+      backend === 'ufw' ? "outside ufw, whatever ufw's rules say" : `before the jump to ${backend.chain}, whatever the managed chain says`;
     problems.push(
       `the ${rule.family === 'v4' ? 'iptables' : 'ip6tables'} rule '${rule.text}'${where} ${what} ${outside}. ` +
         `casfleet never deletes rules it does not own: remove it (${iptablesCommand(rule.family, rule.table, rule.text)}) and whatever re-adds it`,

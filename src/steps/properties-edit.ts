@@ -97,7 +97,10 @@ export const escapeValue = (value: string): string => codeUnits(value).map(escap
 
 /** A key as Properties.load reads it back (separators, blanks and comment starters escaped too). */
 export const escapeKey = (key: string): string =>
-  codeUnits(key).map((char) => (/[=: ]/.test(char) ? `\\${char}` : escapeChar(char))).join('').replace(/^([#!])/, '\\$1');
+  codeUnits(key)
+    .map((char) => (/[=: ]/.test(char) ? `\\${char}` : escapeChar(char)))
+    .join('')
+    .replace(/^([#!])/, '\\$1');
 
 export interface PropertyEdit {
   /** The entry Java uses today (the last one with the key), if any. */
@@ -116,10 +119,21 @@ export const setProperty = (content: string, key: string, value: string): Proper
   const matching = entries.filter((entry) => entry.key === key);
   const current = matching[matching.length - 1];
   const base = { occurrences: matching.length, ...(current ? { current } : {}) };
-  if (current && current.value === value) return { ...base, line: lines.slice(current.first, current.last + 1).map((l) => l.text).join('\n') };
+  if (current && current.value === value)
+    return {
+      ...base,
+      line: lines
+        .slice(current.first, current.last + 1)
+        .map((l) => l.text)
+        .join('\n'),
+    };
   if (current) {
     const line = `${current.prefix}${escapeValue(value)}`;
-    const replaced = [...lines.slice(0, current.first), { text: line, eol: (lines[current.last] as NaturalLine).eol }, ...lines.slice(current.last + 1)];
+    const replaced = [
+      ...lines.slice(0, current.first),
+      { text: line, eol: (lines[current.last] as NaturalLine).eol },
+      ...lines.slice(current.last + 1),
+    ];
     return { ...base, line, content: replaced.map((l) => l.text + l.eol).join('') };
   }
   // Appending: use the file's own line terminator (CRLF files stay CRLF) and end the last line first.

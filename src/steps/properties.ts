@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from '../facts/args.ts';
-import { fileFact, type FileState } from '../facts/file.ts';
+import { type FileState, fileFact } from '../facts/file.ts';
 import { setProperty } from './properties-edit.ts';
 import { atomicWriteCommand, sha256Latin1, toBase64 } from './remote-file.ts';
 import { defineStep, noChange, type Step, type StepPlan } from './step.ts';
@@ -21,7 +21,10 @@ import { defineStep, noChange, type Step, type StepPlan } from './step.ts';
 export const propertiesKeySchema = z
   .object({
     file: absolutePathSchema,
-    key: z.string().min(1).regex(/^[^\r\n]+$/, 'must be one line'),
+    key: z
+      .string()
+      .min(1)
+      .regex(/^[^\r\n]+$/, 'must be one line'),
     value: z.union([z.string(), z.number(), z.boolean()]).transform(String),
     /** An absent key (or absent file) counts as compliant: "vpn-skip removed or false" (Scenario A). */
     acceptAbsent: z.boolean().default(false),
@@ -43,7 +46,9 @@ export const planPropertiesKey = (desired: Desired, file: FileState): StepPlan =
   const edit = setProperty(file.content, key, value);
   const warnings =
     edit.occurrences > 1
-      ? [`${key} appears ${edit.occurrences} times in ${path}; the last one (line ${(edit.current?.first ?? 0) + 1}) is the one Java uses and the one set`]
+      ? [
+          `${key} appears ${edit.occurrences} times in ${path}; the last one (line ${(edit.current?.first ?? 0) + 1}) is the one Java uses and the one set`,
+        ]
       : [];
   const extra = warnings.length > 0 ? { warnings } : {};
   if (edit.content === undefined) return noChange(`${key}=${value} already set in ${path} (line ${(edit.current?.first ?? 0) + 1})`, extra);

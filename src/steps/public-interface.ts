@@ -15,7 +15,12 @@ export type InterfaceOf = (name: string | undefined) => string;
  */
 export const interfaceResolver = (wanted: readonly (string | undefined)[], network: NetworkState): InterfaceOf => {
   const publicInterface = network.defaultRouteInterface ?? FALLBACK_INTERFACE;
-  if (wanted.includes(DEFAULT_ROUTE) && !network.defaultRouteInterface && network.interfaces.length > 0 && !network.interfaces.includes(FALLBACK_INTERFACE)) {
+  if (
+    wanted.includes(DEFAULT_ROUTE) &&
+    !network.defaultRouteInterface &&
+    network.interfaces.length > 0 &&
+    !network.interfaces.includes(FALLBACK_INTERFACE)
+  ) {
     throw new StepPlanError(
       `this host has no default route and no ${FALLBACK_INTERFACE}, so the public interface is unknown: set publicInterface (interfaces: ${network.interfaces.join(', ')})`,
     );
@@ -34,7 +39,8 @@ export const assertInterfacesExist = (pinned: readonly Pinned[], network: Networ
   if (network.interfaces.length === 0) return;
   const missing = new Map<string, Pinned[]>();
   for (const entry of pinned) {
-    if (entry.iface !== '' && !network.interfaces.includes(entry.iface)) missing.set(entry.iface, [...(missing.get(entry.iface) ?? []), entry]);
+    if (entry.iface !== '' && !network.interfaces.includes(entry.iface))
+      missing.set(entry.iface, [...(missing.get(entry.iface) ?? []), entry]);
   }
   if (missing.size === 0) return;
   const named = [...missing].map(([iface, entries]) => {

@@ -19,7 +19,7 @@
 //   the old file or the new one, whole.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { raw, sh, type RemoteCommand } from '../command/shell.ts';
+import { type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { BACKUP_ROOT, backupDirFor } from '../facts/backup-name.ts';
 
 /** Owner, group and permission bits to give a written file. */
@@ -78,7 +78,8 @@ const backupChain = (dir: string): string[] => {
 // casfleet's own directories 0700.
 const backupTree = (dir: string, create: boolean): RemoteCommand => {
   const chain = backupChain(dir);
-  if (!create) return sh`${trustedDirsFunction}
+  if (!create)
+    return sh`${trustedDirsFunction}
 cf_trusted_dirs ${chain}`;
   return sh`${trustedDirsFunction}
 missing=
@@ -99,7 +100,9 @@ export const trustedBackupDir = (dir: string): RemoteCommand => backupTree(dir, 
 
 // The same for a file the plan creates: it must still be absent. Its directory is created when
 // missing, readable by all (0755, like the /etc directories casfleet writes into).
-const guardAbsent = (path: string): RemoteCommand => sh`if [ -e "$target" ] || [ -L "$target" ]; then echo "casfleet: $target appeared since its facts were read; not touching it" >&2; exit 3; fi
+const guardAbsent = (
+  path: string,
+): RemoteCommand => sh`if [ -e "$target" ] || [ -L "$target" ]; then echo "casfleet: $target appeared since its facts were read; not touching it" >&2; exit 3; fi
 ( umask 022 && mkdir -p -- ${posix.dirname(path)} )`;
 
 /** Copies "$target" to a new root-only backup named after the time and the file's uid-gid-mode. */
@@ -155,10 +158,19 @@ const verifyReceived = (content: string): RemoteCommand => {
  * the file is backed up, then replaced, and the write refuses if the file changed meanwhile; `null`
  * means the plan saw no file: it is created, and the write refuses if one appeared.
  */
-export const atomicWriteCommand = (path: string, meta: FileMeta, expectedSha256: string | null, content: string): RemoteCommand => sh`${prelude(path)}
-${expectedSha256 === null ? guardAbsent(path) : sh`${regularTarget('writing')}
+export const atomicWriteCommand = (
+  path: string,
+  meta: FileMeta,
+  expectedSha256: string | null,
+  content: string,
+): RemoteCommand => sh`${prelude(path)}
+${
+  expectedSha256 === null
+    ? guardAbsent(path)
+    : sh`${regularTarget('writing')}
 ${guardUnchanged(expectedSha256)}
-${backupSnippet(path)}`}
+${backupSnippet(path)}`
+}
 ${tempNextTo(path)}
 base64 -d > "$tmp"
 ${verifyReceived(content)}
@@ -175,7 +187,10 @@ sync -- ${posix.dirname(path)}
 echo "removed: $target"`;
 
 // The recorded owner must be a system account (below UID_MIN / GID_MIN) or a batm account.
-const saneOwner = ({ uid, gid }: FileMeta): RemoteCommand => sh`uid_min=$(awk '$1 == "UID_MIN" { print $2 }' /etc/login.defs 2>/dev/null || true)
+const saneOwner = ({
+  uid,
+  gid,
+}: FileMeta): RemoteCommand => sh`uid_min=$(awk '$1 == "UID_MIN" { print $2 }' /etc/login.defs 2>/dev/null || true)
 gid_min=$(awk '$1 == "GID_MIN" { print $2 }' /etc/login.defs 2>/dev/null || true)
 if [ ${String(uid)} -ge "\${uid_min:-1000}" ]; then
   case "$(getent passwd ${String(uid)} | cut -d: -f1)" in

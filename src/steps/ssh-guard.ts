@@ -14,11 +14,11 @@
 // interface when the route is unknown) the guard is conservative: such an allow does not count,
 // such a deny does.
 import type { SshConnection } from '../facts/ssh-connection.ts';
-import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
 import type { UfwPolicy } from '../facts/ufw.ts';
+import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
 import { ANY_ADDRESS, networkContains, parseNetwork } from './cidr.ts';
-import { overlaps, portRanges } from './port-ranges.ts';
 import type { ResolvedRule } from './iptables-chain.ts';
+import { overlaps, portRanges } from './port-ranges.ts';
 import { formatRule, isManaged } from './ufw-model.ts';
 
 /** A rule as the guard evaluates it, whatever the backend. */
@@ -63,7 +63,13 @@ export const matchesConnection = (rule: GuardRule, connection: SshConnection): M
     addressMatch(rule.destination, connection.serverAddress),
     // The next login comes from another source port.
     rule.sourcePortBound ? 'maybe' : 'yes',
-    rule.interfaceIn === '' ? 'yes' : connection.interface === undefined ? 'maybe' : rule.interfaceIn === connection.interface ? 'yes' : 'no',
+    rule.interfaceIn === ''
+      ? 'yes'
+      : connection.interface === undefined
+        ? 'maybe'
+        : rule.interfaceIn === connection.interface
+          ? 'yes'
+          : 'no',
   ];
   return parts.includes('no') ? 'no' : parts.includes('maybe') ? 'maybe' : 'yes';
 };
@@ -119,7 +125,11 @@ export const checkSshAccess = ({ connection, rules, ipv6, defaultIncoming }: Ssh
     return { allowed: false, reason: 'ufw has IPv6 off (IPV6=no in /etc/default/ufw), so it drops every IPv6 connection' };
   }
   const policy: SshVerdict = defaultIncoming === 'allow' ? { allowed: true, by: 'policy' } : { allowed: false };
-  return firstMatchVerdict(rules[connection.family].map((rule) => ufwGuardRule(rule, connection.family)), connection, policy);
+  return firstMatchVerdict(
+    rules[connection.family].map((rule) => ufwGuardRule(rule, connection.family)),
+    connection,
+    policy,
+  );
 };
 
 // ---------- the iptables backend's managed chain ----------
@@ -165,7 +175,9 @@ export const checkChainSshAccess = (input: ChainGuardInput): SshVerdict => {
     allowed: false,
     ...(dropped
       ? {}
-      : { reason: `it arrives on ${connection.interface}, where no managed rule accepts it and what INPUT does after the managed chain is not part of the plan` }),
+      : {
+          reason: `it arrives on ${connection.interface}, where no managed rule accepts it and what INPUT does after the managed chain is not part of the plan`,
+        }),
   });
 };
 
@@ -176,7 +188,11 @@ const describeAllows = (allows: readonly GuardRule[]): string => {
   const open = allows.filter((rule) => rule.source === '' && rule.interfaceIn === '' && !rule.sourcePortBound);
   if (open.length > 0) return 'from anywhere';
   return `only ${allows
-    .map((rule) => [rule.source === '' ? '' : `from ${rule.source}`, rule.interfaceIn ? `in on ${rule.interfaceIn}` : ''].filter(Boolean).join(' ') || rule.text)
+    .map(
+      (rule) =>
+        [rule.source === '' ? '' : `from ${rule.source}`, rule.interfaceIn ? `in on ${rule.interfaceIn}` : ''].filter(Boolean).join(' ') ||
+        rule.text,
+    )
     .join(', ')}`;
 };
 
@@ -199,9 +215,11 @@ export const ufwLockOutInput = (input: SshGuardInput): LockOutInput => ({
 export const lockOutMessage = (input: LockOutInput, verdict: Extract<SshVerdict, { allowed: false }>, sshPort: number): string => {
   const { connection } = input;
   const { family, serverPort } = connection;
-  const allowsFor = (port: number) => input.rules.filter((rule) => rule.allow && rule.tcp && overlaps(portRanges(rule.ports), [[port, port]]));
+  const allowsFor = (port: number) =>
+    input.rules.filter((rule) => rule.allow && rule.tcp && overlaps(portRanges(rule.ports), [[port, port]]));
   const planned = allowsFor(sshPort);
-  const allows = planned.length > 0 ? `the plan allows SSH on ${sshPort}/tcp ${describeAllows(planned)}` : `the plan allows nothing on ${sshPort}/tcp`;
+  const allows =
+    planned.length > 0 ? `the plan allows SSH on ${sshPort}/tcp ${describeAllows(planned)}` : `the plan allows nothing on ${sshPort}/tcp`;
   const session = `this session comes from ${connection.clientAddress} to port ${serverPort}${connection.interface ? ` (on ${connection.interface})` : ''}`;
   const why = verdict.blockedBy
     ? `, and rule "${verdict.blockedBy.text}" [${family}] comes first and blocks it`

@@ -53,7 +53,7 @@
 //   root or a batm account (CAS's services run as batm users [I]) in a directory owned the same
 //   way, neither writable by everyone. It is checked before the first ufw operation, so a host
 //   whose file fails the check is left untouched, and again right before it is sourced.
-import { joinCommands, quote, raw, sh, type RemoteCommand } from '../command/shell.ts';
+import { joinCommands, quote, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { NOT_VERIFIED, ufwDirectEnableFunction } from './ufw-enable.ts';
 import { REAPPLY_VPNGEN_DISPLAY, reapplyVpngenSnippet, vpngenPrecheckSnippet } from './vpngen-rules.ts';
 
@@ -167,8 +167,10 @@ fi
 export const ufwBatchCommand = (operations: readonly (readonly string[])[], options: UfwBatchOptions): RemoteCommand => {
   const enable = isEnable(operations.at(-1));
   const reapply = options.reapplyVpngen ? reapplyVpngenSnippet('a ufw restart') : raw('');
-  const precheck = options.reapplyVpngen ? sh`${vpngenPrecheckSnippet('change the firewall', 'ufw restarts')}
-` : raw('');
+  const precheck = options.reapplyVpngen
+    ? sh`${vpngenPrecheckSnippet('change the firewall', 'ufw restarts')}
+`
+    : raw('');
   const script = sh`PATH="$PATH:/usr/sbin:/sbin"
 cd /
 ${precheck}ufw_bin=$(command -v ufw) || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
@@ -178,7 +180,10 @@ exit $rc`;
   // The display keeps the operations readable instead of the python program.
   return {
     script: script.script,
-    display: [`# ufw batch (python3 with ufw's frontend, the enable without python; falls back to these commands):`, ...operations.map((words) => `ufw ${words.map(quote).join(' ')}`)]
+    display: [
+      `# ufw batch (python3 with ufw's frontend, the enable without python; falls back to these commands):`,
+      ...operations.map((words) => `ufw ${words.map(quote).join(' ')}`),
+    ]
       .concat(options.reapplyVpngen ? [REAPPLY_VPNGEN_DISPLAY] : [])
       .join('\n'),
   };

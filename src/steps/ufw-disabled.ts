@@ -3,7 +3,7 @@
 // so the managed chain, hand rules and the nat table stay). The command first checks on the host
 // that CASFLEET-INPUT is loaded (iptables-takeover.ts): it never leaves a host without a firewall.
 import { sh } from '../command/shell.ts';
-import { UFW_FILES, ufwState, type UfwState } from '../facts/ufw.ts';
+import { UFW_FILES, type UfwState, ufwState } from '../facts/ufw.ts';
 import { MANAGED_CHAIN } from './iptables-chain.ts';
 import { managedChainLoadedGuard } from './iptables-takeover.ts';
 import { defineStep, noChange, type Step, type StepPlan } from './step.ts';

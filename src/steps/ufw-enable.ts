@@ -23,7 +23,7 @@
 // that differs (e.g. the user*.rules ufw ships, which its first enable rewrites), or ufw's chains
 // already running ("already started": ufw-init then only reloads the logging).
 // test/lab/ufw-enable.test.ts compares both paths on lab hosts.
-import { raw, sh, type RemoteCommand } from '../command/shell.ts';
+import { type RemoteCommand, raw, sh } from '../command/shell.ts';
 
 /** The files whose behaviour the script mirrors, with the `cksum` output of ufw 0.36.2 (Debian 12). */
 const MIRRORED = [

@@ -57,7 +57,8 @@ export const managedRuleSchema = z
   .strict()
   .superRefine((rule, ctx) => {
     if (Array.isArray(rule.port)) {
-      if (rule.port[0] >= rule.port[1]) ctx.addIssue({ code: 'custom', path: ['port'], message: 'range must be [low, high] with low < high' });
+      if (rule.port[0] >= rule.port[1])
+        ctx.addIssue({ code: 'custom', path: ['port'], message: 'range must be [low, high] with low < high' });
       if (rule.proto === undefined) ctx.addIssue({ code: 'custom', path: ['proto'], message: 'a port range requires proto tcp or udp' });
     }
   });
@@ -69,9 +70,7 @@ export type ManagedRule = z.output<typeof managedRuleSchema>;
 export const isManagedComment = (text: string): boolean => text.startsWith(MANAGED_PREFIX);
 
 /** The comment without the `casfleet: ` prefix, for summaries. */
-export const shortComment = (text: string): string =>
-  isManagedComment(text) ? text.slice(MANAGED_PREFIX.length).trim() : text;
-
+export const shortComment = (text: string): string => (isManagedComment(text) ? text.slice(MANAGED_PREFIX.length).trim() : text);
 
 /** The rule lets TCP `port` in (from some source): the plan keeps a way in for SSH. */
 export const sshAllowed = (rule: ManagedRule, port: number): boolean =>

@@ -2,7 +2,7 @@
 // address family, human formatting, and the ufw CLI words that describe a rule.
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
 import { ANY_ADDRESS, parseCidr } from './cidr.ts';
-import { isManagedComment, shortComment, type ManagedRule } from './ufw-managed-rule.ts';
+import { isManagedComment, type ManagedRule, shortComment } from './ufw-managed-rule.ts';
 
 /**
  * ufw keeps at most one rule per "match" in a family: everything except action, log type and comment
@@ -10,7 +10,19 @@ import { isManagedComment, shortComment, type ManagedRule } from './ufw-managed-
  * one is silently skipped ("Skipping inserting existing rule", exit 0). So this key is the identity.
  */
 export const matchKey = (rule: UfwRule): string =>
-  [rule.proto, rule.dport, rule.dst, rule.sport, rule.src, rule.direction, rule.interfaceIn, rule.interfaceOut, rule.route, rule.dapp, rule.sapp].join('|');
+  [
+    rule.proto,
+    rule.dport,
+    rule.dst,
+    rule.sport,
+    rule.src,
+    rule.direction,
+    rule.interfaceIn,
+    rule.interfaceOut,
+    rule.route,
+    rule.dapp,
+    rule.sapp,
+  ].join('|');
 
 /** Same match, action, log type and comment: ufw's exact match (UFWRule.match == 0). */
 export const sameRule = (a: UfwRule, b: UfwRule): boolean =>

@@ -44,7 +44,10 @@ const countRules = (rules: readonly UfwRule[]): number => {
   const apps = new Set<string>();
   let count = 0;
   for (const rule of rules) {
-    const app = rule.dapp || rule.sapp ? [rule.dapp, rule.dport, rule.dst, rule.sapp, rule.sport, rule.src, rule.direction, rule.interfaceIn].join(' ') : '';
+    const app =
+      rule.dapp || rule.sapp
+        ? [rule.dapp, rule.dport, rule.dst, rule.sapp, rule.sport, rule.src, rule.direction, rule.interfaceIn].join(' ')
+        : '';
     if (app && apps.has(app)) continue;
     if (app) apps.add(app);
     count += 1;
@@ -64,7 +67,9 @@ const analyseFamily = (family: UfwFamily, list: readonly UfwRule[], desired: Des
     if (!rule) return;
     const other = byKey.get(matchKey(rule));
     if (other !== undefined) {
-      throw new StepPlanError(`desired rules #${other + 1} and #${index + 1} have the same match (${formatRule(rule)}): ufw keeps only one`);
+      throw new StepPlanError(
+        `desired rules #${other + 1} and #${index + 1} have the same match (${formatRule(rule)}): ufw keeps only one`,
+      );
     }
     byKey.set(matchKey(rule), index);
   });
@@ -96,7 +101,9 @@ const analyseFamily = (family: UfwFamily, list: readonly UfwRule[], desired: Des
       plan.present.set(candidate.order, candidate.rule);
       if (candidate.weight === 1) plan.replace.set(candidate.order, candidate.rule);
     } else if (!candidate.managed) {
-      throw new StepPlanError(`unmanaged rule "${formatRule(candidate.rule)}" [${family}] is out of the managed order and casfleet does not move it; reorder or delete it`);
+      throw new StepPlanError(
+        `unmanaged rule "${formatRule(candidate.rule)}" [${family}] is out of the managed order and casfleet does not move it; reorder or delete it`,
+      );
     } else {
       stale.push(candidate.rule);
       plan.moved.add(candidate.order);
@@ -189,7 +196,12 @@ export const reconcileRules = (
   for (const rule of lists.v4.filter((r) => plans.v4.stale.includes(r))) {
     const twin = ipv6 ? twinOf(rule, 'v6') : undefined;
     const twinAt = twin ? stale6.findIndex((r) => sameRule(r, twin)) : -1;
-    ops.push({ kind: 'delete', family: twinAt === -1 ? 'v4' : 'both', rule, words: ['delete', ...ruleWords(rule, twinAt === -1 ? 'v4' : 'both')] });
+    ops.push({
+      kind: 'delete',
+      family: twinAt === -1 ? 'v4' : 'both',
+      rule,
+      words: ['delete', ...ruleWords(rule, twinAt === -1 ? 'v4' : 'both')],
+    });
     lists.v4.splice(lists.v4.indexOf(rule), 1);
     if (twinAt !== -1) lists.v6.splice(lists.v6.indexOf(stale6.splice(twinAt, 1)[0] as UfwRule), 1);
   }

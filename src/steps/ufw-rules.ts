@@ -11,21 +11,21 @@
 import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { parseArgs } from '../facts/args.ts';
-import { kernelFirewall, type KernelFirewall } from '../facts/kernel-firewall.ts';
-import { networkInterfaces, type NetworkState } from '../facts/network.ts';
-import { sshConnection, type SshConnection } from '../facts/ssh-connection.ts';
+import { type KernelFirewall, kernelFirewall } from '../facts/kernel-firewall.ts';
+import { type NetworkState, networkInterfaces } from '../facts/network.ts';
+import { type SshConnection, sshConnection } from '../facts/ssh-connection.ts';
+import { UFW_FILES, type UfwPolicy, type UfwState, ufwState } from '../facts/ufw.ts';
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
-import { UFW_FILES, ufwState, type UfwPolicy, type UfwState } from '../facts/ufw.ts';
-import { hostTimers, type HostTimer } from '../host-timer/host-timers.ts';
-import { defineStep, noChange, NO_COMMAND, type Change, type Step, type StepPlan } from './step.ts';
+import { type HostTimer, hostTimers } from '../host-timer/host-timers.ts';
 import { parseCidr } from './cidr.ts';
 import { MANAGED_CHAIN } from './iptables-chain.ts';
 import { analyseKernel } from './kernel-truth.ts';
 import { kernelProblems, kernelWarnings } from './kernel-verdict.ts';
+import { assertInterfacesExist, interfaceResolver } from './public-interface.ts';
 import { checkSshAccess, lockOutMessage, ufwLockOutInput } from './ssh-guard.ts';
+import { type Change, defineStep, NO_COMMAND, noChange, type Step, type StepPlan } from './step.ts';
 import { ufwBatchCommand } from './ufw-batch.ts';
-import { interfaceResolver, assertInterfacesExist } from './public-interface.ts';
-import { CONNECTION_PORT, managedRuleSchema, sshAllowed, type ManagedRule } from './ufw-managed-rule.ts';
+import { CONNECTION_PORT, type ManagedRule, managedRuleSchema, sshAllowed } from './ufw-managed-rule.ts';
 import { expandManagedRule, formatRule, isFamilyAgnostic, isManaged, matchKey } from './ufw-model.ts';
 import { reconcileRules, type UfwOp } from './ufw-reconcile.ts';
 import { keepsPortOpen, unmanagedRuleWarnings } from './ufw-warnings.ts';
@@ -53,7 +53,12 @@ type Desired = z.output<typeof ufwRuleSetSchema>;
 const describeManaged = (rules: Readonly<Record<UfwFamily, readonly UfwRule[]>>): string[] =>
   (['v4', 'v6'] as const).flatMap((family) => rules[family].filter(isManaged).map((rule) => `[${family}] ${formatRule(rule)}`));
 
-const describeState = (enabled: string, policy: UfwPolicy, rules: Readonly<Record<UfwFamily, readonly UfwRule[]>>, drift: readonly string[] = []): string =>
+const describeState = (
+  enabled: string,
+  policy: UfwPolicy,
+  rules: Readonly<Record<UfwFamily, readonly UfwRule[]>>,
+  drift: readonly string[] = [],
+): string =>
   [`ufw: ${enabled}`, `default incoming: ${policy}`, ...describeManaged(rules), ...drift.map((line) => `running: ${line}`)].join('\n');
 
 const OP_SIGN = { insert: '+', append: '+', delete: '-', replace: '~' } as const;
@@ -65,7 +70,12 @@ const ruleChanges = (ops: readonly UfwOp[], ipv6: boolean): string[] => {
     const op = ops[i] as UfwOp;
     const next = ops[i + 1];
     const text = op.kind === 'replace' && op.previous ? `${formatRule(op.rule)} (was: ${formatRule(op.previous)})` : formatRule(op.rule);
-    const pair = next && next.kind.replace('append', 'insert') === op.kind.replace('append', 'insert') && op.family === 'v4' && next.family === 'v6' && formatRule(next.rule) === formatRule(op.rule);
+    const pair =
+      next &&
+      next.kind.replace('append', 'insert') === op.kind.replace('append', 'insert') &&
+      op.family === 'v4' &&
+      next.family === 'v6' &&
+      formatRule(next.rule) === formatRule(op.rule);
     if (pair) i += 1;
     const single = !pair && op.family !== 'both' && ipv6 && isFamilyAgnostic(op.rule);
     summaries.push(`${OP_SIGN[op.kind]} ${text}${single ? ` [${op.family} only]` : ''}`);
@@ -87,7 +97,9 @@ export interface UfwFacts {
 export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session, timers }: UfwFacts): StepPlan => {
   if (!ufw.installed) throw new StepPlanError('ufw is not installed on this host (install the ufw package first)');
   if (!session) {
-    throw new StepPlanError('cannot tell which SSH connection to keep open: SSH_CONNECTION is not set on the host, so the lock-out check cannot run');
+    throw new StepPlanError(
+      'cannot tell which SSH connection to keep open: SSH_CONNECTION is not set on the host, so the lock-out check cannot run',
+    );
   }
   const sshPort = desired.sshPort === CONNECTION_PORT ? session.serverPort : desired.sshPort;
   const rules = desired.rules.map((rule): ManagedRule => (rule.port === CONNECTION_PORT ? { ...rule, port: session.serverPort } : rule));
@@ -95,18 +107,29 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
     throw new StepPlanError(`the desired rules have no allow for SSH (tcp port ${sshPort}): enabling ufw would lock you out`);
   }
   // The iptables backend's chain, while ufw takes over from it, is casfleet's own (iptables-removed.ts removes it next).
-  const truth = analyseKernel({ ufw, kernel, protectedPorts: desired.protectedPorts.map((p) => (Array.isArray(p) ? p : [p, p])), ownChains: [MANAGED_CHAIN] });
+  const truth = analyseKernel({
+    ufw,
+    kernel,
+    protectedPorts: desired.protectedPorts.map((p) => (Array.isArray(p) ? p : [p, p])),
+    ownChains: [MANAGED_CHAIN],
+  });
   const problems = kernelProblems(truth, { backend: 'ufw', ipv6: ufw.ipv6 });
   if (problems.length > 0) throw new StepPlanError(problems.join('; '));
   const warnings: string[] = [];
-  const interfaceOf = interfaceResolver(rules.map((rule) => rule.interface), network);
+  const interfaceOf = interfaceResolver(
+    rules.map((rule) => rule.interface),
+    network,
+  );
   const expanded = rules.map((rule, index) => {
     if (rule.from !== undefined && parseCidr(rule.from)?.family === 'v6' && !ufw.ipv6) {
       throw new StepPlanError(`rule #${index + 1} allows from IPv6 ${rule.from} but ufw has IPv6 off (IPV6=no in /etc/default/ufw)`);
     }
     return expandManagedRule(rule, interfaceOf(rule.interface), ufw.ipv6);
   });
-  assertInterfacesExist(rules.map((rule, index) => ({ iface: interfaceOf(rule.interface), rule: index + 1 })), network);
+  assertInterfacesExist(
+    rules.map((rule, index) => ({ iface: interfaceOf(rule.interface), rule: index + 1 })),
+    network,
+  );
   // An open window whose timer is armed stays until its timer closes it (see ufw-window.ts).
   const held = keepArmedWindows(ufw.rules, expanded, timers, (index) => rules[index]?.allowsWindow === true);
   const { ops, final } = reconcileRules(ufw.rules, held.desired, ufw.ipv6, sshPort);
@@ -143,9 +166,15 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
   const reapplyVpngen = ufw.vpngenRules && (enable || ((policyChanges || reload) && ufw.enabled));
   if (reapplyVpngen) summaries.push(`~ re-apply ${VPNGEN_RULES} (CAS terminal-VPN rules) after the ufw restart`);
 
-  const before = describeState(ufw.enabled ? (truth.ufwLoaded ? 'enabled' : 'enabled, rules not loaded') : 'disabled', ufw.defaultIncoming, ufw.rules, truth.drift);
+  const before = describeState(
+    ufw.enabled ? (truth.ufwLoaded ? 'enabled' : 'enabled, rules not loaded') : 'disabled',
+    ufw.defaultIncoming,
+    ufw.rules,
+    truth.drift,
+  );
   const diff = { before, after: describeState('enabled', desired.defaultIncoming, final) };
-  if (words.length === 0 && !verdict.allowed) warnings.push(`new SSH logins like this one are already refused: ${lockOutMessage(ufwLockOutInput(guard), verdict, sshPort)}`);
+  if (words.length === 0 && !verdict.allowed)
+    warnings.push(`new SSH logins like this one are already refused: ${lockOutMessage(ufwLockOutInput(guard), verdict, sshPort)}`);
   const extra = { ...(warnings.length > 0 ? { warnings } : {}), ...(held.open.length > 0 ? { openWindows: held.open } : {}) };
   if (words.length === 0) {
     const count = `${final.v4.filter(isManaged).length} v4 + ${final.v6.filter(isManaged).length} v6`;

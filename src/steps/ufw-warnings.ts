@@ -2,12 +2,13 @@
 // touches unmanaged rules (other admins' rules, GB-guide leftovers such as `ufw allow 7777/tcp`), but
 // an operator must know when one of them opens a port the policy keeps closed, or shadows a managed
 // allow by denying the same traffic earlier in the list.
-import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
+
 import type { UfwPolicy } from '../facts/ufw.ts';
+import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
 import { ANY_ADDRESS } from './cidr.ts';
+import { covers, overlaps, portRanges } from './port-ranges.ts';
 import { isManagedComment } from './ufw-managed-rule.ts';
 import { formatRule, isManaged, matchKey } from './ufw-model.ts';
-import { covers, overlaps, portRanges } from './port-ranges.ts';
 
 const isAllow = (rule: UfwRule): boolean => rule.action === 'allow' || rule.action === 'limit';
 const isIncoming = (rule: UfwRule): boolean => rule.direction === 'in' && !rule.route;
@@ -49,9 +50,13 @@ export const unmanagedRuleWarnings = (
         warnings.add(`unmanaged rule "${formatRule(rule)}" opens traffic the managed policy keeps closed (casfleet leaves it in place)`);
       }
       if (!isAllow(rule)) {
-        const shadowed = list.slice(position + 1).filter((later) => isManaged(later) && isAllow(later) && isIncoming(later) && isWider(rule, later, family));
+        const shadowed = list
+          .slice(position + 1)
+          .filter((later) => isManaged(later) && isAllow(later) && isIncoming(later) && isWider(rule, later, family));
         for (const allow of shadowed) {
-          warnings.add(`unmanaged rule "${formatRule(rule)}" comes first and blocks managed "${formatRule(allow)}" (casfleet leaves it in place)`);
+          warnings.add(
+            `unmanaged rule "${formatRule(rule)}" comes first and blocks managed "${formatRule(allow)}" (casfleet leaves it in place)`,
+          );
         }
       }
     });

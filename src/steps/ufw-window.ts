@@ -7,14 +7,14 @@
 //
 // Opening and closing replace the rule where it is: ufw keeps one rule per match, and adding a rule
 // whose match exists rewrites that rule in place (see ufw-model.ts), so the rule order never changes.
-import { joinCommands, sh, type RemoteCommand } from '../command/shell.ts';
-import { encodeUfwComment, type UfwFamily, type UfwRule } from '../facts/ufw-tuple.ts';
+import { joinCommands, type RemoteCommand, sh } from '../command/shell.ts';
 import { UFW_RULE_FILES } from '../facts/ufw.ts';
+import { encodeUfwComment, type UfwFamily, type UfwRule } from '../facts/ufw-tuple.ts';
 import type { HostTimer } from '../host-timer/host-timers.ts';
+import { portRanges } from './port-ranges.ts';
 import type { OpenWindow } from './step.ts';
 import { MANAGED_PREFIX } from './ufw-managed-rule.ts';
 import { formatRule, isFamilyAgnostic, isManaged, matchKey, ruleWords } from './ufw-model.ts';
-import { portRanges } from './port-ranges.ts';
 
 /** A rule in each address family that has it (v6 only when ufw uses IPv6). */
 export type FamilyRules = Partial<Record<UfwFamily, UfwRule>>;
@@ -75,7 +75,9 @@ export const closeWindowScript = (window: FamilyRules, closed: FamilyRules): str
       const open = window[family];
       const rule = closed[family];
       if (!open || !rule) return [] as RemoteCommand[];
-      return [sh`if grep -qs -- ${` comment=${encodeUfwComment(open.comment)}$`} ${UFW_RULE_FILES[family]}; then ufw ${ruleWords(rule, family)} || rc=1; fi`];
+      return [
+        sh`if grep -qs -- ${` comment=${encodeUfwComment(open.comment)}$`} ${UFW_RULE_FILES[family]}; then ufw ${ruleWords(rule, family)} || rc=1; fi`,
+      ];
     }),
     sh`exit $rc`,
   ]).script;

@@ -3,7 +3,7 @@
 // run: source /batm/vpngen/firewall.rules" [C] TVPN. Both firewall backends re-source it after any
 // load that may have disturbed them; if CAS's file is not idempotent that may duplicate its rules
 // (harmless), while losing them would take every terminal offline.
-import { raw, sh, type RemoteCommand } from '../command/shell.ts';
+import { type RemoteCommand, raw, sh } from '../command/shell.ts';
 
 export const VPNGEN_RULES = '/batm/vpngen/firewall.rules';
 

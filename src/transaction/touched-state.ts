@@ -3,7 +3,7 @@
 // restored gate.properties means nothing until gate restarts, exactly as after the change itself).
 import type { RemoteCommand } from '../command/shell.ts';
 import type { PlaybookItem } from '../playbook/define-playbook.ts';
-import { isFlushHandlers, type Handler, type Step } from '../steps/step.ts';
+import { type Handler, isFlushHandlers, type Step } from '../steps/step.ts';
 
 /** A handler to run after a restore when any of `files` was put back. */
 export interface RestoreRestart {

@@ -14,10 +14,10 @@
 // gate.properties or the VPN file came back), so a half-done Scenario B switch returns to A whole.
 // Everything it did is printed, which the timer keeps as its log.
 
-import { raw, sh, type RemoteCommand } from '../command/shell.ts';
+import { type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { BACKUP_ROOT } from '../facts/backup-name.ts';
-import { trustedBackupDir } from '../steps/remote-file.ts';
 import { armTimerCommand } from '../host-timer/timer-commands.ts';
+import { trustedBackupDir } from '../steps/remote-file.ts';
 import { VPNGEN_RULES, vpngenProblem } from '../steps/vpngen-rules.ts';
 import type { TouchedState } from './touched-state.ts';
 
@@ -29,8 +29,14 @@ export const snapshotDir = (id: string): string => `${TRANSACTIONS_DIR}/${id}`;
 
 /** `txn-20261130t150102z-3fa9`: a timer id (lower case) that sorts by time, unique per host and run. */
 export const transactionId = (now: Date, random: () => number = Math.random): string => {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase();
-  return `txn-${stamp}-${Math.floor(random() * 0x10000).toString(16).padStart(4, '0')}`;
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'z')
+    .toLowerCase();
+  return `txn-${stamp}-${Math.floor(random() * 0x10000)
+    .toString(16)
+    .padStart(4, '0')}`;
 };
 
 const FAMILIES = [
@@ -106,7 +112,12 @@ restore_file() {
   fi
   return 1
 }
-${raw([...files, ...tables, vpngen, ...restarts].map((command) => command.script).filter(Boolean).join('\n'))}
+${raw(
+  [...files, ...tables, vpngen, ...restarts]
+    .map((command) => command.script)
+    .filter(Boolean)
+    .join('\n'),
+)}
 exit $rc
 `.script;
 };
@@ -165,7 +176,9 @@ echo "snapshot $snap"`;
 };
 
 /** The snapshot directory and due time from what beginTransactionCommand printed. */
-export const parseBeginOutput = (output: string): { readonly snapshot: string; readonly due: number; readonly mechanism: string } | undefined => {
+export const parseBeginOutput = (
+  output: string,
+): { readonly snapshot: string; readonly due: number; readonly mechanism: string } | undefined => {
   const snapshot = /^snapshot (\S+)$/m.exec(output)?.[1];
   const armed = /^armed \S+ (\d+) (\S+)$/m.exec(output);
   if (!snapshot || !armed) return undefined;

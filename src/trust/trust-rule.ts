@@ -49,7 +49,10 @@ export const entryProblem = (entry: PathEntry, role: EntryRole, owners: TrustedO
  * The first problem along a path, in words that name the component at fault, or undefined when
  * every entry passes. `entries` is the subject first, then what lies above it, each with its role.
  */
-export const chainProblem = (entries: readonly { readonly entry: PathEntry; readonly role: EntryRole }[], owners: TrustedOwners): string | undefined => {
+export const chainProblem = (
+  entries: readonly { readonly entry: PathEntry; readonly role: EntryRole }[],
+  owners: TrustedOwners,
+): string | undefined => {
   for (const [index, { entry, role }] of entries.entries()) {
     const problem = entryProblem(entry, role, owners);
     if (problem === undefined) continue;

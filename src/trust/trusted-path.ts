@@ -56,7 +56,8 @@ export const pathProblem = (
   const real = realpathSync(absolute);
   const target = real === absolute ? lexical : lexicalChain(real, subjectRole);
   const subject = target[0]!.entry;
-  if (subject.kind !== kind) return `it is ${subject.kind === 'other' ? 'neither a regular file nor a directory' : `a ${subject.kind}`}, not a ${kind === 'file' ? 'regular file' : 'directory'}`;
+  if (subject.kind !== kind)
+    return `it is ${subject.kind === 'other' ? 'neither a regular file nor a directory' : `a ${subject.kind}`}, not a ${kind === 'file' ? 'regular file' : 'directory'}`;
   return chainProblem(lexical, owners) ?? (real === absolute ? undefined : chainProblem(target, owners));
 };
 

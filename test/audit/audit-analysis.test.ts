@@ -5,18 +5,23 @@ import { auditFixture, codes } from '../helpers/audit-fixture.ts';
 
 const b64 = (text: string) => Buffer.from(text, 'latin1').toString('base64');
 // The gate.properties section of a captured gather, replaced by `content`.
-const withGateProperties = (content: string) => (text: string): string =>
-  text.replace(
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: the gather output separates facts with RS (\u001e)
-    /(\u001ecasfleet-fact file\.stat:\/batm\/config\/gate\.properties\n)stat (\d+) (\d+) (\d+) \d+ (.*)\ncontent\n[\s\S]*?\nend\n/,
-    (_, head: string, uid: string, gid: string, mode: string, rest: string) =>
-      `${head}stat ${uid} ${gid} ${mode} ${Buffer.byteLength(content, 'latin1')} ${rest}\ncontent\n${b64(content)}\nend\n`,
-  );
+const withGateProperties =
+  (content: string) =>
+  (text: string): string =>
+    text.replace(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the gather output separates facts with RS (\u001e)
+      /(\u001ecasfleet-fact file\.stat:\/batm\/config\/gate\.properties\n)stat (\d+) (\d+) (\d+) \d+ (.*)\ncontent\n[\s\S]*?\nend\n/,
+      (_, head: string, uid: string, gid: string, mode: string, rest: string) =>
+        `${head}stat ${uid} ${gid} ${mode} ${Buffer.byteLength(content, 'latin1')} ${rest}\ncontent\n${b64(content)}\nend\n`,
+    );
 
 test('a Scenario A host: detected as A with its evidence, no drift, only info findings', async (t) => {
   const audit = await auditFixture('scenario-a');
   t.is(audit.scenario, 'A');
-  t.deepEqual(audit.evidence.map((entry) => entry.says), ['A', 'A', 'A']);
+  t.deepEqual(
+    audit.evidence.map((entry) => entry.says),
+    ['A', 'A', 'A'],
+  );
   t.regex(audit.evidence.map((entry) => entry.text).join('\n'), /batm\.vpn-skip is not set/);
   t.deepEqual(audit.drift, { against: 'scenario-a', changes: [], warnings: [] });
   t.deepEqual(codes(audit, 'critical'), []);
@@ -37,7 +42,10 @@ test('a Scenario A host: detected as A with its evidence, no drift, only info fi
 test('a Scenario B host: detected as B, 7741 allowed from the VPN router only, no drift', async (t) => {
   const audit = await auditFixture('scenario-b');
   t.is(audit.scenario, 'B');
-  t.deepEqual(audit.evidence.map((entry) => entry.says), ['B', 'B', 'B']);
+  t.deepEqual(
+    audit.evidence.map((entry) => entry.says),
+    ['B', 'B', 'B'],
+  );
   t.deepEqual(audit.rules['7741'], { anyone: 'block', from: ['10.8.0.0/24'] });
   t.deepEqual(audit.drift.changes, []);
   t.deepEqual(codes(audit, 'critical'), []);
@@ -48,7 +56,13 @@ test('ufw disabled: critical firewall, pairing, admin GUI and master findings; d
   const audit = await auditFixture('ufw-disabled');
   t.is(audit.scenario, 'A');
   t.deepEqual(audit.firewall?.backend, 'none');
-  t.deepEqual(codes(audit, 'critical').sort(), ['admin-gui-exposed', 'firewall-disabled', 'master-exposed', 'master-exposed', 'pairing-port-open']);
+  t.deepEqual(codes(audit, 'critical').sort(), [
+    'admin-gui-exposed',
+    'firewall-disabled',
+    'master-exposed',
+    'master-exposed',
+    'pairing-port-open',
+  ]);
   t.true(codes(audit, 'warning').includes('drift'));
   t.deepEqual(audit.drift.changes[0]?.summaries.slice(0, 1), ['+ enable ufw']);
   // Without a firewall "allowed by the rules" would only repeat firewall-disabled.
@@ -71,7 +85,10 @@ test('a hand rule outside ufw opening 7777: critical, and the message says ufw b
 test('vpn-skip true with the VPN file present is mixed; drift is planned against B (what gate.properties says)', async (t) => {
   const audit = await auditFixture('mixed-vpn-skip');
   t.is(audit.scenario, 'mixed');
-  t.deepEqual(audit.evidence.map((entry) => entry.says), ['B', 'A', 'A']);
+  t.deepEqual(
+    audit.evidence.map((entry) => entry.says),
+    ['B', 'A', 'A'],
+  );
   t.true(codes(audit, 'warning').includes('mixed-scenario'));
   t.is(audit.drift.against, 'scenario-b');
   t.true(audit.drift.changes.some((change) => change.summaries.includes('- /batm/config/vpn (backed up first)')));
@@ -94,7 +111,11 @@ test('a host with no CAS files is unknown, with a warning', async (t) => {
   const noFile = (path: string) => (text: string) =>
     text.replace(new RegExp(`(\\u001ecasfleet-fact file\\.stat:${path.replaceAll('/', '\\/')}\\n)[\\s\\S]*?\\nend\\n`), '$1absent\nend\n');
   const audit = await auditFixture('scenario-a', {
-    gather: (text) => noFile('/batm/config/vpn')(noFile('/batm/config/gate.properties')(text)).replace(/batm-manage yes\nexit 0\n(\| .*\n)*/, 'batm-manage no\n'),
+    gather: (text) =>
+      noFile('/batm/config/vpn')(noFile('/batm/config/gate.properties')(text)).replace(
+        /batm-manage yes\nexit 0\n(\| .*\n)*/,
+        'batm-manage no\n',
+      ),
   });
   t.is(audit.scenario, 'unknown');
   t.true(codes(audit, 'warning').includes('unknown-scenario'));
@@ -104,7 +125,10 @@ test('a host with no CAS files is unknown, with a warning', async (t) => {
 test('pairing: true makes an open 7741 expected; without it an open 7741 is critical', async (t) => {
   const open = await auditFixture('scenario-a', { probes: { 7741: 'open' } });
   t.true(codes(open, 'critical').includes('pairing-port-open'));
-  const pairing = await auditFixture('scenario-a', { probes: { 7741: 'open' }, vars: { pairing: true, hardwareVpnSubnets: ['10.8.0.0/24'] } });
+  const pairing = await auditFixture('scenario-a', {
+    probes: { 7741: 'open' },
+    vars: { pairing: true, hardwareVpnSubnets: ['10.8.0.0/24'] },
+  });
   t.false(codes(pairing).includes('pairing-port-open'));
   t.true(codes(pairing, 'warning').includes('drift'), 'the rules still deny 7741: apply would open it');
 });
@@ -114,7 +138,11 @@ test("adminGui: 'open' accepts an open 7777; adminAllowFrom makes it information
   t.false(codes(gui).includes('admin-gui-exposed'));
   const restricted = await auditFixture('scenario-a', {
     probes: { 7777: 'open' },
-    gather: (text) => text.replace(/(\/etc\/ufw\/user\.rules:### tuple ### )deny tcp 7777 0\.0\.0\.0\/0 any 0\.0\.0\.0\/0 in (comment=\w+)/, '$1allow tcp 7777 0.0.0.0/0 any 203.0.113.7 in comment=61\n/etc/ufw/user.rules:### tuple ### deny tcp 7777 0.0.0.0/0 any 0.0.0.0/0 in $2'),
+    gather: (text) =>
+      text.replace(
+        /(\/etc\/ufw\/user\.rules:### tuple ### )deny tcp 7777 0\.0\.0\.0\/0 any 0\.0\.0\.0\/0 in (comment=\w+)/,
+        '$1allow tcp 7777 0.0.0.0/0 any 203.0.113.7 in comment=61\n/etc/ufw/user.rules:### tuple ### deny tcp 7777 0.0.0.0/0 any 0.0.0.0/0 in $2',
+      ),
   });
   t.deepEqual(restricted.rules['7777'], { anyone: 'block', from: ['203.0.113.7'] });
   t.true(codes(restricted, 'info').includes('admin-gui-restricted'));
@@ -157,7 +185,9 @@ test('findings never name the host: identical hosts read identically', async (t)
 
 test('live ufw chains that differ from its files: warning, with what differs', async (t) => {
   // A rule deleted by hand from the running ufw-user-input (iptables -D), the files unchanged.
-  const audit = await auditFixture('scenario-a', { gather: (text) => text.replace('-A ufw-user-input -p tcp -m tcp --dport 7777 -j DROP\n', '') });
+  const audit = await auditFixture('scenario-a', {
+    gather: (text) => text.replace('-A ufw-user-input -p tcp -m tcp --dport 7777 -j DROP\n', ''),
+  });
   t.false(audit.firewall?.kernel?.inSync);
   const finding = audit.findings.find((entry) => entry.code === 'firewall-out-of-sync');
   t.is(finding?.severity, 'warning');
@@ -170,15 +200,27 @@ test('a CAS port DNATed past INPUT (Docker-published) is reported with the rule'
       text
         .replace('forwarding4 0', 'forwarding4 1')
         .replace(':FORWARD DROP [0:0]', ':FORWARD ACCEPT [0:0]')
-        .replace('-A PREROUTING -p tcp -m tcp --dport 7742', '-A PREROUTING -p tcp -m tcp --dport 7777 -j DNAT --to-destination 172.17.0.2:7777\n-A PREROUTING -p tcp -m tcp --dport 7742'),
+        .replace(
+          '-A PREROUTING -p tcp -m tcp --dport 7742',
+          '-A PREROUTING -p tcp -m tcp --dport 7777 -j DNAT --to-destination 172.17.0.2:7777\n-A PREROUTING -p tcp -m tcp --dport 7742',
+        ),
   });
-  t.deepEqual(audit.firewall?.kernel?.forwarded, [{ port: '7777', rule: '-A PREROUTING -p tcp -m tcp --dport 7777 -j DNAT --to-destination 172.17.0.2:7777 (FORWARD: FORWARD policy ACCEPT)' }]);
+  t.deepEqual(audit.firewall?.kernel?.forwarded, [
+    {
+      port: '7777',
+      rule: '-A PREROUTING -p tcp -m tcp --dport 7777 -j DNAT --to-destination 172.17.0.2:7777 (FORWARD: FORWARD policy ACCEPT)',
+    },
+  ]);
   t.true(codes(audit, 'warning').includes('forwarded-port'));
 });
 
 test('tables that cannot be read (no root) are information, not a guess', async (t) => {
   const audit = await auditFixture('scenario-a', {
-    gather: (text) => text.replace(/tables4 begin\n[\s\S]*?\ntables4 exit 0/, 'tables4 begin\niptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n\ntables4 exit 4'),
+    gather: (text) =>
+      text.replace(
+        /tables4 begin\n[\s\S]*?\ntables4 exit 0/,
+        'tables4 begin\niptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n\ntables4 exit 4',
+      ),
   });
   t.is(audit.firewall?.kernel?.inSync, null);
   t.true(codes(audit, 'info').includes('kernel-unread'));

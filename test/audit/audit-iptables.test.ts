@@ -9,12 +9,23 @@ const LINK = '/etc/systemd/system/multi-user.target.wants/casfleet-iptables.serv
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 // A file's section of the captured gather with its content passed through `edit`.
-const editFile = (path: string, edit: (content: string) => string) => (text: string): string =>
-  text.replace(new RegExp(`(casfleet-fact file\\.stat:${escapeRegExp(path)}\\n)stat (\\d+) (\\d+) (\\d+) \\d+ (.*)\\ncontent\\n([\\s\\S]*?)\\nend\\n`), (_, head: string, uid: string, gid: string, mode: string, rest: string, body: string) => {
-    const content = edit(Buffer.from(body.replace(/\s/g, ''), 'base64').toString('latin1'));
-    return `${head}stat ${uid} ${gid} ${mode} ${Buffer.byteLength(content, 'latin1')} ${rest}\ncontent\n${Buffer.from(content, 'latin1').toString('base64')}\nend\n`;
-  });
-const dropLine = (needle: string) => (content: string) => content.split('\n').filter((line) => !line.includes(needle)).join('\n');
+const editFile =
+  (path: string, edit: (content: string) => string) =>
+  (text: string): string =>
+    text.replace(
+      new RegExp(
+        `(casfleet-fact file\\.stat:${escapeRegExp(path)}\\n)stat (\\d+) (\\d+) (\\d+) \\d+ (.*)\\ncontent\\n([\\s\\S]*?)\\nend\\n`,
+      ),
+      (_, head: string, uid: string, gid: string, mode: string, rest: string, body: string) => {
+        const content = edit(Buffer.from(body.replace(/\s/g, ''), 'base64').toString('latin1'));
+        return `${head}stat ${uid} ${gid} ${mode} ${Buffer.byteLength(content, 'latin1')} ${rest}\ncontent\n${Buffer.from(content, 'latin1').toString('base64')}\nend\n`;
+      },
+    );
+const dropLine = (needle: string) => (content: string) =>
+  content
+    .split('\n')
+    .filter((line) => !line.includes(needle))
+    .join('\n');
 
 test('a converged iptables host: backend iptables, persisted, no drift, no critical or warning finding', async (t) => {
   const audit = await auditFixture('iptables-a');
@@ -58,14 +69,21 @@ test('a stale rule file is a persistence warning naming the file, and drift agai
   const finding = audit.findings.find((entry) => entry.code === 'no-persistence');
   t.is(finding?.severity, 'warning');
   t.regex(finding?.message ?? '', /\/etc\/iptables\/rules\.v4 differs from the running chain/);
-  t.deepEqual(audit.drift.changes.map((change) => change.step), ['firewall (iptables)']);
+  t.deepEqual(
+    audit.drift.changes.map((change) => change.step),
+    ['firewall (iptables)'],
+  );
   t.deepEqual(audit.drift.changes[0]?.summaries, ['~ /etc/iptables/rules.v4 (the IPv4 rules loaded at boot)']);
   t.deepEqual(codes(audit, 'critical'), []);
 });
 
 test('a boot unit that is not enabled is a persistence warning', async (t) => {
   const audit = await auditFixture('iptables-a', {
-    gather: (text) => text.replace(`${LINK}\nstat 0 0 777 45 root root symbolic link\ntarget /etc/systemd/system/casfleet-iptables.service`, `${LINK}\nstat 0 0 777 9 root root symbolic link\ntarget /dev/null`),
+    gather: (text) =>
+      text.replace(
+        `${LINK}\nstat 0 0 777 45 root root symbolic link\ntarget /etc/systemd/system/casfleet-iptables.service`,
+        `${LINK}\nstat 0 0 777 9 root root symbolic link\ntarget /dev/null`,
+      ),
   });
   t.like(audit.firewall, { persistence: false });
   t.regex(audit.findings.find((entry) => entry.code === 'no-persistence')?.message ?? '', /casfleet-iptables\.service is not enabled/);

@@ -1,8 +1,8 @@
 // ufw's first-match verdict per port, as the audit uses it for sources it cannot probe from.
 import test from 'ava';
 import { ufwVerdict } from '../../src/audit/ufw-verdict.ts';
-import { parseUfwTuple } from '../../src/facts/ufw-tuple.ts';
 import type { UfwState } from '../../src/facts/ufw.ts';
+import { parseUfwTuple } from '../../src/facts/ufw-tuple.ts';
 
 const state = (lines: string[], extra: Partial<UfwState> = {}): UfwState => ({
   installed: true,
@@ -17,7 +17,11 @@ const state = (lines: string[], extra: Partial<UfwState> = {}): UfwState => ({
 });
 
 test('the first rule matching anyone decides; named sources before it are listed', (t) => {
-  const ufw = state(['allow tcp 7741 0.0.0.0/0 any 10.8.0.0/24 in', 'deny tcp 7741 0.0.0.0/0 any 0.0.0.0/0 in', 'allow tcp 7741 0.0.0.0/0 any 0.0.0.0/0 in']);
+  const ufw = state([
+    'allow tcp 7741 0.0.0.0/0 any 10.8.0.0/24 in',
+    'deny tcp 7741 0.0.0.0/0 any 0.0.0.0/0 in',
+    'allow tcp 7741 0.0.0.0/0 any 0.0.0.0/0 in',
+  ]);
   t.deepEqual(ufwVerdict(ufw, 'eth0', 7741), { anyone: 'block', from: ['10.8.0.0/24'] });
 });
 
@@ -42,6 +46,12 @@ test('a rule for one destination applies to that address only (the VPN side)', (
 test('the default policy decides when no rule matches; a disabled or unloaded ufw allows everything', (t) => {
   t.deepEqual(ufwVerdict(state([], { defaultIncoming: 'allow' }), 'eth0', 7777), { anyone: 'allow', from: [] });
   t.deepEqual(ufwVerdict(state([], { defaultIncoming: 'reject' }), 'eth0', 7777), { anyone: 'block', from: [] });
-  t.deepEqual(ufwVerdict(state(['deny tcp 7777 0.0.0.0/0 any 0.0.0.0/0 in'], { enabled: false }), 'eth0', 7777), { anyone: 'allow', from: [] });
-  t.deepEqual(ufwVerdict(state(['deny tcp 7777 0.0.0.0/0 any 0.0.0.0/0 in']), 'eth0', 7777, undefined, false), { anyone: 'allow', from: [] });
+  t.deepEqual(ufwVerdict(state(['deny tcp 7777 0.0.0.0/0 any 0.0.0.0/0 in'], { enabled: false }), 'eth0', 7777), {
+    anyone: 'allow',
+    from: [],
+  });
+  t.deepEqual(ufwVerdict(state(['deny tcp 7777 0.0.0.0/0 any 0.0.0.0/0 in']), 'eth0', 7777, undefined, false), {
+    anyone: 'allow',
+    from: [],
+  });
 });

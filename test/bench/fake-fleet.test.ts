@@ -1,7 +1,7 @@
 // The scale bench's fake fleet must be a fleet casfleet can really drive: a first apply changes every
 // fake host, and the re-run finds nothing left to do (each host moved from fresh to applied).
 import test from 'ava';
-import { startFakeFleet, type FakeFleet } from '../../bench/fake-fleet/fake-fleet.ts';
+import { type FakeFleet, startFakeFleet } from '../../bench/fake-fleet/fake-fleet.ts';
 import { runCli } from '../../bench/fake-fleet/run-cli.ts';
 import { labUnavailableReason } from '../helpers/lab.ts';
 

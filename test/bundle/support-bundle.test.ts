@@ -32,7 +32,18 @@ test('secret-looking values are redacted by key and by shape; everything else st
   t.deepEqual(redacted, ['db.password', 'api.token', 'opaque', 'multi.key']);
   t.is(
     text,
-    ['# gate', 'batm.processing-slots=20', `db.password = ${REDACTED}`, `api.token:${REDACTED}`, 'batm.vpn-skip=true', `opaque=${REDACTED}`, `#admin.secret=${REDACTED}`, `multi.key=${REDACTED}`, 'empty.password=', ''].join('\r\n'),
+    [
+      '# gate',
+      'batm.processing-slots=20',
+      `db.password = ${REDACTED}`,
+      `api.token:${REDACTED}`,
+      'batm.vpn-skip=true',
+      `opaque=${REDACTED}`,
+      `#admin.secret=${REDACTED}`,
+      `multi.key=${REDACTED}`,
+      'empty.password=',
+      '',
+    ].join('\r\n'),
   );
 });
 
@@ -43,7 +54,17 @@ test('terminal control sequences are removed, tabs and newlines kept', (t) => {
 test('the archive is a tar.gz the system tar reads back', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'casfleet-tar-'));
   const file = join(dir, 'b.tar.gz');
-  writeFileSync(file, tarGz([{ name: 'x/a.txt', content: 'hello\n' }, { name: 'x/empty', content: '' }, { name: 'x/big', content: 'y'.repeat(1500), mode: 0o600 }], 1_800_000_000));
+  writeFileSync(
+    file,
+    tarGz(
+      [
+        { name: 'x/a.txt', content: 'hello\n' },
+        { name: 'x/empty', content: '' },
+        { name: 'x/big', content: 'y'.repeat(1500), mode: 0o600 },
+      ],
+      1_800_000_000,
+    ),
+  );
   const list = spawnSync('tar', ['tzvf', file], { encoding: 'utf8' });
   t.is(list.status, 0, list.stderr);
   t.regex(list.stdout, /-rw-r--r-- root\/root\s+6 2027-01-15 \d\d:\d\d x\/a\.txt/);
@@ -58,26 +79,43 @@ test('the bundle holds exactly the documented files, with host output cleaned', 
   t.regex(buildGatherScript(facts), /iptables-save/);
   // The lab capture holds the audit facts; the bundle's own commands are added as the host prints them.
   const b64 = (text: string) => Buffer.from(text).toString('base64');
-  const command = (id: string, text: string) => `\u001ecasfleet-fact command:${id}\npresent yes\nexit 0\ncontent\n${b64(text)}\nend\n\n\u001ecasfleet-end command:${id} 0\n`;
-  const gather = fixtureGather('scenario-a') +
+  const command = (id: string, text: string) =>
+    `\u001ecasfleet-fact command:${id}\npresent yes\nexit 0\ncontent\n${b64(text)}\nend\n\n\u001ecasfleet-end command:${id} 0\n`;
+  const gather =
+    fixtureGather('scenario-a') +
     command('iptables-save', '*filter\n:INPUT DROP [0:0]\nCOMMIT\n') +
     command('ip6tables-save', '*filter\nCOMMIT\n') +
     command('ufw-status-verbose', 'Status: active\u001b[0m\n') +
     command('os-release', 'ID=debian\n') +
     command('uname', 'Linux 6.1\n') +
-    '\u001ecasfleet-fact command:packages\npresent yes\nexit 1\ncontent\n' + b64('ufw 0.36.2-1\ndpkg-query: no packages found matching nginx\n') + '\nend\n\n\u001ecasfleet-end command:packages 0\n';
+    '\u001ecasfleet-fact command:packages\npresent yes\nexit 1\ncontent\n' +
+    b64('ufw 0.36.2-1\ndpkg-query: no packages found matching nginx\n') +
+    '\nend\n\n\u001ecasfleet-end command:packages 0\n';
   const audit = await auditFixture('scenario-a');
   const files = supportBundleFiles({
     host: 'cas-001',
-    report: { auditedAt: '2026-11-30T12:00:00.000Z', durationMs: 5, hosts: { 'cas-001': audit }, summary: summarizeAudit({ 'cas-001': audit }) },
+    report: {
+      auditedAt: '2026-11-30T12:00:00.000Z',
+      durationMs: 5,
+      hosts: { 'cas-001': audit },
+      summary: summarizeAudit({ 'cas-001': audit }),
+    },
     outcomes: parseGatherOutput(gather, facts),
     createdAt: new Date('2026-11-30T12:00:00Z'),
     casfleetVersion: '0.1.0',
   });
   const byName = Object.fromEntries(files.map((file) => [file.name.replace(/^[^/]+\//, ''), String(file.content)]));
   t.deepEqual(Object.keys(byName), [
-    'README.txt', 'iptables-save.txt', 'ip6tables-save.txt', 'ufw-status-verbose.txt', 'batm-manage-info.txt',
-    'batm-config-network.txt', 'gate.properties', 'versions.txt', 'audit.json', 'audit.txt',
+    'README.txt',
+    'iptables-save.txt',
+    'ip6tables-save.txt',
+    'ufw-status-verbose.txt',
+    'batm-manage-info.txt',
+    'batm-config-network.txt',
+    'gate.properties',
+    'versions.txt',
+    'audit.json',
+    'audit.txt',
   ]);
   t.true(files.every((file) => file.name.startsWith('casfleet-support-cas-001-20261130T120000Z/')));
   t.is(byName['iptables-save.txt'], '*filter\n:INPUT DROP [0:0]\nCOMMIT\n');

@@ -1,12 +1,14 @@
 import test from 'ava';
 import { scenarioAVarsSchema, scenarioBVarsSchema } from '../../src/cas/cas-vars.ts';
 import { scenarioAExposure, scenarioBExposure } from '../../src/cas/exposure.ts';
-import { scenarioARules, scenarioBRules, type PolicyRule } from '../../src/cas/firewall-policy.ts';
+import { type PolicyRule, scenarioARules, scenarioBRules } from '../../src/cas/firewall-policy.ts';
 
 const show = (rules: PolicyRule[]) =>
   rules.map((rule) => {
     const port = Array.isArray(rule.port) ? `${rule.port[0]}:${rule.port[1]}` : String(rule.port);
-    return [rule.action, port, rule.interface ? `on ${rule.interface}` : '', rule.from ? `from ${rule.from}` : ''].filter(Boolean).join(' ');
+    return [rule.action, port, rule.interface ? `on ${rule.interface}` : '', rule.from ? `from ${rule.from}` : '']
+      .filter(Boolean)
+      .join(' ');
   });
 
 test('Scenario A defaults follow the GB guide: SSH, admin VPN, terminal VPN open; 7741, 7777, 7743 closed', (t) => {
@@ -73,8 +75,14 @@ test('an open admin GUI is an explicit, labelled choice', (t) => {
 });
 
 test('the declared exposure of Scenario A: SSH, VPN ports reachable; gate, admin GUI, extensions blocked', (t) => {
-  t.deepEqual(scenarioAExposure(scenarioAVarsSchema.parse({}), { sshPort: 22 }), { reachable: [22, 12000, 7742, 13000], blocked: [7777, 7743, 7741] });
-  t.deepEqual(scenarioAExposure(scenarioAVarsSchema.parse({ pairing: true, sshAllowFrom: '192.0.2.1' }), { sshPort: 22 }).reachable, [12000, 7742, 13000, 7741]);
+  t.deepEqual(scenarioAExposure(scenarioAVarsSchema.parse({}), { sshPort: 22 }), {
+    reachable: [22, 12000, 7742, 13000],
+    blocked: [7777, 7743, 7741],
+  });
+  t.deepEqual(
+    scenarioAExposure(scenarioAVarsSchema.parse({ pairing: true, sshAllowFrom: '192.0.2.1' }), { sshPort: 22 }).reachable,
+    [12000, 7742, 13000, 7741],
+  );
 });
 
 test('the declared exposure of Scenario B blocks the gate and the terminal VPN from here', (t) => {
@@ -97,18 +105,30 @@ const refusal = (schema: typeof scenarioAVarsSchema | typeof scenarioBVarsSchema
 };
 
 test('an allow-from list refuses host bits, naming what was probably meant', (t) => {
-  t.is(refusal(scenarioBVarsSchema, { hardwareVpnSubnets: '10.8.0.5/24' }), 'hardwareVpnSubnets.0: 10.8.0.5/24 has host bits set after /24: did you mean the network 10.8.0.0/24, or the host 10.8.0.5?');
+  t.is(
+    refusal(scenarioBVarsSchema, { hardwareVpnSubnets: '10.8.0.5/24' }),
+    'hardwareVpnSubnets.0: 10.8.0.5/24 has host bits set after /24: did you mean the network 10.8.0.0/24, or the host 10.8.0.5?',
+  );
   t.is(
     refusal(scenarioAVarsSchema, { adminAllowFrom: '1::/0' }),
-    "adminAllowFrom.0: 1::/0 has host bits set after /0: did you mean the host 1::? (::/0 would be every IPv6 address); " +
+    'adminAllowFrom.0: 1::/0 has host bits set after /0: did you mean the host 1::? (::/0 would be every IPv6 address); ' +
       "adminAllowFrom.0: 1::/0 is every IPv6 address, not a restriction: use adminGui: 'open' to open the admin GUI to everyone (GB: only until the admin VPN works)",
   );
-  t.is(refusal(scenarioAVarsSchema, { extensions: { allowFrom: ['fd00::1/64'] } }), 'extensions.allowFrom.0: fd00::1/64 has host bits set after /64: did you mean the network fd00::/64, or the host fd00::1?');
+  t.is(
+    refusal(scenarioAVarsSchema, { extensions: { allowFrom: ['fd00::1/64'] } }),
+    'extensions.allowFrom.0: fd00::1/64 has host bits set after /64: did you mean the network fd00::/64, or the host fd00::1?',
+  );
 });
 
 test('a /0 in an allow-from list is refused with the way to really mean everyone', (t) => {
-  t.is(refusal(scenarioAVarsSchema, { adminAllowFrom: ['192.0.2.7', '0.0.0.0/0'] }), "adminAllowFrom.1: 0.0.0.0/0 is every IPv4 address, not a restriction: use adminGui: 'open' to open the admin GUI to everyone (GB: only until the admin VPN works)");
-  t.regex(refusal(scenarioAVarsSchema, { sshAllowFrom: '::/0' }), /sshAllowFrom.0: ::\/0 is every IPv6 address, not a restriction: leave sshAllowFrom out/);
+  t.is(
+    refusal(scenarioAVarsSchema, { adminAllowFrom: ['192.0.2.7', '0.0.0.0/0'] }),
+    "adminAllowFrom.1: 0.0.0.0/0 is every IPv4 address, not a restriction: use adminGui: 'open' to open the admin GUI to everyone (GB: only until the admin VPN works)",
+  );
+  t.regex(
+    refusal(scenarioAVarsSchema, { sshAllowFrom: '::/0' }),
+    /sshAllowFrom.0: ::\/0 is every IPv6 address, not a restriction: leave sshAllowFrom out/,
+  );
   t.regex(refusal(scenarioAVarsSchema, { extensions: { allowFrom: ['0.0.0.0/0'] } }), /use extensions: \{\} to open 7743 to everyone/);
   t.regex(refusal(scenarioBVarsSchema, { hardwareVpnSubnets: '0.0.0.0/0' }), /7741 must not be open to everyone/);
   t.is(refusal(scenarioAVarsSchema, { sshAllowFrom: '203.0.113.7,2001:db8::/32' }), 'accepted');

@@ -3,21 +3,24 @@
 import test from 'ava';
 import { scenarioAVarsSchema, scenarioBVarsSchema } from '../../src/cas/cas-vars.ts';
 import { scenarioARules, scenarioBRules } from '../../src/cas/firewall-policy.ts';
-import { EXTEND_SLACK_SECONDS, planPairing, type PairingRequest } from '../../src/cas/pairing-window.ts';
+import { EXTEND_SLACK_SECONDS, type PairingRequest, planPairing } from '../../src/cas/pairing-window.ts';
 import type { FileState } from '../../src/facts/file.ts';
-import type { UfwFamily, UfwRule } from '../../src/facts/ufw-tuple.ts';
-import { ufwRule } from '../helpers/ufw-rule.ts';
 import type { UfwState } from '../../src/facts/ufw.ts';
+import type { UfwFamily, UfwRule } from '../../src/facts/ufw-tuple.ts';
 import type { HostTimer } from '../../src/host-timer/host-timers.ts';
 import type { StepPlan } from '../../src/steps/step.ts';
 import { windowComment } from '../../src/steps/ufw-window.ts';
+import { ufwRule } from '../helpers/ufw-rule.ts';
 
 const NOW = Date.parse('2026-11-30T15:00:00Z') / 1000;
 const OPEN: PairingRequest = { action: 'open', seconds: 900 };
 
 const CLOSED = 'casfleet: gate pairing closed';
 const ssh = (family: UfwFamily) => ufwRule(family, 'allow', 'casfleet: SSH', { dport: '22' });
-const both = (action: UfwRule['action'], comment: string) => ({ v4: [ssh('v4'), ufwRule('v4', action, comment)], v6: [ssh('v6'), ufwRule('v6', action, comment)] });
+const both = (action: UfwRule['action'], comment: string) => ({
+  v4: [ssh('v4'), ufwRule('v4', action, comment)],
+  v6: [ssh('v6'), ufwRule('v6', action, comment)],
+});
 
 const ufw = (rules: UfwState['rules'], extra: Partial<UfwState> = {}): UfwState => ({
   installed: true,
@@ -31,8 +34,24 @@ const ufw = (rules: UfwState['rules'], extra: Partial<UfwState> = {}): UfwState 
   ...extra,
 });
 
-const gateFile = (content: string): FileState => ({ exists: true, type: 'file', uid: 0, gid: 0, owner: 'root', group: 'root', mode: '644', size: content.length, content });
-const timer = (until: number, state: HostTimer['state'] = 'armed'): HostTimer => ({ id: `ufw-window-7741-${until}`, due: until, armedAt: NOW - 60, mechanism: 'process', state });
+const gateFile = (content: string): FileState => ({
+  exists: true,
+  type: 'file',
+  uid: 0,
+  gid: 0,
+  owner: 'root',
+  group: 'root',
+  mode: '644',
+  size: content.length,
+  content,
+});
+const timer = (until: number, state: HostTimer['state'] = 'armed'): HostTimer => ({
+  id: `ufw-window-7741-${until}`,
+  due: until,
+  armedAt: NOW - 60,
+  mechanism: 'process',
+  state,
+});
 
 const facts = (rules: UfwState['rules'], more: { timers?: HostTimer[]; gate?: FileState; ufw?: Partial<UfwState> } = {}) => ({
   ufw: ufw(rules, more.ufw),
@@ -52,8 +71,14 @@ test('opening arms the closing timer first, then replaces the managed deny where
   ]);
   const [arm, open] = plan.changes;
   t.regex(arm!.command.script, /setsid|systemd-run/, 'the timer is armed on the host');
-  t.true(arm!.command.script.includes('port 7741 proto tcp comment') && arm!.command.script.includes('casfleet: gate pairing closed'), 'the timer writes the deny back');
-  t.true(open!.command.display.includes(`ufw allow from any to any port 7741 proto tcp comment '${windowUntil(900)}'`), open!.command.display);
+  t.true(
+    arm!.command.script.includes('port 7741 proto tcp comment') && arm!.command.script.includes('casfleet: gate pairing closed'),
+    'the timer writes the deny back',
+  );
+  t.true(
+    open!.command.display.includes(`ufw allow from any to any port 7741 proto tcp comment '${windowUntil(900)}'`),
+    open!.command.display,
+  );
   t.regex(arm!.command.script, /\[ "\$\{3:-\}" = claimed \] \|\| timer_forget/, 'the timer forgets itself once it has closed the window');
   t.deepEqual(plan.state, { window: 'closed' });
 });
@@ -65,7 +90,11 @@ test('a window whose timer is armed and lasts long enough is left as it is', (t)
   t.regex(plan.noop ?? '', /already open until 2026-11-30T15:14:10Z \(14m10s left; an on-host timer closes it\)/);
   t.deepEqual(plan.state, { window: 'open', until: '2026-11-30T15:14:10Z', remainingSeconds: 850, closing: 'timer' });
   // The re-read right after opening: a few seconds later the same window still counts as the one asked for.
-  t.deepEqual(planPairing(OPEN, { ...facts(both('allow', windowUntil(900)), { timers: [timer(NOW + 900)] }), clock: NOW + EXTEND_SLACK_SECONDS - 1 }).changes, []);
+  t.deepEqual(
+    planPairing(OPEN, { ...facts(both('allow', windowUntil(900)), { timers: [timer(NOW + 900)] }), clock: NOW + EXTEND_SLACK_SECONDS - 1 })
+      .changes,
+    [],
+  );
 });
 
 test('asking for a longer window re-dates it: new timer, new close time, then the old timer goes', (t) => {
@@ -79,7 +108,10 @@ test('asking for a longer window re-dates it: new timer, new close time, then th
 
 test('a window whose timer is gone gets a new timer when asked to open', (t) => {
   const plan = planPairing(OPEN, facts(both('allow', windowUntil(-30)), { timers: [timer(NOW - 30, 'lost')] }));
-  t.deepEqual(summaries(plan).map((line) => line.slice(0, 8)), ['+ timer ', '~ allow ', '- timer ']);
+  t.deepEqual(
+    summaries(plan).map((line) => line.slice(0, 8)),
+    ['+ timer ', '~ allow ', '- timer '],
+  );
   t.deepEqual(plan.state, { window: 'open', until: '2026-11-30T14:59:30Z', remainingSeconds: 0, closing: 'next-scenario-a' });
 });
 
@@ -111,7 +143,11 @@ test('status reports the window and changes nothing', (t) => {
 
 test('Scenario B has nothing to open, whether told by the firewall or by gate.properties', (t) => {
   const scenarioB = {
-    v4: [ssh('v4'), ufwRule('v4', 'allow', 'casfleet: gate/master via hardware VPN', { src: '10.8.0.0/24' }), ufwRule('v4', 'deny', 'casfleet: gate/master via hardware VPN: everyone else')],
+    v4: [
+      ssh('v4'),
+      ufwRule('v4', 'allow', 'casfleet: gate/master via hardware VPN', { src: '10.8.0.0/24' }),
+      ufwRule('v4', 'deny', 'casfleet: gate/master via hardware VPN: everyone else'),
+    ],
     v6: [ssh('v6'), ufwRule('v6', 'deny', 'casfleet: gate/master via hardware VPN: everyone else')],
   };
   for (const request of [OPEN, { action: 'close' } as const]) {
@@ -123,12 +159,20 @@ test('Scenario B has nothing to open, whether told by the firewall or by gate.pr
   const skip = planPairing(OPEN, facts(both('deny', CLOSED), { gate: gateFile('batm.vpn-skip=false\nbatm.vpn-skip = true\n') }));
   t.deepEqual(skip.changes, []);
   t.regex(skip.noop ?? '', /batm\.vpn-skip=true in \/batm\/config\/gate\.properties: scenario B/);
-  t.is(planPairing(OPEN, facts(both('deny', CLOSED), { gate: gateFile('batm.vpn-skip=true\nbatm.vpn-skip=false\n') })).changes.length, 2, 'Java keeps the last value');
+  t.is(
+    planPairing(OPEN, facts(both('deny', CLOSED), { gate: gateFile('batm.vpn-skip=true\nbatm.vpn-skip=false\n') })).changes.length,
+    2,
+    'Java keeps the last value',
+  );
 });
 
 test('a host not under Scenario A is refused with the way out', (t) => {
   const cases: [string, ReturnType<typeof facts>, RegExp][] = [
-    ['no managed 7741 rule', facts({ v4: [ssh('v4'), ufwRule('v4', 'allow', '')], v6: [] }), /no casfleet-managed rule for 7741\/tcp on this host: apply scenario-a first/],
+    [
+      'no managed 7741 rule',
+      facts({ v4: [ssh('v4'), ufwRule('v4', 'allow', '')], v6: [] }),
+      /no casfleet-managed rule for 7741\/tcp on this host: apply scenario-a first/,
+    ],
     ['ufw disabled', facts(both('deny', CLOSED), { ufw: { enabled: false } }), /ufw is not enabled .*: apply scenario-a first/],
     ['no ufw', facts({ v4: [], v6: [] }, { ufw: { installed: false } }), /ufw is not installed on this host: apply scenario-a first/],
   ];
@@ -155,7 +199,8 @@ test('v4 only (IPv6 off): the window and its closing touch user.rules only', (t)
 });
 
 test("only Scenario A's closed 7741 rule lets a pairing window hold its place", (t) => {
-  const windowed = (rules: ReturnType<typeof scenarioARules>) => rules.filter((rule) => rule.allowsWindow).map((rule) => `${rule.action} ${String(rule.port)}`);
+  const windowed = (rules: ReturnType<typeof scenarioARules>) =>
+    rules.filter((rule) => rule.allowsWindow).map((rule) => `${rule.action} ${String(rule.port)}`);
   t.deepEqual(windowed(scenarioARules(scenarioAVarsSchema.parse({}))), ['deny 7741']);
   t.deepEqual(windowed(scenarioARules(scenarioAVarsSchema.parse({ pairing: true }))), [], 'pairing=true opens it for good');
   t.deepEqual(windowed(scenarioBRules(scenarioBVarsSchema.parse({ hardwareVpnSubnets: '10.8.0.0/24' }))), [], 'scenario B closes a window');

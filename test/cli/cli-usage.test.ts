@@ -64,10 +64,15 @@ test('an invalid -e value is reported as coming from -e', async (t) => {
 });
 
 test('inventory --json prints hosts with merged vars and groups', async (t) => {
-  const file = inventory('all:\n  vars:\n    a: 1\n  children:\n    canary:\n      hosts:\n        cas-01:\n          ansible_host: 192.0.2.10\n          a: 2\n    rest:\n      hosts:\n        cas-02: {}\n');
+  const file = inventory(
+    'all:\n  vars:\n    a: 1\n  children:\n    canary:\n      hosts:\n        cas-01:\n          ansible_host: 192.0.2.10\n          a: 2\n    rest:\n      hosts:\n        cas-02: {}\n',
+  );
   const result = await runCli(['inventory', '-i', file, '-l', 'canary', '--json']);
   t.is(result.code, 0, result.stderr);
-  t.deepEqual(JSON.parse(result.stdout), { hosts: { 'cas-01': { a: 2, ansible_host: '192.0.2.10' } }, groups: { all: ['cas-01'], canary: ['cas-01'] } });
+  t.deepEqual(JSON.parse(result.stdout), {
+    hosts: { 'cas-01': { a: 2, ansible_host: '192.0.2.10' } },
+    groups: { all: ['cas-01'], canary: ['cas-01'] },
+  });
 });
 
 test('INI inventories work the same way', async (t) => {

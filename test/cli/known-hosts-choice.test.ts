@@ -4,7 +4,12 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { checkInventoryKnownHosts, inventoryKnownHosts, inventoryKnownHostsOf, refuseKnownHostsExtraVar } from '../../src/cli/known-hosts-choice.ts';
+import {
+  checkInventoryKnownHosts,
+  inventoryKnownHosts,
+  inventoryKnownHostsOf,
+  refuseKnownHostsExtraVar,
+} from '../../src/cli/known-hosts-choice.ts';
 import { InventoryError, TrustError, UsageError } from '../../src/errors.ts';
 import type { InventoryHost } from '../../src/inventory/types.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -19,7 +24,10 @@ const host = (name: string, vars: Record<string, unknown>): InventoryHost => ({
 test('a relative casfleet_known_hosts is taken from the inventory file, not the working directory', (t) => {
   t.is(inventoryKnownHosts(host('cas-01', { casfleet_known_hosts: 'keys/known_hosts' }), '/ops/inventory.yml'), '/ops/keys/known_hosts');
   t.is(inventoryKnownHosts(host('cas-01', { casfleet_known_hosts: '~/kh' }), '/ops/inventory.yml', '/home/op'), '/home/op/kh');
-  t.is(inventoryKnownHosts(host('cas-01', { casfleet_known_hosts: '/etc/ssh/ssh_known_hosts' }), '/ops/inventory.yml'), '/etc/ssh/ssh_known_hosts');
+  t.is(
+    inventoryKnownHosts(host('cas-01', { casfleet_known_hosts: '/etc/ssh/ssh_known_hosts' }), '/ops/inventory.yml'),
+    '/etc/ssh/ssh_known_hosts',
+  );
   t.is(inventoryKnownHosts(host('cas-01', {}), '/ops/inventory.yml'), undefined);
   t.throws(() => inventoryKnownHosts(host('cas-01', { casfleet_known_hosts: 7 }), '/ops/inventory.yml'), {
     instanceOf: InventoryError,
@@ -43,13 +51,26 @@ test('the file the inventory names must exist and pass the trust rule', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'casfleet-kh-'));
   const file = join(dir, 'known_hosts');
   const hosts = [host('cas-01', {}), host('cas-02', {})];
-  t.throws(() => checkInventoryKnownHosts(hosts, new Map([['cas-01', file]])), { instanceOf: InventoryError, message: /known_hosts does not exist/ });
+  t.throws(() => checkInventoryKnownHosts(hosts, new Map([['cas-01', file]])), {
+    instanceOf: InventoryError,
+    message: /known_hosts does not exist/,
+  });
   writeFileSync(file, '');
-  t.notThrows(() => checkInventoryKnownHosts(hosts, new Map([['cas-01', file], ['cas-02', file]])));
+  t.notThrows(() =>
+    checkInventoryKnownHosts(
+      hosts,
+      new Map([
+        ['cas-01', file],
+        ['cas-02', file],
+      ]),
+    ),
+  );
   chmodSync(file, 0o646);
   t.throws(() => checkInventoryKnownHosts(hosts, new Map([['cas-02', file]])), {
     instanceOf: TrustError,
-    message: new RegExp(`^refusing to use the known_hosts file named by casfleet_known_hosts \\(host cas-02\\) ${file}: it is writable by others`),
+    message: new RegExp(
+      `^refusing to use the known_hosts file named by casfleet_known_hosts \\(host cas-02\\) ${file}: it is writable by others`,
+    ),
   });
 });
 
@@ -57,7 +78,9 @@ test('apply with -e casfleet_known_hosts exits 1 before contacting any host', as
   const dir = mkdtempSync(join(tmpdir(), 'casfleet-kh-'));
   mkdirSync(join(dir, 'inv'));
   writeFileSync(join(dir, 'inv', 'hosts.yml'), 'all:\n  hosts:\n    cas-01:\n      ansible_host: 127.0.0.1\n      ansible_port: 1\n');
-  const result = await runCli(['apply', 'scenario-a', '-i', 'inv/hosts.yml', '-e', 'casfleet_known_hosts=/tmp/kh', '--check'], { cwd: dir });
+  const result = await runCli(['apply', 'scenario-a', '-i', 'inv/hosts.yml', '-e', 'casfleet_known_hosts=/tmp/kh', '--check'], {
+    cwd: dir,
+  });
   t.is(result.code, 1, result.stdout + result.stderr);
   t.regex(result.stderr, /casfleet_known_hosts cannot be set with -e/);
 });

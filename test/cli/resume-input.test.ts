@@ -3,11 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { UsageError } from '../../src/errors.ts';
+import { runFilter } from '../../src/cli/playbook-reference.ts';
 import { extraVarsDifference, resumeInputs } from '../../src/cli/resume-input.ts';
+import { UsageError } from '../../src/errors.ts';
 import type { RunRecord } from '../../src/run-records/run-record.ts';
 import { flushRunRecords, listRunRecords, writeRunRecord } from '../../src/run-records/run-store.ts';
-import { runFilter } from '../../src/cli/playbook-reference.ts';
 import { at, haltedRecord } from '../run-records/record-fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'casfleet-resume-'));
@@ -51,9 +51,12 @@ test('a different -l is refused, with both selections named', async (t) => {
 });
 
 test('a different -e is refused, naming the variable but not its value', async (t) => {
-  const error = await t.throwsAsync(resumeInputs({ ...typed, 'extra-vars': ['pairing=true', 'sudoPassword=swordfish'] }, 'scenario-a', '/srv/casfleet'), {
-    instanceOf: UsageError,
-  });
+  const error = await t.throwsAsync(
+    resumeInputs({ ...typed, 'extra-vars': ['pairing=true', 'sudoPassword=swordfish'] }, 'scenario-a', '/srv/casfleet'),
+    {
+      instanceOf: UsageError,
+    },
+  );
   t.regex(error?.message ?? '', /-e sudoPassword has another value than in the run/);
   t.false(/hunter2|swordfish/.test(error?.message ?? ''));
 });
@@ -81,5 +84,8 @@ test('extra vars differences name what was added, dropped or changed', (t) => {
 
 test('runs can be listed for one playbook and inventory', async (t) => {
   const listing = await listRunRecords({ dir: join(dir, 'runs'), filter: runFilter('scenario-a', OTHER, '/srv/casfleet')! });
-  t.deepEqual(listing.entries.map((entry) => entry.id), [other.id]);
+  t.deepEqual(
+    listing.entries.map((entry) => entry.id),
+    [other.id],
+  );
 });

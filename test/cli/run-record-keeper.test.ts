@@ -7,8 +7,8 @@ import test from 'ava';
 import { createRecordKeeper } from '../../src/cli/run-record-keeper.ts';
 import { errorInfo, internalError } from '../../src/report/error-info.ts';
 import { emptyCounts } from '../../src/report/events.ts';
-import { newRunRecord } from '../../src/run-records/run-record-updates.ts';
 import { hostsToRun, recordedError } from '../../src/run-records/run-record.ts';
+import { newRunRecord } from '../../src/run-records/run-record-updates.ts';
 import { readRunRecord } from '../../src/run-records/run-store.ts';
 
 const record = () =>
@@ -45,7 +45,11 @@ test.serial('the record follows the events: stages, host results with their firs
   const final = await keeper.finish();
   t.is(final.status, 'halted');
   t.is(final.stageReached, 1);
-  t.like(final.hosts, { a: { state: 'changed' }, b: { state: 'unreachable', error: { kind: 'auth', message: 'authentication failed for user ops' } }, c: { state: 'untouched' } });
+  t.like(final.hosts, {
+    a: { state: 'changed' },
+    b: { state: 'unreachable', error: { kind: 'auth', message: 'authentication failed for user ops' } },
+    c: { state: 'untouched' },
+  });
   t.deepEqual(hostsToRun(final), ['b', 'c']);
   t.deepEqual(await readRunRecord(final.id), final, 'what is on disk is what the run ended with');
 });
@@ -55,8 +59,28 @@ test.serial('a host failing on a bug keeps the kind, the step and the stack in t
   const keeper = createRecordKeeper(record());
   const bug = internalError(new TypeError("Cannot read properties of undefined (reading 'rules')"), "the planner of 'firewall'");
   keeper.emit({ type: 'stage', index: 0, kind: 'canary', label: 'canary', status: 'start', hosts: ['a'] });
-  keeper.emit({ type: 'step', host: 'a', step: 'firewall', kind: 'step', status: 'failed', changes: [], error: bug, check: false, durationMs: 1 });
-  keeper.emit({ type: 'step', host: 'a', step: 'later', kind: 'step', status: 'failed', changes: [], error: errorInfo('apply', 'exit 1'), check: false, durationMs: 1 });
+  keeper.emit({
+    type: 'step',
+    host: 'a',
+    step: 'firewall',
+    kind: 'step',
+    status: 'failed',
+    changes: [],
+    error: bug,
+    check: false,
+    durationMs: 1,
+  });
+  keeper.emit({
+    type: 'step',
+    host: 'a',
+    step: 'later',
+    kind: 'step',
+    status: 'failed',
+    changes: [],
+    error: errorInfo('apply', 'exit 1'),
+    check: false,
+    durationMs: 1,
+  });
   keeper.emit({ type: 'host-end', host: 'a', counts: { ...emptyCounts(), failed: 2 }, durationMs: 1 });
   const final = await keeper.finish();
   const error = final.hosts.a?.error;
@@ -122,5 +146,9 @@ test.serial('the changing stage writes the host ahead, and writtenAhead() resolv
   keeper.emit({ type: 'host-stage', host: 'a', stage: 'changing' });
   await keeper.writtenAhead();
   const id = (await keeper.finish()).id;
-  t.like((await readRunRecord(id)).hosts, { a: { state: 'rolled-back' } }, 'no step has reported yet, and the record already says what a kill leaves');
+  t.like(
+    (await readRunRecord(id)).hosts,
+    { a: { state: 'rolled-back' } },
+    'no step has reported yet, and the record already says what a kill leaves',
+  );
 });

@@ -1,6 +1,6 @@
 // become: sudo -n without a password, sudo -k -S with it on stdin, and what sudo's refusals mean.
 import test from 'ava';
-import { becomeStdin, sh, SUDO_PROMPT, sudoRefusal, withBecome } from '../../src/command/shell.ts';
+import { becomeStdin, SUDO_PROMPT, sh, sudoRefusal, withBecome } from '../../src/command/shell.ts';
 
 const command = sh`ufw status`;
 
@@ -21,7 +21,10 @@ test('with a password: sudo -k -S with a private prompt, the password only as th
 
 test('sudo asking twice means the password was rejected; sudo -n says when one is needed', (t) => {
   const withPassword = { enabled: true, password: 'x' };
-  t.is(sudoRefusal(withPassword, `${SUDO_PROMPT}Sorry, try again.\n${SUDO_PROMPT}\nsudo: no password was provided\n`), 'sudo rejected the password');
+  t.is(
+    sudoRefusal(withPassword, `${SUDO_PROMPT}Sorry, try again.\n${SUDO_PROMPT}\nsudo: no password was provided\n`),
+    'sudo rejected the password',
+  );
   t.is(sudoRefusal(withPassword, `${SUDO_PROMPT}ufw: error`), undefined);
   t.regex(sudoRefusal({ enabled: true }, 'sudo: a password is required\n') ?? '', /^sudo needs a password here/);
   t.is(sudoRefusal({ enabled: false }, 'sudo: a password is required\n'), undefined);

@@ -27,7 +27,10 @@ writeFileSync(join(bin, 'casfleet'), `#!/bin/sh\nexec "${process.execPath}" "${C
 chmodSync(join(bin, 'casfleet'), 0o755);
 const labDir = join(work, 'labs');
 mkdirSync(join(labDir, 'rehearsal'), { recursive: true });
-writeFileSync(join(labDir, 'rehearsal', 'inventory.yml'), 'all:\n  hosts:\n    cas-001: {}\n    cas-002: {}\n  children:\n    canary:\n      hosts:\n        cas-001: {}\n');
+writeFileSync(
+  join(labDir, 'rehearsal', 'inventory.yml'),
+  'all:\n  hosts:\n    cas-001: {}\n    cas-002: {}\n  children:\n    canary:\n      hosts:\n        cas-001: {}\n',
+);
 const project = join(work, 'project');
 mkdirSync(join(project, 'playbooks'), { recursive: true });
 writeFileSync(join(project, 'playbooks', 'mine.ts'), '');
@@ -40,25 +43,42 @@ const words = (output: string): string[] => output.split('\n').filter(Boolean);
 /** Candidates bash offers for a command line; the cursor is on its last word. */
 const bash = (script: string, line: readonly string[]): string[] =>
   words(
-    execFileSync('bash', ['-c', `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _casfleet; printf '%s\\n' "\${COMPREPLY[@]}"`, '_', script, ...line], {
-      cwd: project,
-      env: ENV,
-      encoding: 'utf8',
-    }),
+    execFileSync(
+      'bash',
+      [
+        '-c',
+        `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _casfleet; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        '_',
+        script,
+        ...line,
+      ],
+      {
+        cwd: project,
+        env: ENV,
+        encoding: 'utf8',
+      },
+    ),
   );
 
 /** Candidates fish offers for a command line (the text up to the cursor). */
 const fish = (script: string, line: string): string[] =>
-  words(execFileSync('fish', ['-c', 'source $argv[1]; complete -C $argv[2]', script, line], { cwd: project, env: ENV, encoding: 'utf8' })).map(
-    (entry) => entry.split('\t')[0]!,
-  );
+  words(
+    execFileSync('fish', ['-c', 'source $argv[1]; complete -C $argv[2]', script, line], { cwd: project, env: ENV, encoding: 'utf8' }),
+  ).map((entry) => entry.split('\t')[0]!);
 
 /** What zsh's function hands to compadd and _files, for a command line; the cursor is on its last word. */
 const zsh = (script: string, line: readonly string[]): string[] =>
   words(
     execFileSync(
       'zsh',
-      ['-f', '-c', 'compdef() { :; }; compset() { :; }; compadd() { [[ $1 == -- ]] && shift; print -l -- "$@"; }; _files() { print -- "<files $*>"; }; source $1; shift; words=("$@"); CURRENT=$#words; _casfleet', '_', script, ...line],
+      [
+        '-f',
+        '-c',
+        'compdef() { :; }; compset() { :; }; compadd() { [[ $1 == -- ]] && shift; print -l -- "$@"; }; _files() { print -- "<files $*>"; }; source $1; shift; words=("$@"); CURRENT=$#words; _casfleet',
+        '_',
+        script,
+        ...line,
+      ],
       { cwd: project, env: ENV, encoding: 'utf8' },
     ),
   );
@@ -78,14 +98,17 @@ const registeredFlags = async (): Promise<Map<string, string[]>> => {
   for (const [name, load] of Object.entries(COMMANDS)) {
     if (isHiddenCommand(name)) continue;
     const { options } = await describeCommandLine(await load());
-    flags.set(name, Object.entries(options).flatMap(([long, option]) => [`--${long}`, ...(option.short ? [`-${option.short}`] : [])]));
+    flags.set(
+      name,
+      Object.entries(options).flatMap(([long, option]) => [`--${long}`, ...(option.short ? [`-${option.short}`] : [])]),
+    );
   }
   return flags;
 };
 
 const sorted = (list: readonly string[]): string[] => [...list].sort();
 
-test.serial("every registered command, and every flag of its option table, is completed in bash, zsh and fish", async (t) => {
+test.serial('every registered command, and every flag of its option table, is completed in bash, zsh and fish', async (t) => {
   // A command registered the way any new one is, to show it needs nothing else to be completed.
   const options = { target: { type: 'string', short: 't' }, dry: { type: 'boolean' } } as const;
   COMMANDS.zzzprobe = async () => async (argv) => {
@@ -114,29 +137,59 @@ test.serial("every registered command, and every flag of its option table, is co
 test.serial('hosts and groups come from the inventory given with -i, also after a comma', async (t) => {
   const paths = await scripts();
   t.deepEqual(sorted(bash(paths.bash, ['casfleet', 'apply', 'scenario-a', '-i', FLEET, '-l', ''])), sorted(FLEET_NAMES));
-  t.deepEqual(bash(paths.bash, ['casfleet', 'plan', 'scenario-a', '--inventory', FLEET, '--limit', 'canary,cas-0']), ['canary,cas-01', 'canary,cas-02', 'canary,cas-03', 'canary,cas-04', 'canary,cas-05']);
+  t.deepEqual(bash(paths.bash, ['casfleet', 'plan', 'scenario-a', '--inventory', FLEET, '--limit', 'canary,cas-0']), [
+    'canary,cas-01',
+    'canary,cas-02',
+    'canary,cas-03',
+    'canary,cas-04',
+    'canary,cas-05',
+  ]);
   t.deepEqual(sorted(bash(paths.bash, ['casfleet', 'apply', 'scenario-a', '-i', FLEET, '--canary', 's'])), ['staging']);
   if (hasShell('zsh')) t.deepEqual(sorted(zsh(paths.zsh, ['casfleet', 'inventory', '-i', FLEET, '-l', ''])), sorted(FLEET_NAMES));
   if (hasShell('fish')) {
     t.deepEqual(sorted(fish(paths.fish, `casfleet apply scenario-a -i ${FLEET} -l `)), sorted(FLEET_NAMES));
-    t.deepEqual(fish(paths.fish, `casfleet apply scenario-a -i ${FLEET} -l eu,cas-0`), ['eu,cas-01', 'eu,cas-02', 'eu,cas-03', 'eu,cas-04', 'eu,cas-05']);
+    t.deepEqual(fish(paths.fish, `casfleet apply scenario-a -i ${FLEET} -l eu,cas-0`), [
+      'eu,cas-01',
+      'eu,cas-02',
+      'eu,cas-03',
+      'eu,cas-04',
+      'eu,cas-05',
+    ]);
   }
 });
 
 test.serial("without -i, hosts are the lab's: the one named with --name", async (t) => {
   const paths = await scripts();
   t.deepEqual(bash(paths.bash, ['casfleet', 'lab', '--name', '']), ['rehearsal']);
-  t.deepEqual(sorted(bash(paths.bash, ['casfleet', 'lab', 'probe', '--name', 'rehearsal', ''])), ['all', 'canary', 'cas-001', 'cas-002', 'ungrouped']);
+  t.deepEqual(sorted(bash(paths.bash, ['casfleet', 'lab', 'probe', '--name', 'rehearsal', ''])), [
+    'all',
+    'canary',
+    'cas-001',
+    'cas-002',
+    'ungrouped',
+  ]);
   t.deepEqual(bash(paths.bash, ['casfleet', 'lab', '']), ['up', 'status', 'probe', 'reboot', 'down']);
-  if (hasShell('fish')) t.deepEqual(sorted(fish(paths.fish, 'casfleet lab --name rehearsal probe ')), ['all', 'canary', 'cas-001', 'cas-002', 'ungrouped']);
-  if (hasShell('zsh')) t.deepEqual(sorted(zsh(paths.zsh, ['casfleet', 'lab', 'probe', '--name', 'rehearsal', ''])), ['all', 'canary', 'cas-001', 'cas-002', 'ungrouped']);
+  if (hasShell('fish'))
+    t.deepEqual(sorted(fish(paths.fish, 'casfleet lab --name rehearsal probe ')), ['all', 'canary', 'cas-001', 'cas-002', 'ungrouped']);
+  if (hasShell('zsh'))
+    t.deepEqual(sorted(zsh(paths.zsh, ['casfleet', 'lab', 'probe', '--name', 'rehearsal', ''])), [
+      'all',
+      'canary',
+      'cas-001',
+      'cas-002',
+      'ungrouped',
+    ]);
 });
 
 test.serial('playbooks: the built-in ones and those in ./playbooks, once, as the first argument only', async (t) => {
   const paths = await scripts();
   const playbooks = ['scenario-a', 'scenario-b', 'playbooks/mine.ts'];
   t.deepEqual(sorted(bash(paths.bash, ['casfleet', 'apply', ''])), sorted(playbooks));
-  t.deepEqual(sorted(bash(paths.bash, ['casfleet', 'apply', '-i', FLEET, '-C', ''])), sorted(playbooks), 'flags and their values do not count as arguments');
+  t.deepEqual(
+    sorted(bash(paths.bash, ['casfleet', 'apply', '-i', FLEET, '-C', ''])),
+    sorted(playbooks),
+    'flags and their values do not count as arguments',
+  );
   t.deepEqual(bash(paths.bash, ['casfleet', 'apply', 'scenario-a', '']), []);
   t.deepEqual(sorted(bash(paths.bash, ['casfleet', 'playbooks', 'sc'])), ['scenario-a', 'scenario-b']);
   if (hasShell('zsh')) t.deepEqual(sorted(zsh(paths.zsh, ['casfleet', 'plan', ''])), sorted(playbooks));

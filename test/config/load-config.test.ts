@@ -45,7 +45,8 @@ const asRoot = process.getuid?.() === 0 ? test : test.skip;
 const bareTree = (): string => mkdtempSync(join(tmpdir(), 'casfleet-search-'));
 
 // Code that shows whether it ran: a planted .casfleetrc.mjs would run with the operator's rights.
-const markerConfig = (marker: string): string => `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default { forks: 3 };\n`;
+const markerConfig = (marker: string): string =>
+  `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default { forks: 3 };\n`;
 
 test('a .casfleetrc.mjs planted in a parent directory outside home and any repository is never loaded', async (t) => {
   const root = bareTree();
@@ -82,7 +83,10 @@ asRoot('a config someone else owns stops the command with an error naming the fi
   const dir = projectWith({ '.casfleetrc.mjs': markerConfig('/nonexistent/never') });
   const file = join(dir, '.casfleetrc.mjs');
   chownSync(file, NOBODY, NOBODY);
-  await t.throwsAsync(loadConfig(dir), { instanceOf: TrustError, message: new RegExp(`^refusing to use config file ${file}: it is owned by uid ${NOBODY}`) });
+  await t.throwsAsync(loadConfig(dir), {
+    instanceOf: TrustError,
+    message: new RegExp(`^refusing to use config file ${file}: it is owned by uid ${NOBODY}`),
+  });
 });
 
 asRoot('a config in a group-writable directory is refused, and so is an explicit --config file', async (t) => {
@@ -102,7 +106,10 @@ asRoot('a file a config $imports must pass the same rule', async (t) => {
 });
 
 asRoot('casfleet plan exits 1 on an untrusted config, before any host is contacted', async (t) => {
-  const dir = projectWith({ '.casfleetrc.yaml': 'forks: 2\n', 'inventory.yml': 'all:\n  hosts:\n    cas-01:\n      ansible_host: 127.0.0.1\n      ansible_port: 1\n' });
+  const dir = projectWith({
+    '.casfleetrc.yaml': 'forks: 2\n',
+    'inventory.yml': 'all:\n  hosts:\n    cas-01:\n      ansible_host: 127.0.0.1\n      ansible_port: 1\n',
+  });
   chmodSync(join(dir, '.casfleetrc.yaml'), 0o666);
   const result = await runCli(['plan', 'scenario-a', '-i', 'inventory.yml'], { cwd: dir });
   t.is(result.code, 1, result.stdout + result.stderr);

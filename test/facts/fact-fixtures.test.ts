@@ -1,17 +1,18 @@
 // Generic fact fixture runner (pyinfra style): every test/fixtures/facts/<fact>/<case>.json gives the
 // raw output a fact script printed and either the parsed value or the FactError it must raise. Each
 // fact must have at least one malformed-output case.
-import test from 'ava';
-import { readdirSync, readFileSync } from 'node:fs';
+
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import test from 'ava';
 import { z } from 'zod';
 import { FactError } from '../../src/errors.ts';
+import { interfaceAddresses } from '../../src/facts/addresses.ts';
 import { batmInfo } from '../../src/facts/batm.ts';
 import { hostClock } from '../../src/facts/clock.ts';
-import type { Fact } from '../../src/facts/fact.ts';
-import { interfaceAddresses } from '../../src/facts/addresses.ts';
 import { commandOutputFact } from '../../src/facts/command-output.ts';
+import type { Fact } from '../../src/facts/fact.ts';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
 import { iptablesHost } from '../../src/facts/iptables-host.ts';
 import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
@@ -54,7 +55,9 @@ test('every fixture folder names a known fact, and every fact has fixtures', (t)
 });
 
 for (const dir of factDirs) {
-  const files = readdirSync(join(ROOT, dir)).filter((file) => file.endsWith('.json')).sort();
+  const files = readdirSync(join(ROOT, dir))
+    .filter((file) => file.endsWith('.json'))
+    .sort();
   const cases = files.map((file) => ({ file, data: caseSchema.parse(JSON.parse(readFileSync(join(ROOT, dir, file), 'utf8'))) }));
 
   test(`${dir} has a malformed-output fixture`, (t) => {

@@ -13,11 +13,7 @@ const gather = async (facts: Fact<unknown>[]) => {
 };
 
 test('each fact gets exactly its own output, with or without a trailing newline', async (t) => {
-  const outcomes = await gather([
-    textFact('a', "printf 'one\\ntwo\\n'"),
-    textFact('b', "printf 'no newline'"),
-    textFact('c', 'true'),
-  ]);
+  const outcomes = await gather([textFact('a', "printf 'one\\ntwo\\n'"), textFact('b', "printf 'no newline'"), textFact('c', 'true')]);
   t.deepEqual(outcomes.get('a'), { ok: true, value: 'one\ntwo\n' });
   t.deepEqual(outcomes.get('b'), { ok: true, value: 'no newline' });
   t.deepEqual(outcomes.get('c'), { ok: true, value: '' });

@@ -1,10 +1,11 @@
 // The iptables host fact searches the PATH itself (no `command -v` fork per tool): it must find
 // what `command -v` finds, the first executable regular file, in dash as in bash.
-import test from 'ava';
+
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
 import { iptablesHost, parseIptablesHost } from '../../src/facts/iptables-host.ts';
 
 const run = (shell: string, path: string) => {

@@ -7,22 +7,29 @@
 // playbook plans nothing). No data is lost when an unmanaged sentinel key of gate.properties is still
 // there and the VPN file, if gone, sits in casfleet's backups byte for byte.
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
 import { BACKUP_ROOT } from '../../src/facts/backup-name.ts';
-import { hostTimers, type HostTimer } from '../../src/host-timer/host-timers.ts';
+import { type HostTimer, hostTimers } from '../../src/host-timer/host-timers.ts';
 import type { RunRecord } from '../../src/run-records/run-record.ts';
 import { runsDir } from '../../src/run-records/run-store.ts';
-import { CLI, jsonEvents, type recapOf, runCli, type CliResult } from '../helpers/cli.ts';
-import { labUnavailableReason, startLab, stopLab, type StartLabOptions, type TestLab } from '../helpers/lab.ts';
+import { CLI, type CliResult, jsonEvents, type recapOf, runCli } from '../helpers/cli.ts';
+import { labUnavailableReason, type StartLabOptions, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
 
 export const SCENARIO_B = ['scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24'];
 const PORTS = [22, 7741, 7742, 13000, 7777];
-const FILES = ['/batm/config/gate.properties', '/batm/config/vpn', '/etc/ufw/user.rules', '/etc/ufw/user6.rules', '/etc/ufw/ufw.conf', '/etc/default/ufw'];
+const FILES = [
+  '/batm/config/gate.properties',
+  '/batm/config/vpn',
+  '/etc/ufw/user.rules',
+  '/etc/ufw/user6.rules',
+  '/etc/ufw/ufw.conf',
+  '/etc/default/ufw',
+];
 const SENTINEL = 'fault.sentinel=kept-by-every-fault';
 const VPN_FILE = '/batm/config/vpn';
 
@@ -59,9 +66,20 @@ export const faultKit = (the: () => TestLab) => {
   const timersOn = async (host: string): Promise<readonly HostTimer[]> => hostTimers.parse(await onHost(host, hostTimers.script));
 
   const hostState = async (host: string) => ({
-    files: await onHost(host, FILES.map((path) => `echo "== ${path}"; if [ -e ${path} ]; then stat -c '%u:%g:%a' ${path}; cat ${path}; else echo absent; fi`).join('\n')),
-    filter4: (await onHost(host, 'iptables-save -t filter')).split('\n').filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]$/, '')),
-    filter6: (await onHost(host, 'ip6tables-save -t filter')).split('\n').filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]$/, '')),
+    files: await onHost(
+      host,
+      FILES.map((path) => `echo "== ${path}"; if [ -e ${path} ]; then stat -c '%u:%g:%a' ${path}; cat ${path}; else echo absent; fi`).join(
+        '\n',
+      ),
+    ),
+    filter4: (await onHost(host, 'iptables-save -t filter'))
+      .split('\n')
+      .filter((line) => !line.startsWith('#'))
+      .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
+    filter6: (await onHost(host, 'ip6tables-save -t filter'))
+      .split('\n')
+      .filter((line) => !line.startsWith('#'))
+      .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
     gate: (await onHost(host, '/batm/batm-manage info')).split('\n').find((line) => line.startsWith('Gate:')),
     outside: await outside(host),
   });
@@ -78,7 +96,8 @@ export const faultKit = (the: () => TestLab) => {
   const untilSettled = async (host: string, withinMs = 60_000): Promise<void> => {
     const giveUpAt = Date.now() + withinMs;
     while (Date.now() < giveUpAt) {
-      if (!(await timersOn(host)).some((timer) => timer.state === 'armed' || timer.state === 'firing' || timer.state === 'disarming')) return;
+      if (!(await timersOn(host)).some((timer) => timer.state === 'armed' || timer.state === 'firing' || timer.state === 'disarming'))
+        return;
       await sleep(250);
     }
     throw new Error(`${host}: the dead-man neither fired nor was disarmed within ${withinMs} ms`);
@@ -103,8 +122,15 @@ export const faultKit = (the: () => TestLab) => {
   /** The newest run record whose --limit was exactly this host. */
   const runRecordFor = (host: string): RunRecord | undefined => {
     const dir = runsDir(env() as NodeJS.ProcessEnv);
-    const records = existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.json')).map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as RunRecord) : [];
-    return records.filter((record) => record.limit === host).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
+    const records = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((name) => name.endsWith('.json'))
+          .map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as RunRecord)
+      : [];
+    return records
+      .filter((record) => record.limit === host)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+      .at(-1);
   };
 
   return { stateDir, env, casfleet, runRecordFor, onHost, outside, timersOn, hostState, prepare, untilSettled, judge, converges };
@@ -141,7 +167,9 @@ export const startCasfleet = (kit: FaultKit, lab: TestLab, args: readonly string
   const paused = async (host: string): Promise<number> => {
     for (let tries = 0; tries < 2400; tries++) {
       if (existsSync(marker)) {
-        const line = readFileSync(marker, 'utf8').split('\n').find((entry) => entry.startsWith(`${host} `));
+        const line = readFileSync(marker, 'utf8')
+          .split('\n')
+          .find((entry) => entry.startsWith(`${host} `));
         if (line) return Number(line.split(' ')[1]);
       }
       if (child.exitCode !== null) throw new Error(`casfleet ended before it paused at ${phase}:\n${stdout}${stderr}`);
@@ -152,12 +180,17 @@ export const startCasfleet = (kit: FaultKit, lab: TestLab, args: readonly string
   const resume = (): void => rmSync(marker, { force: true });
   /** When casfleet first reported the host failed, rolled back or unreachable (after `since`). */
   const reportedAt = (host: string, since: number): number | undefined =>
-    events.find(({ at, event }) =>
-      at >= since && event.host === host && (event.type === 'unreachable' || (event.type === 'step' && (event.status === 'failed' || event.status === 'rolled-back'))),
+    events.find(
+      ({ at, event }) =>
+        at >= since &&
+        event.host === host &&
+        (event.type === 'unreachable' || (event.type === 'step' && (event.status === 'failed' || event.status === 'rolled-back'))),
     )?.at;
   /** How long the host's first failing step or handler ran until casfleet knew it failed. */
   const failedWithinMs = (host: string): number | undefined =>
-    events.find(({ event }) => event.host === host && event.type === 'step' && event.status === 'failed')?.event.durationMs as number | undefined;
+    events.find(({ event }) => event.host === host && event.type === 'step' && event.status === 'failed')?.event.durationMs as
+      | number
+      | undefined;
   return { child, done, paused, resume, events, reportedAt, failedWithinMs };
 };
 
@@ -165,9 +198,21 @@ export const startCasfleet = (kit: FaultKit, lab: TestLab, args: readonly string
  * Whether casfleet's report matches what the host ended in: old and reported undone (rolled back,
  * failed or unreachable), or new and reported done; and what it said.
  */
-export const reportedOutcome = (ending: string, counts: ReturnType<typeof recapOf>[string] | undefined): { readonly ok: boolean; readonly said: string } => {
+export const reportedOutcome = (
+  ending: string,
+  counts: ReturnType<typeof recapOf>[string] | undefined,
+): { readonly ok: boolean; readonly said: string } => {
   const undone = (counts?.rolledBack ?? 0) + (counts?.failed ?? 0) + (counts?.unreachable ?? 0) > 0;
-  const said = counts === undefined ? 'not reported' : undone ? (counts.rolledBack ? 'rolled-back' : counts.unreachable ? 'unreachable' : 'failed') : 'ok';
+  const said =
+    counts === undefined
+      ? 'not reported'
+      : undone
+        ? counts.rolledBack
+          ? 'rolled-back'
+          : counts.unreachable
+            ? 'unreachable'
+            : 'failed'
+        : 'ok';
   return { ok: (ending === 'old' && undone) || (ending === 'new' && !undone), said };
 };
 

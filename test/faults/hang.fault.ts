@@ -5,7 +5,7 @@
 // batch 2 starts as soon as that host is given up, not one timeout later.
 import { run as exec } from '../../src/lab/lab-exec.ts';
 import { DEFAULT_READY_TIMEOUT_MS } from '../../src/ssh/handshake.ts';
-import { SCENARIO_B, assertRow, faultLab, startCasfleet } from './fault-kit.ts';
+import { assertRow, faultLab, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
 const { run, the, kit } = faultLab({ hosts: 3, prefix: 'hg' });
 const HUNG = 'cas-001';
@@ -14,7 +14,10 @@ const HEALTHY = ['cas-002', 'cas-003'];
 /** Drop every packet between the controller and the host; returns the undo. */
 const blackhole = async (host: string) => {
   const address = the().host(host).address;
-  const rules = [['OUTPUT', '-d', address, '-j', 'DROP'], ['INPUT', '-s', address, '-j', 'DROP']];
+  const rules = [
+    ['OUTPUT', '-d', address, '-j', 'DROP'],
+    ['INPUT', '-s', address, '-j', 'DROP'],
+  ];
   const iptables = async (action: string, rule: readonly string[]) => {
     const result = await exec(['ip', 'netns', 'exec', the().controllerNetns, 'iptables', '-w', action, ...rule]);
     if (result.code !== 0) throw new Error(`iptables ${action} ${rule.join(' ')}: ${result.stderr}`);
@@ -30,7 +33,8 @@ const eventAt = (casfleet: Casfleet, match: (event: Casfleet['events'][number]['
   casfleet.events.find(({ event }) => match(event))?.at;
 const hostEnd = (casfleet: Casfleet, host: string) => casfleet.events.find(({ event }) => event.type === 'host-end' && event.host === host);
 /** How long the host took, from its start to its end, as casfleet reported it. */
-const durationOf = (casfleet: Casfleet, host: string): number | undefined => hostEnd(casfleet, host)?.event.durationMs as number | undefined;
+const durationOf = (casfleet: Casfleet, host: string): number | undefined =>
+  hostEnd(casfleet, host)?.event.durationMs as number | undefined;
 const seconds = (ms: number | undefined): string => (ms === undefined ? 'never' : `${(ms / 1000).toFixed(1)} s`);
 
 const toScenarioA = async (hosts: readonly string[]): Promise<void> => {
@@ -74,7 +78,11 @@ run('a hung host delays neither the other hosts of its run nor the next batch be
   const batch2Start = eventAt(batched, (event) => event.type === 'stage' && event.index === 1 && event.status === 'start');
   // Batch 2 waits for the hung host's one timeout, then the stage's gates, never a second timeout.
   const batchDelayedOnce =
-    batch1Start !== undefined && batchHung !== undefined && batch2Start !== undefined && batch2Start - batch1Start < 2 * DEFAULT_READY_TIMEOUT_MS && batch2Start >= batchHung;
+    batch1Start !== undefined &&
+    batchHung !== undefined &&
+    batch2Start !== undefined &&
+    batch2Start - batch1Start < 2 * DEFAULT_READY_TIMEOUT_MS &&
+    batch2Start >= batchHung;
   const batchHealthyEnded = HEALTHY.every((host) => hostEnd(batched, host) !== undefined);
   const batchGap = batch1Start !== undefined && batch2Start !== undefined ? batch2Start - batch1Start : undefined;
 
@@ -87,7 +95,8 @@ run('a hung host delays neither the other hosts of its run nor the next batch be
       fault: 'one of 3 hosts blackholed; plain run, batches',
       phase: 'connect',
       hosts: 3,
-      consistent: notDelayed && batchDelayedOnce && batchHealthyEnded && verdicts.every((v) => v.ending === 'new') && hungVerdict.ending === 'old',
+      consistent:
+        notDelayed && batchDelayedOnce && batchHealthyEnded && verdicts.every((v) => v.ending === 'new') && hungVerdict.ending === 'old',
       dataLost: [...verdicts, hungVerdict].some((v) => v.dataLost),
       converged,
       detectionMs: hungTook,

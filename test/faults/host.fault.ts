@@ -12,12 +12,11 @@ import { hostRelativePaths, labPaths } from '../../src/lab/lab-layout.ts';
 import { spawnDetached } from '../../src/lab/lab-processes.ts';
 import { readLabState, writeLabState } from '../../src/lab/lab-state.ts';
 import { recapOf } from '../helpers/cli.ts';
-import { SCENARIO_B, assertRow, faultLab, reportedOutcome, startCasfleet } from './fault-kit.ts';
+import { assertRow, faultLab, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
 const { run, the, kit } = faultLab({ hosts: 4, prefix: 'fhost' });
 
 const apply = (host: string, rollback: string) => ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', rollback];
-
 
 run('batm-manage missing: the gate restart cannot run', async (t) => {
   const host = 'cas-001';
@@ -33,7 +32,16 @@ run('batm-manage missing: the gate restart cannot run', async (t) => {
   const converged = await kit.converges(host);
   assertRow(
     t,
-    { fault: 'batm-manage missing', phase: 'handler', hosts: 1, consistent: outcome.ok && clear, dataLost: verdict.dataLost, converged, detectionMs, ending: `${verdict.ending}, reported ${outcome.said}` },
+    {
+      fault: 'batm-manage missing',
+      phase: 'handler',
+      hosts: 1,
+      consistent: outcome.ok && clear,
+      dataLost: verdict.dataLost,
+      converged,
+      detectionMs,
+      ending: `${verdict.ending}, reported ${outcome.said}`,
+    },
     `${result.stdout}${result.stderr}\n${verdict.now.files}`,
   );
   t.true(clear, 'the error names batm-manage');
@@ -45,7 +53,12 @@ run('the iptables lock held by another process for 20 s while the firewall loads
   const casfleet = startCasfleet(kit, the(), apply(host, '60s'), 'after-facts');
   await casfleet.paused(host);
   // Held from just before the first change until 20 s later, across the firewall load.
-  const lock = (await kit.onHost(host, 'flock /run/xtables.lock sleep 20 >/dev/null 2>&1 </dev/null & sleep 0.5; flock -n /run/xtables.lock true && echo free || echo held')).trim();
+  const lock = (
+    await kit.onHost(
+      host,
+      'flock /run/xtables.lock sleep 20 >/dev/null 2>&1 </dev/null & sleep 0.5; flock -n /run/xtables.lock true && echo free || echo held',
+    )
+  ).trim();
   // The lab's iptables is the nf_tables backend unless the machine's is legacy: only the legacy one takes this lock.
   const backend = (await kit.onHost(host, 'iptables -V')).includes('nf_tables') ? 'nf_tables: takes no xtables lock' : 'legacy';
   const heldAt = Date.now();
@@ -58,7 +71,16 @@ run('the iptables lock held by another process for 20 s while the firewall loads
   const converged = await kit.converges(host);
   assertRow(
     t,
-    { fault: 'iptables lock held 20 s', phase: 'firewall load', hosts: 1, consistent: outcome.ok && lock === 'held', dataLost: verdict.dataLost, converged, detectionMs, ending: `${verdict.ending}, reported ${outcome.said} (${backend})` },
+    {
+      fault: 'iptables lock held 20 s',
+      phase: 'firewall load',
+      hosts: 1,
+      consistent: outcome.ok && lock === 'held',
+      dataLost: verdict.dataLost,
+      converged,
+      detectionMs,
+      ending: `${verdict.ending}, reported ${outcome.said} (${backend})`,
+    },
     `${result.stdout}${result.stderr}\n${verdict.now.files}`,
   );
 });
@@ -66,7 +88,7 @@ run('the iptables lock held by another process for 20 s while the firewall loads
 /** Every process charged to the host's cgroup: its sshd, the sessions, the dead-man timer. */
 const hostProcesses = (host: string): number[] => {
   const hierarchy = cpuHierarchy();
-  if (!hierarchy) throw new Error('no cgroup hierarchy: the host\'s processes cannot be found');
+  if (!hierarchy) throw new Error("no cgroup hierarchy: the host's processes cannot be found");
   const dir = join(labCgroupDir(hierarchy, the().name), the().host(host).id);
   return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
 };
@@ -107,7 +129,16 @@ run('the host frozen (all its processes SIGSTOPped) for 60 s between two changes
   const converged = await kit.converges(host);
   assertRow(
     t,
-    { fault: 'host frozen 60 s (SIGSTOP)', phase: 'between-changes', hosts: 1, consistent: outcome.ok, dataLost: verdict.dataLost, converged, detectionMs, ending: `${verdict.ending}, reported ${outcome.said}` },
+    {
+      fault: 'host frozen 60 s (SIGSTOP)',
+      phase: 'between-changes',
+      hosts: 1,
+      consistent: outcome.ok,
+      dataLost: verdict.dataLost,
+      converged,
+      detectionMs,
+      ending: `${verdict.ending}, reported ${outcome.said}`,
+    },
     `${frozen.size} processes frozen\n${result.stdout}${result.stderr}\n${verdict.now.files}`,
   );
 });
@@ -130,7 +161,20 @@ const restartSshd = async (host: string, anchor: number): Promise<void> => {
   const paths = labPaths(the().name, the().dir);
   const rel = hostRelativePaths(layout.id);
   const child = spawnDetached(
-    ['nsenter', '-t', String(anchor), '-m', '-n', '--', '/usr/sbin/sshd', '-D', '-f', `${paths.mountRoot}/${rel.sshdConfig}`, '-E', `${paths.mountRoot}/${rel.sshdLog}`],
+    [
+      'nsenter',
+      '-t',
+      String(anchor),
+      '-m',
+      '-n',
+      '--',
+      '/usr/sbin/sshd',
+      '-D',
+      '-f',
+      `${paths.mountRoot}/${rel.sshdConfig}`,
+      '-E',
+      `${paths.mountRoot}/${rel.sshdLog}`,
+    ],
     join(paths.dir, rel.setupLog),
   );
   if (child.pid === undefined) throw new Error(`cannot restart ${host}'s sshd`);
@@ -138,7 +182,10 @@ const restartSshd = async (host: string, anchor: number): Promise<void> => {
   writeFileSync(join(paths.dir, rel.sshdPid), `${child.pid}\n`);
   const state = readLabState(paths.state);
   if (!state) throw new Error('the lab has no state file');
-  writeLabState(paths.state, { ...state, hosts: state.hosts.map((entry) => (entry.id === layout.id ? { ...entry, sshdPid: child.pid! } : entry)) });
+  writeLabState(paths.state, {
+    ...state,
+    hosts: state.hosts.map((entry) => (entry.id === layout.id ? { ...entry, sshdPid: child.pid! } : entry)),
+  });
   for (let tries = 0; tries < 200; tries++) {
     if ((await the().probe(host, [22]))[0]?.state === 'open') return;
     await sleep(100);
@@ -158,7 +205,8 @@ run('sshd killed on the host (the listener and the session) between two changes'
   const anchor = hostProcesses(host).find((pid) => !sshds.includes(pid) && commOf(pid) !== '');
   // Restarted once casfleet has noticed (or after 15 s), well before the 30 s dead-man fires and
   // its process, the last one holding the host's namespaces, exits.
-  while (casfleet.reportedAt(host, killedAt) === undefined && Date.now() - killedAt < 15_000 && casfleet.child.exitCode === null) await sleep(200);
+  while (casfleet.reportedAt(host, killedAt) === undefined && Date.now() - killedAt < 15_000 && casfleet.child.exitCode === null)
+    await sleep(200);
   const detectionMs = (casfleet.reportedAt(host, killedAt) ?? Date.now()) - killedAt;
   if (anchor === undefined) throw new Error(`nothing of ${host} outlived its sshd: no dead-man was running`);
   await restartSshd(host, anchor);
@@ -169,7 +217,16 @@ run('sshd killed on the host (the listener and the session) between two changes'
   const converged = await kit.converges(host);
   assertRow(
     t,
-    { fault: 'sshd killed (listener and session)', phase: 'between-changes', hosts: 1, consistent: outcome.ok, dataLost: verdict.dataLost, converged, detectionMs, ending: `${verdict.ending}, reported ${outcome.said}` },
+    {
+      fault: 'sshd killed (listener and session)',
+      phase: 'between-changes',
+      hosts: 1,
+      consistent: outcome.ok,
+      dataLost: verdict.dataLost,
+      converged,
+      detectionMs,
+      ending: `${verdict.ending}, reported ${outcome.said}`,
+    },
     `${sshds.length} sshd processes killed\n${result.stdout}${result.stderr}\n${verdict.now.files}`,
   );
 });

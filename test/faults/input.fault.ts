@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parseDocument } from 'yaml';
 import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
-import { SCENARIO_B, assertRow, faultLab, startCasfleet } from './fault-kit.ts';
+import { assertRow, faultLab, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
 const { run, the, kit } = faultLab({ hosts: 3, prefix: 'finput' });
 const PWNED = '/tmp/casfleet-fault-pwned';
@@ -22,7 +22,10 @@ run('an inventory of 5,000 hosts with a YAML error at its end contacts nobody', 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  const hosts = Array.from({ length: 5000 }, (_, index) => `    cas-${index + 1}:\n      ansible_host: 127.0.0.1\n      ansible_port: ${port}\n`).join('');
+  const hosts = Array.from(
+    { length: 5000 },
+    (_, index) => `    cas-${index + 1}:\n      ansible_host: 127.0.0.1\n      ansible_port: ${port}\n`,
+  ).join('');
   const path = join(kit.stateDir, 'fleet-5000.yml');
   writeFileSync(path, `all:\n  hosts:\n${hosts}  vars:\n    hardwareVpnSubnets: [10.8.0.0/24\n`);
   const lines = readFileSync(path, 'utf8').split('\n').length;
@@ -33,7 +36,16 @@ run('an inventory of 5,000 hosts with a YAML error at its end contacts nobody', 
   const positioned = new RegExp(`fleet-5000\\.yml:(${lines - 1}|${lines}):\\d+`).test(result.stderr + result.stdout);
   assertRow(
     t,
-    { fault: 'inventory: 5,000 hosts, YAML error at the end', phase: 'loading', hosts: 5000, consistent: result.code !== 0 && connections === 0 && positioned, dataLost: false, converged: true, detectionMs, ending: `refused, ${connections} contacted` },
+    {
+      fault: 'inventory: 5,000 hosts, YAML error at the end',
+      phase: 'loading',
+      hosts: 5000,
+      consistent: result.code !== 0 && connections === 0 && positioned,
+      dataLost: false,
+      converged: true,
+      detectionMs,
+      ending: `refused, ${connections} contacted`,
+    },
     `exit ${result.code}, ${connections} connections\n${result.stderr}${result.stdout}`,
   );
 });
@@ -41,7 +53,12 @@ run('an inventory of 5,000 hosts with a YAML error at its end contacts nobody', 
 run('-e values with shell metacharacters and newlines run nothing', async (t) => {
   const host = 'cas-001';
   const start = await kit.prepare(host);
-  const hostile = [`hardwareVpnSubnets=10.8.0.0/24$(touch ${PWNED})`, `hardwareVpnSubnets=10.8.0.0/24\ntouch ${PWNED}`, `sshPort=22;touch ${PWNED}`, `note=\`touch ${PWNED}\`\n$(touch ${PWNED})`];
+  const hostile = [
+    `hardwareVpnSubnets=10.8.0.0/24$(touch ${PWNED})`,
+    `hardwareVpnSubnets=10.8.0.0/24\ntouch ${PWNED}`,
+    `sshPort=22;touch ${PWNED}`,
+    `note=\`touch ${PWNED}\`\n$(touch ${PWNED})`,
+  ];
   const startedAt = Date.now();
   const results: Awaited<ReturnType<typeof kit.casfleet>>[] = [];
   for (const value of hostile) results.push(await kit.casfleet(['apply', 'scenario-b', '-l', host, '-e', value]));
@@ -52,7 +69,16 @@ run('-e values with shell metacharacters and newlines run nothing', async (t) =>
   const converged = await kit.converges(host);
   assertRow(
     t,
-    { fault: '-e values with metacharacters, newlines', phase: 'loading', hosts: 1, consistent: verdict.consistent && !ranOnHost && !ranHere, dataLost: verdict.dataLost, converged, detectionMs, ending: `${verdict.ending}; exits ${results.map((r) => r.code).join(',')}` },
+    {
+      fault: '-e values with metacharacters, newlines',
+      phase: 'loading',
+      hosts: 1,
+      consistent: verdict.consistent && !ranOnHost && !ranHere,
+      dataLost: verdict.dataLost,
+      converged,
+      detectionMs,
+      ending: `${verdict.ending}; exits ${results.map((r) => r.code).join(',')}`,
+    },
     results.map((r) => `exit ${r.code}: ${r.stderr}${r.stdout}`).join('\n'),
   );
 });
@@ -68,7 +94,10 @@ const readFileSafe = (path: string): boolean => {
 
 run('a 50 MB gate.properties', async (t) => {
   const host = 'cas-002';
-  await kit.onHost(host, "yes '# padding written by the fault suite, kept as it is' | head -c 52428800 >> /batm/config/gate.properties && echo >> /batm/config/gate.properties");
+  await kit.onHost(
+    host,
+    "yes '# padding written by the fault suite, kept as it is' | head -c 52428800 >> /batm/config/gate.properties && echo >> /batm/config/gate.properties",
+  );
   const start = await kit.prepare(host);
   const startedAt = Date.now();
   const result = await kit.casfleet(['apply', ...SCENARIO_B, '-l', host], { timeoutMs: 600_000 });
@@ -82,9 +111,14 @@ run('a 50 MB gate.properties', async (t) => {
   assertRow(
     t,
     {
-      fault: 'gate.properties of 50 MB', phase: 'whole run', hosts: 1,
-      consistent: verdict.ending === 'old' && refused(result.stdout) && size > 50_000_000, dataLost: verdict.dataLost,
-      converged: refused(again.stdout) && isDeepStrictEqual(await kit.hostState(host), start.before), detectionMs, ending: `${verdict.ending}: refused as too large`,
+      fault: 'gate.properties of 50 MB',
+      phase: 'whole run',
+      hosts: 1,
+      consistent: verdict.ending === 'old' && refused(result.stdout) && size > 50_000_000,
+      dataLost: verdict.dataLost,
+      converged: refused(again.stdout) && isDeepStrictEqual(await kit.hostState(host), start.before),
+      detectionMs,
+      ending: `${verdict.ending}: refused as too large`,
     },
     `${result.stderr}${result.stdout.slice(-4000)}`,
   );
@@ -92,10 +126,15 @@ run('a 50 MB gate.properties', async (t) => {
 
 run('a binary VPN file and a host that sends the SSH banner and then nothing', async (t) => {
   const host = 'cas-003';
-  await kit.onHost(host, 'head -c 65536 /dev/urandom > /batm/config/vpn.new && chmod 640 /batm/config/vpn.new && mv /batm/config/vpn.new /batm/config/vpn');
+  await kit.onHost(
+    host,
+    'head -c 65536 /dev/urandom > /batm/config/vpn.new && chmod 640 /batm/config/vpn.new && mv /batm/config/vpn.new /batm/config/vpn',
+  );
   const start = await kit.prepare(host);
   // The silent host: a listener inside the lab's controller namespace (its own loopback).
-  const silent = spawn('ip', ['netns', 'exec', the().controllerNetns, 'python3', '-c', BANNER_ONLY], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const silent = spawn('ip', ['netns', 'exec', the().controllerNetns, 'python3', '-c', BANNER_ONLY], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     await new Promise((resolve) => silent.stdout.once('data', resolve));
     let acceptedAt = 0;
@@ -108,15 +147,22 @@ run('a binary VPN file and a host that sends the SSH banner and then nothing', a
     const ended = await casfleet.done;
     const detectionMs = (casfleet.reportedAt('silent', acceptedAt) ?? Date.now()) - acceptedAt;
     const recap = recapOf(ended.stdout);
-    const confirmed = jsonEvents(ended.stdout).some((event) => event.type === 'step' && event.kind === 'transaction' && event.host === host && event.status === 'ok');
+    const confirmed = jsonEvents(ended.stdout).some(
+      (event) => event.type === 'step' && event.kind === 'transaction' && event.host === host && event.status === 'ok',
+    );
     const verdict = await kit.judge(host, start);
     const converged = await kit.converges(host);
     const details = `${ended.stderr}${ended.stdout}`;
     assertRow(
       t,
       {
-        fault: 'binary VPN file; a banner-only host beside it', phase: 'whole run', hosts: 2,
-        consistent: verdict.ending === 'new' && confirmed && recap.silent?.unreachable === 1, dataLost: verdict.dataLost, converged, detectionMs,
+        fault: 'binary VPN file; a banner-only host beside it',
+        phase: 'whole run',
+        hosts: 2,
+        consistent: verdict.ending === 'new' && confirmed && recap.silent?.unreachable === 1,
+        dataLost: verdict.dataLost,
+        converged,
+        detectionMs,
         ending: `${host} ${verdict.ending}, silent unreachable`,
       },
       details,

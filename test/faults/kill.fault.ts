@@ -2,7 +2,7 @@
 // its own lab host and all at once: the host must end in its old state (untouched before the first
 // change; restored by its own dead-man after it), lose nothing, and converge on a later run.
 import { runCli } from '../helpers/cli.ts';
-import { SCENARIO_B, assertRow, faultLab, startCasfleet } from './fault-kit.ts';
+import { assertRow, faultLab, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGKILL'] as const;
 const PHASES = ['after-facts', 'change-sent', 'between-changes', 'after-firewall-load', 'before-confirm'] as const;
@@ -34,7 +34,16 @@ for (const [s, signal] of SIGNALS.entries()) {
       const converged = await kit.converges(host);
       assertRow(
         t,
-        { fault: `casfleet ${signal}`, phase, hosts: 1, consistent: verdict.ending === 'old' && recorded === expected && presented, dataLost: verdict.dataLost, converged, detectionMs: settledAt - killedAt, ending: `${verdict.ending}${recorded ? `; recorded ${recorded}` : ''}` },
+        {
+          fault: `casfleet ${signal}`,
+          phase,
+          hosts: 1,
+          consistent: verdict.ending === 'old' && recorded === expected && presented,
+          dataLost: verdict.dataLost,
+          converged,
+          detectionMs: settledAt - killedAt,
+          ending: `${verdict.ending}${recorded ? `; recorded ${recorded}` : ''}`,
+        },
         `exit ${ended.code}\n${ended.stdout}${ended.stderr}\n${shown}\n${verdict.now.files}`,
       );
     });

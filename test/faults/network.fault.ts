@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDocument } from 'yaml';
 import { run as exec } from '../../src/lab/lab-exec.ts';
 import { recapOf } from '../helpers/cli.ts';
-import { SCENARIO_B, assertRow, faultLab, reportedOutcome, startCasfleet } from './fault-kit.ts';
+import { assertRow, faultLab, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
 const { run, the, kit } = faultLab({ hosts: 2, prefix: 'fnet' });
 const RELAY_PORT = 2298;
@@ -21,7 +21,10 @@ const apply = (host: string, rollback: string) => ['apply', ...SCENARIO_B, '-l',
 /** iptables rules in the controller's namespace, for traffic to and from one host; returns their removal. */
 const controllerRules = async (host: string, match: readonly string[]) => {
   const address = the().host(host).address;
-  const rules = [['OUTPUT', '-d', address, ...match, '-j', 'DROP'], ['INPUT', '-s', address, ...match, '-j', 'DROP']];
+  const rules = [
+    ['OUTPUT', '-d', address, ...match, '-j', 'DROP'],
+    ['INPUT', '-s', address, ...match, '-j', 'DROP'],
+  ];
   const iptables = async (action: string, rule: readonly string[]) => {
     const result = await exec(['ip', 'netns', 'exec', the().controllerNetns, 'iptables', '-w', action, ...rule]);
     if (result.code !== 0) throw new Error(`iptables ${action} ${rule.join(' ')}: ${result.stderr}`);
@@ -32,8 +35,7 @@ const controllerRules = async (host: string, match: readonly string[]) => {
   };
 };
 
-
-run('the controller\'s network cut for 30 s between two changes', async (t) => {
+run("the controller's network cut for 30 s between two changes", async (t) => {
   const host = 'cas-001';
   const start = await kit.prepare(host);
   const casfleet = startCasfleet(kit, the(), apply(host, '20s'), 'between-changes');
@@ -51,7 +53,16 @@ run('the controller\'s network cut for 30 s between two changes', async (t) => {
   const converged = await kit.converges(host);
   assertRow(
     t,
-    { fault: 'controller network cut 30 s', phase: 'between-changes', hosts: 1, consistent: outcome.ok, dataLost: verdict.dataLost, converged, detectionMs, ending: `${verdict.ending}, reported ${outcome.said}` },
+    {
+      fault: 'controller network cut 30 s',
+      phase: 'between-changes',
+      hosts: 1,
+      consistent: outcome.ok,
+      dataLost: verdict.dataLost,
+      converged,
+      detectionMs,
+      ending: `${verdict.ending}, reported ${outcome.said}`,
+    },
     `${result.stdout}${result.stderr}\n${verdict.now.files}`,
   );
 });
@@ -100,7 +111,9 @@ run('300 ms latency and 5 % packet loss for a whole run', async (t) => {
   const host = 'cas-002';
   const { address } = the().host(host);
   const start = await kit.prepare(host);
-  const relay = spawn('ip', ['netns', 'exec', the().controllerNetns, 'python3', '-c', DELAY_RELAY(address)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const relay = spawn('ip', ['netns', 'exec', the().controllerNetns, 'python3', '-c', DELAY_RELAY(address)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     await new Promise((resolve) => relay.stdout.once('data', resolve));
     // The relay does delay: sshd's banner, one way through it, takes at least its 150 ms.
@@ -108,7 +121,9 @@ run('300 ms latency and 5 % packet loss for a whole run', async (t) => {
     t.true(Number(banner.stdout) >= 0.15, `the banner came through the relay in ${banner.stdout.trim()} s`);
     const lift = await controllerRules(host, ['-m', 'statistic', '--mode', 'random', '--probability', '0.05']);
     // casfleet dials the relay; the host's key is vouched for at the relay's address too.
-    const hostKey = readFileSync(the().knownHostsPath, 'utf8').split('\n').find((line) => line.split(' ')[0] === address);
+    const hostKey = readFileSync(the().knownHostsPath, 'utf8')
+      .split('\n')
+      .find((line) => line.split(' ')[0] === address);
     if (!hostKey) throw new Error(`no known_hosts line for ${address}`);
     appendFileSync(the().knownHostsPath, `[127.0.0.1]:${RELAY_PORT} ${hostKey.split(' ').slice(1).join(' ')}\n`);
     const inventory = parseDocument(readFileSync(the().inventoryPath, 'utf8'));
@@ -128,7 +143,16 @@ run('300 ms latency and 5 % packet loss for a whole run', async (t) => {
     const converged = await kit.converges(host);
     assertRow(
       t,
-      { fault: '300 ms latency, 5 % loss', phase: 'whole run', hosts: 1, consistent: outcome.ok, dataLost: verdict.dataLost, converged, detectionMs: tookMs, ending: `${verdict.ending}, reported ${outcome.said}` },
+      {
+        fault: '300 ms latency, 5 % loss',
+        phase: 'whole run',
+        hosts: 1,
+        consistent: outcome.ok,
+        dataLost: verdict.dataLost,
+        converged,
+        detectionMs: tookMs,
+        ending: `${verdict.ending}, reported ${outcome.said}`,
+      },
       `${result.stdout}${result.stderr}\n${verdict.now.files}`,
     );
   } finally {

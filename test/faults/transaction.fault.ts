@@ -10,7 +10,7 @@ import type { ExecutionContext } from 'ava';
 import { BACKUP_ROOT } from '../../src/facts/backup-name.ts';
 import { run as exec } from '../../src/lab/lab-exec.ts';
 import { jsonEvents, recapOf } from '../helpers/cli.ts';
-import { SCENARIO_B, assertRow, faultLab, startCasfleet } from './fault-kit.ts';
+import { assertRow, faultLab, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
 const { run, the, kit } = faultLab({ hosts: 8, prefix: 'ftxn' });
 
@@ -20,7 +20,10 @@ const KEEPALIVE_BOUND_MS = 45_000;
 /** Every packet between the controller and the host dropped, both ways, until lifted. */
 const blackhole = async (host: string) => {
   const address = the().host(host).address;
-  const rules = [['OUTPUT', '-d', address], ['INPUT', '-s', address]];
+  const rules = [
+    ['OUTPUT', '-d', address],
+    ['INPUT', '-s', address],
+  ];
   const iptables = (action: string, [chain, flag, value]: string[]) =>
     exec(['ip', 'netns', 'exec', the().controllerNetns, 'iptables', action, chain!, flag!, value!, '-j', 'DROP']);
   for (const rule of rules) await iptables('-I', rule);
@@ -51,9 +54,14 @@ const finish = async (t: ExecutionContext, outcome: Outcome, status: 'rolled-bac
   assertRow(
     t,
     {
-      fault: outcome.fault, phase: outcome.phase, hosts: 1,
-      consistent: verdict.ending === 'old' && reported, dataLost: verdict.dataLost, converged,
-      detectionMs: outcome.detectionMs, ending: `${verdict.ending}, reported ${status}`,
+      fault: outcome.fault,
+      phase: outcome.phase,
+      hosts: 1,
+      consistent: verdict.ending === 'old' && reported,
+      dataLost: verdict.dataLost,
+      converged,
+      detectionMs: outcome.detectionMs,
+      ending: `${verdict.ending}, reported ${status}`,
     },
     details,
   );
@@ -82,7 +90,11 @@ run('connection blackholed between two changes', async (t) => {
   await lift();
   const ended = await casfleet.done;
   t.true(detectionMs <= KEEPALIVE_BOUND_MS, `a hung connection is detected within the keepalive bound (took ${detectionMs} ms)`);
-  await finish(t, { fault: 'connection blackholed', phase: 'between-changes', host, start, stdout: ended.stdout, detectionMs }, 'rolled-back');
+  await finish(
+    t,
+    { fault: 'connection blackholed', phase: 'between-changes', host, start, stdout: ended.stdout, detectionMs },
+    'rolled-back',
+  );
 });
 
 run('connection blackholed during the confirmation', async (t) => {
@@ -97,19 +109,32 @@ run('connection blackholed during the confirmation', async (t) => {
 });
 
 /** A fault set up on the host before an unpaused run; detection: the failing command's own duration. */
-const onHostFault = async (t: ExecutionContext, spec: { fault: string; phase: string; host: string; inject: string; undo?: string; status: 'rolled-back' | 'failed' }) => {
+const onHostFault = async (
+  t: ExecutionContext,
+  spec: { fault: string; phase: string; host: string; inject: string; undo?: string; status: 'rolled-back' | 'failed' },
+) => {
   const start = await kit.prepare(spec.host);
   await kit.onHost(spec.host, spec.inject);
   const casfleet = startCasfleet(kit, the(), apply(spec.host, '30s'));
   const ended = await casfleet.done;
   const detectionMs = casfleet.failedWithinMs(spec.host);
   const { undo } = spec;
-  await finish(t, { ...spec, start, stdout: ended.stdout, detectionMs, ...(undo ? { clear: () => kit.onHost(spec.host, undo) } : {}) }, spec.status);
+  await finish(
+    t,
+    { ...spec, start, stdout: ended.stdout, detectionMs, ...(undo ? { clear: () => kit.onHost(spec.host, undo) } : {}) },
+    spec.status,
+  );
   return jsonEvents(ended.stdout);
 };
 
 run('gate failing to start after its restart', async (t) => {
-  await onHostFault(t, { fault: 'gate fails to start', phase: 'handler', host: 'cas-003', inject: 'echo 1 > /batm/run-state/gate.fail-starts', status: 'rolled-back' });
+  await onHostFault(t, {
+    fault: 'gate fails to start',
+    phase: 'handler',
+    host: 'cas-003',
+    inject: 'echo 1 > /batm/run-state/gate.fail-starts',
+    status: 'rolled-back',
+  });
 });
 
 // A private tmpfs over the directory, in the host's own mount namespace, holding a copy of it and
@@ -119,27 +144,59 @@ const fillUp = (dir: string) =>
   `cp -a /tmp/fault-copy/. ${dir}/ && chmod --reference=/tmp/fault-copy ${dir} && { dd if=/dev/zero of=${dir}/.fill bs=4k 2>/dev/null; dd if=/dev/zero of=${dir}/.fill2 bs=1 2>/dev/null; true; }`;
 
 run('/batm full during the gate.properties write', async (t) => {
-  await onHostFault(t, { fault: '/batm full', phase: 'properties write', host: 'cas-004', inject: fillUp('/batm/config'), undo: 'rm -f /batm/config/.fill /batm/config/.fill2', status: 'rolled-back' });
+  await onHostFault(t, {
+    fault: '/batm full',
+    phase: 'properties write',
+    host: 'cas-004',
+    inject: fillUp('/batm/config'),
+    undo: 'rm -f /batm/config/.fill /batm/config/.fill2',
+    status: 'rolled-back',
+  });
 });
 
 run('/batm read-only during the gate.properties write', async (t) => {
   await onHostFault(t, {
-    fault: '/batm read-only', phase: 'properties write', host: 'cas-005',
-    inject: 'mount --bind /batm/config /batm/config && mount -o remount,bind,ro /batm/config', undo: 'umount /batm/config', status: 'rolled-back',
+    fault: '/batm read-only',
+    phase: 'properties write',
+    host: 'cas-005',
+    inject: 'mount --bind /batm/config /batm/config && mount -o remount,bind,ro /batm/config',
+    undo: 'umount /batm/config',
+    status: 'rolled-back',
   });
 });
 
 run('backup directory full during the backup of gate.properties', async (t) => {
-  await onHostFault(t, { fault: 'backup directory full', phase: 'backup', host: 'cas-006', inject: fillUp(BACKUP_ROOT), undo: `rm -f ${BACKUP_ROOT}/.fill ${BACKUP_ROOT}/.fill2`, status: 'rolled-back' });
+  await onHostFault(t, {
+    fault: 'backup directory full',
+    phase: 'backup',
+    host: 'cas-006',
+    inject: fillUp(BACKUP_ROOT),
+    undo: `rm -f ${BACKUP_ROOT}/.fill ${BACKUP_ROOT}/.fill2`,
+    status: 'rolled-back',
+  });
 });
 
 // A tool hidden in the host's own mount namespace (/dev/null bound over it: present, not runnable).
 const hide = (path: string) => `mount --bind /dev/null ${path}`;
 
 run('ufw missing', async (t) => {
-  await onHostFault(t, { fault: 'ufw missing', phase: 'firewall load', host: 'cas-007', inject: hide('/usr/sbin/ufw'), undo: 'umount /usr/sbin/ufw', status: 'rolled-back' });
+  await onHostFault(t, {
+    fault: 'ufw missing',
+    phase: 'firewall load',
+    host: 'cas-007',
+    inject: hide('/usr/sbin/ufw'),
+    undo: 'umount /usr/sbin/ufw',
+    status: 'rolled-back',
+  });
 });
 
 run('python3 missing', async (t) => {
-  await onHostFault(t, { fault: 'python3 missing', phase: 'firewall load', host: 'cas-008', inject: hide('$(readlink -f /usr/bin/python3)'), undo: 'umount $(readlink -f /usr/bin/python3)', status: 'rolled-back' });
+  await onHostFault(t, {
+    fault: 'python3 missing',
+    phase: 'firewall load',
+    host: 'cas-008',
+    inject: hide('$(readlink -f /usr/bin/python3)'),
+    undo: 'umount $(readlink -f /usr/bin/python3)',
+    status: 'rolled-back',
+  });
 });

@@ -9,7 +9,7 @@ import type { PreparedFleet } from '../../src/cli/prepare-run.ts';
 import { parseGatherOutput } from '../../src/facts/gather-script.ts';
 import type { InventoryHost } from '../../src/inventory/types.ts';
 import { NO_EXTRA_VARS } from '../../src/playbook/host-vars.ts';
-import { analyseHost, auditFactsFor, type AuditTarget } from '../../src/run/audit-fleet.ts';
+import { type AuditTarget, analyseHost, auditFactsFor } from '../../src/run/audit-fleet.ts';
 
 const ROOT = join(import.meta.dirname, '..', 'fixtures', 'audit');
 
@@ -20,7 +20,13 @@ export const fixtureTarget = async (vars: Record<string, unknown> = LAB_VARS): P
   const host = { name: 'cas-001', vars, varOrigins: {}, groups: ['all'] } as unknown as InventoryHost;
   const fleet = {
     extra: NO_EXTRA_VARS,
-    access: [{ host, connect: { name: 'cas-001', host: '10.99.1.1', port: 22, username: 'root', knownHostsPaths: [] }, become: { enabled: false } }],
+    access: [
+      {
+        host,
+        connect: { name: 'cas-001', host: '10.99.1.1', port: 22, username: 'root', knownHostsPaths: [] },
+        become: { enabled: false },
+      },
+    ],
   } as unknown as PreparedFleet;
   const [target] = await buildAuditTargets(fleet, process.cwd());
   return target!;

@@ -93,8 +93,17 @@ const run = (args: string[], timeoutMs: number): Promise<{ code: number | null; 
 
 /** Flags for a headless, offline, throwaway Chromium. */
 export const chromiumFlags = (profile: string): string[] => [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--enable-logging=stderr', '--v=0',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  `--user-data-dir=${profile}`,
+  '--enable-logging=stderr',
+  '--v=0',
 ];
 
 /** Renders `htmlFile` with the probe injected; the console lines Chromium logged are returned too. */
@@ -120,7 +129,16 @@ export const probePage = async (htmlFile: string): Promise<PageProbe & { console
 export const screenshot = async (htmlFile: string, png: string, size: string, fragment = ''): Promise<void> => {
   const dir = mkdtempSync(join(tmpdir(), 'casfleet-chromium-'));
   try {
-    const result = await run([...chromiumFlags(join(dir, 'profile')), '--hide-scrollbars', `--window-size=${size}`, `--screenshot=${png}`, `file://${htmlFile}${fragment}`], 60_000);
+    const result = await run(
+      [
+        ...chromiumFlags(join(dir, 'profile')),
+        '--hide-scrollbars',
+        `--window-size=${size}`,
+        `--screenshot=${png}`,
+        `file://${htmlFile}${fragment}`,
+      ],
+      60_000,
+    );
     if (result.code !== 0) throw new Error(`chromium --screenshot exited ${result.code}: ${result.stderr.slice(-1000)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -4,8 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HostCounts } from '../../src/report/events.ts';
 import type { ErrorInfo } from '../../src/report/error-info.ts';
+import type { HostCounts } from '../../src/report/events.ts';
 
 export const CLI = fileURLToPath(new URL('../../bin/casfleet.js', import.meta.url));
 
@@ -18,7 +18,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export const runCli = (args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> =>
+export const runCli = (
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd,

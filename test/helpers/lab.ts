@@ -5,17 +5,17 @@
 //   await lab.ssh(1, 'ufw status');                 // host by index or inventory name
 //   await stopLab(lab);                             // in test.after.always
 import { existsSync, rmdirSync } from 'node:fs';
-import test from 'ava';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { labDown, type LabDownReport } from '../../src/lab/lab-down.ts';
-import { run, type RunResult } from '../../src/lab/lab-exec.ts';
+import test from 'ava';
+import { type LabDownReport, labDown } from '../../src/lab/lab-down.ts';
+import { type RunResult, run } from '../../src/lab/lab-exec.ts';
 import { runInHost } from '../../src/lab/lab-host-exec.ts';
-import { labUp, type LabInfo } from '../../src/lab/lab-up.ts';
 import type { LabHostLayout } from '../../src/lab/lab-layout.ts';
+import { type LabInfo, labUp } from '../../src/lab/lab-up.ts';
 import { probeFromController } from '../../src/lab/probe-from-controller.ts';
-import { runCli, type CliResult } from './cli.ts';
 import type { PortProbeResult } from '../../src/net/probe.ts';
+import { type CliResult, runCli } from './cli.ts';
 
 /** Why the lab cannot run here, or undefined when it can (use with test.skip / t.pass). */
 export const labUnavailableReason = (): string | undefined => {
@@ -39,14 +39,17 @@ export interface TestLab extends LabInfo {
   ssh(ref: number | string, command: string, options?: { timeoutMs?: number }): Promise<RunResult>;
   /** Inside the host's namespaces without SSH (nsenter into its sshd). */
   exec(ref: number | string, argv: readonly string[]): Promise<RunResult>;
-  probe(ref: number | string, ports: readonly number[], options?: { sourceAddress?: string; timeoutMs?: number }): Promise<PortProbeResult[]>;
+  probe(
+    ref: number | string,
+    ports: readonly number[],
+    options?: { sourceAddress?: string; timeoutMs?: number },
+  ): Promise<PortProbeResult[]>;
 }
 
 let counter = 0;
 
 /** Unique per process and call: `t<pid>n<k>` (lab names allow only [a-z0-9], at most 24 chars). */
-export const uniqueLabName = (prefix = 't'): string =>
-  `${prefix.replace(/[^a-z]/g, '').slice(0, 6) || 't'}${process.pid}n${counter++}`;
+export const uniqueLabName = (prefix = 't'): string => `${prefix.replace(/[^a-z]/g, '').slice(0, 6) || 't'}${process.pid}n${counter++}`;
 
 export const startLab = async ({ hosts = 3, prefix = 't', behindBastion = 0 }: StartLabOptions = {}): Promise<TestLab> => {
   const name = uniqueLabName(prefix);
@@ -62,13 +65,23 @@ export const startLab = async ({ hosts = 3, prefix = 't', behindBastion = 0 }: S
     ssh: (ref, command, options = {}) =>
       run(
         [
-          'ip', 'netns', 'exec', info.controllerNetns,
-          'ssh', '-F', '/dev/null',
-          '-o', 'BatchMode=yes',
-          '-o', 'StrictHostKeyChecking=yes',
-          '-o', `UserKnownHostsFile=${info.knownHostsPath}`,
-          '-o', 'ConnectTimeout=10',
-          '-i', info.privateKeyPath,
+          'ip',
+          'netns',
+          'exec',
+          info.controllerNetns,
+          'ssh',
+          '-F',
+          '/dev/null',
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'StrictHostKeyChecking=yes',
+          '-o',
+          `UserKnownHostsFile=${info.knownHostsPath}`,
+          '-o',
+          'ConnectTimeout=10',
+          '-i',
+          info.privateKeyPath,
           `root@${host(ref).address}`,
           command,
         ],

@@ -5,12 +5,12 @@
 //   const pid = await pausedPid(run, 'cas-001');   // casfleet waits here
 //   rmSync(run.marker);                            // let it go on (or kill pid)
 //   const { code, stdout } = await run.done;
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type HostTimer, hostTimers } from '../../src/host-timer/host-timers.ts';
 import type { PausePhase } from '../../src/run/test-pause.ts';
-import { hostTimers, type HostTimer } from '../../src/host-timer/host-timers.ts';
 import { CLI } from './cli.ts';
 
 export interface PausedRun {
@@ -40,7 +40,9 @@ export const startPaused = (phase: PausePhase, args: readonly string[], stateDir
 export const pausedPid = async (run: PausedRun, host: string): Promise<number> => {
   for (let tries = 0; tries < 1200; tries++) {
     if (existsSync(run.marker)) {
-      const line = readFileSync(run.marker, 'utf8').split('\n').find((entry) => entry.startsWith(`${host} `));
+      const line = readFileSync(run.marker, 'utf8')
+        .split('\n')
+        .find((entry) => entry.startsWith(`${host} `));
       if (line) return Number(line.split(' ')[1]);
     }
     if (run.child.exitCode !== null) throw new Error('casfleet ended before it paused');
@@ -50,7 +52,9 @@ export const pausedPid = async (run: PausedRun, host: string): Promise<number> =
 };
 
 /** The host's casfleet timers, read with `exec` (a command run on the host, e.g. TestLab.exec). */
-export const timersOn = async (exec: (argv: readonly string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>): Promise<readonly HostTimer[]> => {
+export const timersOn = async (
+  exec: (argv: readonly string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>,
+): Promise<readonly HostTimer[]> => {
   const result = await exec(['sh', '-c', hostTimers.script]);
   if (result.code !== 0) throw new Error(`reading the timers: exit ${result.code}: ${result.stderr}`);
   return hostTimers.parse(result.stdout);

@@ -17,11 +17,21 @@ const importIsTypeOnly = (node: ts.ImportDeclaration): boolean => {
   if (!clause) return false; // a side-effect import runs the module
   if (clause.isTypeOnly) return true;
   const bindings = clause.namedBindings;
-  return clause.name === undefined && bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.length > 0 && bindings.elements.every((e) => e.isTypeOnly);
+  return (
+    clause.name === undefined &&
+    bindings !== undefined &&
+    ts.isNamedImports(bindings) &&
+    bindings.elements.length > 0 &&
+    bindings.elements.every((e) => e.isTypeOnly)
+  );
 };
 
 const exportIsTypeOnly = (node: ts.ExportDeclaration): boolean =>
-  node.isTypeOnly || (node.exportClause !== undefined && ts.isNamedExports(node.exportClause) && node.exportClause.elements.length > 0 && node.exportClause.elements.every((e) => e.isTypeOnly));
+  node.isTypeOnly ||
+  (node.exportClause !== undefined &&
+    ts.isNamedExports(node.exportClause) &&
+    node.exportClause.elements.length > 0 &&
+    node.exportClause.elements.every((e) => e.isTypeOnly));
 
 export const sourceImports = (fileName: string, sourceText: string): SourceImport[] => {
   const found: SourceImport[] = [];
@@ -37,7 +47,8 @@ export const sourceImports = (fileName: string, sourceText: string): SourceImpor
     else if (ts.isCallExpression(node)) {
       // A computed specifier cannot be checked: it is reported as such so a rule can refuse it.
       if (node.expression.kind === ts.SyntaxKind.ImportKeyword) add(literal(node.arguments[0]) ?? '<computed>', 'dynamic');
-      else if (ts.isIdentifier(node.expression) && node.expression.text === 'require') add(literal(node.arguments[0]) ?? '<computed>', 'require');
+      else if (ts.isIdentifier(node.expression) && node.expression.text === 'require')
+        add(literal(node.arguments[0]) ?? '<computed>', 'require');
     }
     ts.forEachChild(node, visit);
   };

@@ -20,7 +20,7 @@ const syntaxError = (script: string): string => {
 };
 
 test('every timer script is valid POSIX sh', (t) => {
-  const script = "echo 'quoted' \"$x\"\ncp /a /b";
+  const script = 'echo \'quoted\' "$x"\ncp /a /b';
   for (const command of [
     armTimerCommand({ id: 'txn-1', delaySeconds: 120, script }),
     disarmTimerCommand('txn-1'),
@@ -32,7 +32,7 @@ test('every timer script is valid POSIX sh', (t) => {
   }
 });
 
-test('ids that could reach another timer\'s files, and bad delays, are refused before any script is built', (t) => {
+test("ids that could reach another timer's files, and bad delays, are refused before any script is built", (t) => {
   for (const id of ['a.b', 'A', '', '-x', 'a/b', 'x'.repeat(65)]) {
     t.throws(() => disarmTimerCommand(id), { instanceOf: PlaybookError }, id);
   }
@@ -51,11 +51,14 @@ test('outcomes parse, a fired one with its result and log', (t) => {
   t.deepEqual(parseTimerOutcome('timer txn-1 disarmed\nend\n'), { id: 'txn-1', state: 'disarmed' });
   t.deepEqual(parseTimerOutcome('timer txn-1 absent\nend\n'), { id: 'txn-1', state: 'absent' });
   t.deepEqual(parseTimerOutcome('timer txn-1 firing\nend\n'), { id: 'txn-1', state: 'firing' });
-  t.deepEqual(parseTimerOutcome('timer txn-1 fired\nexit 2\nstarted 1796050473\nended 1796050475\n| restored /etc/ufw/user.rules\n| \nend\n'), {
-    id: 'txn-1',
-    state: 'fired',
-    result: { exitCode: 2, startedAt: 1796050473, endedAt: 1796050475, log: ['restored /etc/ufw/user.rules', ''] },
-  });
+  t.deepEqual(
+    parseTimerOutcome('timer txn-1 fired\nexit 2\nstarted 1796050473\nended 1796050475\n| restored /etc/ufw/user.rules\n| \nend\n'),
+    {
+      id: 'txn-1',
+      state: 'fired',
+      result: { exitCode: 2, startedAt: 1796050473, endedAt: 1796050475, log: ['restored /etc/ufw/user.rules', ''] },
+    },
+  );
 });
 
 test('outcomes that are cut short or unknown are errors, not guesses', (t) => {
@@ -105,7 +108,9 @@ test('the timers fact tells armed, fired and lost timers apart', (t) => {
     { id: 'txn-2', due: 1796050473, armedAt: 1796050468, mechanism: 'systemd', state: 'lost' },
   ]);
   t.deepEqual(parseHostTimers('end\n'), []);
-  t.like(parseHostTimers(LISTING.replace('claim fire', 'claim disarm').replace(/ {2}exit[\s\S]*?gate.properties\n/, ''))[1], { state: 'disarming' });
+  t.like(parseHostTimers(LISTING.replace('claim fire', 'claim disarm').replace(/ {2}exit[\s\S]*?gate.properties\n/, ''))[1], {
+    state: 'disarming',
+  });
   t.like(parseHostTimers(LISTING.replace(/ {2}exit[\s\S]*?gate.properties\n/, ''))[1], { state: 'firing' });
 });
 

@@ -10,8 +10,16 @@ const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'scripts');
 const ID = 'pairing-7742';
 
 const cases: ReadonlyArray<readonly [file: string, description: string, script: string]> = [
-  ['timer-arm.json', 'armTimerCommand: a 600 s timer', armTimerCommand({ id: ID, delaySeconds: 600, script: 'ufw --force delete allow 7742/tcp' }).script],
-  ['timer-arm-forget.json', 'armTimerCommand: a timer that forgets itself once fired', armTimerCommand({ id: ID, delaySeconds: 600, script: 'true', forgetWhenFired: true }).script],
+  [
+    'timer-arm.json',
+    'armTimerCommand: a 600 s timer',
+    armTimerCommand({ id: ID, delaySeconds: 600, script: 'ufw --force delete allow 7742/tcp' }).script,
+  ],
+  [
+    'timer-arm-forget.json',
+    'armTimerCommand: a timer that forgets itself once fired',
+    armTimerCommand({ id: ID, delaySeconds: 600, script: 'true', forgetWhenFired: true }).script,
+  ],
   ['timer-disarm.json', 'disarmTimerCommand: default wait for a firing timer', disarmTimerCommand(ID).script],
   ['timer-fire-now.json', 'fireTimerNowCommand: wait 30 s for the script to end', fireTimerNowCommand(ID, 30).script],
   ['timer-forget.json', 'forgetTimerCommand', forgetTimerCommand(ID).script],

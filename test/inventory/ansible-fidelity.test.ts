@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { InventoryError, UsageError } from '../../src/errors.ts';
-import { patternFileReader } from '../../src/inventory/host-pattern-file.ts';
 import { selectHosts } from '../../src/inventory/host-pattern.ts';
+import { patternFileReader } from '../../src/inventory/host-pattern-file.ts';
 import { loadInventory } from '../../src/inventory/load-inventory.ts';
 
 const ROOT = 'test/fixtures/ansible';
@@ -61,7 +61,11 @@ for (const { name, expected } of fixtures) {
       t.deepEqual(sorted(inventory.hosts.keys()), ansibleHosts);
       for (const host of ansibleHosts) t.deepEqual(inventory.hosts.get(host)?.vars, hostvars[host] ?? {}, `vars of ${host}`);
       for (const group of Object.keys(groups).filter((key) => key !== '_meta')) {
-        t.deepEqual(sorted(inventory.groups.get(group)?.hosts ?? []), sorted(ansibleMembers(groups as Record<string, AnsibleGroup>, group)), `hosts of group ${group}`);
+        t.deepEqual(
+          sorted(inventory.groups.get(group)?.hosts ?? []),
+          sorted(ansibleMembers(groups as Record<string, AnsibleGroup>, group)),
+          `hosts of group ${group}`,
+        );
       }
     });
   }

@@ -1,5 +1,5 @@
-import test from 'ava';
 import { join } from 'node:path';
+import test from 'ava';
 import { InventoryError } from '../../src/errors.ts';
 import { checkVar, hostConnection } from '../../src/inventory/connection-vars.ts';
 import { loadInventory } from '../../src/inventory/load-inventory.ts';
@@ -26,7 +26,14 @@ test('Without connection vars a host is reached by its name without become; the 
 
 test('A become password and ssh args are read from their ansible_ vars', (t) => {
   t.deepEqual(
-    hostConnection(host({ ansible_become: true, ansible_become_pass: 's3cret', ansible_ssh_common_args: '-J bastion', ansible_ssh_extra_args: '-o User=ops' })),
+    hostConnection(
+      host({
+        ansible_become: true,
+        ansible_become_pass: 's3cret',
+        ansible_ssh_common_args: '-J bastion',
+        ansible_ssh_extra_args: '-o User=ops',
+      }),
+    ),
     { address: 'cas-09', become: true, becomePassword: 's3cret', sshArgs: '-J bastion -o User=ops' },
   );
 });
@@ -41,17 +48,23 @@ test('Numeric strings and yes/no words are normalised', (t) => {
 });
 
 test('The older ansible_ssh_* spellings are read, and win when both are set (as in Ansible)', (t) => {
-  t.like(hostConnection(host({ ansible_host: '10.0.0.1', ansible_ssh_host: '10.0.0.2', ansible_ssh_user: 'root', ansible_ssh_port: 2200 })), {
-    address: '10.0.0.2',
-    user: 'root',
-    port: 2200,
-  });
+  t.like(
+    hostConnection(host({ ansible_host: '10.0.0.1', ansible_ssh_host: '10.0.0.2', ansible_ssh_user: 'root', ansible_ssh_port: 2200 })),
+    {
+      address: '10.0.0.2',
+      user: 'root',
+      port: 2200,
+    },
+  );
 });
 
 test('A hand-built host with a bad connection var is an InventoryError pointing at its origin', (t) => {
   const bad: InventoryHost = { ...host({ ansible_port: 0 }), varOrigins: { ansible_port: { file: 'inv.yml', line: 3, col: 21 } } };
   const error = t.throws(() => hostConnection(bad), { instanceOf: InventoryError });
-  t.is(error?.message, 'host cas-09 has invalid connection variables\n  inv.yml:3:21: ansible_port: must be an integer from 1 to 65535 (got 0)');
+  t.is(
+    error?.message,
+    'host cas-09 has invalid connection variables\n  inv.yml:3:21: ansible_port: must be an integer from 1 to 65535 (got 0)',
+  );
 });
 
 const accepts = test.macro({

@@ -1,5 +1,5 @@
-import test from 'ava';
 import { join } from 'node:path';
+import test from 'ava';
 import { UsageError, ValidationError } from '../../src/errors.ts';
 import { loadVarsFile, parseExtraVar } from '../../src/inventory/extra-vars.ts';
 
@@ -34,9 +34,17 @@ const refuses = test.macro({
   title: (_title, arg: string) => `-e ${arg} is a usage error`,
 });
 
-test(refuses, 'pairing', '-e expects key=value (or @file to read vars from a YAML/JSON file); the argument given has no "=" (not shown: it may be a secret)');
+test(
+  refuses,
+  'pairing',
+  '-e expects key=value (or @file to read vars from a YAML/JSON file); the argument given has no "=" (not shown: it may be a secret)',
+);
 test(refuses, '=true', "-e '=…': '' is not a variable name (letters, digits and _, not starting with a digit)");
-test(refuses, 'pairing-window=1', "-e 'pairing-window=…': 'pairing-window' is not a variable name (letters, digits and _, not starting with a digit)");
+test(
+  refuses,
+  'pairing-window=1',
+  "-e 'pairing-window=…': 'pairing-window' is not a variable name (letters, digits and _, not starting with a digit)",
+);
 test(refuses, 'ansible_port=ssh', '-e ansible_port=…: ansible_port must be an integer from 1 to 65535');
 
 test('-e errors never echo the value, which may be a secret', (t) => {
@@ -61,5 +69,8 @@ test('A vars file that is not a mapping is a validation error at its first line'
 });
 
 test('A missing vars file is a usage error that names it', async (t) => {
-  await t.throwsAsync(loadVarsFile(fixture('vars', 'nope.yml')), { instanceOf: UsageError, message: `vars file not found: ${fixture('vars', 'nope.yml')}` });
+  await t.throwsAsync(loadVarsFile(fixture('vars', 'nope.yml')), {
+    instanceOf: UsageError,
+    message: `vars file not found: ${fixture('vars', 'nope.yml')}`,
+  });
 });

@@ -1,8 +1,8 @@
-import test from 'ava';
 import { join } from 'node:path';
+import test from 'ava';
 import { UsageError } from '../../src/errors.ts';
-import { patternFileReader } from '../../src/inventory/host-pattern-file.ts';
 import { selectHosts, splitHostPattern } from '../../src/inventory/host-pattern.ts';
+import { patternFileReader } from '../../src/inventory/host-pattern-file.ts';
 import { loadInventory } from '../../src/inventory/load-inventory.ts';
 
 // bastion (ungrouped), cas-01 (eu, canary), cas-02 (eu, staging), cas-03 (eu), cas-04/05 (us).
@@ -45,7 +45,11 @@ test('A subscript range is inclusive', selects, 'eu[1:2]', ['cas-01', 'cas-03'])
 test('An open subscript range runs to the end', selects, 'eu[1:]', ['cas-01', 'cas-03']);
 test('A subscript applies to its own part only', selects, 'eu[0]:us', ['cas-02', 'cas-04', 'cas-05']);
 test('A pattern file adds one pattern per line', selects, '@test/fixtures/inventory/patterns/limit.txt', ['cas-01', 'cas-04']);
-test('A pattern file combines with other parts', selects, '@test/fixtures/inventory/patterns/limit.txt:staging', ['cas-01', 'cas-02', 'cas-04']);
+test('A pattern file combines with other parts', selects, '@test/fixtures/inventory/patterns/limit.txt:staging', [
+  'cas-01',
+  'cas-02',
+  'cas-04',
+]);
 
 const refuses = test.macro({
   async exec(t, pattern: string, message: string) {
@@ -73,14 +77,18 @@ test('An invalid regex is a usage error that says so', async (t) => {
 
 test('Without a file reader a pattern file cannot be used', async (t) => {
   const inventory = await fleet;
-  t.throws(() => selectHosts(inventory, '@limit.txt'), { instanceOf: UsageError, message: "host pattern '@limit.txt': pattern files are not available here" });
+  t.throws(() => selectHosts(inventory, '@limit.txt'), {
+    instanceOf: UsageError,
+    message: "host pattern '@limit.txt': pattern files are not available here",
+  });
 });
 
 const splits = test.macro({
   exec(t, pattern: string, expected: readonly string[]) {
     t.deepEqual(splitHostPattern(pattern), expected);
   },
-  title: (_title, pattern: string, expected: readonly string[]) => `'${pattern}' splits into ${expected.map((part) => `'${part}'`).join(' ')}`,
+  title: (_title, pattern: string, expected: readonly string[]) =>
+    `'${pattern}' splits into ${expected.map((part) => `'${part}'`).join(' ')}`,
 });
 
 test(splits, 'eu:!canary', ['eu', '!canary']);
@@ -101,7 +109,9 @@ test('a mistyped group or host name is answered with the closest name', (t) => {
       ['canary', { name: 'canary', hosts: ['cas-001'], children: [] }],
     ]),
   };
-  t.throws(() => selectHosts(inventory, 'canaryy'), { message: "host pattern 'canaryy' matches no host or group (did you mean 'canary'?)" });
+  t.throws(() => selectHosts(inventory, 'canaryy'), {
+    message: "host pattern 'canaryy' matches no host or group (did you mean 'canary'?)",
+  });
   t.throws(() => selectHosts(inventory, 'all:!cnary'), { message: /did you mean 'canary'/ });
   t.throws(() => selectHosts(inventory, 'zzzzzz'), { message: "host pattern 'zzzzzz' matches no host or group" });
 });

@@ -26,7 +26,10 @@ test(types, '"hello#not-a-comment"', 'hello#not-a-comment');
 test(types, '', '');
 
 test('A :vars line takes the rest of the line as its value: " #" is text in text, a comment after a literal', (t) => {
-  const { inventory } = parseIniInventory('[canary]\ncas-01\n[canary:vars]\nmotd = hello world  # shown at login\nport=2222\nslots = 20 # per gate\n', 'hosts');
+  const { inventory } = parseIniInventory(
+    '[canary]\ncas-01\n[canary:vars]\nmotd = hello world  # shown at login\nport=2222\nslots = 20 # per gate\n',
+    'hosts',
+  );
   const vars = inventory.groups.get('canary')?.vars;
   t.is(vars?.get('motd')?.value, 'hello world  # shown at login');
   t.is(vars?.get('slots')?.value, 20);
@@ -75,6 +78,8 @@ test('Children that would make a loop are refused where they are written', (t) =
 
 test('An unknown section kind is refused and its lines are not misread', (t) => {
   const { issues, inventory } = parseIniInventory('[canary:host]\ncas-01\n', 'hosts');
-  t.deepEqual(issues.map(formatSourceIssue), ["hosts:1:1: [canary:host]: unknown section kind 'host': expected [canary], [canary:vars] or [canary:children]"]);
+  t.deepEqual(issues.map(formatSourceIssue), [
+    "hosts:1:1: [canary:host]: unknown section kind 'host': expected [canary], [canary:vars] or [canary:children]",
+  ]);
   t.is(inventory.hosts.size, 0);
 });

@@ -1,6 +1,6 @@
-import test from 'ava';
 import { join } from 'node:path';
-import { InventoryError, formatSourceIssue } from '../../src/errors.ts';
+import test from 'ava';
+import { formatSourceIssue, InventoryError } from '../../src/errors.ts';
 import { loadInventory } from '../../src/inventory/load-inventory.ts';
 
 const fixture = (...parts: string[]) => join('test/fixtures/inventory', ...parts);
@@ -10,7 +10,13 @@ const reports = test.macro({
     const error = await t.throwsAsync(loadInventory(fixture(...file.split('/'))), { instanceOf: InventoryError });
     t.deepEqual(error?.issues.map(formatSourceIssue), expected);
     // The message lists every issue under a one-line summary, for the CLI to print as is.
-    t.is(error?.message, [`inventory ${fixture(...file.split('/'))} has ${expected.length} problem${expected.length === 1 ? '' : 's'}:`, ...expected.map((line) => `  ${line}`)].join('\n'));
+    t.is(
+      error?.message,
+      [
+        `inventory ${fixture(...file.split('/'))} has ${expected.length} problem${expected.length === 1 ? '' : 's'}:`,
+        ...expected.map((line) => `  ${line}`),
+      ].join('\n'),
+    );
   },
   title: (title, file: string) => `${title} (${file})`,
 });

@@ -1,7 +1,7 @@
-import test from 'ava';
 import { join } from 'node:path';
+import test from 'ava';
 import { InventoryError } from '../../src/errors.ts';
-import { detectInventoryFormat, loadInventory, type InventoryFormat } from '../../src/inventory/load-inventory.ts';
+import { detectInventoryFormat, type InventoryFormat, loadInventory } from '../../src/inventory/load-inventory.ts';
 import type { Inventory } from '../../src/inventory/types.ts';
 
 const fixture = (...parts: string[]) => join('test/fixtures/inventory', ...parts);
@@ -104,7 +104,8 @@ const detects = test.macro({
   exec(t, path: string, text: string, expected: InventoryFormat) {
     t.is(detectInventoryFormat(path, text), expected);
   },
-  title: (_title, path: string, text: string, expected: InventoryFormat) => `${path} starting with ${JSON.stringify(text.split('\n')[0])} is read as ${expected}`,
+  title: (_title, path: string, text: string, expected: InventoryFormat) =>
+    `${path} starting with ${JSON.stringify(text.split('\n')[0])} is read as ${expected}`,
 });
 
 test(detects, 'inventory.yml', '[canary]', 'yaml');

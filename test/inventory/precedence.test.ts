@@ -1,5 +1,5 @@
-import test from 'ava';
 import { join } from 'node:path';
+import test from 'ava';
 import { loadInventory } from '../../src/inventory/load-inventory.ts';
 
 const fixture = (...parts: string[]) => join('test/fixtures/inventory', ...parts);
@@ -47,7 +47,11 @@ test('Files in a group_vars directory are read in name order, later files winnin
 
 test('A host without vars of its own gets its groups’ vars, group_vars files included', async (t) => {
   const inventory = await loadInventory(fixture('precedence', 'inventory.ini'));
-  t.like(inventory.hosts.get('cas-02')?.vars, { level3: 'canary in the inventory file', level7: 'group_vars/canary', level8: 'group_vars/canary' });
+  t.like(inventory.hosts.get('cas-02')?.vars, {
+    level3: 'canary in the inventory file',
+    level7: 'group_vars/canary',
+    level8: 'group_vars/canary',
+  });
 });
 
 test('Between sibling groups at the same depth, the later name wins', async (t) => {

@@ -23,7 +23,9 @@ test('A group written in two places is one group with both bodies', (t) => {
 });
 
 test('Empty bodies are allowed for groups, hosts, vars and children', (t) => {
-  const { inventory, issues } = parse('all:\n  vars:\n  children:\n    canary:\n    eu:\n      hosts:\n        cas-01:\n        cas-02: ~\n');
+  const { inventory, issues } = parse(
+    'all:\n  vars:\n  children:\n    canary:\n    eu:\n      hosts:\n        cas-01:\n        cas-02: ~\n',
+  );
   t.deepEqual(issues, []);
   t.deepEqual([...inventory.hosts.keys()], ['cas-01', 'cas-02']);
   t.deepEqual(inventory.groups.get('canary')?.hosts, []);
@@ -46,7 +48,9 @@ test('YAML 1.1 booleans are booleans, as PyYAML reads them for Ansible; 1.1 sexa
 
 test('A connection var in a merged mapping is checked too', (t) => {
   const { issues } = parse('all:\n  vars:\n    d: &d {ansible_port: 0}\n  hosts:\n    cas-01:\n      <<: *d\n');
-  t.deepEqual(issues.map(formatSourceIssue), ['inventory.yml:3:26: all.hosts.cas-01.ansible_port: must be an integer from 1 to 65535 (got 0)']);
+  t.deepEqual(issues.map(formatSourceIssue), [
+    'inventory.yml:3:26: all.hosts.cas-01.ansible_port: must be an integer from 1 to 65535 (got 0)',
+  ]);
 });
 
 test('A group that contains itself is refused at the offending child', (t) => {
@@ -58,7 +62,9 @@ test('A group that contains itself is refused at the offending child', (t) => {
 
 test('all cannot be a child group', (t) => {
   const { issues } = parse('canary:\n  children:\n    all:\n');
-  t.deepEqual(issues.map(formatSourceIssue), ["inventory.yml:3:5: canary.children.all: 'all' cannot be a child group: every group is already inside it"]);
+  t.deepEqual(issues.map(formatSourceIssue), [
+    "inventory.yml:3:5: canary.children.all: 'all' cannot be a child group: every group is already inside it",
+  ]);
 });
 
 test('Duplicate keys and aliases without anchors are syntax errors', (t) => {

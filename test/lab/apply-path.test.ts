@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
-import { ufwState, type UfwState } from '../../src/facts/ufw.ts';
+import { type UfwState, ufwState } from '../../src/facts/ufw.ts';
 import { hostTimers } from '../../src/host-timer/host-timers.ts';
 import { analyseKernel } from '../../src/steps/kernel-truth.ts';
 import { isManaged } from '../../src/steps/ufw-model.ts';
@@ -47,8 +47,7 @@ const statusRows = async (host: string): Promise<[string, string][]> =>
     });
 
 /** The rows `ufw status numbered` must show for these files: v4 rules, then v6, each with its action and comment. */
-const expectedRows = (ufw: UfwState): [string, string][] =>
-  [...ufw.rules.v4, ...ufw.rules.v6].map((rule) => [rule.action, rule.comment]);
+const expectedRows = (ufw: UfwState): [string, string][] => [...ufw.rules.v4, ...ufw.rules.v6].map((rule) => [rule.action, rule.comment]);
 
 /** What the kernel runs differs from ufw's files (empty when consistent). */
 const kernelDrift = async (host: string): Promise<readonly string[]> => {
@@ -76,7 +75,10 @@ serial('a rule added by hand with ufw allow 8080/tcp survives the next casfleet 
   for (const args of [SCENARIO_B, SCENARIO_B, ['scenario-a']]) {
     const events = await apply(host, args);
     const firewall = events.find((event) => event.type === 'step' && event.step === 'firewall (ufw)');
-    t.true(((firewall?.warnings ?? []) as string[]).some((warning) => warning.startsWith('unmanaged rule "allow 8080/tcp"')), JSON.stringify(firewall));
+    t.true(
+      ((firewall?.warnings ?? []) as string[]).some((warning) => warning.startsWith('unmanaged rule "allow 8080/tcp"')),
+      JSON.stringify(firewall),
+    );
     const ufw = await ufwOn(host);
     t.deepEqual(
       [...ufw.rules.v4, ...ufw.rules.v6].filter((rule) => !isManaged(rule)).map((rule) => `${rule.action} ${rule.dport}/${rule.proto}`),
@@ -84,16 +86,28 @@ serial('a rule added by hand with ufw allow 8080/tcp survives the next casfleet 
     );
     t.deepEqual(await statusRows(host), expectedRows(ufw));
     t.deepEqual(await kernelDrift(host), []);
-    t.regex(await onHost(host, 'iptables -S ufw-user-input; ip6tables -S ufw6-user-input'), /--dport 8080 -j ACCEPT\n[\s\S]*--dport 8080 -j ACCEPT/);
+    t.regex(
+      await onHost(host, 'iptables -S ufw-user-input; ip6tables -S ufw6-user-input'),
+      /--dport 8080 -j ACCEPT\n[\s\S]*--dport 8080 -j ACCEPT/,
+    );
   }
   t.regex(await onHost(host, 'ufw delete allow 8080/tcp'), /Rule deleted/);
 });
 
 /** What a transaction covers of the firewall: ufw's files and the filter tables (counters left out). */
 const firewallState = async (host: string) => ({
-  files: await onHost(host, 'for f in /etc/ufw/user.rules /etc/ufw/user6.rules /etc/ufw/ufw.conf /etc/default/ufw; do echo "== $f"; stat -c %u:%g:%a $f; cat $f; done'),
-  filter4: (await onHost(host, 'iptables-save -t filter')).split('\n').filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]$/, '')),
-  filter6: (await onHost(host, 'ip6tables-save -t filter')).split('\n').filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]$/, '')),
+  files: await onHost(
+    host,
+    'for f in /etc/ufw/user.rules /etc/ufw/user6.rules /etc/ufw/ufw.conf /etc/default/ufw; do echo "== $f"; stat -c %u:%g:%a $f; cat $f; done',
+  ),
+  filter4: (await onHost(host, 'iptables-save -t filter'))
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
+  filter6: (await onHost(host, 'ip6tables-save -t filter'))
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
 });
 
 // Scenario A from B changes the firewall first, then the VPN file, gate.properties and gate: the run
@@ -103,14 +117,22 @@ serial('a run cut off right after the firewall change (connection dropped): the 
   await apply(host, SCENARIO_B);
   const before = await firewallState(host);
   const marker = join(stateDir, `pause-${Date.now()}`);
-  const child = spawn(process.execPath, [CLI, 'apply', 'scenario-a', '-l', host, '--rollback-timeout', '6s', '-i', the().inventoryPath, '--json'], {
-    env: { ...process.env, NO_COLOR: '1', ...env({ CASFLEET_TEST_PAUSE: `after-change:${marker}` }) },
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'apply', 'scenario-a', '-l', host, '--rollback-timeout', '6s', '-i', the().inventoryPath, '--json'],
+    {
+      env: { ...process.env, NO_COLOR: '1', ...env({ CASFLEET_TEST_PAUSE: `after-change:${marker}` }) },
+      stdio: 'ignore',
+    },
+  );
   const exited = new Promise((resolve) => child.on('close', resolve));
   let pid: number | undefined;
   for (let tries = 0; tries < 1200 && pid === undefined; tries++) {
-    const line = existsSync(marker) ? readFileSync(marker, 'utf8').split('\n').find((entry) => entry.startsWith(`${host} `)) : undefined;
+    const line = existsSync(marker)
+      ? readFileSync(marker, 'utf8')
+          .split('\n')
+          .find((entry) => entry.startsWith(`${host} `))
+      : undefined;
     if (line) pid = Number(line.split(' ')[1]);
     else await sleep(50);
   }

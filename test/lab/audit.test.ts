@@ -3,15 +3,16 @@
 // and B, and one switched to the iptables backend (firewall: iptables). Each must be classified correctly, the audit must exit 4, its HTML report must open in
 // Chromium and show every host, and nothing on any host may change (files, iptables, batm-manage
 // calls other than `info`).
+
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import test from 'ava';
-import { auditReportSchema, type AuditReport } from '../../src/audit/audit-schema.ts';
+import { type AuditReport, auditReportSchema } from '../../src/audit/audit-schema.ts';
 import { run } from '../../src/lab/lab-exec.ts';
-import { runCli } from '../helpers/cli.ts';
 import { CHROMIUM, probePage } from '../helpers/chromium.ts';
+import { runCli } from '../helpers/cli.ts';
 import { labUnavailableReason, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
 
 const unavailable = labUnavailableReason();
@@ -48,7 +49,13 @@ interface Snapshot {
 const snapshot = async (host: string): Promise<Snapshot> => {
   const text = await onHost(host, SNAPSHOT);
   const cut = text.lastIndexOf('---\n');
-  return { state: text.slice(0, cut), calls: text.slice(cut + 4).split('\n').filter(Boolean) };
+  return {
+    state: text.slice(0, cut),
+    calls: text
+      .slice(cut + 4)
+      .split('\n')
+      .filter(Boolean),
+  };
 };
 
 test.before(async () => {
@@ -78,8 +85,20 @@ serial('audit classifies every host, finds the criticals and exits 4', async (t)
   t.is(result.code, 4, result.stderr);
   report = auditReportSchema.parse(JSON.parse(result.stdout));
   const scenarios = Object.fromEntries(Object.entries(report.hosts).map(([host, audit]) => [host, audit.scenario]));
-  t.deepEqual(scenarios, { 'cas-001': 'A', 'cas-002': 'A', 'cas-003': 'B', 'cas-004': 'B', 'cas-005': 'A', 'cas-006': 'A', 'cas-007': 'mixed', 'cas-008': 'A' });
-  const critical = (host: string) => report!.hosts[host]!.findings.filter((f) => f.severity === 'critical').map((f) => f.code).sort();
+  t.deepEqual(scenarios, {
+    'cas-001': 'A',
+    'cas-002': 'A',
+    'cas-003': 'B',
+    'cas-004': 'B',
+    'cas-005': 'A',
+    'cas-006': 'A',
+    'cas-007': 'mixed',
+    'cas-008': 'A',
+  });
+  const critical = (host: string) =>
+    report!.hosts[host]!.findings.filter((f) => f.severity === 'critical')
+      .map((f) => f.code)
+      .sort();
   for (const host of ['cas-001', 'cas-002', 'cas-003', 'cas-004', 'cas-007', 'cas-008']) t.deepEqual(critical(host), [], host);
   t.deepEqual(critical('cas-005'), ['admin-gui-exposed', 'firewall-disabled', 'master-exposed', 'master-exposed', 'pairing-port-open']);
   t.deepEqual(critical('cas-006'), ['admin-gui-exposed']);
@@ -89,7 +108,9 @@ serial('audit classifies every host, finds the criticals and exits 4', async (t)
   t.is(report.hosts['cas-001']!.exposure['7742'], 'open');
   t.is(report.hosts['cas-006']!.exposure['7777'], 'open');
   // The live tables name the hand rule; ufw's own chains are as its files say.
-  t.deepEqual(report.hosts['cas-006']!.firewall?.kernel?.foreignRules, [{ rule: '-A INPUT -p tcp -m tcp --dport 7777 -j ACCEPT', ports: ['7777'] }]);
+  t.deepEqual(report.hosts['cas-006']!.firewall?.kernel?.foreignRules, [
+    { rule: '-A INPUT -p tcp -m tcp --dport 7777 -j ACCEPT', ports: ['7777'] },
+  ]);
   t.true(report.hosts['cas-001']!.firewall?.kernel?.inSync);
   t.is(report.hosts['cas-001']!.exposure['7741@vpn'], 'filtered');
   t.is(report.hosts['cas-005']!.exposure['7741@vpn'], 'open');
@@ -102,7 +123,10 @@ serial('audit classifies every host, finds the criticals and exits 4', async (t)
   t.like(iptablesHost.firewall, { backend: 'iptables', enabled: true, defaultIncoming: 'deny', persistence: true });
   t.deepEqual(iptablesHost.firewall?.kernel?.foreignRules, []);
   t.deepEqual(iptablesHost.drift, { against: 'scenario-a', changes: [], warnings: [] });
-  t.deepEqual(iptablesHost.findings.filter((f) => f.severity !== 'info').map((f) => f.code), []);
+  t.deepEqual(
+    iptablesHost.findings.filter((f) => f.severity !== 'info').map((f) => f.code),
+    [],
+  );
   t.deepEqual(iptablesHost.rules['7777'], { anyone: 'block', from: [] });
   t.deepEqual(iptablesHost.exposure, report.hosts['cas-001']!.exposure);
 
@@ -122,7 +146,10 @@ serial('audit classifies every host, finds the criticals and exits 4', async (t)
 serial('the text summary names the criticals and the mixed host', async (t) => {
   const result = await cli('audit');
   t.is(result.code, 4);
-  t.regex(result.stdout, /^scenario {2}A 5 \(cas-001, cas-002, cas-005, cas-006, … \+1 more\) · B 2 \(cas-003, cas-004\) · mixed 1 \(cas-007\) · unknown 0$/m);
+  t.regex(
+    result.stdout,
+    /^scenario {2}A 5 \(cas-001, cas-002, cas-005, cas-006, … \+1 more\) · B 2 \(cas-003, cas-004\) · mixed 1 \(cas-007\) · unknown 0$/m,
+  );
   t.regex(result.stdout, /^ {2}firewall-disabled +1 host \(cas-005\)/m);
   t.regex(result.stdout, /^ {2}admin-gui-exposed +1 host \(cas-006\): .*although the ufw rules block it/m);
   t.regex(result.stdout, /^exit 4: 2 hosts with a critical finding$/m);
@@ -133,8 +160,14 @@ serial('support-bundle collects the tables, ufw status, batm-manage info and the
   const result = await cli('support-bundle', 'cas-006', '-o', output);
   t.is(result.code, 0, result.stderr);
   const list = spawnSync('tar', ['tzf', output], { encoding: 'utf8' });
-  t.is(list.stdout.split('\n').filter(Boolean).map((name) => name.replace(/^[^/]+\//, '')).join(' '),
-    'README.txt iptables-save.txt ip6tables-save.txt ufw-status-verbose.txt batm-manage-info.txt batm-config-network.txt gate.properties versions.txt audit.json audit.txt');
+  t.is(
+    list.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((name) => name.replace(/^[^/]+\//, ''))
+      .join(' '),
+    'README.txt iptables-save.txt ip6tables-save.txt ufw-status-verbose.txt batm-manage-info.txt batm-config-network.txt gate.properties versions.txt audit.json audit.txt',
+  );
   const file = (name: string) => spawnSync('tar', ['xzOf', output, '--wildcards', `*/${name}`], { encoding: 'utf8' }).stdout;
   t.regex(file('iptables-save.txt'), /^-A INPUT -p tcp -m tcp --dport 7777 -j ACCEPT$/m);
   t.regex(file('ufw-status-verbose.txt'), /^Status: active$/m);

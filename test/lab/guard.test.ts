@@ -29,9 +29,19 @@ const the = (): TestLab => {
 const apply = (...args: string[]) => runCli(['apply', ...args, '--json', '--yes'], {});
 const applyLab = (...args: string[]) => apply(...args, '-i', the().inventoryPath);
 
-type StepEvent = { type: string; host: string; step: string; status: string; error?: { kind: string; message: string }; warnings?: string[]; changes: string[] };
+type StepEvent = {
+  type: string;
+  host: string;
+  step: string;
+  status: string;
+  error?: { kind: string; message: string };
+  warnings?: string[];
+  changes: string[];
+};
 const firewallEvent = (stdout: string, host: string) =>
-  jsonEvents(stdout).find((event) => event.type === 'step' && event.host === host && event.step === 'firewall (ufw)') as unknown as StepEvent | undefined;
+  jsonEvents(stdout).find((event) => event.type === 'step' && event.host === host && event.step === 'firewall (ufw)') as unknown as
+    | StepEvent
+    | undefined;
 
 /** What the host's firewall is, on the host: ufw's view and the kernel's. */
 const firewallOn = async (host: string) => {
@@ -56,7 +66,10 @@ serial('-e sshPort=2222 on a host reached on 22 is refused and leaves it untouch
   const event = firewallEvent(result.stdout, 'cas-001');
   t.is(event?.status, 'failed');
   t.is(event?.error?.kind, 'plan');
-  t.regex(event?.error?.message ?? '', /the plan allows SSH on 2222\/tcp from anywhere; this session comes from 10\.99\.0\.1 to port 22 \(on eth0\): applying it would lock you out\. To move SSH to 2222: make sshd listen on 2222 as well/);
+  t.regex(
+    event?.error?.message ?? '',
+    /the plan allows SSH on 2222\/tcp from anywhere; this session comes from 10\.99\.0\.1 to port 22 \(on eth0\): applying it would lock you out\. To move SSH to 2222: make sshd listen on 2222 as well/,
+  );
   t.regex(event?.error?.message ?? '', /nothing was changed on this host/);
   t.deepEqual(await firewallOn('cas-001'), before);
   t.deepEqual(await probe('cas-001', [22, LAB_ALT_SSH_PORT]), { 22: 'open', [LAB_ALT_SSH_PORT]: 'filtered' });
@@ -66,7 +79,10 @@ serial('sshAllowFrom without the controller address is refused and leaves the ho
   const before = await firewallOn('cas-001');
   const result = await applyLab('scenario-a', '-l', 'cas-001', '-e', 'sshAllowFrom=192.0.2.0/24,198.51.100.7');
   t.is(result.code, 2, result.stdout + result.stderr);
-  t.regex(firewallEvent(result.stdout, 'cas-001')?.error?.message ?? '', /the plan allows SSH on 22\/tcp only from 192\.0\.2\.0\/24, from 198\.51\.100\.7; this session comes from 10\.99\.0\.1 to port 22.*Add this address \(or its network\) to sshAllowFrom/);
+  t.regex(
+    firewallEvent(result.stdout, 'cas-001')?.error?.message ?? '',
+    /the plan allows SSH on 22\/tcp only from 192\.0\.2\.0\/24, from 198\.51\.100\.7; this session comes from 10\.99\.0\.1 to port 22.*Add this address \(or its network\) to sshAllowFrom/,
+  );
   t.deepEqual(await firewallOn('cas-001'), before);
   t.deepEqual(await probe('cas-001', [22]), { 22: 'open' });
 
@@ -81,12 +97,20 @@ serial('sshAllowFrom without the controller address is refused and leaves the ho
 serial('an inventory with ansible_port 2222 and no sshPort applies and keeps 2222 open', async (t) => {
   const lab = the();
   const address = lab.host('cas-002').address;
-  const inventory = readFileSync(lab.inventoryPath, 'utf8').replace(`ansible_host: ${address}\n`, `ansible_host: ${address}\n      ansible_port: ${LAB_ALT_SSH_PORT}\n`);
+  const inventory = readFileSync(lab.inventoryPath, 'utf8').replace(
+    `ansible_host: ${address}\n`,
+    `ansible_host: ${address}\n      ansible_port: ${LAB_ALT_SSH_PORT}\n`,
+  );
   t.true(inventory.includes(`ansible_port: ${LAB_ALT_SSH_PORT}`));
   const inventoryPath = join(lab.dir, 'inventory-2222.yml');
   writeFileSync(inventoryPath, inventory);
   const knownHosts = readFileSync(lab.knownHostsPath, 'utf8');
-  const key = knownHosts.split('\n').find((line) => line.startsWith(`${address} `))!.split(' ').slice(1).join(' ');
+  const key = knownHosts
+    .split('\n')
+    .find((line) => line.startsWith(`${address} `))!
+    .split(' ')
+    .slice(1)
+    .join(' ');
   const knownHostsPath = join(lab.dir, 'known_hosts-2222');
   writeFileSync(knownHostsPath, `${knownHosts}[${address}]:${LAB_ALT_SSH_PORT} ${key}\n`);
 
@@ -102,7 +126,10 @@ serial('-e publicInterface=ens3 fails that host before any change, naming its in
   const before = await firewallOn('cas-003');
   const result = await applyLab('scenario-a', '-l', 'cas-003,cas-004', '-e', 'publicInterface=ens3');
   t.is(result.code, 2, result.stdout + result.stderr);
-  t.regex(firewallEvent(result.stdout, 'cas-003')?.error?.message ?? '', /interface ens3 \(rules #2, #3, #4\) does not exist on this host, so those rules would match nothing; its interfaces are: batm0, eth0, lo/);
+  t.regex(
+    firewallEvent(result.stdout, 'cas-003')?.error?.message ?? '',
+    /interface ens3 \(rules #2, #3, #4\) does not exist on this host, so those rules would match nothing; its interfaces are: batm0, eth0, lo/,
+  );
   t.is(recapOf(result.stdout)['cas-004']?.failed, 1, 'the same vars fail every host that lacks the interface');
   t.deepEqual(await firewallOn('cas-003'), before);
 });
@@ -119,7 +146,11 @@ serial('a hand-added 7777 ACCEPT in INPUT fails a re-run on that host only, quot
     firewallEvent(result.stdout, 'cas-003')?.error?.message ?? '',
     /the iptables rule '-A INPUT -p tcp -m tcp --dport 7777 -j ACCEPT' accepts protected port 7777 outside ufw.*remove it \(iptables -D INPUT -p tcp -m tcp --dport 7777 -j ACCEPT\)/,
   );
-  t.regex((await the().exec('cas-003', ['iptables', '-S', 'INPUT'])).stdout, /^-A INPUT -p tcp -m tcp --dport 7777 -j ACCEPT$/m, 'casfleet never deletes it');
+  t.regex(
+    (await the().exec('cas-003', ['iptables', '-S', 'INPUT'])).stdout,
+    /^-A INPUT -p tcp -m tcp --dport 7777 -j ACCEPT$/m,
+    'casfleet never deletes it',
+  );
   await the().exec('cas-003', ['iptables', '-D', 'INPUT', '-p', 'tcp', '--dport', '7777', '-j', 'ACCEPT']);
   const clean = await applyLab('scenario-a', '-l', 'cas-003');
   t.is(clean.code, 0, clean.stdout + clean.stderr);
@@ -164,10 +195,16 @@ serial('inputs that would widen exposure are refused before any connection, nami
   const logBefore = readFileSync(sshdLog, 'utf8');
   const hostBits = await runCli(['apply', 'scenario-a', '-i', the().inventoryPath, '-l', 'cas-001', '-e', 'adminAllowFrom=1::/0']);
   t.is(hostBits.code, 1);
-  t.regex(hostBits.stderr, /adminAllowFrom\.0: 1::\/0 has host bits set after \/0: did you mean the host 1::\? \(::\/0 would be every IPv6 address\) \(from -e\)/);
+  t.regex(
+    hostBits.stderr,
+    /adminAllowFrom\.0: 1::\/0 has host bits set after \/0: did you mean the host 1::\? \(::\/0 would be every IPv6 address\) \(from -e\)/,
+  );
   t.regex(hostBits.stderr, /1::\/0 is every IPv6 address, not a restriction: use adminGui: 'open'/);
   const network = await runCli(['apply', 'scenario-b', '-i', the().inventoryPath, '-l', 'cas-001', '-e', 'hardwareVpnSubnets=10.8.0.5/24']);
   t.is(network.code, 1);
-  t.regex(network.stderr, /hardwareVpnSubnets\.0: 10\.8\.0\.5\/24 has host bits set after \/24: did you mean the network 10\.8\.0\.0\/24, or the host 10\.8\.0\.5\? \(from -e\)/);
+  t.regex(
+    network.stderr,
+    /hardwareVpnSubnets\.0: 10\.8\.0\.5\/24 has host bits set after \/24: did you mean the network 10\.8\.0\.0\/24, or the host 10\.8\.0\.5\? \(from -e\)/,
+  );
   t.is(readFileSync(sshdLog, 'utf8'), logBefore, 'no connection reached the host');
 });

@@ -27,7 +27,7 @@ const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 20
   }
 };
 
-serial('a json.py in the login user\'s home and a usercustomize.py in their site-packages never run in the ufw batch', async (t) => {
+serial("a json.py in the login user's home and a usercustomize.py in their site-packages never run in the ufw batch", async (t) => {
   const host = 'cas-001';
   const site = (await the().exec(host, ['/usr/bin/python3', '-c', 'import site; print(site.getusersitepackages())'])).stdout.trim();
   t.regex(site, /^\/root\//);
@@ -48,7 +48,10 @@ serial('a firewall.rules anyone can write, or that another user owns, is refused
   await the().exec(host, ['chmod', '666', rules]);
   let result = await apply('scenario-a', '-l', host);
   t.is(result.code, 2, result.stdout + result.stderr);
-  t.regex(errorsOf(result.stdout), /refusing to change the firewall: \/batm\/vpngen\/firewall\.rules would be re-applied as root after ufw restarts, but \/batm\/vpngen\/firewall\.rules is writable by everyone \(mode 666\)/);
+  t.regex(
+    errorsOf(result.stdout),
+    /refusing to change the firewall: \/batm\/vpngen\/firewall\.rules would be re-applied as root after ufw restarts, but \/batm\/vpngen\/firewall\.rules is writable by everyone \(mode 666\)/,
+  );
   t.regex((await the().exec(host, ['ufw', 'status'])).stdout, /Status: inactive/);
   t.false(await exists(host, '/batm/logs/firewall-rules.log'), 'the file was sourced');
 
@@ -93,19 +96,49 @@ serial('a file transfer cut in the middle by a dropped connection leaves the old
   const content = (await lab.exec(host, ['base64', '-w0', path])).stdout.trim();
   const before = Buffer.from(content, 'base64').toString('latin1');
   const [uid, gid, mode] = (await lab.exec(host, ['stat', '-c', '%u %g %a', path])).stdout.trim().split(' ');
-  const file: FileState = { exists: true, type: 'file', uid: Number(uid), gid: Number(gid), owner: 'root', group: 'root', mode: mode!, size: before.length, content: before };
+  const file: FileState = {
+    exists: true,
+    type: 'file',
+    uid: Number(uid),
+    gid: Number(gid),
+    owner: 'root',
+    group: 'root',
+    mode: mode!,
+    size: before.length,
+    content: before,
+  };
   const change = propertiesKey({ file: path, key: 'batm.vpn-skip', value: true }).plan({ file }).changes[0]!;
 
-  const ssh = spawn('ip', [
-    'netns', 'exec', lab.controllerNetns,
-    'ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${lab.knownHostsPath}`,
-    '-i', lab.privateKeyPath, `root@${lab.host(host).address}`, change.command.script,
-  ], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const ssh = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      lab.controllerNetns,
+      'ssh',
+      '-F',
+      '/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${lab.knownHostsPath}`,
+      '-i',
+      lab.privateKeyPath,
+      `root@${lab.host(host).address}`,
+      change.command.script,
+    ],
+    { stdio: ['pipe', 'ignore', 'ignore'] },
+  );
   const stdin = change.stdin!;
   ssh.stdin.write(stdin.slice(0, Math.floor(stdin.length / 2)));
   const temp = `ls -A /batm/config | grep -q '^\\.gate\\.properties\\.casfleet\\.'`;
   // Cut only once the host is writing what arrived into its temp file.
-  await until('the temp file to fill', async () => (await sh(host, `f=$(ls -d /batm/config/.gate.properties.casfleet.* 2>/dev/null) && [ -s "$f" ]`)).code === 0);
+  await until(
+    'the temp file to fill',
+    async () => (await sh(host, `f=$(ls -d /batm/config/.gate.properties.casfleet.* 2>/dev/null) && [ -s "$f" ]`)).code === 0,
+  );
   ssh.kill('SIGKILL');
   await until('the write to end', async () => (await sh(host, temp)).code !== 0);
   t.is(Buffer.from((await lab.exec(host, ['base64', '-w0', path])).stdout.trim(), 'base64').toString('latin1'), before);
@@ -113,7 +146,19 @@ serial('a file transfer cut in the middle by a dropped connection leaves the old
 
 serial('runs show --json masks the -e values of secret vars, as the playbook marks them or their names say', async (t) => {
   const playbook = new URL('../fixtures/playbooks/secret-vars.ts', import.meta.url).pathname;
-  const applied = await apply(playbook, '-l', 'cas-004', '-e', 'pin=hunter2', '-e', 'apiToken=tok-9f3a', '-e', 'keyId=ops-2', '-e', 'slots=25');
+  const applied = await apply(
+    playbook,
+    '-l',
+    'cas-004',
+    '-e',
+    'pin=hunter2',
+    '-e',
+    'apiToken=tok-9f3a',
+    '-e',
+    'keyId=ops-2',
+    '-e',
+    'slots=25',
+  );
   t.is(applied.code, 0, applied.stdout + applied.stderr);
   const shown = await runCli(['runs', 'show', 'last', '--json']);
   t.is(shown.code, 0, shown.stderr);
@@ -132,7 +177,8 @@ serial('a planner that throws a TypeError is an internal error, with its stack u
   t.regex(error?.message ?? '', /^internal error in the planner of 'buggy step': TypeError: .*rules/);
   const shown = await runCli(['runs', 'show', 'last', '--json']);
   t.is(shown.code, 0, shown.stderr);
-  const recorded = (JSON.parse(shown.stdout) as { hosts: Record<string, { error?: { kind: string; stack?: string } }> }).hosts['cas-004']?.error;
+  const recorded = (JSON.parse(shown.stdout) as { hosts: Record<string, { error?: { kind: string; stack?: string } }> }).hosts['cas-004']
+    ?.error;
   t.is(recorded?.kind, 'internal');
   t.regex(recorded?.stack ?? '', /^TypeError: [\s\S]*buggy-planner\.ts/);
 

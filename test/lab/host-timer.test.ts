@@ -52,11 +52,28 @@ serial('an armed timer runs on time although the arming SSH client was killed wi
   const lab = the();
   // One ssh client arms, then keeps its session open until it is killed, as a crashing casfleet would.
   const arm = armTimerCommand({ id: 'orphan', delaySeconds: 10, script: recordingScript('orphan') });
-  const client = spawn('ip', [
-    'netns', 'exec', lab.controllerNetns, 'ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${lab.knownHostsPath}`, '-i', lab.privateKeyPath, `root@${lab.host(2).address}`,
-    `${arm.script}\necho ARMED; sleep 60`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const client = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      lab.controllerNetns,
+      'ssh',
+      '-F',
+      '/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${lab.knownHostsPath}`,
+      '-i',
+      lab.privateKeyPath,
+      `root@${lab.host(2).address}`,
+      `${arm.script}\necho ARMED; sleep 60`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const exited = new Promise((resolve) => client.on('close', resolve));
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -116,7 +133,10 @@ serial('disarming while the timer fires: exactly one of them wins, every time', 
     if (result.state === 'fired') await remote(1, forgetTimerCommand(id));
   }
   t.log(`outcomes seen: ${[...seen].join(', ')}`);
-  t.deepEqual((await timersOn(1)).filter((timer) => timer.id.startsWith('race')), []);
+  t.deepEqual(
+    (await timersOn(1)).filter((timer) => timer.id.startsWith('race')),
+    [],
+  );
 });
 
 serial('fire-now and disarm sent together: the script runs at most once and every caller agrees', async (t) => {
@@ -135,7 +155,10 @@ serial('fire-now and disarm sent together: the script runs at most once and ever
     if (runs.length === 1) await remote(1, forgetTimerCommand(id));
     t.deepEqual(timerPids(1), [], `${id}: no timer process left`);
   }
-  t.deepEqual((await timersOn(1)).filter((timer) => timer.id.startsWith('both')), []);
+  t.deepEqual(
+    (await timersOn(1)).filter((timer) => timer.id.startsWith('both')),
+    [],
+  );
 });
 
 serial('the timer directory is refused when it is a symlink', async (t) => {

@@ -25,7 +25,10 @@ const view = async (hosts: readonly string[], sourceAddress?: string): Promise<R
     ...(sourceAddress ? { sourceAddress } : {}),
   });
   return Object.fromEntries(
-    hosts.map((host) => [host, Object.fromEntries(results.filter((r) => r.address === the().host(host).address).map((r) => [r.port, r.state]))]),
+    hosts.map((host) => [
+      host,
+      Object.fromEntries(results.filter((r) => r.address === the().host(host).address).map((r) => [r.port, r.state])),
+    ]),
   );
 };
 
@@ -44,7 +47,18 @@ serial('Scenario A on iptables looks from outside exactly like Scenario A on ufw
   t.is(ipt.code, 0, ipt.stdout + ipt.stderr);
   const internet = await view(['cas-001', 'cas-002']);
   t.deepEqual(internet['cas-002'], internet['cas-001']);
-  t.deepEqual(internet['cas-002'], { 22: 'open', 7741: 'filtered', 7742: 'open', 13000: 'open', 13010: 'open', 12000: 'open', 12050: 'open', 7777: 'filtered', 7743: 'filtered', 443: 'filtered' });
+  t.deepEqual(internet['cas-002'], {
+    22: 'open',
+    7741: 'filtered',
+    7742: 'open',
+    13000: 'open',
+    13010: 'open',
+    12000: 'open',
+    12050: 'open',
+    7777: 'filtered',
+    7743: 'filtered',
+    443: 'filtered',
+  });
   const vpn = await view(['cas-001', 'cas-002'], VPN_ROUTER_ADDRESS);
   t.deepEqual(vpn['cas-002'], vpn['cas-001']);
   // CAS's terminal-VPN redirect is still there after the load (and re-applied, not duplicated).
@@ -70,13 +84,21 @@ serial('a re-run on the iptables backend changes nothing; the boot files hold ex
   const b = await apply('scenario-b', '-l', 'cas-004', '-e', 'firewall=iptables', ...B_SUBNET);
   t.is(changed(a.stdout, 'cas-002'), 0, a.stdout);
   t.is(changed(b.stdout, 'cas-004'), 0, b.stdout);
-  for (const [save, file] of [['iptables-save', 'rules.v4'], ['ip6tables-save', 'rules.v6']]) {
-    const running = (await sh('cas-002', `${save} -t filter`)).split('\n').filter((line) => /^-A (INPUT .*-j CASFLEET-INPUT|CASFLEET-INPUT )/.test(line));
+  for (const [save, file] of [
+    ['iptables-save', 'rules.v4'],
+    ['ip6tables-save', 'rules.v6'],
+  ]) {
+    const running = (await sh('cas-002', `${save} -t filter`))
+      .split('\n')
+      .filter((line) => /^-A (INPUT .*-j CASFLEET-INPUT|CASFLEET-INPUT )/.test(line));
     const boot = (await sh('cas-002', `cat /etc/iptables/${file}`)).split('\n').filter((line) => line.startsWith('-A '));
     t.deepEqual(boot, running, file);
     t.true(running.length > 5);
   }
-  t.regex(await sh('cas-002', 'readlink /etc/systemd/system/multi-user.target.wants/casfleet-iptables.service'), /^\/etc\/systemd\/system\/casfleet-iptables\.service$/m);
+  t.regex(
+    await sh('cas-002', 'readlink /etc/systemd/system/multi-user.target.wants/casfleet-iptables.service'),
+    /^\/etc\/systemd\/system\/casfleet-iptables\.service$/m,
+  );
 });
 
 serial('lab reboot: both backends come back with the same exposure; a firewall that is not persisted does not', async (t) => {
@@ -93,7 +115,10 @@ serial('lab reboot: both backends come back with the same exposure; a firewall t
   t.notRegex(reboot.stdout, /cas-001: ran casfleet-iptables/);
   const after = await view(hosts);
   for (const host of hosts.slice(0, 4)) t.deepEqual(after[host], before[host], host);
-  t.deepEqual(await view(hosts.slice(0, 4), VPN_ROUTER_ADDRESS), Object.fromEntries(hosts.slice(0, 4).map((host) => [host, beforeVpn[host]])));
+  t.deepEqual(
+    await view(hosts.slice(0, 4), VPN_ROUTER_ADDRESS),
+    Object.fromEntries(hosts.slice(0, 4).map((host) => [host, beforeVpn[host]])),
+  );
   t.is(after['cas-005']?.[7741], 'open', 'the hand rule was not persisted, so the reboot dropped it');
   // And casfleet finds the rebooted hosts as it left them.
   const again = await apply('scenario-a', '-l', 'cas-002', '-e', 'firewall=iptables');
@@ -104,7 +129,13 @@ const WATCHED = { mustAnswer: [22, 7742], mustNotAnswer: [7741, 7777] };
 
 /** Runs `apply` while probing cas-001 all along; returns the probes that broke the rule (and how many ran). */
 const switchWatched = async (...args: string[]) => {
-  const watch = watchFromController({ name: the().name, address: the().host('cas-001').address, ports: [...WATCHED.mustAnswer, ...WATCHED.mustNotAnswer], intervalMs: 40, timeoutMs: 3000 });
+  const watch = watchFromController({
+    name: the().name,
+    address: the().host('cas-001').address,
+    ports: [...WATCHED.mustAnswer, ...WATCHED.mustNotAnswer],
+    intervalMs: 40,
+    timeoutMs: 3000,
+  });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const result = await apply('scenario-a', '-l', 'cas-001', ...args);
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -130,12 +161,18 @@ serial('switching ufw -> iptables -> ufw never opens 7741/7777 and never closes 
   t.deepEqual(toUfw.broken, []);
   t.true(toUfw.probes.length > 40, `only ${toUfw.probes.length} probes`);
   t.notRegex(await sh('cas-001', 'iptables-save -t filter; ip6tables-save -t filter'), /CASFLEET-INPUT/);
-  t.false((await the().exec('cas-001', ['test', '-e', '/etc/systemd/system/multi-user.target.wants/casfleet-iptables.service'])).code === 0, 'boot unit disabled');
+  t.false(
+    (await the().exec('cas-001', ['test', '-e', '/etc/systemd/system/multi-user.target.wants/casfleet-iptables.service'])).code === 0,
+    'boot unit disabled',
+  );
   t.is(changed((await apply('scenario-a', '-l', 'cas-001')).stdout, 'cas-001'), 0);
 });
 
 serial('hand rules in INPUT keep their places through a change of the managed chain; nat is untouched', async (t) => {
-  await sh('cas-002', 'iptables -I INPUT 1 -s 192.0.2.1/32 -p tcp --dport 8081 -j ACCEPT && iptables -A INPUT -s 192.0.2.2/32 -p tcp --dport 8082 -j ACCEPT');
+  await sh(
+    'cas-002',
+    'iptables -I INPUT 1 -s 192.0.2.1/32 -p tcp --dport 8081 -j ACCEPT && iptables -A INPUT -s 192.0.2.2/32 -p tcp --dport 8082 -j ACCEPT',
+  );
   const input = async () => (await sh('cas-002', 'iptables -S INPUT')).split('\n').filter((line) => line.startsWith('-A '));
   const nat = await sh('cas-002', 'iptables -t nat -S');
   const before = await input();
@@ -146,23 +183,39 @@ serial('hand rules in INPUT keep their places through a change of the managed ch
   const closed = await apply('scenario-a', '-l', 'cas-002', '-e', 'firewall=iptables');
   t.is(changed(closed.stdout, 'cas-002'), 1, closed.stdout);
   t.deepEqual(await input(), before);
-  t.deepEqual(before.map((line) => line.replace(/ -m comment .*/, '')), [
-    '-A INPUT -s 192.0.2.1/32 -p tcp -m tcp --dport 8081 -j ACCEPT',
-    '-A INPUT',
-    '-A INPUT -s 192.0.2.2/32 -p tcp -m tcp --dport 8082 -j ACCEPT',
-  ]);
+  t.deepEqual(
+    before.map((line) => line.replace(/ -m comment .*/, '')),
+    [
+      '-A INPUT -s 192.0.2.1/32 -p tcp -m tcp --dport 8081 -j ACCEPT',
+      '-A INPUT',
+      '-A INPUT -s 192.0.2.2/32 -p tcp -m tcp --dport 8082 -j ACCEPT',
+    ],
+  );
   t.is(await sh('cas-002', 'iptables -t nat -S'), nat);
   t.is((await view(['cas-002']))['cas-002']?.[7741], 'filtered');
 });
 
 // ---------- the dead-man covers the iptables backend ----------
 
-const BOOT_STATE = ['/etc/iptables/rules.v4', '/etc/iptables/rules.v6', '/etc/systemd/system/casfleet-iptables.service', '/etc/ufw/ufw.conf'];
+const BOOT_STATE = [
+  '/etc/iptables/rules.v4',
+  '/etc/iptables/rules.v6',
+  '/etc/systemd/system/casfleet-iptables.service',
+  '/etc/ufw/ufw.conf',
+];
 /** Everything a transaction must put back, comparable before and after: files, the enabling link, filter tables without counters. */
 const hostState = async (host: string) => ({
-  files: await sh(host, BOOT_STATE.map((path) => `echo "== ${path}"; if [ -e ${path} ]; then stat -c '%u:%g:%a' ${path}; cat ${path}; else echo absent; fi`).join('\n')),
+  files: await sh(
+    host,
+    BOOT_STATE.map(
+      (path) => `echo "== ${path}"; if [ -e ${path} ]; then stat -c '%u:%g:%a' ${path}; cat ${path}; else echo absent; fi`,
+    ).join('\n'),
+  ),
   link: await sh(host, 'readlink /etc/systemd/system/multi-user.target.wants/casfleet-iptables.service || echo absent'),
-  filter: (await sh(host, 'iptables-save -t filter; ip6tables-save -t filter')).split('\n').filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]$/, '')),
+  filter: (await sh(host, 'iptables-save -t filter; ip6tables-save -t filter'))
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
 });
 
 serial('the dead-man rolls a half-switched host back to ufw, boot files and unit included', async (t) => {
@@ -171,7 +224,24 @@ serial('the dead-man rolls a half-switched host back to ufw, boot files and unit
   const seenBefore = await view([host]);
   const stateDir = mkdtempSync(join(tmpdir(), 'casfleet-ipt-state-'));
   try {
-    const run = startPaused('before-confirm', ['apply', 'scenario-b', ...B_SUBNET, '-l', host, '-e', 'firewall=iptables', '--rollback-timeout', '10s', '-i', the().inventoryPath, '--json'], stateDir);
+    const run = startPaused(
+      'before-confirm',
+      [
+        'apply',
+        'scenario-b',
+        ...B_SUBNET,
+        '-l',
+        host,
+        '-e',
+        'firewall=iptables',
+        '--rollback-timeout',
+        '10s',
+        '-i',
+        the().inventoryPath,
+        '--json',
+      ],
+      stateDir,
+    );
     const pid = await pausedPid(run, host);
     const during = await hostState(host);
     t.regex(during.link, /casfleet-iptables\.service/, 'the switch is in: the unit is enabled');
@@ -181,7 +251,10 @@ serial('the dead-man rolls a half-switched host back to ufw, boot files and unit
     rmSync(run.marker, { force: true });
     const fired = await untilFired((argv) => the().exec(host, argv));
     t.is(fired.result?.exitCode, 0, fired.result?.log.join('\n'));
-    t.true(fired.result!.log.includes('removed /etc/systemd/system/multi-user.target.wants/casfleet-iptables.service (it did not exist before)'), fired.result!.log.join('\n'));
+    t.true(
+      fired.result!.log.includes('removed /etc/systemd/system/multi-user.target.wants/casfleet-iptables.service (it did not exist before)'),
+      fired.result!.log.join('\n'),
+    );
     t.deepEqual(await hostState(host), before);
     t.deepEqual(await view([host]), seenBefore);
   } finally {
@@ -196,7 +269,26 @@ serial('a change on an iptables host whose new logins fail is rolled back: chain
   t.is(seenBefore[host]?.[443], 'filtered');
   const stateDir = mkdtempSync(join(tmpdir(), 'casfleet-ipt-state-'));
   try {
-    const run = startPaused('before-confirm', ['apply', 'scenario-b', ...B_SUBNET, '-l', host, '-e', 'firewall=iptables', '-e', 'proxy=true', '--rollback-timeout', '15s', '-i', the().inventoryPath, '--json'], stateDir);
+    const run = startPaused(
+      'before-confirm',
+      [
+        'apply',
+        'scenario-b',
+        ...B_SUBNET,
+        '-l',
+        host,
+        '-e',
+        'firewall=iptables',
+        '-e',
+        'proxy=true',
+        '--rollback-timeout',
+        '15s',
+        '-i',
+        the().inventoryPath,
+        '--json',
+      ],
+      stateDir,
+    );
     await pausedPid(run, host);
     t.not((await view([host]))[host]?.[443], 'filtered', 'the change is in (nothing listens on 443: closed)');
     // In front of the managed chain: the confirming login cannot get in.

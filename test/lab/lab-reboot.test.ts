@@ -20,8 +20,18 @@ test('resets, the units that ran with their output and exit status, and CAS', (t
     host: 'cas-001',
     reset: ['iptables', 'ip6tables'],
     ran: [
-      { unit: 'casfleet-iptables.service', exitCode: 0, command: '/usr/sbin/iptables-restore --noflush /etc/iptables/rules.v4', output: '' },
-      { unit: 'ufw.service', exitCode: 0, command: '/lib/ufw/ufw-init start quiet', output: '(ufw.conf: ENABLED=no, so ufw loaded nothing)' },
+      {
+        unit: 'casfleet-iptables.service',
+        exitCode: 0,
+        command: '/usr/sbin/iptables-restore --noflush /etc/iptables/rules.v4',
+        output: '',
+      },
+      {
+        unit: 'ufw.service',
+        exitCode: 0,
+        command: '/lib/ufw/ufw-init start quiet',
+        output: '(ufw.conf: ENABLED=no, so ufw loaded nothing)',
+      },
       { unit: 'CAS', exitCode: 0, command: '. /batm/vpngen/firewall.rules', output: '' },
     ],
     missingUnits: [],
@@ -30,14 +40,20 @@ test('resets, the units that ran with their output and exit status, and CAS', (t
 });
 
 test('a failed boot command or a missing unit file is not ok', (t) => {
-  const failed = parseRebootOutput('cas-002', 'reset iptables\nboot casfleet-iptables.service 2 /usr/sbin/iptables-restore --noflush /etc/iptables/rules.v4\n| iptables-restore: line 5 failed\n');
+  const failed = parseRebootOutput(
+    'cas-002',
+    'reset iptables\nboot casfleet-iptables.service 2 /usr/sbin/iptables-restore --noflush /etc/iptables/rules.v4\n| iptables-restore: line 5 failed\n',
+  );
   t.false(failed.ok);
   t.is(failed.ran[0]?.output, 'iptables-restore: line 5 failed');
   t.false(parseRebootOutput('cas-002', 'unit-missing casfleet-iptables.service\n').ok);
 });
 
 test('anything else is an error, not ignored', (t) => {
-  t.throws(() => parseRebootOutput('cas-003', 'reset iptables\nsomething odd\n'), { instanceOf: LabError, message: /unexpected output line "something odd"/ });
+  t.throws(() => parseRebootOutput('cas-003', 'reset iptables\nsomething odd\n'), {
+    instanceOf: LabError,
+    message: /unexpected output line "something odd"/,
+  });
 });
 
 test('the reboot script is valid sh', (t) => {

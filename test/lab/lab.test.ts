@@ -1,11 +1,10 @@
-import test from 'ava';
 import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
+import test from 'ava';
 import { parse } from 'yaml';
 import { CasfleetError, LabError } from '../../src/errors.ts';
 import { cpuHierarchy, labCgroupDir, labCgroupProcesses, labHostsCpuSeconds } from '../../src/lab/lab-cgroups.ts';
-import { isProcessAlive } from '../../src/lab/lab-processes.ts';
 import { run } from '../../src/lab/lab-exec.ts';
 import { renderLabShadow } from '../../src/lab/lab-host-files.ts';
 import { renderLabInventory } from '../../src/lab/lab-inventory.ts';
@@ -25,6 +24,7 @@ import {
 import { buildListenerSpec } from '../../src/lab/lab-listener.ts';
 import { labNetnsIn, listNetns, renderControllerBatch } from '../../src/lab/lab-network.ts';
 import { LAB_UNUSED_PORT } from '../../src/lab/lab-ports.ts';
+import { isProcessAlive } from '../../src/lab/lab-processes.ts';
 import { isHostSshdCmdline } from '../../src/lab/lab-sshd.ts';
 import { LabStateSchema } from '../../src/lab/lab-state.ts';
 import { labStatus } from '../../src/lab/lab-status.ts';
@@ -48,7 +48,14 @@ test('names: namespaces, inventory names, veths', (t) => {
   t.is(hostName(7), 'cas-007');
   t.is(hostName(1000), 'cas-1000');
   t.is(vethName(1000), 'vh1000');
-  t.deepEqual(hostLayout('x', 250), { index: 250, id: 'h250', name: 'cas-250', netns: 'cfl-x-h250', address: '10.99.1.250', veth: 'vh250' });
+  t.deepEqual(hostLayout('x', 250), {
+    index: 250,
+    id: 'h250',
+    name: 'cas-250',
+    netns: 'cfl-x-h250',
+    address: '10.99.1.250',
+    veth: 'vh250',
+  });
   const all = labHosts('x', 1000);
   t.is(new Set(all.map((h) => h.address)).size, 1000);
   t.true(all.every((h) => h.veth.length <= 15));
@@ -91,7 +98,13 @@ test('controller batch: veth peers are born inside host namespaces', (t) => {
 test('inventory: Ansible YAML with vars, hosts and a canary group', (t) => {
   const hosts = labHosts('x', 3);
   const inventory = parse(
-    renderLabInventory({ labName: 'x', controllerNetns: 'cfl-x-ctl', privateKeyPath: '/l/id_ed25519', knownHostsPath: '/l/known_hosts', hosts }),
+    renderLabInventory({
+      labName: 'x',
+      controllerNetns: 'cfl-x-ctl',
+      privateKeyPath: '/l/id_ed25519',
+      knownHostsPath: '/l/known_hosts',
+      hosts,
+    }),
   );
   t.deepEqual(inventory.all.vars, {
     ansible_user: 'root',
@@ -118,13 +131,23 @@ test('listener spec: gate on the public address, master on 10.3.2.1', (t) => {
   const [host] = buildListenerSpec('/lab', labHosts('x', 1)).hosts;
   t.truthy(host);
   t.is(host?.netns, '/run/netns/cfl-x-h001');
-  t.deepEqual(host?.sockets.find((s) => s.port === 7741 && s.address === '10.99.1.1'), { address: '10.99.1.1', port: 7741, service: 'gate' });
-  t.deepEqual(host?.sockets.find((s) => s.port === 7747), { address: '10.3.2.1', port: 7747, service: 'master' });
+  t.deepEqual(
+    host?.sockets.find((s) => s.port === 7741 && s.address === '10.99.1.1'),
+    { address: '10.99.1.1', port: 7741, service: 'gate' },
+  );
+  t.deepEqual(
+    host?.sockets.find((s) => s.port === 7747),
+    { address: '10.3.2.1', port: 7747, service: 'master' },
+  );
 });
 
 test('sshd command-line check does not confuse h100 with h1000', (t) => {
   const matches = isHostSshdCmdline('/run/casfleet-lab/x', 'h100');
-  t.true(matches('sshd: /usr/sbin/sshd -D -f /run/casfleet-lab/x/hosts/h100/sshd_config -E /run/casfleet-lab/x/hosts/h100/sshd.log [listener] 0 of 200-400 startups'));
+  t.true(
+    matches(
+      'sshd: /usr/sbin/sshd -D -f /run/casfleet-lab/x/hosts/h100/sshd_config -E /run/casfleet-lab/x/hosts/h100/sshd.log [listener] 0 of 200-400 startups',
+    ),
+  );
   t.true(matches('sh /l/host-start.sh /l /run/casfleet-lab/x h100'));
   t.false(matches('sh /l/host-start.sh /l /run/casfleet-lab/x h1000'));
   t.false(matches('sshd: /usr/sbin/sshd -D -f /run/casfleet-lab/x/hosts/h1000/sshd_config -E x'));
@@ -140,7 +163,10 @@ test('probePorts on loopback: a listening port is open, a free one closed', asyn
   await new Promise<void>((resolve) => free.close(() => resolve()));
   try {
     const results = await probePorts({ address: '127.0.0.1', ports: [port, freePort], timeoutMs: 500 });
-    t.deepEqual(results.map((r) => r.state), ['open', 'closed']);
+    t.deepEqual(
+      results.map((r) => r.state),
+      ['open', 'closed'],
+    );
   } finally {
     server.close();
   }
@@ -165,8 +191,10 @@ test.after.always(async (t) => {
   const left = labNetnsIn(await listNetns(), lab.name);
   if (left.length > 0) throw new Error(`namespaces left behind: ${left.join(', ')}`);
   const hierarchy = cpuHierarchy();
-  if (hierarchy && existsSync(labCgroupDir(hierarchy, lab.name))) throw new Error(`CPU cgroups left behind: ${labCgroupDir(hierarchy, lab.name)}`);
-  if (straggler !== undefined && isProcessAlive(straggler)) throw new Error(`process ${straggler}, left running by a session, survived lab down`);
+  if (hierarchy && existsSync(labCgroupDir(hierarchy, lab.name)))
+    throw new Error(`CPU cgroups left behind: ${labCgroupDir(hierarchy, lab.name)}`);
+  if (straggler !== undefined && isProcessAlive(straggler))
+    throw new Error(`process ${straggler}, left running by a session, survived lab down`);
 });
 
 const theLab = (): TestLab => {
@@ -217,7 +245,13 @@ labTest('from the controller: 22 and 7742 open, an unused port closed', async (t
   const results = await theLab().probe(1, [22, 7742, 7741, 13000, LAB_UNUSED_PORT]);
   t.deepEqual(
     results.map((r) => [r.port, r.state]),
-    [[22, 'open'], [7742, 'open'], [7741, 'open'], [13000, 'open'], [LAB_UNUSED_PORT, 'closed']],
+    [
+      [22, 'open'],
+      [7742, 'open'],
+      [7741, 'open'],
+      [13000, 'open'],
+      [LAB_UNUSED_PORT, 'closed'],
+    ],
   );
 });
 
@@ -243,7 +277,13 @@ labTest('a fresh host: ufw inactive, private /etc/ufw, clean /root, no other nam
   t.is(result.stdout, 'Status: inactive\nENABLED=no\n.bashrc\n.profile\n640\n');
   // The host's mount namespace must hold no nsfs mounts, or it would keep other namespaces alive.
   const mounts = await l.exec(1, ['cat', '/proc/self/mountinfo']);
-  t.false(mounts.stdout.includes('nsfs'), mounts.stdout.split('\n').filter((line) => line.includes('nsfs')).join('\n'));
+  t.false(
+    mounts.stdout.includes('nsfs'),
+    mounts.stdout
+      .split('\n')
+      .filter((line) => line.includes('nsfs'))
+      .join('\n'),
+  );
 });
 
 labTest('/etc writes (atomic renames included) stay on that host', async (t) => {
@@ -276,7 +316,10 @@ labTest('ufw enabled on one host filters there only, never in the root namespace
     l.probe(3, [7741], { sourceAddress: '10.8.0.1' }),
     l.probe(2, [7741]),
   ]);
-  t.deepEqual(fromLan.map((r) => r.state), ['open', 'filtered', 'filtered']);
+  t.deepEqual(
+    fromLan.map((r) => r.state),
+    ['open', 'filtered', 'filtered'],
+  );
   t.is(fromVpnRouter[0]?.state, 'open');
   t.is(neighbour[0]?.state, 'open');
   // Other processes may change the root firewall meanwhile; ufw's chains must not have appeared there.
@@ -305,5 +348,8 @@ labSerial('batm-manage stop gate closes 7741; start gate reopens it', async (t) 
 labTest('labStatus: every host present, alive and answering', async (t) => {
   const status = await labStatus({ name: theLab().name, dir: theLab().dir });
   t.true(status.healthy, JSON.stringify(status, null, 2));
-  t.deepEqual(status.hosts.map((h) => h.name), ['cas-001', 'cas-002', 'cas-003']);
+  t.deepEqual(
+    status.hosts.map((h) => h.name),
+    ['cas-001', 'cas-002', 'cas-003'],
+  );
 });

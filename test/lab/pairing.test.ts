@@ -82,7 +82,10 @@ serial('a window opens 7741 and closes it on time with casfleet no longer runnin
   t.is(await gateBecomes('cas-001', 'filtered', 40_000), 'filtered', 'closed by the timer');
   // Probes are at most ~1.5 s apart; the timer fires no earlier than the close time.
   t.true(Date.now() >= until - 2000, `not before its time (closed by ${new Date().toISOString()}, due ${opened.byHost['cas-001']?.until})`);
-  t.regex(await rules('cas-001'), /### tuple ### deny tcp 7741 0\.0\.0\.0\/0 any 0\.0\.0\.0\/0 in comment=636173666c6565743a20676174652070616972696e6720636c6f736564\n/);
+  t.regex(
+    await rules('cas-001'),
+    /### tuple ### deny tcp 7741 0\.0\.0\.0\/0 any 0\.0\.0\.0\/0 in comment=636173666c6565743a20676174652070616972696e6720636c6f736564\n/,
+  );
   // The timer forgets itself once it has run: nothing of the window remains.
   let files = await timerFiles('cas-001');
   for (let i = 0; i < 20 && files !== ''; i += 1) {
@@ -103,7 +106,10 @@ serial('--status shows where a window is open and when it closes; --close closes
 
   const status = await runCli(['pair', 'all', '-i', the().inventoryPath, '--status']);
   t.is(status.code, 2, 'cas-004 is not under scenario-a');
-  t.regex(status.stdout, /^cas-001 {2}pairing window open until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \((9m\d{1,2}s|10m) left; an on-host timer closes it\)$/m);
+  t.regex(
+    status.stdout,
+    /^cas-001 {2}pairing window open until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \((9m\d{1,2}s|10m) left; an on-host timer closes it\)$/m,
+  );
   t.regex(status.stdout, /^cas-003 {2}no pairing window needed: 7741 is reachable from the hardware VPN/m);
   const json = await pair('cas-002', '--status');
   const line = json.byHost['cas-002'];
@@ -137,16 +143,36 @@ serial('a scenario-a re-run during the window changes nothing, and the window st
   t.true(Date.now() < until, 'probed before the close time (a machine this slow cannot run this test)');
   t.is(seenOpen, 'open', 'the re-run left the window open');
   t.is(await gateBecomes('cas-002', 'filtered', 70_000), 'filtered', 'and its timer still closed it');
-  t.regex(await rules('cas-002'), /deny tcp 7741 0\.0\.0\.0\/0 any 0\.0\.0\.0\/0 in comment=636173666c6565743a20676174652070616972696e6720636c6f736564\n/);
+  t.regex(
+    await rules('cas-002'),
+    /deny tcp 7741 0\.0\.0\.0\/0 any 0\.0\.0\.0\/0 in comment=636173666c6565743a20676174652070616972696e6720636c6f736564\n/,
+  );
 });
 
 serial('a staged scenario-a rollout during a window passes its gates: the window is not counted as exposure', async (t) => {
   const opened = await pair('cas-001', '--for', '10m');
   t.is(opened.code, 0, opened.stdout + opened.stderr);
-  const rollout = await runCli(['apply', 'scenario-a', '-i', the().inventoryPath, '-l', 'cas-001,cas-002', '--canary', 'cas-001', '--yes', '--json']);
+  const rollout = await runCli([
+    'apply',
+    'scenario-a',
+    '-i',
+    the().inventoryPath,
+    '-l',
+    'cas-001,cas-002',
+    '--canary',
+    'cas-001',
+    '--yes',
+    '--json',
+  ]);
   t.is(rollout.code, 0, rollout.stdout + rollout.stderr);
   const gates = jsonEvents(rollout.stdout).filter((event) => event.type === 'step' && event.kind === 'gate');
-  t.deepEqual(gates.map((event) => [event.host, event.status]), [['cas-001', 'ok'], ['cas-002', 'ok']]);
+  t.deepEqual(
+    gates.map((event) => [event.host, event.status]),
+    [
+      ['cas-001', 'ok'],
+      ['cas-002', 'ok'],
+    ],
+  );
   t.is(await gate('cas-001'), 'open', 'the window is still open');
   const closed = await pair('cas-001', '--close');
   t.is(closed.code, 0);
@@ -167,7 +193,9 @@ serial('a window whose timer is gone (as after a reboot) is closed by the next s
   const rerun = await runCli(['apply', 'scenario-a', '-i', the().inventoryPath, '-l', 'cas-001', '--json']);
   t.is(rerun.code, 0, rerun.stdout + rerun.stderr);
   const ufw = jsonEvents(rerun.stdout).find((event) => event.type === 'step' && event.step === 'firewall (ufw)');
-  t.deepEqual(ufw?.changes, [`~ deny 7741/tcp (gate pairing closed) (was: allow 7741/tcp (gate pairing window until ${status.byHost['cas-001']?.until}))`]);
+  t.deepEqual(ufw?.changes, [
+    `~ deny 7741/tcp (gate pairing closed) (was: allow 7741/tcp (gate pairing window until ${status.byHost['cas-001']?.until}))`,
+  ]);
   t.is(await gate('cas-001'), 'filtered');
   // The lost timer's records go with the next pair --close (or --for).
   const close = await pair('cas-001', '--close');
@@ -180,7 +208,10 @@ serial('a Scenario B host has nothing to open, and a host without the managed ru
   const result = await pair('cas-003,cas-004');
   t.is(result.code, 2, result.stdout + result.stderr);
   t.like(result.byHost['cas-003'], { outcome: 'unchanged', window: 'scenario-b' });
-  t.regex(result.byHost['cas-003']?.reason ?? '', /^nothing to open: 7741 is reachable from the hardware VPN \(10\.8\.0\.0\/24\): scenario B$/);
+  t.regex(
+    result.byHost['cas-003']?.reason ?? '',
+    /^nothing to open: 7741 is reachable from the hardware VPN \(10\.8\.0\.0\/24\): scenario B$/,
+  );
   t.like(result.byHost['cas-004'], { outcome: 'failed', error: { kind: 'plan' } });
   t.regex(result.byHost['cas-004']?.error?.message ?? '', /apply scenario-a first/);
   t.is(await rules('cas-003'), before.b);

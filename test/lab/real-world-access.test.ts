@@ -1,8 +1,9 @@
 // Real-world access, end to end on a lab with a bastion: hosts named only by ssh_config aliases,
 // hosts reachable only through a jump host (one shared connection, both hops' keys verified), an
 // admin account whose sudo asks for a password, first contact with --accept-new, and keys scan.
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+
 import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -32,12 +33,21 @@ const file = (name: string, text: string): string => {
   return path;
 };
 const bastionLogins = (): number =>
-  readFileSync(join(the().dir, hostRelativePaths(the().bastion!.id).sshdLog), 'utf8').split('\n').filter((line) => line.includes('Accepted publickey')).length;
-const hostKeyLine = (id: string): string => readFileSync(join(the().dir, hostRelativePaths(id).hostPublicKey), 'utf8').split(' ').slice(0, 2).join(' ');
+  readFileSync(join(the().dir, hostRelativePaths(the().bastion!.id).sshdLog), 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('Accepted publickey')).length;
+const hostKeyLine = (id: string): string =>
+  readFileSync(join(the().dir, hostRelativePaths(id).hostPublicKey), 'utf8')
+    .split(' ')
+    .slice(0, 2)
+    .join(' ');
 const ATTACKER = readFileSync('test/fixtures/ssh/attacker-ed25519.pub', 'utf8').split(' ').slice(0, 2).join(' ');
 /** The lab's known_hosts with one host's key swapped for another. */
 const knownHostsWithSwapped = (name: string, address: string): string =>
-  file(name, readFileSync(the().knownHostsPath, 'utf8').replace(new RegExp(`^${address.replaceAll('.', '\\.')} .*$`, 'm'), `${address} ${ATTACKER}`));
+  file(
+    name,
+    readFileSync(the().knownHostsPath, 'utf8').replace(new RegExp(`^${address.replaceAll('.', '\\.')} .*$`, 'm'), `${address} ${ATTACKER}`),
+  );
 
 const aliasInventory = (extra = ''): string =>
   file('aliases.ini', `cas-001\ncas-003\n\n[all:vars]\ncasfleet_netns=${the().controllerNetns}\n${extra}`);
@@ -61,10 +71,24 @@ serial('a fleet behind the bastion: one bastion connection for the run, host key
   for (const host of ['cas-003', 'cas-004']) t.true(recap[host]!.changed > 0, host);
   t.is(bastionLogins() - before, 1, 'both hosts went through one bastion connection');
   // Rollout gates log in afresh through the bastion (a new SSH session to the host over a new tunnel).
-  const staged = await runCli(['apply', 'scenario-a', '-i', the().inventoryPath, '-l', 'behind_bastion', '--canary', '1', '--yes', '--json']);
+  const staged = await runCli([
+    'apply',
+    'scenario-a',
+    '-i',
+    the().inventoryPath,
+    '-l',
+    'behind_bastion',
+    '--canary',
+    '1',
+    '--yes',
+    '--json',
+  ]);
   t.is(staged.code, 0, staged.stdout + staged.stderr);
   const gates = jsonEvents(staged.stdout).filter((event) => event.type === 'step' && event.kind === 'gate');
-  t.deepEqual(gates.map((event) => [event.host, event.status]).sort(), [['cas-003', 'ok'], ['cas-004', 'ok']]);
+  t.deepEqual(gates.map((event) => [event.host, event.status]).sort(), [
+    ['cas-003', 'ok'],
+    ['cas-004', 'ok'],
+  ]);
   // The controller itself cannot reach them: only the bastion can.
   const direct = await the().ssh('cas-003', 'true', { timeoutMs: 10_000 });
   t.not(direct.code, 0);
@@ -74,7 +98,17 @@ serial('a fleet behind the bastion: one bastion connection for the run, host key
   t.is(refused.code, 2);
   t.regex(refused.stdout, /jump host 10\.99\.1\.5: .*REMOTE HOST IDENTIFICATION HAS CHANGED/s);
   const wrongTarget = knownHostsWithSwapped('kh-target', the().host('cas-003').address);
-  const refusedTarget = await runCli(['plan', 'scenario-a', '-i', the().inventoryPath, '-l', 'cas-003', '--known-hosts', wrongTarget, '--json']);
+  const refusedTarget = await runCli([
+    'plan',
+    'scenario-a',
+    '-i',
+    the().inventoryPath,
+    '-l',
+    'cas-003',
+    '--known-hosts',
+    wrongTarget,
+    '--json',
+  ]);
   t.is(refusedTarget.code, 2);
   t.regex(refusedTarget.stdout, /host key for cas-003 \(10\.99\.1\.3\) has CHANGED/);
   t.notRegex(refusedTarget.stdout, /jump host/);
@@ -92,7 +126,12 @@ serial('sudo with a password: missing says so, wrong is rejected with nothing ch
   const missing = await runCli(args, { env: { CASFLEET_BECOME_PASSWORD: '' } });
   t.is(missing.code, 2);
   t.regex(missing.stdout, /sudo needs a password here: give it with -K\/--ask-become-pass/);
-  t.deepEqual(jsonEvents(missing.stdout).filter((event) => event.status === 'failed').map((event) => errorOf(event)?.kind), ['sudo']);
+  t.deepEqual(
+    jsonEvents(missing.stdout)
+      .filter((event) => event.status === 'failed')
+      .map((event) => errorOf(event)?.kind),
+    ['sudo'],
+  );
   const pristine = await ufwRules('cas-001');
   const wrong = await runCli(args, { env: { CASFLEET_BECOME_PASSWORD: 'not-the-password' } });
   t.is(wrong.code, 2);
@@ -120,7 +159,18 @@ serial('sudo with a password: missing says so, wrong is rejected with nothing ch
 
 serial('--accept-new records unknown host keys (hashed in a hashed file), then a changed key is still refused', async (t) => {
   const empty = file('kh-empty', '');
-  const first = await runCli(['plan', 'scenario-a', '-i', the().inventoryPath, '--known-hosts', empty, '--ssh-config', 'none', '--accept-new', '--json']);
+  const first = await runCli([
+    'plan',
+    'scenario-a',
+    '-i',
+    the().inventoryPath,
+    '--known-hosts',
+    empty,
+    '--ssh-config',
+    'none',
+    '--accept-new',
+    '--json',
+  ]);
   t.is(first.code, 0, first.stdout + first.stderr);
   t.regex(first.stderr, /permanently added cas-001 \(10\.99\.1\.1\) ssh-ed25519 SHA256:/);
   const recorded = readFileSync(empty, 'utf8');
@@ -132,7 +182,20 @@ serial('--accept-new records unknown host keys (hashed in a hashed file), then a
 
   const swapped = readFileSync(empty, 'utf8').replace(/^10\.99\.1\.1 .*$/m, `10.99.1.1 ${ATTACKER}`);
   writeFileSync(empty, swapped);
-  const changed = await runCli(['plan', 'scenario-a', '-i', the().inventoryPath, '-l', 'cas-001', '--known-hosts', empty, '--ssh-config', 'none', '--accept-new', '--json']);
+  const changed = await runCli([
+    'plan',
+    'scenario-a',
+    '-i',
+    the().inventoryPath,
+    '-l',
+    'cas-001',
+    '--known-hosts',
+    empty,
+    '--ssh-config',
+    'none',
+    '--accept-new',
+    '--json',
+  ]);
   t.is(changed.code, 2);
   t.regex(changed.stdout, /REMOTE HOST IDENTIFICATION HAS CHANGED/);
   t.is(readFileSync(empty, 'utf8'), swapped, 'nothing was written for a changed key');
@@ -140,10 +203,26 @@ serial('--accept-new records unknown host keys (hashed in a hashed file), then a
   const hashed = join(scratch, 'kh-hashed');
   copyFileSync(the().knownHostsHashedPath, hashed);
   writeFileSync(hashed, readFileSync(hashed, 'utf8').split('\n').slice(1).join('\n'));
-  const intoHashed = await runCli(['plan', 'scenario-a', '-i', the().inventoryPath, '-l', 'cas-001', '--known-hosts', hashed, '--ssh-config', 'none', '--accept-new', '--json']);
+  const intoHashed = await runCli([
+    'plan',
+    'scenario-a',
+    '-i',
+    the().inventoryPath,
+    '-l',
+    'cas-001',
+    '--known-hosts',
+    hashed,
+    '--ssh-config',
+    'none',
+    '--accept-new',
+    '--json',
+  ]);
   t.is(intoHashed.code, 0, intoHashed.stdout + intoHashed.stderr);
   const lines = readFileSync(hashed, 'utf8').trim().split('\n');
-  t.true(lines.every((line) => line.startsWith('|1|')), 'the added line is hashed like the rest');
+  t.true(
+    lines.every((line) => line.startsWith('|1|')),
+    'the added line is hashed like the rest',
+  );
 });
 
 serial('keys scan prints the fingerprints ssh-keygen -lf gives for the hosts own keys, and --write adds them', async (t) => {
@@ -151,11 +230,16 @@ serial('keys scan prints the fingerprints ssh-keygen -lf gives for the hosts own
   const scan = await runCli(['keys', 'scan', '-i', the().inventoryPath, '--known-hosts', empty, '--ssh-config', 'none', '--write']);
   t.is(scan.code, 0, scan.stdout + scan.stderr);
   for (const host of [...the().hosts, the().bastion!]) {
-    const [bits, fingerprint] = execFileSync('ssh-keygen', ['-lf', join(the().dir, hostRelativePaths(host.id).hostPublicKey)], { encoding: 'utf8' }).split(' ');
+    const [bits, fingerprint] = execFileSync('ssh-keygen', ['-lf', join(the().dir, hostRelativePaths(host.id).hostPublicKey)], {
+      encoding: 'utf8',
+    }).split(' ');
     t.true(scan.stdout.includes(`${bits} ${fingerprint} ${host.address} (ED25519)`), `${host.name}: ${fingerprint}`);
   }
   t.regex(scan.stdout, /^# cas-003 \(10\.99\.1\.3\) via 10\.99\.1\.5: ED25519 added$/m);
   const rescan = await runCli(['keys', 'scan', '-i', the().inventoryPath, '--known-hosts', empty, '--ssh-config', 'none', '--json']);
   const view = JSON.parse(rescan.stdout) as { hosts: Record<string, { keys: { status: string }[] }> };
-  t.deepEqual(Object.values(view.hosts).flatMap((host) => host.keys.map((key) => key.status)), Array(5).fill('known'));
+  t.deepEqual(
+    Object.values(view.hosts).flatMap((host) => host.keys.map((key) => key.status)),
+    Array(5).fill('known'),
+  );
 });

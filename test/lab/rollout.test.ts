@@ -22,7 +22,19 @@ const expectState = (hosts: string[], state: string) => Object.fromEntries(hosts
 
 // A REJECT rule in the controller namespace makes one host unreachable, like a dead server.
 const cutOff = (host: string, on: boolean) =>
-  run(['ip', 'netns', 'exec', the().controllerNetns, 'iptables', on ? '-I' : '-D', 'OUTPUT', '-d', the().host(host).address, '-j', 'REJECT']);
+  run([
+    'ip',
+    'netns',
+    'exec',
+    the().controllerNetns,
+    'iptables',
+    on ? '-I' : '-D',
+    'OUTPUT',
+    '-d',
+    the().host(host).address,
+    '-j',
+    'REJECT',
+  ]);
 
 serial('without a terminal and without --yes the run stops after the canary stage', async (t) => {
   const result = await casfleet('apply', 'scenario-a', '--canary', 'canary', '--batches', '3', '--json');
@@ -39,10 +51,13 @@ serial('plan groups hosts with identical changes', async (t) => {
   const result = await casfleet('plan', 'scenario-a', '--json');
   t.is(result.code, 0, result.stderr);
   const plan = JSON.parse(result.stdout) as { groups: Array<{ kind: string; hosts: string[] }> };
-  t.deepEqual(plan.groups.map((group) => [group.kind, group.hosts]), [
-    ['changes', hostsFrom(3, 10)],
-    ['compliant', hostsFrom(1, 2)],
-  ]);
+  t.deepEqual(
+    plan.groups.map((group) => [group.kind, group.hosts]),
+    [
+      ['changes', hostsFrom(3, 10)],
+      ['compliant', hostsFrom(1, 2)],
+    ],
+  );
   const human = await casfleet('plan', 'scenario-a');
   t.regex(human.stdout, /8 hosts \(cas-003…cas-010\)/);
   t.regex(human.stdout, /2 hosts: already compliant/);

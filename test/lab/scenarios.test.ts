@@ -69,8 +69,16 @@ serial('scenario-b on the canary hosts switches them to the hardware VPN and lea
   for (const host of ['cas-001', 'cas-002']) {
     t.regex(await hostFile(host, '/batm/config/gate.properties'), /^batm\.vpn-skip=true$/m, host);
     t.is((await the().exec(host, ['test', '-e', '/batm/config/vpn'])).code, 1, `${host}: vpn file removed`);
-    t.regex((await the().exec(host, ['find', '/var/backups/casfleet', '-name', 'vpn.*'])).stdout, /\/batm\/config\/vpn\./, `${host}: vpn file backed up`);
-    t.deepEqual((await gateCalls(host)).map((line) => line.replace(/^.* (stop|start) gate.*$/, '$1')), ['stop', 'start'], `${host}: one gate restart`);
+    t.regex(
+      (await the().exec(host, ['find', '/var/backups/casfleet', '-name', 'vpn.*'])).stdout,
+      /\/batm\/config\/vpn\./,
+      `${host}: vpn file backed up`,
+    );
+    t.deepEqual(
+      (await gateCalls(host)).map((line) => line.replace(/^.* (stop|start) gate.*$/, '$1')),
+      ['stop', 'start'],
+      `${host}: one gate restart`,
+    );
   }
   const fromInternet = await probeAll(['cas-001', 'cas-002', 'cas-003'], [22, 7741, 7742, 13000, 12000]);
   const fromVpn = await probeAll(['cas-001', 'cas-002'], [7741], VPN_ROUTER_ADDRESS);
@@ -106,8 +114,16 @@ serial('a host whose key differs from known_hosts fails and nothing changes on i
   const knownHosts = readFileSync(lab.knownHostsPath, 'utf8');
   const victim = lab.host('cas-006').address;
   const other = lab.host('cas-005').address;
-  const otherKey = knownHosts.split('\n').find((line) => line.startsWith(`${other} `))!.split(' ').slice(1).join(' ');
-  const forged = knownHosts.split('\n').map((line) => (line.startsWith(`${victim} `) ? `${victim} ${otherKey}` : line)).join('\n');
+  const otherKey = knownHosts
+    .split('\n')
+    .find((line) => line.startsWith(`${other} `))!
+    .split(' ')
+    .slice(1)
+    .join(' ');
+  const forged = knownHosts
+    .split('\n')
+    .map((line) => (line.startsWith(`${victim} `) ? `${victim} ${otherKey}` : line))
+    .join('\n');
   const forgedPath = join(lab.dir, 'known_hosts.forged');
   writeFileSync(forgedPath, forged);
   const rulesBefore = await hostFile('cas-006', '/etc/ufw/user.rules');
@@ -121,7 +137,7 @@ serial('a host whose key differs from known_hosts fails and nothing changes on i
   t.is(errorOf(unreachable)?.kind, 'host-key');
   t.regex(errorOf(unreachable)?.message ?? '', /HOST IDENTIFICATION HAS CHANGED|does not match/i);
   t.is(await hostFile('cas-006', '/etc/ufw/user.rules'), rulesBefore);
-  t.deepEqual((await probeAll(['cas-005', 'cas-006'], [7741])), { 'cas-005': { 7741: 'open' }, 'cas-006': { 7741: 'filtered' } });
+  t.deepEqual(await probeAll(['cas-005', 'cas-006'], [7741]), { 'cas-005': { 7741: 'open' }, 'cas-006': { 7741: 'filtered' } });
 
   const restore = await apply('scenario-a', '-l', 'cas-005');
   t.is(restore.code, 0, restore.stderr);
@@ -146,7 +162,18 @@ serial('become runs everything through sudo -n with the same result', async (t) 
 });
 
 serial('check mode shows what would change and changes nothing', async (t) => {
-  const result = await runCli(['apply', 'scenario-a', '-i', the().inventoryPath, '-l', 'cas-004', '-e', 'pairing=true', '--check', '--diff']);
+  const result = await runCli([
+    'apply',
+    'scenario-a',
+    '-i',
+    the().inventoryPath,
+    '-l',
+    'cas-004',
+    '-e',
+    'pairing=true',
+    '--check',
+    '--diff',
+  ]);
   t.is(result.code, 0, result.stderr);
   t.regex(result.stdout, /would change: \[cas-004\]/);
   t.regex(result.stdout, /\+ .*7741/);
@@ -158,7 +185,10 @@ serial('a bad inventory exits 1 with file:line:col and contacts no host', async 
   const sshdLog = join(lab.dir, 'hosts', 'h001', 'sshd.log');
   const logBefore = readFileSync(sshdLog, 'utf8');
   const bad = join(lab.dir, 'bad-inventory.yml');
-  writeFileSync(bad, `all:\n  hosts:\n    cas-001:\n      ansible_host: ${lab.host('cas-001').address}\n      ansible_port: "twenty-two"\n`);
+  writeFileSync(
+    bad,
+    `all:\n  hosts:\n    cas-001:\n      ansible_host: ${lab.host('cas-001').address}\n      ansible_port: "twenty-two"\n`,
+  );
   const result = await runCli(['apply', 'scenario-a', '-i', bad]);
   t.is(result.code, 1);
   t.true(result.stderr.includes(`${bad}:5:21: all.hosts.cas-001.ansible_port`), result.stderr);

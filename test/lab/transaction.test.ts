@@ -19,7 +19,8 @@ const stateDir = mkdtempSync(join(tmpdir(), 'casfleet-txn-state-'));
 test.after.always(() => rmSync(stateDir, { recursive: true, force: true }));
 
 const env = (extra: NodeJS.ProcessEnv = {}) => ({ CASFLEET_STATE_DIR: stateDir, ...extra });
-const casfleet = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli([...args, '-i', the().inventoryPath, '--json'], { env: env(extra) });
+const casfleet = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+  runCli([...args, '-i', the().inventoryPath, '--json'], { env: env(extra) });
 const SCENARIO_B = ['scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24'];
 
 const PORTS = [22, 7741, 7742, 13000, 7777];
@@ -34,12 +35,30 @@ const timersOnHost = (host: string) => timersOn((argv) => the().exec(host, argv)
 const snapshotsOn = async (host: string): Promise<string[]> =>
   (await onHost(host, `ls ${TRANSACTIONS_DIR} 2>/dev/null || :`)).split('\n').filter(Boolean);
 
-const FILES = ['/batm/config/gate.properties', '/batm/config/vpn', '/etc/ufw/user.rules', '/etc/ufw/user6.rules', '/etc/ufw/ufw.conf', '/etc/default/ufw'];
+const FILES = [
+  '/batm/config/gate.properties',
+  '/batm/config/vpn',
+  '/etc/ufw/user.rules',
+  '/etc/ufw/user6.rules',
+  '/etc/ufw/ufw.conf',
+  '/etc/default/ufw',
+];
 /** What a transaction covers on the host, comparable before and after: files (with owner and mode), filter tables (packet counters left out). */
 const hostState = async (host: string) => ({
-  files: await onHost(host, FILES.map((path) => `echo "== ${path}"; if [ -e ${path} ]; then stat -c '%u:%g:%a' ${path}; cat ${path}; else echo absent; fi`).join('\n')),
-  filter4: (await onHost(host, 'iptables-save -t filter')).split('\n').filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]$/, '')),
-  filter6: (await onHost(host, 'ip6tables-save -t filter')).split('\n').filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]$/, '')),
+  files: await onHost(
+    host,
+    FILES.map((path) => `echo "== ${path}"; if [ -e ${path} ]; then stat -c '%u:%g:%a' ${path}; cat ${path}; else echo absent; fi`).join(
+      '\n',
+    ),
+  ),
+  filter4: (await onHost(host, 'iptables-save -t filter'))
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
+  filter6: (await onHost(host, 'ip6tables-save -t filter'))
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
   gate: (await onHost(host, '/batm/batm-manage info')).split('\n').find((line) => line.startsWith('Gate:')),
 });
 
@@ -61,7 +80,10 @@ serial('a change is confirmed over a new connection; nothing stays armed, and a 
 
   const again = await casfleet(['apply', 'scenario-a']);
   t.is(again.code, 0, again.stdout + again.stderr);
-  t.false(jsonEvents(again.stdout).some((event) => event.type === 'step' && event.kind === 'transaction'), 'no change, no transaction');
+  t.false(
+    jsonEvents(again.stdout).some((event) => event.type === 'step' && event.kind === 'transaction'),
+    'no change, no transaction',
+  );
   t.deepEqual(await snapshotsOn('cas-001'), snapshots);
   t.deepEqual(await timersOnHost('cas-001'), []);
 });
@@ -82,7 +104,10 @@ serial('new logins dropped right after the change: the host rolls back by itself
   t.like(recapOf(result.stdout)[host], { rolledBack: 1, failed: 0, unreachable: 0 });
   const rollback = jsonEvents(result.stdout).find((event) => event.type === 'step' && event.status === 'rolled-back');
   t.is(errorOf(rollback)?.kind, 'connect', 'rolled back because no new login worked');
-  t.regex(errorOf(rollback)?.message ?? '', /a new SSH login failed after the change .*; the host restored its snapshot by itself \(dead-man after 15s\)/);
+  t.regex(
+    errorOf(rollback)?.message ?? '',
+    /a new SSH login failed after the change .*; the host restored its snapshot by itself \(dead-man after 15s\)/,
+  );
   t.true(((rollback?.changes ?? []) as string[]).includes('restored /etc/ufw/user.rules'));
   t.deepEqual(await outside(host), seenBefore);
   t.deepEqual(await hostState(host), before, 'files and filter tables as before the change (the DROP rule is gone too)');
@@ -121,11 +146,17 @@ serial('a Scenario B switch whose gate restart fails comes back to Scenario A en
   t.like(recapOf(result.stdout)[host], { rolledBack: 1 });
   const events = jsonEvents(result.stdout).filter((event) => event.type === 'step');
   // The two firewall steps (ufw, then the iptables backend's removal) never start.
-  t.deepEqual(events.map((event) => `${event.kind}:${event.status}`), ['step:changed', 'step:changed', 'handler:failed', 'step:skipped', 'step:skipped', 'transaction:rolled-back']);
+  t.deepEqual(
+    events.map((event) => `${event.kind}:${event.status}`),
+    ['step:changed', 'step:changed', 'handler:failed', 'step:skipped', 'step:skipped', 'transaction:rolled-back'],
+  );
   const rollback = events.at(-1)!;
   t.is(errorOf(events.find((event) => event.status === 'failed'))?.kind, 'apply', 'the gate restart failed');
   t.is(errorOf(rollback)?.kind, 'apply', 'the rollback names the kind of failure that caused it');
-  t.regex(errorOf(rollback)?.message ?? '', /^'restart gate' failed: exit 1: Gate stopped \| Gate failed to start; the snapshot was restored at once$/);
+  t.regex(
+    errorOf(rollback)?.message ?? '',
+    /^'restart gate' failed: exit 1: Gate stopped \| Gate failed to start; the snapshot was restored at once$/,
+  );
   t.deepEqual(rollback.changes, [
     'restored /batm/config/gate.properties',
     'restored /batm/config/vpn',
@@ -137,7 +168,10 @@ serial('a Scenario B switch whose gate restart fails comes back to Scenario A en
   t.deepEqual(await hostState(host), before, 'gate.properties, the VPN file and the firewall as in Scenario A; gate running');
   t.deepEqual(await outside(host), seenBefore);
   const calls = (await onHost(host, 'cat /batm/logs/batm-manage.log')).split('\n').filter((line) => / (stop|start) gate$/.test(line));
-  t.deepEqual(calls.slice(-4).map((line) => line.split(' ').slice(1).join(' ')), ['stop gate', 'start gate', 'stop gate', 'start gate']);
+  t.deepEqual(
+    calls.slice(-4).map((line) => line.split(' ').slice(1).join(' ')),
+    ['stop gate', 'start gate', 'stop gate', 'start gate'],
+  );
 });
 
 serial('a port open that must be filtered fails that host after the apply, without a rollback', async (t) => {

@@ -45,7 +45,9 @@ serial('on the rules file ufw ships the script refuses and changes nothing', asy
 
 serial('enable without python gives what ufw --force enable gives, for two log levels, and ufw keeps working', async (t) => {
   // ufw writes its files (with their LOGGING section) on the first rule change.
-  await both(`ufw allow 22/tcp && ufw allow proto tcp from 10.8.0.0/24 to any port 8000:8010 comment 'cas admin' && ufw allow in on lo to any port 7741 proto udp && ufw limit 2222/tcp && ufw default deny incoming`);
+  await both(
+    `ufw allow 22/tcp && ufw allow proto tcp from 10.8.0.0/24 to any port 8000:8010 comment 'cas admin' && ufw allow in on lo to any port 7741 proto udp && ufw limit 2222/tcp && ufw default deny incoming`,
+  );
   for (const level of ['low', 'medium']) {
     await both(`ufw logging ${level} >/dev/null`);
     await ok(REAL, 'ufw --force enable');
@@ -65,7 +67,14 @@ serial('enable without python gives what ufw --force enable gives, for two log l
 });
 
 serial('the batch of a first apply enables without python after its rule operations', async (t) => {
-  const batch = ufwBatchCommand([['allow', '22/tcp'], ['default', 'deny', 'incoming'], ['--force', 'enable']], { reapplyVpngen: false });
+  const batch = ufwBatchCommand(
+    [
+      ['allow', '22/tcp'],
+      ['default', 'deny', 'incoming'],
+      ['--force', 'enable'],
+    ],
+    { reapplyVpngen: false },
+  );
   const result = await onHost(BATCH, batch.script);
   t.is(result.code, 0, result.stderr);
   t.false(result.stderr.includes('not the verified'), result.stderr);

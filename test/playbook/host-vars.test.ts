@@ -53,16 +53,22 @@ test('the same problem on many hosts is reported once, listing them', (t) => {
 });
 
 test('an extra var the playbook does not declare is a usage error, not silently ignored', (t) => {
-  const error = t.throws(() => resolveHostVars(playbook, [host('a', { subnets: ['10.8.0.0/24'] })], { vars: { subnet: 'x' }, origins: {} }), {
-    instanceOf: UsageError,
-  });
+  const error = t.throws(
+    () => resolveHostVars(playbook, [host('a', { subnets: ['10.8.0.0/24'] })], { vars: { subnet: 'x' }, origins: {} }),
+    {
+      instanceOf: UsageError,
+    },
+  );
   t.regex(error.message, /unknown var 'subnet' for playbook demo; it accepts: subnets, pairing/);
 });
 
 test('a var that is present but of the wrong type says what is wrong, not that it is missing', (t) => {
-  const error = t.throws(() => resolveHostVars(playbook, [host('a', { subnets: ['10.8.0.0/24'] })], { vars: { pairing: 'maybe' }, origins: {} }), {
-    instanceOf: PlaybookError,
-  });
+  const error = t.throws(
+    () => resolveHostVars(playbook, [host('a', { subnets: ['10.8.0.0/24'] })], { vars: { pairing: 'maybe' }, origins: {} }),
+    {
+      instanceOf: PlaybookError,
+    },
+  );
   t.notRegex(error.message, /required/);
   t.regex(error.message, /pairing: .*expected boolean.*\(from -e\)/i);
 });

@@ -13,13 +13,19 @@ test('built-in playbooks load by name with everything they declare', async (t) =
   const playbook = await loadPlaybook('scenario-a');
   t.is(playbook.name, 'scenario-a');
   t.is(typeof playbook.exposure, 'function', 'the rollout gates need the declared exposure');
-  t.deepEqual(playbook.exposure?.(playbook.vars.parse({}), { sshPort: 22 }), { reachable: [22, 12000, 7742, 13000], blocked: [7777, 7743, 7741] });
+  t.deepEqual(playbook.exposure?.(playbook.vars.parse({}), { sshPort: 22 }), {
+    reachable: [22, 12000, 7742, 13000],
+    blocked: [7777, 7743, 7741],
+  });
 });
 
 test('a playbook keeps its default rollout', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'casfleet-playbook-'));
   const file = join(dir, 'rolling.ts');
-  writeFileSync(file, `import { definePlaybook, z } from 'casfleet';\nexport default definePlaybook({ name: 'rolling', description: 'x', vars: z.object({}), steps: () => [], rollout: { canary: 1, batches: ['50%'] } });\n`);
+  writeFileSync(
+    file,
+    `import { definePlaybook, z } from 'casfleet';\nexport default definePlaybook({ name: 'rolling', description: 'x', vars: z.object({}), steps: () => [], rollout: { canary: 1, batches: ['50%'] } });\n`,
+  );
   t.deepEqual((await loadPlaybook(file)).rollout, { canary: 1, batches: ['50%'] });
 });
 
@@ -30,7 +36,10 @@ test("a playbook's 'casfleet' is the running casfleet, not a copy its folder wou
   mkdirSync(join(dir, 'node_modules/casfleet'), { recursive: true });
   writeFileSync(join(dir, 'node_modules/casfleet/package.json'), '{"name": "casfleet", "type": "module", "exports": "./index.js"}\n');
   writeFileSync(join(dir, 'node_modules/casfleet/index.js'), "throw new Error('the project copy of casfleet was loaded');\n");
-  writeFileSync(join(dir, 'flush.ts'), `import { definePlaybook, FLUSH_HANDLERS, z } from 'casfleet';\nexport default definePlaybook({ name: 'flush', description: 'hands back the API it got', vars: z.object({}), steps: () => [FLUSH_HANDLERS] });\n`);
+  writeFileSync(
+    join(dir, 'flush.ts'),
+    `import { definePlaybook, FLUSH_HANDLERS, z } from 'casfleet';\nexport default definePlaybook({ name: 'flush', description: 'hands back the API it got', vars: z.object({}), steps: () => [FLUSH_HANDLERS] });\n`,
+  );
   const playbook = await loadPlaybook(join(dir, 'flush.ts'));
   t.is(playbook.steps({})[0], FLUSH_HANDLERS, 'the very object the runner compares against');
   t.true(playbook.vars instanceof z.ZodObject);
@@ -65,6 +74,9 @@ asRoot('a playbook file someone else owns is refused before it is imported', asy
   const marker = join(dir, 'ran');
   writeFileSync(file, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default {};\n`);
   chownSync(file, 65534, 65534);
-  await t.throwsAsync(loadPlaybook(file), { instanceOf: TrustError, message: new RegExp(`^refusing to use playbook ${file}: it is owned by uid 65534`) });
+  await t.throwsAsync(loadPlaybook(file), {
+    instanceOf: TrustError,
+    message: new RegExp(`^refusing to use playbook ${file}: it is owned by uid 65534`),
+  });
   t.false(existsSync(marker));
 });

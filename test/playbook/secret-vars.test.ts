@@ -4,10 +4,22 @@ import { definePlaybook } from '../../src/playbook/define-playbook.ts';
 import { isSecretVar, looksSecret, schemaSecrecy, secretExtraVarKeys } from '../../src/playbook/secret-vars.ts';
 
 test('names that read like secrets, as words of camelCase or snake_case', (t) => {
-  for (const name of ['password', 'dbPassword', 'ansible_become_pass', 'apiKey', 'API_KEY', 'sshPrivateKey', 'webhookSecret', 'authToken', 'keyPassphrase', 'credentials']) {
+  for (const name of [
+    'password',
+    'dbPassword',
+    'ansible_become_pass',
+    'apiKey',
+    'API_KEY',
+    'sshPrivateKey',
+    'webhookSecret',
+    'authToken',
+    'keyPassphrase',
+    'credentials',
+  ]) {
     t.true(looksSecret(name), name);
   }
-  for (const name of ['pairing', 'hardwareVpnSubnets', 'keyboard', 'monkey', 'passage', 'tokenizer', 'sshPort']) t.false(looksSecret(name), name);
+  for (const name of ['pairing', 'hardwareVpnSubnets', 'keyboard', 'monkey', 'passage', 'tokenizer', 'sshPort'])
+    t.false(looksSecret(name), name);
 });
 
 test('a schema marks a var secret or not with .meta({ secret }), through optional, default and preprocess', (t) => {

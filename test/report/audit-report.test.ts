@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { groupHosts } from '../../src/audit/audit-groups.ts';
-import { auditReportSchema, type AuditReport, type HostAudit } from '../../src/audit/audit-schema.ts';
-import { summarizeAudit, hostsWorstFirst } from '../../src/audit/audit-summary.ts';
-import { PLAIN } from '../../src/report/format-event.ts';
+import { type AuditReport, auditReportSchema, type HostAudit } from '../../src/audit/audit-schema.ts';
+import { hostsWorstFirst, summarizeAudit } from '../../src/audit/audit-summary.ts';
 import { renderAuditHtml, scriptSafeJson } from '../../src/report/audit-html.ts';
 import { formatAuditMarkdown } from '../../src/report/audit-markdown.ts';
 import { formatAuditText } from '../../src/report/audit-text.ts';
+import { PLAIN } from '../../src/report/format-event.ts';
 import { analyseHost } from '../../src/run/audit-fleet.ts';
 import { auditFixture, fixtureTarget } from '../helpers/audit-fixture.ts';
 import { CHROMIUM, probePage } from '../helpers/chromium.ts';
@@ -57,11 +57,21 @@ test('the report validates against its schema, and the schema refuses what it do
 
 test('summary: hosts per scenario, findings with hosts worst first, exit 4 beats exit 2', async (t) => {
   const { summary } = await fleet();
-  t.deepEqual(summary.scenarios, { A: ['cas-001', 'cas-002', 'cas-005', 'cas-006'], B: ['cas-003', 'cas-004'], mixed: ['cas-007'], unknown: ['cas-008'] });
+  t.deepEqual(summary.scenarios, {
+    A: ['cas-001', 'cas-002', 'cas-005', 'cas-006'],
+    B: ['cas-003', 'cas-004'],
+    mixed: ['cas-007'],
+    unknown: ['cas-008'],
+  });
   t.deepEqual(summary.unreachable, ['cas-008']);
   t.is(summary.findings[0]?.severity, 'critical');
   t.deepEqual(summary.findings.find((f) => f.code === 'firewall-disabled')?.hosts, ['cas-005']);
-  t.deepEqual(summary.findings.find((f) => f.code === 'scenario' && f.message.startsWith('Scenario A'))?.hosts, ['cas-001', 'cas-002', 'cas-005', 'cas-006']);
+  t.deepEqual(summary.findings.find((f) => f.code === 'scenario' && f.message.startsWith('Scenario A'))?.hosts, [
+    'cas-001',
+    'cas-002',
+    'cas-005',
+    'cas-006',
+  ]);
   t.deepEqual(summary.worst, { critical: 2, warning: 2, info: 4 });
   t.is(summary.exitCode, 4);
 });
@@ -76,13 +86,19 @@ test('exit codes: 0 without critical findings, 2 when a host could not be read',
 
 test('identical hosts group together; their addresses do not split them', async (t) => {
   const groups = groupHosts(await fleet());
-  t.deepEqual(groups.map((group) => group.hosts), [['cas-001', 'cas-002'], ['cas-003', 'cas-004'], ['cas-005'], ['cas-006'], ['cas-007'], ['cas-008']]);
+  t.deepEqual(
+    groups.map((group) => group.hosts),
+    [['cas-001', 'cas-002'], ['cas-003', 'cas-004'], ['cas-005'], ['cas-006'], ['cas-007'], ['cas-008']],
+  );
 });
 
 test('text: one screen with scenarios, critical and warning findings, the matrix and the exit code', async (t) => {
   const text = formatAuditText(await fleet(), PLAIN);
   t.regex(text, /^AUDIT of 8 hosts · 2026-11-30T12:00:00Z · 1\.2 s$/m);
-  t.regex(text, /^scenario {2}A 4 \(cas-001, cas-002, cas-005, cas-006\) · B 2 \(cas-003, cas-004\) · mixed 1 \(cas-007\) · unknown 1 \(cas-008\)$/m);
+  t.regex(
+    text,
+    /^scenario {2}A 4 \(cas-001, cas-002, cas-005, cas-006\) · B 2 \(cas-003, cas-004\) · mixed 1 \(cas-007\) · unknown 1 \(cas-008\)$/m,
+  );
   t.regex(text, /^ {2}firewall-disabled +1 host \(cas-005\): no firewall/m);
   t.regex(text, /^cas-001, cas-002 +A +open +- +- +- +open/m);
   t.regex(text, /^info: \d+ findings \(-v lists them\)$/m);
@@ -137,6 +153,9 @@ chromiumTest('HTML in Chromium: no errors, every matrix cell equals the JSON, fi
   t.deepEqual(page.sortedByWorst.slice(0, 2), ['cas-005', 'cas-006']);
   const disabled = page.details.find((text) => text.startsWith('cas-005'));
   t.true(disabled?.includes('drift against scenario-a') && disabled.includes('firewall (ufw): + enable ufw'), disabled);
-  t.true(page.details.some((text) => text.includes(HOSTILE)), 'hostile host output is shown as text');
+  t.true(
+    page.details.some((text) => text.includes(HOSTILE)),
+    'hostile host output is shown as text',
+  );
   t.regex(page.meta, /^audited 2026-11-30T12:00:00.000Z .* in 1\.2 s · 8 hosts · exit 4$/);
 });

@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { AuthError, CasfleetError, ConnectError, FactError, HostKeyError, RemoteCommandError, StepPlanError, SudoError } from '../../src/errors.ts';
-import { classifyError, ERROR_KINDS, errorInfoSchema, internalError, type ErrorKind } from '../../src/report/error-info.ts';
+import {
+  AuthError,
+  CasfleetError,
+  ConnectError,
+  FactError,
+  HostKeyError,
+  RemoteCommandError,
+  StepPlanError,
+  SudoError,
+} from '../../src/errors.ts';
+import { classifyError, ERROR_KINDS, type ErrorKind, errorInfoSchema, internalError } from '../../src/report/error-info.ts';
 
 test('an error class that knows its kind decides it; the caller says the rest', (t) => {
   const cases: Array<[unknown, ErrorKind]> = [
@@ -23,9 +32,15 @@ test('an error class that knows its kind decides it; the caller says the rest', 
 test('an unexpected exception is internal, says it is a bug and keeps the stack', (t) => {
   const info = internalError(new RangeError('Invalid array length'), "the planner of 'x'");
   t.is(info.kind, 'internal');
-  t.regex(info.message, /^internal error in the planner of 'x': RangeError: Invalid array length \(a bug in casfleet or the playbook's code, not a refusal/);
+  t.regex(
+    info.message,
+    /^internal error in the planner of 'x': RangeError: Invalid array length \(a bug in casfleet or the playbook's code, not a refusal/,
+  );
   t.regex(info.stack ?? '', /^RangeError: Invalid array length\n\s+at /);
-  t.deepEqual(internalError('thrown string', 'y'), { kind: 'internal', message: "internal error in y: string: thrown string (a bug in casfleet or the playbook's code, not a refusal; -v prints the stack)" });
+  t.deepEqual(internalError('thrown string', 'y'), {
+    kind: 'internal',
+    message: "internal error in y: string: thrown string (a bug in casfleet or the playbook's code, not a refusal; -v prints the stack)",
+  });
 });
 
 test('the README documents every kind, one line each, and the schema refuses others', (t) => {

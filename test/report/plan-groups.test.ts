@@ -57,7 +57,10 @@ test('The grouped plan reads as counts, compacted names and the changes indented
 
 test('Equal-sized change groups keep the order of their first host', (t) => {
   const groups = groupPlans([planned('b-1', RESTORE_VPN), planned('a-1', OPEN_ADMIN_VPN)]);
-  t.deepEqual(groups.map((group) => group.hosts), [['b-1'], ['a-1']]);
+  t.deepEqual(
+    groups.map((group) => group.hosts),
+    [['b-1'], ['a-1']],
+  );
 });
 
 test('Unreachable hosts are grouped by their error', (t) => {
@@ -75,7 +78,11 @@ test('Unreachable hosts are grouped by their error', (t) => {
 
 test('An error of several lines is listed below its hosts', (t) => {
   const plans: HostPlan[] = [{ host: 'cas-001', outcome: 'failed', changes: [], error: 'batm-manage: exit 1\nstderr: gate not found' }];
-  t.deepEqual(formatPlanGroups(groupPlans(plans), PLAIN), ['1 host: failed (cas-001):', '    batm-manage: exit 1', '    stderr: gate not found']);
+  t.deepEqual(formatPlanGroups(groupPlans(plans), PLAIN), [
+    '1 host: failed (cas-001):',
+    '    batm-manage: exit 1',
+    '    stderr: gate not found',
+  ]);
 });
 
 test('A long host list in a group is cut to the limit', (t) => {

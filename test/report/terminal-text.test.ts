@@ -1,7 +1,7 @@
 // Host text reaches the operator's terminal with its escape sequences made visible, never obeyed.
 import test from 'ava';
 import { errorInfo } from '../../src/report/error-info.ts';
-import { COLOR, PLAIN, formatStepEvent, formatUnreachable } from '../../src/report/format-event.ts';
+import { COLOR, formatStepEvent, formatUnreachable, PLAIN } from '../../src/report/format-event.ts';
 import { formatPlanGroups, groupPlans } from '../../src/report/plan-groups.ts';
 import { printable } from '../../src/report/terminal-text.ts';
 import { formatRunDetails } from '../../src/run-records/format-run.ts';
@@ -24,16 +24,35 @@ test('control characters but tab and newline, and bidi overrides, are shown as e
 test('a step result prints no control sequence a host sent, in errors, changes, warnings, reasons or diffs', (t) => {
   const lines = formatStepEvent(
     {
-      type: 'step', host: 'cas-001', step: 'restart batm gate', kind: 'handler', status: 'failed', changes: [`~ key=${HOSTILE}`],
-      warnings: [HOSTILE], reason: HOSTILE, diff: { before: `a=${HOSTILE}`, after: 'a=1' }, error: errorInfo('verify', `gate is stopped (batm-manage info: ${HOSTILE})`), check: false, durationMs: 1,
+      type: 'step',
+      host: 'cas-001',
+      step: 'restart batm gate',
+      kind: 'handler',
+      status: 'failed',
+      changes: [`~ key=${HOSTILE}`],
+      warnings: [HOSTILE],
+      reason: HOSTILE,
+      diff: { before: `a=${HOSTILE}`, after: 'a=1' },
+      error: errorInfo('verify', `gate is stopped (batm-manage info: ${HOSTILE})`),
+      check: false,
+      durationMs: 1,
     },
     PLAIN,
   );
-  t.false(lines.some((line) => unsafe.test(line)), lines.join('\n'));
+  t.false(
+    lines.some((line) => unsafe.test(line)),
+    lines.join('\n'),
+  );
   t.true(lines.some((line) => line.includes(SHOWN)));
   // casfleet's own colours still work.
-  t.true(formatUnreachable({ type: 'unreachable', host: 'cas-001', error: errorInfo('connect', HOSTILE) }, COLOR)[0]!.startsWith('\u001b[31m'));
-  t.false(formatUnreachable({ type: 'unreachable', host: 'cas-001', error: errorInfo('connect', HOSTILE) }, PLAIN).some((line) => unsafe.test(line)));
+  t.true(
+    formatUnreachable({ type: 'unreachable', host: 'cas-001', error: errorInfo('connect', HOSTILE) }, COLOR)[0]!.startsWith('\u001b[31m'),
+  );
+  t.false(
+    formatUnreachable({ type: 'unreachable', host: 'cas-001', error: errorInfo('connect', HOSTILE) }, PLAIN).some((line) =>
+      unsafe.test(line),
+    ),
+  );
 });
 
 test('the fleet-grouped plan and runs show print host errors and summaries safely too', (t) => {
@@ -44,9 +63,21 @@ test('the fleet-grouped plan and runs show print host errors and summaries safel
     ]),
     PLAIN,
   );
-  t.false(plan.some((line) => unsafe.test(line)), plan.join('\n'));
+  t.false(
+    plan.some((line) => unsafe.test(line)),
+    plan.join('\n'),
+  );
   const record = recordHostResult(haltedRecord(), 'cas-03', { counts: counts({ failed: 1 }), error: errorInfo('apply', HOSTILE) }, at(200));
-  const details = formatRunDetails({ record, live: false, resume: { resumable: false, reason: 'x' }, resumeCommand: '', inventoryShown: 'inv' });
-  t.false(details.some((line) => unsafe.test(line)), details.join('\n'));
+  const details = formatRunDetails({
+    record,
+    live: false,
+    resume: { resumable: false, reason: 'x' },
+    resumeCommand: '',
+    inventoryShown: 'inv',
+  });
+  t.false(
+    details.some((line) => unsafe.test(line)),
+    details.join('\n'),
+  );
   t.true(details.some((line) => line.includes('ok\\x1b[2J')));
 });

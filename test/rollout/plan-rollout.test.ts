@@ -15,7 +15,10 @@ const planFor = (hostCount: number, flags: RolloutFlags) =>
 const stageSizes = test.macro({
   exec(t, hostCount: number, flags: RolloutFlags, expected: readonly number[]) {
     const plan = planFor(hostCount, flags);
-    t.deepEqual(plan.stages.map((stage) => stage.hosts.length), expected);
+    t.deepEqual(
+      plan.stages.map((stage) => stage.hosts.length),
+      expected,
+    );
     // Every selected host is in exactly one stage, in selection order within each stage.
     t.deepEqual(plan.stages.flatMap((stage) => stage.hosts).sort(), fleet(hostCount));
   },
@@ -25,7 +28,13 @@ const stageSizes = test.macro({
 
 test('Batches 1,5,20% over 3 hosts never make a batch of 0 hosts', stageSizes, 3, { batches: '1,5,20%' }, [1, 2]);
 test('Batches 1,5,20% over 10 hosts repeat the last size', stageSizes, 10, { batches: '1,5,20%' }, [1, 5, 2, 2]);
-test('Batches 1,5,20% over 101 hosts round the percentage down and end with a smaller batch', stageSizes, 101, { batches: '1,5,20%' }, [1, 5, 20, 20, 20, 20, 15]);
+test(
+  'Batches 1,5,20% over 101 hosts round the percentage down and end with a smaller batch',
+  stageSizes,
+  101,
+  { batches: '1,5,20%' },
+  [1, 5, 20, 20, 20, 20, 15],
+);
 test('A percentage below one host still makes batches of one host', stageSizes, 3, { batches: '20%' }, [1, 1, 1]);
 test('A percentage is exact where Ansible rounds in floating point', stageSizes, 100, { batches: '29%' }, [29, 29, 29, 13]);
 test('A batch size larger than the rest takes the rest', stageSizes, 10, { batches: '100' }, [10]);
@@ -44,17 +53,24 @@ test('A canary of N hosts takes the first N of the selection', (t) => {
 
 test('A canary pattern keeps only selected hosts, in selection order', (t) => {
   const plan = planFor(6, { canary: 'canary', batches: '2' });
-  t.deepEqual(plan.stages.map((stage) => [stage.label, stage.hosts]), [
-    ['canary', ['cas-002', 'cas-005']],
-    ['batch 1/2', ['cas-001', 'cas-003']],
-    ['batch 2/2', ['cas-004', 'cas-006']],
-  ]);
+  t.deepEqual(
+    plan.stages.map((stage) => [stage.label, stage.hosts]),
+    [
+      ['canary', ['cas-002', 'cas-005']],
+      ['batch 1/2', ['cas-001', 'cas-003']],
+      ['batch 2/2', ['cas-004', 'cas-006']],
+    ],
+  );
 });
 
 test('A canary pattern that matches none of the selection is a usage error naming it', (t) => {
-  const error = t.throws(() => planRollout({ hosts: fleet(4), policy: { canary: { kind: 'pattern', pattern: 'canary' } }, resolveCanaryPattern: () => ['cas-009'] }), {
-    instanceOf: UsageError,
-  });
+  const error = t.throws(
+    () =>
+      planRollout({ hosts: fleet(4), policy: { canary: { kind: 'pattern', pattern: 'canary' } }, resolveCanaryPattern: () => ['cas-009'] }),
+    {
+      instanceOf: UsageError,
+    },
+  );
   t.is(error?.message, "canary pattern 'canary' matches none of the 4 selected hosts");
 });
 
@@ -64,7 +80,10 @@ test('A canary pattern without a resolver is a usage error rather than an empty 
 
 test('Stages are numbered from 0 and batches are labelled with their position and count', (t) => {
   const plan = planFor(10, { canary: '2', batches: '1,5,20%' });
-  t.deepEqual(plan.stages.map((stage) => `${stage.index}:${stage.kind}:${stage.label}`), ['0:canary:canary', '1:batch:batch 1/3', '2:batch:batch 2/3', '3:batch:batch 3/3']);
+  t.deepEqual(
+    plan.stages.map((stage) => `${stage.index}:${stage.kind}:${stage.label}`),
+    ['0:canary:canary', '1:batch:batch 1/3', '2:batch:batch 2/3', '3:batch:batch 3/3'],
+  );
 });
 
 test('Without any policy the single stage has no budget, so nothing ever halts', (t) => {
@@ -79,12 +98,18 @@ test('Without any policy the single stage has no budget, so nothing ever halts',
 });
 
 test('A staged rollout without --max-fail allows no failures per stage', (t) => {
-  t.deepEqual(planFor(10, { batches: '5' }).stages.map((stage) => stage.maxFail), [0, 0]);
+  t.deepEqual(
+    planFor(10, { batches: '5' }).stages.map((stage) => stage.maxFail),
+    [0, 0],
+  );
 });
 
 test('A budget without canary or batches applies to the single stage of every host', (t) => {
   const plan = planFor(10, { maxFail: '20%' });
-  t.deepEqual(plan.stages.map((stage) => [stage.kind, stage.maxFail]), [['all', 2]]);
+  t.deepEqual(
+    plan.stages.map((stage) => [stage.kind, stage.maxFail]),
+    [['all', 2]],
+  );
 });
 
 const stageBudget = test.macro({
@@ -92,7 +117,8 @@ const stageBudget = test.macro({
     const plan = planFor(stageSize, { batches: String(stageSize), maxFail });
     t.is(plan.stages[0]?.maxFail, expected);
   },
-  title: (title, stageSize: number, maxFail: string, expected: number) => `${title}: --max-fail ${maxFail} on a stage of ${stageSize} allows ${expected}`,
+  title: (title, stageSize: number, maxFail: string, expected: number) =>
+    `${title}: --max-fail ${maxFail} on a stage of ${stageSize} allows ${expected}`,
 });
 
 test('A percentage budget allows the failures that do not exceed it', stageBudget, 10, '20%', 2);
@@ -103,7 +129,10 @@ test('A 0% budget allows none', stageBudget, 50, '0%', 0);
 test('A count budget is taken as is', stageBudget, 10, '3', 3);
 
 test('Percentage budgets are of each stage, so a small batch gets a small budget', (t) => {
-  t.deepEqual(planFor(10, { batches: '1,5,20%', maxFail: '40%' }).stages.map((stage) => stage.maxFail), [0, 2, 0, 0]);
+  t.deepEqual(
+    planFor(10, { batches: '1,5,20%', maxFail: '40%' }).stages.map((stage) => stage.maxFail),
+    [0, 2, 0, 0],
+  );
 });
 
 test('The fleet budget is of the whole selection, rounded down', (t) => {

@@ -7,9 +7,9 @@ import {
   parseCount,
   parseDuration,
   parseRolloutPolicy,
-  rolloutPolicySchema,
   type RolloutPolicy,
   type RolloutPolicyInput,
+  rolloutPolicySchema,
 } from '../../src/rollout/rollout-policy.ts';
 
 const count = (value: number) => ({ kind: 'count', value }) as const;
@@ -31,7 +31,10 @@ test('A failure budget may be 100%', parses, parseCount, '100%', percent(100));
 test('A canary of digits is a number of hosts', parses, parseCanary, '2', count(2));
 test('A canary with % is a percentage', parses, parseCanary, '5%', percent(5));
 test('A canary of anything else is a host pattern', parses, parseCanary, 'canary', { kind: 'pattern', pattern: 'canary' });
-test('A canary pattern may use the full pattern grammar', parses, parseCanary, 'eu:&canary:!cas-001', { kind: 'pattern', pattern: 'eu:&canary:!cas-001' });
+test('A canary pattern may use the full pattern grammar', parses, parseCanary, 'eu:&canary:!cas-001', {
+  kind: 'pattern',
+  pattern: 'eu:&canary:!cas-001',
+});
 test('A canary that is an IP address is a host pattern', parses, parseCanary, '10.0.0.5', { kind: 'pattern', pattern: '10.0.0.5' });
 test('A soak in seconds', parses, parseDuration, '30s', 30_000);
 test('A soak in minutes', parses, parseDuration, '5m', 300_000);
@@ -54,12 +57,48 @@ test('An empty batch size', refuses, parseBatchSizes, '1,,5', "--batches takes s
 test('A batch of 0%', refuses, parseBatchSizes, '0%', "--batches takes sizes like 1,5,20%; got '0%'");
 test('A batch over 100%', refuses, parseBatchSizes, '1,150%', "--batches takes sizes like 1,5,20%; got '150%' in '1,150%'");
 test('A batch with a fraction', refuses, parseBatchSizes, '1.5', "--batches takes sizes like 1,5,20%; got '1.5'");
-test('A failure budget over 100%', refuses, parseCount, '120%', "--max-fail takes a number of hosts or a percentage up to 100% like 0, 2 or 10%; got '120%'");
-test('A negative failure budget', refuses, parseCount, '-1', "--max-fail takes a number of hosts or a percentage up to 100% like 0, 2 or 10%; got '-1'");
-test('A failure budget with a fractional percentage', refuses, parseCount, '12.5%', "--max-fail takes a number of hosts or a percentage up to 100% like 0, 2 or 10%; got '12.5%'");
-test('A canary of 0 hosts', refuses, parseCanary, '0', "--canary takes a host pattern, a number of hosts or a percentage like canary, 2 or 5%; got '0'");
-test('A canary over 100%', refuses, parseCanary, '150%', "--canary takes a host pattern, a number of hosts or a percentage like canary, 2 or 5%; got '150%'");
-test('An empty canary', refuses, parseCanary, ' ', "--canary takes a host pattern, a number of hosts or a percentage like canary, 2 or 5%; got ' '");
+test(
+  'A failure budget over 100%',
+  refuses,
+  parseCount,
+  '120%',
+  "--max-fail takes a number of hosts or a percentage up to 100% like 0, 2 or 10%; got '120%'",
+);
+test(
+  'A negative failure budget',
+  refuses,
+  parseCount,
+  '-1',
+  "--max-fail takes a number of hosts or a percentage up to 100% like 0, 2 or 10%; got '-1'",
+);
+test(
+  'A failure budget with a fractional percentage',
+  refuses,
+  parseCount,
+  '12.5%',
+  "--max-fail takes a number of hosts or a percentage up to 100% like 0, 2 or 10%; got '12.5%'",
+);
+test(
+  'A canary of 0 hosts',
+  refuses,
+  parseCanary,
+  '0',
+  "--canary takes a host pattern, a number of hosts or a percentage like canary, 2 or 5%; got '0'",
+);
+test(
+  'A canary over 100%',
+  refuses,
+  parseCanary,
+  '150%',
+  "--canary takes a host pattern, a number of hosts or a percentage like canary, 2 or 5%; got '150%'",
+);
+test(
+  'An empty canary',
+  refuses,
+  parseCanary,
+  ' ',
+  "--canary takes a host pattern, a number of hosts or a percentage like canary, 2 or 5%; got ' '",
+);
 test('A soak with an unknown unit', refuses, parseDuration, '5x', "--soak takes a duration like 30s, 5m or 1h; got '5x'");
 test('A soak that is negative', refuses, parseDuration, '-5s', "--soak takes a duration like 30s, 5m or 1h; got '-5s'");
 
@@ -68,7 +107,14 @@ test('A budget error names the flag it came from', (t) => {
 });
 
 test('A playbook declares the rollout with typed sizes and gets the typed policy back', (t) => {
-  const declared = { canary: 'canary', batches: [1, 5, '20%'], maxFail: '10%', fleetMaxFail: 3, soak: '5m', continueOnBatchFailure: false } satisfies RolloutPolicyInput;
+  const declared = {
+    canary: 'canary',
+    batches: [1, 5, '20%'],
+    maxFail: '10%',
+    fleetMaxFail: 3,
+    soak: '5m',
+    continueOnBatchFailure: false,
+  } satisfies RolloutPolicyInput;
   const expected: RolloutPolicy = {
     canary: { kind: 'pattern', pattern: 'canary' },
     batches: [count(1), count(5), percent(20)],
@@ -81,7 +127,11 @@ test('A playbook declares the rollout with typed sizes and gets the typed policy
 });
 
 test('A playbook may give a canary as a number, a single batch size and a soak in seconds', (t) => {
-  t.deepEqual(rolloutPolicySchema.parse({ canary: 2, batches: '25%', soak: 30 }), { canary: count(2), batches: [percent(25)], soakMs: 30_000 });
+  t.deepEqual(rolloutPolicySchema.parse({ canary: 2, batches: '25%', soak: 30 }), {
+    canary: count(2),
+    batches: [percent(25)],
+    soakMs: 30_000,
+  });
 });
 
 test('An empty rollout declares nothing', (t) => {
@@ -128,7 +178,10 @@ test('Without flags the playbook policy is kept as it is', (t) => {
 });
 
 test('The continue flag opts in over a playbook that did not', (t) => {
-  t.deepEqual(mergeRolloutPolicy({ batches: [count(1)] }, { continueOnBatchFailure: true }), { batches: [count(1)], continueOnBatchFailure: true });
+  t.deepEqual(mergeRolloutPolicy({ batches: [count(1)] }, { continueOnBatchFailure: true }), {
+    batches: [count(1)],
+    continueOnBatchFailure: true,
+  });
 });
 
 test('Neither playbook nor flags give an empty policy', (t) => {
@@ -136,5 +189,8 @@ test('Neither playbook nor flags give an empty policy', (t) => {
 });
 
 test('A bad flag is a usage error even when the playbook sets the same field', (t) => {
-  t.throws(() => mergeRolloutPolicy({ batches: [count(1)] }, { batches: '0' }), { instanceOf: UsageError, message: "--batches takes sizes like 1,5,20%; got '0'" });
+  t.throws(() => mergeRolloutPolicy({ batches: [count(1)] }, { batches: '0' }), {
+    instanceOf: UsageError,
+    message: "--batches takes sizes like 1,5,20%; got '0'",
+  });
 });

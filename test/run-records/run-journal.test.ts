@@ -2,9 +2,9 @@ import { appendFileSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { applyJournal, parseJournal } from '../../src/run-records/run-journal.ts';
 import { errorInfo } from '../../src/report/error-info.ts';
-import { recordInterruptedHost, recordHostResult, startStage } from '../../src/run-records/run-record-updates.ts';
+import { applyJournal, parseJournal } from '../../src/run-records/run-journal.ts';
+import { recordHostResult, recordInterruptedHost, startStage } from '../../src/run-records/run-record-updates.ts';
 import { flushRunRecords, journalHostResult, readRunRecord, runJournalPath, writeRunRecord } from '../../src/run-records/run-store.ts';
 import { at, counts, freshRecord } from './record-fixture.ts';
 
@@ -17,7 +17,11 @@ test('hosts journaled after the last record write are read back, as after a kill
   await flushRunRecords();
   // What the run knows after two host ends; only the journal reaches the disk (no record write).
   record = journalHostResult(recordHostResult(record, 'cas-01', { counts: counts({ ok: 3, changed: 2 }) }, at(2)), 'cas-01', dir);
-  record = journalHostResult(recordHostResult(record, 'cas-02', { counts: counts({ ok: 1, failed: 1 }), error: errorInfo('apply', 'ufw: exit 1') }, at(3)), 'cas-02', dir);
+  record = journalHostResult(
+    recordHostResult(record, 'cas-02', { counts: counts({ ok: 1, failed: 1 }), error: errorInfo('apply', 'ufw: exit 1') }, at(3)),
+    'cas-02',
+    dir,
+  );
   const read = await readRunRecord(record.id, dir);
   t.deepEqual(read.hosts, record.hosts);
   t.is(read.hosts['cas-02']?.state, 'failed');
@@ -41,7 +45,8 @@ test('journal lines the record already holds are not applied again over a later 
 
 test('a line that does not parse keeps its position and is skipped', (t) => {
   const record = startStage(freshRecord(), 0, at(1));
-  const good = (host: string) => JSON.stringify({ host, entry: { state: 'ok', stage: 0, counts: counts({ ok: 1 }) }, at: at(2).toISOString() });
+  const good = (host: string) =>
+    JSON.stringify({ host, entry: { state: 'ok', stage: 0, counts: counts({ ok: 1 }) }, at: at(2).toISOString() });
   const lines = parseJournal(`${good('cas-01')}\n{"host":"cas-02","entry":{"state":"bogus"}}\n${good('cas-03')}\n{"host":"cas-0`);
   t.is(lines.length, 4);
   t.is(lines[1], undefined);
@@ -58,7 +63,11 @@ test('a host the record does not list is ignored', async (t) => {
   const record = freshRecord();
   await writeRunRecord(record, dir);
   await flushRunRecords();
-  appendFileSync(runJournalPath(record.id, dir), `${JSON.stringify({ host: 'intruder', entry: { state: 'ok', stage: 0 }, at: at(2).toISOString() })}\n`, { mode: 0o600 });
+  appendFileSync(
+    runJournalPath(record.id, dir),
+    `${JSON.stringify({ host: 'intruder', entry: { state: 'ok', stage: 0 }, at: at(2).toISOString() })}\n`,
+    { mode: 0o600 },
+  );
   const read = await readRunRecord(record.id, dir);
   t.false('intruder' in read.hosts);
   t.deepEqual(read.hosts, record.hosts);

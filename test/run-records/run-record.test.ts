@@ -1,18 +1,18 @@
 import test from 'ava';
+import { errorInfo } from '../../src/report/error-info.ts';
 import {
   hostsToRun,
   isResumable,
   newRunId,
+  type RunRecord,
+  recordedError,
   remainingStages,
   resumeCheck,
   rolloutFromRecord,
   rolloutToRecord,
-  recordedError,
   runRecordSchema,
   summarizeRecord,
-  type RunRecord,
 } from '../../src/run-records/run-record.ts';
-import { errorInfo } from '../../src/report/error-info.ts';
 import { endRun, hostStateFromCounts, recordHostResult, resumeRun, startStage } from '../../src/run-records/run-record-updates.ts';
 import { at, counts, freshRecord, haltedRecord, T0 } from './record-fixture.ts';
 
@@ -44,7 +44,13 @@ test('a record written before errors had kinds (a plain string) still loads, sho
   t.deepEqual(recordedError(parsed.hosts['cas-03']?.error), { message: 'ufw: exit 1' });
   t.deepEqual(recordedError(record.hosts['cas-03']?.error), { kind: 'apply', message: 'ufw: exit 1\nmore detail' });
   t.deepEqual(hostsToRun(parsed), hostsToRun(record));
-  t.false(runRecordSchema.safeParse({ ...old, hosts: { ...old.hosts, 'cas-03': { ...old.hosts['cas-03'], error: { kind: 'nope', message: 'x' } } } }).success, 'an unknown kind is refused');
+  t.false(
+    runRecordSchema.safeParse({
+      ...old,
+      hosts: { ...old.hosts, 'cas-03': { ...old.hosts['cas-03'], error: { kind: 'nope', message: 'x' } } },
+    }).success,
+    'an unknown kind is refused',
+  );
 });
 
 test('a new record is running, before any stage, with every host untouched in its stage', (t) => {
@@ -58,9 +64,18 @@ test('a new record is running, before any stage, with every host untouched in it
 });
 
 test('run ids carry the UTC start second and 4 hex digits', (t) => {
-  t.is(newRunId(new Date('2026-11-21T13:08:45.999Z'), () => 0.3), '20261121T130845Z-4ccc');
-  t.is(newRunId(new Date('2026-01-02T03:04:05Z'), () => 0), '20260102T030405Z-0000');
-  t.is(newRunId(new Date('2026-01-02T03:04:05Z'), () => 0.9999999), '20260102T030405Z-ffff');
+  t.is(
+    newRunId(new Date('2026-11-21T13:08:45.999Z'), () => 0.3),
+    '20261121T130845Z-4ccc',
+  );
+  t.is(
+    newRunId(new Date('2026-01-02T03:04:05Z'), () => 0),
+    '20260102T030405Z-0000',
+  );
+  t.is(
+    newRunId(new Date('2026-01-02T03:04:05Z'), () => 0.9999999),
+    '20260102T030405Z-ffff',
+  );
 });
 
 test('run ids sort as strings in the order the runs started', (t) => {
@@ -123,8 +138,17 @@ test('recording a host result keeps its stage, its counts and only a failure err
     counts: { ok: 1, changed: 0, failed: 1, unreachable: 0, skipped: 0, rolledBack: 0 },
     error: { kind: 'apply', message: 'ufw: exit 1\nmore detail' },
   });
-  const retried = recordHostResult(record, 'cas-03', { counts: counts({ ok: 2, changed: 1 }), error: errorInfo('apply', 'ignored') }, at(20));
-  t.deepEqual(retried.hosts['cas-03'], { state: 'changed', stage: 1, counts: { ok: 2, changed: 1, failed: 0, unreachable: 0, skipped: 0, rolledBack: 0 } });
+  const retried = recordHostResult(
+    record,
+    'cas-03',
+    { counts: counts({ ok: 2, changed: 1 }), error: errorInfo('apply', 'ignored') },
+    at(20),
+  );
+  t.deepEqual(retried.hosts['cas-03'], {
+    state: 'changed',
+    stage: 1,
+    counts: { ok: 2, changed: 1, failed: 0, unreachable: 0, skipped: 0, rolledBack: 0 },
+  });
   t.is(retried.updatedAt, at(20).toISOString());
   t.is(record.hosts['cas-03']!.state, 'failed', 'the previous record is not mutated');
   t.throws(() => recordHostResult(record, 'cas-99', { counts: counts() }, at(20)), { name: 'RunRecordError', message: /no host 'cas-99'/ });
@@ -132,9 +156,19 @@ test('recording a host result keeps its stage, its counts and only a failure err
 
 test('hostsToRun lists failed, rolled-back, unreachable and untouched hosts in rollout order', (t) => {
   let record = haltedRecord();
-  record = recordHostResult(record, 'cas-02', { counts: counts({ unreachable: 1 }), error: errorInfo('connect', 'connection refused') }, at(7));
+  record = recordHostResult(
+    record,
+    'cas-02',
+    { counts: counts({ unreachable: 1 }), error: errorInfo('connect', 'connection refused') },
+    at(7),
+  );
   t.deepEqual(hostsToRun(record), ['cas-02', 'cas-03', 'cas-04', 'cas-05']);
-  record = recordHostResult(record, 'cas-01', { counts: counts({ ok: 1, rolledBack: 1 }), error: errorInfo('connect', 'rolled back: a new SSH login failed') }, at(8));
+  record = recordHostResult(
+    record,
+    'cas-01',
+    { counts: counts({ ok: 1, rolledBack: 1 }), error: errorInfo('connect', 'rolled back: a new SSH login failed') },
+    at(8),
+  );
   t.like(record.hosts['cas-01'], { state: 'rolled-back', error: { kind: 'connect', message: 'rolled back: a new SSH login failed' } });
   t.deepEqual(hostsToRun(record), ['cas-01', 'cas-02', 'cas-03', 'cas-04', 'cas-05']);
   t.deepEqual(hostsToRun(completedRecord()), []);
@@ -167,7 +201,12 @@ test('a running record is resumable only when its process is gone', (t) => {
 });
 
 test('a completed run with failed hosts is resumable, one with every host ok is not', (t) => {
-  const failed = endRun(recordHostResult(completedRecord(), 'cas-04', { counts: counts({ failed: 1 }) }, at(40)), 'completed', undefined, at(41));
+  const failed = endRun(
+    recordHostResult(completedRecord(), 'cas-04', { counts: counts({ failed: 1 }) }, at(40)),
+    'completed',
+    undefined,
+    at(41),
+  );
   t.deepEqual(resumeCheck(failed, notRunning), { resumable: true, hosts: ['cas-04'] });
   const allOk = resumeCheck(completedRecord(), notRunning);
   t.false(allOk.resumable);
@@ -200,10 +239,20 @@ test('a rollout plan converts to the record and back, unlimited budgets as null 
   };
   const recorded = rolloutToRecord(plan);
   t.is(recorded.fleetMaxFail, null);
-  t.deepEqual(recorded.stages.map((stage) => stage.maxFail), [0, null]);
+  t.deepEqual(
+    recorded.stages.map((stage) => stage.maxFail),
+    [0, null],
+  );
   t.deepEqual(rolloutFromRecord(recorded), plan);
-  t.deepEqual(rolloutFromRecord(haltedRecord().rollout, remainingStages(haltedRecord())).stages.map((stage) => [stage.index, stage.hosts, stage.maxFail]), [
-    [1, ['cas-03'], 0],
-    [2, ['cas-04', 'cas-05'], Number.POSITIVE_INFINITY],
-  ]);
+  t.deepEqual(
+    rolloutFromRecord(haltedRecord().rollout, remainingStages(haltedRecord())).stages.map((stage) => [
+      stage.index,
+      stage.hosts,
+      stage.maxFail,
+    ]),
+    [
+      [1, ['cas-03'], 0],
+      [2, ['cas-04', 'cas-05'], Number.POSITIVE_INFINITY],
+    ],
+  );
 });

@@ -62,14 +62,23 @@ test('"last" tells apart two runs started in the same second by their creation t
   const second = haltedRecord(new Date('2026-11-21T13:08:45.700Z'), () => 0.1); // suffix 1999
   await Promise.all([writeRunRecord(first, dir), writeRunRecord(second, dir)]);
   t.is((await readRunRecord('last', dir)).id, second.id);
-  t.deepEqual((await listRunRecords({ dir })).entries.map((entry) => entry.id), [second.id, first.id]);
+  t.deepEqual(
+    (await listRunRecords({ dir })).entries.map((entry) => entry.id),
+    [second.id, first.id],
+  );
 });
 
 test('an unknown or ambiguous id is a usage error that says how to find runs', async (t) => {
   const dir = tempRuns();
   await t.throwsAsync(readRunRecord('last', dir), { name: 'UsageError', message: /no run records in .* yet/ });
-  await writeRunRecord(haltedRecord(new Date('2026-11-21T13:08:45Z'), () => 0.1), dir);
-  await writeRunRecord(haltedRecord(new Date('2026-11-21T13:09:00Z'), () => 0.1), dir);
+  await writeRunRecord(
+    haltedRecord(new Date('2026-11-21T13:08:45Z'), () => 0.1),
+    dir,
+  );
+  await writeRunRecord(
+    haltedRecord(new Date('2026-11-21T13:09:00Z'), () => 0.1),
+    dir,
+  );
   const unknown = await t.throwsAsync(readRunRecord('20250101', dir), { name: 'UsageError' });
   t.is(unknown.message, `no run record '20250101' in ${dir}; \`casfleet runs\` lists them`);
   await t.throwsAsync(readRunRecord('20261121T130', dir), { name: 'UsageError', message: /matches 2 run records .*; give more of the id/ });
@@ -85,14 +94,23 @@ test('a corrupt or foreign record file is a RunRecordError naming the file', asy
   await t.throwsAsync(readRunRecord(record.id, dir), { name: 'RunRecordError', message: new RegExp(`^${file}: not valid JSON`) });
 
   writeFileSync(file, JSON.stringify({ ...record, status: 'exploded' }));
-  await t.throwsAsync(readRunRecord('last', dir), { name: 'RunRecordError', message: new RegExp(`^${file} is not a casfleet run record:\\n  status:`) });
+  await t.throwsAsync(readRunRecord('last', dir), {
+    name: 'RunRecordError',
+    message: new RegExp(`^${file} is not a casfleet run record:\\n  status:`),
+  });
 
   writeFileSync(file, JSON.stringify({ ...record, version: 2 }));
-  await t.throwsAsync(readRunRecord(record.id, dir), { name: 'RunRecordError', message: /run record version 2; this casfleet reads version 1/ });
+  await t.throwsAsync(readRunRecord(record.id, dir), {
+    name: 'RunRecordError',
+    message: /run record version 2; this casfleet reads version 1/,
+  });
 
   const other = haltedRecord(new Date('2026-01-01T00:00:00Z'));
   writeFileSync(file, JSON.stringify(other));
-  await t.throwsAsync(readRunRecord(record.id, dir), { name: 'RunRecordError', message: new RegExp(`holds run ${other.id}, not ${record.id}`) });
+  await t.throwsAsync(readRunRecord(record.id, dir), {
+    name: 'RunRecordError',
+    message: new RegExp(`holds run ${other.id}, not ${record.id}`),
+  });
 });
 
 test('listing is newest first, honours a limit, and reports an unreadable file as an entry', async (t) => {
@@ -105,7 +123,10 @@ test('listing is newest first, honours a limit, and reports an unreadable file a
 
   const listing = await listRunRecords({ dir });
   t.is(listing.total, 4);
-  t.deepEqual(listing.entries.map((entry) => entry.id), ['20261104T100000Z-abcd', records[2]!.id, records[1]!.id, records[0]!.id]);
+  t.deepEqual(
+    listing.entries.map((entry) => entry.id),
+    ['20261104T100000Z-abcd', records[2]!.id, records[1]!.id, records[0]!.id],
+  );
   t.regex((listing.entries[0] as { error: string }).error, /not valid JSON/);
   t.deepEqual((listing.entries[1] as { record: unknown }).record, records[2]);
 
@@ -141,7 +162,10 @@ test('a state older than one already written is never written after it', async (
 test('an invalid record is refused instead of written', async (t) => {
   const dir = tempRuns();
   const record = { ...haltedRecord(), stageReached: 9 };
-  await t.throwsAsync(writeRunRecord(record, dir), { name: 'RunRecordError', message: /refusing to write an invalid run record[\s\S]*stageReached/ });
+  await t.throwsAsync(writeRunRecord(record, dir), {
+    name: 'RunRecordError',
+    message: /refusing to write an invalid run record[\s\S]*stageReached/,
+  });
   t.deepEqual(await listRunIds(dir), []);
 });
 
@@ -198,12 +222,18 @@ test('a failed write rejects its callers and later writes still happen', async (
 
 test('the serialized writer spaces the writes of one key by the minimum interval', async (t) => {
   const starts: Array<[number, number]> = [];
-  const writer = createLatestWriter<number>(async (_key, value) => {
-    starts.push([value, Date.now()]);
-  }, { minIntervalMs: 60 });
+  const writer = createLatestWriter<number>(
+    async (_key, value) => {
+      starts.push([value, Date.now()]);
+    },
+    { minIntervalMs: 60 },
+  );
   const first = writer.write('run', 1);
   await first;
   await Promise.all([writer.write('run', 2), writer.write('run', 3)]);
-  t.deepEqual(starts.map(([value]) => value), [1, 3]);
+  t.deepEqual(
+    starts.map(([value]) => value),
+    [1, 3],
+  );
   t.true(starts[1]![1] - starts[0]![1] >= 55, `${starts[1]![1] - starts[0]![1]} ms apart`);
 });

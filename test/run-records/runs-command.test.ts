@@ -4,10 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { runsCommand, RUNS_HELP } from '../../src/cli/runs-command.ts';
+import { RUNS_HELP, runsCommand } from '../../src/cli/runs-command.ts';
+import type { RunRecord } from '../../src/run-records/run-record.ts';
 import { endRun, recordHostResult, resumeRun, startStage } from '../../src/run-records/run-record-updates.ts';
 import { runsDir, writeRunRecord } from '../../src/run-records/run-store.ts';
-import type { RunRecord } from '../../src/run-records/run-record.ts';
 import { at, counts, freshRecord, haltedRecord } from './record-fixture.ts';
 
 const withStateDir = async (records: readonly RunRecord[]): Promise<string> => {
@@ -50,7 +50,11 @@ const COMPLETED = (() => {
 
 // A run that was killed: still `running`, written by a pid on this machine that no longer exists.
 const STALE = (() => {
-  const record = resumeRun(haltedRecord(new Date('2026-11-19T08:00:00Z'), () => 0.7), { hostname: hostname(), pid: 2 ** 22 + 17 }, at(99));
+  const record = resumeRun(
+    haltedRecord(new Date('2026-11-19T08:00:00Z'), () => 0.7),
+    { hostname: hostname(), pid: 2 ** 22 + 17 },
+    at(99),
+  );
   return startStage(record, 1, at(100));
 })();
 
@@ -91,11 +95,26 @@ test.serial('runs --json summarizes each run without its -e values and lists unr
   writeFileSync(join(state, 'runs', '20261122T000000Z-0000.json'), '{');
   const { code, stdout } = await runs(state, ['--json']);
   t.is(code, 0);
-  const view = JSON.parse(stdout) as { dir: string; total: number; runs: Array<Record<string, unknown>>; unreadable: Array<{ id: string; error: string }> };
+  const view = JSON.parse(stdout) as {
+    dir: string;
+    total: number;
+    runs: Array<Record<string, unknown>>;
+    unreadable: Array<{ id: string; error: string }>;
+  };
   t.is(view.dir, runsDir({ CASFLEET_STATE_DIR: state }));
   t.is(view.total, 3);
-  t.deepEqual(view.runs.map((run) => run.id), [HALTED.id, COMPLETED.id]);
-  t.like(view.runs[0], { status: 'halted', resumable: true, live: false, stageReached: 1, stages: 3, hosts: { ok: 0, changed: 2, failed: 1, unreachable: 0, untouched: 2 } });
+  t.deepEqual(
+    view.runs.map((run) => run.id),
+    [HALTED.id, COMPLETED.id],
+  );
+  t.like(view.runs[0], {
+    status: 'halted',
+    resumable: true,
+    live: false,
+    stageReached: 1,
+    stages: 3,
+    hosts: { ok: 0, changed: 2, failed: 1, unreachable: 0, untouched: 2 },
+  });
   t.like(view.runs[1], { status: 'completed', resumable: false, check: true });
   t.false(stdout.includes('hunter2'));
   t.is(view.unreadable[0]!.id, '20261122T000000Z-0000');
@@ -127,9 +146,17 @@ test.serial('runs show prints each stage with its hosts by state and how to resu
   t.regex(stdout, /extra vars {2}-e pairing=… -e sudoPassword=… {3}\(values kept in the record\)/);
   t.false(stdout.includes('hunter2'));
   t.regex(stdout, /stage 1\/3 {2}canary {2}1 host, budget 0\n {4}changed {5}cas-01\n/);
-  t.regex(stdout, /stage 2\/3 {2}batch 1\/2 {2}2 hosts, budget 0 {3}← reached\n {4}changed {5}cas-02\n {4}failed {6}cas-03 \[apply\]: ufw: exit 1\n/);
+  t.regex(
+    stdout,
+    /stage 2\/3 {2}batch 1\/2 {2}2 hosts, budget 0 {3}← reached\n {4}changed {5}cas-02\n {4}failed {6}cas-03 \[apply\]: ufw: exit 1\n/,
+  );
   t.regex(stdout, /stage 3\/3 {2}batch 2\/2 {2}2 hosts, budget unlimited {3}\(not started\)\n {4}untouched {3}cas-04, cas-05\n/);
-  t.regex(stdout, new RegExp(`resume with: casfleet apply scenario-a -i /srv/casfleet/inventories/prod.yml --resume ${HALTED.id} {3}\\(runs 3 hosts\\)\\n$`));
+  t.regex(
+    stdout,
+    new RegExp(
+      `resume with: casfleet apply scenario-a -i /srv/casfleet/inventories/prod.yml --resume ${HALTED.id} {3}\\(runs 3 hosts\\)\\n$`,
+    ),
+  );
 });
 
 test.serial('runs show of a fully successful run says why it cannot be resumed', async (t) => {
@@ -158,7 +185,10 @@ test.serial('runs show --json masks the vars the record names secret, and only t
 
 test.serial('an unknown run id or action is a usage error', async (t) => {
   const state = await withStateDir([HALTED]);
-  await t.throwsAsync(runs(state, ['show', '1999']), { name: 'UsageError', message: /no run record '1999' in .*; `casfleet runs` lists them/ });
+  await t.throwsAsync(runs(state, ['show', '1999']), {
+    name: 'UsageError',
+    message: /no run record '1999' in .*; `casfleet runs` lists them/,
+  });
   await t.throwsAsync(runs(state, ['show']), { name: 'UsageError', message: /needs a run id or 'last'/ });
   await t.throwsAsync(runs(state, ['last']), { name: 'UsageError', message: /did you mean 'casfleet runs show last'/ });
   await t.throwsAsync(runs(state, ['--limit', '0']), { name: 'UsageError', message: /--limit takes a whole number/ });

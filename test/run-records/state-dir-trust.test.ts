@@ -18,7 +18,10 @@ test('a state directory others can write to is refused for reading and for writi
   const dir = tempRuns();
   await writeRunRecord(haltedRecord(), dir);
   chmodSync(dirname(dir), 0o777);
-  const why = { instanceOf: TrustError, message: /^refusing to use the casfleet state directory .*\/state: it is writable by others \(mode 0777\)/ };
+  const why = {
+    instanceOf: TrustError,
+    message: /^refusing to use the casfleet state directory .*\/state: it is writable by others \(mode 0777\)/,
+  };
   await t.throwsAsync(readRunRecord('last', dir), why);
   await t.throwsAsync(listRunIds(dir), why);
   t.throws(() => prepareRunsDir(dir), why);
@@ -29,14 +32,20 @@ asRoot('a record someone else owns is refused, so --resume last cannot load a pl
   const record = haltedRecord();
   await writeRunRecord(record, dir);
   chownSync(runRecordPath(record.id, dir), 65534, 65534);
-  await t.throwsAsync(readRunRecord('last', dir), { instanceOf: TrustError, message: /^refusing to use run record .*: it is owned by uid 65534/ });
+  await t.throwsAsync(readRunRecord('last', dir), {
+    instanceOf: TrustError,
+    message: /^refusing to use run record .*: it is owned by uid 65534/,
+  });
 });
 
 asRoot('a runs folder owned by another user is refused before an apply starts', (t) => {
   const dir = tempRuns();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chownSync(dir, 65534, 65534);
-  t.throws(() => prepareRunsDir(dir), { instanceOf: TrustError, message: /^refusing to use the run-record folder .*\/runs: it is owned by uid 65534/ });
+  t.throws(() => prepareRunsDir(dir), {
+    instanceOf: TrustError,
+    message: /^refusing to use the run-record folder .*\/runs: it is owned by uid 65534/,
+  });
 });
 
 test('casfleet runs exits 1 when CASFLEET_STATE_DIR is writable by others', async (t) => {

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { sh } from '../../src/command/shell.ts';
+import { StepPlanError } from '../../src/errors.ts';
 import type { Fact } from '../../src/facts/fact.ts';
 import type { RunEvent, StepResultEvent } from '../../src/report/events.ts';
 import { runHost } from '../../src/run/host-pipeline.ts';
 import { HostSession } from '../../src/run/host-session.ts';
-import { defineHandler, defineStep, FLUSH_HANDLERS, noChange, type Handler, type Step } from '../../src/steps/step.ts';
-import { StepPlanError } from '../../src/errors.ts';
+import { defineHandler, defineStep, FLUSH_HANDLERS, type Handler, noChange, type Step } from '../../src/steps/step.ts';
 import { createLocalConnection } from '../helpers/local-connection.ts';
 
 const contentFact = (path: string): Fact<string | null> => ({
@@ -40,7 +40,14 @@ const run = async (steps: Parameters<typeof runHost>[0]['items'], handlers: Reco
   const events: RunEvent[] = [];
   const connection = createLocalConnection();
   const session = new HostSession(connection, { become: { enabled: false }, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000 });
-  const counts = await runHost({ host: 'h1', items: steps, handlers, session, options: { check, diff: false }, emit: (e) => events.push(e) });
+  const counts = await runHost({
+    host: 'h1',
+    items: steps,
+    handlers,
+    session,
+    options: { check, diff: false },
+    emit: (e) => events.push(e),
+  });
   const results = events.filter((e): e is StepResultEvent => e.type === 'step');
   return { counts, results, execs: connection.scripts.length };
 };
@@ -66,7 +73,10 @@ test('a handler notified by two changed steps runs exactly once, after them', as
   const steps = [fileHas(join(dir, 'a'), 'A', ['reload']), fileHas(join(dir, 'b'), 'B', ['reload'])];
   const { results } = await run(steps, { reload: appendLog(log) });
   t.is(readFileSync(log, 'utf8'), 'reloaded\n');
-  t.deepEqual(results.map((r) => `${r.kind}:${r.status}`), ['step:changed', 'step:changed', 'handler:changed']);
+  t.deepEqual(
+    results.map((r) => `${r.kind}:${r.status}`),
+    ['step:changed', 'step:changed', 'handler:changed'],
+  );
   const again = await run(steps, { reload: appendLog(log) });
   t.is(readFileSync(log, 'utf8'), 'reloaded\n', 'no change, no handler');
   t.is(again.results.length, 2);
@@ -78,7 +88,10 @@ test('flush_handlers runs notified handlers before the next step', async (t) => 
   const { results } = await run([fileHas(join(dir, 'a'), 'A', ['reload']), FLUSH_HANDLERS, fileHas(join(dir, 'b'), 'B')], {
     reload: appendLog(log),
   });
-  t.deepEqual(results.map((r) => r.step), [`file ${join(dir, 'a')}`, 'reload', `file ${join(dir, 'b')}`]);
+  t.deepEqual(
+    results.map((r) => r.step),
+    [`file ${join(dir, 'a')}`, 'reload', `file ${join(dir, 'b')}`],
+  );
 });
 
 test('check mode reports what would change and changes nothing', async (t) => {
@@ -103,7 +116,10 @@ test('a failing change fails the step, skips later steps, and still runs notifie
   const { counts, results } = await run([fileHas(join(dir, 'a'), 'A', ['reload']), failing, fileHas(join(dir, 'b'), 'B')], {
     reload: appendLog(log),
   });
-  t.deepEqual(results.map((r) => r.status), ['changed', 'failed', 'skipped', 'changed']);
+  t.deepEqual(
+    results.map((r) => r.status),
+    ['changed', 'failed', 'skipped', 'changed'],
+  );
   t.is(results[1]?.error?.kind, 'apply');
   t.regex(results[1]?.error?.message ?? '', /'fail on purpose' failed \(exit 4\): nope/);
   t.is(results[2]?.reason, "host failed at 'broken'");
@@ -117,7 +133,8 @@ test('a step whose change does not reach the desired state is failed, not change
   const stubborn = defineStep({
     name: 'stubborn',
     facts: { file: contentFact(path) },
-    plan: ({ file }) => (file === 'wanted' ? noChange('ok') : { changes: [{ summary: 'write the wrong thing', command: sh`echo other > ${path}` }] }),
+    plan: ({ file }) =>
+      file === 'wanted' ? noChange('ok') : { changes: [{ summary: 'write the wrong thing', command: sh`echo other > ${path}` }] },
   });
   const { results } = await run([stubborn], {});
   t.is(results[0]?.status, 'failed');
@@ -137,7 +154,7 @@ test('an unreadable fact fails the steps that need it with the reason', async (t
 test('stdin reaches the change command unchanged', async (t) => {
   const dir = tempDir();
   const path = join(dir, 'binary-ish');
-  const content = "quotes ' \" $HOME `x` \\ and unicode € ✓\n".repeat(100);
+  const content = 'quotes \' " $HOME `x` \\ and unicode € ✓\n'.repeat(100);
   await run([fileHas(path, content)], {});
   t.is(readFileSync(path, 'utf8'), content);
 });
@@ -153,7 +170,10 @@ test('a step that can never be planned stops the host before any step changes it
   });
   const { results } = await run([fileHas(join(dir, 'a'), 'A'), impossible], {});
   t.false(existsSync(join(dir, 'a')), 'the first step did not run');
-  t.deepEqual(results.map((r) => `${r.step}:${r.status}`), ['impossible:failed', `file ${join(dir, 'a')}:skipped`]);
+  t.deepEqual(
+    results.map((r) => `${r.step}:${r.status}`),
+    ['impossible:failed', `file ${join(dir, 'a')}:skipped`],
+  );
   t.is(results[0]?.error?.kind, 'plan');
   t.regex(results[0]?.error?.message ?? '', /no backup to restore \(nothing was changed on this host\)/);
 });
@@ -162,12 +182,15 @@ test('a planner that throws a TypeError is an internal error with its stack, not
   const buggy = defineStep({
     name: 'buggy',
     facts: {},
-    plan: () => (undefined as unknown as { rules: string[] }).rules.length === 0 ? noChange('never') : noChange('never'),
+    plan: () => ((undefined as unknown as { rules: string[] }).rules.length === 0 ? noChange('never') : noChange('never')),
   });
   const { results } = await run([buggy], {});
   const error = results[0]?.error;
   t.is(error?.kind, 'internal');
-  t.regex(error?.message ?? '', /^internal error in the planner of 'buggy': TypeError: .*rules.* \(a bug in casfleet or the playbook's code, not a refusal/);
+  t.regex(
+    error?.message ?? '',
+    /^internal error in the planner of 'buggy': TypeError: .*rules.* \(a bug in casfleet or the playbook's code, not a refusal/,
+  );
   t.regex(error?.stack ?? '', /^TypeError: [\s\S]*host-pipeline\.test\.ts/, 'the stack points at the planner');
 });
 
@@ -183,15 +206,31 @@ test('a step that reads what an earlier step changes is judged after that change
     },
   });
   const { results } = await run([fileHas(path, 'x'), needsConfig], {});
-  t.deepEqual(results.map((r) => r.status), ['changed', 'ok']);
+  t.deepEqual(
+    results.map((r) => r.status),
+    ['changed', 'ok'],
+  );
 });
 
 // The transaction hook: where runHost begins it, and what a failure inside it changes.
-const runInTransaction = async (steps: Parameters<typeof runHost>[0]['items'], handlers: Record<string, Handler>, begin: () => Promise<void>, check = false) => {
+const runInTransaction = async (
+  steps: Parameters<typeof runHost>[0]['items'],
+  handlers: Record<string, Handler>,
+  begin: () => Promise<void>,
+  check = false,
+) => {
   const events: RunEvent[] = [];
   const connection = createLocalConnection();
   const session = new HostSession(connection, { become: { enabled: false }, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000 });
-  const counts = await runHost({ host: 'h1', items: steps, handlers, session, options: { check, diff: false }, emit: (e) => events.push(e), transaction: { begin } });
+  const counts = await runHost({
+    host: 'h1',
+    items: steps,
+    handlers,
+    session,
+    options: { check, diff: false },
+    emit: (e) => events.push(e),
+    transaction: { begin },
+  });
   return { counts, results: events.filter((e): e is StepResultEvent => e.type === 'step'), scripts: connection.scripts };
 };
 
@@ -218,7 +257,10 @@ test('a transaction that cannot begin leaves the host untouched', async (t) => {
     throw new Error('could not snapshot the host');
   });
   t.false(existsSync(join(dir, 'a')));
-  t.deepEqual(results.map((r) => `${r.kind}:${r.status}`), ['transaction:failed', 'step:skipped']);
+  t.deepEqual(
+    results.map((r) => `${r.kind}:${r.status}`),
+    ['transaction:failed', 'step:skipped'],
+  );
   t.is(results[0]?.error?.kind, 'apply');
   t.regex(results[0]?.error?.message ?? '', /could not snapshot the host \(nothing was changed on this host\)/);
   t.is(counts.failed, 1);
@@ -228,17 +270,29 @@ test('inside a transaction a failed step skips the handlers (the rollback restar
   const dir = tempDir();
   const log = join(dir, 'log');
   const failing = defineStep({ name: 'broken', facts: {}, plan: () => ({ changes: [{ summary: 'fail', command: sh`exit 4` }] }) });
-  const { results } = await runInTransaction([fileHas(join(dir, 'a'), 'A', ['reload']), failing], { reload: appendLog(log) }, async () => undefined);
-  t.deepEqual(results.map((r) => `${r.kind}:${r.status}`), ['step:changed', 'step:failed', 'handler:skipped']);
+  const { results } = await runInTransaction(
+    [fileHas(join(dir, 'a'), 'A', ['reload']), failing],
+    { reload: appendLog(log) },
+    async () => undefined,
+  );
+  t.deepEqual(
+    results.map((r) => `${r.kind}:${r.status}`),
+    ['step:changed', 'step:failed', 'handler:skipped'],
+  );
   t.is(results[2]?.reason, 'the transaction rolls back instead');
   t.false(existsSync(log));
 });
 
-test('a failed handler stops the host\'s later steps, as a failed step does', async (t) => {
+test("a failed handler stops the host's later steps, as a failed step does", async (t) => {
   const dir = tempDir();
   const broken = defineHandler({ name: 'reload', command: sh`echo no >&2; exit 1`, facts: {}, check: () => undefined });
-  const { results } = await run([fileHas(join(dir, 'a'), 'A', ['reload']), FLUSH_HANDLERS, fileHas(join(dir, 'b'), 'B')], { reload: broken });
-  t.deepEqual(results.map((r) => `${r.kind}:${r.status}`), ['step:changed', 'handler:failed', 'step:skipped']);
+  const { results } = await run([fileHas(join(dir, 'a'), 'A', ['reload']), FLUSH_HANDLERS, fileHas(join(dir, 'b'), 'B')], {
+    reload: broken,
+  });
+  t.deepEqual(
+    results.map((r) => `${r.kind}:${r.status}`),
+    ['step:changed', 'handler:failed', 'step:skipped'],
+  );
   t.is(results[2]?.reason, "host failed at handler 'reload'");
   t.false(existsSync(join(dir, 'b')));
 });
@@ -254,10 +308,34 @@ test('the host is announced as changing, and the write-ahead awaited, before its
     seen.push(`write-ahead after ${events.at(-1)?.type === 'host-stage' ? (events.at(-1) as { stage: string }).stage : 'other'}`);
     t.false(existsSync(join(dir, 'a')), 'nothing changed yet');
   };
-  await runHost({ host: 'h1', items: steps, handlers: {}, session, options: { check: false, diff: false }, emit: (e) => events.push(e), beforeFirstChange });
+  await runHost({
+    host: 'h1',
+    items: steps,
+    handlers: {},
+    session,
+    options: { check: false, diff: false },
+    emit: (e) => events.push(e),
+    beforeFirstChange,
+  });
   t.deepEqual(seen, ['write-ahead after changing']);
   t.is(events.filter((e) => e.type === 'host-stage' && e.stage === 'changing').length, 1);
-  await runHost({ host: 'h1', items: steps, handlers: {}, session, options: { check: false, diff: false }, emit: (e) => events.push(e), beforeFirstChange });
-  await runHost({ host: 'h1', items: [fileHas(join(dir, 'c'), 'C')], handlers: {}, session, options: { check: true, diff: false }, emit: (e) => events.push(e), beforeFirstChange });
+  await runHost({
+    host: 'h1',
+    items: steps,
+    handlers: {},
+    session,
+    options: { check: false, diff: false },
+    emit: (e) => events.push(e),
+    beforeFirstChange,
+  });
+  await runHost({
+    host: 'h1',
+    items: [fileHas(join(dir, 'c'), 'C')],
+    handlers: {},
+    session,
+    options: { check: true, diff: false },
+    emit: (e) => events.push(e),
+    beforeFirstChange,
+  });
   t.is(seen.length, 1, 'neither a run that changes nothing nor a check run announces a change');
 });

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import { sh } from '../../src/command/shell.ts';
 import type { Fact } from '../../src/facts/fact.ts';
-import { sshConnection, type SshConnection } from '../../src/facts/ssh-connection.ts';
+import { type SshConnection, sshConnection } from '../../src/facts/ssh-connection.ts';
 import { HostSession } from '../../src/run/host-session.ts';
 import { createLocalConnection } from '../helpers/local-connection.ts';
 

@@ -10,11 +10,15 @@ import type { Fact } from '../../src/facts/fact.ts';
 import type { RunEvent } from '../../src/report/events.ts';
 import { planRollout } from '../../src/rollout/plan-rollout.ts';
 import type { RolloutPolicy } from '../../src/rollout/rollout-policy.ts';
-import { runPlaybook, type HostTarget } from '../../src/run/run-playbook.ts';
-import { defineHandler, defineStep, noChange, type Handler } from '../../src/steps/step.ts';
+import { type HostTarget, runPlaybook } from '../../src/run/run-playbook.ts';
+import { defineHandler, defineStep, type Handler, noChange } from '../../src/steps/step.ts';
 import { createLocalConnection } from '../helpers/local-connection.ts';
 
-const exists = (path: string): Fact<boolean> => ({ id: `exists:${path}`, script: sh`test -e ${path} && echo yes || echo no`.script, parse: (out) => out.trim() === 'yes' });
+const exists = (path: string): Fact<boolean> => ({
+  id: `exists:${path}`,
+  script: sh`test -e ${path} && echo yes || echo no`.script,
+  parse: (out) => out.trim() === 'yes',
+});
 
 const touchStep = (path: string, notify: string[] = []) =>
   defineStep({
@@ -37,7 +41,9 @@ const setup = (count: number, options: { undoByHandler?: string[] } = {}) => {
       become: { enabled: false },
       items: [touchStep(file(name), undo ? ['undo'] : [])],
       // A handler that silently reverts the change: only the gate's fresh read can notice.
-      handlers: (undo ? { undo: defineHandler({ name: 'undo', command: sh`rm -f ${file(name)}`, facts: {}, check: () => undefined }) } : {}) as Record<string, Handler>,
+      handlers: (undo
+        ? { undo: defineHandler({ name: 'undo', command: sh`rm -f ${file(name)}`, facts: {}, check: () => undefined }) }
+        : {}) as Record<string, Handler>,
     };
   });
   return { dir, file, targets, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
@@ -54,11 +60,16 @@ const run = async (
   const recap = await runPlaybook({
     playbook: 'test',
     targets,
-    rollout: { plan, gates: extra.gates ?? false, approveAfterCanary: async () => ((extra.approve ?? true) ? 'continue' : 'needs-approval') },
+    rollout: {
+      plan,
+      gates: extra.gates ?? false,
+      approveAfterCanary: async () => ((extra.approve ?? true) ? 'continue' : 'needs-approval'),
+    },
     options: { check: false, diff: false, forks: 1, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000 },
     connect: async (options) => {
       if (extra.unreachable?.includes(options.name)) throw new ConnectError(`cannot connect to ${options.name}`);
-      if (extra.lockedOutAfterFirstLogin?.includes(options.name) && logins.has(options.name)) throw new ConnectError('connection timed out');
+      if (extra.lockedOutAfterFirstLogin?.includes(options.name) && logins.has(options.name))
+        throw new ConnectError('connection timed out');
       logins.add(options.name);
       return createLocalConnection(options.name);
     },
@@ -73,7 +84,10 @@ test('a failure over the batch budget halts: later batches stay untouched and ar
   const { targets, file, cleanup } = setup(5);
   const { recap, events } = await run(targets, { canary: count(1), batches: [count(2)], maxFail: count(0) }, { unreachable: ['h3'] });
   t.is(recap.h3?.unreachable, 1);
-  t.deepEqual(hosts(5).map((h) => recap[h]?.untouched), [0, 0, 0, 1, 1]);
+  t.deepEqual(
+    hosts(5).map((h) => recap[h]?.untouched),
+    [0, 0, 0, 1, 1],
+  );
   t.false(existsSync(file('h4')));
   const halt = events.find((e) => e.type === 'halt');
   t.like(halt, { kind: 'budget', untouched: ['h4', 'h5'] });
@@ -83,7 +97,10 @@ test('a failure over the batch budget halts: later batches stay untouched and ar
 test('hosts queued in the failing stage do not start once its budget is exceeded', async (t) => {
   const { targets, file, cleanup } = setup(4);
   const { recap } = await run(targets, { batches: [count(4)], maxFail: count(0) }, { unreachable: ['h1'] });
-  t.deepEqual(hosts(4).map((h) => recap[h]?.untouched), [0, 1, 1, 1]);
+  t.deepEqual(
+    hosts(4).map((h) => recap[h]?.untouched),
+    [0, 1, 1, 1],
+  );
   t.false(existsSync(file('h2')));
   cleanup();
 });
@@ -91,8 +108,14 @@ test('hosts queued in the failing stage do not start once its budget is exceeded
 test('no approval after the canary stops the run there', async (t) => {
   const { targets, cleanup } = setup(3);
   const { recap, events } = await run(targets, { canary: count(1), batches: [count(1)] }, { approve: false });
-  t.deepEqual(hosts(3).map((h) => recap[h]?.changed), [1, 0, 0]);
-  t.like(events.find((e) => e.type === 'halt'), { kind: 'approval', untouched: ['h2', 'h3'] });
+  t.deepEqual(
+    hosts(3).map((h) => recap[h]?.changed),
+    [1, 0, 0],
+  );
+  t.like(
+    events.find((e) => e.type === 'halt'),
+    { kind: 'approval', untouched: ['h2', 'h3'] },
+  );
   cleanup();
 });
 
@@ -114,7 +137,10 @@ test('a fleet budget halts across batches even when batches may exceed their own
   const { recap, events } = await run(targets, policy, { unreachable: ['h1', 'h3'] });
   // h1 fails in batch 1 (allowed by --continue-on-batch-failure); h3 is the second failure of the run,
   // so h4, queued behind it in the same batch, never starts.
-  t.deepEqual(hosts(6).map((h) => recap[h]?.untouched), [0, 0, 0, 1, 1, 1]);
+  t.deepEqual(
+    hosts(6).map((h) => recap[h]?.untouched),
+    [0, 0, 0, 1, 1, 1],
+  );
   const halt = events.find((e) => e.type === 'halt');
   t.regex(halt?.type === 'halt' ? halt.reason : '', /fleet budget 1/);
   cleanup();
@@ -132,14 +158,21 @@ test('soak waits between stages and says so', async (t) => {
 test('without a rollout every host runs in one stage with no budget', async (t) => {
   const { targets, cleanup } = setup(3);
   const { recap, events } = await run(targets, undefined, { unreachable: ['h1'] });
-  t.deepEqual(hosts(3).map((h) => recap[h]?.untouched), [0, 0, 0]);
+  t.deepEqual(
+    hosts(3).map((h) => recap[h]?.untouched),
+    [0, 0, 0],
+  );
   t.false(events.some((e) => e.type === 'halt'));
   cleanup();
 });
 
 test('the gate logs in again over a new connection and fails a host that now refuses new logins', async (t) => {
   const { targets, cleanup } = setup(2);
-  const { recap, events } = await run(targets, { canary: count(1), batches: [count(1)] }, { gates: true, lockedOutAfterFirstLogin: ['h1'] });
+  const { recap, events } = await run(
+    targets,
+    { canary: count(1), batches: [count(1)] },
+    { gates: true, lockedOutAfterFirstLogin: ['h1'] },
+  );
   const gate = events.find((e) => e.type === 'step' && e.kind === 'gate' && e.host === 'h1');
   t.like(gate, { error: { kind: 'verify' } });
   t.regex(gate?.type === 'step' ? (gate.error?.message ?? '') : '', /a new SSH connection fails after the change: connection timed out/);

@@ -16,7 +16,11 @@ test('ports that must answer and ports that must be filtered are both checked', 
 });
 
 test('a port an open pairing window holds is not exposed while the window lasts; others still are', (t) => {
-  const window = { rule: 'allow 7741/tcp (gate pairing window until 2026-11-30T15:05:12Z)', ports: [[7741, 7741]] as const, until: 1796050512 };
+  const window = {
+    rule: 'allow 7741/tcp (gate pairing window until 2026-11-30T15:05:12Z)',
+    ports: [[7741, 7741]] as const,
+    until: 1796050512,
+  };
   t.deepEqual(exposureProblems(EXPOSURE, seen({ 22: 'open', 7742: 'open', 7741: 'open', 7777: 'open' }), [window]), [
     'port 7777 is open from here (expected filtered)',
   ]);

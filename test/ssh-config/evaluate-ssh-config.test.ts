@@ -1,7 +1,7 @@
 // ssh_config evaluated as OpenSSH does: each case is checked against `ssh -G` (OpenSSH's own
 // evaluation, run here on the fixture) for the keywords casfleet honours.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import test from 'ava';
@@ -15,9 +15,29 @@ for (const name of readdirSync(FIXTURE)) writeFileSync(join(dir, name), readFile
 const config = join(dir, 'config');
 const files = readSshConfig(config);
 
-const HONOURED = ['hostname', 'user', 'port', 'identityfile', 'proxyjump', 'stricthostkeychecking', 'connecttimeout', 'serveraliveinterval', 'serveralivecountmax', 'identitiesonly', 'identityagent', 'hashknownhosts'];
+const HONOURED = [
+  'hostname',
+  'user',
+  'port',
+  'identityfile',
+  'proxyjump',
+  'stricthostkeychecking',
+  'connecttimeout',
+  'serveraliveinterval',
+  'serveralivecountmax',
+  'identitiesonly',
+  'identityagent',
+  'hashknownhosts',
+];
 // What ssh -G prints when a keyword is not set at all.
-const OPENSSH_DEFAULTS: Record<string, string | undefined> = { connecttimeout: 'none', identitiesonly: 'no', hashknownhosts: 'no', serveraliveinterval: '0', serveralivecountmax: '3', stricthostkeychecking: 'ask' };
+const OPENSSH_DEFAULTS: Record<string, string | undefined> = {
+  connecttimeout: 'none',
+  identitiesonly: 'no',
+  hashknownhosts: 'no',
+  serveraliveinterval: '0',
+  serveralivecountmax: '3',
+  stricthostkeychecking: 'ask',
+};
 
 const openssh = (host: string): Map<string, string[]> => {
   const out = execFileSync('ssh', ['-G', '-F', config, host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -35,7 +55,11 @@ const ours = (host: string): Map<string, string[]> => {
   seen.set('hostname', [expandHostName(values.get('hostname')?.args[0] ?? host, host)]);
   seen.set('user', [values.get('user')?.args[0] ?? userInfo().username]);
   seen.set('port', [values.get('port')?.args[0] ?? '22']);
-  if (identityFiles.length > 0) seen.set('identityfile', identityFiles.map((file) => file.args[0]!));
+  if (identityFiles.length > 0)
+    seen.set(
+      'identityfile',
+      identityFiles.map((file) => file.args[0]!),
+    );
   for (const keyword of HONOURED.filter((name) => !['hostname', 'user', 'port', 'identityfile'].includes(name))) {
     const value = values.get(keyword)?.args.join(' ') ?? OPENSSH_DEFAULTS[keyword];
     if (value !== undefined) seen.set(keyword, [value]);

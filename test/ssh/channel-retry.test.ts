@@ -4,7 +4,7 @@
 import test from 'ava';
 import type { Connection } from '../../src/ssh/connection.ts';
 import { connect } from '../../src/ssh/ssh2-connection.ts';
-import { startSshd, type Sshd } from './helpers/sshd.ts';
+import { type Sshd, startSshd } from './helpers/sshd.ts';
 
 const isRoot = process.getuid?.() === 0;
 const itest = isRoot ? test : test.skip;

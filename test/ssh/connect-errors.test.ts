@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ConnectError, HostKeyError } from '../../src/errors.ts';
-import { toConnectError, type ConnectErrorContext } from '../../src/ssh/connect-errors.ts';
-import { hostKeyError, type HostKeyContext } from '../../src/ssh/host-key-error.ts';
+import { type ConnectErrorContext, toConnectError } from '../../src/ssh/connect-errors.ts';
+import { type HostKeyContext, hostKeyError } from '../../src/ssh/host-key-error.ts';
 
 const context: ConnectErrorContext = {
   name: 'cas-01',
@@ -13,8 +13,7 @@ const context: ConnectErrorContext = {
   skippedAuth: [],
 };
 
-const ssh2Error = (message: string, fields: { level?: string; code?: string | number }): Error =>
-  Object.assign(new Error(message), fields);
+const ssh2Error = (message: string, fields: { level?: string; code?: string | number }): Error => Object.assign(new Error(message), fields);
 
 test('socket errors become short, readable reasons', (t) => {
   const refused = toConnectError(ssh2Error('connect ECONNREFUSED 10.0.0.1:22', { level: 'client-socket', code: 'ECONNREFUSED' }), context);
@@ -35,10 +34,11 @@ test('readyTimeout is explained, not "waiting for handshake"', (t) => {
 });
 
 test('authentication failures name the user and what was tried', (t) => {
-  const error = toConnectError(
-    ssh2Error('All configured authentication methods failed', { level: 'client-authentication' }),
-    { ...context, name: '10.0.0.1', skippedAuth: ['private key /root/.ssh/id_rsa is encrypted: set CASFLEET_KEY_PASSPHRASE …'] },
-  );
+  const error = toConnectError(ssh2Error('All configured authentication methods failed', { level: 'client-authentication' }), {
+    ...context,
+    name: '10.0.0.1',
+    skippedAuth: ['private key /root/.ssh/id_rsa is encrypted: set CASFLEET_KEY_PASSPHRASE …'],
+  });
   t.is(
     error.message,
     'cannot connect to deploy@10.0.0.1: authentication failed for user deploy ' +
@@ -100,7 +100,10 @@ test('changed key: the OpenSSH alarm, both fingerprints sources and the removal 
   );
   t.regex(error.message, /WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!/);
   t.regex(error.message, /man-in-the-middle/);
-  t.regex(error.message, /presented ssh-ed25519 SHA256:new; known_hosts has ecdsa-sha2-nistp256 key\(s\) for it at \/home\/op\/\.ssh\/known_hosts:7/);
+  t.regex(
+    error.message,
+    /presented ssh-ed25519 SHA256:new; known_hosts has ecdsa-sha2-nistp256 key\(s\) for it at \/home\/op\/\.ssh\/known_hosts:7/,
+  );
   t.regex(error.message, /known key type\(s\) were offered first, yet the server answered with ssh-ed25519/);
   t.regex(error.message, /ssh-keygen -R '\[10\.0\.0\.1\]:2222'/);
 });

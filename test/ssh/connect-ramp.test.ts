@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createConnector } from '../../src/ssh/connect-ramp.ts';
-import type { ConnectOptions, Connection } from '../../src/ssh/connection.ts';
+import type { Connection, ConnectOptions } from '../../src/ssh/connection.ts';
 
 const options = (name: string, signal?: AbortSignal): ConnectOptions => ({
   name,

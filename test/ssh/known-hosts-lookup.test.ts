@@ -5,8 +5,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { loadKnownHosts } from '../../src/ssh/known-hosts-file.ts';
 import { hashHostField, hostField, hostsFieldMatches, knownKeyTypes, parseKnownHosts, verifyHostKey } from '../../src/ssh/known-hosts.ts';
+import { loadKnownHosts } from '../../src/ssh/known-hosts-file.ts';
 
 const keyBlob = (type: string): Buffer => {
   const name = Buffer.from(type);
@@ -19,7 +19,8 @@ const keyBlob = (type: string): Buffer => {
   return blob;
 };
 
-const line = (hosts: string, key: Buffer, type = 'ssh-ed25519', marker = ''): string => `${marker}${hosts} ${type} ${key.toString('base64')}`;
+const line = (hosts: string, key: Buffer, type = 'ssh-ed25519', marker = ''): string =>
+  `${marker}${hosts} ${type} ${key.toString('base64')}`;
 
 test('lookups agree with a scan of every entry, in file order, for literal, wildcard, negated and hashed fields', (t) => {
   const keys = Array.from({ length: 9 }, () => keyBlob('ssh-ed25519'));
@@ -38,8 +39,16 @@ test('lookups agree with a scan of every entry, in file order, for literal, wild
   const { entries, notes } = parseKnownHosts(text, 'kh');
   t.deepEqual(notes, []);
   const names: [string, number][] = [
-    ['cas-01', 22], ['CAS-02.example', 22], ['cas-02.example', 22], ['cas-03', 22], ['cas-04', 2222], ['cas-04', 22],
-    ['cas-05', 22], ['x.lab.example', 22], ['cas-09.lab.example', 22], ['nobody', 22],
+    ['cas-01', 22],
+    ['CAS-02.example', 22],
+    ['cas-02.example', 22],
+    ['cas-03', 22],
+    ['cas-04', 2222],
+    ['cas-04', 22],
+    ['cas-05', 22],
+    ['x.lab.example', 22],
+    ['cas-09.lab.example', 22],
+    ['nobody', 22],
   ];
   for (const [host, port] of names) {
     const name = hostField(host.toLowerCase(), port);
@@ -50,9 +59,19 @@ test('lookups agree with a scan of every entry, in file order, for literal, wild
       const plain = scanned.filter((entry) => entry.marker === undefined);
       const revoked = scanned.some((entry) => entry.marker === 'revoked' && entry.key.equals(key));
       const verdict = verifyHostKey(entries, host, port, key);
-      const expected = revoked ? 'revoked' : plain.some((entry) => entry.key.equals(key)) ? 'ok' : plain.length === 0 ? 'unknown' : 'mismatch';
+      const expected = revoked
+        ? 'revoked'
+        : plain.some((entry) => entry.key.equals(key))
+          ? 'ok'
+          : plain.length === 0
+            ? 'unknown'
+            : 'mismatch';
       t.is(verdict.ok ? 'ok' : verdict.reason, expected, `${host}:${port}`);
-      if (!verdict.ok && verdict.reason === 'mismatch') t.deepEqual(verdict.knownSources, plain.map((entry) => entry.source));
+      if (!verdict.ok && verdict.reason === 'mismatch')
+        t.deepEqual(
+          verdict.knownSources,
+          plain.map((entry) => entry.source),
+        );
     }
   }
 });

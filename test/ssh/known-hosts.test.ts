@@ -1,21 +1,20 @@
-import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import test from 'ava';
 import { serverHostKeyOrder } from '../../src/ssh/algorithms.ts';
 import {
   fingerprint,
   hostField,
   hostsFieldMatches,
+  type KnownHostEntry,
   keyTypeOfBlob,
   knownKeyTypes,
   parseKnownHosts,
   verifyHostKey,
-  type KnownHostEntry,
 } from '../../src/ssh/known-hosts.ts';
 
 // Fixtures come from real ssh-keygen (test/fixtures/ssh/generate.sh); only public keys are stored.
-const fixture = (name: string): string =>
-  readFileSync(fileURLToPath(new URL(`../fixtures/ssh/${name}`, import.meta.url)), 'utf8');
+const fixture = (name: string): string => readFileSync(fileURLToPath(new URL(`../fixtures/ssh/${name}`, import.meta.url)), 'utf8');
 
 /** `type base64` of a .pub fixture. */
 const pub = (name: string): string => fixture(`${name}.pub`).trim().split(/\s+/).slice(0, 2).join(' ');

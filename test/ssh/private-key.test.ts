@@ -1,11 +1,11 @@
-import test from 'ava';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import test from 'ava';
 import { ConnectError } from '../../src/errors.ts';
-import { PASSPHRASE_ENV, loadPrivateKey } from '../../src/ssh/private-key.ts';
+import { loadPrivateKey, PASSPHRASE_ENV } from '../../src/ssh/private-key.ts';
 
 const run = promisify(execFile);
 const PASSPHRASE = 'correct horse battery staple';

@@ -1,22 +1,22 @@
 // Integration tests against a real, throwaway OpenSSH sshd on 127.0.0.1 (see helpers/sshd.ts).
 // They need root (sshd's privsep directory, logging in as root) and are skipped otherwise.
 
-import test from 'ava';
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFile, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { appendFile, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import test from 'ava';
 import { AuthError, ConnectError, HostKeyError, RemoteCommandError } from '../../src/errors.ts';
 import { classifyError } from '../../src/report/error-info.ts';
-import type { ConnectOptions, Connection } from '../../src/ssh/connection.ts';
+import type { Connection, ConnectOptions } from '../../src/ssh/connection.ts';
 import { fingerprint } from '../../src/ssh/known-hosts.ts';
 import { PASSPHRASE_ENV } from '../../src/ssh/private-key.ts';
 import { connect } from '../../src/ssh/ssh2-connection.ts';
 import { startSilentServer } from './helpers/silent-server.ts';
-import { startSshd, type Sshd } from './helpers/sshd.ts';
+import { type Sshd, startSshd } from './helpers/sshd.ts';
 
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -86,10 +86,7 @@ itest('a command killed by a signal has code null and the signal name', async (t
 
 itest('stdin: 1 MiB of random bytes arrive intact, then EOF', async (t) => {
   const data = randomBytes(1024 * 1024);
-  const result = await shared.exec(
-    'f=$(mktemp); cat > "$f"; sha256sum < "$f" | cut -d" " -f1; wc -c < "$f"; rm -f "$f"',
-    { stdin: data },
-  );
+  const result = await shared.exec('f=$(mktemp); cat > "$f"; sha256sum < "$f" | cut -d" " -f1; wc -c < "$f"; rm -f "$f"', { stdin: data });
   const [digest, size] = result.stdout.trim().split('\n');
   t.is(digest, createHash('sha256').update(data).digest('hex'));
   t.is(size?.trim(), String(data.length));

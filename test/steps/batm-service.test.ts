@@ -2,7 +2,8 @@ import test from 'ava';
 import { parseBatmInfo } from '../../src/facts/batm.ts';
 import { checkBatmRunning, restartBatmService } from '../../src/steps/batm-service.ts';
 
-const info = (...lines: string[]) => parseBatmInfo(['batm-manage yes', 'exit 0', ...lines.map((line) => `| ${line}`), 'end', ''].join('\n'));
+const info = (...lines: string[]) =>
+  parseBatmInfo(['batm-manage yes', 'exit 0', ...lines.map((line) => `| ${line}`), 'end', ''].join('\n'));
 
 test('restart is stop && start (no restart verb is documented)', (t) => {
   const handler = restartBatmService('gate');

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { cidrProblem, formatNetwork, iptablesCidr, networkContains, parseCidr, parseNetwork, type Cidr } from '../../src/steps/cidr.ts';
+import { type Cidr, cidrProblem, formatNetwork, iptablesCidr, networkContains, parseCidr, parseNetwork } from '../../src/steps/cidr.ts';
 
 // `form` turns an input into the text a tool stores for it: parseCidr is what ufw 0.36.2 wrote to
 // user.rules / user6.rules, iptablesCidr what iptables-save 1.8.9 (nf_tables and legacy) printed.

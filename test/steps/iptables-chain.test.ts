@@ -5,8 +5,16 @@ import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import { scenarioAVarsSchema, scenarioBVarsSchema } from '../../src/cas/cas-vars.ts';
 import { scenarioAIptablesRules, scenarioBIptablesRules } from '../../src/cas/firewall-policy.ts';
-import { JUMP_RULE, JUMP_SPEC, MANAGED_CHAIN, renderChains, ruleLines, type ChainLines, type ResolvedRule } from '../../src/steps/iptables-chain.ts';
 import { renderBootUnit, renderRulesFile } from '../../src/steps/iptables-boot.ts';
+import {
+  type ChainLines,
+  JUMP_RULE,
+  JUMP_SPEC,
+  MANAGED_CHAIN,
+  type ResolvedRule,
+  renderChains,
+  ruleLines,
+} from '../../src/steps/iptables-chain.ts';
 import { managedRuleSchema } from '../../src/steps/ufw-managed-rule.ts';
 
 const eth0 = (name: string | undefined): string => (name === 'default-route' ? 'eth0' : (name ?? ''));
@@ -33,7 +41,11 @@ test('Scenario A in GB order: loopback, established, SSH, admin VPN, 7777, 7741,
 test('IPv6 gets neighbour discovery before the drop; an IPv4 source stays out of the IPv6 chain', (t) => {
   const rules = managed(scenarioBIptablesRules(scenarioBVarsSchema.parse({ sshPort: 22, hardwareVpnSubnets: '10.8.0.0/24' })));
   const { v4, v6 } = renderChains(rules, eth0, 'eth0', ['v4', 'v6']);
-  t.true(v4.includes('-A CASFLEET-INPUT -s 10.8.0.0/24 -p tcp -m tcp --dport 7741 -m comment --comment "casfleet: gate/master via hardware VPN" -j ACCEPT'));
+  t.true(
+    v4.includes(
+      '-A CASFLEET-INPUT -s 10.8.0.0/24 -p tcp -m tcp --dport 7741 -m comment --comment "casfleet: gate/master via hardware VPN" -j ACCEPT',
+    ),
+  );
   t.false(v6.some((line) => line.includes('10.8.0.0')));
   t.is(v6.filter((line) => line.includes('--icmpv6-type')).length, 4);
   t.is(v6.at(-1), v4.at(-1));
@@ -62,15 +74,27 @@ test('the boot file holds the chain and its jump as iptables-save shows them; th
 
 // ---------- real iptables (root): the rendered lines are iptables-save's own ----------
 
-const canRun = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v iptables-legacy-restore && command -v iptables-nft-restore']).status === 0;
+const canRun =
+  process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v iptables-legacy-restore && command -v iptables-nft-restore']).status === 0;
 const real = canRun ? test.serial : test.serial.skip;
 
 const everyOption = (): ChainLines => {
   const a = scenarioAIptablesRules(
-    scenarioAVarsSchema.parse({ sshPort: 22, pairing: true, adminAllowFrom: ['192.0.2.10', '2001:db8::7'], extensions: { allowFrom: ['fd00:a000::/20'] }, proxy: true }),
+    scenarioAVarsSchema.parse({
+      sshPort: 22,
+      pairing: true,
+      adminAllowFrom: ['192.0.2.10', '2001:db8::7'],
+      extensions: { allowFrom: ['fd00:a000::/20'] },
+      proxy: true,
+    }),
   );
-  const b = scenarioBIptablesRules(scenarioBVarsSchema.parse({ sshPort: 2222, hardwareVpnSubnets: '10.8.0.0/24', sshAllowFrom: '203.0.113.0/24' }));
-  const extra = [{ action: 'reject', port: 5000, comment: 'both protocols' }, { action: 'deny', port: 5001, from: '198.51.100.9', comment: 'one host' }];
+  const b = scenarioBIptablesRules(
+    scenarioBVarsSchema.parse({ sshPort: 2222, hardwareVpnSubnets: '10.8.0.0/24', sshAllowFrom: '203.0.113.0/24' }),
+  );
+  const extra = [
+    { action: 'reject', port: 5000, comment: 'both protocols' },
+    { action: 'deny', port: 5001, from: '198.51.100.9', comment: 'one host' },
+  ];
   return renderChains(managed([...a, ...b, ...extra]), eth0, 'eth0', ['v4', 'v6']);
 };
 
@@ -86,8 +110,16 @@ for (const variant of ['nft', 'legacy'] as const) {
         const load = spawnSync('ip', ['netns', 'exec', netns, `${tool}-restore`, '--noflush'], { input, encoding: 'utf8' });
         t.is(load.status, 0, load.stderr);
         const saved = spawnSync('ip', ['netns', 'exec', netns, `${tool}-save`, '-t', 'filter'], { encoding: 'utf8' }).stdout.split('\n');
-        t.deepEqual(saved.filter((line) => line.startsWith(`-A ${MANAGED_CHAIN} `)), [...chains[family]], `${tool}`);
-        t.deepEqual(saved.filter((line) => line.startsWith('-A INPUT ')), [JUMP_RULE], `${tool}`);
+        t.deepEqual(
+          saved.filter((line) => line.startsWith(`-A ${MANAGED_CHAIN} `)),
+          [...chains[family]],
+          `${tool}`,
+        );
+        t.deepEqual(
+          saved.filter((line) => line.startsWith('-A INPUT ')),
+          [JUMP_RULE],
+          `${tool}`,
+        );
       }
     } finally {
       spawnSync('ip', ['netns', 'del', netns]);

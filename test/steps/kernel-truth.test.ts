@@ -1,9 +1,10 @@
 // Kernel truth on REAL dumps: every test/fixtures/kernel/<case>/ holds the raw output of the ufw
 // and kernel fact scripts captured on a lab host (iptables 1.8.9, nf_tables) after the setup its
 // expected.json describes, and what the analysis must conclude from them.
-import test from 'ava';
+
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import test from 'ava';
 import { z } from 'zod';
 import { CAS_PORTS } from '../../src/cas/firewall-policy.ts';
 import { parseKernelFirewall } from '../../src/facts/kernel-firewall.ts';
@@ -38,18 +39,32 @@ const view = (truth: KernelTruth) => ({
   ufwUnhooked: truth.ufwUnhooked,
   inputPolicy: truth.inputPolicy,
   forwardPolicy: truth.forwardPolicy,
-  foreignAccepts: truth.foreignAccepts.map((a) => ({ family: a.rule.family, text: a.rule.text, ports: a.ports === 'all' ? 'all' : formatPorts(a.ports) })),
-  forwardedPorts: truth.forwardedPorts.map((f) => ({ ports: formatPorts(f.ports), to: f.to, acceptedBy: f.acceptedBy ?? null, forwarding: f.forwarding })),
+  foreignAccepts: truth.foreignAccepts.map((a) => ({
+    family: a.rule.family,
+    text: a.rule.text,
+    ports: a.ports === 'all' ? 'all' : formatPorts(a.ports),
+  })),
+  forwardedPorts: truth.forwardedPorts.map((f) => ({
+    ports: formatPorts(f.ports),
+    to: f.to,
+    acceptedBy: f.acceptedBy ?? null,
+    forwarding: f.forwarding,
+  })),
   casRules: truth.casRules.map((rule) => rule.text),
 });
 
 for (const dir of readdirSync(ROOT).sort()) {
   const expected = expectedSchema.parse(JSON.parse(read(dir, 'expected.json')));
   test(`${dir}: ${expected.description}`, (t) => {
-    const truth = analyseKernel({ ufw: parseUfwState(read(dir, 'ufw.txt')), kernel: parseKernelFirewall(read(dir, 'kernel.txt')), protectedPorts: CAS_PORTS });
+    const truth = analyseKernel({
+      ufw: parseUfwState(read(dir, 'ufw.txt')),
+      kernel: parseKernelFirewall(read(dir, 'kernel.txt')),
+      protectedPorts: CAS_PORTS,
+    });
     const { drift, description: _d, setup: _s, ...rest } = expected;
     t.deepEqual(view(truth), rest);
     t.is(truth.drift.length, drift.length, truth.drift.join('\n'));
-    for (const [i, part] of drift.entries()) t.true(truth.drift[i]?.includes(part), `drift ${i}: "${truth.drift[i]}" should contain "${part}"`);
+    for (const [i, part] of drift.entries())
+      t.true(truth.drift[i]?.includes(part), `drift ${i}: "${truth.drift[i]}" should contain "${part}"`);
   });
 }

@@ -5,7 +5,12 @@ const entries = (content: string) => parseProperties(content).entries.map(({ key
 
 test('separators: "=", ":", blanks, and blanks around them', (t) => {
   t.deepEqual(entries('a=1\nb:2\nc 3\nd = 4\n  e\t:\t5\nf\n'), [
-    ['a', '1'], ['b', '2'], ['c', '3'], ['d', '4'], ['e', '5'], ['f', ''],
+    ['a', '1'],
+    ['b', '2'],
+    ['c', '3'],
+    ['d', '4'],
+    ['e', '5'],
+    ['f', ''],
   ]);
 });
 
@@ -18,11 +23,18 @@ test('escaped separators belong to the key; \\uXXXX and \\t are decoded', (t) =>
 });
 
 test('continuation lines join with their leading blanks removed; an even backslash run does not continue', (t) => {
-  t.deepEqual(entries('a=one \\\n    two\nb=c:\\\\\nd=4'), [['a', 'one two'], ['b', 'c:\\'], ['d', '4']]);
+  t.deepEqual(entries('a=one \\\n    two\nb=c:\\\\\nd=4'), [
+    ['a', 'one two'],
+    ['b', 'c:\\'],
+    ['d', '4'],
+  ]);
 });
 
 test('CR-only line ends are line ends too (java.util.Properties)', (t) => {
-  t.deepEqual(entries('a=1\rb=2\r'), [['a', '1'], ['b', '2']]);
+  t.deepEqual(entries('a=1\rb=2\r'), [
+    ['a', '1'],
+    ['b', '2'],
+  ]);
 });
 
 test('escaped values and keys read back as written', (t) => {

@@ -26,7 +26,8 @@ const bytes = (file: string): string => readFileSync(join(DIR, file)).toString('
 const asJava = (content: string): Record<string, string> =>
   Object.fromEntries(parseProperties(content).entries.map(({ key, value }) => [key, value]));
 
-const sorted = (map: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const sorted = (map: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 for (const { name, description, before, key, value } of cases) {
   test(`${name}: ${description}`, (t) => {
@@ -34,22 +35,29 @@ for (const { name, description, before, key, value } of cases) {
     t.deepEqual(sorted(asJava(before)), java[`${name}.before.properties`], 'casfleet reads the original as Java does');
     const after = setProperty(before, key, value).content;
     t.is(after, bytes(`${name}.after.properties`), 'the edit writes the recorded bytes');
-    t.deepEqual(java[`${name}.after.properties`], sorted({ ...java[`${name}.before.properties`], [key]: value }), 'Java reads the edit as the original with only the key set');
+    t.deepEqual(
+      java[`${name}.after.properties`],
+      sorted({ ...java[`${name}.before.properties`], [key]: value }),
+      'Java reads the edit as the original with only the key set',
+    );
     t.deepEqual(sorted(asJava(after ?? '')), java[`${name}.after.properties`], 'casfleet reads its edit as Java does');
   });
 }
 
 const hasJava = spawnSync('java', ['-version']).status === 0;
 
-(hasJava ? test : test.skip)('the recorded Java readings are what this machine\'s Java reads from the fixture files', (t) => {
+(hasJava ? test : test.skip)("the recorded Java readings are what this machine's Java reads from the fixture files", (t) => {
   const files = cases.flatMap(({ name }) => [`${name}.before.properties`, `${name}.after.properties`]);
   const result = spawnSync('java', ['ReadProperties.java', ...files], { cwd: DIR, encoding: 'utf8' });
   t.is(result.status, 0, result.stderr);
   const live = Object.fromEntries(
-    result.stdout.trim().split('\n').map((line) => {
-      const { file, properties } = JSON.parse(line) as { file: string; properties: Record<string, string> };
-      return [file, properties];
-    }),
+    result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const { file, properties } = JSON.parse(line) as { file: string; properties: Record<string, string> };
+        return [file, properties];
+      }),
   );
   t.deepEqual(live, java);
 });

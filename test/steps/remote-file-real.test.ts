@@ -4,10 +4,24 @@
 // read; fileAbsent then fileRestored round-trip a file with its metadata. Then what it refuses: a
 // backup tree that is a symlink or someone else's, a backup that is not casfleet's own, an owner
 // that is not a system or batm account, and content that did not arrive whole.
-import test from 'ava';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
 import { fileAbsent } from '../../src/steps/file-absent.ts';
 import { fileRestored } from '../../src/steps/file-restored.ts';
@@ -143,45 +157,48 @@ realTest(`a backup root owned by another user, or a directory below it that is a
   t.deepEqual(readdirSync(elsewhere), []);
 });
 
-realTest(`a restore refuses a backup that is a symlink, not root-only, or records an owner that is not a system or batm account${suffix}`, (t) => {
-  const s = scratch as UfwScratch;
-  resetBackups(s);
-  const path = join(dir, 'restored-vpn');
-  writeFileSync(path, 'vpn\n');
-  t.is(apply(s, fileAbsent({ path })).results[0]?.code, 0);
-  const [backup] = s.gather(backupsFact(path));
-  const onDisk = join(s.dir, 'backups', backup!.path.slice('/var/backups/'.length));
-  const restored = fileRestored({ path });
+realTest(
+  `a restore refuses a backup that is a symlink, not root-only, or records an owner that is not a system or batm account${suffix}`,
+  (t) => {
+    const s = scratch as UfwScratch;
+    resetBackups(s);
+    const path = join(dir, 'restored-vpn');
+    writeFileSync(path, 'vpn\n');
+    t.is(apply(s, fileAbsent({ path })).results[0]?.code, 0);
+    const [backup] = s.gather(backupsFact(path));
+    const onDisk = join(s.dir, 'backups', backup!.path.slice('/var/backups/'.length));
+    const restored = fileRestored({ path });
 
-  // Not root-only: someone else could have written it.
-  chmodSync(onDisk, 0o644);
-  let result = apply(s, restored).results[0];
-  t.is(result?.code, 3);
-  t.regex(result?.stderr ?? '', /is not a root-only \(0600, one link\) casfleet backup/);
-  chmodSync(onDisk, 0o600);
+    // Not root-only: someone else could have written it.
+    chmodSync(onDisk, 0o644);
+    let result = apply(s, restored).results[0];
+    t.is(result?.code, 3);
+    t.regex(result?.stderr ?? '', /is not a root-only \(0600, one link\) casfleet backup/);
+    chmodSync(onDisk, 0o600);
 
-  // A symlink in its place is not listed, and a restore planned before it appeared refuses it.
-  const secret = join(dir, 'secret');
-  writeFileSync(secret, 'root only\n');
-  renameSync(onDisk, `${onDisk}.moved`);
-  symlinkSync(secret, onDisk);
-  t.deepEqual(s.gather(backupsFact(path)), []);
-  const stale = restored.plan({ file: s.gather(fileFact(path)), backups: [backup!] });
-  result = s.run(stale.changes[0]!.command.script);
-  t.is(result.code, 3);
-  t.regex(result.stderr, /is not a regular file; not restoring from it/);
-  t.false(existsSync(path));
-  rmSync(onDisk);
-  renameSync(`${onDisk}.moved`, onDisk);
+    // A symlink in its place is not listed, and a restore planned before it appeared refuses it.
+    const secret = join(dir, 'secret');
+    writeFileSync(secret, 'root only\n');
+    renameSync(onDisk, `${onDisk}.moved`);
+    symlinkSync(secret, onDisk);
+    t.deepEqual(s.gather(backupsFact(path)), []);
+    const stale = restored.plan({ file: s.gather(fileFact(path)), backups: [backup!] });
+    result = s.run(stale.changes[0]!.command.script);
+    t.is(result.code, 3);
+    t.regex(result.stderr, /is not a regular file; not restoring from it/);
+    t.false(existsSync(path));
+    rmSync(onDisk);
+    renameSync(`${onDisk}.moved`, onDisk);
 
-  // An owner outside the system and batm accounts.
-  const odd = onDisk.replace(/\.\d+-\d+-(\d+)$/, '.1003-1004-$1');
-  renameSync(onDisk, odd);
-  result = apply(s, restored).results[0];
-  t.is(result?.code, 3);
-  t.regex(result?.stderr ?? '', /records owner uid 1003, neither a system account nor a batm account/);
-  t.false(existsSync(path));
-});
+    // An owner outside the system and batm accounts.
+    const odd = onDisk.replace(/\.\d+-\d+-(\d+)$/, '.1003-1004-$1');
+    renameSync(onDisk, odd);
+    result = apply(s, restored).results[0];
+    t.is(result?.code, 3);
+    t.regex(result?.stderr ?? '', /records owner uid 1003, neither a system account nor a batm account/);
+    t.false(existsSync(path));
+  },
+);
 
 realTest(`a write whose content arrives cut short leaves the old file and no temp file${suffix}`, (t) => {
   const s = scratch as UfwScratch;
@@ -195,5 +212,8 @@ realTest(`a write whose content arrives cut short leaves the old file and no tem
   t.is(result.code, 3);
   t.regex(result.stderr, /received \d+ of \d+ bytes for .*cut\.properties \(transfer cut short\?\); not touching it/);
   t.is(readFileSync(path, 'utf8'), before);
-  t.deepEqual(readdirSync(dir).filter((name) => name.includes('.casfleet.')), []);
+  t.deepEqual(
+    readdirSync(dir).filter((name) => name.includes('.casfleet.')),
+    [],
+  );
 });

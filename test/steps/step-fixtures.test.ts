@@ -7,9 +7,10 @@
 // CASFLEET_UPDATE_FIXTURES=1 rewrites the `changes` of every case that expects changes from the
 // planner's output (so a reviewer reads the script change as a diff) and logs, per change, the
 // earlier expectations the new script no longer contains in order.
-import test from 'ava';
+
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import test from 'ava';
 import { z } from 'zod';
 import { pairingWindow } from '../../src/cas/pairing-window.ts';
 import { fileAbsent } from '../../src/steps/file-absent.ts';
@@ -18,9 +19,9 @@ import { iptablesRemoved } from '../../src/steps/iptables-removed.ts';
 import { iptablesRuleSet } from '../../src/steps/iptables-rules.ts';
 import { propertiesKey } from '../../src/steps/properties.ts';
 import type { Change, Step, StepPlan } from '../../src/steps/step.ts';
-import { lineDiff, missingInOrder, UPDATE_FIXTURES } from '../helpers/script-fixture.ts';
 import { ufwDisabled } from '../../src/steps/ufw-disabled.ts';
 import { ufwRuleSet } from '../../src/steps/ufw-rules.ts';
+import { lineDiff, missingInOrder, UPDATE_FIXTURES } from '../helpers/script-fixture.ts';
 
 const STEPS: Readonly<Record<string, (args: never) => Step>> = {
   'ufw.ruleSet': ufwRuleSet,
@@ -96,7 +97,13 @@ const comparePlan = (plan: StepPlan, data: StepCase): string[] => {
   const expected = data.changes ?? [];
   const summaries = plan.changes.map((change) => change.summary);
   if (JSON.stringify(summaries) !== JSON.stringify(expected.map((c) => c.summary))) {
-    problems.push(`summaries ${JSON.stringify(summaries, null, 1)} should be ${JSON.stringify(expected.map((c) => c.summary), null, 1)}`);
+    problems.push(
+      `summaries ${JSON.stringify(summaries, null, 1)} should be ${JSON.stringify(
+        expected.map((c) => c.summary),
+        null,
+        1,
+      )}`,
+    );
   }
   expected.forEach((want, i) => {
     const change = plan.changes[i];
@@ -130,7 +137,8 @@ const planCase = (dir: string, data: z.output<typeof inputSchema>): Planned => {
     return failed(error);
   }
   const keys = Object.keys(step.facts).sort();
-  if (JSON.stringify(Object.keys(data.facts).sort()) !== JSON.stringify(keys)) return { problems: [`facts must be exactly ${keys.join(', ')}`] };
+  if (JSON.stringify(Object.keys(data.facts).sort()) !== JSON.stringify(keys))
+    return { problems: [`facts must be exactly ${keys.join(', ')}`] };
   const facts = Object.fromEntries(
     Object.entries(step.facts).map(([key, fact]) => {
       const given = data.facts[key];
@@ -156,7 +164,11 @@ const runCase = (dir: string, data: StepCase): string[] => {
   return comparePlan(planned.plan, data);
 };
 
-const previousChangeSchema = z.object({ script: z.array(z.string()).optional(), stdin: z.array(z.string()).optional(), stdinText: z.string().optional() });
+const previousChangeSchema = z.object({
+  script: z.array(z.string()).optional(),
+  stdin: z.array(z.string()).optional(),
+  stdinText: z.string().optional(),
+});
 
 /**
  * Update mode: rewrites the `changes` of a case that expects changes from what the planner produces
@@ -167,7 +179,8 @@ const updateCase = (dir: string, path: string): string[] => {
   const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   if (raw.changes === undefined) return [];
   const planned = planCase(dir, inputSchema.parse(raw));
-  if (!('plan' in planned) || planned.plan.changes.length === 0) return [`not rewritten: the fixture expects changes, the planner gives ${JSON.stringify(planned)}`];
+  if (!('plan' in planned) || planned.plan.changes.length === 0)
+    return [`not rewritten: the fixture expects changes, the planner gives ${JSON.stringify(planned)}`];
   const previous = z.array(previousChangeSchema).parse(raw.changes);
   const changes = planned.plan.changes.map(changeCase);
   writeFileSync(path, `${JSON.stringify({ ...raw, changes }, null, 2)}\n`);
@@ -183,7 +196,10 @@ const updateCase = (dir: string, path: string): string[] => {
 
 const ROOT = join(import.meta.dirname, '..', 'fixtures', 'steps');
 const stepDirs = readdirSync(ROOT).sort();
-const caseFiles = (dir: string): string[] => readdirSync(join(ROOT, dir)).filter((name) => name.endsWith('.json')).sort();
+const caseFiles = (dir: string): string[] =>
+  readdirSync(join(ROOT, dir))
+    .filter((name) => name.endsWith('.json'))
+    .sort();
 
 test('every fixture folder names a known step, and every step has fixtures', (t) => {
   t.deepEqual(stepDirs, Object.keys(STEPS).sort());
@@ -191,10 +207,15 @@ test('every fixture folder names a known step, and every step has fixtures', (t)
 
 if (UPDATE_FIXTURES) {
   test.serial('update mode: rewrite the expected changes from the planner', (t) => {
-    const notes = stepDirs.flatMap((dir) => caseFiles(dir).flatMap((file) => updateCase(dir, join(ROOT, dir, file)).map((note) => `${dir}/${file}: ${note}`)));
+    const notes = stepDirs.flatMap((dir) =>
+      caseFiles(dir).flatMap((file) => updateCase(dir, join(ROOT, dir, file)).map((note) => `${dir}/${file}: ${note}`)),
+    );
     for (const note of notes) t.log(note);
     // A case whose expectation itself no longer holds (now an error or no change) needs a person.
-    t.deepEqual(notes.filter((note) => note.includes(': not rewritten: ')), []);
+    t.deepEqual(
+      notes.filter((note) => note.includes(': not rewritten: ')),
+      [],
+    );
   });
 } else {
   for (const dir of stepDirs) {
@@ -213,12 +234,54 @@ const idempotentSsh = {
   facts: {
     timers: { value: [] },
     network: { value: { interfaces: ['eth0', 'lo'] } },
-    session: { value: { family: 'v4', clientAddress: '10.99.0.1', clientPort: 40000, serverAddress: '10.99.1.1', serverPort: 22, interface: 'eth0' } },
-    kernel: { output: ['forwarding4 0', 'tables4 begin', '*filter', ':INPUT DROP [0:0]', ':ufw-before-input - [0:0]', ':ufw-user-input - [0:0]', '-A INPUT -j ufw-before-input', '-A ufw-before-input -j ufw-user-input', 'COMMIT', 'tables4 exit 0', 'tables6 no-ipv6', 'end'] },
+    session: {
+      value: { family: 'v4', clientAddress: '10.99.0.1', clientPort: 40000, serverAddress: '10.99.1.1', serverPort: 22, interface: 'eth0' },
+    },
+    kernel: {
+      output: [
+        'forwarding4 0',
+        'tables4 begin',
+        '*filter',
+        ':INPUT DROP [0:0]',
+        ':ufw-before-input - [0:0]',
+        ':ufw-user-input - [0:0]',
+        '-A INPUT -j ufw-before-input',
+        '-A ufw-before-input -j ufw-user-input',
+        'COMMIT',
+        'tables4 exit 0',
+        'tables6 no-ipv6',
+        'end',
+      ],
+    },
     ufw: {
       value: {
-        installed: true, enabled: true, ipv6: false, defaultIncoming: 'deny', manageBuiltins: false, vpngenRules: false,
-        rules: { v4: [{ action: 'allow', log: '', route: false, proto: 'tcp', dport: '22', dst: '0.0.0.0/0', sport: 'any', src: '0.0.0.0/0', direction: 'in', interfaceIn: '', interfaceOut: '', dapp: '', sapp: '', comment: 'casfleet: ssh' }], v6: [] },
+        installed: true,
+        enabled: true,
+        ipv6: false,
+        defaultIncoming: 'deny',
+        manageBuiltins: false,
+        vpngenRules: false,
+        rules: {
+          v4: [
+            {
+              action: 'allow',
+              log: '',
+              route: false,
+              proto: 'tcp',
+              dport: '22',
+              dst: '0.0.0.0/0',
+              sport: 'any',
+              src: '0.0.0.0/0',
+              direction: 'in',
+              interfaceIn: '',
+              interfaceOut: '',
+              dapp: '',
+              sapp: '',
+              comment: 'casfleet: ssh',
+            },
+          ],
+          v6: [],
+        },
         fileRules: { v4: [], v6: [] },
       },
     },
@@ -226,8 +289,14 @@ const idempotentSsh = {
 };
 
 test('the runner fails a case that expects changes when the plan is empty', (t) => {
-  const problems = runCase('ufw.ruleSet', caseSchema.parse({ ...idempotentSsh, changes: [{ summary: '+ allow 22/tcp (ssh)', script: ['ufw allow 22/tcp'] }] }));
-  t.true(problems.some((problem) => problem.startsWith('empty plan')), JSON.stringify(problems));
+  const problems = runCase(
+    'ufw.ruleSet',
+    caseSchema.parse({ ...idempotentSsh, changes: [{ summary: '+ allow 22/tcp (ssh)', script: ['ufw allow 22/tcp'] }] }),
+  );
+  t.true(
+    problems.some((problem) => problem.startsWith('empty plan')),
+    JSON.stringify(problems),
+  );
   t.deepEqual(runCase('ufw.ruleSet', caseSchema.parse({ ...idempotentSsh, noop: 'in place' })), []);
 });
 
@@ -243,8 +312,14 @@ test('the runner fails a case whose script or stdin differs by one line, and sho
   const script = change.script.map((line, i) => (i === 1 ? `${line} ` : line));
   const stdin = [...change.stdin, 'extra'];
   const problems = runCase('properties.key', { ...data, changes: [{ ...change, script, stdin }] });
-  t.true(problems.some((problem) => problem.includes(`- ${script[1]}\n+ ${change.script?.[1]}`)), problems.join('\n'));
-  t.true(problems.some((problem) => problem.includes('stdin') && problem.includes('- extra')), problems.join('\n'));
+  t.true(
+    problems.some((problem) => problem.includes(`- ${script[1]}\n+ ${change.script?.[1]}`)),
+    problems.join('\n'),
+  );
+  t.true(
+    problems.some((problem) => problem.includes('stdin') && problem.includes('- extra')),
+    problems.join('\n'),
+  );
 });
 
 test('the update mode reports earlier expectations a new script no longer contains in order', (t) => {

@@ -17,7 +17,13 @@ test('an unmovable (unmanaged) rule is always kept, even if more managed rules m
 });
 
 test('an exact rule is preferred over one that needs a replace', (t) => {
-  t.deepEqual(heaviestOrderedSubsequence([{ order: 1, weight: 1 }, { order: 0, weight: 2 }]), [1]);
+  t.deepEqual(
+    heaviestOrderedSubsequence([
+      { order: 1, weight: 1 },
+      { order: 0, weight: 2 },
+    ]),
+    [1],
+  );
 });
 
 test('empty input', (t) => {

@@ -1,16 +1,17 @@
 // Idempotence proven on REAL ufw: inside a throwaway netns + mount namespace (ufw-scratch.ts), apply a
 // plan's commands, re-read the fact, and require the re-plan to be empty; then change the desired set
 // and require convergence and the right order again. Also runs the plain-`ufw` fallback for real.
-import test from 'ava';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
 import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
 import { networkInterfaces } from '../../src/facts/network.ts';
 import { parseSshConnection } from '../../src/facts/ssh-connection.ts';
-import { ufwState, type UfwState } from '../../src/facts/ufw.ts';
+import { type UfwState, ufwState } from '../../src/facts/ufw.ts';
 import { formatRule, isManaged } from '../../src/steps/ufw-model.ts';
-import { ufwRuleSet, type UfwRuleSetArgs } from '../../src/steps/ufw-rules.ts';
+import { type UfwRuleSetArgs, ufwRuleSet } from '../../src/steps/ufw-rules.ts';
 import { createUfwScratch, scratchUnavailable, type UfwScratch } from './ufw-scratch.ts';
 
 const unavailable = scratchUnavailable();
@@ -61,7 +62,13 @@ test.after.always(() => {
 // The scratch namespace has no SSH login: the session is the one a controller on eth0's network would
 // have. No on-host timers in a scratch firewall: nothing holds a window open.
 const SESSION = parseSshConnection('ssh-connection 10.99.0.1 40000 10.99.1.1 22\nroute-dev eth0\nend\n');
-const gather = (s: UfwScratch) => ({ ufw: s.gather(ufwState), network: s.gather(networkInterfaces), kernel: s.gather(kernelFirewall), session: SESSION, timers: [] });
+const gather = (s: UfwScratch) => ({
+  ufw: s.gather(ufwState),
+  network: s.gather(networkInterfaces),
+  kernel: s.gather(kernelFirewall),
+  session: SESSION,
+  timers: [],
+});
 
 /** Plans, applies every command, re-gathers and returns the second plan with the outputs. */
 const applyAndReplan = (s: UfwScratch, args: UfwRuleSetArgs, prefix = '') => {
@@ -84,7 +91,11 @@ realTest(`a Scenario-A rule set applied with the python batch converges on real 
   t.is(outputs[0]?.code, 0, outputs[0]?.stderr);
   t.regex(outputs[0]?.stdout ?? '', /^> ufw allow from any to any port 22/m, 'ran through the python batch');
   t.notRegex(outputs[0]?.stderr ?? '', /running ufw commands one by one/);
-  t.deepEqual(second.changes.map((c) => c.summary), [], 'the re-plan must be empty');
+  t.deepEqual(
+    second.changes.map((c) => c.summary),
+    [],
+    'the re-plan must be empty',
+  );
   t.regex(second.noop ?? '', /all 6 managed rules in place and in order \(6 v4 \+ 6 v6\)/);
   t.true(facts.ufw.enabled);
   t.is(facts.ufw.defaultIncoming, 'deny');
@@ -102,18 +113,24 @@ realTest(`a Scenario-A rule set applied with the python batch converges on real 
 realTest(`switching the desired set (close 7742, allow 7741 from a subnet) converges with the allow before the deny${suffix}`, (t) => {
   const s = scratch as UfwScratch;
   const { first, outputs, second, facts } = applyAndReplan(s, SCENARIO_B);
-  t.deepEqual(first.changes.map((c) => c.summary), [
-    '+ allow 7741/tcp from 10.8.0.0/24 (gate+master via hardware VPN)',
-    '- allow 7742/tcp in on eth0 (terminal VPN)',
-    '- allow 13000:13010/tcp in on eth0 (terminal VPN instances)',
-  ]);
+  t.deepEqual(
+    first.changes.map((c) => c.summary),
+    [
+      '+ allow 7741/tcp from 10.8.0.0/24 (gate+master via hardware VPN)',
+      '- allow 7742/tcp in on eth0 (terminal VPN)',
+      '- allow 13000:13010/tcp in on eth0 (terminal VPN instances)',
+    ],
+  );
   t.is(outputs[0]?.code, 0, outputs[0]?.stderr);
   // The rule files are written per operation, the running chains loaded once per family at the end.
-  t.deepEqual(outputs[0]?.stdout.split('\n').filter((line) => line.includes('-restore -n')), [
-    '> /usr/sbin/iptables-restore -n < /etc/ufw/user.rules',
-    '> /usr/sbin/ip6tables-restore -n < /etc/ufw/user6.rules',
-  ]);
-  t.deepEqual(second.changes.map((c) => c.summary), []);
+  t.deepEqual(
+    outputs[0]?.stdout.split('\n').filter((line) => line.includes('-restore -n')),
+    ['> /usr/sbin/iptables-restore -n < /etc/ufw/user.rules', '> /usr/sbin/ip6tables-restore -n < /etc/ufw/user6.rules'],
+  );
+  t.deepEqual(
+    second.changes.map((c) => c.summary),
+    [],
+  );
   t.deepEqual(managed(facts.ufw, 'v4'), [
     'allow 22/tcp (ssh)',
     'allow 12000:12050/tcp in on eth0 (admin VPN)',
@@ -134,7 +151,10 @@ realTest(`the plain-ufw fallback (python import impossible) reaches the same sta
   const { outputs, second, facts } = applyAndReplan(s, SCENARIO_A, `PATH=${fakeDir}:$PATH; export PATH\n`);
   t.is(outputs[0]?.code, 0, outputs[0]?.stderr);
   t.regex(outputs[0]?.stderr ?? '', /running ufw commands one by one/);
-  t.deepEqual(second.changes.map((c) => c.summary), []);
+  t.deepEqual(
+    second.changes.map((c) => c.summary),
+    [],
+  );
   t.is(managed(facts.ufw, 'v4').length, 6);
 });
 
@@ -143,12 +163,19 @@ realTest(`enabled in ufw.conf with its chains gone: rule changes and the enable 
   t.deepEqual(applyAndReplan(s, SCENARIO_B).second.changes, []);
   t.is(s.run('/lib/ufw/ufw-init force-stop >/dev/null && grep ^ENABLED= /etc/ufw/ufw.conf').stdout, 'ENABLED=yes\n');
   const { first, outputs, second, facts } = applyAndReplan(s, SCENARIO_A);
-  t.true(first.changes.some((c) => c.summary === '+ enable ufw (enabled in ufw.conf but its rules are not loaded)'), first.changes.map((c) => c.summary).join('\n'));
+  t.true(
+    first.changes.some((c) => c.summary === '+ enable ufw (enabled in ufw.conf but its rules are not loaded)'),
+    first.changes.map((c) => c.summary).join('\n'),
+  );
   t.true(first.changes.some((c) => c.summary.startsWith('- allow 7741/tcp from 10.8.0.0/24')));
   t.is(outputs[0]?.code, 0, outputs[0]?.stderr);
   // A load before the enable would create ufw-user-input, and ufw-init would then skip its start.
   t.false(outputs[0]?.stdout.includes('-restore -n'), outputs[0]?.stdout);
-  t.deepEqual(second.changes.map((c) => c.summary), [], 'loaded and in order: nothing left to do');
+  t.deepEqual(
+    second.changes.map((c) => c.summary),
+    [],
+    'loaded and in order: nothing left to do',
+  );
   t.is(managed(facts.ufw, 'v4').length, 6);
   t.regex(s.run('iptables -S INPUT').stdout, /-A INPUT -j ufw-before-input/);
 });

@@ -69,11 +69,15 @@ export const createUfwScratch = (): UfwScratch => {
     'exec sh -c "$1"',
   ].join(' && ');
   const run = (script: string, stdin = ''): ScratchResult => {
-    const result = spawnSync('ip', ['netns', 'exec', name, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', prelude, 'sh', script], {
-      input: stdin,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const result = spawnSync(
+      'ip',
+      ['netns', 'exec', name, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', prelude, 'sh', script],
+      {
+        input: stdin,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     return { stdout: result.stdout, stderr: result.stderr, code: result.status };
   };
   return {

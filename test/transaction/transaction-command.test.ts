@@ -3,13 +3,14 @@
 // them for real.
 import { spawnSync } from 'node:child_process';
 import test from 'ava';
-import { sh } from '../../src/command/shell.ts';
 import { GATE_PROPERTIES, gateHandlers, RESTART_GATE, VPN_FILE } from '../../src/cas/gate-files.ts';
+import { sh } from '../../src/command/shell.ts';
 import { UFW_FILES } from '../../src/facts/ufw.ts';
 import { fileAbsent } from '../../src/steps/file-absent.ts';
 import { propertiesKey } from '../../src/steps/properties.ts';
 import { defineStep, FLUSH_HANDLERS, noChange } from '../../src/steps/step.ts';
 import { ufwRuleSet } from '../../src/steps/ufw-rules.ts';
+import { touchedState } from '../../src/transaction/touched-state.ts';
 import {
   beginTransactionCommand,
   parseBeginOutput,
@@ -17,7 +18,6 @@ import {
   snapshotDir,
   transactionId,
 } from '../../src/transaction/transaction-command.ts';
-import { touchedState } from '../../src/transaction/touched-state.ts';
 
 const scenarioBItems = [
   { ...propertiesKey({ file: GATE_PROPERTIES, key: 'batm.vpn-skip', value: 'true' }), notify: [RESTART_GATE] },
@@ -35,9 +35,10 @@ test('what the steps declare is what a transaction covers, with the handlers the
   const touched = touchedState(scenarioBItems, gateHandlers());
   t.deepEqual(touched.files, [GATE_PROPERTIES, VPN_FILE, ...UFW_FILES]);
   t.true(touched.firewall);
-  t.deepEqual(touched.restarts.map(({ name, files, command }) => ({ name, files, command: command.display })), [
-    { name: RESTART_GATE, files: [GATE_PROPERTIES, VPN_FILE], command: '/batm/batm-manage stop gate && /batm/batm-manage start gate' },
-  ]);
+  t.deepEqual(
+    touched.restarts.map(({ name, files, command }) => ({ name, files, command: command.display })),
+    [{ name: RESTART_GATE, files: [GATE_PROPERTIES, VPN_FILE], command: '/batm/batm-manage stop gate && /batm/batm-manage start gate' }],
+  );
 });
 
 test('a step that declares nothing adds nothing, and a notify without files restarts nothing', (t) => {
@@ -60,14 +61,21 @@ test('the restore puts each file back and restarts gate only when a gate file ca
 });
 
 test('the begin command snapshots, then arms the timer with the restore as its script, all in one script', (t) => {
-  const command = beginTransactionCommand({ id: 'txn-20261130t150102z-3fa9', touched: touchedState(scenarioBItems, gateHandlers()), delaySeconds: 120 });
+  const command = beginTransactionCommand({
+    id: 'txn-20261130t150102z-3fa9',
+    touched: touchedState(scenarioBItems, gateHandlers()),
+    delaySeconds: 120,
+  });
   t.is(syntaxError(command.script), '');
   const dir = snapshotDir('txn-20261130t150102z-3fa9');
   t.is(dir, '/var/backups/casfleet/transactions/txn-20261130t150102z-3fa9');
   t.true(command.script.indexOf('save_file /batm/config/gate.properties') < command.script.indexOf('armed $id $due $mechanism'));
   t.true(command.script.includes('iptables-save -t filter >"$snap/iptables.filter"'));
   t.true(command.script.includes(`exec /bin/sh ${dir}/restore.sh`));
-  t.is(command.display, `snapshot ${[GATE_PROPERTIES, VPN_FILE, ...UFW_FILES, 'filter tables'].join(', ')} to ${dir}; arm rollback in 120s`);
+  t.is(
+    command.display,
+    `snapshot ${[GATE_PROPERTIES, VPN_FILE, ...UFW_FILES, 'filter tables'].join(', ')} to ${dir}; arm rollback in 120s`,
+  );
 });
 
 test('what begin printed gives the snapshot and the due time; anything less is no transaction', (t) => {

@@ -8,8 +8,8 @@ import { fileAbsent } from '../../src/steps/file-absent.ts';
 import { propertiesKey } from '../../src/steps/properties.ts';
 import { FLUSH_HANDLERS } from '../../src/steps/step.ts';
 import { ufwRuleSet } from '../../src/steps/ufw-rules.ts';
-import { beginTransactionCommand, restoreScript } from '../../src/transaction/transaction-command.ts';
 import { touchedState } from '../../src/transaction/touched-state.ts';
+import { beginTransactionCommand, restoreScript } from '../../src/transaction/transaction-command.ts';
 import { scriptFixtureProblem } from '../helpers/script-fixture.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'scripts');
@@ -25,12 +25,20 @@ const touched = touchedState(
 );
 
 test('the restore script of a Scenario B transaction', (t) => {
-  const problem = scriptFixtureProblem(join(FIXTURES, 'transaction-restore.json'), restoreScript(ID, touched), 'restoreScript: Scenario B (gate files, ufw files, filter tables, gate restart)');
+  const problem = scriptFixtureProblem(
+    join(FIXTURES, 'transaction-restore.json'),
+    restoreScript(ID, touched),
+    'restoreScript: Scenario B (gate files, ufw files, filter tables, gate restart)',
+  );
   t.is(problem, undefined, problem);
 });
 
 test('the snapshot and dead-man command of a Scenario B transaction', (t) => {
   const command = beginTransactionCommand({ id: ID, touched, delaySeconds: 300 });
-  const problem = scriptFixtureProblem(join(FIXTURES, 'transaction-begin.json'), command.script, 'beginTransactionCommand: Scenario B, rollback in 300 s');
+  const problem = scriptFixtureProblem(
+    join(FIXTURES, 'transaction-begin.json'),
+    command.script,
+    'beginTransactionCommand: Scenario B, rollback in 300 s',
+  );
   t.is(problem, undefined, problem);
 });

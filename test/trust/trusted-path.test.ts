@@ -22,8 +22,16 @@ test('owner: you or root; never group- or world-writable, except a root-owned st
   t.is(entryProblem(entry('/x/c.mjs', 'file', 1000, 0o664), 'subject', you), 'is writable by its group (mode 0664)');
   t.is(entryProblem(entry('/x/c.mjs', 'file', 1000, 0o646), 'subject', you), 'is writable by others (mode 0646)');
   t.is(entryProblem(entry('/tmp', 'directory', 0, 0o1777), 'ancestor', you), undefined, '/tmp above the file');
-  t.regex(entryProblem(entry('/tmp', 'directory', 0, 0o1777), 'subject', you) ?? '', /writable by others/, '/tmp itself as a state directory');
-  t.regex(entryProblem(entry('/srv/x', 'directory', 1000, 0o1777), 'ancestor', you) ?? '', /writable by others/, 'sticky but not root-owned');
+  t.regex(
+    entryProblem(entry('/tmp', 'directory', 0, 0o1777), 'subject', you) ?? '',
+    /writable by others/,
+    '/tmp itself as a state directory',
+  );
+  t.regex(
+    entryProblem(entry('/srv/x', 'directory', 1000, 0o1777), 'ancestor', you) ?? '',
+    /writable by others/,
+    'sticky but not root-owned',
+  );
   t.regex(entryProblem(entry('/srv/x', 'directory', 0, 0o777), 'ancestor', you) ?? '', /writable by others/, 'world-writable, not sticky');
   t.is(entryProblem(entry('/x/link', 'symlink', 1000, 0o777), 'link', you), undefined, "a symlink's own mode is never used");
   t.is(entryProblem(entry('/x/link', 'symlink', 1001, 0o777), 'link', you), 'is owned by uid 1001, not by you (uid 1000) or root');
@@ -55,7 +63,7 @@ asRoot('a file of yours in a private directory (under the sticky /tmp) is truste
   t.notThrows(() => assertTrustedPath(file, 'file', 'config file'));
 });
 
-asRoot("a file someone else owns is refused, naming the file and the owner", (t) => {
+asRoot('a file someone else owns is refused, naming the file and the owner', (t) => {
   const file = join(scratch(), 'planted.mjs');
   writeFileSync(file, 'export default {}\n');
   chownSync(file, NOBODY, NOBODY);

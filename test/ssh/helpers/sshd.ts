@@ -1,7 +1,7 @@
 // A throwaway OpenSSH sshd for integration tests: 127.0.0.1 only, a random high port, its own host keys,
 // a temporary authorized_keys, logging in as the current user (root in CI). Stopped by its own PID.
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
