@@ -1,4 +1,4 @@
-// npm run bench [-- --hosts N] [--forks N] [--lab NAME] [--scale N]: brings up a lab (default name 'bench'), measures in one run the
+// npm run bench [-- --hosts N] [--forks N] [--lab NAME] [--host-weight W] [--scale N]: brings up a lab (default name 'bench'), measures in one run the
 // floor (plain parallel ssh), the reference (the GB guide's ufw commands by hand) and casfleet's
 // Scenario A/B applies and no-op re-runs, prints wall time, host CPU, controller CPU, casfleet's
 // longest event-loop stall and ratios, and tears the lab down. The performance targets live here,
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { labDown } from '../src/lab/lab-down.ts';
 import { labUp } from '../src/lab/lab-up.ts';
 import type { Phase } from './bench-phases.ts';
+import { removeHostWeight, weighLabHosts } from './host-weight.ts';
 import { runScale } from './scale-phase.ts';
 import { formatScale } from './scale-report.ts';
 
@@ -21,6 +22,8 @@ const { values } = parseArgs({
     hosts: { type: 'string', default: '50' },
     forks: { type: 'string', default: '50' },
     lab: { type: 'string', default: 'bench' },
+    // cpu.shares of the lab's hosts (bench/host-weight.ts); 1024 puts them on a par with the controller.
+    'host-weight': { type: 'string', default: '128' },
     scale: { type: 'string' },
   },
 });
@@ -59,7 +62,7 @@ const format = (phases: Phase[]): string[] => {
   const [floor, reference] = phases as [Phase, Phase];
   const hostMs = (phase: Phase): number | null => (phase.hostCpuSeconds === null ? null : perHostMs(phase.hostCpuSeconds));
   const lines = [
-    `casfleet bench: ${hosts} lab hosts, forks ${values.forks}; one run, ratios within it`,
+    `casfleet bench: ${hosts} lab hosts, forks ${values.forks}, hosts' cpu.shares ${weighted ? values['host-weight'] : 'unchanged (no cgroup v1 cpu hierarchy)'}; one run, ratios within it`,
     'wall: what a user waits (noisy on a shared machine); CPU: what the hosts and the controller spend (stable)',
     '',
     `${''.padEnd(40)} ${'---------- wall ----------'.padStart(28)} ${'------ host CPU per host ------'.padStart(33)} ${'controller'.padStart(11)} ${'stall'.padStart(7)}`,
@@ -115,6 +118,7 @@ if (values.scale !== undefined) {
 // The bench's own run records stay out of the operator's run history.
 process.env.CASFLEET_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'casfleet-bench-'));
 const lab = await labUp({ name: values.lab, hosts });
+const weighted = weighLabHosts(values.lab, Number(values['host-weight']));
 try {
   const phases = await runPhases(
     [
@@ -136,4 +140,5 @@ try {
   process.stdout.write(`${format(phases).join('\n')}\n`);
 } finally {
   await labDown({ name: values.lab });
+  removeHostWeight(values.lab);
 }
