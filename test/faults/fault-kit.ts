@@ -17,7 +17,7 @@ import { BACKUP_ROOT } from '../../src/facts/backup-name.ts';
 import { type HostTimer, hostTimers } from '../../src/host-timer/host-timers.ts';
 import type { RunRecord } from '../../src/run-records/run-record.ts';
 import { runsDir } from '../../src/run-records/run-store.ts';
-import { CLI, type CliResult, jsonEvents, type recapOf, runCli } from '../helpers/cli.ts';
+import { CLI, type CliResult, jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
 import { labUnavailableReason, type StartLabOptions, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
 
 export const SCENARIO_B = ['scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24'];
@@ -222,6 +222,38 @@ export const assertRow = (t: ExecutionContext, row: FaultRow, details: string): 
   t.true(row.consistent, `${row.fault} @ ${row.phase}: the host ended in between\n${details}`);
   t.false(row.dataLost, `${row.fault} @ ${row.phase}: data lost\n${details}`);
   t.true(row.converged, `${row.fault} @ ${row.phase}: a re-run did not converge\n${details}`);
+};
+
+/**
+ * The row of a fault casfleet met while applying to `host`: waits until the host settled by itself
+ * (its dead-man fired or was disarmed), judges it against `start`, checks a re-run converges and
+ * asserts the row; `details` goes in front of casfleet's output in a failure's message.
+ */
+export const assertSettledRow = async (
+  t: ExecutionContext,
+  kit: FaultKit,
+  host: string,
+  start: Parameters<FaultKit['judge']>[1],
+  result: { readonly stdout: string; readonly stderr: string },
+  row: { readonly fault: string; readonly phase: string; readonly detectionMs: number },
+  details = '',
+): Promise<void> => {
+  await kit.untilSettled(host, 120_000);
+  const verdict = await kit.judge(host, start);
+  const outcome = reportedOutcome(verdict.ending, recapOf(result.stdout)[host]);
+  const converged = await kit.converges(host);
+  assertRow(
+    t,
+    {
+      ...row,
+      hosts: 1,
+      consistent: outcome.ok,
+      dataLost: verdict.dataLost,
+      converged,
+      ending: `${verdict.ending}, reported ${outcome.said}`,
+    },
+    `${details}${result.stdout}${result.stderr}\n${verdict.now.files}`,
+  );
 };
 
 /**

@@ -12,7 +12,7 @@ import { hostRelativePaths, labPaths } from '../../src/lab/lab-layout.ts';
 import { spawnDetached } from '../../src/lab/lab-processes.ts';
 import { readLabState, writeLabState } from '../../src/lab/lab-state.ts';
 import { recapOf } from '../helpers/cli.ts';
-import { assertRow, faultLab, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
+import { assertRow, assertSettledRow, faultLab, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
 const { run, the, kit } = faultLab({ hosts: 4, prefix: 'fhost' });
 
@@ -123,23 +123,14 @@ run('the host frozen (all its processes SIGSTOPped) for 60 s between two changes
   const result = await casfleet.done;
   const detectionMs = (casfleet.reportedAt(host, frozenAt) ?? Date.now()) - frozenAt;
   // After SIGCONT the dead-man's deadline is long past: it must fire (or have been disarmed) now.
-  await kit.untilSettled(host, 120_000);
-  const verdict = await kit.judge(host, start);
-  const outcome = reportedOutcome(verdict.ending, recapOf(result.stdout)[host]);
-  const converged = await kit.converges(host);
-  assertRow(
+  await assertSettledRow(
     t,
-    {
-      fault: 'host frozen 60 s (SIGSTOP)',
-      phase: 'between-changes',
-      hosts: 1,
-      consistent: outcome.ok,
-      dataLost: verdict.dataLost,
-      converged,
-      detectionMs,
-      ending: `${verdict.ending}, reported ${outcome.said}`,
-    },
-    `${frozen.size} processes frozen\n${result.stdout}${result.stderr}\n${verdict.now.files}`,
+    kit,
+    host,
+    start,
+    result,
+    { fault: 'host frozen 60 s (SIGSTOP)', phase: 'between-changes', detectionMs },
+    `${frozen.size} processes frozen\n`,
   );
 });
 
@@ -211,22 +202,13 @@ run('sshd killed on the host (the listener and the session) between two changes'
   if (anchor === undefined) throw new Error(`nothing of ${host} outlived its sshd: no dead-man was running`);
   await restartSshd(host, anchor);
   const result = await casfleet.done;
-  await kit.untilSettled(host, 120_000);
-  const verdict = await kit.judge(host, start);
-  const outcome = reportedOutcome(verdict.ending, recapOf(result.stdout)[host]);
-  const converged = await kit.converges(host);
-  assertRow(
+  await assertSettledRow(
     t,
-    {
-      fault: 'sshd killed (listener and session)',
-      phase: 'between-changes',
-      hosts: 1,
-      consistent: outcome.ok,
-      dataLost: verdict.dataLost,
-      converged,
-      detectionMs,
-      ending: `${verdict.ending}, reported ${outcome.said}`,
-    },
-    `${sshds.length} sshd processes killed\n${result.stdout}${result.stderr}\n${verdict.now.files}`,
+    kit,
+    host,
+    start,
+    result,
+    { fault: 'sshd killed (listener and session)', phase: 'between-changes', detectionMs },
+    `${sshds.length} sshd processes killed\n`,
   );
 });

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDocument } from 'yaml';
 import { run as exec } from '../../src/lab/lab-exec.ts';
 import { recapOf } from '../helpers/cli.ts';
-import { assertRow, faultLab, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
+import { assertRow, assertSettledRow, faultLab, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
 const { run, the, kit } = faultLab({ hosts: 2, prefix: 'fnet' });
 const RELAY_PORT = 2298;
@@ -47,24 +47,7 @@ run("the controller's network cut for 30 s between two changes", async (t) => {
   await restore();
   const result = await casfleet.done;
   const detectionMs = (casfleet.reportedAt(host, cutAt) ?? Date.now()) - cutAt;
-  await kit.untilSettled(host, 120_000);
-  const verdict = await kit.judge(host, start);
-  const outcome = reportedOutcome(verdict.ending, recapOf(result.stdout)[host]);
-  const converged = await kit.converges(host);
-  assertRow(
-    t,
-    {
-      fault: 'controller network cut 30 s',
-      phase: 'between-changes',
-      hosts: 1,
-      consistent: outcome.ok,
-      dataLost: verdict.dataLost,
-      converged,
-      detectionMs,
-      ending: `${verdict.ending}, reported ${outcome.said}`,
-    },
-    `${result.stdout}${result.stderr}\n${verdict.now.files}`,
-  );
+  await assertSettledRow(t, kit, host, start, result, { fault: 'controller network cut 30 s', phase: 'between-changes', detectionMs });
 });
 
 /** A relay from 127.0.0.1:RELAY_PORT in the controller's namespace to the host's sshd, 150 ms each way. */
