@@ -31,6 +31,25 @@ export interface ProbeFromControllerOptions {
 /** argv for `node` with the same TypeScript loader this process uses, resolved from this file (cwd-independent). */
 export const tsNodeArgv = (script: string): string[] => [process.execPath, `--import=${import.meta.resolve('tsx')}`, script];
 
+/** argv of probe-main.ts for these targets; `mode` is `--json` (one pass) or `--watch <ms>`. */
+const probeMainArgv = (
+  addresses: readonly string[],
+  ports: readonly number[],
+  timeoutMs: number,
+  sourceAddress: string | undefined,
+  mode: readonly string[],
+): string[] => [
+  ...tsNodeArgv(siblingModule(import.meta.url, 'probe-main')),
+  '--address',
+  addresses.join(','),
+  '--ports',
+  ports.join(','),
+  '--timeout',
+  String(timeoutMs),
+  ...mode,
+  ...(sourceAddress ? ['--source', sourceAddress] : []),
+];
+
 export const probeFromController = async ({
   name = DEFAULT_LAB_NAME,
   address,
@@ -41,17 +60,7 @@ export const probeFromController = async ({
   const addresses = typeof address === 'string' ? [address] : [...address];
   if (addresses.length === 0 || ports.length === 0) return [];
   const netns = controllerNetns(assertLabName(name));
-  const argv = [
-    ...tsNodeArgv(siblingModule(import.meta.url, 'probe-main')),
-    '--address',
-    addresses.join(','),
-    '--ports',
-    ports.join(','),
-    '--timeout',
-    String(timeoutMs),
-    '--json',
-    ...(sourceAddress ? ['--source', sourceAddress] : []),
-  ];
+  const argv = probeMainArgv(addresses, ports, timeoutMs, sourceAddress, ['--json']);
   const result = await runInNetns(netns, argv, { timeoutMs: 30_000 + timeoutMs * 4 });
   if (result.code !== 0) {
     throw new LabError(`probe from ${netns} failed: ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`);
@@ -97,16 +106,7 @@ export const watchFromController = ({
     'netns',
     'exec',
     controllerNetns(assertLabName(name)),
-    ...tsNodeArgv(siblingModule(import.meta.url, 'probe-main')),
-    '--address',
-    addresses.join(','),
-    '--ports',
-    ports.join(','),
-    '--timeout',
-    String(timeoutMs),
-    '--watch',
-    String(intervalMs),
-    ...(sourceAddress ? ['--source', sourceAddress] : []),
+    ...probeMainArgv(addresses, ports, timeoutMs, sourceAddress, ['--watch', String(intervalMs)]),
   ];
   const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
