@@ -2,7 +2,6 @@
 // Every phase is timed (wall), charged the CPU of the processes it spawned here (the controller) and
 // the CPU the hosts spent meanwhile (their cgroups: sshd, sessions, ufw, iptables, python); ratios are
 // computed within this one run, because the machines are shared and noisy.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pLimit from 'p-limit';
 import { labHostsCpuSeconds } from '../src/lab/lab-cgroups.ts';
+import { type RunResult, run } from '../src/lab/lab-exec.ts';
+import { labSshArgv } from '../src/lab/lab-ssh-client.ts';
 import { childrenCpuSeconds } from './children-cpu.ts';
 
 const { values } = parseArgs({
@@ -29,40 +30,11 @@ const cli = fileURLToPath(new URL('../bin/casfleet.js', import.meta.url));
 const stallMonitor = fileURLToPath(new URL('./event-loop-stall.mjs', import.meta.url));
 const stallFile = join(mkdtempSync(join(tmpdir(), 'casfleet-bench-stall-')), 'stalls');
 
-interface Outcome {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+// A phase is measured, never cut short: the timeout only guards against a hung bench.
+const exec = (argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> => run(argv, { env, timeoutMs: 30 * 60_000 });
 
-const exec = (argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<Outcome> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-
-// Plain OpenSSH client with the same strict host-key checking casfleet uses.
-const ssh = (address: string, command: string): Promise<Outcome> =>
-  exec([
-    'ssh',
-    '-F',
-    '/dev/null',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    `UserKnownHostsFile=${values['known-hosts']}`,
-    '-i',
-    values.key!,
-    `root@${address}`,
-    command,
-  ]);
+const ssh = (address: string, command: string): Promise<RunResult> =>
+  exec(labSshArgv({ knownHostsPath: values['known-hosts']!, privateKeyPath: values.key! }, address, command));
 
 // The GB guide's UFW procedure, by hand, from a reset firewall: the reference casfleet must beat.
 const GUIDE_COMMANDS = [

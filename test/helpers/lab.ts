@@ -12,6 +12,7 @@ import { type LabDownReport, labDown } from '../../src/lab/lab-down.ts';
 import { type RunResult, run } from '../../src/lab/lab-exec.ts';
 import { runInHost } from '../../src/lab/lab-host-exec.ts';
 import type { LabHostLayout } from '../../src/lab/lab-layout.ts';
+import { labSshArgv } from '../../src/lab/lab-ssh-client.ts';
 import { type LabInfo, labUp } from '../../src/lab/lab-up.ts';
 import { probeFromController } from '../../src/lab/probe-from-controller.ts';
 import type { PortProbeResult } from '../../src/net/probe.ts';
@@ -39,6 +40,8 @@ export interface TestLab extends LabInfo {
   ssh(ref: number | string, command: string, options?: { timeoutMs?: number }): Promise<RunResult>;
   /** Inside the host's namespaces without SSH (nsenter into its sshd). */
   exec(ref: number | string, argv: readonly string[]): Promise<RunResult>;
+  /** `sh -c script` inside the host's namespaces: its stdout, or an Error with its exit code and stderr. */
+  sh(ref: number | string, script: string): Promise<string>;
   probe(
     ref: number | string,
     ports: readonly number[],
@@ -59,35 +62,20 @@ export const startLab = async ({ hosts = 3, prefix = 't', behindBastion = 0 }: S
     if (!found) throw new Error(`lab ${name} has no host ${ref}`);
     return found;
   };
+  const exec = (ref: number | string, argv: readonly string[]) => runInHost({ name, dir: info.dir, host: host(ref).index }, argv);
   return {
     ...info,
     host,
     ssh: (ref, command, options = {}) =>
-      run(
-        [
-          'ip',
-          'netns',
-          'exec',
-          info.controllerNetns,
-          'ssh',
-          '-F',
-          '/dev/null',
-          '-o',
-          'BatchMode=yes',
-          '-o',
-          'StrictHostKeyChecking=yes',
-          '-o',
-          `UserKnownHostsFile=${info.knownHostsPath}`,
-          '-o',
-          'ConnectTimeout=10',
-          '-i',
-          info.privateKeyPath,
-          `root@${host(ref).address}`,
-          command,
-        ],
-        { timeoutMs: options.timeoutMs ?? 30_000 },
-      ),
-    exec: (ref, argv) => runInHost({ name, dir: info.dir, host: host(ref).index }, argv),
+      run(['ip', 'netns', 'exec', info.controllerNetns, ...labSshArgv(info, host(ref).address, command, ['ConnectTimeout=10'])], {
+        timeoutMs: options.timeoutMs ?? 30_000,
+      }),
+    exec,
+    sh: async (ref, script) => {
+      const result = await exec(ref, ['sh', '-c', script]);
+      if (result.code !== 0) throw new Error(`${ref}: ${script}: exit ${result.code}: ${result.stderr}`);
+      return result.stdout;
+    },
     probe: (ref, ports, options = {}) => probeFromController({ name, address: host(ref).address, ports, ...options }),
   };
 };

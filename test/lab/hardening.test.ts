@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { quote } from '../../src/command/shell.ts';
 import type { FileState } from '../../src/facts/file.ts';
+import { labSshArgv } from '../../src/lab/lab-ssh-client.ts';
 import { propertiesKey } from '../../src/steps/properties.ts';
 import { errorOf, jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
 import { labForFile } from '../helpers/lab.ts';
@@ -109,28 +110,9 @@ serial('a file transfer cut in the middle by a dropped connection leaves the old
   };
   const change = propertiesKey({ file: path, key: 'batm.vpn-skip', value: true }).plan({ file }).changes[0]!;
 
-  const ssh = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      lab.controllerNetns,
-      'ssh',
-      '-F',
-      '/dev/null',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      `UserKnownHostsFile=${lab.knownHostsPath}`,
-      '-i',
-      lab.privateKeyPath,
-      `root@${lab.host(host).address}`,
-      change.command.script,
-    ],
-    { stdio: ['pipe', 'ignore', 'ignore'] },
-  );
+  const ssh = spawn('ip', ['netns', 'exec', lab.controllerNetns, ...labSshArgv(lab, lab.host(host).address, change.command.script)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   const stdin = change.stdin!;
   ssh.stdin.write(stdin.slice(0, Math.floor(stdin.length / 2)));
   const temp = `ls -A /batm/config | grep -q '^\\.gate\\.properties\\.casfleet\\.'`;

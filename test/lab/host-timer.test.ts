@@ -11,6 +11,7 @@ import { parseTimerOutcome, type TimerOutcome } from '../../src/host-timer/timer
 import { sleep } from '../../src/lab/lab-exec.ts';
 import { listNetns } from '../../src/lab/lab-network.ts';
 import { isProcessAlive } from '../../src/lab/lab-processes.ts';
+import { labSshArgv } from '../../src/lab/lab-ssh-client.ts';
 import { timerProcessesIn } from '../../src/lab/lab-timer-processes.ts';
 import { labForFile, startLab, stopLab } from '../helpers/lab.ts';
 
@@ -54,24 +55,7 @@ serial('an armed timer runs on time although the arming SSH client was killed wi
   const arm = armTimerCommand({ id: 'orphan', delaySeconds: 10, script: recordingScript('orphan') });
   const client = spawn(
     'ip',
-    [
-      'netns',
-      'exec',
-      lab.controllerNetns,
-      'ssh',
-      '-F',
-      '/dev/null',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      `UserKnownHostsFile=${lab.knownHostsPath}`,
-      '-i',
-      lab.privateKeyPath,
-      `root@${lab.host(2).address}`,
-      `${arm.script}\necho ARMED; sleep 60`,
-    ],
+    ['netns', 'exec', lab.controllerNetns, ...labSshArgv(lab, lab.host(2).address, `${arm.script}\necho ARMED; sleep 60`)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise((resolve) => client.on('close', resolve));
