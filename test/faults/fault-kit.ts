@@ -18,6 +18,7 @@ import { type HostTimer, hostTimers } from '../../src/host-timer/host-timers.ts'
 import type { RunRecord } from '../../src/run-records/run-record.ts';
 import { runsDir } from '../../src/run-records/run-store.ts';
 import { CLI, type CliResult, jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
+import { transactionStateOn } from '../helpers/host-state.ts';
 import { labUnavailableReason, type StartLabOptions, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
 
 export const SCENARIO_B = ['scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24'];
@@ -57,29 +58,12 @@ export const faultKit = (the: () => TestLab) => {
   const casfleet = (args: readonly string[], options: { timeoutMs?: number } = {}): Promise<CliResult> =>
     runCli([...args, '-i', the().inventoryPath, '--json'], { env: env(), ...options });
 
-  const onHost = async (host: string, script: string): Promise<string> => {
-    const result = await the().exec(host, ['sh', '-c', script]);
-    if (result.code !== 0) throw new Error(`${host}: ${script}: exit ${result.code}: ${result.stderr}`);
-    return result.stdout;
-  };
+  const onHost = (host: string, script: string): Promise<string> => the().sh(host, script);
   const outside = async (host: string) => Object.fromEntries((await the().probe(host, PORTS)).map((r) => [r.port, r.state]));
   const timersOn = async (host: string): Promise<readonly HostTimer[]> => hostTimers.parse(await onHost(host, hostTimers.script));
 
   const hostState = async (host: string) => ({
-    files: await onHost(
-      host,
-      FILES.map((path) => `echo "== ${path}"; if [ -e ${path} ]; then stat -c '%u:%g:%a' ${path}; cat ${path}; else echo absent; fi`).join(
-        '\n',
-      ),
-    ),
-    filter4: (await onHost(host, 'iptables-save -t filter'))
-      .split('\n')
-      .filter((line) => !line.startsWith('#'))
-      .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
-    filter6: (await onHost(host, 'ip6tables-save -t filter'))
-      .split('\n')
-      .filter((line) => !line.startsWith('#'))
-      .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
+    ...(await transactionStateOn(onHost, host, FILES)),
     gate: (await onHost(host, '/batm/batm-manage info')).split('\n').find((line) => line.startsWith('Gate:')),
     outside: await outside(host),
   });

@@ -15,6 +15,7 @@ import { hostTimers } from '../../src/host-timer/host-timers.ts';
 import { analyseKernel } from '../../src/steps/kernel-truth.ts';
 import { isManaged } from '../../src/steps/ufw-model.ts';
 import { CLI, jsonEvents, runCli } from '../helpers/cli.ts';
+import { transactionStateOn } from '../helpers/host-state.ts';
 import { labForFile } from '../helpers/lab.ts';
 
 const { serial, the } = labForFile({ hosts: 2, prefix: 'apply' });
@@ -24,11 +25,7 @@ test.after.always(() => rmSync(stateDir, { recursive: true, force: true }));
 const env = (extra: NodeJS.ProcessEnv = {}) => ({ CASFLEET_STATE_DIR: stateDir, ...extra });
 const SCENARIO_B = ['scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24'];
 
-const onHost = async (host: string, script: string): Promise<string> => {
-  const result = await the().exec(host, ['sh', '-c', script]);
-  if (result.code !== 0) throw new Error(`${host}: ${script}: exit ${result.code}: ${result.stderr}`);
-  return result.stdout;
-};
+const onHost = (host: string, script: string): Promise<string> => the().sh(host, script);
 const apply = async (host: string, args: readonly string[]) => {
   const result = await runCli(['apply', ...args, '-l', host, '-i', the().inventoryPath, '--json'], { env: env() });
   if (result.code !== 0) throw new Error(`casfleet apply ${args.join(' ')} exited ${result.code}: ${result.stdout}${result.stderr}`);
@@ -95,20 +92,8 @@ serial('a rule added by hand with ufw allow 8080/tcp survives the next casfleet 
 });
 
 /** What a transaction covers of the firewall: ufw's files and the filter tables (counters left out). */
-const firewallState = async (host: string) => ({
-  files: await onHost(
-    host,
-    'for f in /etc/ufw/user.rules /etc/ufw/user6.rules /etc/ufw/ufw.conf /etc/default/ufw; do echo "== $f"; stat -c %u:%g:%a $f; cat $f; done',
-  ),
-  filter4: (await onHost(host, 'iptables-save -t filter'))
-    .split('\n')
-    .filter((line) => !line.startsWith('#'))
-    .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
-  filter6: (await onHost(host, 'ip6tables-save -t filter'))
-    .split('\n')
-    .filter((line) => !line.startsWith('#'))
-    .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
-});
+const firewallState = (host: string) =>
+  transactionStateOn(onHost, host, ['/etc/ufw/user.rules', '/etc/ufw/user6.rules', '/etc/ufw/ufw.conf', '/etc/default/ufw']);
 
 // Scenario A from B changes the firewall first, then the VPN file, gate.properties and gate: the run
 // is cut off between the firewall and the rest.

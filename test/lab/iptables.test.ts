@@ -10,6 +10,7 @@ import { VPN_ROUTER_ADDRESS, VPN_ROUTER_SUBNET } from '../../src/lab/lab-layout.
 import { probeFromController, watchFromController } from '../../src/lab/probe-from-controller.ts';
 import { CAS_PROBE_PORTS } from '../../src/lab/probe-table.ts';
 import { recapOf, runCli } from '../helpers/cli.ts';
+import { transactionStateOn } from '../helpers/host-state.ts';
 import { labForFile } from '../helpers/lab.ts';
 import { pausedPid, startPaused, untilFired } from '../helpers/paused-cli.ts';
 
@@ -32,11 +33,7 @@ const view = async (hosts: readonly string[], sourceAddress?: string): Promise<R
   );
 };
 
-const sh = async (host: string, script: string): Promise<string> => {
-  const result = await the().exec(host, ['sh', '-c', script]);
-  if (result.code !== 0) throw new Error(`${host}: ${script}: exit ${result.code}: ${result.stderr}`);
-  return result.stdout;
-};
+const sh = (host: string, script: string): Promise<string> => the().sh(host, script);
 
 const changed = (stdout: string, host: string): number => recapOf(stdout)[host]?.changed ?? -1;
 
@@ -205,17 +202,8 @@ const BOOT_STATE = [
 ];
 /** Everything a transaction must put back, comparable before and after: files, the enabling link, filter tables without counters. */
 const hostState = async (host: string) => ({
-  files: await sh(
-    host,
-    BOOT_STATE.map(
-      (path) => `echo "== ${path}"; if [ -e ${path} ]; then stat -c '%u:%g:%a' ${path}; cat ${path}; else echo absent; fi`,
-    ).join('\n'),
-  ),
+  ...(await transactionStateOn(sh, host, BOOT_STATE)),
   link: await sh(host, 'readlink /etc/systemd/system/multi-user.target.wants/casfleet-iptables.service || echo absent'),
-  filter: (await sh(host, 'iptables-save -t filter; ip6tables-save -t filter'))
-    .split('\n')
-    .filter((line) => !line.startsWith('#'))
-    .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
 });
 
 serial('the dead-man rolls a half-switched host back to ufw, boot files and unit included', async (t) => {

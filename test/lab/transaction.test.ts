@@ -10,6 +10,7 @@ import test from 'ava';
 import type { PausePhase } from '../../src/run/test-pause.ts';
 import { TRANSACTIONS_DIR } from '../../src/transaction/transaction-command.ts';
 import { errorOf, jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
+import { transactionStateOn } from '../helpers/host-state.ts';
 import { labForFile } from '../helpers/lab.ts';
 import { pausedPid, startPaused, timersOn, untilFired } from '../helpers/paused-cli.ts';
 
@@ -26,11 +27,7 @@ const SCENARIO_B = ['scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24'];
 const PORTS = [22, 7741, 7742, 13000, 7777];
 const outside = async (host: string) => Object.fromEntries((await the().probe(host, PORTS)).map((r) => [r.port, r.state]));
 
-const onHost = async (host: string, script: string): Promise<string> => {
-  const result = await the().exec(host, ['sh', '-c', script]);
-  if (result.code !== 0) throw new Error(`${host}: ${script}: exit ${result.code}: ${result.stderr}`);
-  return result.stdout;
-};
+const onHost = (host: string, script: string): Promise<string> => the().sh(host, script);
 const timersOnHost = (host: string) => timersOn((argv) => the().exec(host, argv));
 const snapshotsOn = async (host: string): Promise<string[]> =>
   (await onHost(host, `ls ${TRANSACTIONS_DIR} 2>/dev/null || :`)).split('\n').filter(Boolean);
@@ -45,20 +42,7 @@ const FILES = [
 ];
 /** What a transaction covers on the host, comparable before and after: files (with owner and mode), filter tables (packet counters left out). */
 const hostState = async (host: string) => ({
-  files: await onHost(
-    host,
-    FILES.map((path) => `echo "== ${path}"; if [ -e ${path} ]; then stat -c '%u:%g:%a' ${path}; cat ${path}; else echo absent; fi`).join(
-      '\n',
-    ),
-  ),
-  filter4: (await onHost(host, 'iptables-save -t filter'))
-    .split('\n')
-    .filter((line) => !line.startsWith('#'))
-    .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
-  filter6: (await onHost(host, 'ip6tables-save -t filter'))
-    .split('\n')
-    .filter((line) => !line.startsWith('#'))
-    .map((line) => line.replace(/\[\d+:\d+\]$/, '')),
+  ...(await transactionStateOn(onHost, host, FILES)),
   gate: (await onHost(host, '/batm/batm-manage info')).split('\n').find((line) => line.startsWith('Gate:')),
 });
 
