@@ -1,6 +1,8 @@
 // A lab host's state as a transaction covers it, comparable before and after a change: files (with
 // owner, group and mode) and both filter tables (packet counters left out).
 
+import { quote } from '../../src/command/shell.ts';
+
 type HostShell = (host: string, script: string) => Promise<string>;
 
 /** Each file's owner, group, mode and content in one text; `absent` for a missing one. */
@@ -8,7 +10,8 @@ export const filesOn = (sh: HostShell, host: string, paths: readonly string[]): 
   sh(
     host,
     paths
-      .map((path) => `echo "== ${path}"; if [ -e ${path} ]; then stat -c '%u:%g:%a' ${path}; cat ${path}; else echo absent; fi`)
+      .map(quote)
+      .map((path) => `echo == ${path}; if [ -e ${path} ]; then stat -c '%u:%g:%a' ${path}; cat ${path}; else echo absent; fi`)
       .join('\n'),
   );
 
