@@ -55,6 +55,7 @@
 //   whose file fails the check is left untouched, and again right before it is sourced.
 import { joinCommands, quote, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { NOT_VERIFIED, ufwDirectEnableFunction } from './ufw-enable.ts';
+import { type UfwFileWrite, ufwFileWriteDisplay, ufwFileWriteFunction } from './ufw-file-write.ts';
 import { REAPPLY_VPNGEN_DISPLAY, reapplyVpngenSnippet, vpngenPrecheckSnippet } from './vpngen-rules.ts';
 
 /** Exit status of the batch when ufw's python modules cannot be imported: fall back to the CLI. */
@@ -126,6 +127,8 @@ finally:
 export interface UfwBatchOptions {
   /** Re-source /batm/vpngen/firewall.rules (when it exists) after the batch: an enable or restart happened. */
   readonly reapplyVpngen: boolean;
+  /** The rule operations as files written without python (ufw-file-write.ts); the python batch is their fallback. */
+  readonly files?: UfwFileWrite;
 }
 
 const ENABLE = ['--force', 'enable'];
@@ -148,6 +151,21 @@ ${raw(String(NO_UFW_MODULE))}|126|127)
 esac
 `;
 };
+
+/** The rule operations as written files when planned so, falling back to the python batch; else the batch. */
+const ruleOperations = (
+  operations: readonly (readonly string[])[],
+  enableFollows: boolean,
+  files: UfwFileWrite | undefined,
+): RemoteCommand =>
+  files
+    ? sh`${ufwFileWriteFunction(files)}
+ufw_write_files || rc=$?
+if [ $rc = ${NOT_VERIFIED} ]; then
+  rc=0
+${pythonBatch(operations, enableFollows)}fi
+`
+    : pythonBatch(operations, enableFollows);
 
 /** The enable (last operation) without python when the host is the verified ufw layout (ufw-enable.ts). */
 const directEnable = (): RemoteCommand => sh`${ufwDirectEnableFunction()}
@@ -175,13 +193,16 @@ export const ufwBatchCommand = (operations: readonly (readonly string[])[], opti
 cd /
 ${precheck}ufw_bin=$(command -v ufw) || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
 rc=0
-${pythonBatch(enable ? operations.slice(0, -1) : operations, enable)}${enable ? directEnable() : raw('')}${reapply}
+${ruleOperations(enable ? operations.slice(0, -1) : operations, enable, options.files)}${enable ? directEnable() : raw('')}${reapply}
 exit $rc`;
   // The display keeps the operations readable instead of the python program.
   return {
     script: script.script,
     display: [
-      `# ufw batch (python3 with ufw's frontend, the enable without python; falls back to these commands):`,
+      ...(options.files ? ufwFileWriteDisplay(options.files) : []),
+      options.files
+        ? `# ufw's python runs these instead on a host that is not the verified ufw layout (they fall back to ufw commands):`
+        : `# ufw batch (python3 with ufw's frontend, the enable without python; falls back to these commands):`,
       ...operations.map((words) => `ufw ${words.map(quote).join(' ')}`),
     ]
       .concat(options.reapplyVpngen ? [REAPPLY_VPNGEN_DISPLAY] : [])
