@@ -1,7 +1,15 @@
-// All ufw operations of a plan in ONE python process. ufw is a python program (~0.13 s CPU per run,
-// mostly interpreter start, imports and capability probes); a first apply has ~10 operations. The
-// batch imports ufw's own frontend and does, per operation, exactly what /usr/sbin/ufw's main()
-// does: `ufw.frontend.parse_command(argv)` then `ui.do_action(action, rule, iptype, force)`, under
+// All ufw operations of a plan in ONE remote script, and as little of ufw's python as possible.
+// Plain rule changes (add, insert, delete, replace) do not start python at all: the planner hands
+// the batch the new user.rules / user6.rules, computed on the controller exactly as ufw writes them
+// (ufw-rules-file.ts), and the host writes them atomically and loads them once per family
+// (ufw-file-write.ts). Python runs only as that writer's fallback (another ufw version, settings or
+// rules that changed since the facts were read) and for the operations the writer does not mirror:
+// a default policy change or a reload (ufw also rewrites after*.rules and restarts the firewall),
+// application rules and the other shapes listed in ufw-rules-file.ts.
+//
+// When python runs, it is ONE process: ufw is a python program (~0.13 s CPU per run, mostly
+// interpreter start, imports and capability probes). The batch imports ufw's own frontend and
+// does, per operation, exactly what /usr/sbin/ufw's main() does: `ufw.frontend.parse_command(argv)` then `ui.do_action(action, rule, iptype, force)`, under
 // the same lock (/run/ufw.lock), with the same security checks (sys.argv[0] is set to the ufw
 // binary). One UFWFrontend serves the whole batch: ufw updates its in-memory rules and settings as
 // it writes them (backend.set_rule/set_default), so later operations see earlier ones.
@@ -10,8 +18,7 @@
 // per family) after the batch, unless the host is not the verified ufw layout: then it runs as
 // `ufw --force enable`. A plan that only enables starts no python at all.
 //
-// ufw writes user.rules / user6.rules itself (its own format, to a temporary file renamed over the
-// old one), but the running chains are loaded ONCE per family, after the last rule operation:
+// In python, ufw writes user.rules / user6.rules itself (copied over the old one), but the running chains are loaded ONCE per family, after the last rule operation:
 // while enabled, ufw's backend would otherwise, per rule, list its chains (5 `iptables -L` per
 // family) and then either run `iptables` per rule line or reload: flush and zero the logging
 // chains (12 `iptables` runs) and pipe both files through `cat` into `iptables-restore -n`. The
@@ -31,7 +38,7 @@
 //   (ufw-init start and the logging rules, ~0.2 s alone; since replaced by ufw-enable.ts, whose
 //   path is a dozen processes instead of ~250);
 // - A→B and back on an enabled firewall (3 rule operations): 0.22 s per switch with a reload per
-//   rule, 0.07-0.08 s with one load per family.
+//   rule, 0.07-0.08 s with one load per family; the rule-file writer since needs no python at all.
 // (For comparison the ufw fact costs ~1.5 ms per read; `ufw status` ~64 ms on the same machine.)
 //
 // ufw behaviour this step relies on (verified empirically, ufw 0.36.2):

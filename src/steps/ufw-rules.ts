@@ -6,8 +6,9 @@
 // ufw only when the plan guarantees an SSH allow is in place first. Before anything changes, the
 // host must pass two checks, or it fails untouched: the kernel holds no rule outside ufw that opens
 // a protected port (kernel-truth.ts), and the final rule set still lets THIS SSH session's port
-// and source in (ssh-guard.ts). All ufw work of a plan runs in one batched python process
-// (ufw-batch.ts), carried by the first change.
+// and source in (ssh-guard.ts). All ufw work of a plan runs in one remote script (ufw-batch.ts),
+// carried by the first change: rule changes as rule files written without python where the writer
+// mirrors ufw (ufw-file-write.ts), one batched python process otherwise.
 import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { parseArgs } from '../facts/args.ts';
