@@ -18,10 +18,11 @@
 //   file in /etc/ufw renamed over it, owner and mode kept; the transaction snapshots ufw.conf).
 // Anything else ufw could meet falls back to `ufw --force enable`: other versions of the mirrored
 // files (ufw-init-functions, ufw's iptables backend and set_default; checked by cksum, verified on
-// ufw 0.36.2), IPV6 other than yes, MANAGE_BUILTINS=yes, executable before.init/after.init, a
-// missing rules file, ENABLED neither yes nor no, another LOGLEVEL or policy, a LOGGING section
-// that differs (e.g. the user*.rules ufw ships, which its first enable rewrites), or ufw's chains
-// already running ("already started": ufw-init then only reloads the logging).
+// ufw 0.36.2), IPV6 other than yes or a kernel without IPv6 (ufw then leaves IPv6 out itself),
+// MANAGE_BUILTINS=yes, executable before.init/after.init, a missing rules file, ENABLED neither
+// yes nor no, another LOGLEVEL or policy, a LOGGING section that differs (e.g. the user*.rules ufw
+// ships, which its first enable rewrites), or ufw's chains already running ("already started":
+// ufw-init then only reloads the logging).
 // test/lab/ufw-enable.test.ts compares both paths on lab hosts.
 import { type RemoteCommand, raw, sh } from '../command/shell.ts';
 
@@ -49,7 +50,7 @@ const SCRIPT = `ufw_direct_enable() (
   DEFAULT_INPUT_POLICY= DEFAULT_OUTPUT_POLICY= DEFAULT_FORWARD_POLICY=
   . /etc/default/ufw
   . "$conf"
-  [ "$IPV6" = yes ] && [ "$MANAGE_BUILTINS" = no ] || return ${NOT_VERIFIED}
+  [ "$IPV6" = yes ] && [ -d /proc/sys/net/ipv6 ] && [ "$MANAGE_BUILTINS" = no ] || return ${NOT_VERIFIED}
   [ ! -x /etc/ufw/before.init ] && [ ! -x /etc/ufw/after.init ] || return ${NOT_VERIFIED}
   case $ENABLED in yes|no) ;; *) return ${NOT_VERIFIED} ;; esac
   case $LOGLEVEL in off) n=0 ;; low) n=100 ;; medium) n=200 ;; high) n=300 ;; full) n=400 ;; *) return ${NOT_VERIFIED} ;; esac

@@ -14,7 +14,9 @@
 // shape the writer does not mirror (writerProblem in ufw-rules-file.ts).
 // The transaction snapshots both files before the step runs (ufw-rules.ts `touches`), so the write
 // keeps no backup of its own; owner and mode are copied from the file it replaces (ufw keeps them
-// too: shutil.copystat).
+// too: shutil.copystat). Unlike ufw, the shell cannot take ufw's lock (/run/ufw.lock is an fcntl
+// lock, which flock(1) does not see): a `ufw` command run by hand in the same instant could
+// interleave with the write, as with the enable of ufw-enable.ts.
 
 import { joinCommands, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { UFW_RULE_FILES, type UfwFileFormat, type UfwState } from '../facts/ufw.ts';
