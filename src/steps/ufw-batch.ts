@@ -170,6 +170,8 @@ const ruleOperations = (
 ufw_write_files || rc=$?
 if [ $rc = ${NOT_VERIFIED} ]; then
   rc=0
+  # stdin holds the files for the writer, not answers to ufw's questions.
+  exec </dev/null
 ${pythonBatch(operations, enableFollows)}fi
 `
     : pythonBatch(operations, enableFollows);

@@ -1,6 +1,6 @@
 // A plan's rule changes without ufw's python: the controller computes the new user.rules /
-// user6.rules (ufw-rules-file.ts) from the simulated final rule lists, and the host writes them
-// atomically and, when ufw's chains are running, loads each written family once with
+// user6.rules (ufw-rules-file.ts) from the simulated final rule lists, sends them on stdin, and the
+// host writes them atomically and, when ufw's chains are running, loads each written family once with
 // `ip[6]tables-restore -n` (the load ufw-batch.ts's header explains; ufw's own reload of the user
 // chains does the same). A file is written only when an operation touches its family, as ufw
 // writes a family's file only then. The python batch stays the fallback (the function returns
@@ -21,6 +21,7 @@
 import { joinCommands, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { UFW_RULE_FILES, type UfwFileFormat, type UfwState } from '../facts/ufw.ts';
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
+import { toBase64 } from './remote-file.ts';
 import { NOT_VERIFIED, verifiedUfwFilesTest } from './ufw-enable.ts';
 import type { UfwOp } from './ufw-reconcile.ts';
 import { tupleLine, ufwRulesFileText, writerProblem } from './ufw-rules-file.ts';
@@ -89,7 +90,23 @@ const tempFor = (
   index: number,
 ): RemoteCommand => sh`t${raw(String(index))}=$(mktemp -- ${`/etc/ufw/.${file.path.split('/').pop()}.casfleet.XXXXXX`}) || fail 'cannot create a temporary file in /etc/ufw'
   tmps="$tmps $t${raw(String(index))}"
-  cp -p -- ${file.path} "$t${raw(String(index))}" && printf '%s' ${file.content} > "$t${raw(String(index))}" || fail ${`cannot write the new ${file.path}`}`;
+  cp -p -- ${file.path} "$t${raw(String(index))}" || fail ${`cannot copy ${file.path}`}`;
+
+// The contents arrive one after the other on stdin (base64, as every file casfleet writes: never on
+// the command line, where a long rule list would pass the kernel's limit for one argument); dd
+// with fullblock reads exactly each file's length, nothing of the next.
+const receive = (files: readonly UfwFileToWrite[]): RemoteCommand => {
+  const reads = files.map(
+    (file, index) =>
+      sh`dd iflag=fullblock bs=${Buffer.byteLength(file.content, 'latin1')} count=1 of="$t${raw(String(index))}" 2>/dev/null`,
+  );
+  const sizes = files.map((file) => Buffer.byteLength(file.content, 'latin1')).join('\n');
+  return sh`base64 -d | { ${joinCommands(reads, ' && ')}; } || fail 'cannot read the new rule files from stdin'
+  [ "$(stat -c %s -- ${raw(files.map((_, index) => `"$t${index}"`).join(' '))})" = ${sizes} ] || fail 'the new rule files arrived incomplete (transfer cut short?); nothing replaced'`;
+};
+
+/** The stdin of the batch when it writes `write`'s files (base64, see `receive`). */
+export const ufwFileWriteStdin = (write: UfwFileWrite): string => toBase64(write.files.map((file) => file.content).join(''));
 
 const loadFor = (file: UfwFileToWrite): RemoteCommand => {
   const exe = file.family === 'v6' ? 'ip6tables-restore' : 'iptables-restore';
@@ -114,6 +131,7 @@ export const ufwFileWriteFunction = (write: UfwFileWrite): RemoteCommand => {
   tmps=
   fail() { rm -f -- $tmps; echo "casfleet: $*" >&2; exit 1; }
   ${joinCommands(files.map(tempFor), '\n  ')}
+  ${receive(files)}
   sync -- $tmps /etc/ufw || fail 'sync failed'
   ${joinCommands(
     files.map((file, index) => sh`mv -fT -- "$t${raw(String(index))}" ${file.path} || fail ${`cannot replace ${file.path}`}`),

@@ -26,7 +26,7 @@ import { assertInterfacesExist, interfaceResolver } from './public-interface.ts'
 import { checkSshAccess, lockOutMessage, ufwLockOutInput } from './ssh-guard.ts';
 import { type Change, defineStep, NO_COMMAND, noChange, type Step, type StepPlan } from './step.ts';
 import { ufwBatchCommand } from './ufw-batch.ts';
-import { planUfwFileWrite } from './ufw-file-write.ts';
+import { planUfwFileWrite, ufwFileWriteStdin } from './ufw-file-write.ts';
 import { CONNECTION_PORT, type ManagedRule, managedRuleSchema, sshAllowed } from './ufw-managed-rule.ts';
 import { expandManagedRule, formatRule, isFamilyAgnostic, isManaged, matchKey } from './ufw-model.ts';
 import { reconcileRules, type UfwOp } from './ufw-reconcile.ts';
@@ -189,7 +189,8 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
   if (!verdict.allowed) throw new StepPlanError(lockOutMessage(ufwLockOutInput(guard), verdict, sshPort));
   const files = policyChanges || reload ? undefined : planUfwFileWrite(ufw, ops, final, !enable);
   const command = ufwBatchCommand(words, { reapplyVpngen, ...(files ? { files } : {}) });
-  const changes: Change[] = summaries.map((summary, i) => (i === 0 ? { summary, command } : { summary, command: NO_COMMAND }));
+  const stdin = files ? { stdin: ufwFileWriteStdin(files) } : {};
+  const changes: Change[] = summaries.map((summary, i) => (i === 0 ? { summary, command, ...stdin } : { summary, command: NO_COMMAND }));
   return { changes, diff, ...extra };
 };
 

@@ -18,8 +18,8 @@ import { labForFile } from '../helpers/lab.ts';
 const { serial, the } = labForFile({ hosts: 2, prefix: 'ufwfil' });
 const [REAL, WRITER] = ['cas-001', 'cas-002'] as const;
 
-const onHost = async (host: string, script: string): Promise<{ code: number; stdout: string; stderr: string }> => {
-  const result = await the().exec(host, ['sh', '-c', script]);
+const onHost = async (host: string, script: string, stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> => {
+  const result = await the().exec(host, ['sh', '-c', 'printf %s "$1" | sh -c "$0"', script, stdin]);
   return { code: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
 };
 const ok = async (host: string, script: string): Promise<string> => {
@@ -56,11 +56,12 @@ const applyBoth = async (t: ExecutionContext, when: string, args: UfwRuleSetArgs
   const facts = await gather(WRITER);
   t.deepEqual((await gather(REAL)).ufw, facts.ufw, `${when}: both hosts start from the same ufw state`);
   const plan = ufwRuleSet(args).plan(facts);
-  const command = plan.changes[0]?.command;
-  if (!command) throw new Error(`${when}: nothing planned (${plan.noop})`);
+  const change = plan.changes[0];
+  if (!change) throw new Error(`${when}: nothing planned (${plan.noop})`);
+  const { command } = change;
   // The display lists the operations as ufw commands (and the vpngen re-apply) after the writer's lines.
   const operations = command.display.split('\n').filter((line) => line.startsWith('ufw ') || line.startsWith('[ -f '));
-  const written = await onHost(WRITER, command.script);
+  const written = await onHost(WRITER, command.script, change.stdin);
   t.is(written.code, 0, `${when}: ${written.stdout}${written.stderr}`);
   t.regex(written.stdout, /^wrote: \/etc\/ufw\/user\.rules/m, `${when}: the writer wrote the files`);
   t.notRegex(written.stdout, /^> ufw /m, `${when}: no python`);
