@@ -1,5 +1,5 @@
-// Faults inside a host's transaction, each on its own lab host and all at once: ufw missing when
-// the firewall loads (python3 missing too, which rule changes no longer need), the connection
+// Faults inside a host's transaction, each on its own lab host and all at once: the new ufw rule
+// files not received (ufw and python3 missing too, which rule changes no longer need), the connection
 // blackholed both ways (at the controller, so the host's own restore cannot lift it) between two
 // changes and during the confirmation, the gate failing to start after its restart, /batm full or
 // read-only during the gate.properties write, the backup directory full during a backup. The
@@ -13,7 +13,7 @@ import { run as exec } from '../../src/lab/lab-exec.ts';
 import { jsonEvents, recapOf } from '../helpers/cli.ts';
 import { assertRow, faultLab, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
-const { run, the, kit } = faultLab({ hosts: 8, prefix: 'ftxn' });
+const { run, the, kit } = faultLab({ hosts: 9, prefix: 'ftxn' });
 
 /** ssh2 gives up after the 4th keepalive interval (10 s) without an answer (src/ssh/handshake.ts), plus scheduling slack. */
 const KEEPALIVE_BOUND_MS = 45_000;
@@ -182,6 +182,8 @@ run('backup directory full during the backup of gate.properties', async (t) => {
 // A tool hidden in the host's own mount namespace (/dev/null bound over it: present, not runnable).
 const hide = (path: string) => `mount --bind /dev/null ${path}`;
 
+// Rule changes need neither ufw's command nor python any more (ufw-file-write.ts): the switch to B
+// completes without them.
 run('ufw missing', async (t) => {
   await onHostFault(t, {
     fault: 'ufw missing',
@@ -189,11 +191,10 @@ run('ufw missing', async (t) => {
     host: 'cas-007',
     inject: hide('/usr/sbin/ufw'),
     undo: 'umount /usr/sbin/ufw',
-    status: 'rolled-back',
+    status: 'ok',
   });
 });
 
-// Rule changes need no python any more (ufw-file-write.ts): the switch to B completes without it.
 run('python3 missing', async (t) => {
   await onHostFault(t, {
     fault: 'python3 missing',
@@ -202,5 +203,18 @@ run('python3 missing', async (t) => {
     inject: hide('$(readlink -f /usr/bin/python3)'),
     undo: 'umount $(readlink -f /usr/bin/python3)',
     status: 'ok',
+  });
+});
+
+// The new rule files cannot be received (dd is what reads them from stdin): the write stops after
+// its checks, with its temporary files made, and the host returns to its old state.
+run('rule files not received', async (t) => {
+  await onHostFault(t, {
+    fault: 'rule files not received (dd missing)',
+    phase: 'firewall load',
+    host: 'cas-009',
+    inject: hide('/usr/bin/dd'),
+    undo: 'umount /usr/bin/dd',
+    status: 'rolled-back',
   });
 });
