@@ -26,6 +26,8 @@ const forward = (command: string, stream: ssh2.ServerChannel): void => {
     let stdout = '';
     let stderr = '';
     let code = 255;
+    // A command's stdin (the files a change writes) and its end go through to the host.
+    stream.pipe(channel);
     channel.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     channel.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     channel.on('exit', (status: number | null) => (code = status ?? 255));

@@ -8,7 +8,11 @@
 //   DEFAULT_INPUT_POLICY="DROP"|"ACCEPT"|"REJECT" (= deny|allow|reject); values are unquoted and
 //   lower-cased, the last assignment wins;
 // - user.rules / user6.rules: the ordered rules (see ufw-tuple.ts); user6.rules only when IPv6 is used.
-// - the `-A ufw-user-…` lines of user.rules / user6.rules: what ufw loads into its user chains.
+// - the `-A ufw-user-…` lines of user.rules / user6.rules: what ufw loads into its user chains;
+// - what ufw's own writer of those files takes besides the rules (steps/ufw-rules-file.ts): LOGLEVEL
+//   in ufw.conf, the output and forward policies, and per file whether ufw wrote it (its
+//   `### END RULES ###` marker; the package ships files without) and whether it declares the
+//   rate-limit chain (ufw declares it exactly when the kernel can rate-limit).
 // ENABLED=yes does not prove the rules are loaded or unchanged (a reboot without the ufw unit, an
 // `iptables -F`…): the kernel's side is the firewall.kernel fact (kernel-firewall.ts), compared
 // with these files by steps/kernel-truth.ts.
@@ -37,6 +41,25 @@ export interface UfwState {
   readonly rules: { readonly v4: readonly UfwRule[]; readonly v6: readonly UfwRule[] };
   /** The `-A ufw-user-…` / `-A ufw6-user-…` lines of user.rules / user6.rules, in file order. */
   readonly fileRules: { readonly v4: readonly string[]; readonly v6: readonly string[] };
+  /** What writing user*.rules the way ufw does needs besides the rules; null when a setting is missing. */
+  readonly fileFormat: UfwFileFormat | null;
+}
+
+/** A setting of /etc/default/ufw's DEFAULT_*_POLICY, lower-cased as ufw reads it. */
+export type UfwChainPolicy = 'accept' | 'drop' | 'reject';
+
+export interface UfwRulesFileState {
+  /** The file carries ufw's `### END RULES ###` marker: ufw wrote it (the package's template has none). */
+  readonly writtenByUfw: boolean;
+  /** The file declares ufw[6]-user-limit. */
+  readonly limitChain: boolean;
+}
+
+export interface UfwFileFormat {
+  /** LOGLEVEL of ufw.conf (off, low, medium, high, full), lower-cased. */
+  readonly logLevel: string;
+  readonly policies: { readonly input: UfwChainPolicy; readonly output: UfwChainPolicy; readonly forward: UfwChainPolicy };
+  readonly files: Readonly<Record<'v4' | 'v6', UfwRulesFileState>>;
 }
 
 const CONF = '/etc/ufw/ufw.conf';
@@ -48,6 +71,8 @@ export const UFW_FILES: readonly string[] = [RULES4, RULES6, CONF, DEFAULTS];
 /** The rule file of each address family. */
 export const UFW_RULE_FILES: Readonly<Record<'v4' | 'v6', string>> = { v4: RULES4, v6: RULES6 };
 const FACT_ID = 'ufw.state';
+const END_RULES = '### END RULES ###';
+const LIMIT_CHAIN = { v4: ':ufw-user-limit - [0:0]', v6: ':ufw6-user-limit - [0:0]' } as const;
 
 // Plain POSIX sh; in a subshell so PATH and positional parameters do not leak into other facts.
 const SCRIPT = `(
@@ -60,7 +85,7 @@ for f in ${CONF} ${DEFAULTS} ${RULES4} ${RULES6}; do
   echo "file $f"
   while IFS= read -r l || [ -n "$l" ]; do
     case $l in
-      ENABLED=*|IPV6=*|DEFAULT_INPUT_POLICY=*|MANAGE_BUILTINS=*|'${TUPLE_PREFIX}'*|'-A ufw-user-'*|'-A ufw6-user-'*) printf '%s:%s\\n' "$f" "$l" ;;
+      ENABLED=*|IPV6=*|LOGLEVEL=*|DEFAULT_*_POLICY=*|MANAGE_BUILTINS=*|'${TUPLE_PREFIX}'*|'-A ufw-user-'*|'-A ufw6-user-'*|'${END_RULES}'|'${LIMIT_CHAIN.v4}'|'${LIMIT_CHAIN.v6}') printf '%s:%s\\n' "$f" "$l" ;;
     esac
   done < "$f"
 done
@@ -75,6 +100,26 @@ const settingValue = (raw: string): string =>
     .toLowerCase()
     .replace(/^["']|["']$/g, '');
 
+const CHAIN_POLICIES: readonly string[] = ['accept', 'drop', 'reject'];
+
+const fileFormat = (
+  settings: ReadonlyMap<string, string>,
+  markers: Readonly<Record<'v4' | 'v6', ReadonlySet<string>>>,
+): UfwFileFormat | null => {
+  const [input, output, forward] = ['INPUT', 'OUTPUT', 'FORWARD'].map((chain) => settings.get(`DEFAULT_${chain}_POLICY`) ?? '');
+  const logLevel = settings.get('LOGLEVEL');
+  if (logLevel === undefined || ![input, output, forward].every((policy) => CHAIN_POLICIES.includes(policy ?? ''))) return null;
+  const file = (family: 'v4' | 'v6'): UfwRulesFileState => ({
+    writtenByUfw: markers[family].has(END_RULES),
+    limitChain: markers[family].has(LIMIT_CHAIN[family]),
+  });
+  return {
+    logLevel,
+    policies: { input: input as UfwChainPolicy, output: output as UfwChainPolicy, forward: forward as UfwChainPolicy },
+    files: { v4: file('v4'), v6: file('v6') },
+  };
+};
+
 /** Parses the output of the ufw fact script. */
 export const parseUfwState = (output: string): UfwState => {
   const flags = new Map<string, string>();
@@ -82,6 +127,7 @@ export const parseUfwState = (output: string): UfwState => {
   const settings = new Map<string, string>();
   const rules = { v4: [] as UfwRule[], v6: [] as UfwRule[] };
   const fileRules = { v4: [] as string[], v6: [] as string[] };
+  const markers = { v4: new Set<string>(), v6: new Set<string>() };
   for (const line of factLines(FACT_ID, output)) {
     const match = /^(\/etc\/[a-z/.0-9]+):(.*)$/.exec(line);
     if (match) {
@@ -89,6 +135,7 @@ export const parseUfwState = (output: string): UfwState => {
       if (file === RULES4 || file === RULES6) {
         const family = file === RULES4 ? 'v4' : 'v6';
         if (new RegExp(`^-A ufw${family === 'v6' ? '6' : ''}-user-\\S+ `).test(text)) fileRules[family].push(text);
+        else if (text === END_RULES || text === LIMIT_CHAIN[family]) markers[family].add(text);
         else if (text.startsWith(TUPLE_PREFIX)) rules[family].push(parseUfwTuple(text));
         else throw new FactError(`${FACT_ID}: unexpected line from ${file}: "${text}"`);
       } else if (file === CONF || file === DEFAULTS) {
@@ -116,6 +163,7 @@ export const parseUfwState = (output: string): UfwState => {
       vpngenRules,
       rules: { v4: [], v6: [] },
       fileRules: { v4: [], v6: [] },
+      fileFormat: null,
     };
   }
   for (const file of [CONF, DEFAULTS, RULES4]) {
@@ -138,6 +186,7 @@ export const parseUfwState = (output: string): UfwState => {
     // ufw ignores user6.rules when IPv6 is off, so do we.
     rules: { v4: rules.v4, v6: ipv6 ? rules.v6 : [] },
     fileRules: { v4: fileRules.v4, v6: ipv6 ? fileRules.v6 : [] },
+    fileFormat: fileFormat(settings, markers),
   };
 };
 

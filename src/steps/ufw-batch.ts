@@ -1,7 +1,15 @@
-// All ufw operations of a plan in ONE python process. ufw is a python program (~0.13 s CPU per run,
-// mostly interpreter start, imports and capability probes); a first apply has ~10 operations. The
-// batch imports ufw's own frontend and does, per operation, exactly what /usr/sbin/ufw's main()
-// does: `ufw.frontend.parse_command(argv)` then `ui.do_action(action, rule, iptype, force)`, under
+// All ufw operations of a plan in ONE remote script, and as little of ufw's python as possible.
+// Plain rule changes (add, insert, delete, replace) do not start python at all: the planner hands
+// the batch the new user.rules / user6.rules, computed on the controller exactly as ufw writes them
+// (ufw-rules-file.ts), and the host writes them atomically and loads them once per family
+// (ufw-file-write.ts). Python runs only as that writer's fallback (another ufw version, settings or
+// rules that changed since the facts were read) and for the operations the writer does not mirror:
+// a default policy change or a reload (ufw also rewrites after*.rules and restarts the firewall),
+// application rules and the other shapes listed in ufw-rules-file.ts.
+//
+// When python runs, it is ONE process: ufw is a python program (~0.13 s CPU per run, mostly
+// interpreter start, imports and capability probes). The batch imports ufw's own frontend and
+// does, per operation, exactly what /usr/sbin/ufw's main() does: `ufw.frontend.parse_command(argv)` then `ui.do_action(action, rule, iptype, force)`, under
 // the same lock (/run/ufw.lock), with the same security checks (sys.argv[0] is set to the ufw
 // binary). One UFWFrontend serves the whole batch: ufw updates its in-memory rules and settings as
 // it writes them (backend.set_rule/set_default), so later operations see earlier ones.
@@ -10,8 +18,7 @@
 // per family) after the batch, unless the host is not the verified ufw layout: then it runs as
 // `ufw --force enable`. A plan that only enables starts no python at all.
 //
-// ufw writes user.rules / user6.rules itself (its own format, to a temporary file renamed over the
-// old one), but the running chains are loaded ONCE per family, after the last rule operation:
+// In python, ufw writes user.rules / user6.rules itself (copied over the old one), but the running chains are loaded ONCE per family, after the last rule operation:
 // while enabled, ufw's backend would otherwise, per rule, list its chains (5 `iptables -L` per
 // family) and then either run `iptables` per rule line or reload: flush and zero the logging
 // chains (12 `iptables` runs) and pipe both files through `cat` into `iptables-restore -n`. The
@@ -31,7 +38,7 @@
 //   (ufw-init start and the logging rules, ~0.2 s alone; since replaced by ufw-enable.ts, whose
 //   path is a dozen processes instead of ~250);
 // - A→B and back on an enabled firewall (3 rule operations): 0.22 s per switch with a reload per
-//   rule, 0.07-0.08 s with one load per family.
+//   rule, 0.07-0.08 s with one load per family; the rule-file writer since needs no python at all.
 // (For comparison the ufw fact costs ~1.5 ms per read; `ufw status` ~64 ms on the same machine.)
 //
 // ufw behaviour this step relies on (verified empirically, ufw 0.36.2):
@@ -55,6 +62,7 @@
 //   whose file fails the check is left untouched, and again right before it is sourced.
 import { joinCommands, quote, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { NOT_VERIFIED, ufwDirectEnableFunction } from './ufw-enable.ts';
+import { type UfwFileWrite, ufwFileWriteDisplay, ufwFileWriteFunction } from './ufw-file-write.ts';
 import { REAPPLY_VPNGEN_DISPLAY, reapplyVpngenSnippet, vpngenPrecheckSnippet } from './vpngen-rules.ts';
 
 /** Exit status of the batch when ufw's python modules cannot be imported: fall back to the CLI. */
@@ -126,6 +134,8 @@ finally:
 export interface UfwBatchOptions {
   /** Re-source /batm/vpngen/firewall.rules (when it exists) after the batch: an enable or restart happened. */
   readonly reapplyVpngen: boolean;
+  /** The rule operations as files written without python (ufw-file-write.ts); the python batch is their fallback. */
+  readonly files?: UfwFileWrite;
 }
 
 const ENABLE = ['--force', 'enable'];
@@ -148,6 +158,23 @@ ${raw(String(NO_UFW_MODULE))}|126|127)
 esac
 `;
 };
+
+/** The rule operations as written files when planned so, falling back to the python batch; else the batch. */
+const ruleOperations = (
+  operations: readonly (readonly string[])[],
+  enableFollows: boolean,
+  files: UfwFileWrite | undefined,
+): RemoteCommand =>
+  files
+    ? sh`${ufwFileWriteFunction(files)}
+ufw_write_files || rc=$?
+if [ $rc = ${NOT_VERIFIED} ]; then
+  rc=0
+  # stdin holds the files for the writer, not answers to ufw's questions.
+  exec </dev/null
+${pythonBatch(operations, enableFollows)}fi
+`
+    : pythonBatch(operations, enableFollows);
 
 /** The enable (last operation) without python when the host is the verified ufw layout (ufw-enable.ts). */
 const directEnable = (): RemoteCommand => sh`${ufwDirectEnableFunction()}
@@ -175,13 +202,16 @@ export const ufwBatchCommand = (operations: readonly (readonly string[])[], opti
 cd /
 ${precheck}ufw_bin=$(command -v ufw) || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
 rc=0
-${pythonBatch(enable ? operations.slice(0, -1) : operations, enable)}${enable ? directEnable() : raw('')}${reapply}
+${ruleOperations(enable ? operations.slice(0, -1) : operations, enable, options.files)}${enable ? directEnable() : raw('')}${reapply}
 exit $rc`;
   // The display keeps the operations readable instead of the python program.
   return {
     script: script.script,
     display: [
-      `# ufw batch (python3 with ufw's frontend, the enable without python; falls back to these commands):`,
+      ...(options.files ? ufwFileWriteDisplay(options.files) : []),
+      options.files
+        ? `# ufw's python runs these instead on a host that is not the verified ufw layout (they fall back to ufw commands):`
+        : `# ufw batch (python3 with ufw's frontend, the enable without python; falls back to these commands):`,
       ...operations.map((words) => `ufw ${words.map(quote).join(' ')}`),
     ]
       .concat(options.reapplyVpngen ? [REAPPLY_VPNGEN_DISPLAY] : [])

@@ -18,33 +18,39 @@
 //   file in /etc/ufw renamed over it, owner and mode kept; the transaction snapshots ufw.conf).
 // Anything else ufw could meet falls back to `ufw --force enable`: other versions of the mirrored
 // files (ufw-init-functions, ufw's iptables backend and set_default; checked by cksum, verified on
-// ufw 0.36.2), IPV6 other than yes, MANAGE_BUILTINS=yes, executable before.init/after.init, a
-// missing rules file, ENABLED neither yes nor no, another LOGLEVEL or policy, a LOGGING section
-// that differs (e.g. the user*.rules ufw ships, which its first enable rewrites), or ufw's chains
-// already running ("already started": ufw-init then only reloads the logging).
+// ufw 0.36.2), IPV6 other than yes or a kernel without IPv6 (ufw then leaves IPv6 out itself),
+// MANAGE_BUILTINS=yes, executable before.init/after.init, a missing rules file, ENABLED neither
+// yes nor no, another LOGLEVEL or policy, a LOGGING section that differs (e.g. the user*.rules ufw
+// ships, which its first enable rewrites), or ufw's chains already running ("already started":
+// ufw-init then only reloads the logging).
 // test/lab/ufw-enable.test.ts compares both paths on lab hosts.
 import { type RemoteCommand, raw, sh } from '../command/shell.ts';
 
-/** The files whose behaviour the script mirrors, with the `cksum` output of ufw 0.36.2 (Debian 12). */
-const MIRRORED = [
-  '1320546222 17648 /lib/ufw/ufw-init-functions',
-  '3220840754 58842 /usr/lib/python3/dist-packages/ufw/backend_iptables.py',
-  '1440851485 27407 /usr/lib/python3/dist-packages/ufw/backend.py',
-];
+/** `cksum` output of the ufw 0.36.2 (Debian 12) files casfleet mirrors (here and in ufw-file-write.ts). */
+const VERIFIED_CKSUMS: Readonly<Record<string, string>> = {
+  '/lib/ufw/ufw-init-functions': '1320546222 17648',
+  '/usr/lib/python3/dist-packages/ufw/backend_iptables.py': '3220840754 58842',
+  '/usr/lib/python3/dist-packages/ufw/backend.py': '1440851485 27407',
+  '/usr/lib/python3/dist-packages/ufw/common.py': '2825634326 22530',
+};
+
+/** Shell test: `paths` (keys of VERIFIED_CKSUMS) are the verified ufw 0.36.2 files, by one `cksum`. */
+export const verifiedUfwFilesTest = (paths: readonly string[]): string =>
+  `[ "$(cksum ${paths.join(' ')} 2>/dev/null)" = '${paths.map((path) => `${VERIFIED_CKSUMS[path]} ${path}`).join('\n')}' ]`;
 
 /** Exit status of ufw_direct_enable when the host is not the verified layout: run `ufw --force enable`. */
 export const NOT_VERIFIED = 100;
 
 const SCRIPT = `ufw_direct_enable() (
   set -u
-  [ "$(cksum ${MIRRORED.map((line) => line.split(' ')[2]).join(' ')} 2>/dev/null)" = '${MIRRORED.join('\n')}' ] || return ${NOT_VERIFIED}
+  ${verifiedUfwFilesTest(['/lib/ufw/ufw-init-functions', '/usr/lib/python3/dist-packages/ufw/backend_iptables.py', '/usr/lib/python3/dist-packages/ufw/backend.py'])} || return ${NOT_VERIFIED}
   conf=/etc/ufw/ufw.conf
   [ -s /etc/default/ufw ] && [ -s "$conf" ] || return ${NOT_VERIFIED}
   IPV6= MANAGE_BUILTINS= IPT_SYSCTL= IPT_MODULES= ENABLED= LOGLEVEL=
   DEFAULT_INPUT_POLICY= DEFAULT_OUTPUT_POLICY= DEFAULT_FORWARD_POLICY=
   . /etc/default/ufw
   . "$conf"
-  [ "$IPV6" = yes ] && [ "$MANAGE_BUILTINS" = no ] || return ${NOT_VERIFIED}
+  [ "$IPV6" = yes ] && [ -d /proc/sys/net/ipv6 ] && [ "$MANAGE_BUILTINS" = no ] || return ${NOT_VERIFIED}
   [ ! -x /etc/ufw/before.init ] && [ ! -x /etc/ufw/after.init ] || return ${NOT_VERIFIED}
   case $ENABLED in yes|no) ;; *) return ${NOT_VERIFIED} ;; esac
   case $LOGLEVEL in off) n=0 ;; low) n=100 ;; medium) n=200 ;; high) n=300 ;; full) n=400 ;; *) return ${NOT_VERIFIED} ;; esac

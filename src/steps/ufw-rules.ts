@@ -6,8 +6,9 @@
 // ufw only when the plan guarantees an SSH allow is in place first. Before anything changes, the
 // host must pass two checks, or it fails untouched: the kernel holds no rule outside ufw that opens
 // a protected port (kernel-truth.ts), and the final rule set still lets THIS SSH session's port
-// and source in (ssh-guard.ts). All ufw work of a plan runs in one batched python process
-// (ufw-batch.ts), carried by the first change.
+// and source in (ssh-guard.ts). All ufw work of a plan runs in one remote script (ufw-batch.ts),
+// carried by the first change: rule changes as rule files written without python where the writer
+// mirrors ufw (ufw-file-write.ts), one batched python process otherwise.
 import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { parseArgs } from '../facts/args.ts';
@@ -25,6 +26,7 @@ import { assertInterfacesExist, interfaceResolver } from './public-interface.ts'
 import { checkSshAccess, lockOutMessage, ufwLockOutInput } from './ssh-guard.ts';
 import { type Change, defineStep, NO_COMMAND, noChange, type Step, type StepPlan } from './step.ts';
 import { ufwBatchCommand } from './ufw-batch.ts';
+import { planUfwFileWrite, ufwFileWriteStdin } from './ufw-file-write.ts';
 import { CONNECTION_PORT, type ManagedRule, managedRuleSchema, sshAllowed } from './ufw-managed-rule.ts';
 import { expandManagedRule, formatRule, isFamilyAgnostic, isManaged, matchKey } from './ufw-model.ts';
 import { reconcileRules, type UfwOp } from './ufw-reconcile.ts';
@@ -185,8 +187,10 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
     );
   }
   if (!verdict.allowed) throw new StepPlanError(lockOutMessage(ufwLockOutInput(guard), verdict, sshPort));
-  const command = ufwBatchCommand(words, { reapplyVpngen });
-  const changes: Change[] = summaries.map((summary, i) => (i === 0 ? { summary, command } : { summary, command: NO_COMMAND }));
+  const files = policyChanges || reload ? undefined : planUfwFileWrite(ufw, ops, final, !enable);
+  const command = ufwBatchCommand(words, { reapplyVpngen, ...(files ? { files } : {}) });
+  const stdin = files ? { stdin: ufwFileWriteStdin(files) } : {};
+  const changes: Change[] = summaries.map((summary, i) => (i === 0 ? { summary, command, ...stdin } : { summary, command: NO_COMMAND }));
   return { changes, diff, ...extra };
 };
 

@@ -13,6 +13,7 @@ const state = (lines: string[], extra: Partial<UfwState> = {}): UfwState => ({
   vpngenRules: false,
   rules: { v4: lines.map((line) => parseUfwTuple(`### tuple ### ${line}`)), v6: [] },
   fileRules: { v4: [], v6: [] },
+  fileFormat: null,
   ...extra,
 });
 

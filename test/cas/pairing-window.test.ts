@@ -31,6 +31,7 @@ const ufw = (rules: UfwState['rules'], extra: Partial<UfwState> = {}): UfwState 
   vpngenRules: false,
   rules,
   fileRules: { v4: [], v6: [] },
+  fileFormat: null,
   ...extra,
 });
 

@@ -1,18 +1,19 @@
-// Faults inside a host's transaction, each on its own lab host and all at once: ufw or python3
-// missing when the firewall loads, the connection
+// Faults inside a host's transaction, each on its own lab host and all at once: the new ufw rule
+// files not received (ufw and python3 missing too, which rule changes no longer need), the connection
 // blackholed both ways (at the controller, so the host's own restore cannot lift it) between two
 // changes and during the confirmation, the gate failing to start after its restart, /batm full or
 // read-only during the gate.properties write, the backup directory full during a backup. The
-// host must end in its old state with the right status in casfleet's report, lose nothing, and
-// converge once the fault is gone.
+// host must end in its old state with the right status in casfleet's report (its new state,
+// reported ok, where the fault no longer stops the change), lose nothing, and converge once the
+// fault is gone.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutionContext } from 'ava';
 import { BACKUP_ROOT } from '../../src/facts/backup-name.ts';
 import { run as exec } from '../../src/lab/lab-exec.ts';
 import { jsonEvents, recapOf } from '../helpers/cli.ts';
-import { assertRow, faultLab, SCENARIO_B, startCasfleet } from './fault-kit.ts';
+import { assertRow, faultLab, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
-const { run, the, kit } = faultLab({ hosts: 8, prefix: 'ftxn' });
+const { run, the, kit } = faultLab({ hosts: 9, prefix: 'ftxn' });
 
 /** ssh2 gives up after the 4th keepalive interval (10 s) without an answer (src/ssh/handshake.ts), plus scheduling slack. */
 const KEEPALIVE_BOUND_MS = 45_000;
@@ -32,6 +33,9 @@ const blackhole = async (host: string) => {
   };
 };
 
+/** What casfleet must report: undone (the host back in its old state) or, for `ok`, done (the new state). */
+type Status = 'rolled-back' | 'failed' | 'ok';
+
 interface Outcome {
   readonly fault: string;
   readonly phase: string;
@@ -44,10 +48,9 @@ interface Outcome {
 }
 
 /** Judge the host, check casfleet reported `status` for it, clear the fault, re-run, record the row. */
-const finish = async (t: ExecutionContext, outcome: Outcome, status: 'rolled-back' | 'failed') => {
+const finish = async (t: ExecutionContext, outcome: Outcome, status: Status) => {
   const verdict = await kit.judge(outcome.host, outcome.start);
-  const counts = recapOf(outcome.stdout)[outcome.host];
-  const reported = status === 'rolled-back' ? counts?.rolledBack === 1 : counts?.failed === 1 && counts.rolledBack === 0;
+  const reported = reportedOutcome(verdict.ending, recapOf(outcome.stdout)[outcome.host]);
   await outcome.clear?.();
   const converged = await kit.converges(outcome.host);
   const details = `${outcome.stdout}\n${verdict.now.files}`;
@@ -57,15 +60,15 @@ const finish = async (t: ExecutionContext, outcome: Outcome, status: 'rolled-bac
       fault: outcome.fault,
       phase: outcome.phase,
       hosts: 1,
-      consistent: verdict.ending === 'old' && reported,
+      consistent: reported.ok && reported.said === status,
       dataLost: verdict.dataLost,
       converged,
       detectionMs: outcome.detectionMs,
-      ending: `${verdict.ending}, reported ${status}`,
+      ending: `${verdict.ending}, reported ${reported.said}`,
     },
     details,
   );
-  t.true(reported, `${outcome.host} should be reported ${status}:\n${details}`);
+  t.is(reported.said, status, `${outcome.host} should be reported ${status}:\n${details}`);
 };
 
 const apply = (host: string, rollback: string) => ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', rollback];
@@ -111,7 +114,7 @@ run('connection blackholed during the confirmation', async (t) => {
 /** A fault set up on the host before an unpaused run; detection: the failing command's own duration. */
 const onHostFault = async (
   t: ExecutionContext,
-  spec: { fault: string; phase: string; host: string; inject: string; undo?: string; status: 'rolled-back' | 'failed' },
+  spec: { fault: string; phase: string; host: string; inject: string; undo?: string; status: Status },
 ) => {
   const start = await kit.prepare(spec.host);
   await kit.onHost(spec.host, spec.inject);
@@ -179,6 +182,8 @@ run('backup directory full during the backup of gate.properties', async (t) => {
 // A tool hidden in the host's own mount namespace (/dev/null bound over it: present, not runnable).
 const hide = (path: string) => `mount --bind /dev/null ${path}`;
 
+// Rule changes need neither ufw's command nor python any more (ufw-file-write.ts): the switch to B
+// completes without them.
 run('ufw missing', async (t) => {
   await onHostFault(t, {
     fault: 'ufw missing',
@@ -186,7 +191,7 @@ run('ufw missing', async (t) => {
     host: 'cas-007',
     inject: hide('/usr/sbin/ufw'),
     undo: 'umount /usr/sbin/ufw',
-    status: 'rolled-back',
+    status: 'ok',
   });
 });
 
@@ -197,6 +202,19 @@ run('python3 missing', async (t) => {
     host: 'cas-008',
     inject: hide('$(readlink -f /usr/bin/python3)'),
     undo: 'umount $(readlink -f /usr/bin/python3)',
+    status: 'ok',
+  });
+});
+
+// The new rule files cannot be received (dd is what reads them from stdin): the write stops after
+// its checks, with its temporary files made, and the host returns to its old state.
+run('rule files not received', async (t) => {
+  await onHostFault(t, {
+    fault: 'rule files not received (dd missing)',
+    phase: 'firewall load',
+    host: 'cas-009',
+    inject: hide('/usr/bin/dd'),
+    undo: 'umount /usr/bin/dd',
     status: 'rolled-back',
   });
 });

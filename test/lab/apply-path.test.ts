@@ -1,5 +1,5 @@
-// The firewall apply path on real ufw in the lab: ufw writes its own rule files and the user chains
-// are loaded once per family at the end of the batch (ufw-batch.ts). After every apply `ufw status
+// The firewall apply path on real ufw in the lab: ufw's rule files are written as ufw writes them
+// (ufw-file-write.ts) and the user chains loaded once per family at the end of the batch. After every apply `ufw status
 // numbered` shows exactly the managed rules and the kernel runs exactly what the files say; a rule a
 // person adds by hand with `ufw allow` survives later casfleet runs in both files and kernel; and a
 // run cut off right after the firewall change leaves ufw's files and the kernel as they were.

@@ -283,6 +283,7 @@ const idempotentSsh = {
           v6: [],
         },
         fileRules: { v4: [], v6: [] },
+        fileFormat: null,
       },
     },
   },

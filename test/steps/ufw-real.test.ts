@@ -50,8 +50,10 @@ test.before(() => {
   if (unavailable) return;
   scratch = createUfwScratch();
   // A `sed` that yields no interpreter makes the batch's python start fail (127): the fallback path.
+  // A `cksum` that matches no verified ufw file makes the rule-file writer fall back to that batch.
   fakeDir = mkdtempSync(join(tmpdir(), 'casfleet-nopy-'));
   writeFileSync(join(fakeDir, 'sed'), '#!/bin/sh\necho /nonexistent/python3\n', { mode: 0o755 });
+  writeFileSync(join(fakeDir, 'cksum'), '#!/bin/sh\necho 0 0\n', { mode: 0o755 });
 });
 
 test.after.always(() => {
@@ -122,11 +124,17 @@ realTest(`switching the desired set (close 7742, allow 7741 from a subnet) conve
     ],
   );
   t.is(outputs[0]?.code, 0, outputs[0]?.stderr);
-  // The rule files are written per operation, the running chains loaded once per family at the end.
+  // Without python: both rule files written as ufw writes them, the running chains loaded once per family.
   t.deepEqual(
-    outputs[0]?.stdout.split('\n').filter((line) => line.includes('-restore -n')),
-    ['> /usr/sbin/iptables-restore -n < /etc/ufw/user.rules', '> /usr/sbin/ip6tables-restore -n < /etc/ufw/user6.rules'],
+    outputs[0]?.stdout.split('\n').filter((line) => line.includes('-restore -n') || line.startsWith('wrote:')),
+    [
+      'wrote: /etc/ufw/user.rules (5 rules, as ufw writes it)',
+      'wrote: /etc/ufw/user6.rules (4 rules, as ufw writes it)',
+      '> iptables-restore -n < /etc/ufw/user.rules',
+      '> ip6tables-restore -n < /etc/ufw/user6.rules',
+    ],
   );
+  t.notRegex(outputs[0]?.stdout ?? '', /^> ufw /m, 'no python');
   t.deepEqual(
     second.changes.map((c) => c.summary),
     [],

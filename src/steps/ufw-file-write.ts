@@ -1,0 +1,153 @@
+// A plan's rule changes without ufw's python: the controller computes the new user.rules /
+// user6.rules (ufw-rules-file.ts) from the simulated final rule lists, sends them on stdin, and the
+// host writes them atomically and, when ufw's chains are running, loads each written family once with
+// `ip[6]tables-restore -n` (the load ufw-batch.ts's header explains; ufw's own reload of the user
+// chains does the same). A file is written only when an operation touches its family, as ufw
+// writes a family's file only then. The python batch stays the fallback (the function returns
+// NOT_VERIFIED having changed nothing) when:
+// - the host's ufw is not the verified 0.36.2 (checksums of the python files the writer mirrors);
+// - its settings are not those the content was computed from (IPv6, LOGLEVEL, default policies,
+//   compared as ufw writes them, upper-case policies), or its tuple lines are not those the plan
+//   saw (a rule changed since the facts were read: python then does what it did before);
+// and on the controller (planUfwFileWrite returns undefined) for a plan that changes the default
+// policy or reloads ufw (ufw also rewrites after*.rules and restarts the firewall), or holds a rule
+// shape the writer does not mirror (writerProblem in ufw-rules-file.ts).
+// The transaction snapshots both files before the step runs (ufw-rules.ts `touches`), so the write
+// keeps no backup of its own; owner and mode are copied from the file it replaces (ufw keeps them
+// too: shutil.copystat). Unlike ufw, the shell cannot take ufw's lock (/run/ufw.lock is an fcntl
+// lock, which flock(1) does not see): a `ufw` command run by hand in the same instant could
+// interleave with the write, as with the enable of ufw-enable.ts.
+
+import { joinCommands, type RemoteCommand, raw, sh } from '../command/shell.ts';
+import { UFW_RULE_FILES, type UfwFileFormat, type UfwState } from '../facts/ufw.ts';
+import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
+import { toBase64 } from './remote-file.ts';
+import { NOT_VERIFIED, verifiedUfwFilesTest } from './ufw-enable.ts';
+import type { UfwOp } from './ufw-reconcile.ts';
+import { tupleLine, ufwRulesFileText, writerProblem } from './ufw-rules-file.ts';
+
+export interface UfwFileToWrite {
+  readonly family: UfwFamily;
+  readonly path: string;
+  readonly content: string;
+  /** The `### tuple ###` lines the plan saw in the file. */
+  readonly before: readonly string[];
+  readonly ruleCount: number;
+}
+
+export interface UfwFileWrite {
+  readonly files: readonly UfwFileToWrite[];
+  /** ufw's chains are running (no enable follows): load each written file into them. */
+  readonly load: boolean;
+  readonly ipv6: boolean;
+  readonly format: UfwFileFormat;
+}
+
+/** The files writing replaces the python batch with, or undefined when ufw's python must do it (see above). */
+export const planUfwFileWrite = (
+  ufw: UfwState,
+  ops: readonly UfwOp[],
+  final: Readonly<Record<UfwFamily, readonly UfwRule[]>>,
+  load: boolean,
+): UfwFileWrite | undefined => {
+  const format = ufw.fileFormat;
+  if (format === null || ops.length === 0) return undefined;
+  const families = (['v4', 'v6'] as const).filter(
+    (family) => (family === 'v4' || ufw.ipv6) && ops.some((op) => op.family === family || op.family === 'both'),
+  );
+  const rules = families.flatMap((family) => [...ufw.rules[family], ...final[family]].map((rule) => ({ rule, family })));
+  if (rules.some(({ rule, family }) => writerProblem(rule, family, format) !== undefined)) return undefined;
+  return {
+    files: families.map((family) => ({
+      family,
+      path: UFW_RULE_FILES[family],
+      content: ufwRulesFileText(family, final[family], format),
+      before: ufw.rules[family].map(tupleLine),
+      ruleCount: final[family].length,
+    })),
+    load,
+    ipv6: ufw.ipv6,
+    format,
+  };
+};
+
+const PYTHON_FILES = ['backend_iptables.py', 'backend.py', 'common.py'].map((name) => `/usr/lib/python3/dist-packages/ufw/${name}`);
+
+const settingsLine = ({ ipv6, format }: UfwFileWrite): string =>
+  [ipv6 ? 'yes' : 'no', format.logLevel, format.policies.input, format.policies.output, format.policies.forward]
+    .map((value, i) => (i >= 2 ? value.toUpperCase() : value))
+    .join(' ');
+
+const tupleGuard = (file: UfwFileToWrite): RemoteCommand => sh`have=
+  while IFS= read -r l || [ -n "$l" ]; do
+    case $l in '### tuple ###'*) have="$have$l
+" ;; esac
+  done < ${file.path}
+  [ "$have" = ${file.before.map((line) => `${line}\n`).join('')} ] || { echo ${`casfleet: the rules in ${file.path} changed since its facts were read: running ufw's python instead`} >&2; return ${raw(String(NOT_VERIFIED))}; }`;
+
+const tempFor = (
+  file: UfwFileToWrite,
+  index: number,
+): RemoteCommand => sh`t${raw(String(index))}=$(mktemp -- ${`/etc/ufw/.${file.path.split('/').pop()}.casfleet.XXXXXX`}) || fail 'cannot create a temporary file in /etc/ufw'
+  tmps="$tmps $t${raw(String(index))}"
+  cp -p -- ${file.path} "$t${raw(String(index))}" || fail ${`cannot copy ${file.path}`}`;
+
+// The contents arrive one after the other on stdin (base64, as every file casfleet writes: never on
+// the command line, where a long rule list would pass the kernel's limit for one argument); dd
+// with fullblock reads exactly each file's length, nothing of the next.
+const receive = (files: readonly UfwFileToWrite[]): RemoteCommand => {
+  const reads = files.map(
+    (file, index) =>
+      sh`dd iflag=fullblock bs=${Buffer.byteLength(file.content, 'latin1')} count=1 of="$t${raw(String(index))}" 2>/dev/null`,
+  );
+  const sizes = files.map((file) => Buffer.byteLength(file.content, 'latin1')).join('\n');
+  return sh`base64 -d | { ${joinCommands(reads, ' && ')}; } || fail 'cannot read the new rule files from stdin'
+  [ "$(stat -c %s -- ${raw(files.map((_, index) => `"$t${index}"`).join(' '))})" = ${sizes} ] || fail 'the new rule files arrived incomplete (transfer cut short?); nothing replaced'`;
+};
+
+/** The stdin of the batch when it writes `write`'s files (base64, see `receive`). */
+export const ufwFileWriteStdin = (write: UfwFileWrite): string => toBase64(write.files.map((file) => file.content).join(''));
+
+const loadFor = (file: UfwFileToWrite): RemoteCommand => {
+  const exe = file.family === 'v6' ? 'ip6tables-restore' : 'iptables-restore';
+  return sh`echo ${`> ${exe} -n < ${file.path}`}
+  ${raw(exe)} -n < ${file.path} || { echo ${`casfleet: ${exe} -n < ${file.path} failed`} >&2; return 1; }`;
+};
+
+/** Defines the shell function `ufw_write_files` (see above); it changes nothing when it returns NOT_VERIFIED. */
+export const ufwFileWriteFunction = (write: UfwFileWrite): RemoteCommand => {
+  const { files } = write;
+  return sh`ufw_write_files() (
+  set -u
+  ${raw(verifiedUfwFilesTest(PYTHON_FILES))} || { echo "casfleet: not the verified ufw layout for writing its rule files: running ufw's python" >&2; return ${raw(String(NOT_VERIFIED))}; }
+  [ -s /etc/default/ufw ] && [ -s /etc/ufw/ufw.conf ] || return ${raw(String(NOT_VERIFIED))}
+  IPV6= LOGLEVEL= DEFAULT_INPUT_POLICY= DEFAULT_OUTPUT_POLICY= DEFAULT_FORWARD_POLICY=
+  . /etc/default/ufw
+  . /etc/ufw/ufw.conf
+  v6=no
+  [ "$IPV6" = yes ] && [ -d /proc/sys/net/ipv6 ] && v6=yes
+  [ "$v6 $LOGLEVEL $DEFAULT_INPUT_POLICY $DEFAULT_OUTPUT_POLICY $DEFAULT_FORWARD_POLICY" = ${settingsLine(write)} ] || { echo "casfleet: ufw's settings changed since its facts were read: running ufw's python" >&2; return ${raw(String(NOT_VERIFIED))}; }
+  ${joinCommands(files.map(tupleGuard), '\n  ')}
+  tmps=
+  fail() { rm -f -- $tmps; echo "casfleet: $*" >&2; exit 1; }
+  ${joinCommands(files.map(tempFor), '\n  ')}
+  ${receive(files)}
+  sync -- $tmps /etc/ufw || fail 'sync failed'
+  ${joinCommands(
+    files.map((file, index) => sh`mv -fT -- "$t${raw(String(index))}" ${file.path} || fail ${`cannot replace ${file.path}`}`),
+    '\n  ',
+  )}
+  sync -- /etc/ufw
+  ${joinCommands(
+    files.map((file) => sh`echo ${`wrote: ${file.path} (${file.ruleCount} rules, as ufw writes it)`}`),
+    '\n  ',
+  )}${write.load ? sh`\n  ${joinCommands(files.map(loadFor), '\n  ')}` : raw('')}
+)`;
+};
+
+/** What the write does, for people. */
+export const ufwFileWriteDisplay = (write: UfwFileWrite): string[] =>
+  write.files.flatMap((file) => [
+    `# write ${file.path} as ufw writes it (${file.ruleCount} rules)`,
+    ...(write.load ? [`${file.family === 'v6' ? 'ip6tables-restore' : 'iptables-restore'} -n < ${file.path}`] : []),
+  ]);
