@@ -28,6 +28,7 @@
 // changed host and proved nothing more about the login.
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import type { RemoteCommand } from '../command/shell.ts';
 import { CasfleetError } from '../errors.ts';
 import type { AnyFact } from '../facts/fact.ts';
@@ -170,7 +171,11 @@ const confirm = async (input: SettleInput): Promise<Settled> => {
 const confirmOver = async (fresh: HostSession, input: SettleInput): Promise<Settled> => {
   const { armed } = input;
   const outcomes = new Map(input.facts);
-  for (const [id, outcome] of await fresh.gather(armed.rereads)) outcomes.set(id, outcome);
+  for (const [id, outcome] of await fresh.gather(armed.rereads)) {
+    // Read as the apply left it: the cached outcome stands, and with it every plan made from it
+    // (plan-step.ts), so the controller plans the kernel tables again only when they moved.
+    if (!isDeepStrictEqual(outcome, outcomes.get(id))) outcomes.set(id, outcome);
+  }
   const { pending } = pendingIn(input.steps, outcomes);
   if (pending.length > 0) {
     const outcome = await outcomeOver(fresh, fireTimerNowCommand(armed.id));
