@@ -73,9 +73,9 @@ done`;
 
 // Stops what would fire the timer later. Only called by the holder of the claim, so a process it
 // kills has at most not claimed yet (it would have lost anyway); the PID is only signalled while
-// its command line still names this timer (never a reused PID). Read with the shell's own `read`,
-// which drops the NULs between arguments ("casfleet-timer<id>"): a disarm runs on every changed
-// host, where each spawned process costs real time.
+// its command line still names this timer (never a reused PID): two of its arguments are exactly
+// the tag and the id (one grep; the mechanism and the PID are read with the shell's own `read`: a
+// disarm runs on every changed host, where each spawned process costs real time).
 const STOP_MECHANISM = `timer_stop() {
   mechanism=
   while read -r key value; do [ "$key" = mechanism ] && mechanism=$value; done <"$d/$id.due" 2>/dev/null
@@ -85,9 +85,8 @@ const STOP_MECHANISM = `timer_stop() {
       pid=
       read -r pid <"$d/$id.pid" 2>/dev/null || :
       case $pid in ''|*[!0-9]*) return 0 ;; esac
-      cmdline=
-      read -r cmdline <"/proc/$pid/cmdline" 2>/dev/null || :
-      case $cmdline in *"${TIMER_PROCESS_TAG}$id"*) kill -9 "-$pid" 2>/dev/null || : ;; esac ;;
+      named=$(grep -zxcF -e ${TIMER_PROCESS_TAG} -e "$id" "/proc/$pid/cmdline" 2>/dev/null) || :
+      if [ "\${named:-0}" -ge 2 ]; then kill -9 "-$pid" 2>/dev/null || :; fi ;;
   esac
 }`;
 
