@@ -73,21 +73,27 @@ done`;
 
 // Stops what would fire the timer later. Only called by the holder of the claim, so a process it
 // kills has at most not claimed yet (it would have lost anyway); the PID is only signalled while
-// its command line still names this timer (never a reused PID).
+// its command line still names this timer (never a reused PID): two of its arguments are exactly
+// the tag and the id (one grep; the mechanism and the PID are read with the shell's own `read`: a
+// disarm runs on every changed host, where each spawned process costs real time).
 const STOP_MECHANISM = `timer_stop() {
-  case $(sed -n 's/^mechanism //p' "$d/$id.due" 2>/dev/null) in
+  mechanism=
+  while read -r key value; do [ "$key" = mechanism ] && mechanism=$value; done <"$d/$id.due" 2>/dev/null
+  case $mechanism in
     systemd) systemctl stop "${TIMER_PROCESS_TAG}-$id.timer" "${TIMER_PROCESS_TAG}-$id.service" >/dev/null 2>&1 || : ;;
     process)
-      pid=$(cat "$d/$id.pid" 2>/dev/null) || pid=
+      pid=
+      read -r pid <"$d/$id.pid" 2>/dev/null || :
       case $pid in ''|*[!0-9]*) return 0 ;; esac
-      if tr '\\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "${TIMER_PROCESS_TAG} $id "; then kill -9 "-$pid" 2>/dev/null || :; fi ;;
+      named=$(grep -zxcF -e ${TIMER_PROCESS_TAG} -e "$id" "/proc/$pid/cmdline" 2>/dev/null) || :
+      if [ "\${named:-0}" -ge 2 ]; then kill -9 "-$pid" 2>/dev/null || :; fi ;;
   esac
 }`;
 
 // Removes every record of the timer (the claim last: while it exists nobody else can claim).
+// One rm: it removes its operands in order, so the claim still goes last.
 const FORGET = `timer_forget() {
-  rm -f -- "$d/$id.sh" "$d/$id.fire" "$d/$id.due" "$d/$id.pid" "$d/$id.log" "$d/$id.result" "$d/$id.result.tmp" "$d/$id.due.tmp"
-  rm -f -- "$d/$id.claim"
+  rm -f -- "$d/$id.sh" "$d/$id.fire" "$d/$id.due" "$d/$id.pid" "$d/$id.log" "$d/$id.result" "$d/$id.result.tmp" "$d/$id.due.tmp" "$d/$id.claim"
 }`;
 
 // Prints a fired timer's result and log, in the form parseTimerOutcome reads. The result appears
@@ -149,8 +155,10 @@ ${raw(
     : '',
 )}`.script;
 
-// The detached sleeper: records its PID, sleeps, then becomes the fire script (same PID, same tag).
-const SLEEPER = 'echo $$ >"$3/$1.pid"; sleep "$2"; exec /bin/sh "$3/$1.fire" "$0" "$1"';
+// The detached sleeper: sleeps, then becomes the fire script (same PID, same tag). setsid execs it
+// in place (a background job is never a process-group leader, so setsid need not fork): `$!` is the
+// sleeper's PID, on record before the arm returns, without waiting for the sleeper to write it.
+const SLEEPER = 'sleep "$2"; exec /bin/sh "$3/$1.fire" "$0" "$1"';
 
 /** Arm timer `id` to run `script` in `delaySeconds`; fails (exit 3) when a timer of that id exists. Prints `armed <id> <due> <mechanism>`. */
 export const armTimerCommand = (args: ArmTimerArgs): RemoteCommand => {
@@ -159,9 +167,14 @@ export const armTimerCommand = (args: ArmTimerArgs): RemoteCommand => {
   return sh`set -u
 ${raw(DIR_CHECK)}
 id=${id}
-mkdir -p -- ${TIMER_PARENT} && mkdir -p -m 700 -- "$d" && chmod 700 -- "$d" || exit 3
-# Records of timers that fired more than a week ago go (their ids may be reused).
-find "$d" -maxdepth 1 -name '*.result' -mtime +7 2>/dev/null | while read -r old; do old=\${old##*/}; rm -f -- "$d/\${old%.result}".*; done
+if [ ! -d "$d" ]; then mkdir -p -m 700 -- "$d" || exit 3; fi
+chmod 700 -- "$d" || exit 3
+# Records of timers that fired more than a week ago go (their ids may be reused); only a fired timer
+# leaves a result, so find runs only when there is one.
+set -- "$d"/*.result
+if [ -e "$1" ]; then
+  find "$d" -maxdepth 1 -name '*.result' -mtime +7 2>/dev/null | while read -r old; do old=\${old##*/}; rm -f -- "$d/\${old%.result}".*; done
+fi
 for f in "$d/$id".*; do
   if [ -e "$f" ] || [ -L "$f" ]; then echo "casfleet: timer $id exists already ($f)" >&2; exit 3; fi
 done
@@ -179,11 +192,8 @@ if [ "$mechanism" = systemd ]; then
   systemd-run --quiet --collect --unit "${raw(TIMER_PROCESS_TAG)}-$id" --on-active=${delay}s --timer-property=AccuracySec=1s \\
     /bin/sh "$d/$id.fire" ${TIMER_PROCESS_TAG} "$id" || { rm -f -- "$d/$id".*; echo "casfleet: systemd-run failed" >&2; exit 3; }
 else
-  setsid -f /bin/sh -c ${SLEEPER} ${TIMER_PROCESS_TAG} "$id" ${delay} "$d" </dev/null >/dev/null 2>&1
-  # The PID must be on record before anyone may disarm: wait for the sleeper to write it.
-  i=0
-  while [ ! -s "$d/$id.pid" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-  [ -s "$d/$id.pid" ] || { rm -f -- "$d/$id".*; echo "casfleet: the timer process did not start" >&2; exit 3; }
+  setsid /bin/sh -c ${SLEEPER} ${TIMER_PROCESS_TAG} "$id" ${delay} "$d" </dev/null >/dev/null 2>&1 &
+  echo "$!" >"$d/$id.pid" || { kill -9 "$!" 2>/dev/null; rm -f -- "$d/$id".*; echo "casfleet: cannot record the timer process" >&2; exit 3; }
 fi
 echo "armed $id $due $mechanism"`;
 };

@@ -40,6 +40,8 @@ export interface HostRunInput {
    * (SIGKILL, a crash) leaves a record that does not say untouched.
    */
   readonly beforeFirstChange?: () => Promise<void>;
+  /** Where the host's facts are kept as last read (gathered, then re-read after each change): the transaction's confirmation plans from them. */
+  readonly facts?: Map<string, FactOutcome>;
 }
 
 /** The step name under which a transaction that cannot begin is reported. */
@@ -77,7 +79,7 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   const wanted = uniqueFacts(steps.flatMap((step) => factsOf(step.facts)));
   emit({ type: 'host-stage', host, stage: 'gathering' });
   const startedAt = Date.now();
-  const cache = new Map<string, FactOutcome>();
+  const cache = input.facts ?? new Map<string, FactOutcome>();
   try {
     for (const [id, outcome] of await session.gather(wanted)) cache.set(id, outcome);
   } catch (error) {

@@ -4,8 +4,8 @@
 //   … steps and handlers (host-pipeline.ts) …
 //   settle:  a step or handler failed        → fire the rollback now, over the run's connection
 //            otherwise                       → confirm: a NEW connection (TCP, key exchange, login, as
-//                                              the operator's next session) re-reads the host and
-//                                              disarms the dead-man
+//                                              the operator's next session) re-reads the live filter
+//                                              tables, then disarms the dead-man
 //            no new login / casfleet gone    → the host restores the snapshot by itself when the
 //                                              dead-man fires; casfleet (if alive) waits for that,
 //                                              logs in again and reads what the restore did
@@ -13,10 +13,27 @@
 // The established connection proves nothing: it survives a firewall that refuses every new login.
 // Each host's deadline runs from its own arm, and hosts confirm in parallel (each on its own
 // connection). A rolled-back host is reported with its own status and the reason.
+//
+// What the confirmation reads, and why that is enough. It must prove that the operator's next login
+// works with the host as the apply left it, and that the host is as the plan wants it. The login is
+// the new connection itself. Over it, the live filter tables (firewall.kernel: what lets a login in
+// or not) are read again, and every step is planned again from them, with its other facts as the
+// apply last read them: each step re-read its own facts in the exec that changed them and planned
+// nothing more, and a later step's re-read replaced what it changed in the same map, so a step
+// undone by a later one is still caught. What could move after those reads without a casfleet
+// command is the kernel (a handler's restart re-sourcing CAS's rules, a reload): that is re-read.
+// Files take effect only at the next load of the firewall, and every later run compares them with
+// the kernel (kernel truth). A fresh plan that is not empty fires the rollback at once. Reading
+// every fact again (ufw's files, the /batm files, the timers) cost the host about 20 ms of CPU per
+// changed host and proved nothing more about the login.
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import type { RemoteCommand } from '../command/shell.ts';
 import { CasfleetError } from '../errors.ts';
+import type { AnyFact } from '../facts/fact.ts';
+import type { FactOutcome } from '../facts/gather-script.ts';
+import { kernelFirewall } from '../facts/kernel-firewall.ts';
 import { disarmTimerCommand, fireTimerNowCommand } from '../host-timer/timer-commands.ts';
 import { parseTimerOutcome, type TimerOutcome } from '../host-timer/timer-outcome.ts';
 import { type ErrorInfo, type ErrorKind, errorInfo } from '../report/error-info.ts';
@@ -28,7 +45,7 @@ import type { TouchedState } from '../transaction/touched-state.ts';
 import { beginTransactionCommand, parseBeginOutput, transactionId } from '../transaction/transaction-command.ts';
 import { HostSession, type HostSessionOptions } from './host-session.ts';
 import { describeError } from './plan-step.ts';
-import { pendingChanges } from './stage-gate.ts';
+import { pendingIn } from './stage-gate.ts';
 import { pauseAt } from './test-pause.ts';
 
 export const DEFAULT_ROLLBACK_TIMEOUT_MS = 120_000;
@@ -49,6 +66,8 @@ export interface ArmedTransaction {
   readonly deadline: number;
   /** …and no later than this (the arm had returned). */
   readonly firesBy: number;
+  /** What the confirmation reads again over its new connection (the live filter tables when the firewall changes). */
+  readonly rereads: readonly AnyFact[];
 }
 
 const lastLines = (text: string): string => text.trim().split('\n').slice(-3).join(' | ');
@@ -71,6 +90,7 @@ export const beginTransaction = async (session: HostSession, touched: TouchedSta
     timeoutMs: delaySeconds * 1000,
     deadline: sentAt + delaySeconds * 1000,
     firesBy: Date.now() + delaySeconds * 1000,
+    rereads: touched.firewall ? [kernelFirewall] : [],
   };
 };
 
@@ -85,6 +105,8 @@ export interface SettleInput {
   /** The login timeout for a new connection when there is no deadline to meet. */
   readonly readyTimeoutMs: number;
   readonly steps: readonly Step[];
+  /** The host's facts as the apply last read them (host-pipeline.ts). */
+  readonly facts: ReadonlyMap<string, FactOutcome>;
   /** What failed on the host after the transaction began (the first failure), if anything did. */
   readonly failure?: ErrorInfo;
   readonly counts: HostCounts;
@@ -148,7 +170,13 @@ const confirm = async (input: SettleInput): Promise<Settled> => {
 
 const confirmOver = async (fresh: HostSession, input: SettleInput): Promise<Settled> => {
   const { armed } = input;
-  const { pending } = await pendingChanges(fresh, input.steps);
+  const outcomes = new Map(input.facts);
+  for (const [id, outcome] of await fresh.gather(armed.rereads)) {
+    // Read as the apply left it: the cached outcome stands, and with it every plan made from it
+    // (plan-step.ts), so the controller plans the kernel tables again only when they moved.
+    if (!isDeepStrictEqual(outcome, outcomes.get(id))) outcomes.set(id, outcome);
+  }
+  const { pending } = pendingIn(input.steps, outcomes);
   if (pending.length > 0) {
     const outcome = await outcomeOver(fresh, fireTimerNowCommand(armed.id));
     return {

@@ -34,7 +34,24 @@ export const factValues = (
  * (a casfleet error, StepPlanError above all), or an exception nobody meant to throw, which is a bug
  * and must not read as the step refusing.
  */
-export const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): { plan?: StepPlan; error?: ErrorInfo } => {
+export const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): PlanResult => {
+  const outcomes = Object.values(step.facts).map((fact) => cache.get(fact.id));
+  const last = lastPlans.get(step);
+  if (last?.outcomes.every((outcome, index) => outcome === outcomes[index])) return last.result;
+  const result = planFresh(step, cache);
+  lastPlans.set(step, { outcomes, result });
+  return result;
+};
+
+type PlanResult = { plan?: StepPlan; error?: ErrorInfo };
+
+// Planners are pure: the same fact outcomes (the same objects, as read once) give the same plan. A
+// host's steps are planned several times from one read (can every step be planned, will the host
+// change, the step's own turn, the confirmation), which costs the controller real time per host for
+// a large rule set; each step object belongs to one host's run, so one entry per step is enough.
+const lastPlans = new WeakMap<Step, { outcomes: readonly (FactOutcome | undefined)[]; result: PlanResult }>();
+
+const planFresh = (step: Step, cache: ReadonlyMap<string, FactOutcome>): PlanResult => {
   const { values, error } = factValues(step.facts, cache);
   if (!values) return { error: error ?? errorInfo('fact', 'facts missing') };
   try {

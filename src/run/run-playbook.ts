@@ -8,6 +8,7 @@
 
 import pLimit from 'p-limit';
 import type { Become } from '../command/shell.ts';
+import type { FactOutcome } from '../facts/gather-script.ts';
 import type { PlaybookExposure, PlaybookItem } from '../playbook/define-playbook.ts';
 import { classifyError, type ErrorInfo, errorInfo } from '../report/error-info.ts';
 import { type EmitEvent, emptyCounts, type HostCounts, hostFailed } from '../report/events.ts';
@@ -319,7 +320,9 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
               armed = await beginTransaction(session, touchedState(target.items, target.handlers), rollbackTimeoutMs);
             },
           };
+    const facts = new Map<string, FactOutcome>();
     const counts = await runHost({
+      facts,
       host: target.name,
       items: target.items,
       handlers: target.handlers,
@@ -340,6 +343,7 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
         connectFresh: (timeoutMs) => input.connect({ ...target.connect, readyTimeoutMs: timeoutMs ?? readyTimeoutMs }),
         readyTimeoutMs,
         steps: target.items.filter((item): item is Step => !isFlushHandlers(item)),
+        facts,
         ...(failure === undefined ? {} : { failure }),
         counts,
         emit,

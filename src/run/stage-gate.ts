@@ -5,6 +5,7 @@
 // filtered). A host that fails its gate counts as failed against the stage's budget. What the host's
 // transaction confirmation or its probe after the apply already proved is not done twice.
 
+import type { FactOutcome } from '../facts/gather-script.ts';
 import { type PortProbeResult, probePorts } from '../net/probe.ts';
 import type { PlaybookExposure } from '../playbook/define-playbook.ts';
 import type { Connection } from '../ssh/connection.ts';
@@ -23,8 +24,14 @@ const RECHECK_TIMEOUT_MS = 4000;
 export const pendingChanges = async (
   session: HostSession,
   steps: readonly Step[],
-): Promise<{ pending: string[]; openWindows: OpenWindow[] }> => {
-  const outcomes = await session.gather(uniqueFacts(steps.flatMap((step) => factsOf(step.facts))));
+): Promise<{ pending: string[]; openWindows: OpenWindow[] }> =>
+  pendingIn(steps, await session.gather(uniqueFacts(steps.flatMap((step) => factsOf(step.facts)))));
+
+/** The same from facts already read (pure). */
+export const pendingIn = (
+  steps: readonly Step[],
+  outcomes: ReadonlyMap<string, FactOutcome>,
+): { pending: string[]; openWindows: OpenWindow[] } => {
   const plans = steps.map((step) => ({ step, ...planStep(step, outcomes) }));
   return {
     pending: plans.flatMap(({ step, plan, error }) =>

@@ -12,6 +12,7 @@ import { type ClientWatch, watchClient } from './client-watch.ts';
 import { type Ssh2Error, toConnectError } from './connect-errors.ts';
 import type { SshEndpoint } from './connection.ts';
 import { hostKeyError } from './host-key-error.ts';
+import { ignoreHostKeysNotice } from './host-keys-notice.ts';
 import { fingerprint, type HostKeyVerdict, hostField, knownKeyTypes, verifyHostKey } from './known-hosts.ts';
 import { addKnownHost, type LoadedKnownHosts } from './known-hosts-file.ts';
 
@@ -101,6 +102,7 @@ export const handshake = async (
   const client = ssh.connection;
   if (client === null) throw new ConnectError(`internal error: node-ssh did not create a client for ${name}`, { host: name });
   const watch = watchClient(client);
+  ignoreHostKeysNotice(client);
   // Nagle + delayed ACK otherwise cost ~40 ms on every channel round trip (10x slower execs).
   client.setNoDelay(true);
   viaNodeSsh.catch(() => {});

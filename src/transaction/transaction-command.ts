@@ -128,45 +128,53 @@ export interface BeginTransactionArgs {
   readonly delaySeconds: number;
 }
 
+/** Day stamp (UTC) of a transaction id: snapshots are pruned at most once a day per host. */
+const pruneDay = (id: string): string => /^txn-(\d{8})t/.exec(id)?.[1] ?? 'any';
+
 /**
  * Snapshot + dead-man, in one exec. Prints `snapshot <dir>` then the arm line (`armed <id> <due>
  * <mechanism>`); fails (exit 3, nothing armed) when anything could not be saved: a symlink or a
- * non-file where a file is expected, a filter table that cannot be read.
+ * non-file where a file is expected, a file that cannot be copied, a filter table that cannot be read.
+ *
+ * Every process here is paid by each changed host on every apply, so the snapshot spawns a fixed
+ * few whatever the number of files: one cp for all of them (--parents recreates their paths under
+ * files/), one save per family, and the pruning of old snapshots once a day (a stamp file named after
+ * the id's date). Failures are checked one by one rather than with `set -e`, which a shell ignores in
+ * a subshell whose status is tested (`( … ) || exit 3`).
  */
 export const beginTransactionCommand = ({ id, touched, delaySeconds }: BeginTransactionArgs): RemoteCommand => {
   const dir = snapshotDir(id);
-  const saves = touched.files.map((file) => sh`save_file ${file}`);
+  const stamp = `${TRANSACTIONS_DIR}/.pruned-${pruneDay(id)}`;
   const tables = touched.firewall
     ? [
-        sh`iptables-save -t filter >"$snap/iptables.filter"`,
+        sh`iptables-save -t filter >"$snap/iptables.filter" || fail 'cannot save the IPv4 filter table'`,
         // No IPv6 in the kernel (or no ip6tables): nothing to save, nothing to restore.
-        sh`if command -v ip6tables-save >/dev/null 2>&1 && ip6tables-save -t filter >"$snap/ip6tables.filter.tmp" 2>/dev/null; then mv -f -- "$snap/ip6tables.filter.tmp" "$snap/ip6tables.filter"; else rm -f -- "$snap/ip6tables.filter.tmp"; fi`,
+        sh`if ! { command -v ip6tables-save >/dev/null 2>&1 && ip6tables-save -t filter >"$snap/ip6tables.filter" 2>/dev/null; }; then rm -f -- "$snap/ip6tables.filter"; fi`,
       ]
     : [];
-  const snapshot = sh`set -eu
+  const snapshot = sh`set -u
 umask 077
 PATH="$PATH:/usr/sbin:/sbin"
 snap=${dir}
+fail() { echo "casfleet: $*" >&2; exit 3; }
 ${trustedBackupDir(TRANSACTIONS_DIR)}
-find ${TRANSACTIONS_DIR} -mindepth 1 -maxdepth 1 -type d -name 'txn-*' -mtime +${SNAPSHOT_KEEP_DAYS} -exec rm -rf -- {} + 2>/dev/null || :
-mkdir -- "$snap" "$snap/files"
-: >"$snap/absent"
-save_file() {
-  if [ -L "$1" ]; then
-    mkdir -p -- "$snap/files$(dirname -- "$1")"
-    cp -P -- "$1" "$snap/files$1"
-    return
-  fi
-  if [ -e "$1" ] && [ ! -f "$1" ]; then echo "casfleet: $1 is not a regular file or a symlink; not snapshotting it" >&2; exit 3; fi
-  if [ -e "$1" ]; then
-    mkdir -p -- "$snap/files$(dirname -- "$1")"
-    cp -p -- "$1" "$snap/files$1"
-  else
-    printf '%s\\n' "$1" >>"$snap/absent"
-  fi
-}
-${raw([...saves, ...tables].map((command) => command.script).join('\n'))}
-printf '%s' ${restoreScript(id, touched)} >"$snap/restore.sh"
+if [ ! -e ${stamp} ]; then
+  find ${TRANSACTIONS_DIR} -mindepth 1 -maxdepth 1 -type d -name 'txn-*' -mtime +${SNAPSHOT_KEEP_DAYS} -exec rm -rf -- {} + 2>/dev/null
+  rm -f -- ${TRANSACTIONS_DIR}/.pruned-*; : >${stamp}
+fi
+mkdir -- "$snap" "$snap/files" || fail "cannot create $snap"
+: >"$snap/absent" || fail "cannot write $snap/absent"
+set --
+for f in ${touched.files}; do
+  if [ -L "$f" ] || [ -f "$f" ]; then set -- "$@" "$f"
+  elif [ -e "$f" ]; then fail "$f is not a regular file or a symlink; not snapshotting it"
+  else printf '%s\n' "$f" >>"$snap/absent" || fail "cannot write $snap/absent"; fi
+done
+# -P: a symlink (such as a unit enabled at boot) as itself; -p: owner, group, mode and times. From
+# / because GNU cp (9.1) with -P --parents looks the parent directories up relative to the cwd.
+[ $# -eq 0 ] || { cd / && cp -pP --parents -- "$@" "$snap/files/"; } || fail "cannot copy $* to $snap/files"
+${raw(tables.map((command) => command.script).join('\n'))}
+printf '%s' ${restoreScript(id, touched)} >"$snap/restore.sh" || fail "cannot write $snap/restore.sh"
 echo "snapshot $snap"`;
   const arm = armTimerCommand({ id, delaySeconds, script: `exec /bin/sh ${dir}/restore.sh` });
   return {

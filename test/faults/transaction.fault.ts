@@ -2,7 +2,7 @@
 // files not received (ufw and python3 missing too, which rule changes no longer need), the connection
 // blackholed both ways (at the controller, so the host's own restore cannot lift it) between two
 // changes and during the confirmation, the gate failing to start after its restart, /batm full or
-// read-only during the gate.properties write, the backup directory full during a backup. The
+// read-only during the gate.properties write, the backup directory full before the snapshot. The
 // host must end in its old state with the right status in casfleet's report (its new state,
 // reported ok, where the fault no longer stops the change), lose nothing, and converge once the
 // fault is gone.
@@ -168,14 +168,16 @@ run('/batm read-only during the gate.properties write', async (t) => {
   });
 });
 
-run('backup directory full during the backup of gate.properties', async (t) => {
+// The transaction's snapshot is kept under the same directory, so it is the first write to fail:
+// the transaction cannot begin and the host fails with nothing changed.
+run('backup directory full before the snapshot', async (t) => {
   await onHostFault(t, {
     fault: 'backup directory full',
-    phase: 'backup',
+    phase: 'snapshot',
     host: 'cas-006',
     inject: fillUp(BACKUP_ROOT),
     undo: `rm -f ${BACKUP_ROOT}/.fill ${BACKUP_ROOT}/.fill2`,
-    status: 'rolled-back',
+    status: 'failed',
   });
 });
 

@@ -192,3 +192,23 @@ serial('--no-rollback changes the host without snapshot, dead-man or confirmatio
   t.deepEqual(await snapshotsOn(host), snapshots);
   t.deepEqual(await timersOnHost(host), []);
 });
+
+serial('the live tables read over the new connection no longer as planned: the rollback fires at once', async (t) => {
+  const host = 'cas-001';
+  const before = await hostState(host);
+  const run = paused('before-confirm', ['apply', 'scenario-a', '-l', host]);
+  await pausedPid(run, host);
+  // After the steps verified their state, something opens the admin GUI in the kernel only.
+  await onHost(host, 'iptables -I INPUT -p tcp --dport 7777 -j ACCEPT');
+  rmSync(run.marker);
+  const result = await run.done;
+
+  t.is(result.code, 2, result.stdout + result.stderr);
+  t.like(recapOf(result.stdout)[host], { rolledBack: 1, unreachable: 0 });
+  const rollback = jsonEvents(result.stdout).find((event) => event.type === 'step' && event.status === 'rolled-back');
+  t.is(errorOf(rollback)?.kind, 'verify');
+  t.regex(errorOf(rollback)?.message ?? '', /^a fresh read over a new connection still plans changes \(.*7777/);
+  t.true(((rollback?.changes ?? []) as string[]).includes('restored the IPv4 filter table'));
+  t.deepEqual(await hostState(host), before, 'back to Scenario B; the foreign rule went with the restored filter table');
+  t.like((await timersOnHost(host)).at(-1), { state: 'fired', result: { exitCode: 0 } });
+});

@@ -69,7 +69,10 @@ test('the begin command snapshots, then arms the timer with the restore as its s
   t.is(syntaxError(command.script), '');
   const dir = snapshotDir('txn-20261130t150102z-3fa9');
   t.is(dir, '/var/backups/casfleet/transactions/txn-20261130t150102z-3fa9');
-  t.true(command.script.indexOf('save_file /batm/config/gate.properties') < command.script.indexOf('armed $id $due $mechanism'));
+  const copied = command.script.indexOf(`for f in ${GATE_PROPERTIES} ${VPN_FILE} ${UFW_FILES.join(' ')}; do`);
+  t.true(copied >= 0);
+  t.true(copied < command.script.indexOf('cp -pP --parents'));
+  t.true(command.script.indexOf('cp -pP --parents') < command.script.indexOf('armed $id $due $mechanism'));
   t.true(command.script.includes('iptables-save -t filter >"$snap/iptables.filter"'));
   t.true(command.script.includes(`exec /bin/sh ${dir}/restore.sh`));
   t.is(
