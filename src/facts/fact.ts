@@ -14,6 +14,12 @@ export interface Fact<T> {
    * the open connection, so it is not read again after a change on that connection.
    */
   readonly scope?: 'login';
+  /**
+   * true: the snippet runs in the gather's own shell instead of a subshell (one fork less on the
+   * host). It must then never `exit` or `return`, must leave the shell's options and IFS as it found
+   * them (noglob off, IFS unset), and must set every variable it reads; it may append to PATH.
+   */
+  readonly inline?: boolean;
   /** Pure parser; throws FactError when the output is not what the script prints. */
   parse(output: string): T;
 }

@@ -94,22 +94,21 @@ const parseFileState = (factId: string, output: string): FileState => {
 export const fileFact = (path: string): Fact<FileState> => {
   const checked = parseArgs(absolutePathSchema, path, 'fileFact.path');
   const id = `file.stat:${checked}`;
-  const script = sh`(
-p=${checked}
+  // Inline (no subshell): stat's size field is cut with parameter expansions, not word splitting.
+  const script = sh`p=${checked}
 if [ -e "$p" ] || [ -L "$p" ]; then
   s=$(stat -c 'stat %u %g %a %s %U %G %F' -- "$p") && printf '%s\n' "$s"
   if [ -L "$p" ]; then printf 'target %s\n' "$(readlink -- "$p")"; fi
   if [ -f "$p" ] && [ ! -L "$p" ]; then
     echo content
-    set -f; set -- $s
-    if [ "\${5:-}" -le ${MAX_CONTENT_BYTES} ] 2>/dev/null; then base64 -- "$p"; else head -c ${MAX_CONTENT_BYTES + 1} -- "$p" | base64; fi
+    n=\${s#stat * * * }; n=\${n%% *}
+    if [ "$n" -le ${MAX_CONTENT_BYTES} ] 2>/dev/null; then base64 -- "$p"; else head -c ${MAX_CONTENT_BYTES + 1} -- "$p" | base64; fi
   fi
 else
   echo absent
 fi
-echo end
-)`.script;
-  return { id, script, parse: (output) => parseFileState(id, output) };
+echo end`.script;
+  return { id, script, inline: true, parse: (output) => parseFileState(id, output) };
 };
 
 /** The casfleet backups of `path` (see backup-name.ts), oldest first. */
@@ -120,10 +119,8 @@ export const backupsFact = (path: string): Fact<readonly FileBackup[]> => {
   const base = posix.basename(checked);
   // The glob stays literal when nothing matches; `[ -f ]` filters that case out. A symlink is never
   // a backup: restoring through one would copy whatever it points at.
-  const script = sh`(
-for f in ${dir}/${base}.*; do [ -f "$f" ] && [ ! -L "$f" ] && echo "backup \${f##*/}"; done
-echo end
-)`.script;
+  const script = sh`for f in ${dir}/${base}.*; do [ -f "$f" ] && [ ! -L "$f" ] && echo "backup \${f##*/}"; done
+echo end`.script;
   const parse = (output: string): readonly FileBackup[] => {
     const backups: FileBackup[] = [];
     for (const line of factLines(id, output)) {
@@ -134,5 +131,5 @@ echo end
     }
     return backups.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
   };
-  return { id, script, parse };
+  return { id, script, inline: true, parse };
 };

@@ -49,9 +49,8 @@ export const UFW_FILES: readonly string[] = [RULES4, RULES6, CONF, DEFAULTS];
 export const UFW_RULE_FILES: Readonly<Record<'v4' | 'v6', string>> = { v4: RULES4, v6: RULES6 };
 const FACT_ID = 'ufw.state';
 
-// Plain POSIX sh; in a subshell so PATH and positional parameters do not leak into other facts.
-const SCRIPT = `(
-PATH="$PATH:/usr/sbin:/sbin"
+// Plain POSIX sh, builtins only; inline (no subshell): it sets every variable it reads.
+const SCRIPT = `PATH="$PATH:/usr/sbin:/sbin"
 if command -v ufw >/dev/null 2>&1; then echo 'installed yes'; else echo 'installed no'; fi
 if [ -d /proc/sys/net/ipv6 ]; then echo 'kernel-ipv6 yes'; else echo 'kernel-ipv6 no'; fi
 if [ -f /batm/vpngen/firewall.rules ]; then echo 'vpngen-rules yes'; else echo 'vpngen-rules no'; fi
@@ -64,8 +63,7 @@ for f in ${CONF} ${DEFAULTS} ${RULES4} ${RULES6}; do
     esac
   done < "$f"
 done
-echo end
-)`;
+echo end`;
 
 const POLICIES: Readonly<Record<string, UfwPolicy>> = { drop: 'deny', accept: 'allow', reject: 'reject' };
 
@@ -142,4 +140,4 @@ export const parseUfwState = (output: string): UfwState => {
 };
 
 /** ufw installation, enablement, default incoming policy and ordered v4/v6 rules. */
-export const ufwState: Fact<UfwState> = { id: FACT_ID, script: SCRIPT, parse: parseUfwState };
+export const ufwState: Fact<UfwState> = { id: FACT_ID, script: SCRIPT, inline: true, parse: parseUfwState };
