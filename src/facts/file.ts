@@ -3,7 +3,7 @@
 // reaches the planner unchanged; it is decoded to a Latin-1 "binary string" (one char per byte) so
 // editing and re-encoding never changes a byte the planner did not mean to change.
 import { posix } from 'node:path';
-import { sh } from '../command/shell.ts';
+import { raw, sh } from '../command/shell.ts';
 import { FactError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from './args.ts';
 import { backupDirFor, type FileBackup, parseBackupName } from './backup-name.ts';
@@ -90,14 +90,33 @@ const parseFileState = (factId: string, output: string): FileState => {
   };
 };
 
+const STAT_FORMAT = 'stat %u %g %a %s %U %G %F';
+const STATS_VAR = 'casfleet_file_stats';
+
+// One `stat` for the paths of every file fact in a gather. Its records, "path <p>" then the stat
+// line, cannot be confused: a path has no newline (absolutePathSchema) and a stat line starts with
+// "stat ". A missing path has no record (stat says why on stderr, which is dropped: the fact's own
+// existence test decides).
+const statPrelude = (paths: readonly string[]): string =>
+  sh`${raw(STATS_VAR)}=$(stat --printf ${`path %n\n${STAT_FORMAT}\n`} -- ${paths} 2>/dev/null)`.script;
+
 /** Existence, type, uid/gid, owner/group names, mode, size and content of `path` (not following symlinks; a symlink's target). */
 export const fileFact = (path: string): Fact<FileState> => {
   const checked = parseArgs(absolutePathSchema, path, 'fileFact.path');
   const id = `file.stat:${checked}`;
-  // Inline (no subshell): stat's size field is cut with parameter expansions, not word splitting.
+  // Inline (no subshell): the stat line comes from the gather's one `stat` over every file fact's
+  // path (see statPrelude) or, when that has no record of this path, from its own; the size field
+  // is cut with parameter expansions, not word splitting.
   const script = sh`p=${checked}
 if [ -e "$p" ] || [ -L "$p" ]; then
-  s=$(stat -c 'stat %u %g %a %s %U %G %F' -- "$p") && printf '%s\n' "$s"
+  nl='
+'
+  s="$nl\${${raw(STATS_VAR)}-}"
+  case $s in
+    *"\${nl}path $p\${nl}stat "*) s=\${s#*"\${nl}path $p\${nl}"}; s=\${s%%"$nl"*} ;;
+    *) s=$(stat -c ${STAT_FORMAT} -- "$p") || s='' ;;
+  esac
+  if [ -n "$s" ]; then printf '%s\n' "$s"; fi
   if [ -L "$p" ]; then printf 'target %s\n' "$(readlink -- "$p")"; fi
   if [ -f "$p" ] && [ ! -L "$p" ]; then
     echo content
@@ -108,7 +127,13 @@ else
   echo absent
 fi
 echo end`.script;
-  return { id, script, inline: true, parse: (output) => parseFileState(id, output) };
+  return {
+    id,
+    script,
+    inline: true,
+    prelude: { key: 'file.stat', arg: checked, script: statPrelude },
+    parse: (output) => parseFileState(id, output),
+  };
 };
 
 /** The casfleet backups of `path` (see backup-name.ts), oldest first. */

@@ -12,15 +12,38 @@ import type { AnyFact } from './fact.ts';
 const MARK = '\u001ecasfleet';
 
 /** Build the script that prints every fact's raw output between markers. */
-export const buildGatherScript = (facts: readonly AnyFact[]): string =>
-  facts
-    .map(
-      (fact) =>
+export const buildGatherScript = (facts: readonly AnyFact[]): string => {
+  const preludes = preludeArgs(facts);
+  const emitted = new Set<string>();
+  return facts
+    .map((fact) => {
+      const { prelude } = fact;
+      // Right before the first fact that reads it: the shorter the time between the shared read
+      // and the facts' own, the less a file can change in between.
+      const first = prelude !== undefined && !emitted.has(prelude.key);
+      if (first) emitted.add(prelude.key);
+      const shared = first ? `${prelude.script(preludes.get(prelude.key) ?? [])}\n` : '';
+      return (
+        shared +
         `printf '%s\\n' ${quote(`${MARK}-fact ${fact.id}`)}\n` +
         (fact.inline ? `{ ${fact.script}\n} </dev/null\n` : `( ${fact.script}\n) </dev/null\n`) +
-        `printf '\\n%s %s\\n' ${quote(`${MARK}-end ${fact.id}`)} "$?"`,
-    )
+        `printf '\\n%s %s\\n' ${quote(`${MARK}-end ${fact.id}`)} "$?"`
+      );
+    })
     .join('\n');
+};
+
+/** The arguments of each prelude key, in fact order, without duplicates. */
+const preludeArgs = (facts: readonly AnyFact[]): Map<string, string[]> => {
+  const byKey = new Map<string, string[]>();
+  for (const { prelude } of facts) {
+    if (!prelude) continue;
+    const args = byKey.get(prelude.key) ?? [];
+    if (!args.includes(prelude.arg)) args.push(prelude.arg);
+    byKey.set(prelude.key, args);
+  }
+  return byKey;
+};
 
 /** One fact's outcome: its parsed value, or why it could not be read. */
 export type FactOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: FactError };
