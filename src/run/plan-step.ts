@@ -35,6 +35,28 @@ export const factValues = (
  * and must not read as the step refusing.
  */
 export const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): { plan?: StepPlan; error?: ErrorInfo } => {
+  const outcomes = factsOf(step.facts).map((fact) => cache.get(fact.id));
+  const byStep = planned.get(cache) ?? new WeakMap<Step, PlannedStep>();
+  planned.set(cache, byStep);
+  const known = byStep.get(step);
+  if (known?.outcomes.every((outcome, index) => outcome === outcomes[index])) return known.result;
+  const result = planFresh(step, cache);
+  byStep.set(step, { outcomes, result });
+  return result;
+};
+
+interface PlannedStep {
+  readonly outcomes: readonly (FactOutcome | undefined)[];
+  readonly result: { plan?: StepPlan; error?: ErrorInfo };
+}
+
+// A plan is a pure function of its facts' outcomes, and a host's pipeline asks for each step's plan
+// up to three times (can every step be planned, will the host change, the step's own turn): each
+// step is planned once per set of outcomes it reads (an apply replaces them, so the re-plan is new).
+// Planning is most of the controller's own work in a no-op run.
+const planned = new WeakMap<ReadonlyMap<string, FactOutcome>, WeakMap<Step, PlannedStep>>();
+
+const planFresh = (step: Step, cache: ReadonlyMap<string, FactOutcome>): { plan?: StepPlan; error?: ErrorInfo } => {
   const { values, error } = factValues(step.facts, cache);
   if (!values) return { error: error ?? errorInfo('fact', 'facts missing') };
   try {
