@@ -3,6 +3,21 @@
 // fact a host needs into ONE remote exec (see facts/gather-script.ts), so a fact must never
 // depend on another fact's output and must exit 0 when the thing it reads is simply absent.
 
+/**
+ * Work shared by every fact of one kind in a gather, run once before the first of them: e.g. one
+ * `stat` over the paths of all file facts instead of one process per file. It prints nothing and
+ * sets shell variables the facts read; a fact must still give the same output without it (run
+ * alone, or when its argument is missing from the prelude's result).
+ */
+export interface FactPrelude {
+  /** Facts with the same key share one run. */
+  readonly key: string;
+  /** This fact's argument to the shared run (e.g. its path). */
+  readonly arg: string;
+  /** POSIX sh over the arguments of every fact with this key, in gather order, without duplicates. */
+  readonly script: (args: readonly string[]) => string;
+}
+
 export interface Fact<T> {
   /** Unique and stable for the same arguments, e.g. `file:/batm/config/gate.properties`. */
   readonly id: string;
@@ -14,6 +29,13 @@ export interface Fact<T> {
    * the open connection, so it is not read again after a change on that connection.
    */
   readonly scope?: 'login';
+  /**
+   * true: the snippet runs in the gather's own shell instead of a subshell (one fork less on the
+   * host). It must then never `exit` or `return`, must leave the shell's options and IFS as it found
+   * them (noglob off, IFS unset), and must set every variable it reads; it may append to PATH.
+   */
+  readonly inline?: boolean;
+  readonly prelude?: FactPrelude;
   /** Pure parser; throws FactError when the output is not what the script prints. */
   parse(output: string): T;
 }

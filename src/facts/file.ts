@@ -3,7 +3,7 @@
 // reaches the planner unchanged; it is decoded to a Latin-1 "binary string" (one char per byte) so
 // editing and re-encoding never changes a byte the planner did not mean to change.
 import { posix } from 'node:path';
-import { sh } from '../command/shell.ts';
+import { raw, sh } from '../command/shell.ts';
 import { FactError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from './args.ts';
 import { backupDirFor, type FileBackup, parseBackupName } from './backup-name.ts';
@@ -90,26 +90,50 @@ const parseFileState = (factId: string, output: string): FileState => {
   };
 };
 
+const STAT_FORMAT = 'stat %u %g %a %s %U %G %F';
+const STATS_VAR = 'casfleet_file_stats';
+
+// One `stat` for the paths of every file fact in a gather. Its records, "path <p>" then the stat
+// line, cannot be confused: a path has no newline (absolutePathSchema) and a stat line starts with
+// "stat ". A missing path has no record (stat says why on stderr, which is dropped: the fact's own
+// existence test decides).
+const statPrelude = (paths: readonly string[]): string =>
+  sh`${raw(STATS_VAR)}=$(stat --printf ${`path %n\n${STAT_FORMAT}\n`} -- ${paths} 2>/dev/null)`.script;
+
 /** Existence, type, uid/gid, owner/group names, mode, size and content of `path` (not following symlinks; a symlink's target). */
 export const fileFact = (path: string): Fact<FileState> => {
   const checked = parseArgs(absolutePathSchema, path, 'fileFact.path');
   const id = `file.stat:${checked}`;
-  const script = sh`(
-p=${checked}
+  // Inline (no subshell): the stat line comes from the gather's one `stat` over every file fact's
+  // path (see statPrelude) or, when that has no record of this path, from its own; the size field
+  // is cut with parameter expansions, not word splitting.
+  const script = sh`p=${checked}
 if [ -e "$p" ] || [ -L "$p" ]; then
-  s=$(stat -c 'stat %u %g %a %s %U %G %F' -- "$p") && printf '%s\n' "$s"
+  nl='
+'
+  s="$nl\${${raw(STATS_VAR)}-}"
+  case $s in
+    *"\${nl}path $p\${nl}stat "*) s=\${s#*"\${nl}path $p\${nl}"}; s=\${s%%"$nl"*} ;;
+    *) s=$(stat -c ${STAT_FORMAT} -- "$p") || s='' ;;
+  esac
+  if [ -n "$s" ]; then printf '%s\n' "$s"; fi
   if [ -L "$p" ]; then printf 'target %s\n' "$(readlink -- "$p")"; fi
   if [ -f "$p" ] && [ ! -L "$p" ]; then
     echo content
-    set -f; set -- $s
-    if [ "\${5:-}" -le ${MAX_CONTENT_BYTES} ] 2>/dev/null; then base64 -- "$p"; else head -c ${MAX_CONTENT_BYTES + 1} -- "$p" | base64; fi
+    n=\${s#stat * * * }; n=\${n%% *}
+    if [ "$n" -le ${MAX_CONTENT_BYTES} ] 2>/dev/null; then base64 -- "$p"; else head -c ${MAX_CONTENT_BYTES + 1} -- "$p" | base64; fi
   fi
 else
   echo absent
 fi
-echo end
-)`.script;
-  return { id, script, parse: (output) => parseFileState(id, output) };
+echo end`.script;
+  return {
+    id,
+    script,
+    inline: true,
+    prelude: { key: 'file.stat', arg: checked, script: statPrelude },
+    parse: (output) => parseFileState(id, output),
+  };
 };
 
 /** The casfleet backups of `path` (see backup-name.ts), oldest first. */
@@ -120,10 +144,8 @@ export const backupsFact = (path: string): Fact<readonly FileBackup[]> => {
   const base = posix.basename(checked);
   // The glob stays literal when nothing matches; `[ -f ]` filters that case out. A symlink is never
   // a backup: restoring through one would copy whatever it points at.
-  const script = sh`(
-for f in ${dir}/${base}.*; do [ -f "$f" ] && [ ! -L "$f" ] && echo "backup \${f##*/}"; done
-echo end
-)`.script;
+  const script = sh`for f in ${dir}/${base}.*; do [ -f "$f" ] && [ ! -L "$f" ] && echo "backup \${f##*/}"; done
+echo end`.script;
   const parse = (output: string): readonly FileBackup[] => {
     const backups: FileBackup[] = [];
     for (const line of factLines(id, output)) {
@@ -134,5 +156,5 @@ echo end
     }
     return backups.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
   };
-  return { id, script, parse };
+  return { id, script, inline: true, parse };
 };

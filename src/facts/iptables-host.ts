@@ -21,9 +21,9 @@ export interface IptablesHost {
 const FACT_ID = 'iptables.host';
 
 // The PATH is searched the way `command -v` does (first executable regular file, an empty entry is
-// the current directory), in a loop instead of a `$(command -v)` fork per tool.
-const SCRIPT = `(
-PATH="$PATH:/usr/sbin:/sbin"
+// the current directory), in a loop instead of a `$(command -v)` fork per tool. Inline (no
+// subshell), so noglob and IFS are put back as the gather's shell had them.
+const SCRIPT = `PATH="$PATH:/usr/sbin:/sbin"
 set -f
 IFS=:
 for tool in ${TOOLS.join(' ')}; do
@@ -32,10 +32,10 @@ for tool in ${TOOLS.join(' ')}; do
   done
 done
 unset IFS
+set +f
 if [ -d /run/systemd/system ]; then echo 'systemd yes'; else echo 'systemd no'; fi
 if [ -f /batm/vpngen/firewall.rules ]; then echo 'vpngen-rules yes'; else echo 'vpngen-rules no'; fi
-echo end
-)`;
+echo end`;
 
 /** Parses the output of the iptables host fact script. */
 export const parseIptablesHost = (output: string): IptablesHost => {
@@ -61,4 +61,4 @@ export const parseIptablesHost = (output: string): IptablesHost => {
 };
 
 /** The iptables programs, systemd and CAS's rules file on a host. */
-export const iptablesHost: Fact<IptablesHost> = { id: FACT_ID, script: SCRIPT, parse: parseIptablesHost };
+export const iptablesHost: Fact<IptablesHost> = { id: FACT_ID, script: SCRIPT, inline: true, parse: parseIptablesHost };

@@ -30,11 +30,10 @@ export interface KernelFirewall {
 const FACT_ID = 'firewall.kernel';
 export const CAS_FIREWALL_RULES = '/batm/vpngen/firewall.rules';
 
-// `set -f` because nothing here wants globbing; each save's stderr is merged so a failure carries
-// its reason; the blank line keeps the exit marker on its own line whatever the tool printed last.
-const SCRIPT = `(
-set -f
-PATH="$PATH:/usr/sbin:/sbin"
+// Inline (no subshell; nothing here globs: every expansion is a fixed word); each save's stderr is
+// merged so a failure carries its reason; the blank line keeps the exit marker on its own line
+// whatever the tool printed last.
+const SCRIPT = `PATH="$PATH:/usr/sbin:/sbin"
 for family in 4 6; do
   if [ $family = 4 ]; then save=iptables-save; fwd=/proc/sys/net/ipv4/ip_forward
   else save=ip6tables-save; fwd=/proc/sys/net/ipv6/conf/all/forwarding
@@ -53,8 +52,7 @@ if [ -r ${CAS_FIREWALL_RULES} ]; then
     case $line in *iptables*) printf 'cas-rule %s\\n' "$line" ;; esac
   done < ${CAS_FIREWALL_RULES}
 fi
-echo end
-)`;
+echo end`;
 
 const FAMILY: Readonly<Record<string, UfwFamily>> = { '4': 'v4', '6': 'v6' };
 
@@ -97,4 +95,4 @@ export const parseKernelFirewall = (output: string): KernelFirewall => {
 };
 
 /** The live iptables/ip6tables tables, forwarding switches and CAS's own rule commands. */
-export const kernelFirewall: Fact<KernelFirewall> = { id: FACT_ID, script: SCRIPT, parse: parseKernelFirewall };
+export const kernelFirewall: Fact<KernelFirewall> = { id: FACT_ID, script: SCRIPT, inline: true, parse: parseKernelFirewall };

@@ -19,15 +19,13 @@ const FACT_ID = 'network.interfaces';
 
 // /proc/net/route columns: Iface Destination Gateway Flags RefCnt Use Metric Mask …; the default
 // route has Destination and Mask 00000000. The header line never matches.
-const SCRIPT = `(
-if [ -r /proc/net/route ]; then
+const SCRIPT = `if [ -r /proc/net/route ]; then
   while read -r iface dest gw flags refcnt use metric mask rest; do
     if [ "$dest" = 00000000 ] && [ "$mask" = 00000000 ]; then echo "default $iface $metric"; fi
   done < /proc/net/route
 fi
 for i in /sys/class/net/*; do [ -e "$i" ] && echo "iface \${i##*/}"; done
-echo end
-)`;
+echo end`;
 
 const IFACE = /^[^\s/]{1,15}$/;
 
@@ -53,4 +51,4 @@ export const parseNetworkState = (output: string): NetworkState => {
 };
 
 /** Default-route interface and interface list. */
-export const networkInterfaces: Fact<NetworkState> = { id: FACT_ID, script: SCRIPT, parse: parseNetworkState };
+export const networkInterfaces: Fact<NetworkState> = { id: FACT_ID, script: SCRIPT, inline: true, parse: parseNetworkState };

@@ -27,24 +27,22 @@ export interface SshConnection {
 const FACT_ID = 'ssh.connection';
 
 // A link-local client carries its zone (`fe80::1%eth0`): that zone is the interface (the route
-// lookup strips it, as `ip route get` wants the bare address).
-const SCRIPT = `(
-set -f
-PATH="$PATH:/usr/sbin:/sbin"
+// lookup strips it, as `ip route get` wants the bare address). Inline (no subshell): the fields
+// are cut with parameter expansions, not word splitting, so no shell option is touched.
+// `ip route get` prints "<address> [via <gw>] dev <iface> src …".
+const SCRIPT = `PATH="$PATH:/usr/sbin:/sbin"
 echo "ssh-connection \${SSH_CONNECTION:-}"
-set -- \${SSH_CONNECTION:-}
-if [ $# -eq 4 ]; then
-  client=\${1%%%*}
+client=\${SSH_CONNECTION%% *}
+if [ -n "$client" ]; then
+  client=\${client%%%*}
   case $client in ::ffff:*.*) client=\${client#::ffff:} ;; esac
   dev=''
   if route=$(ip route get "$client" 2>/dev/null); then
-    set -- $route
-    while [ $# -gt 1 ]; do if [ "$1" = dev ]; then dev=$2; break; fi; shift; done
+    case $route in *' dev '*) dev=\${route#* dev }; dev=\${dev%%[[:space:]]*} ;; esac
   fi
   echo "route-dev $dev"
 fi
-echo end
-)`;
+echo end`;
 
 const MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 const PORT = /^\d{1,5}$/;
@@ -81,4 +79,10 @@ export const parseSshConnection = (output: string): SshConnection | null => {
 };
 
 /** Where this SSH session comes from and arrives, as the host sees it (login scope: runs before sudo). */
-export const sshConnection: Fact<SshConnection | null> = { id: FACT_ID, scope: 'login', script: SCRIPT, parse: parseSshConnection };
+export const sshConnection: Fact<SshConnection | null> = {
+  id: FACT_ID,
+  scope: 'login',
+  script: SCRIPT,
+  inline: true,
+  parse: parseSshConnection,
+};

@@ -74,9 +74,8 @@ const FACT_ID = 'ufw.state';
 const END_RULES = '### END RULES ###';
 const LIMIT_CHAIN = { v4: ':ufw-user-limit - [0:0]', v6: ':ufw6-user-limit - [0:0]' } as const;
 
-// Plain POSIX sh; in a subshell so PATH and positional parameters do not leak into other facts.
-const SCRIPT = `(
-PATH="$PATH:/usr/sbin:/sbin"
+// Plain POSIX sh, builtins only; inline (no subshell): it sets every variable it reads.
+const SCRIPT = `PATH="$PATH:/usr/sbin:/sbin"
 if command -v ufw >/dev/null 2>&1; then echo 'installed yes'; else echo 'installed no'; fi
 if [ -d /proc/sys/net/ipv6 ]; then echo 'kernel-ipv6 yes'; else echo 'kernel-ipv6 no'; fi
 if [ -f /batm/vpngen/firewall.rules ]; then echo 'vpngen-rules yes'; else echo 'vpngen-rules no'; fi
@@ -89,8 +88,7 @@ for f in ${CONF} ${DEFAULTS} ${RULES4} ${RULES6}; do
     esac
   done < "$f"
 done
-echo end
-)`;
+echo end`;
 
 const POLICIES: Readonly<Record<string, UfwPolicy>> = { drop: 'deny', accept: 'allow', reject: 'reject' };
 
@@ -191,4 +189,4 @@ export const parseUfwState = (output: string): UfwState => {
 };
 
 /** ufw installation, enablement, default incoming policy and ordered v4/v6 rules. */
-export const ufwState: Fact<UfwState> = { id: FACT_ID, script: SCRIPT, parse: parseUfwState };
+export const ufwState: Fact<UfwState> = { id: FACT_ID, script: SCRIPT, inline: true, parse: parseUfwState };

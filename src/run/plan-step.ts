@@ -35,7 +35,7 @@ export const factValues = (
  * and must not read as the step refusing.
  */
 export const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): PlanResult => {
-  const outcomes = Object.values(step.facts).map((fact) => cache.get(fact.id));
+  const outcomes = factsOf(step.facts).map((fact) => cache.get(fact.id));
   const last = lastPlans.get(step);
   if (last?.outcomes.every((outcome, index) => outcome === outcomes[index])) return last.result;
   const result = planFresh(step, cache);

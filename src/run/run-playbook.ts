@@ -2,13 +2,14 @@
 // rollout, one stage of every host), and turns everything into events. One SSH connection per host
 // for its whole part of the run (plus the new one that confirms a host's transaction). Per host:
 // steps and handlers inside a transaction (host-transaction.ts), then the declared exposure probed
-// from here. Within a stage hosts are independent; between stages the rollout checks gates and
+// from here (for a host that changes nothing, while it runs). Within a stage hosts are independent; between stages the rollout checks gates and
 // budgets: once a budget is exceeded no new host starts, hosts in flight finish, and every host
 // never started is reported as untouched.
 
 import pLimit from 'p-limit';
 import type { Become } from '../command/shell.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
+import type { PortProbeResult } from '../net/probe.ts';
 import type { PlaybookExposure, PlaybookItem } from '../playbook/define-playbook.ts';
 import { classifyError, type ErrorInfo, errorInfo } from '../report/error-info.ts';
 import { type EmitEvent, emptyCounts, type HostCounts, hostFailed } from '../report/events.ts';
@@ -21,7 +22,7 @@ import { type HostRunOptions, runHost } from './host-pipeline.ts';
 import { HostSession, type HostSessionOptions } from './host-session.ts';
 import { type ArmedTransaction, beginTransaction, settleTransaction } from './host-transaction.ts';
 import { describeError } from './plan-step.ts';
-import { checkGate, pendingChanges, probeExposure } from './stage-gate.ts';
+import { checkGate, judgeExposure, pendingChanges, probeExposurePorts } from './stage-gate.ts';
 
 /** One host with everything needed to run the playbook on it. */
 export interface HostTarget {
@@ -244,6 +245,24 @@ const DEFAULT_READY_TIMEOUT_MS = 15_000;
 const provenPorts = (target: HostTarget, counts: HostCounts, confirmed: boolean): readonly number[] =>
   (target.connect.jump?.length ?? 0) === 0 && (counts.changed === 0 || confirmed) ? [target.connect.port] : [];
 
+const withoutProven = (exposure: PlaybookExposure, proven: readonly number[]): PlaybookExposure => ({
+  ...exposure,
+  reachable: exposure.reachable.filter((port) => !proven.includes(port)),
+});
+
+/**
+ * A host that changes nothing looks the same from outside before and after its run, so its probe
+ * starts with the run (a filtered port takes the probe's whole timeout, 1.5 s, which then passes
+ * while the host connects and is read instead of after). Its result counts only if the host indeed
+ * changed nothing; a changed host is probed again once done.
+ */
+const probeWhileUnchanged = (target: HostTarget, exposure: PlaybookExposure): Promise<PortProbeResult[]> => {
+  const probe = probeExposurePorts(target.connect.host, withoutProven(exposure, provenPorts(target, emptyCounts(), false)));
+  // Awaited only when the host is probed at all; a failure is reported from there.
+  probe.catch(() => undefined);
+  return probe;
+};
+
 // The host is done and did not fail: does it look from here the way the playbook declares?
 const probeAfterApply = async (
   target: HostTarget,
@@ -252,14 +271,16 @@ const probeAfterApply = async (
   proven: readonly number[],
   counts: HostCounts,
   emit: EmitEvent,
+  unchangedProbe: Promise<PortProbeResult[]>,
 ): Promise<void> => {
   emit({ type: 'host-stage', host: target.name, stage: 'probing' });
   const begun = Date.now();
   let problems: string[];
   try {
     const steps = target.items.filter((item): item is Step => !isFlushHandlers(item));
-    const toProbe = { ...exposure, reachable: exposure.reachable.filter((port) => !proven.includes(port)) };
-    problems = await probeExposure(target.connect.host, toProbe, async () => (await pendingChanges(session, steps)).openWindows);
+    const toProbe = withoutProven(exposure, proven);
+    const results = counts.changed === 0 ? await unchangedProbe : await probeExposurePorts(target.connect.host, toProbe);
+    problems = await judgeExposure(toProbe, results, async () => (await pendingChanges(session, steps)).openWindows);
   } catch (error) {
     problems = [describeError(error)];
   }
@@ -287,6 +308,8 @@ const probeAfterApply = async (
 const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<HostOutcome> => {
   const { emit, options } = input;
   const startedAt = Date.now();
+  const probing = options.probe === true && !options.check && target.exposure !== undefined;
+  const unchangedProbe = probing ? probeWhileUnchanged(target, target.exposure!) : undefined;
   emit({ type: 'host-stage', host: target.name, stage: 'connecting' });
   let connection: Connection;
   try {
@@ -350,8 +373,9 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
       });
       confirmed = !hostFailed(counts);
     }
-    const probed = options.probe === true && !options.check && target.exposure !== undefined && !hostFailed(counts);
-    if (probed) await probeAfterApply(target, session, target.exposure!, provenPorts(target, counts, confirmed), counts, emit);
+    const probed = unchangedProbe !== undefined && !hostFailed(counts);
+    if (probed)
+      await probeAfterApply(target, session, target.exposure!, provenPorts(target, counts, confirmed), counts, emit, unchangedProbe);
     return { startedAt, counts, session, connection, confirmed, probed };
   } catch (error) {
     await connection.close().catch(() => undefined);

@@ -73,14 +73,24 @@ export const probeExposure = async (
   address: string,
   exposure: PlaybookExposure,
   openWindows: () => Promise<readonly OpenWindow[]> = async () => [],
-): Promise<string[]> => {
+): Promise<string[]> => judgeExposure(exposure, await probeExposurePorts(address, exposure), openWindows);
+
+/** The probe half of probeExposure: every declared port's state, a silent must-answer port asked twice. */
+export const probeExposurePorts = async (address: string, exposure: PlaybookExposure): Promise<PortProbeResult[]> => {
   if (exposure.reachable.length + exposure.blocked.length === 0) return [];
-  let results = await probePorts({ address, ports: [...exposure.reachable, ...exposure.blocked], timeoutMs: PROBE_TIMEOUT_MS });
+  const results = await probePorts({ address, ports: [...exposure.reachable, ...exposure.blocked], timeoutMs: PROBE_TIMEOUT_MS });
   const silent = exposure.reachable.filter((port) => results.find((result) => result.port === port)?.state === 'filtered');
-  if (silent.length > 0) {
-    const again = await probePorts({ address, ports: silent, timeoutMs: RECHECK_TIMEOUT_MS });
-    results = results.map((result) => again.find((retry) => retry.port === result.port) ?? result);
-  }
+  if (silent.length === 0) return results;
+  const again = await probePorts({ address, ports: silent, timeoutMs: RECHECK_TIMEOUT_MS });
+  return results.map((result) => again.find((retry) => retry.port === result.port) ?? result);
+};
+
+/** The judging half of probeExposure: the problems in `results`, asking `openWindows` only when a blocked port answered. */
+export const judgeExposure = async (
+  exposure: PlaybookExposure,
+  results: readonly PortProbeResult[],
+  openWindows: () => Promise<readonly OpenWindow[]> = async () => [],
+): Promise<string[]> => {
   const problems = exposureProblems(exposure, results);
   const answered = exposure.blocked.some((port) => results.find((result) => result.port === port)?.state !== 'filtered');
   return answered ? exposureProblems(exposure, results, await openWindows()) : problems;

@@ -1,7 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import { FactError } from '../../src/errors.ts';
 import type { Fact } from '../../src/facts/fact.ts';
+import { backupsFact, fileFact } from '../../src/facts/file.ts';
 import { buildGatherScript, parseGatherOutput } from '../../src/facts/gather-script.ts';
+import { iptablesHost } from '../../src/facts/iptables-host.ts';
+import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
+import { networkInterfaces } from '../../src/facts/network.ts';
+import { sshConnection } from '../../src/facts/ssh-connection.ts';
+import { ufwState } from '../../src/facts/ufw.ts';
 import { createLocalConnection } from '../helpers/local-connection.ts';
 
 const textFact = (id: string, script: string): Fact<string> => ({ id, script, parse: (output) => output });
@@ -57,3 +64,32 @@ test('fact scripts cannot read the stdin meant for a change', async (t) => {
   const result = await connection.exec(buildGatherScript(facts), { stdin: 'secret file content' });
   t.deepEqual(parseGatherOutput(result.stdout, facts).get('stdin'), { ok: true, value: '' });
 });
+
+test('an inline fact runs in the gather shell, framed like the others', async (t) => {
+  const outcomes = await gather([{ ...textFact('sets', 'x=from-inline; echo set'), inline: true }, textFact('reads', `echo "x=\${x:-}"`)]);
+  t.deepEqual(outcomes.get('sets'), { ok: true, value: 'set\n' });
+  t.deepEqual(outcomes.get('reads'), { ok: true, value: 'x=from-inline\n' });
+});
+
+// Inline facts share one shell: whatever options they touch must be back to the defaults for the
+// facts after them (a leaked `set -f` would stop the backups fact's glob, a leaked IFS would split
+// paths). Real scripts, run with this machine's /bin/sh and bash; the state they read does not matter.
+const INLINE_FACTS = [
+  sshConnection,
+  ufwState,
+  networkInterfaces,
+  kernelFirewall,
+  iptablesHost,
+  fileFact('/etc/hostname'),
+  backupsFact('/etc/hostname'),
+];
+
+for (const shell of ['/bin/sh', '/bin/bash']) {
+  test(`${shell}: the inline facts leave noglob off and IFS unset`, (t) => {
+    t.true(INLINE_FACTS.every((fact) => fact.inline));
+    const probe = textFact('probe', `case $- in *f*) echo noglob on ;; *) echo noglob off ;; esac; echo "IFS \${IFS+set}"`);
+    const facts = [...INLINE_FACTS, probe];
+    const result = spawnSync(shell, ['-c', buildGatherScript(facts)], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+    t.deepEqual(parseGatherOutput(result.stdout, facts).get('probe'), { ok: true, value: 'noglob off\nIFS \n' });
+  });
+}

@@ -1,6 +1,7 @@
 // The rollout runner's decisions (stages, budgets, halts, untouched hosts, approval, gates, soak) on
 // hosts reached through the local shell; the lab tests cover the same paths over real SSH.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -178,4 +179,58 @@ test('the gate logs in again over a new connection and fails a host that now ref
   t.regex(gate?.type === 'step' ? (gate.error?.message ?? '') : '', /a new SSH connection fails after the change: connection timed out/);
   t.is(recap.h2?.untouched, 1, 'the locked-out canary stops the rollout');
   cleanup();
+});
+
+// The outside probe of a host that changes nothing starts with its run; a changed host is probed
+// again once done. Seen from a loopback listener standing for a port the playbook declares reachable.
+const probedRun = async (alreadyThere: boolean) => {
+  const { targets, file, cleanup } = setup(1);
+  if (alreadyThere) writeFileSync(file('h1'), '');
+  const log: string[] = [];
+  let probeSeen: () => void = () => undefined;
+  const firstProbe = new Promise<void>((resolve) => (probeSeen = resolve));
+  const server = createServer((socket) => {
+    log.push('probe');
+    probeSeen();
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const [target] = targets as [HostTarget];
+  const recap = await runPlaybook({
+    playbook: 'test',
+    targets: [{ ...target, exposure: { reachable: [port], blocked: [] } }],
+    rollout: { plan: planRollout({ hosts: ['h1'] }), gates: false, approveAfterCanary: async () => 'continue' },
+    options: { check: false, diff: false, forks: 1, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000, probe: true },
+    connect: async (options) => {
+      const local = createLocalConnection(options.name);
+      return {
+        ...local,
+        exec: async (script, execOptions) => {
+          // An unchanged host's read waits for its probe: it hangs if the probe only starts afterwards.
+          if (alreadyThere) await firstProbe;
+          const result = await local.exec(script, execOptions);
+          log.push('exec');
+          return result;
+        },
+      };
+    },
+    emit: () => undefined,
+  });
+  server.close();
+  cleanup();
+  return { recap, log };
+};
+
+test('a host that changes nothing is probed while it is read, once', async (t) => {
+  const { recap, log } = await probedRun(true);
+  t.like(recap.h1, { changed: 0, failed: 0 });
+  t.deepEqual(log, ['probe', 'exec']);
+});
+
+test('a host that changed is probed again once done', async (t) => {
+  const { recap, log } = await probedRun(false);
+  t.like(recap.h1, { changed: 1, failed: 0 });
+  t.is(log.at(-1), 'probe');
+  t.is(log.filter((entry) => entry === 'probe').length, 2);
 });
