@@ -29,19 +29,36 @@ export const factValues = (
   return { values };
 };
 
+type PlanResult = { plan?: StepPlan; error?: ErrorInfo };
+
+// Planners are pure, so a step planned again over the very same fact values plans the same. A host's
+// run asks for the same plan several times (the check that every step can be planned, whether a
+// transaction is needed, the step itself; the stage gate's read, when its text is what the re-read
+// after the change said): the last plan per step is kept, keyed by the identity of its fact values.
+const lastPlans = new WeakMap<Step, { readonly values: readonly unknown[]; readonly result: PlanResult }>();
+
+const sameValues = (a: readonly unknown[], b: readonly unknown[]): boolean =>
+  a.length === b.length && a.every((value, index) => value === b[index]);
+
 /**
  * The step's plan from cached facts, or why there is none: an unreadable fact, the step's refusal
  * (a casfleet error, StepPlanError above all), or an exception nobody meant to throw, which is a bug
  * and must not read as the step refusing.
  */
-export const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): { plan?: StepPlan; error?: ErrorInfo } => {
+export const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): PlanResult => {
   const { values, error } = factValues(step.facts, cache);
   if (!values) return { error: error ?? errorInfo('fact', 'facts missing') };
+  const inputs = Object.values(values);
+  const last = lastPlans.get(step);
+  if (last && sameValues(last.values, inputs)) return last.result;
+  let result: PlanResult;
   try {
-    return { plan: step.plan(values as never) };
+    result = { plan: step.plan(values as never) };
   } catch (planError) {
-    return {
+    result = {
       error: isCasfleetError(planError) ? classifyError(planError, 'plan') : internalError(planError, `the planner of '${step.name}'`),
     };
   }
+  lastPlans.set(step, { values: inputs, result });
+  return result;
 };
