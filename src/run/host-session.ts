@@ -26,10 +26,6 @@ export interface ApplyResult {
 export class HostSession {
   readonly #connection: Connection;
   readonly #options: HostSessionOptions;
-  // A fact whose text reads the same as last time (the stage gate's fresh read after the re-read of a
-  // change, on a host nothing else touched) keeps its parsed value: no second parse, and the plans
-  // over it are reused (plan-step.ts). Parsers are pure and their values are never modified.
-  readonly #lastParsed = new Map<string, { readonly output: string; readonly value: unknown }>();
 
   constructor(connection: Connection, options: HostSessionOptions) {
     this.#connection = connection;
@@ -55,7 +51,7 @@ export class HostSession {
     if (result.code === null) {
       throw new RemoteCommandError(`gathering facts on ${this.host}: the channel closed without an exit status`, null, result.stderr);
     }
-    return parseGatherOutput(result.stdout, this.#remembering(facts), result.stderr);
+    return parseGatherOutput(result.stdout, facts, result.stderr);
   }
 
   /** Run one change, then re-read `refetch` facts in the same exec (login-scope facts keep their value). */
@@ -71,22 +67,8 @@ export class HostSession {
     return {
       status: Number.isNaN(status) ? null : status,
       output: joinOutput(result.stdout.slice(0, markAt), result.stderr),
-      facts: parseGatherOutput(result.stdout.slice(markAt), this.#remembering(reread), result.stderr),
+      facts: parseGatherOutput(result.stdout.slice(markAt), reread, result.stderr),
     };
-  }
-
-  /** The facts, each parsing through #lastParsed. */
-  #remembering(facts: readonly AnyFact[]): AnyFact[] {
-    return facts.map((fact) => ({
-      ...fact,
-      parse: (output: string) => {
-        const last = this.#lastParsed.get(fact.id);
-        if (last?.output === output) return last.value;
-        const value = fact.parse(output);
-        this.#lastParsed.set(fact.id, { output, value });
-        return value;
-      },
-    }));
   }
 
   /** Run one command as is (with become and the apply timeout): its exit code, stdout and stderr apart. */

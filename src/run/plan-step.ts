@@ -32,10 +32,14 @@ export const factValues = (
 type PlanResult = { plan?: StepPlan; error?: ErrorInfo };
 
 // Planners are pure, so a step planned again over the very same fact values plans the same. A host's
-// run asks for the same plan several times (the check that every step can be planned, whether a
-// transaction is needed, the step itself; the stage gate's read, when its text is what the re-read
-// after the change said): the last plan per step is kept, keyed by the identity of its fact values.
-const lastPlans = new WeakMap<Step, { readonly values: readonly unknown[]; readonly result: PlanResult }>();
+// pipeline asks for the same plan several times over one fact cache (the check that every step can be
+// planned, whether a transaction is needed, the step itself): the last plan per step is kept with
+// the cache, keyed by the identity of the step's fact values (a re-read after a change replaces them),
+// and goes with the cache when the host is done, so a large fleet keeps no plans alive.
+const lastPlans = new WeakMap<
+  ReadonlyMap<string, FactOutcome>,
+  Map<Step, { readonly values: readonly unknown[]; readonly result: PlanResult }>
+>();
 
 const sameValues = (a: readonly unknown[], b: readonly unknown[]): boolean =>
   a.length === b.length && a.every((value, index) => value === b[index]);
@@ -49,7 +53,12 @@ export const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): P
   const { values, error } = factValues(step.facts, cache);
   if (!values) return { error: error ?? errorInfo('fact', 'facts missing') };
   const inputs = Object.values(values);
-  const last = lastPlans.get(step);
+  let plans = lastPlans.get(cache);
+  if (!plans) {
+    plans = new Map();
+    lastPlans.set(cache, plans);
+  }
+  const last = plans.get(step);
   if (last && sameValues(last.values, inputs)) return last.result;
   let result: PlanResult;
   try {
@@ -59,6 +68,6 @@ export const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): P
       error: isCasfleetError(planError) ? classifyError(planError, 'plan') : internalError(planError, `the planner of '${step.name}'`),
     };
   }
-  lastPlans.set(step, { values: inputs, result });
+  plans.set(step, { values: inputs, result });
   return result;
 };

@@ -1,9 +1,6 @@
 // Login-scope facts (the SSH session's own state) must be read before sudo, which resets the
 // environment, yet in the same exec as every other fact. Checked with the real sudo, locally.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import { sh } from '../../src/command/shell.ts';
 import type { Fact } from '../../src/facts/fact.ts';
@@ -43,26 +40,4 @@ withSudo('with become, SSH_CONNECTION reaches the login-scope fact although sudo
     if (before === undefined) delete process.env.SSH_CONNECTION;
     else process.env.SSH_CONNECTION = before;
   }
-});
-
-test('a fact whose text reads the same again keeps its parsed value; changed text is parsed anew', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'casfleet-session-'));
-  const file = join(dir, 'state');
-  writeFileSync(file, 'one\n');
-  const parsed: string[] = [];
-  const state: Fact<{ readonly text: string }> = {
-    id: 'state',
-    script: `cat ${file}`,
-    parse: (output) => {
-      parsed.push(output);
-      return { text: output.trim() };
-    },
-  };
-  const session = new HostSession(createLocalConnection(), { become: { enabled: false }, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000 });
-  const first = await session.gather([state]);
-  const again = await session.gather([state]);
-  t.is((again.get('state') as { value: unknown }).value, (first.get('state') as { value: unknown }).value);
-  const applied = await session.apply(sh`printf 'two\\n' > ${file}`, undefined, [state]);
-  t.deepEqual((applied.facts.get('state') as { value: unknown }).value, { text: 'two' });
-  t.is(parsed.length, 2);
 });

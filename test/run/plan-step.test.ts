@@ -1,5 +1,5 @@
-// Planning is pure, so the runner keeps the last plan per step and hands it out again while the
-// step's fact values are the very same; any new value (a re-read after a change) plans afresh.
+// Planning is pure, so the runner keeps the last plan per step and fact cache and hands it out again
+// while the step's fact values are the very same; any new value (a re-read after a change) plans afresh.
 import test from 'ava';
 import type { Fact } from '../../src/facts/fact.ts';
 import type { FactOutcome } from '../../src/facts/gather-script.ts';
@@ -30,10 +30,14 @@ test('the same fact values plan once; a new value, even an equal one, plans agai
   const cache = cacheOf(1);
   const first = planStep(step, cache);
   t.is(planStep(step, cache), first);
-  t.is(planStep(step, new Map(cache)), first, 'the same outcome objects in another map');
   t.deepEqual(seen, [1]);
-  const after = planStep(step, cacheOf(3));
-  t.is(after.plan?.changes.length, 0);
-  planStep(step, cacheOf(3));
-  t.deepEqual(seen, [1, 3, 3]);
+  t.not(planStep(step, new Map(cache)), first, 'another cache (another host, the stage gate) plans for itself');
+  t.deepEqual(seen, [1, 1]);
+  cache.set('count', { ok: true, value: { n: 3 } });
+  const after = planStep(step, cache);
+  t.is(after.plan?.changes.length, 0, 'a re-read after a change replaces the value: planned again');
+  t.is(planStep(step, cache), after);
+  cache.set('count', { ok: true, value: { n: 3 } });
+  planStep(step, cache);
+  t.deepEqual(seen, [1, 1, 3, 3]);
 });
