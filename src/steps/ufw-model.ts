@@ -9,29 +9,20 @@ import { isManagedComment, type ManagedRule, shortComment } from './ufw-managed-
  * (common.py UFWRule.match). Adding a rule whose match exists REPLACES that rule in place; inserting
  * one is silently skipped ("Skipping inserting existing rule", exit 0). So this key is the identity.
  */
-export const matchKey = (rule: UfwRule): string => {
-  let key = matchKeys.get(rule);
-  if (key === undefined) {
-    key = [
-      rule.proto,
-      rule.dport,
-      rule.dst,
-      rule.sport,
-      rule.src,
-      rule.direction,
-      rule.interfaceIn,
-      rule.interfaceOut,
-      rule.route,
-      rule.dapp,
-      rule.sapp,
-    ].join('|');
-    matchKeys.set(rule, key);
-  }
-  return key;
-};
-
-// A planner asks for the key of the same (never modified) rule objects many times per plan.
-const matchKeys = new WeakMap<UfwRule, string>();
+export const matchKey = (rule: UfwRule): string =>
+  [
+    rule.proto,
+    rule.dport,
+    rule.dst,
+    rule.sport,
+    rule.src,
+    rule.direction,
+    rule.interfaceIn,
+    rule.interfaceOut,
+    rule.route,
+    rule.dapp,
+    rule.sapp,
+  ].join('|');
 
 /** Same match, action, log type and comment: ufw's exact match (UFWRule.match == 0). */
 export const sameRule = (a: UfwRule, b: UfwRule): boolean =>
