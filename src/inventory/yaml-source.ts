@@ -112,7 +112,10 @@ export const parseYamlYielding = async (text: string, file: string): Promise<Par
     );
     break;
   }
-  return checkedDocument(text, file, doc!, lineCounter);
+  const checked = checkedDocument(text, file, doc!, lineCounter);
+  // Composing is a long task of its own; whatever the caller does with the document starts another.
+  await nextTurn();
+  return checked;
 };
 
 /** A parsed document with its syntax errors (positioned) and warnings. */
