@@ -90,6 +90,8 @@ export interface PreparedRun extends PreparedFleet {
   readonly runOptions: (mode: { readonly check: boolean; readonly diff: boolean }) => RunPlaybookInput['options'];
 }
 
+const HOSTS_PER_TURN = 100;
+
 // A playbook's own code runs here, before any connection: an exception in it is the playbook's
 // error (exit 1, nothing touched), reported with the host whose vars triggered it.
 const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown, sshPort: number) => {
@@ -175,11 +177,16 @@ export const prepareRun = async (
     fleet.access.map(({ host }) => host),
     fleet.extra,
   );
-  const targets: HostTarget[] = fleet.access.map(({ host, connect, become }) => {
+  const targets: HostTarget[] = [];
+  for (const [index, { host, connect, become }] of fleet.access.entries()) {
+    // Building a host's steps runs the playbook and checks every step's arguments (a fraction of a
+    // ms per host): a turn of the event loop now and then keeps a large fleet's start-up from being
+    // one long task.
+    if (index > 0 && index % HOSTS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
     const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, hostVars.get(host.name)!, connect.port);
     // Ports are probed from this machine; a host behind a jump host cannot be probed from here.
-    return { name: host.name, connect, become, items, handlers, ...(exposure && connect.jump === undefined ? { exposure } : {}) };
-  });
+    targets.push({ name: host.name, connect, become, items, handlers, ...(exposure && connect.jump === undefined ? { exposure } : {}) });
+  }
   const { forks, commandTimeoutMs } = fleet;
   return {
     ...fleet,

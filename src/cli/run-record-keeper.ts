@@ -6,7 +6,7 @@
 import { type ErrorInfo, errorInfo, withMessage } from '../report/error-info.ts';
 import type { RunEvent } from '../report/events.ts';
 import type { RunRecord } from '../run-records/run-record.ts';
-import { endRun, recordChangingHost, recordHostResult, recordInterruptedHost, startStage } from '../run-records/run-record-updates.ts';
+import { changingHostEntry, endRun, hostResultEntry, interruptedHostEntry, startStage } from '../run-records/run-record-updates.ts';
 import { flushRunRecords, journalHostResult, writeRunRecord } from '../run-records/run-store.ts';
 
 export interface RecordKeeper {
@@ -23,7 +23,12 @@ const UNKNOWN = errorInfo('internal', 'failed without an error message');
 
 /** `transactions`: changing hosts are covered by a dead-man (not --no-rollback). */
 export const createRecordKeeper = (initial: RunRecord, { transactions = true }: { readonly transactions?: boolean } = {}): RecordKeeper => {
-  let record = initial;
+  // One host map for the whole run, updated in place: copying it per ended host made a run cost
+  // O(hosts²). Sharing it between successive records is safe because the store's writer keeps only
+  // the newest waiting record (every one of them holds this map) and validates, which copies, the
+  // record it writes before its first await; the journal line is formatted at once.
+  const hosts: RunRecord['hosts'] = { ...initial.hosts };
+  let record: RunRecord = { ...initial, hosts };
   let warned = false;
   let lastWrite: Promise<void> = Promise.resolve();
   // Settles once the newest write-ahead survives a kill: at once when the journal took it (a
@@ -54,10 +59,15 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
       return { record: next, journaled: false };
     }
   };
+  /** The record with one host's entry replaced (in the shared map), as of `now`. */
+  const withHost = (host: string, entry: RunRecord['hosts'][string], now: Date): RunRecord => {
+    hosts[host] = entry;
+    return { ...record, updatedAt: now.toISOString() };
+  };
   const startChanging = (host: string, now: Date): void => {
     if (changing.has(host)) return;
     changing.add(host);
-    const ahead = journal(recordChangingHost(record, host, transactions, now), host);
+    const ahead = journal(withHost(host, changingHostEntry(record, host, transactions), now), host);
     save(ahead.record);
     writtenAhead = ahead.journaled ? Promise.resolve() : lastWrite;
   };
@@ -93,9 +103,8 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
         case 'host-end': {
           changing.delete(event.host);
           const error = lastError.get(event.host);
-          save(
-            journal(recordHostResult(record, event.host, { counts: event.counts, ...(error ? { error } : {}) }, now), event.host).record,
-          );
+          const entry = hostResultEntry(record, event.host, { counts: event.counts, ...(error ? { error } : {}) });
+          save(journal(withHost(event.host, entry, now), event.host).record);
           break;
         }
         case 'halt':
@@ -112,9 +121,8 @@ export const createRecordKeeper = (initial: RunRecord, { transactions = true }: 
     async interrupt() {
       if (record.status === 'running') {
         const now = new Date();
-        let next = record;
-        for (const host of changing) next = recordInterruptedHost(next, host, transactions, now);
-        save(endRun(next, 'interrupted', 'stopped by a signal (Ctrl-C)', now));
+        for (const host of changing) hosts[host] = interruptedHostEntry(record, host, transactions);
+        save(endRun(record, 'interrupted', 'stopped by a signal (Ctrl-C)', now));
       }
       await flushRunRecords().catch(() => undefined);
     },

@@ -62,13 +62,15 @@ const colonsOutsideBrackets = (text: string): number[] => {
   return found;
 };
 
+const IPV6 = z.ipv6();
+
 /**
  * `cas-01`, `cas-[01:10]`, `cas-01:2222`, `[2001:db8::1]:2222` or a bare IPv6 address → the host
  * names it stands for and the port it sets, if any.
  */
 export const parseHostSpec = (text: string): HostSpec => {
   const bracketed = /^\[([0-9A-Fa-f:.]+)\](?::(\d+))?$/.exec(text);
-  if (bracketed?.[1] !== undefined && z.ipv6().safeParse(bracketed[1]).success) {
+  if (bracketed?.[1] !== undefined && IPV6.safeParse(bracketed[1]).success) {
     return { ok: true, names: [bracketed[1]], ...(bracketed[2] !== undefined ? { port: Number(bracketed[2]) } : {}) };
   }
   const colons = colonsOutsideBrackets(text);
@@ -82,7 +84,7 @@ export const parseHostSpec = (text: string): HostSpec => {
     port = Number(portText);
   } else if (colons.length > 1) {
     // Several colons outside brackets: an IPv6 address, which can only carry a port in brackets.
-    return z.ipv6().safeParse(text).success ? { ok: true, names: [text] } : failure(`'${text}' is not a host name or address`);
+    return IPV6.safeParse(text).success ? { ok: true, names: [text] } : failure(`'${text}' is not a host name or address`);
   }
   if (name === '') return failure(`'${text}' has no host name`);
   const names = expandRanges(name);

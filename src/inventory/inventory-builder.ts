@@ -41,6 +41,8 @@ export interface ParsedSource {
 interface MutableGroup {
   readonly name: string;
   readonly hosts: string[];
+  /** The same hosts, for membership checks: a group of 1000 hosts is no 1000² scan. */
+  readonly hostSet: Set<string>;
   readonly children: string[];
   readonly vars: Map<string, VarDefinition>;
   priority: number;
@@ -61,14 +63,17 @@ export class InventoryBuilder {
   /** Declares a group (idempotent): a group may be written in several places, Ansible merges them. */
   group(name: string): void {
     if (this.groups.has(name)) return;
-    this.groups.set(name, { name, hosts: [], children: [], vars: new Map(), priority: 1 });
+    this.groups.set(name, { name, hosts: [], hostSet: new Set(), children: [], vars: new Map(), priority: 1 });
     this.parents.set(name, new Set());
   }
 
   addHost(group: string, host: string): void {
     this.group(group);
     const target = this.groups.get(group) as MutableGroup;
-    if (!target.hosts.includes(host)) target.hosts.push(host);
+    if (!target.hostSet.has(host)) {
+      target.hostSet.add(host);
+      target.hosts.push(host);
+    }
     if (!this.hosts.has(host)) this.hosts.set(host, new Map());
   }
 

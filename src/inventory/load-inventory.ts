@@ -21,7 +21,8 @@ import { parseIniInventory } from './ini-inventory.ts';
 import type { ParsedSource } from './inventory-builder.ts';
 import { resolveInventory } from './resolve-inventory.ts';
 import type { Inventory } from './types.ts';
-import { parseYamlInventory } from './yaml-inventory.ts';
+import { readYamlInventory } from './yaml-inventory.ts';
+import { parseYamlYielding } from './yaml-source.ts';
 
 export type InventoryFormat = 'yaml' | 'ini';
 
@@ -67,7 +68,9 @@ export const loadInventory = async (path: string): Promise<Inventory> => {
   const shown = displayPath(absolute);
   const text = await readInventoryText(absolute, shown);
   const parsed: ParsedSource =
-    detectInventoryFormat(absolute, text) === 'yaml' ? parseYamlInventory(text, shown) : parseIniInventory(text, shown);
+    detectInventoryFormat(absolute, text) === 'yaml'
+      ? readYamlInventory(await parseYamlYielding(text, shown))
+      : parseIniInventory(text, shown);
 
   const groups = [...parsed.inventory.groups.keys()];
   const hosts = [...parsed.inventory.hosts.keys()];

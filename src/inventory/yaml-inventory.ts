@@ -11,7 +11,16 @@ import { checkVar, groupVarsSchema, varsSchema } from './connection-vars.ts';
 import { describeValue, mustBe } from './describe-value.ts';
 import { parseHostSpec } from './host-range.ts';
 import { InventoryBuilder, type ParsedSource } from './inventory-builder.ts';
-import { type MapEntry, mapEntries, nodePosition, nodeValue, parseYaml, resolveAlias, type YamlSource } from './yaml-source.ts';
+import {
+  type MapEntry,
+  mapEntries,
+  nodePosition,
+  nodeValue,
+  type ParsedYaml,
+  parseYaml,
+  resolveAlias,
+  type YamlSource,
+} from './yaml-source.ts';
 import { dottedPath, issuesFromZod } from './zod-issues.ts';
 
 const VARS = 'a mapping of variable names to values';
@@ -123,8 +132,10 @@ class YamlInventoryReader {
   }
 }
 
-export const parseYamlInventory = (text: string, file: string): ParsedSource => {
-  const parsed = parseYaml(text, file);
+export const parseYamlInventory = (text: string, file: string): ParsedSource => readYamlInventory(parseYaml(text, file));
+
+/** The inventory a parsed YAML document describes (parseYamlYielding gives one for a large file). */
+export const readYamlInventory = (parsed: ParsedYaml): ParsedSource => {
   const reader = new YamlInventoryReader(parsed.source);
   // A document with syntax errors is only partly there: report the syntax, nothing built on it.
   if (parsed.issues.length > 0) {

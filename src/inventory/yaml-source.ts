@@ -7,6 +7,8 @@
 // purpose: it turns port ranges and dates into numbers nobody asked for.
 
 import {
+  Composer,
+  type CST,
   type Document,
   isAlias,
   isMap,
@@ -14,11 +16,13 @@ import {
   isSeq,
   LineCounter,
   type Node,
+  Parser,
   parseDocument,
   type ScalarTag,
   type Tags,
   visit,
   type YAMLError,
+  YAMLParseError,
 } from 'yaml';
 import type { SourceIssue, SourcePosition } from '../errors.ts';
 
@@ -65,7 +69,57 @@ export const positionAt = (source: YamlSource, offset: number): SourcePosition =
 
 export const parseYaml = (text: string, file: string): ParsedYaml => {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { ...YAML_DIALECT, lineCounter });
+  return checkedDocument(text, file, parseDocument(text, { ...YAML_DIALECT, lineCounter }), lineCounter);
+};
+
+// Text read per turn of the event loop by parseYamlYielding: yaml takes ~0.1 ms per line of an
+// inventory before the JIT warms up, so ~200 lines, a few tens of ms.
+const SLICE_CHARS = 8192;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * parseYaml for a file that may be large (a 1000-host inventory): the same document and issues,
+ * but yaml's lexer and parser are fed the text a slice at a time (they are incremental), giving the
+ * event loop a turn between slices instead of holding it for the whole file.
+ */
+export const parseYamlYielding = async (text: string, file: string): Promise<ParsedYaml> => {
+  if (text.length <= SLICE_CHARS) return parseYaml(text, file);
+  const lineCounter = new LineCounter();
+  const parser = new Parser(lineCounter.addNewLine);
+  const tokens: CST.Token[] = [];
+  for (let start = 0; start < text.length; ) {
+    const lineEnd = text.indexOf('\n', start + SLICE_CHARS);
+    const end = lineEnd < 0 ? text.length : lineEnd + 1;
+    tokens.push(...parser.parse(text.slice(start, end), end < text.length));
+    start = end;
+    await nextTurn();
+  }
+  // What parseDocument does with the tokens: the first document, and an error for any other.
+  const documents = new Composer({ ...YAML_DIALECT, lineCounter }).compose(tokens, true, text.length);
+  let doc: Document.Parsed | undefined;
+  for (const next of documents) {
+    if (doc === undefined) {
+      doc = next;
+      continue;
+    }
+    doc.errors.push(
+      new YAMLParseError(
+        [next.range[0], next.range[1]],
+        'MULTIPLE_DOCS',
+        'Source contains multiple documents; please use YAML.parseAllDocuments()',
+      ),
+    );
+    break;
+  }
+  const checked = checkedDocument(text, file, doc!, lineCounter);
+  // Composing is a long task of its own; whatever the caller does with the document starts another.
+  await nextTurn();
+  return checked;
+};
+
+/** A parsed document with its syntax errors (positioned) and warnings. */
+const checkedDocument = (text: string, file: string, doc: Document, lineCounter: LineCounter): ParsedYaml => {
   const source: YamlSource = { file, doc, lineCounter };
   // yaml sometimes reports an offset on the line break or indentation before the offending
   // token (a duplicate key after an empty value, a mis-indented key); point at the token itself.

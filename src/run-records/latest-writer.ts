@@ -8,7 +8,7 @@
 export interface LatestWriter<T> {
   /** Resolves once this value, or a newer one for the key, is persisted; rejects if that write failed. */
   write(key: string, value: T): Promise<void>;
-  /** Resolves when no write is in flight or waiting, for any key. */
+  /** Resolves when no write is in flight or waiting, for any key; a write waiting out its interval starts at once. */
   idle(): Promise<void>;
 }
 
@@ -24,16 +24,19 @@ interface Slot<T> {
   drain?: Promise<void>;
   /** When the last write of the key started (ms since the epoch). */
   lastStart?: number;
+  /** Ends the wait for the interval now (idle() does: nothing is left waiting at exit). */
+  wake?: () => void;
 }
 
 export interface LatestWriterOptions<T> {
   /** Whether `candidate` predates `newest` (by default nothing does: call order alone decides). */
   readonly isOlder?: (candidate: T, newest: T) => boolean;
-  /** Least time between the starts of two writes of one key (default 0). The first write is immediate. */
-  readonly minIntervalMs?: number;
+  /**
+   * Least time between the starts of two writes of one key (default 0), or that time for the value
+   * about to be written (a large value may be written less often). The first write is immediate.
+   */
+  readonly minIntervalMs?: number | ((value: T) => number);
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** `persist` does the actual write. */
 export const createLatestWriter = <T>(
@@ -47,9 +50,19 @@ export const createLatestWriter = <T>(
 
   const drain = async (key: string, slot: Slot<T>): Promise<void> => {
     while (slot.pending) {
-      const wait = (slot.lastStart ?? Number.NEGATIVE_INFINITY) + minIntervalMs - Date.now();
+      const interval = typeof minIntervalMs === 'function' ? minIntervalMs(slot.pending.value) : minIntervalMs;
+      const wait = (slot.lastStart ?? Number.NEGATIVE_INFINITY) + interval - Date.now();
       // The timer keeps the process alive, so a waiting state is written before a normal exit.
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          slot.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        slot.wake = undefined;
+      }
       const { value, waiters } = slot.pending;
       slot.pending = undefined;
       slot.lastStart = Date.now();
@@ -83,6 +96,7 @@ export const createLatestWriter = <T>(
     },
     async idle() {
       while (true) {
+        for (const slot of slots.values()) slot.wake?.();
         const running = [...slots.values()].flatMap((slot) => (slot.drain ? [slot.drain] : []));
         if (running.length === 0) return;
         await Promise.all(running);

@@ -1,6 +1,8 @@
 // The transitions of a run record over a run, as pure functions returning a new record: apply calls
 // them on stage and host events and hands each result to writeRunRecord. Returning new values (never
-// mutating) lets the store's writer keep a pending state while the next one is being built.
+// mutating) lets the store's writer keep a pending state while the next one is being built. A host's
+// new entry is also available on its own (hostResultEntry, changingHostEntry), for a caller that
+// keeps the host map itself instead of copying it per host (the record keeper: O(1) per host).
 
 import { RunRecordError } from '../errors.ts';
 import { type ErrorInfo, errorInfo } from '../report/error-info.ts';
@@ -84,13 +86,26 @@ export interface HostResult {
   readonly error?: ErrorInfo;
 }
 
-/** A host finished (host-end). A host never started keeps no counts. */
-export const recordHostResult = (record: RunRecord, host: string, result: HostResult, now: Date): RunRecord => {
+type HostEntry = RunRecord['hosts'][string];
+
+const withHost = (record: RunRecord, host: string, entry: HostEntry, now: Date): RunRecord => ({
+  ...record,
+  hosts: { ...record.hosts, [host]: entry },
+  updatedAt: now.toISOString(),
+});
+
+const previousEntry = (record: RunRecord, host: string): HostEntry => {
   const previous = record.hosts[host];
   if (!previous) throw new RunRecordError(`run ${record.id} has no host '${host}'`);
+  return previous;
+};
+
+/** The entry of a host that finished (host-end). A host never started keeps no counts. */
+export const hostResultEntry = (record: RunRecord, host: string, result: HostResult): HostEntry => {
+  const previous = previousEntry(record, host);
   const state = hostStateFromCounts(result.counts);
   const { ok, changed, failed, unreachable, skipped, rolledBack } = result.counts;
-  const entry = {
+  return {
     state,
     stage: previous.stage,
     ...(state === 'untouched' ? {} : { counts: { ok, changed, failed, unreachable, skipped, rolledBack } }),
@@ -98,17 +113,19 @@ export const recordHostResult = (record: RunRecord, host: string, result: HostRe
       ? { error: result.error }
       : {}),
   };
-  return { ...record, hosts: { ...record.hosts, [host]: entry }, updatedAt: now.toISOString() };
 };
+
+/** A host finished (host-end). */
+export const recordHostResult = (record: RunRecord, host: string, result: HostResult, now: Date): RunRecord =>
+  withHost(record, host, hostResultEntry(record, host, result), now);
 
 const AFTER_STOP = {
   transaction: { state: 'rolled-back' as const, how: 'it restores its snapshot by itself when its dead-man fires' },
   none: { state: 'failed' as const, how: 'without a transaction, the changes made so far stay' },
 };
 
-const changedHostEntry = (record: RunRecord, host: string, transactions: boolean, why: string) => {
-  const previous = record.hosts[host];
-  if (!previous) throw new RunRecordError(`run ${record.id} has no host '${host}'`);
+const changedHostEntry = (record: RunRecord, host: string, transactions: boolean, why: string): HostEntry => {
+  const previous = previousEntry(record, host);
   const after = transactions ? AFTER_STOP.transaction : AFTER_STOP.none;
   return { state: after.state, error: errorInfo('apply', `${why}: ${after.how}`), stage: previous.stage };
 };
@@ -118,22 +135,19 @@ const changedHostEntry = (record: RunRecord, host: string, transactions: boolean
  * dead-man restores the snapshot, as nobody is left to confirm), failed without one (its changes so
  * far stay). Either way `--resume` runs it again.
  */
-export const recordInterruptedHost = (record: RunRecord, host: string, transactions: boolean, now: Date): RunRecord => ({
-  ...record,
-  hosts: { ...record.hosts, [host]: changedHostEntry(record, host, transactions, 'interrupted after the host changed') },
-  updatedAt: now.toISOString(),
-});
+export const interruptedHostEntry = (record: RunRecord, host: string, transactions: boolean): HostEntry =>
+  changedHostEntry(record, host, transactions, 'interrupted after the host changed');
+
+export const recordInterruptedHost = (record: RunRecord, host: string, transactions: boolean, now: Date): RunRecord =>
+  withHost(record, host, interruptedHostEntry(record, host, transactions), now);
 
 /**
  * A host whose first change was just made, written ahead of its end: the state it is left in should
  * the run die now without a word (SIGKILL, a crash, the machine going down), exactly what
  * recordInterruptedHost says after a signal. Its host-end replaces it.
  */
-export const recordChangingHost = (record: RunRecord, host: string, transactions: boolean, now: Date): RunRecord => ({
-  ...record,
-  hosts: { ...record.hosts, [host]: changedHostEntry(record, host, transactions, 'the run stopped while changing the host') },
-  updatedAt: now.toISOString(),
-});
+export const changingHostEntry = (record: RunRecord, host: string, transactions: boolean): HostEntry =>
+  changedHostEntry(record, host, transactions, 'the run stopped while changing the host');
 
 /** The run stopped: completed, halted (over a budget), awaiting approval, or interrupted (SIGINT). */
 export const endRun = (record: RunRecord, status: Exclude<RunStatus, 'running'>, haltReason: string | undefined, now: Date): RunRecord => {

@@ -109,11 +109,16 @@ const isOlder = (candidate: RunRecord, newest: RunRecord): boolean => Date.parse
 // few writes instead of one each (a 1000-host record takes ~4 ms to validate and serialize).
 export const RUN_RECORD_WRITE_INTERVAL_MS = 250;
 
-const writer = createLatestWriter(persist, { isOlder, minIntervalMs: RUN_RECORD_WRITE_INTERVAL_MS });
+// A large record is written less often (1 ms per host, so a 1000-host record once a second): each
+// write validates the whole record, and over a long run those writes would add up to O(hosts) per
+// host. What a kill could lose meanwhile is in the journal (journalHostResult) already.
+const writeInterval = (record: RunRecord): number => Math.max(RUN_RECORD_WRITE_INTERVAL_MS, Object.keys(record.hosts).length);
+
+const writer = createLatestWriter(persist, { isOlder, minIntervalMs: writeInterval });
 
 /**
  * Write a record (atomically, 0600, folder 0700). Cheap to call after every change: writes of one
- * record start at most every RUN_RECORD_WRITE_INTERVAL_MS, only the newest waiting state is written,
+ * record start at most every RUN_RECORD_WRITE_INTERVAL_MS (longer for a large record), only the newest waiting state is written,
  * and a state older (by updatedAt) than one already accepted is dropped. Resolves once this state or
  * a newer one is on disk; rejects with a RunRecordError if that write failed, so a caller that does
  * not await must still attach a catch (an unhandled rejection ends the process).

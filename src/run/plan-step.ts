@@ -29,36 +29,45 @@ export const factValues = (
   return { values };
 };
 
+type PlanResult = { plan?: StepPlan; error?: ErrorInfo };
+
+// Planners are pure, so a step planned again over the very same fact values plans the same. A host's
+// pipeline asks for the same plan several times over one fact cache (the check that every step can be
+// planned, whether a transaction is needed, the step itself): the last plan per step is kept with
+// the cache, keyed by the identity of the step's fact values (a re-read after a change replaces them),
+// and goes with the cache when the host is done, so a large fleet keeps no plans alive.
+const lastPlans = new WeakMap<
+  ReadonlyMap<string, FactOutcome>,
+  Map<Step, { readonly values: readonly unknown[]; readonly result: PlanResult }>
+>();
+
+const sameValues = (a: readonly unknown[], b: readonly unknown[]): boolean =>
+  a.length === b.length && a.every((value, index) => value === b[index]);
+
 /**
  * The step's plan from cached facts, or why there is none: an unreadable fact, the step's refusal
  * (a casfleet error, StepPlanError above all), or an exception nobody meant to throw, which is a bug
  * and must not read as the step refusing.
  */
 export const planStep = (step: Step, cache: ReadonlyMap<string, FactOutcome>): PlanResult => {
-  const outcomes = factsOf(step.facts).map((fact) => cache.get(fact.id));
-  const last = lastPlans.get(step);
-  if (last?.outcomes.every((outcome, index) => outcome === outcomes[index])) return last.result;
-  const result = planFresh(step, cache);
-  lastPlans.set(step, { outcomes, result });
-  return result;
-};
-
-type PlanResult = { plan?: StepPlan; error?: ErrorInfo };
-
-// Planners are pure: the same fact outcomes (the same objects, as read once) give the same plan. A
-// host's steps are planned several times from one read (can every step be planned, will the host
-// change, the step's own turn, the confirmation), which costs the controller real time per host for
-// a large rule set; each step object belongs to one host's run, so one entry per step is enough.
-const lastPlans = new WeakMap<Step, { outcomes: readonly (FactOutcome | undefined)[]; result: PlanResult }>();
-
-const planFresh = (step: Step, cache: ReadonlyMap<string, FactOutcome>): PlanResult => {
   const { values, error } = factValues(step.facts, cache);
   if (!values) return { error: error ?? errorInfo('fact', 'facts missing') };
+  const inputs = Object.values(values);
+  let plans = lastPlans.get(cache);
+  if (!plans) {
+    plans = new Map();
+    lastPlans.set(cache, plans);
+  }
+  const last = plans.get(step);
+  if (last && sameValues(last.values, inputs)) return last.result;
+  let result: PlanResult;
   try {
-    return { plan: step.plan(values as never) };
+    result = { plan: step.plan(values as never) };
   } catch (planError) {
-    return {
+    result = {
       error: isCasfleetError(planError) ? classifyError(planError, 'plan') : internalError(planError, `the planner of '${step.name}'`),
     };
   }
+  plans.set(step, { values: inputs, result });
+  return result;
 };

@@ -14,7 +14,7 @@ import type { SshEndpoint } from './connection.ts';
 import { hostKeyError } from './host-key-error.ts';
 import { ignoreHostKeysNotice } from './host-keys-notice.ts';
 import { fingerprint, type HostKeyVerdict, hostField, knownKeyTypes, verifyHostKey } from './known-hosts.ts';
-import { addKnownHost, type LoadedKnownHosts } from './known-hosts-file.ts';
+import { addKnownHost, type LoadedKnownHosts, reverifyHostKey } from './known-hosts-file.ts';
 
 export const DEFAULT_READY_TIMEOUT_MS = 15_000;
 /** A silent host (frozen VM, lost NAT state) fails after ~40 s instead of hanging an exec forever. */
@@ -61,6 +61,7 @@ export const handshake = async (
 
   let verdict: HostKeyVerdict | undefined;
   let keyProblem: Error | undefined;
+  let files = knownHosts;
   const config: Config = {
     host,
     port,
@@ -76,21 +77,31 @@ export const handshake = async (
     // Without hostVerifier ssh2 accepts any key. Answering false aborts before authentication, so a
     // man in the middle never even sees a signature from our key, and nothing can run.
     hostVerifier: (key: Buffer, verify: (ok: boolean) => void): void => {
-      verdict = verifyHostKey(knownHosts.entries, host, port, key);
-      if (verdict.ok || verdict.reason !== 'unknown' || verdict.certAuthorityOnly || options.hostKeyPolicy !== 'accept-new') {
-        verify(verdict.ok);
-        return;
-      }
-      acceptNewKey(options, knownHosts, key).then(
-        (accepted) => {
+      const failed = (error: unknown) => {
+        keyProblem = error instanceof Error ? error : new Error(String(error));
+        verify(false);
+      };
+      const judge = (current: HostKeyVerdict): void => {
+        verdict = current;
+        if (current.ok || current.reason !== 'unknown' || current.certAuthorityOnly || options.hostKeyPolicy !== 'accept-new') {
+          verify(current.ok);
+          return;
+        }
+        acceptNewKey(options, files, key).then((accepted) => {
           if (accepted) verdict = { ok: true };
           verify(accepted);
-        },
-        (error: unknown) => {
-          keyProblem = error instanceof Error ? error : new Error(String(error));
-          verify(false);
-        },
-      );
+        }, failed);
+      };
+      const cached = verifyHostKey(files.entries, host, port, key);
+      if (cached.ok) {
+        judge(cached);
+        return;
+      }
+      // The files in memory may predate an edit (known-hosts-file.ts): judge a refusal on them as they are now.
+      reverifyHostKey(files, host, port, key).then((fresh) => {
+        files = fresh.knownHosts;
+        judge(fresh.verdict);
+      }, failed);
     },
     authHandler: auth.handler,
   };
@@ -142,7 +153,7 @@ export const handshake = async (
     if (verdict !== undefined && !verdict.ok) {
       return {
         ok: false,
-        error: hostKeyError(verdict, { name, host, port, ...knownHosts }),
+        error: hostKeyError(verdict, { name, host, port, ...files }),
         retryable: false,
       };
     }

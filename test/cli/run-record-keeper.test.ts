@@ -152,3 +152,16 @@ test.serial('the changing stage writes the host ahead, and writtenAhead() resolv
     'no step has reported yet, and the record already says what a kill leaves',
   );
 });
+
+test.serial('the keeper updates its own host map: the record it started from is left as it was', async (t) => {
+  process.env.CASFLEET_STATE_DIR = mkdtempSync(join(tmpdir(), 'casfleet-keeper-'));
+  const initial = record();
+  const before = structuredClone(initial);
+  const keeper = createRecordKeeper(initial);
+  keeper.emit({ type: 'stage', index: 0, kind: 'canary', label: 'canary', status: 'start', hosts: ['a'] });
+  keeper.emit({ type: 'step', host: 'a', step: 'firewall', kind: 'step', status: 'changed', check: false, changes: [], durationMs: 1 });
+  keeper.emit({ type: 'host-end', host: 'a', counts: { ...emptyCounts(), changed: 1 }, durationMs: 1 });
+  const final = await keeper.finish();
+  t.deepEqual(initial, before);
+  t.like(final.hosts, { a: { state: 'changed' }, b: { state: 'untouched' } });
+});

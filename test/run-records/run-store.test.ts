@@ -237,3 +237,21 @@ test('the serialized writer spaces the writes of one key by the minimum interval
   );
   t.true(starts[1]![1] - starts[0]![1] >= 55, `${starts[1]![1] - starts[0]![1]} ms apart`);
 });
+
+test('the interval may depend on the value, and idle() starts a write waiting out its interval at once', async (t) => {
+  const written: number[] = [];
+  const writer = createLatestWriter<number>(
+    async (_key, value) => {
+      written.push(value);
+    },
+    // Far longer than the test's own timeout: idle() resolving at all shows it did not wait.
+    { minIntervalMs: (value) => (value >= 10 ? 3_600_000 : 0) },
+  );
+  await writer.write('run', 1);
+  await writer.write('run', 2);
+  t.deepEqual(written, [1, 2], 'a small value is not held back');
+  const waiting = writer.write('run', 10);
+  await writer.idle();
+  await waiting;
+  t.deepEqual(written, [1, 2, 10]);
+});

@@ -1,36 +1,43 @@
-// A step is planned once per read of its facts: the same outcomes (the same objects) give the last
-// plan back; a new outcome for any of its facts (a re-read) plans again.
+// Planning is pure, so the runner keeps the last plan per step and fact cache and hands it out again
+// while the step's fact values are the very same; any new value (a re-read after a change) plans afresh.
 import test from 'ava';
 import type { Fact } from '../../src/facts/fact.ts';
 import type { FactOutcome } from '../../src/facts/gather-script.ts';
 import { planStep } from '../../src/run/plan-step.ts';
-import { defineStep, noChange } from '../../src/steps/step.ts';
+import { defineStep } from '../../src/steps/step.ts';
 
-const fact = (id: string): Fact<string> => ({ id, script: 'true', parse: (output) => output });
+const count: Fact<{ readonly n: number }> = { id: 'count', script: 'echo 1', parse: (output) => ({ n: Number(output) }) };
 
-test('the same fact outcomes plan a step once; a re-read outcome plans it again', (t) => {
-  let planned = 0;
+const countingStep = () => {
+  const seen: number[] = [];
   const step = defineStep({
-    name: 'counted',
-    facts: { a: fact('a'), b: fact('b') },
-    plan: ({ a, b }) => {
-      planned += 1;
-      return a === b ? noChange('equal') : { changes: [{ summary: `${a} -> ${b}`, command: { script: 'true', display: 'true' } }] };
+    name: 'wants three',
+    facts: { count },
+    plan: ({ count: { n } }) => {
+      seen.push(n);
+      return n === 3
+        ? { changes: [], noop: 'three already' }
+        : { changes: [{ summary: `~ ${n} -> 3`, command: { script: 'true', display: 'true' } }] };
     },
   });
-  const cache = new Map<string, FactOutcome>([
-    ['a', { ok: true, value: 'x' }],
-    ['b', { ok: true, value: 'y' }],
-  ]);
+  return { step, seen };
+};
+
+const cacheOf = (n: number): Map<string, FactOutcome> => new Map([['count', { ok: true, value: { n } }]]);
+
+test('the same fact values plan once; a new value, even an equal one, plans again', (t) => {
+  const { step, seen } = countingStep();
+  const cache = cacheOf(1);
   const first = planStep(step, cache);
   t.is(planStep(step, cache), first);
-  t.is(planStep(step, new Map(cache)), first, 'another map holding the same outcomes');
-  t.is(planned, 1);
-
-  cache.set('b', { ok: true, value: 'x' });
-  t.deepEqual(planStep(step, cache).plan?.changes, []);
-  t.is(planned, 2);
-  cache.set('b', { ok: true, value: 'x' });
-  t.is(planStep(step, cache).plan?.changes.length, 0);
-  t.is(planned, 3, 'an equal value read again is a new read');
+  t.deepEqual(seen, [1]);
+  t.not(planStep(step, new Map(cache)), first, 'another cache (another host, the stage gate) plans for itself');
+  t.deepEqual(seen, [1, 1]);
+  cache.set('count', { ok: true, value: { n: 3 } });
+  const after = planStep(step, cache);
+  t.is(after.plan?.changes.length, 0, 'a re-read after a change replaces the value: planned again');
+  t.is(planStep(step, cache), after);
+  cache.set('count', { ok: true, value: { n: 3 } });
+  planStep(step, cache);
+  t.deepEqual(seen, [1, 1, 3, 3]);
 });

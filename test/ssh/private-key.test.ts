@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
+import ssh2, { type ParsedKey } from 'ssh2';
 import { ConnectError } from '../../src/errors.ts';
 import { loadPrivateKey, PASSPHRASE_ENV } from '../../src/ssh/private-key.ts';
 
@@ -69,4 +70,23 @@ test.serial('a missing file is a ConnectError naming the path', async (t) => {
 test.serial('a public key file is refused', async (t) => {
   const error = await t.throwsAsync(loadPrivateKey(join(dir, 'plain.pub')), { instanceOf: ConnectError });
   t.regex(error.message, /public key, not a private key|cannot parse private key/);
+});
+
+test.serial('the loaded key signs exactly as ssh2 signs with the key file, and the public key verifies it', async (t) => {
+  process.env[PASSPHRASE_ENV] = PASSPHRASE;
+  const data = Buffer.from('session id and userauth request');
+  for (const [name, algos] of [
+    ['plain', [undefined]],
+    ['pem', [undefined, 'sha256', 'sha512']],
+  ] as const) {
+    const loaded = await loadPrivateKey(join(dir, name));
+    const reference = ssh2.utils.parseKey(await readFile(join(dir, name)), PASSPHRASE) as ParsedKey;
+    for (const algo of algos) {
+      const signature = loaded.key.sign(data, algo);
+      t.true(Buffer.isBuffer(signature), `${name} ${algo}`);
+      t.deepEqual(signature, reference.sign(data, algo), `${name} ${algo}: the same bytes`);
+      t.true(reference.verify(data, signature, algo), `${name} ${algo}: verifies`);
+    }
+    t.deepEqual(loaded.key.getPublicSSH(), reference.getPublicSSH());
+  }
 });
