@@ -241,8 +241,8 @@ const firstRefusedHandler = async (
   }
   for (const { name, preflight } of due) {
     const { values, error } = factValues(preflight.facts, cache);
-    const problem = values ? preflight.check(values as never) : undefined;
     if (!values) return { name, error: error ?? errorInfo('fact', 'facts missing') };
+    const problem = preflight.check(values as never);
     if (problem !== undefined) return { name, error: errorInfo('plan', problem) };
   }
   return undefined;

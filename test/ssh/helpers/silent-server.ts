@@ -19,7 +19,8 @@ export const startSilentServer = async (options: { readonly dropAfterMs?: number
     accepted += 1;
     sockets.add(socket);
     socket.resume();
-    if (options.dropAfterMs !== undefined) setTimeout(() => socket.destroy(), options.dropAfterMs);
+    // end(), not destroy(): a FIN, never a reset, whatever the client has sent by then.
+    if (options.dropAfterMs !== undefined) setTimeout(() => socket.end(), options.dropAfterMs);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
