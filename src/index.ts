@@ -28,6 +28,16 @@ export { iptablesRemoved } from './steps/iptables-removed.ts';
 export { type IptablesRuleSetArgs, iptablesRuleSet } from './steps/iptables-rules.ts';
 export { analyseKernel, type KernelTruth } from './steps/kernel-truth.ts';
 export { type PropertiesKeyArgs, propertiesKey } from './steps/properties.ts';
-export { type Change, defineHandler, defineStep, FLUSH_HANDLERS, type Handler, noChange, type Step, type StepPlan } from './steps/step.ts';
+export {
+  type Change,
+  defineHandler,
+  defineStep,
+  FLUSH_HANDLERS,
+  type Handler,
+  type HandlerPreflight,
+  noChange,
+  type Step,
+  type StepPlan,
+} from './steps/step.ts';
 export { ufwDisabled } from './steps/ufw-disabled.ts';
 export { type UfwRuleSetArgs, ufwRuleSet } from './steps/ufw-rules.ts';

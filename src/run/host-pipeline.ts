@@ -7,7 +7,8 @@
 // stops the host's later steps, as a failed step does.
 //
 // When the host will change at all, the transaction (if any) begins before the first change: the
-// snapshot and the dead-man (run/host-transaction.ts). A host it cannot begin on stays untouched.
+// snapshot and the dead-man (run/host-transaction.ts). A host it cannot begin on stays untouched, as
+// does a host where a handler that a change would notify cannot run (its preflight).
 
 import type { RemoteCommand } from '../command/shell.ts';
 import type { AnyFact } from '../facts/fact.ts';
@@ -104,7 +105,20 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
     return counts;
   }
 
-  const open = transaction && !options.check && steps.some((step) => (planStep(step, cache).plan?.changes.length ?? 0) > 0);
+  const changing = steps.filter((step) => (planStep(step, cache).plan?.changes.length ?? 0) > 0);
+  const refused = await firstRefusedHandler(changing, handlers, session, cache);
+  if (refused) {
+    report(refused.name, 'handler', startedAt, { status: 'failed', changes: [], error: untouched(refused.error) });
+    for (const step of steps)
+      report(step.name, 'step', Date.now(), {
+        status: 'skipped',
+        changes: [],
+        reason: `not started: handler '${refused.name}' could not run`,
+      });
+    return counts;
+  }
+
+  const open = transaction && !options.check && changing.length > 0;
   if (open) {
     const begun = Date.now();
     try {
@@ -200,6 +214,38 @@ const firstUnplannable = (
     const { plan, error } = planStep(step, cache);
     if (!plan && !ids.some((id) => changing.has(id))) return { step, error: error ?? NO_PLAN };
     if (plan && plan.changes.length > 0) for (const id of ids) changing.add(id);
+  }
+  return undefined;
+};
+
+/**
+ * The first handler a changing step notifies whose preflight fails, with why. Its facts are read
+ * only now, in one more exec, and only when such a handler is due: a run that changes nothing
+ * costs nothing more (batm-manage info can be slow).
+ */
+const firstRefusedHandler = async (
+  changing: readonly Step[],
+  handlers: Readonly<Record<string, Handler>>,
+  session: HostSession,
+  cache: Map<string, FactOutcome>,
+): Promise<{ name: string; error: ErrorInfo } | undefined> => {
+  const due = [...new Set(changing.flatMap((step) => step.notify ?? []))].flatMap((name) => {
+    const preflight = handlers[name]?.preflight;
+    return preflight ? [{ name, preflight }] : [];
+  });
+  const unread = uniqueFacts(due.flatMap(({ preflight }) => factsOf(preflight.facts))).filter((fact) => !cache.has(fact.id));
+  if (unread.length > 0) {
+    try {
+      for (const [id, outcome] of await session.gather(unread)) cache.set(id, outcome);
+    } catch (error) {
+      return { name: due[0]!.name, error: classifyError(error, 'fact') };
+    }
+  }
+  for (const { name, preflight } of due) {
+    const { values, error } = factValues(preflight.facts, cache);
+    if (!values) return { name, error: error ?? errorInfo('fact', 'facts missing') };
+    const problem = preflight.check(values as never);
+    if (problem !== undefined) return { name, error: errorInfo('plan', problem) };
   }
   return undefined;
 };

@@ -20,6 +20,8 @@ export const DEFAULT_READY_TIMEOUT_MS = 15_000;
 /** A silent host (frozen VM, lost NAT state) fails after ~40 s instead of hanging an exec forever. */
 const KEEPALIVE_INTERVAL_MS = 10_000;
 const KEEPALIVE_COUNT_MAX = 3;
+/** ssh2 gives up on the (countMax+1)th keepalive interval without a packet from the host. */
+export const DEFAULT_KEEPALIVE_BOUND_MS = KEEPALIVE_INTERVAL_MS * (KEEPALIVE_COUNT_MAX + 1);
 
 export type HandshakeOutcome =
   | { readonly ok: true; readonly client: Client; readonly watch: ClientWatch }
@@ -49,14 +51,23 @@ const acceptNewKey = async (options: SshEndpoint, knownHosts: LoadedKnownHosts, 
   return true;
 };
 
-/** One handshake with an endpoint, over its own TCP connection or over `sock` (a jump host's tunnel). */
+/** The moment a connect that starts now must have logged in by (its ready timeout, from its start). */
+export const loginDeadline = (options: Pick<SshEndpoint, 'readyTimeoutMs'>): number =>
+  Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+
+/**
+ * One handshake with an endpoint, over its own TCP connection or over `sock` (a jump host's tunnel).
+ * `giveUpAt` (epoch ms) is when the whole connect gives up, a retry or a jump tunnel included; ssh2's
+ * own ready timer starts only at its TCP connect, so it gets what is left of the budget by then.
+ */
 export const handshake = async (
-  options: SshEndpoint & { readonly signal?: AbortSignal },
+  options: SshEndpoint & { readonly signal?: AbortSignal; readonly giveUpAt?: number },
   knownHosts: LoadedKnownHosts,
   sock?: Duplex,
 ): Promise<HandshakeOutcome> => {
   const { name, host, port, username } = options;
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const giveUpAt = options.giveUpAt ?? loginDeadline(options);
   const auth = await planAuth(options);
 
   let verdict: HostKeyVerdict | undefined;
@@ -67,7 +78,8 @@ export const handshake = async (
     port,
     username,
     ...(sock !== undefined ? { sock } : {}),
-    readyTimeout: readyTimeoutMs,
+    // At least 1 ms: ssh2 reads 0 as "no timeout at all".
+    readyTimeout: Math.max(1, giveUpAt - Date.now()),
     keepaliveInterval: options.keepaliveIntervalMs ?? KEEPALIVE_INTERVAL_MS,
     keepaliveCountMax: options.keepaliveCountMax ?? KEEPALIVE_COUNT_MAX,
     algorithms: {

@@ -7,7 +7,7 @@ import { ConnectError, HostKeyError, isCasfleetError, RemoteCommandError } from 
 import type { ClientWatch } from './client-watch.ts';
 import type { Connection, ConnectOptions, ExecOptions, ExecResult } from './connection.ts';
 import { runOnChannel } from './exec-channel.ts';
-import { type HandshakeOutcome, handshake } from './handshake.ts';
+import { type HandshakeOutcome, handshake, loginDeadline } from './handshake.ts';
 import { openTunnel, type Tunnel } from './jump-pool.ts';
 import { type LoadedKnownHosts, loadKnownHosts } from './known-hosts-file.ts';
 
@@ -16,6 +16,9 @@ import { type LoadedKnownHosts, loadKnownHosts } from './known-hosts-file.ts';
  * opens start failing (measured, research/deps.md §1.11). 4 never failed.
  */
 export const MAX_CHANNELS = 4;
+
+/** A retry with less of the connect budget left than this could not log in anyway. */
+const RETRY_MIN_MS = 1_000;
 
 /** Grace for an orderly close before the socket is destroyed. */
 const CLOSE_TIMEOUT_MS = 2_000;
@@ -76,10 +79,15 @@ const withHost = (error: unknown, options: ConnectOptions): unknown => {
 };
 
 /** One attempt: straight to the host, or through a new tunnel over the (shared) jump connections. */
-const attempt = async (options: ConnectOptions, knownHosts: LoadedKnownHosts): Promise<{ outcome: HandshakeOutcome; tunnel?: Tunnel }> => {
+const attempt = async (
+  options: ConnectOptions & { readonly giveUpAt: number },
+  knownHosts: LoadedKnownHosts,
+): Promise<{ outcome: HandshakeOutcome; tunnel?: Tunnel }> => {
   if (options.jump === undefined || options.jump.length === 0) return { outcome: await handshake(options, knownHosts) };
   const tunnel = await openTunnel(options.jump, options.host, options.port, options.signal);
-  const outcome = await handshake(options, knownHosts, tunnel.stream);
+  // Each hop has its own timeout (OpenSSH's ConnectTimeout is per connection too): the target's
+  // starts once its tunnel is open, however long the jump host's own login took.
+  const outcome = await handshake({ ...options, giveUpAt: Math.max(options.giveUpAt, loginDeadline(options)) }, knownHosts, tunnel.stream);
   if (!outcome.ok) tunnel.release();
   return { outcome, tunnel };
 };
@@ -92,12 +100,14 @@ const attempt = async (options: ConnectOptions, knownHosts: LoadedKnownHosts): P
 export const connect = async (options: ConnectOptions): Promise<Connection> => {
   if (options.signal?.aborted) throw new ConnectError(`connecting to ${options.name} was aborted`, { host: options.name });
   try {
+    // One budget for the whole connect: a retry gets what is left of it, not a second timeout.
+    const timed = { ...options, giveUpAt: loginDeadline(options) };
     const knownHosts = await loadKnownHosts(options.knownHostsPaths);
-    let { outcome, tunnel } = await attempt(options, knownHosts);
+    let { outcome, tunnel } = await attempt(timed, knownHosts);
     // One retry for failures that are about load, not about this host (research/deps.md §1.3, §1.6).
-    if (!outcome.ok && outcome.retryable && !options.signal?.aborted) {
+    if (!outcome.ok && outcome.retryable && !options.signal?.aborted && timed.giveUpAt - Date.now() > RETRY_MIN_MS) {
       await delay(100 + Math.random() * 200);
-      ({ outcome, tunnel } = await attempt(options, knownHosts));
+      ({ outcome, tunnel } = await attempt(timed, knownHosts));
     }
     if (!outcome.ok) throw outcome.error;
     if (tunnel) void outcome.watch.closed.then(tunnel.release);

@@ -31,5 +31,12 @@ export const restartBatmService = (service: BatmService): Handler => {
     command: sh`${BATM_MANAGE} stop ${checked} && ${BATM_MANAGE} start ${checked}`,
     facts: { batm: batmInfo },
     check: ({ batm }) => checkBatmRunning(checked, batm),
+    // Without batm-manage the restart cannot even start: the host would be left with the changed
+    // configuration and the old service until a rollback, so it is refused before any change.
+    preflight: {
+      facts: { batm: batmInfo },
+      check: ({ batm }) =>
+        batm.present ? undefined : `${BATM_MANAGE} is missing or not executable: ${checked} could not be restarted after the change`,
+    },
   });
 };

@@ -80,13 +80,25 @@ export interface Step<M extends FactMap = FactMap> {
 }
 
 /** A handler runs once per host, only when a step that notifies it changed something. */
-export interface Handler<M extends FactMap = FactMap> {
+export interface Handler<M extends FactMap = FactMap, P extends FactMap = FactMap> {
   readonly name: string;
   readonly command: RemoteCommand;
   /** Facts read after the command to prove it worked. */
   readonly facts: M;
   /** Returns a problem description when the state after the handler is wrong. */
   check(facts: FactValues<M>): string | undefined;
+  /**
+   * What the host needs for the command to run at all, read before the host's first change when a
+   * step that notifies this handler is about to change: a problem stops the host untouched, instead
+   * of changed and then unable to run the handler (a config switched, its service never restarted).
+   */
+  readonly preflight?: HandlerPreflight<P>;
+}
+
+export interface HandlerPreflight<P extends FactMap = FactMap> {
+  readonly facts: P;
+  /** Returns why the handler could not run on this host, or undefined. */
+  check(facts: FactValues<P>): string | undefined;
 }
 
 /** Marker step: run the handlers notified so far before continuing (Ansible's flush_handlers). */
@@ -102,7 +114,8 @@ export const isFlushHandlers = (item: unknown): item is FlushHandlers =>
 // Steps and handlers are generic over their own FactMap; these helpers keep that inference at the
 // definition site while letting playbooks hold mixed lists.
 export const defineStep = <M extends FactMap>(step: Step<M>): Step => step as unknown as Step;
-export const defineHandler = <M extends FactMap>(handler: Handler<M>): Handler => handler as unknown as Handler;
+export const defineHandler = <M extends FactMap, P extends FactMap = FactMap>(handler: Handler<M, P>): Handler =>
+  handler as unknown as Handler;
 
 /** An empty plan with its reason. */
 export const noChange = (reason: string, extra: Omit<StepPlan, 'changes' | 'noop'> = {}): StepPlan => ({

@@ -15,8 +15,10 @@ import { isDeepStrictEqual } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
 import { BACKUP_ROOT } from '../../src/facts/backup-name.ts';
 import { type HostTimer, hostTimers } from '../../src/host-timer/host-timers.ts';
+import { cpuHierarchy, labCgroupDir } from '../../src/lab/lab-cgroups.ts';
 import type { RunRecord } from '../../src/run-records/run-record.ts';
-import { runsDir } from '../../src/run-records/run-store.ts';
+import { readRunRecord, runsDir } from '../../src/run-records/run-store.ts';
+import { DEFAULT_KEEPALIVE_BOUND_MS } from '../../src/ssh/handshake.ts';
 import { CLI, type CliResult, jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
 import { transactionStateOn } from '../helpers/host-state.ts';
 import { labUnavailableReason, type StartLabOptions, startLab, stopLab, type TestLab } from '../helpers/lab.ts';
@@ -33,6 +35,9 @@ const FILES = [
 ];
 const SENTINEL = 'fault.sentinel=kept-by-every-fault';
 const VPN_FILE = '/batm/config/vpn';
+
+/** A hung connection is given up within the keepalive bound; the slack is scheduling on a loaded machine. */
+export const KEEPALIVE_BOUND_MS = DEFAULT_KEEPALIVE_BOUND_MS + 5_000;
 
 export interface FaultRow {
   readonly fault: string;
@@ -103,18 +108,22 @@ export const faultKit = (the: () => TestLab) => {
   /** A later plain run brings the host to the new state. */
   const converges = async (host: string): Promise<boolean> => (await casfleet(['apply', ...SCENARIO_B, '-l', host])).code === 0;
 
-  /** The newest run record whose --limit was exactly this host. */
-  const runRecordFor = (host: string): RunRecord | undefined => {
+  /**
+   * The newest run record whose --limit was exactly `limit`, as `casfleet runs` reads it: with its
+   * journal applied (the hosts that ended after the record's last write).
+   */
+  const runRecordFor = async (limit: string): Promise<RunRecord | undefined> => {
     const dir = runsDir(env() as NodeJS.ProcessEnv);
     const records = existsSync(dir)
       ? readdirSync(dir)
           .filter((name) => name.endsWith('.json'))
           .map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as RunRecord)
       : [];
-    return records
-      .filter((record) => record.limit === host)
+    const newest = records
+      .filter((record) => record.limit === limit)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
       .at(-1);
+    return newest && readRunRecord(newest.id, dir);
   };
 
   return { stateDir, env, casfleet, runRecordFor, onHost, outside, timersOn, hostState, prepare, untilSettled, judge, converges };
@@ -263,4 +272,37 @@ export const faultLab = (options: StartLabOptions) => {
     rmSync(kit.stateDir, { recursive: true, force: true });
   });
   return { run: unavailable ? test.skip : test, the, kit };
+};
+
+/** Every process charged to the host's cgroup: its sshd, the sessions, the dead-man timer. */
+export const hostProcesses = (lab: TestLab, host: string): number[] => {
+  const hierarchy = cpuHierarchy();
+  if (!hierarchy) throw new Error("no cgroup hierarchy: the host's processes cannot be found");
+  const dir = join(labCgroupDir(hierarchy, lab.name), lab.host(host).id);
+  return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+};
+
+export const signalAll = (pids: readonly number[], signal: NodeJS.Signals): void => {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone already
+    }
+  }
+};
+
+/**
+ * The whole host SIGSTOPped, until no new process appears (a fork racing one pass is stopped on
+ * the next); returns the frozen pids, for `signalAll(pids, 'SIGCONT')`.
+ */
+export const freezeHost = (lab: TestLab, host: string): readonly number[] => {
+  const frozen = new Set<number>();
+  for (let pass = 0; pass < 5; pass++) {
+    const pids = hostProcesses(lab, host).filter((pid) => !frozen.has(pid));
+    if (pids.length === 0 && pass > 0) break;
+    signalAll(pids, 'SIGSTOP');
+    for (const pid of pids) frozen.add(pid);
+  }
+  return [...frozen];
 };

@@ -1,50 +1,73 @@
 // Faults of the host itself, each on its own lab host and all at once: its sshd killed (the listener
-// and the session's) between two changes, `batm-manage` missing (Scenario
-// B's gate restart cannot run), the iptables lock held by another process for 20 s while the
+// and the session's) between two changes, `batm-manage` missing (Scenario B's gate restart could
+// not run: refused before any change), the iptables lock held by another process for 20 s while the
 // firewall loads, and the whole host frozen (every process SIGSTOPped, its dead-man timer included)
 // for 60 s between two changes. The host must end old or new with casfleet's report saying which,
 // lose nothing, and converge once the fault is gone.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { accountHost, cpuHierarchy, labCgroupDir } from '../../src/lab/lab-cgroups.ts';
+import { accountHost } from '../../src/lab/lab-cgroups.ts';
 import { hostRelativePaths, labPaths } from '../../src/lab/lab-layout.ts';
 import { spawnDetached } from '../../src/lab/lab-processes.ts';
 import { readLabState, writeLabState } from '../../src/lab/lab-state.ts';
-import { recapOf } from '../helpers/cli.ts';
-import { assertRow, assertSettledRow, faultLab, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
+import { errorOf, jsonEvents, recapOf } from '../helpers/cli.ts';
+import {
+  assertRow,
+  assertSettledRow,
+  faultLab,
+  freezeHost,
+  hostProcesses,
+  KEEPALIVE_BOUND_MS,
+  reportedOutcome,
+  SCENARIO_B,
+  signalAll,
+  startCasfleet,
+} from './fault-kit.ts';
 
 const { run, the, kit } = faultLab({ hosts: 4, prefix: 'fhost' });
 
 const apply = (host: string, rollback: string) => ['apply', ...SCENARIO_B, '-l', host, '--rollback-timeout', rollback];
 
-run('batm-manage missing: the gate restart cannot run', async (t) => {
+run('batm-manage missing: refused at pre-flight, the host untouched', async (t) => {
   const host = 'cas-001';
   const start = await kit.prepare(host);
+  const timersBefore = (await kit.timersOn(host)).length;
   await kit.onHost(host, 'mount --bind /dev/null /batm/batm-manage');
   const casfleet = startCasfleet(kit, the(), apply(host, '30s'));
   const result = await casfleet.done;
   const detectionMs = casfleet.failedWithinMs(host);
+  const armed = (await kit.timersOn(host)).length - timersBefore;
   await kit.onHost(host, 'umount /batm/batm-manage');
   const verdict = await kit.judge(host, start);
-  const outcome = reportedOutcome(verdict.ending, recapOf(result.stdout)[host]);
-  const clear = /batm-manage/.test(result.stdout);
+  const counts = recapOf(result.stdout)[host];
+  const events = jsonEvents(result.stdout).filter((event) => event.host === host && event.type === 'step');
+  const refusal = events.find((event) => event.status === 'failed');
+  // Untouched: refused before the transaction, so no dead-man was armed and nothing ran to change the host.
+  const untouched =
+    verdict.ending === 'old' &&
+    counts?.failed === 1 &&
+    counts.rolledBack === 0 &&
+    counts.changed === 0 &&
+    armed === 0 &&
+    !events.some((event) => event.kind === 'transaction') &&
+    /batm-manage is missing.*nothing was changed on this host/.test(errorOf(refusal)?.message ?? '');
   const converged = await kit.converges(host);
   assertRow(
     t,
     {
       fault: 'batm-manage missing',
-      phase: 'handler',
+      phase: 'pre-flight',
       hosts: 1,
-      consistent: outcome.ok && clear,
+      consistent: untouched,
       dataLost: verdict.dataLost,
       converged,
       detectionMs,
-      ending: `${verdict.ending}, reported ${outcome.said}`,
+      ending: `${verdict.ending}, reported ${counts?.rolledBack ? 'rolled-back' : counts?.failed ? 'failed' : 'ok'}, ${armed} dead-man armed`,
     },
     `${result.stdout}${result.stderr}\n${verdict.now.files}`,
   );
-  t.true(clear, 'the error names batm-manage');
+  t.true(untouched, `refused before any change, naming batm-manage: ${errorOf(refusal)?.message}`);
 });
 
 run('the iptables lock held by another process for 20 s while the firewall loads', async (t) => {
@@ -85,43 +108,19 @@ run('the iptables lock held by another process for 20 s while the firewall loads
   );
 });
 
-/** Every process charged to the host's cgroup: its sshd, the sessions, the dead-man timer. */
-const hostProcesses = (host: string): number[] => {
-  const hierarchy = cpuHierarchy();
-  if (!hierarchy) throw new Error("no cgroup hierarchy: the host's processes cannot be found");
-  const dir = join(labCgroupDir(hierarchy, the().name), the().host(host).id);
-  return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-};
-
-const signalAll = (pids: readonly number[], signal: NodeJS.Signals): void => {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // gone already
-    }
-  }
-};
-
 run('the host frozen (all its processes SIGSTOPped) for 60 s between two changes', async (t) => {
   const host = 'cas-003';
   const start = await kit.prepare(host);
   const casfleet = startCasfleet(kit, the(), apply(host, '20s'), 'between-changes');
   await casfleet.paused(host);
-  // Frozen until no new process appears (a fork racing the first pass is stopped on the next).
-  const frozen = new Set<number>();
-  for (let pass = 0; pass < 5; pass++) {
-    const pids = hostProcesses(host).filter((pid) => !frozen.has(pid));
-    if (pids.length === 0 && pass > 0) break;
-    signalAll(pids, 'SIGSTOP');
-    for (const pid of pids) frozen.add(pid);
-  }
+  const frozen = freezeHost(the(), host);
   const frozenAt = Date.now();
   casfleet.resume();
   await sleep(60_000);
-  signalAll([...frozen], 'SIGCONT');
+  signalAll(frozen, 'SIGCONT');
   const result = await casfleet.done;
   const detectionMs = (casfleet.reportedAt(host, frozenAt) ?? Date.now()) - frozenAt;
+  t.true(detectionMs <= KEEPALIVE_BOUND_MS, `the frozen host is given up within the keepalive bound (took ${detectionMs} ms)`);
   // After SIGCONT the dead-man's deadline is long past: it must fire (or have been disarmed) now.
   await assertSettledRow(
     t,
@@ -130,7 +129,7 @@ run('the host frozen (all its processes SIGSTOPped) for 60 s between two changes
     start,
     result,
     { fault: 'host frozen 60 s (SIGSTOP)', phase: 'between-changes', detectionMs },
-    `${frozen.size} processes frozen\n`,
+    `${frozen.length} processes frozen\n`,
   );
 });
 
@@ -189,11 +188,11 @@ run('sshd killed on the host (the listener and the session) between two changes'
   const start = await kit.prepare(host);
   const casfleet = startCasfleet(kit, the(), apply(host, '30s'), 'between-changes');
   await casfleet.paused(host);
-  const sshds = hostProcesses(host).filter((pid) => commOf(pid).startsWith('sshd'));
+  const sshds = hostProcesses(the(), host).filter((pid) => commOf(pid).startsWith('sshd'));
   signalAll(sshds, 'SIGKILL');
   const killedAt = Date.now();
   casfleet.resume();
-  const anchor = hostProcesses(host).find((pid) => !sshds.includes(pid) && commOf(pid) !== '');
+  const anchor = hostProcesses(the(), host).find((pid) => !sshds.includes(pid) && commOf(pid) !== '');
   // Restarted once casfleet has noticed (or after 15 s), well before the 30 s dead-man fires and
   // its process, the last one holding the host's namespaces, exits.
   while (casfleet.reportedAt(host, killedAt) === undefined && Date.now() - killedAt < 15_000 && casfleet.child.exitCode === null)

@@ -8,11 +8,14 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parseDocument } from 'yaml';
+import { DEFAULT_READY_TIMEOUT_MS } from '../../src/ssh/handshake.ts';
 import { jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
 import { assertRow, faultLab, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
 const { run, the, kit } = faultLab({ hosts: 3, prefix: 'finput' });
 const PWNED = '/tmp/casfleet-fault-pwned';
+/** Scheduling slack on a loaded 2-core machine; a second login attempt or a late timer would exceed it. */
+const LOGIN_BOUND_SLACK_MS = 3_000;
 
 run('an inventory of 5,000 hosts with a YAML error at its end contacts nobody', async (t) => {
   let connections = 0;
@@ -145,7 +148,12 @@ run('a binary VPN file and a host that sends the SSH banner and then nothing', a
     writeFileSync(path, inventory.toString());
     const casfleet = startCasfleet(kit, { ...the(), inventoryPath: path }, ['apply', ...SCENARIO_B, '-l', `${host},silent`, '--yes']);
     const ended = await casfleet.done;
-    const detectionMs = (casfleet.reportedAt('silent', acceptedAt) ?? Date.now()) - acceptedAt;
+    // casfleet's own clock, from the silent host's connect start to giving it up: events reach this
+    // process late whenever it is busy (the 50 MB fault beside it reads that file back several times).
+    const detectionMs = casfleet.events.find(({ event }) => event.type === 'host-end' && event.host === 'silent')?.event.durationMs as
+      | number
+      | undefined;
+    const seenHereMs = (casfleet.reportedAt('silent', acceptedAt) ?? Date.now()) - acceptedAt;
     const recap = recapOf(ended.stdout);
     const confirmed = jsonEvents(ended.stdout).some(
       (event) => event.type === 'step' && event.kind === 'transaction' && event.host === host && event.status === 'ok',
@@ -153,22 +161,25 @@ run('a binary VPN file and a host that sends the SSH banner and then nothing', a
     const verdict = await kit.judge(host, start);
     const converged = await kit.converges(host);
     const details = `${ended.stderr}${ended.stdout}`;
+    const withinBound = detectionMs !== undefined && detectionMs <= DEFAULT_READY_TIMEOUT_MS + LOGIN_BOUND_SLACK_MS;
     assertRow(
       t,
       {
         fault: 'binary VPN file; a banner-only host beside it',
         phase: 'whole run',
         hosts: 2,
-        consistent: verdict.ending === 'new' && confirmed && recap.silent?.unreachable === 1,
+        consistent: verdict.ending === 'new' && confirmed && recap.silent?.unreachable === 1 && withinBound,
         dataLost: verdict.dataLost,
         converged,
         detectionMs,
-        ending: `${host} ${verdict.ending}, silent unreachable`,
+        ending: `${host} ${verdict.ending}, silent unreachable (seen here ${(seenHereMs / 1000).toFixed(1)} s after its accept)`,
       },
       details,
     );
-    // The login timeout (connectTimeout, 15 s by default) runs from the host's own connect (the accept).
-    t.true(detectionMs < 30_000, `the banner-only host is given up within its login timeout (took ${detectionMs} ms)`);
+    t.true(
+      withinBound,
+      `the banner-only host is given up within its ${DEFAULT_READY_TIMEOUT_MS} ms login timeout from its connect start (took ${detectionMs} ms)`,
+    );
   } finally {
     silent.kill();
   }

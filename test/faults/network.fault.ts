@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDocument } from 'yaml';
 import { run as exec } from '../../src/lab/lab-exec.ts';
 import { recapOf } from '../helpers/cli.ts';
-import { assertRow, assertSettledRow, faultLab, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
+import { assertRow, assertSettledRow, faultLab, KEEPALIVE_BOUND_MS, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
 const { run, the, kit } = faultLab({ hosts: 2, prefix: 'fnet' });
 const RELAY_PORT = 2298;
@@ -47,6 +47,7 @@ run("the controller's network cut for 30 s between two changes", async (t) => {
   await restore();
   const result = await casfleet.done;
   const detectionMs = (casfleet.reportedAt(host, cutAt) ?? Date.now()) - cutAt;
+  t.true(detectionMs <= KEEPALIVE_BOUND_MS, `the cut connection is given up within the keepalive bound (took ${detectionMs} ms)`);
   await assertSettledRow(t, kit, host, start, result, { fault: 'controller network cut 30 s', phase: 'between-changes', detectionMs });
 });
 

@@ -11,12 +11,9 @@ import type { ExecutionContext } from 'ava';
 import { BACKUP_ROOT } from '../../src/facts/backup-name.ts';
 import { run as exec } from '../../src/lab/lab-exec.ts';
 import { jsonEvents, recapOf } from '../helpers/cli.ts';
-import { assertRow, faultLab, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
+import { assertRow, faultLab, KEEPALIVE_BOUND_MS, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
 const { run, the, kit } = faultLab({ hosts: 9, prefix: 'ftxn' });
-
-/** ssh2 gives up after the 4th keepalive interval (10 s) without an answer (src/ssh/handshake.ts), plus scheduling slack. */
-const KEEPALIVE_BOUND_MS = 45_000;
 
 /** Every packet between the controller and the host dropped, both ways, until lifted. */
 const blackhole = async (host: string) => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -338,4 +338,60 @@ test('the host is announced as changing, and the write-ahead awaited, before its
     beforeFirstChange,
   });
   t.is(seen.length, 1, 'neither a run that changes nothing nor a check run announces a change');
+});
+
+/** `reload` as above, runnable only while `tool` exists. */
+const reloadNeeding = (log: string, tool: string): Handler =>
+  defineHandler({
+    ...appendLog(log),
+    preflight: {
+      facts: { tool: contentFact(tool) },
+      check: ({ tool: text }) => (text === null ? `${tool} is missing` : undefined),
+    },
+  });
+
+test('a handler whose preflight fails stops the host untouched, before the transaction and any change', async (t) => {
+  const dir = tempDir();
+  const log = join(dir, 'log');
+  let begun = 0;
+  const events: RunEvent[] = [];
+  const connection = createLocalConnection();
+  const session = new HostSession(connection, { become: { enabled: false }, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000 });
+  const counts = await runHost({
+    host: 'h1',
+    items: [fileHas(join(dir, 'a'), 'A', ['reload']), fileHas(join(dir, 'b'), 'B')],
+    handlers: { reload: reloadNeeding(log, join(dir, 'tool')) },
+    session,
+    options: { check: false, diff: false },
+    emit: (e) => events.push(e),
+    transaction: { begin: async () => void begun++ },
+  });
+  const results = events.filter((e): e is StepResultEvent => e.type === 'step');
+  t.false(existsSync(join(dir, 'a')));
+  t.false(existsSync(join(dir, 'b')));
+  t.is(begun, 0, 'no transaction began');
+  t.is(counts.failed, 1);
+  t.deepEqual(
+    results.map((r) => `${r.kind}:${r.step.replace(dir, '')}:${r.status}`),
+    ['handler:reload:failed', 'step:file /a:skipped', 'step:file /b:skipped'],
+  );
+  t.regex(results[0]?.error?.message ?? '', /tool is missing \(nothing was changed on this host\)/);
+  t.is(connection.scripts.length, 2, 'the gather, then one exec for the preflight facts');
+});
+
+test('a handler preflight is read and checked only when a step that notifies it will change', async (t) => {
+  const dir = tempDir();
+  const log = join(dir, 'log');
+  const tool = join(dir, 'tool');
+  const steps = [fileHas(join(dir, 'a'), 'A', ['reload'])];
+  const first = await run(steps, { reload: reloadNeeding(log, tool) });
+  t.is(first.counts.failed, 1, 'refused while the tool is missing');
+  writeFileSync(tool, 'present\n');
+  const second = await run(steps, { reload: reloadNeeding(log, tool) });
+  t.is(second.counts.changed, 2, 'the step and the handler');
+  t.is(second.execs, 4, 'gather, preflight facts, the change, the handler');
+  rmSync(tool);
+  const third = await run(steps, { reload: reloadNeeding(log, tool) });
+  t.is(third.counts.failed, 0, 'nothing to change: the missing tool does not matter');
+  t.is(third.execs, 1);
 });

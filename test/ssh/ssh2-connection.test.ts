@@ -325,6 +325,26 @@ itest('a server that never speaks SSH → ConnectError after readyTimeout', asyn
   }
 });
 
+itest('a connection dropped before the banner is retried once, within the same ready timeout', async (t) => {
+  // Dropped at once: plenty of the budget is left, so one retry.
+  const quick = await startSilentServer({ dropAfterMs: 0 });
+  try {
+    await t.throwsAsync(connect(options({ port: quick.port })), { instanceOf: ConnectError, message: /before the SSH handshake/ });
+    t.is(quick.accepted(), 2);
+  } finally {
+    await quick.close();
+  }
+  // Dropped after most of the budget: a retry would have had too little left to log in, so the
+  // connect gives up instead of starting a second full timeout.
+  const late = await startSilentServer({ dropAfterMs: 800 });
+  try {
+    await t.throwsAsync(connect(options({ port: late.port, readyTimeoutMs: 1_500 })), { instanceOf: ConnectError });
+    t.is(late.accepted(), 1);
+  } finally {
+    await late.close();
+  }
+});
+
 itest('an AbortSignal stops a handshake that is still waiting', async (t) => {
   const silent = await startSilentServer();
   try {
