@@ -48,7 +48,7 @@ const INVENTORY_FILE_READERS = [
 /** I/O src/inventory may do: read files, and know the home directory (a default for `~` in key paths). */
 const INVENTORY_IO = /^(node:fs(\/.*)?|node:os)$/;
 /** What src/inventory may import from the rest of src/: it is the bottom of the data flow. */
-const INVENTORY_MAY_IMPORT = ['errors.ts', 'inventory'];
+const INVENTORY_MAY_IMPORT = ['errors.ts', 'event-loop-turn.ts', 'inventory'];
 /** The only module that imports a computed specifier: the playbook loader, which imports the user's playbook file. */
 const COMPUTED_IMPORTERS = ['playbook/load-playbook.ts'];
 

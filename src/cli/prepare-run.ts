@@ -6,6 +6,7 @@ import type { Become } from '../command/shell.ts';
 import { type CasfleetConfig, CONFIG_DEFAULTS } from '../config/config-schema.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { PlaybookError } from '../errors.ts';
+import { turnTaker } from '../event-loop-turn.ts';
 import { hostConnection } from '../inventory/connection-vars.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
 import type { AnyPlaybook } from '../playbook/define-playbook.ts';
@@ -90,8 +91,6 @@ export interface PreparedRun extends PreparedFleet {
   readonly runOptions: (mode: { readonly check: boolean; readonly diff: boolean }) => RunPlaybookInput['options'];
 }
 
-const HOSTS_PER_TURN = 100;
-
 // A playbook's own code runs here, before any connection: an exception in it is the playbook's
 // error (exit 1, nothing touched), reported with the host whose vars triggered it.
 const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown, sshPort: number) => {
@@ -172,17 +171,17 @@ export const prepareRun = async (
   const fleet = await prepareFleet(values, cwd);
   if (typeof fleet === 'number') return fleet;
   const playbook = typeof playbookSource === 'string' ? await loadPlaybook(playbookSource, cwd) : playbookSource;
-  const hostVars = resolveHostVars(
+  const hostVars = await resolveHostVars(
     playbook,
     fleet.access.map(({ host }) => host),
     fleet.extra,
   );
   const targets: HostTarget[] = [];
-  for (const [index, { host, connect, become }] of fleet.access.entries()) {
-    // Building a host's steps runs the playbook and checks every step's arguments (a fraction of a
-    // ms per host): a turn of the event loop now and then keeps a large fleet's start-up from being
-    // one long task.
-    if (index > 0 && index % HOSTS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+  // Building a host's steps runs the playbook and checks every step's arguments (a fraction of a ms
+  // per host): a large fleet's start-up must not be one long task.
+  const takeTurn = turnTaker();
+  for (const { host, connect, become } of fleet.access) {
+    await takeTurn();
     const { items, handlers, exposure } = buildHostPlaybook(playbook, host.name, hostVars.get(host.name)!, connect.port);
     // Ports are probed from this machine; a host behind a jump host cannot be probed from here.
     targets.push({ name: host.name, connect, become, items, handlers, ...(exposure && connect.jump === undefined ? { exposure } : {}) });

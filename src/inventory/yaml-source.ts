@@ -25,6 +25,7 @@ import {
   YAMLParseError,
 } from 'yaml';
 import type { SourceIssue, SourcePosition } from '../errors.ts';
+import { nextTurn } from '../event-loop-turn.ts';
 
 const YAML11_BOOLEAN: ScalarTag = {
   tag: 'tag:yaml.org,2002:bool',
@@ -75,8 +76,6 @@ export const parseYaml = (text: string, file: string): ParsedYaml => {
 // Text read per turn of the event loop by parseYamlYielding: yaml takes ~0.1 ms per line of an
 // inventory before the JIT warms up, so ~200 lines, a few tens of ms.
 const SLICE_CHARS = 8192;
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * parseYaml for a file that may be large (a 1000-host inventory): the same document and issues,

@@ -4,6 +4,7 @@
 
 import type { z } from 'zod';
 import { PlaybookError, type SourceIssue, type SourcePosition, UsageError } from '../errors.ts';
+import { turnTaker } from '../event-loop-turn.ts';
 import type { InventoryHost } from '../inventory/types.ts';
 import type { AnyPlaybook } from './define-playbook.ts';
 
@@ -31,17 +32,19 @@ export const checkExtraVarNames = (playbook: AnyPlaybook | readonly AnyPlaybook[
   }
 };
 
-/** Validate every host's vars; returns the parsed vars per host or throws one PlaybookError. */
-export const resolveHostVars = <P extends AnyPlaybook>(
+/** Validate every host's vars; resolves to the parsed vars per host or rejects with one PlaybookError. */
+export const resolveHostVars = async <P extends AnyPlaybook>(
   playbook: P,
   hosts: readonly InventoryHost[],
   extra: ExtraVars,
-): Map<string, z.infer<P['vars']>> => {
+): Promise<Map<string, z.infer<P['vars']>>> => {
   checkExtraVarNames(playbook, extra);
   const resolved = new Map<string, z.infer<P['vars']>>();
   // Same message at the same place on many hosts → one line listing the hosts.
   const grouped = new Map<string, { issue: SourceIssue; hosts: string[] }>();
+  const takeTurn = turnTaker();
   for (const host of hosts) {
+    await takeTurn();
     const merged = { ...host.vars, ...extra.vars };
     const parsed = playbook.vars.safeParse(merged);
     if (parsed.success) {

@@ -19,21 +19,25 @@ const host = (name: string, vars: Record<string, unknown>, origins: InventoryHos
   groups: ['all'],
 });
 
-test('vars validate per host with defaults applied and unrelated inventory vars ignored', (t) => {
-  const resolved = resolveHostVars(playbook, [host('a', { subnets: ['10.8.0.0/24'], ansible_host: '10.0.0.1', other: 1 })], NO_EXTRA_VARS);
+test('vars validate per host with defaults applied and unrelated inventory vars ignored', async (t) => {
+  const resolved = await resolveHostVars(
+    playbook,
+    [host('a', { subnets: ['10.8.0.0/24'], ansible_host: '10.0.0.1', other: 1 })],
+    NO_EXTRA_VARS,
+  );
   t.deepEqual(resolved.get('a'), { subnets: ['10.8.0.0/24'], pairing: false });
 });
 
-test('extra vars win over inventory vars', (t) => {
-  const resolved = resolveHostVars(playbook, [host('a', { subnets: ['10.8.0.0/24'], pairing: false })], {
+test('extra vars win over inventory vars', async (t) => {
+  const resolved = await resolveHostVars(playbook, [host('a', { subnets: ['10.8.0.0/24'], pairing: false })], {
     vars: { pairing: true },
     origins: {},
   });
   t.true(resolved.get('a')?.pairing);
 });
 
-test('an invalid inventory var is reported at the file:line:col where it was defined', (t) => {
-  const error = t.throws(
+test('an invalid inventory var is reported at the file:line:col where it was defined', async (t) => {
+  const error = await t.throwsAsync(
     () =>
       resolveHostVars(
         playbook,
@@ -45,15 +49,15 @@ test('an invalid inventory var is reported at the file:line:col where it was def
   t.regex(error.message, /inv\.yml:7:15: hosts\.a\.subnets\.0: /);
 });
 
-test('the same problem on many hosts is reported once, listing them', (t) => {
+test('the same problem on many hosts is reported once, listing them', async (t) => {
   const hosts = ['a', 'b', 'c', 'd'].map((name) => host(name, {}));
-  const error = t.throws(() => resolveHostVars(playbook, hosts, NO_EXTRA_VARS), { instanceOf: PlaybookError });
+  const error = await t.throwsAsync(() => resolveHostVars(playbook, hosts, NO_EXTRA_VARS), { instanceOf: PlaybookError });
   t.is(error.issues.length, 1);
   t.regex(error.message, /hosts\[4: a, b, c, …\]\.subnets: required by playbook demo/);
 });
 
-test('an extra var the playbook does not declare is a usage error, not silently ignored', (t) => {
-  const error = t.throws(
+test('an extra var the playbook does not declare is a usage error, not silently ignored', async (t) => {
+  const error = await t.throwsAsync(
     () => resolveHostVars(playbook, [host('a', { subnets: ['10.8.0.0/24'] })], { vars: { subnet: 'x' }, origins: {} }),
     {
       instanceOf: UsageError,
@@ -62,8 +66,8 @@ test('an extra var the playbook does not declare is a usage error, not silently 
   t.regex(error.message, /unknown var 'subnet' for playbook demo; it accepts: subnets, pairing/);
 });
 
-test('a var that is present but of the wrong type says what is wrong, not that it is missing', (t) => {
-  const error = t.throws(
+test('a var that is present but of the wrong type says what is wrong, not that it is missing', async (t) => {
+  const error = await t.throwsAsync(
     () => resolveHostVars(playbook, [host('a', { subnets: ['10.8.0.0/24'] })], { vars: { pairing: 'maybe' }, origins: {} }),
     {
       instanceOf: PlaybookError,
