@@ -168,14 +168,27 @@ const confirm = async (input: SettleInput): Promise<Settled> => {
   return { kind: 'wait', reason: `a new SSH login failed after the change (${loginError})`, cause: 'connect' };
 };
 
+/**
+ * The apply's facts with the confirmation's re-reads: the very same map while every re-read equals
+ * what the apply left, since plans are kept per map and fact values (plan-step.ts) and the
+ * controller then plans nothing again; a copy with the re-read outcomes where any moved.
+ */
+export const withRereads = (
+  facts: ReadonlyMap<string, FactOutcome>,
+  rereads: Iterable<readonly [string, FactOutcome]>,
+): ReadonlyMap<string, FactOutcome> => {
+  let outcomes: Map<string, FactOutcome> | undefined;
+  for (const [id, outcome] of rereads) {
+    if (isDeepStrictEqual(outcome, facts.get(id))) continue;
+    outcomes ??= new Map(facts);
+    outcomes.set(id, outcome);
+  }
+  return outcomes ?? facts;
+};
+
 const confirmOver = async (fresh: HostSession, input: SettleInput): Promise<Settled> => {
   const { armed } = input;
-  const outcomes = new Map(input.facts);
-  for (const [id, outcome] of await fresh.gather(armed.rereads)) {
-    // Read as the apply left it: the cached outcome stands, and with it every plan made from it
-    // (plan-step.ts), so the controller plans the kernel tables again only when they moved.
-    if (!isDeepStrictEqual(outcome, outcomes.get(id))) outcomes.set(id, outcome);
-  }
+  const outcomes = withRereads(input.facts, await fresh.gather(armed.rereads));
   const { pending } = pendingIn(input.steps, outcomes);
   if (pending.length > 0) {
     const outcome = await outcomeOver(fresh, fireTimerNowCommand(armed.id));
