@@ -75,6 +75,16 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   };
 
   const steps = items.filter((item): item is Step => !isFlushHandlers(item));
+  /** The host stops before its first change: what failed, then every other step skipped with why. */
+  const stopBeforeChanges = (
+    failed: { readonly name: string; readonly kind: StepResultEvent['kind']; readonly begun: number; readonly error: ErrorInfo },
+    reason: string,
+    failedStep?: Step,
+  ): HostCounts => {
+    report(failed.name, failed.kind, failed.begun, { status: 'failed', changes: [], error: failed.error });
+    for (const step of steps) if (step !== failedStep) report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason });
+    return counts;
+  };
   // Handlers read their facts right after they run; gathering them up front would cost every run
   // (batm-manage info can be slow) for a check that only matters when a handler runs.
   const wanted = uniqueFacts(steps.flatMap((step) => factsOf(step.facts)));
@@ -84,38 +94,29 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   try {
     for (const [id, outcome] of await session.gather(wanted)) cache.set(id, outcome);
   } catch (error) {
-    report('gather facts', 'step', startedAt, { status: 'failed', changes: [], error: classifyError(error, 'fact') });
-    for (const step of steps)
-      report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: 'facts could not be gathered' });
-    return counts;
+    return stopBeforeChanges(
+      { name: 'gather facts', kind: 'step', begun: startedAt, error: classifyError(error, 'fact') },
+      'facts could not be gathered',
+    );
   }
   await pauseAt('after-facts', host);
 
   const blocked = firstUnplannable(steps, cache);
   if (blocked) {
-    report(blocked.step.name, 'step', startedAt, { status: 'failed', changes: [], error: untouched(blocked.error) });
-    for (const step of steps) {
-      if (step !== blocked.step)
-        report(step.name, 'step', Date.now(), {
-          status: 'skipped',
-          changes: [],
-          reason: `not started: '${blocked.step.name}' cannot be planned`,
-        });
-    }
-    return counts;
+    return stopBeforeChanges(
+      { name: blocked.step.name, kind: 'step', begun: startedAt, error: untouched(blocked.error) },
+      `not started: '${blocked.step.name}' cannot be planned`,
+      blocked.step,
+    );
   }
 
   const changing = steps.filter((step) => (planStep(step, cache).plan?.changes.length ?? 0) > 0);
   const refused = await firstRefusedHandler(changing, handlers, session, cache);
   if (refused) {
-    report(refused.name, 'handler', startedAt, { status: 'failed', changes: [], error: untouched(refused.error) });
-    for (const step of steps)
-      report(step.name, 'step', Date.now(), {
-        status: 'skipped',
-        changes: [],
-        reason: `not started: handler '${refused.name}' could not run`,
-      });
-    return counts;
+    return stopBeforeChanges(
+      { name: refused.name, kind: 'handler', begun: startedAt, error: untouched(refused.error) },
+      `not started: handler '${refused.name}' could not run`,
+    );
   }
 
   const open = transaction && !options.check && changing.length > 0;
@@ -124,10 +125,10 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
     try {
       await transaction.begin();
     } catch (error) {
-      report(BEGIN_STEP, 'transaction', begun, { status: 'failed', changes: [], error: untouched(classifyError(error, 'apply')) });
-      for (const step of steps)
-        report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason: 'the transaction could not begin' });
-      return counts;
+      return stopBeforeChanges(
+        { name: BEGIN_STEP, kind: 'transaction', begun, error: untouched(classifyError(error, 'apply')) },
+        'the transaction could not begin',
+      );
     }
   }
 

@@ -33,9 +33,10 @@ type PlanResult = { plan?: StepPlan; error?: ErrorInfo };
 
 // Planners are pure, so a step planned again over the very same fact values plans the same. A host's
 // pipeline asks for the same plan several times over one fact cache (the check that every step can be
-// planned, whether a transaction is needed, the step itself): the last plan per step is kept with
-// the cache, keyed by the identity of the step's fact values (a re-read after a change replaces them),
-// and goes with the cache when the host is done, so a large fleet keeps no plans alive.
+// planned, whether the host will change, the step itself, the transaction's confirmation when the
+// tables it re-reads are unchanged: withRereads): the last plan per step is kept with the cache,
+// keyed by the identity of the step's fact values (a re-read after a change replaces them), and goes
+// with the cache when the host is done, so a large fleet keeps no plans alive.
 const lastPlans = new WeakMap<
   ReadonlyMap<string, FactOutcome>,
   Map<Step, { readonly values: readonly unknown[]; readonly result: PlanResult }>

@@ -2,9 +2,9 @@
 // rollout, one stage of every host), and turns everything into events. One SSH connection per host
 // for its whole part of the run (plus the new one that confirms a host's transaction). Per host:
 // steps and handlers inside a transaction (host-transaction.ts), then the declared exposure probed
-// from here (for a host that changes nothing, while it runs). Within a stage hosts are independent; between stages the rollout checks gates and
-// budgets: once a budget is exceeded no new host starts, hosts in flight finish, and every host
-// never started is reported as untouched.
+// from here (for a host that changes nothing, while it runs). Within a stage hosts are independent;
+// between stages the rollout checks gates and budgets: once a budget is exceeded no new host starts,
+// hosts in flight finish, and every host never started is reported as untouched.
 
 import pLimit from 'p-limit';
 import type { Become } from '../command/shell.ts';
