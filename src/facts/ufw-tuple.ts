@@ -11,6 +11,7 @@
 // - the comment is the UTF-8 text hex-encoded (`casfleet: ssh` → 636173666c6565743a20737368);
 // - 6- and 8-field tuples are ufw's pre-0.30 format without a direction ("in" is implied).
 import { FactError } from '../errors.ts';
+import { memoByText } from './text-memo.ts';
 
 export type UfwAction = 'allow' | 'deny' | 'reject' | 'limit';
 export type UfwLog = '' | 'log' | 'log-all';
@@ -71,8 +72,7 @@ const parseDirection = (token: string, line: string): Pick<UfwRule, 'direction' 
   return { direction, interfaceIn: direction === 'in' ? iface : '', interfaceOut: direction === 'out' ? iface : '' };
 };
 
-/** Parses one `### tuple ### …` line (as found in the rules file) into a UfwRule. */
-export const parseUfwTuple = (line: string): UfwRule => {
+const parseTuple = (line: string): UfwRule => {
   if (!line.startsWith(TUPLE_PREFIX)) throw new FactError(`ufw.state: not a tuple line: "${line}"`);
   let body = line.slice(TUPLE_PREFIX.length);
   let comment = '';
@@ -104,3 +104,6 @@ export const parseUfwTuple = (line: string): UfwRule => {
     comment,
   };
 };
+
+/** Parses one `### tuple ### …` line (as found in the rules file) into a UfwRule (read-only: shared by equal lines). */
+export const parseUfwTuple = memoByText(parseTuple);

@@ -18,6 +18,7 @@
 import type { IptablesDump } from '../facts/iptables-save.ts';
 import { chainPolicy, chainRules, hasChain } from '../facts/iptables-save.ts';
 import type { KernelFirewall } from '../facts/kernel-firewall.ts';
+import { memoByText } from '../facts/text-memo.ts';
 import type { UfwPolicy, UfwState } from '../facts/ufw.ts';
 import type { UfwFamily } from '../facts/ufw-tuple.ts';
 import { networkContains, parseNetwork } from './cidr.ts';
@@ -119,9 +120,32 @@ interface TableRules {
   readonly chainNames: ReadonlySet<string>;
 }
 
+// A dump is read-only and shared by every host (and every read) that printed the same tables
+// (parseIptablesSave), so its tables are grouped and parsed once for all of them.
+const dumpTables = new WeakMap<IptablesDump, Map<string, TableRules>>();
+
 const tableRules = (family: UfwFamily, dump: IptablesDump, table: string): TableRules => {
+  let tables = dumpTables.get(dump);
+  if (!tables) {
+    tables = new Map();
+    dumpTables.set(dump, tables);
+  }
+  const key = `${family} ${table}`;
+  let rules = tables.get(key);
+  if (!rules) {
+    rules = groupTable(family, dump, table);
+    tables.set(key, rules);
+  }
+  return rules;
+};
+
+const groupTable = (family: UfwFamily, dump: IptablesDump, table: string): TableRules => {
   const lines = new Map<string, { chain: string; text: string }[]>();
-  for (const line of dump.tables[table]?.rules ?? []) lines.set(line.chain, [...(lines.get(line.chain) ?? []), line]);
+  for (const line of dump.tables[table]?.rules ?? []) {
+    const chain = lines.get(line.chain);
+    if (chain) chain.push(line);
+    else lines.set(line.chain, [line]);
+  }
   const parsed = new Map<string, KernelRule[]>();
   return {
     family,
@@ -200,10 +224,14 @@ const reachableRules = (rules: TableRules, start: string, skip: (chain: string) 
 
 // Chains ufw builds from its policy (track, skip-to-policy) and from user.rules (user-*): the
 // latter are compared with the files, the former follow DEFAULT_*_POLICY.
+const UFW_GENERATED: Readonly<Record<UfwFamily, RegExp>> = {
+  v4: new RegExp(`^${PREFIX.v4}-(user|track|skip-to-policy)-`),
+  v6: new RegExp(`^${PREFIX.v6}-(user|track|skip-to-policy)-`),
+};
 const ufwGenerated =
   (family: UfwFamily) =>
   (chain: string): boolean =>
-    new RegExp(`^${PREFIX[family]}-(user|track|skip-to-policy)-`).test(chain);
+    UFW_GENERATED[family].test(chain);
 
 const isUsualAccept = (rule: KernelRule): boolean => {
   const inIface = option(rule, 'in-interface');
@@ -222,16 +250,33 @@ const beforeManagedChain = (reached: readonly Reached[], chain: string | undefin
   return jump === -1 ? [] : reached.slice(0, jump);
 };
 
+// What INPUT reaches outside the chains ufw and casfleet own, per table (shared, see tableRules)
+// and owned chains.
+const reachedFromInput = new WeakMap<TableRules, Map<string, Reached[]>>();
+
+const inputReaches = (filter: TableRules, managedChain: string | undefined, ownChains: readonly string[]): Reached[] => {
+  let byOwner = reachedFromInput.get(filter);
+  if (!byOwner) {
+    byOwner = new Map();
+    reachedFromInput.set(filter, byOwner);
+  }
+  const key = [managedChain ?? '', ...ownChains].join(' ');
+  let reached = byOwner.get(key);
+  if (!reached) {
+    const generated = ufwGenerated(filter.family);
+    reached = reachableRules(filter, 'INPUT', (chain) => generated(chain) || chain === managedChain || ownChains.includes(chain));
+    byOwner.set(key, reached);
+  }
+  return reached;
+};
+
 const foreignAccepts = (
   filter: TableRules,
   isCas: (rule: KernelRule) => boolean,
   protectedPorts: readonly PortRange[],
   { managedChain, ownChains = [] }: Pick<KernelTruthInput, 'managedChain' | 'ownChains'>,
 ): ForeignAccept[] =>
-  beforeManagedChain(
-    reachableRules(filter, 'INPUT', (chain) => ufwGenerated(filter.family)(chain) || chain === managedChain || ownChains.includes(chain)),
-    managedChain,
-  ).flatMap(({ rule, via }): ForeignAccept[] => {
+  beforeManagedChain(inputReaches(filter, managedChain, ownChains), managedChain).flatMap(({ rule, via }): ForeignAccept[] => {
     if (rule.target !== 'ACCEPT' || isCas(rule) || ownChains.includes(rule.chain) || !matchesTcp(rule) || isUsualAccept(rule)) return [];
     const ports = destinationPorts(rule);
     if (covers(ports, ALL_PORTS)) return [{ rule: ref(rule), ports: 'all', via }];
@@ -357,8 +402,11 @@ const driftOf = (filter: TableRules, dump: IptablesDump, ufw: UfwState): string[
 };
 
 /** The kernel's view of the firewall, judged against ufw's files and the protected ports. */
+// CAS's rule lines are the same on every host of a fleet (and in every read of one host).
+const casRuleKeysOf = memoByText((_lines: string, commands: readonly string[]) => casRuleKeys(commands), 256);
+
 export const analyseKernel = ({ ufw, kernel, protectedPorts, managedChain, ownChains }: KernelTruthInput): KernelTruth => {
-  const casKeys = casRuleKeys(kernel.casRuleCommands);
+  const casKeys = casRuleKeysOf(kernel.casRuleCommands.join('\n'), kernel.casRuleCommands);
   const casChains = new Set([...casKeys].map((key) => key.split('|', 3).join('|')));
   const isCas = (rule: KernelRule): boolean =>
     casChains.has(`${rule.family}|${rule.table}|${rule.chain}`) &&
