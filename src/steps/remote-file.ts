@@ -49,12 +49,6 @@ export const insaneMode = (mode: string): string | undefined => {
   return undefined;
 };
 
-// Fails (exit 3) when the file is not what the plan was computed from: someone edited it between the
-// fact gathering and the apply, and writing now would silently drop their change. The digest is the
-// first word of sha256sum's output; the shell takes it (`%% *`), no `cut`.
-const guardUnchanged = (expectedSha256: string): RemoteCommand => sh`current=$(sha256sum < "$target") || current=
-[ "\${current%% *}" = ${expectedSha256} ] || { echo "casfleet: $target changed since its facts were read; not touching it" >&2; exit 3; }`;
-
 // The checks of one directory of the backup tree: "$d" by type (before it is read), then "$uid",
 // "$mode" and "$name" from its stat. Shared by cf_trusted_dirs and cf_tree_stat.
 const dirTypeChecks = sh`    [ ! -L "$d" ] || cf_refuse "$d is a symbolic link; refusing to keep or read backups through it"
@@ -183,14 +177,25 @@ ${backedUp ? sh`${backupCommit(path)}\n` : raw('')}mv -fT -- "$tmp" "$target"
 tmp=
 sync -- ${posix.dirname(path)}`;
 
-/**
- * The bytes a write must have received before they may replace the file: their SHA-256 (which
- * implies the length). The length is read only to say what went wrong.
- */
-const verifyReceived = (content: string): RemoteCommand => {
+// What a write checks before the target is replaced, each refusal exit 3. The content received must
+// be `content`: its SHA-256 (which implies the length; the length is read only to report a cut
+// transfer). With `expectedSha256`, the file must also be what the plan was computed from, or
+// someone edited it between the fact gathering and the apply and writing now would silently drop
+// their change: that is checked on the copy that becomes its backup, so the backup holds exactly the
+// content the plan replaced. One sha256sum for both, through /dev/fd so that its output names no
+// path (a name with a backslash or newline would be escaped); the shell splits the digests out.
+const verifyWrite = (content: string, expectedSha256: string | null): RemoteCommand => {
   const bytes = String(Buffer.byteLength(content, 'latin1'));
-  return sh`received=$(sha256sum < "$tmp") || received=
-if [ "\${received%% *}" != ${sha256Latin1(content)} ]; then
+  const received =
+    expectedSha256 === null
+      ? sh`received=$(sha256sum < "$tmp") || received=
+received=\${received%% *}`
+      : sh`sums=$(sha256sum /dev/fd/3 /dev/fd/4 3< "$backup_tmp" 4< "$tmp") || sums=
+set -- $sums
+[ "\${1:-}" = ${expectedSha256} ] || { echo "casfleet: $target changed since its facts were read; not touching it" >&2; exit 3; }
+received=\${3:-}`;
+  return sh`${received}
+if [ "$received" != ${sha256Latin1(content)} ]; then
   received=$(stat -c %s -- "$tmp") || received=?
   [ "$received" = ${bytes} ] || { echo "casfleet: received $received of ${raw(bytes)} bytes for $target (transfer cut short?); not touching it" >&2; exit 3; }
   echo "casfleet: the content received for $target does not match its checksum; not touching it" >&2; exit 3
@@ -213,12 +218,11 @@ ${
   expectedSha256 === null
     ? guardAbsent(path)
     : sh`${regularTarget('writing')}
-${guardUnchanged(expectedSha256)}
 ${backupCopy(path)}`
 }
 ${tempNextTo(path)}
 base64 -d > "$tmp"
-${verifyReceived(content)}
+${verifyWrite(content, expectedSha256)}
 ${install(path, meta, expectedSha256 !== null)}
 echo "wrote: $target"`;
 
@@ -257,7 +261,8 @@ fi`);
   esac
 fi`);
   if (checks.length === 0) return sh`:`;
-  return sh`set -- $(awk '$1 == "UID_MIN" { u = $2 } $1 == "GID_MIN" { g = $2 } END { print (u == "" ? 1000 : u), (g == "" ? 1000 : g) }' /etc/login.defs 2>/dev/null || true)
+  return sh`ids=$(awk '$1 == "UID_MIN" { u = $2 } $1 == "GID_MIN" { g = $2 } END { print (u == "" ? 1000 : u), (g == "" ? 1000 : g) }' /etc/login.defs 2>/dev/null) || ids=
+set -- $ids
 uid_min=\${1:-1000}
 gid_min=\${2:-1000}
 ${raw(checks.map((check) => check.script).join('\n'))}`;

@@ -94,6 +94,11 @@ realTest(`the write refuses a file that changed after its facts were read${suffi
   t.regex(result.stderr, /changed since its facts were read/);
   t.is(readFileSync(path, 'utf8'), 'k=1\nedited=by someone\n');
   t.deepEqual(s.gather(backupsFact(path)), [], 'no backup of a file it refuses to touch');
+  t.deepEqual(
+    readdirSync(join(backupRoot(s), dir)).filter((name) => name.includes('changed.properties')),
+    [],
+    'nor its temp file',
+  );
 });
 
 realTest(`fileAbsent backs up and removes; fileRestored puts it back with owner, group and mode${suffix}`, (t) => {
