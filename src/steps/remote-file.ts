@@ -130,6 +130,22 @@ const guardAbsent = (
 ( umask 022 && mkdir -p -- ${posix.dirname(path)} )`;
 
 /**
+ * Sets "$ts" to the time of a backup (UTC, sorting lexically in time order; facts/backup-name.ts).
+ * bash 5, the usual login shell, reads the clock without a process: $EPOCHREALTIME (read once; its
+ * decimal point follows the locale) through its printf builtin, to the microsecond. Any other shell
+ * asks GNU date, to the nanosecond (or the second, where date has no %N).
+ */
+export const backupTimestamp = sh`now=\${EPOCHREALTIME:-}
+case $now in
+  *[0-9][.,][0-9][0-9][0-9][0-9][0-9][0-9])
+    TZ=UTC0 printf -v ts '%(%Y%m%dT%H%M%S)T' "\${now%[.,]*}"
+    ts=$ts.\${now#*[.,]}000Z ;;
+  *)
+    ts=$(date -u +%Y%m%dT%H%M%S.%NZ)
+    case $ts in *N*) ts=$(date -u +%Y%m%dT%H%M%SZ) ;; esac ;;
+esac`;
+
+/**
  * Copies "$target" to "$backup_tmp", a new root-only (mktemp, 0600) file in the backup tree, and names
  * its backup "$backup" after the time and the file's uid-gid-mode. cp into the existing mktemp file
  * keeps its 0600. The caller syncs "$backup_tmp" (with whatever else it syncs) before backupCommit.
@@ -138,8 +154,7 @@ const backupCopy = (path: string): RemoteCommand => {
   const dir = backupDirFor(path);
   const base = posix.basename(path);
   return sh`${backupTree(backupChain(dir), treeStatFunction(true), raw('cf_tree_stat "$target"'))}
-ts=$(date -u +%Y%m%dT%H%M%S.%NZ)
-case $ts in *N*) ts=$(date -u +%Y%m%dT%H%M%SZ) ;; esac
+${backupTimestamp}
 backup=${dir}/${base}.$ts.$file_uid-$file_gid-$file_mode
 backup_tmp=$(mktemp -- ${dir}/.${base}.XXXXXX)
 cp -- "$target" "$backup_tmp"`;
