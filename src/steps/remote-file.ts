@@ -13,6 +13,8 @@
 //   mode recorded in its name must be sane: not world-writable, no setuid/setgid/sticky bit, owned by
 //   a system account (below UID_MIN/GID_MIN of /etc/login.defs) or a batm account (CAS's services
 //   run as batm users [I]).
+// - The file to replace: it must still hold what the plan was computed from (checked on the copy
+//   that becomes its backup), or a created file must still be absent.
 // - A transfer: the decoded content must have the SHA-256 the planner computed (and so its length,
 //   which is read only to report a cut transfer), or a connection cut mid-transfer would replace the
 //   file with the part that arrived. The temp file and its directory are fsynced before the rename
@@ -21,8 +23,9 @@
 //   syncs its directory before the target is replaced.
 //
 // Every process a script starts costs the host CPU (1.5-2 ms each): the shell takes the digest out
-// of sha256sum's output, one stat reads the backup tree and the file it backs up or restores, and
-// the backup root is chmodded only when its stat shows it is not 0700.
+// of sha256sum's output (one sha256sum for the backup copy and the received content), one stat reads
+// the backup tree and the file it backs up or restores, the backup root is chmodded only when that
+// stat shows it is not 0700, and bash names a backup without date.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { type RawText, type RemoteCommand, raw, sh } from '../command/shell.ts';
