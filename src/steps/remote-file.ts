@@ -28,7 +28,7 @@
 // stat shows it is not 0700, and bash names a backup without date.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { type RawText, type RemoteCommand, raw, sh } from '../command/shell.ts';
+import { type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { BACKUP_ROOT, backupDirFor } from '../facts/backup-name.ts';
 
 /** Owner, group and permission bits to give a written file. */
@@ -103,27 +103,48 @@ const backupChain = (dir: string): string[] => {
   }
 };
 
-// Makes (or checks) the backup tree down to `dir`; see the module comment. When it is all there
-// (every backup but the first), `check` runs once for the whole chain; otherwise the tree is made top
-// down, each directory only after its parent passed `check`: /var/backups, if missing, as Debian
-// makes it (0755), casfleet's own directories 0700.
-const backupTree = (chain: readonly string[], functions: RemoteCommand, check: RawText): RemoteCommand => sh`${functions}
-missing=
-for d in ${chain}; do [ -e "$d" ] || [ -L "$d" ] || missing=yes; done
+// Whether any directory of the backup tree is missing (only before the first backup), and how one is
+// made: /var/backups, if missing, as Debian makes it (0755), casfleet's own directories 0700.
+const findMissing = (chain: readonly string[]): RemoteCommand => sh`missing=
+for d in ${chain}; do [ -e "$d" ] || [ -L "$d" ] || missing=yes; done`;
+const makeDir = sh`case $d in ${posix.dirname(BACKUP_ROOT)}) mkdir -m 755 -- "$d" ;; *) mkdir -m 700 -- "$d" ;; esac`;
+
+/**
+ * Makes (or checks) the backup tree down to `dir`, refusing (exit 3) links and foreign owners on the
+ * way; see the module comment. When it is all there, one stat checks it; otherwise it is made top
+ * down, each directory only after its parent passed cf_trusted_dirs.
+ */
+export const trustedBackupDir = (dir: string): RemoteCommand => {
+  const chain = backupChain(dir);
+  return sh`${trustedDirsFunction}
+${findMissing(chain)}
 if [ -z "$missing" ]; then
-  ${check} ${chain}
+  cf_trusted_dirs ${chain}
 else
   for d in ${chain}; do
-    [ -e "$d" ] || [ -L "$d" ] || case $d in ${posix.dirname(BACKUP_ROOT)}) mkdir -m 755 -- "$d" ;; *) mkdir -m 700 -- "$d" ;; esac
-    ${check} "$d"
+    [ -e "$d" ] || [ -L "$d" ] || ${makeDir}
+    cf_trusted_dirs "$d"
   done
-fi`;
-
-/** Makes (or checks) the backup tree down to `dir`, refusing (exit 3) links and foreign owners on the way. */
-export const trustedBackupDir = (
-  dir: string,
-): RemoteCommand => sh`${backupTree(backupChain(dir), trustedDirsFunction, raw('cf_trusted_dirs'))}
+fi
 chmod 700 -- ${BACKUP_ROOT}`;
+};
+
+// The same for a backup of "$target", whose owner and mode are read by the same stat (cf_tree_stat).
+// Before the first backup, the directories there are checked in one stat (whoever can write to a
+// checked directory is root, so nothing can be swapped under the ones made next), the missing
+// ones made top down, and the whole tree checked again with the file.
+const backupTreeWithTarget = (dir: string): RemoteCommand => {
+  const chain = backupChain(dir);
+  return sh`${treeStatFunction(true)}
+${findMissing(chain)}
+if [ -n "$missing" ]; then
+  set --
+  for d in ${chain}; do if [ -e "$d" ] || [ -L "$d" ]; then set -- "$@" "$d"; fi; done
+  cf_tree_stat "$target" "$@"
+  for d in ${chain}; do [ -e "$d" ] || [ -L "$d" ] || ${makeDir}; done
+fi
+cf_tree_stat "$target" ${chain}`;
+};
 
 // The same for a file the plan creates: it must still be absent. Its directory is created when
 // missing, readable by all (0755, like the /etc directories casfleet writes into).
@@ -156,7 +177,7 @@ esac`;
 const backupCopy = (path: string): RemoteCommand => {
   const dir = backupDirFor(path);
   const base = posix.basename(path);
-  return sh`${backupTree(backupChain(dir), treeStatFunction(true), raw('cf_tree_stat "$target"'))}
+  return sh`${backupTreeWithTarget(dir)}
 ${backupTimestamp}
 backup=${dir}/${base}.$ts.$file_uid-$file_gid-$file_mode
 backup_tmp=$(mktemp -- ${dir}/.${base}.XXXXXX)
