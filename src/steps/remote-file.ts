@@ -74,9 +74,10 @@ ${dirOwnerChecks}
 
 // cf_tree_stat FILE DIR...: the same checks of the DIRs, and FILE's uid, gid, mode and link count
 // (in file_uid, file_gid, file_mode, file_links) from the same stat: a backup's name records its
-// original's owner and mode, a restore checks the backup's. The stat lines are read in this shell
-// (a here-document, not a pipe), so with `privateRoot` the backup root is made 0700 only when the
-// stat shows it is not.
+// original's owner and mode, a restore checks the backup's. The same stat reads the owner of the
+// temp file "$tmp", when there is one (tmp_uid, tmp_gid), so that `install` chowns it only when it
+// must. The stat lines are read in this shell (a here-document, not a pipe), so with `privateRoot`
+// the backup root is made 0700 only when the stat shows it is not.
 const treeStatFunction = (privateRoot: boolean): RemoteCommand => sh`${refuseFunction}
 cf_tree_stat() {
   cf_file=$1
@@ -84,8 +85,9 @@ cf_tree_stat() {
   for d in "$@"; do
 ${dirTypeChecks}
   done
-  cf_stats=$(stat -c '%u %g %a %h %n' -- "$cf_file" "$@") || cf_refuse "cannot read the owner and mode of $cf_file and its backup directories"
+  cf_stats=$(stat -c '%u %g %a %h %n' -- "$cf_file" \${tmp:+"$tmp"} "$@") || cf_refuse "cannot read the owner and mode of $cf_file and its backup directories"
   { read -r file_uid file_gid file_mode file_links file_name
+  [ -z "$tmp" ] || read -r tmp_uid tmp_gid tmp_mode tmp_links tmp_name
   while read -r uid gid mode links name; do
 ${dirOwnerChecks}${privateRoot ? sh`\n    [ "$name" != ${BACKUP_ROOT} ] || [ "$mode" = 700 ] || chmod 700 -- "$name"` : raw('')}
   done; } <<EOF
@@ -209,12 +211,17 @@ const tempNextTo = (path: string): RemoteCommand => sh`tmp=$(mktemp -- ${posix.d
 // Gives "$tmp" its owner and mode, then renames it over the target. One sync makes the temp file, its
 // directory and, with `backedUp`, the backup's temp file durable; the backup is then renamed into
 // place and its directory synced before the target is replaced, and the target's directory after.
-const install = (path: string, { uid, gid, mode }: FileMeta, backedUp = false): RemoteCommand => sh`chown ${`${uid}:${gid}`} -- "$tmp"
+// With `ownerRead`, cf_tree_stat has read the temp file's owner: it is chowned only when that differs
+// (mktemp makes it the shell's user and group; root's, owner and group 0, for the usual sudo).
+const install = (path: string, { uid, gid, mode }: FileMeta, { backedUp = false, ownerRead = false } = {}): RemoteCommand => {
+  const owner = `${uid}:${gid}`;
+  return sh`${ownerRead ? sh`[ "$tmp_uid:$tmp_gid" = ${owner} ] || ` : raw('')}chown ${owner} -- "$tmp"
 chmod ${mode} -- "$tmp"
 sync -- ${backedUp ? raw('"$backup_tmp" ') : raw('')}"$tmp" ${posix.dirname(path)}
 ${backedUp ? sh`${backupCommit(path)}\n` : raw('')}mv -fT -- "$tmp" "$target"
 tmp=
 sync -- ${posix.dirname(path)}`;
+};
 
 // What a write checks before the target is replaced, each refusal exit 3. The content received must
 // be `content`: its SHA-256 (which implies the length; the length is read only to report a cut
@@ -255,14 +262,15 @@ export const atomicWriteCommand = (
 ): RemoteCommand => sh`${prelude(path)}
 ${
   expectedSha256 === null
-    ? guardAbsent(path)
+    ? sh`${guardAbsent(path)}
+${tempNextTo(path)}`
     : sh`${regularTarget('writing')}
+${tempNextTo(path)}
 ${backupCopy(path)}`
 }
-${tempNextTo(path)}
 base64 -d > "$tmp"
 ${verifyWrite(content, expectedSha256)}
-${install(path, meta, expectedSha256 !== null)}
+${install(path, meta, { backedUp: expectedSha256 !== null, ownerRead: expectedSha256 !== null })}
 echo "wrote: $target"`;
 
 /** Back up `path` (when `backup`) and remove it; a no-op when it is already gone. */
@@ -316,11 +324,11 @@ ${modeProblem ? sh`echo ${`casfleet: the backup records ${modeProblem}; not rest
 ${treeStatFunction(false)}
 backup=${backupPath}
 [ -f "$backup" ] && [ ! -L "$backup" ] || cf_refuse "$backup is not a regular file; not restoring from it"
+${tempNextTo(path)}
 cf_tree_stat "$backup" ${backupChain(posix.dirname(backupPath))}
 [ "$file_uid" = 0 ] && [ "$file_mode" = 600 ] && [ "$file_links" = 1 ] || cf_refuse "$backup is not a root-only (0600, one link) casfleet backup (uid $file_uid, mode $file_mode, $file_links links); not restoring from it"
 ${saneOwner(meta)}
-${tempNextTo(path)}
 cp -- "$backup" "$tmp"
-${install(path, meta)}
+${install(path, meta, { ownerRead: true })}
 echo "restored: $target from $backup"`;
 };

@@ -120,6 +120,28 @@ realTest(`fileAbsent backs up and removes; fileRestored puts it back with owner,
   t.deepEqual(apply(s, restored).plan.changes, []);
 });
 
+realTest(`in a setgid directory, where mktemp gives the temp file the directory's group, the file keeps its own${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  const setgid = join(dir, 'setgid');
+  mkdirSync(setgid);
+  chownSync(setgid, 0, 1002);
+  chmodSync(setgid, 0o2755);
+  const path = join(setgid, 'root.properties');
+  writeFileSync(path, 'k=1\n');
+  chownSync(path, 0, 0);
+  chmodSync(path, 0o644);
+  const written = apply(s, propertiesKey({ file: path, key: 'k', value: 2 })).results[0];
+  t.is(written?.code, 0, written?.stderr);
+  t.is(readFileSync(path, 'utf8'), 'k=2\n');
+  let stat = statSync(path);
+  t.deepEqual([stat.uid, stat.gid, (stat.mode & 0o7777).toString(8)], [0, 0, '644']);
+  t.is(apply(s, fileAbsent({ path })).results[0]?.code, 0);
+  const restored = apply(s, fileRestored({ path })).results[0];
+  t.is(restored?.code, 0, restored?.stderr);
+  stat = statSync(path);
+  t.deepEqual([stat.uid, stat.gid, (stat.mode & 0o7777).toString(8)], [0, 0, '644']);
+});
+
 // ---- refusals ----------------------------------------------------------------------------------------
 
 const backupRoot = (s: UfwScratch): string => join(s.dir, 'backups', 'casfleet');
