@@ -7,7 +7,8 @@
 // - The tree mirrors the original path (no `/`→`_` flattening, which would make /a_b and /a/b collide).
 // - The owner, group and mode of the original are recorded in the name, so the backup itself can be
 //   root-only (0600, directories 0700) and a restore still puts the original metadata back.
-// - The timestamp (nanoseconds, GNU date %N) sorts lexically in time order.
+// - The timestamp sorts lexically in time order: to the microsecond (bash's $EPOCHREALTIME, padded to
+//   nine digits) or the nanosecond (GNU date %N), see backupTimestamp in steps/remote-file.ts.
 import { posix } from 'node:path';
 
 export const BACKUP_ROOT = '/var/backups/casfleet';

@@ -13,10 +13,19 @@
 //   mode recorded in its name must be sane: not world-writable, no setuid/setgid/sticky bit, owned by
 //   a system account (below UID_MIN/GID_MIN of /etc/login.defs) or a batm account (CAS's services
 //   run as batm users [I]).
-// - A transfer: the decoded content must have the length and SHA-256 the planner computed, or a
-//   connection cut mid-transfer would replace the file with the part that arrived. The temp file
-//   and its directory are fsynced before the rename and the directory after it, so a crash leaves
-//   the old file or the new one, whole.
+// - The file to replace: it must still hold what the plan was computed from (checked on the copy
+//   that becomes its backup), or a created file must still be absent.
+// - A transfer: the decoded content must have the SHA-256 the planner computed (and so its length,
+//   which is read only to report a cut transfer), or a connection cut mid-transfer would replace the
+//   file with the part that arrived. The temp file and its directory are fsynced before the rename
+//   and the directory after it, so a crash leaves the old file or the new one, whole. A backed-up
+//   write syncs the backup's temp file in the same call, then renames the backup into place and
+//   syncs its directory before the target is replaced.
+//
+// Every process a script starts costs the host CPU (1.5-2 ms each): the shell takes the digest out
+// of sha256sum's output (one sha256sum for the backup copy and the received content), one stat reads
+// the backup tree and the file it backs up or restores, the backup root is chmodded only when that
+// stat shows it is not 0700, and bash names a backup without date.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { type RemoteCommand, raw, sh } from '../command/shell.ts';
@@ -43,23 +52,47 @@ export const insaneMode = (mode: string): string | undefined => {
   return undefined;
 };
 
-// Fails (exit 3) when the file is not what the plan was computed from: someone edited it between the
-// fact gathering and the apply, and writing now would silently drop their change.
-const guardUnchanged = (expectedSha256: string): RemoteCommand => sh`current=$(sha256sum < "$target" | cut -c1-64) || current=
-[ "$current" = ${expectedSha256} ] || { echo "casfleet: $target changed since its facts were read; not touching it" >&2; exit 3; }`;
+// The checks of one directory of the backup tree: "$d" by type (before it is read), then "$uid",
+// "$mode" and "$name" from its stat. Shared by cf_trusted_dirs and cf_tree_stat.
+const dirTypeChecks = sh`    [ ! -L "$d" ] || cf_refuse "$d is a symbolic link; refusing to keep or read backups through it"
+    [ -d "$d" ] || cf_refuse "$d is not a directory; refusing to keep or read backups in it"`;
+const dirOwnerChecks = sh`    [ "$uid" = 0 ] || cf_refuse "$name is owned by uid $uid, not root; refusing to keep or read backups in it"
+    [ $(( 0$mode & 022 )) -eq 0 ] || cf_refuse "$name is writable by group or others (mode $mode); refusing to keep or read backups in it"`;
+const refuseFunction = sh`cf_refuse() { echo "casfleet: $*" >&2; exit 3; }`;
 
 // cf_trusted_dirs DIR...: each a real directory (not a symlink), owned by root and writable by
 // nobody else; one stat for all of them. Exits the script (3) with the reason otherwise.
-const trustedDirsFunction = sh`cf_refuse() { echo "casfleet: $*" >&2; exit 3; }
+const trustedDirsFunction = sh`${refuseFunction}
 cf_trusted_dirs() {
   for d in "$@"; do
-    [ ! -L "$d" ] || cf_refuse "$d is a symbolic link; refusing to keep or read backups through it"
-    [ -d "$d" ] || cf_refuse "$d is not a directory; refusing to keep or read backups in it"
+${dirTypeChecks}
   done
   stat -c '%u %a %n' -- "$@" | while read -r uid mode name; do
-    [ "$uid" = 0 ] || cf_refuse "$name is owned by uid $uid, not root; refusing to keep or read backups in it"
-    [ $(( 0$mode & 022 )) -eq 0 ] || cf_refuse "$name is writable by group or others (mode $mode); refusing to keep or read backups in it"
+${dirOwnerChecks}
   done || exit 3
+}`;
+
+// cf_tree_stat FILE DIR...: the same checks of the DIRs, and FILE's uid, gid, mode and link count
+// (in file_uid, file_gid, file_mode, file_links) from the same stat: a backup's name records its
+// original's owner and mode, a restore checks the backup's. The same stat reads the owner of the
+// temp file "$tmp", when there is one (tmp_uid, tmp_gid), so that `install` chowns it only when it
+// must. The stat lines are read in this shell (a here-document, not a pipe), so with `privateRoot`
+// the backup root is made 0700 only when the stat shows it is not.
+const treeStatFunction = (privateRoot: boolean): RemoteCommand => sh`${refuseFunction}
+cf_tree_stat() {
+  cf_file=$1
+  shift
+  for d in "$@"; do
+${dirTypeChecks}
+  done
+  cf_stats=$(stat -c '%u %g %a %h %n' -- "$cf_file" \${tmp:+"$tmp"} "$@") || cf_refuse "cannot read the owner and mode of $cf_file and its backup directories"
+  { read -r file_uid file_gid file_mode file_links file_name
+  [ -z "$tmp" ] || read -r tmp_uid tmp_gid tmp_mode tmp_links tmp_name
+  while read -r uid gid mode links name; do
+${dirOwnerChecks}${privateRoot ? sh`\n    [ "$name" != ${BACKUP_ROOT} ] || [ "$mode" = 700 ] || chmod 700 -- "$name"` : raw('')}
+  done; } <<EOF
+$cf_stats
+EOF
 }`;
 
 /** The directories from `/` down to `dir` (a directory at or below BACKUP_ROOT). */
@@ -72,31 +105,48 @@ const backupChain = (dir: string): string[] => {
   }
 };
 
-// Checks (and, when `create`, makes) the backup tree down to `dir`; see the module comment. When
-// it is all there (every backup but the first), one stat checks it; otherwise it is made top down,
-// each directory only after its parent passed: /var/backups, if missing, as Debian makes it (0755),
-// casfleet's own directories 0700.
-const backupTree = (dir: string, create: boolean): RemoteCommand => {
+// Whether any directory of the backup tree is missing (only before the first backup), and how one is
+// made: /var/backups, if missing, as Debian makes it (0755), casfleet's own directories 0700.
+const findMissing = (chain: readonly string[]): RemoteCommand => sh`missing=
+for d in ${chain}; do [ -e "$d" ] || [ -L "$d" ] || missing=yes; done`;
+const makeDir = sh`case $d in ${posix.dirname(BACKUP_ROOT)}) mkdir -m 755 -- "$d" ;; *) mkdir -m 700 -- "$d" ;; esac`;
+
+/**
+ * Makes (or checks) the backup tree down to `dir`, refusing (exit 3) links and foreign owners on the
+ * way; see the module comment. When it is all there, one stat checks it; otherwise it is made top
+ * down, each directory only after its parent passed cf_trusted_dirs.
+ */
+export const trustedBackupDir = (dir: string): RemoteCommand => {
   const chain = backupChain(dir);
-  if (!create)
-    return sh`${trustedDirsFunction}
-cf_trusted_dirs ${chain}`;
   return sh`${trustedDirsFunction}
-missing=
-for d in ${chain}; do [ -e "$d" ] || [ -L "$d" ] || missing=yes; done
+${findMissing(chain)}
 if [ -z "$missing" ]; then
   cf_trusted_dirs ${chain}
 else
   for d in ${chain}; do
-    [ -e "$d" ] || [ -L "$d" ] || case $d in ${posix.dirname(BACKUP_ROOT)}) mkdir -m 755 -- "$d" ;; *) mkdir -m 700 -- "$d" ;; esac
+    [ -e "$d" ] || [ -L "$d" ] || ${makeDir}
     cf_trusted_dirs "$d"
   done
 fi
 chmod 700 -- ${BACKUP_ROOT}`;
 };
 
-/** Makes (or checks) the backup tree down to `dir`, refusing (exit 3) links and foreign owners on the way. */
-export const trustedBackupDir = (dir: string): RemoteCommand => backupTree(dir, true);
+// The same for a backup of "$target", whose owner and mode are read by the same stat (cf_tree_stat).
+// Before the first backup, the directories there are checked in one stat (whoever can write to a
+// checked directory is root, so nothing can be swapped under the ones made next), the missing
+// ones made top down, and the whole tree checked again with the file.
+const backupTreeWithTarget = (dir: string): RemoteCommand => {
+  const chain = backupChain(dir);
+  return sh`${treeStatFunction(true)}
+${findMissing(chain)}
+if [ -n "$missing" ]; then
+  set --
+  for d in ${chain}; do if [ -e "$d" ] || [ -L "$d" ]; then set -- "$@" "$d"; fi; done
+  cf_tree_stat "$target" "$@"
+  for d in ${chain}; do [ -e "$d" ] || [ -L "$d" ] || ${makeDir}; done
+fi
+cf_tree_stat "$target" ${chain}`;
+};
 
 // The same for a file the plan creates: it must still be absent. Its directory is created when
 // missing, readable by all (0755, like the /etc directories casfleet writes into).
@@ -105,23 +155,43 @@ const guardAbsent = (
 ): RemoteCommand => sh`if [ -e "$target" ] || [ -L "$target" ]; then echo "casfleet: $target appeared since its facts were read; not touching it" >&2; exit 3; fi
 ( umask 022 && mkdir -p -- ${posix.dirname(path)} )`;
 
-/** Copies "$target" to a new root-only backup named after the time and the file's uid-gid-mode. */
-export const backupSnippet = (path: string): RemoteCommand => {
+/**
+ * Sets "$ts" to the time of a backup (UTC, sorting lexically in time order; facts/backup-name.ts).
+ * bash 5, the usual login shell, reads the clock without a process: $EPOCHREALTIME (read once; its
+ * decimal point follows the locale) through its printf builtin, to the microsecond. Any other shell
+ * asks GNU date, to the nanosecond (or the second, where date has no %N).
+ */
+export const backupTimestamp = sh`now=\${EPOCHREALTIME:-}
+case $now in
+  *[0-9][.,][0-9][0-9][0-9][0-9][0-9][0-9])
+    TZ=UTC0 printf -v ts '%(%Y%m%dT%H%M%S)T' "\${now%[.,]*}"
+    ts=$ts.\${now#*[.,]}000Z ;;
+  *)
+    ts=$(date -u +%Y%m%dT%H%M%S.%NZ)
+    case $ts in *N*) ts=$(date -u +%Y%m%dT%H%M%SZ) ;; esac ;;
+esac`;
+
+/**
+ * Copies "$target" to "$backup_tmp", a new root-only (mktemp, 0600) file in the backup tree, and names
+ * its backup "$backup" after the time and the file's uid-gid-mode. cp into the existing mktemp file
+ * keeps its 0600. The caller syncs "$backup_tmp" (with whatever else it syncs) before backupCommit.
+ */
+const backupCopy = (path: string): RemoteCommand => {
   const dir = backupDirFor(path);
   const base = posix.basename(path);
-  return sh`${backupTree(dir, true)}
-ts=$(date -u +%Y%m%dT%H%M%S.%NZ)
-case $ts in *N*) ts=$(date -u +%Y%m%dT%H%M%SZ) ;; esac
-backup=${dir}/${base}.$ts.$(stat -c '%u-%g-%a' -- "$target")
+  return sh`${backupTreeWithTarget(dir)}
+${backupTimestamp}
+backup=${dir}/${base}.$ts.$file_uid-$file_gid-$file_mode
 backup_tmp=$(mktemp -- ${dir}/.${base}.XXXXXX)
-cp -- "$target" "$backup_tmp"
-chmod 600 -- "$backup_tmp"
-sync -- "$backup_tmp"
-mv -fT -- "$backup_tmp" "$backup"
-backup_tmp=
-sync -- ${dir}
-echo "backup: $backup"`;
+cp -- "$target" "$backup_tmp"`;
 };
+
+// Renames the synced backup into place and syncs its directory: the backup is never a half-written
+// file under its final name, and its name is durable before the target changes.
+const backupCommit = (path: string): RemoteCommand => sh`mv -fT -- "$backup_tmp" "$backup"
+backup_tmp=
+sync -- ${backupDirFor(path)}
+echo "backup: $backup"`;
 
 // Temp files are removed on any exit that did not rename them into place.
 const prelude = (path: string): RemoteCommand => sh`set -eu
@@ -134,22 +204,48 @@ trap '[ -z "$tmp" ] || rm -f -- "$tmp"; [ -z "$backup_tmp" ] || rm -f -- "$backu
 const regularTarget = (action: string): RemoteCommand =>
   sh`[ -f "$target" ] && [ ! -L "$target" ] || { echo "casfleet: $target is not a regular file; not ${raw(action)} it" >&2; exit 3; }`;
 
-// A temp file next to the target (same filesystem, so `mv` is an atomic rename).
+// A temp file next to the target (same filesystem, so `mv` is an atomic rename). mktemp, not a name
+// the shell makes up: the target's directory is not casfleet's, so the name must not be guessable.
 const tempNextTo = (path: string): RemoteCommand => sh`tmp=$(mktemp -- ${posix.dirname(path)}/.${posix.basename(path)}.casfleet.XXXXXX)`;
 
-const install = (path: string, { uid, gid, mode }: FileMeta): RemoteCommand => sh`chown ${`${uid}:${gid}`} -- "$tmp"
+// Gives "$tmp" its owner and mode, then renames it over the target. One sync makes the temp file, its
+// directory and, with `backedUp`, the backup's temp file durable; the backup is then renamed into
+// place and its directory synced before the target is replaced, and the target's directory after.
+// With `ownerRead`, cf_tree_stat has read the temp file's owner: it is chowned only when that differs
+// (mktemp makes it the shell's user and group; root's, owner and group 0, for the usual sudo).
+const install = (path: string, { uid, gid, mode }: FileMeta, { backedUp = false, ownerRead = false } = {}): RemoteCommand => {
+  const owner = `${uid}:${gid}`;
+  return sh`${ownerRead ? sh`[ "$tmp_uid:$tmp_gid" = ${owner} ] || ` : raw('')}chown ${owner} -- "$tmp"
 chmod ${mode} -- "$tmp"
-sync -- "$tmp" ${posix.dirname(path)}
-mv -fT -- "$tmp" "$target"
+sync -- ${backedUp ? raw('"$backup_tmp" ') : raw('')}"$tmp" ${posix.dirname(path)}
+${backedUp ? sh`${backupCommit(path)}\n` : raw('')}mv -fT -- "$tmp" "$target"
 tmp=
 sync -- ${posix.dirname(path)}`;
+};
 
-/** The bytes a write must have received before they may replace the file. */
-const verifyReceived = (content: string): RemoteCommand => {
-  const bytes = Buffer.byteLength(content, 'latin1');
-  return sh`received=$(wc -c < "$tmp" | tr -d ' ')
-[ "$received" = ${String(bytes)} ] || { echo "casfleet: received $received of ${raw(String(bytes))} bytes for $target (transfer cut short?); not touching it" >&2; exit 3; }
-[ "$(sha256sum < "$tmp" | cut -c1-64)" = ${sha256Latin1(content)} ] || { echo "casfleet: the content received for $target does not match its checksum; not touching it" >&2; exit 3; }`;
+// What a write checks before the target is replaced, each refusal exit 3. The content received must
+// be `content`: its SHA-256 (which implies the length; the length is read only to report a cut
+// transfer). With `expectedSha256`, the file must also be what the plan was computed from, or
+// someone edited it between the fact gathering and the apply and writing now would silently drop
+// their change: that is checked on the copy that becomes its backup, so the backup holds exactly the
+// content the plan replaced. One sha256sum for both, through /dev/fd so that its output names no
+// path (a name with a backslash or newline would be escaped); the shell splits the digests out.
+const verifyWrite = (content: string, expectedSha256: string | null): RemoteCommand => {
+  const bytes = String(Buffer.byteLength(content, 'latin1'));
+  const received =
+    expectedSha256 === null
+      ? sh`received=$(sha256sum < "$tmp") || received=
+received=\${received%% *}`
+      : sh`sums=$(sha256sum /dev/fd/3 /dev/fd/4 3< "$backup_tmp" 4< "$tmp") || sums=
+set -- $sums
+[ "\${1:-}" = ${expectedSha256} ] || { echo "casfleet: $target changed since its facts were read; not touching it" >&2; exit 3; }
+received=\${3:-}`;
+  return sh`${received}
+if [ "$received" != ${sha256Latin1(content)} ]; then
+  received=$(stat -c %s -- "$tmp") || received=?
+  [ "$received" = ${bytes} ] || { echo "casfleet: received $received of ${raw(bytes)} bytes for $target (transfer cut short?); not touching it" >&2; exit 3; }
+  echo "casfleet: the content received for $target does not match its checksum; not touching it" >&2; exit 3
+fi`;
 };
 
 /**
@@ -166,44 +262,58 @@ export const atomicWriteCommand = (
 ): RemoteCommand => sh`${prelude(path)}
 ${
   expectedSha256 === null
-    ? guardAbsent(path)
+    ? sh`${guardAbsent(path)}
+${tempNextTo(path)}`
     : sh`${regularTarget('writing')}
-${guardUnchanged(expectedSha256)}
-${backupSnippet(path)}`
-}
 ${tempNextTo(path)}
+${backupCopy(path)}`
+}
 base64 -d > "$tmp"
-${verifyReceived(content)}
-${install(path, meta)}
+${verifyWrite(content, expectedSha256)}
+${install(path, meta, { backedUp: expectedSha256 !== null, ownerRead: expectedSha256 !== null })}
 echo "wrote: $target"`;
 
 /** Back up `path` (when `backup`) and remove it; a no-op when it is already gone. */
 export const removeFileCommand = (path: string, backup: boolean): RemoteCommand => sh`${prelude(path)}
 if [ ! -e "$target" ] && [ ! -L "$target" ]; then echo "already absent: $target"; exit 0; fi
 ${regularTarget('removing')}
-${backup ? backupSnippet(path) : raw('')}
-rm -f -- "$target"
+${
+  backup
+    ? sh`${backupCopy(path)}
+sync -- "$backup_tmp"
+${backupCommit(path)}
+`
+    : raw('')
+}rm -f -- "$target"
 sync -- ${posix.dirname(path)}
 echo "removed: $target"`;
 
-// The recorded owner must be a system account (below UID_MIN / GID_MIN) or a batm account.
-const saneOwner = ({
-  uid,
-  gid,
-}: FileMeta): RemoteCommand => sh`uid_min=$(awk '$1 == "UID_MIN" { print $2 }' /etc/login.defs 2>/dev/null || true)
-gid_min=$(awk '$1 == "GID_MIN" { print $2 }' /etc/login.defs 2>/dev/null || true)
-if [ ${String(uid)} -ge "\${uid_min:-1000}" ]; then
-  case "$(getent passwd ${String(uid)} | cut -d: -f1)" in
+// The recorded owner must be a system account (below UID_MIN / GID_MIN) or a batm account. Root (0)
+// is a system account whatever login.defs says, so a root-owned backup needs no look-up. A batm
+// account's passwd or group line starts with its name, so the line itself is matched.
+const saneOwner = ({ uid, gid }: FileMeta): RemoteCommand => {
+  const checks: RemoteCommand[] = [];
+  if (uid !== 0)
+    checks.push(sh`if [ ${String(uid)} -ge "$uid_min" ]; then
+  case "$(getent passwd ${String(uid)})" in
     batm*) ;;
     *) echo "casfleet: the backup records owner uid ${raw(String(uid))}, neither a system account nor a batm account; not restoring it" >&2; exit 3 ;;
   esac
-fi
-if [ ${String(gid)} -ge "\${gid_min:-1000}" ]; then
-  case "$(getent group ${String(gid)} | cut -d: -f1)" in
+fi`);
+  if (gid !== 0)
+    checks.push(sh`if [ ${String(gid)} -ge "$gid_min" ]; then
+  case "$(getent group ${String(gid)})" in
     batm*) ;;
     *) echo "casfleet: the backup records group gid ${raw(String(gid))}, neither a system group nor a batm group; not restoring it" >&2; exit 3 ;;
   esac
-fi`;
+fi`);
+  if (checks.length === 0) return sh`:`;
+  return sh`ids=$(awk '$1 == "UID_MIN" { u = $2 } $1 == "GID_MIN" { g = $2 } END { print (u == "" ? 1000 : u), (g == "" ? 1000 : g) }' /etc/login.defs 2>/dev/null) || ids=
+set -- $ids
+uid_min=\${1:-1000}
+gid_min=\${2:-1000}
+${raw(checks.map((check) => check.script).join('\n'))}`;
+};
 
 /** Restore `path` from `backupPath` with `meta`; refuses if `path` exists by then, or anything above fails. */
 export const restoreFileCommand = (path: string, backupPath: string, meta: FileMeta): RemoteCommand => {
@@ -211,14 +321,14 @@ export const restoreFileCommand = (path: string, backupPath: string, meta: FileM
   return sh`${prelude(path)}
 if [ -e "$target" ] || [ -L "$target" ]; then echo "casfleet: $target exists now; not restoring over it" >&2; exit 3; fi
 ${modeProblem ? sh`echo ${`casfleet: the backup records ${modeProblem}; not restoring it`} >&2; exit 3` : raw(':')}
-${backupTree(posix.dirname(backupPath), false)}
+${treeStatFunction(false)}
 backup=${backupPath}
 [ -f "$backup" ] && [ ! -L "$backup" ] || cf_refuse "$backup is not a regular file; not restoring from it"
-set -- $(stat -c '%u %a %h' -- "$backup")
-[ "$1" = 0 ] && [ "$2" = 600 ] && [ "$3" = 1 ] || cf_refuse "$backup is not a root-only (0600, one link) casfleet backup (uid $1, mode $2, $3 links); not restoring from it"
-${saneOwner(meta)}
 ${tempNextTo(path)}
+cf_tree_stat "$backup" ${backupChain(posix.dirname(backupPath))}
+[ "$file_uid" = 0 ] && [ "$file_mode" = 600 ] && [ "$file_links" = 1 ] || cf_refuse "$backup is not a root-only (0600, one link) casfleet backup (uid $file_uid, mode $file_mode, $file_links links); not restoring from it"
+${saneOwner(meta)}
 cp -- "$backup" "$tmp"
-${install(path, meta)}
+${install(path, meta, { ownerRead: true })}
 echo "restored: $target from $backup"`;
 };

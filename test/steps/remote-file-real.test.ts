@@ -93,6 +93,12 @@ realTest(`the write refuses a file that changed after its facts were read${suffi
   t.is(result.code, 3);
   t.regex(result.stderr, /changed since its facts were read/);
   t.is(readFileSync(path, 'utf8'), 'k=1\nedited=by someone\n');
+  t.deepEqual(s.gather(backupsFact(path)), [], 'no backup of a file it refuses to touch');
+  t.deepEqual(
+    readdirSync(join(backupRoot(s), dir)).filter((name) => name.includes('changed.properties')),
+    [],
+    'nor its temp file',
+  );
 });
 
 realTest(`fileAbsent backs up and removes; fileRestored puts it back with owner, group and mode${suffix}`, (t) => {
@@ -112,6 +118,28 @@ realTest(`fileAbsent backs up and removes; fileRestored puts it back with owner,
   const stat = statSync(path);
   t.deepEqual([stat.uid, stat.gid, (stat.mode & 0o7777).toString(8)], [2, 3, '604']);
   t.deepEqual(apply(s, restored).plan.changes, []);
+});
+
+realTest(`in a setgid directory, where mktemp gives the temp file the directory's group, the file keeps its own${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  const setgid = join(dir, 'setgid');
+  mkdirSync(setgid);
+  chownSync(setgid, 0, 1002);
+  chmodSync(setgid, 0o2755);
+  const path = join(setgid, 'root.properties');
+  writeFileSync(path, 'k=1\n');
+  chownSync(path, 0, 0);
+  chmodSync(path, 0o644);
+  const written = apply(s, propertiesKey({ file: path, key: 'k', value: 2 })).results[0];
+  t.is(written?.code, 0, written?.stderr);
+  t.is(readFileSync(path, 'utf8'), 'k=2\n');
+  let stat = statSync(path);
+  t.deepEqual([stat.uid, stat.gid, (stat.mode & 0o7777).toString(8)], [0, 0, '644']);
+  t.is(apply(s, fileAbsent({ path })).results[0]?.code, 0);
+  const restored = apply(s, fileRestored({ path })).results[0];
+  t.is(restored?.code, 0, restored?.stderr);
+  stat = statSync(path);
+  t.deepEqual([stat.uid, stat.gid, (stat.mode & 0o7777).toString(8)], [0, 0, '644']);
 });
 
 // ---- refusals ----------------------------------------------------------------------------------------
@@ -216,4 +244,67 @@ realTest(`a write whose content arrives cut short leaves the old file and no tem
     readdirSync(dir).filter((name) => name.includes('.casfleet.')),
     [],
   );
+  // The backup is renamed into place only with the content verified: none is left, nor its temp file.
+  t.deepEqual(s.gather(backupsFact(path)), []);
+  t.deepEqual(readdirSync(join(backupRoot(s), dir)), []);
+});
+
+realTest(`a write whose content arrives whole but different is refused by its checksum${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  resetBackups(s);
+  const path = join(dir, 'garbled.properties');
+  writeFileSync(path, 'k=1\n');
+  const plan = propertiesKey({ file: path, key: 'k', value: 'v' }).plan({ file: s.gather(fileFact(path)) });
+  const sent = Buffer.from(plan.changes[0]!.stdin!, 'base64');
+  sent[0] = sent[0]! ^ 1;
+  const result = s.run(plan.changes[0]!.command.script, sent.toString('base64'));
+  t.is(result.code, 3);
+  t.regex(result.stderr, /the content received for .*garbled\.properties does not match its checksum; not touching it/);
+  t.is(readFileSync(path, 'utf8'), 'k=1\n');
+  t.deepEqual(s.gather(backupsFact(path)), []);
+  t.deepEqual(
+    readdirSync(dir).filter((name) => name.includes('garbled.properties.')),
+    [],
+  );
+});
+
+realTest(`a backup is 0600 whatever the original's mode, and a backup root left 0755 is made 0700 again${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  resetBackups(s);
+  mkdirSync(backupRoot(s), { mode: 0o755 });
+  chmodSync(backupRoot(s), 0o755);
+  const path = join(dir, 'exec.properties');
+  writeFileSync(path, 'k=1\n');
+  chmodSync(path, 0o4755);
+  const { results } = apply(s, propertiesKey({ file: path, key: 'k', value: 2 }));
+  t.is(results[0]?.code, 0, results[0]?.stderr);
+  t.is((statSync(backupRoot(s)).mode & 0o777).toString(8), '700');
+  const [backup] = s.gather(backupsFact(path));
+  t.is(backup?.mode, '4755');
+  const onDisk = join(s.dir, 'backups', backup!.path.slice('/var/backups/'.length));
+  t.is((statSync(onDisk).mode & 0o7777).toString(8), '600');
+  t.is(readFileSync(onDisk, 'utf8'), 'k=1\n');
+  t.regex(
+    results[0]?.stdout ?? '',
+    new RegExp(`^backup: ${backup!.path.replaceAll('.', '\\.')}\nwrote: ${path.replaceAll('.', '\\.')}\n$`),
+  );
+});
+
+realTest(`a root-owned file round-trips through fileAbsent and fileRestored; the output names the backup${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  resetBackups(s);
+  const path = join(dir, 'root-vpn');
+  writeFileSync(path, 'root vpn\n');
+  chmodSync(path, 0o640);
+  const removed = apply(s, fileAbsent({ path })).results[0];
+  t.is(removed?.code, 0, removed?.stderr);
+  const [backup] = s.gather(backupsFact(path));
+  t.deepEqual([backup?.uid, backup?.gid, backup?.mode], [0, 0, '640']);
+  t.is(removed?.stdout, `backup: ${backup!.path}\nremoved: ${path}\n`);
+  const restored = apply(s, fileRestored({ path })).results[0];
+  t.is(restored?.code, 0, restored?.stderr);
+  t.is(restored?.stdout, `restored: ${path} from ${backup!.path}\n`);
+  t.is(readFileSync(path, 'utf8'), 'root vpn\n');
+  const stat = statSync(path);
+  t.deepEqual([stat.uid, stat.gid, (stat.mode & 0o7777).toString(8)], [0, 0, '640']);
 });
