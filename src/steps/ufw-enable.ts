@@ -27,22 +27,45 @@
 import { type RemoteCommand, raw, sh } from '../command/shell.ts';
 
 /** `cksum` output of the ufw 0.36.2 (Debian 12) files casfleet mirrors (here and in ufw-file-write.ts). */
-const VERIFIED_CKSUMS: Readonly<Record<string, string>> = {
+export const VERIFIED_CKSUMS: Readonly<Record<string, string>> = {
   '/lib/ufw/ufw-init-functions': '1320546222 17648',
   '/usr/lib/python3/dist-packages/ufw/backend_iptables.py': '3220840754 58842',
   '/usr/lib/python3/dist-packages/ufw/backend.py': '1440851485 27407',
   '/usr/lib/python3/dist-packages/ufw/common.py': '2825634326 22530',
 };
 
-/** Shell test: `paths` (keys of VERIFIED_CKSUMS) are the verified ufw 0.36.2 files, by one `cksum`. */
+const VERIFIED_FILES = Object.keys(VERIFIED_CKSUMS);
+
+/**
+ * Sets `ufw_cksums` to what ONE `cksum` prints for every file of VERIFIED_CKSUMS, unless the script
+ * has set it already. A script that runs both the rule-file writer and the enable runs this before
+ * calling either (their functions are subshells, which cannot hand a variable back), so the host
+ * spends one cksum on both; each function runs it too (in UFW_VERIFIED_FUNCTION), so it also works alone.
+ */
+export const UFW_CKSUMS_ONCE = `[ -n "\${ufw_cksums+set}" ] || ufw_cksums=$(cksum ${VERIFIED_FILES.join(' ')} 2>/dev/null)`;
+
+/** Defines `ufw_verified <cksum line>...`: succeeds when cksum printed each of these lines, whole (a missing file prints none). */
+export const UFW_VERIFIED_FUNCTION = `ufw_verified() {
+    ${UFW_CKSUMS_ONCE}
+    for want in "$@"; do
+      case "
+$ufw_cksums
+" in *"
+$want
+"*) ;; *) return 1 ;; esac
+    done
+  }`;
+
+/** Shell test (after UFW_VERIFIED_FUNCTION): `paths` (keys of VERIFIED_CKSUMS) are the verified ufw 0.36.2 files. */
 export const verifiedUfwFilesTest = (paths: readonly string[]): string =>
-  `[ "$(cksum ${paths.join(' ')} 2>/dev/null)" = '${paths.map((path) => `${VERIFIED_CKSUMS[path]} ${path}`).join('\n')}' ]`;
+  `ufw_verified ${paths.map((path) => `'${VERIFIED_CKSUMS[path]} ${path}'`).join(' ')}`;
 
 /** Exit status of ufw_direct_enable when the host is not the verified layout: run `ufw --force enable`. */
 export const NOT_VERIFIED = 100;
 
 const SCRIPT = `ufw_direct_enable() (
   set -u
+  ${UFW_VERIFIED_FUNCTION}
   ${verifiedUfwFilesTest(['/lib/ufw/ufw-init-functions', '/usr/lib/python3/dist-packages/ufw/backend_iptables.py', '/usr/lib/python3/dist-packages/ufw/backend.py'])} || return ${NOT_VERIFIED}
   conf=/etc/ufw/ufw.conf
   [ -s /etc/default/ufw ] && [ -s "$conf" ] || return ${NOT_VERIFIED}

@@ -22,7 +22,7 @@ import { joinCommands, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { UFW_RULE_FILES, type UfwFileFormat, type UfwState } from '../facts/ufw.ts';
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
 import { toBase64 } from './remote-file.ts';
-import { NOT_VERIFIED, verifiedUfwFilesTest } from './ufw-enable.ts';
+import { NOT_VERIFIED, UFW_VERIFIED_FUNCTION, verifiedUfwFilesTest } from './ufw-enable.ts';
 import type { UfwOp } from './ufw-reconcile.ts';
 import { tupleLine, ufwRulesFileText, writerProblem } from './ufw-rules-file.ts';
 
@@ -119,6 +119,7 @@ export const ufwFileWriteFunction = (write: UfwFileWrite): RemoteCommand => {
   const { files } = write;
   return sh`ufw_write_files() (
   set -u
+  ${raw(UFW_VERIFIED_FUNCTION)}
   ${raw(verifiedUfwFilesTest(PYTHON_FILES))} || { echo "casfleet: not the verified ufw layout for writing its rule files: running ufw's python" >&2; return ${raw(String(NOT_VERIFIED))}; }
   [ -s /etc/default/ufw ] && [ -s /etc/ufw/ufw.conf ] || return ${raw(String(NOT_VERIFIED))}
   IPV6= LOGLEVEL= DEFAULT_INPUT_POLICY= DEFAULT_OUTPUT_POLICY= DEFAULT_FORWARD_POLICY=
