@@ -83,7 +83,11 @@ const SCRIPT = `ufw_direct_enable() (
   for f in before.rules after.rules user.rules before6.rules after6.rules user6.rules; do
     [ -s "/etc/ufw/$f" ] || return ${NOT_VERIFIED}
   done
-  iptables -n -L ufw-user-input >/dev/null 2>&1 && return ${NOT_VERIFIED}
+  # The IPv4 chains, from one iptables-save: ufw's already running (ufw-user-input), and whether
+  # its primary chains are new (below). Unreadable tables count as no chains, as a failed -L does.
+  chains4=$(iptables-save -t filter 2>/dev/null) || chains4=
+  case $chains4 in *"
+:ufw-user-input "*) return ${NOT_VERIFIED} ;; esac
   for t in '' 6; do
     # The LOGGING section ufw writes for LOGLEVEL (backend_iptables.py _get_logging_rules).
     p=ufw$t want= lim=' -m limit --limit 3/min --limit-burst 10'
@@ -140,8 +144,13 @@ const SCRIPT = `ufw_direct_enable() (
     p=ufw$t
     exe=ip\${t}tables
     eval "user=\\$user$t"
-    hooks=
-    if ! $exe -n -L $p-before-logging-input >/dev/null 2>&1; then
+    hooks= has=no
+    if [ -z "$t" ]; then
+      case $chains4 in *"
+:$p-before-logging-input "*) has=yes ;; esac
+    elif $exe -n -L $p-before-logging-input >/dev/null 2>&1; then has=yes
+    fi
+    if [ $has = no ]; then
       for c in INPUT:input OUTPUT:output FORWARD:forward; do
         for s in before-logging before after after-logging reject track; do
           hooks="$hooks-A \${c%%:*} -j $p-$s-\${c#*:}
@@ -169,7 +178,10 @@ const SCRIPT = `ufw_direct_enable() (
         printf -- '-A %s -j %s\n' "$p-skip-to-policy-\${c%%:*}" "\${c#*:}"
       done
       printf 'COMMIT\n'
-      awk 1 "/etc/ufw/before$t.rules" "/etc/ufw/after$t.rules"
+      for f in "/etc/ufw/before$t.rules" "/etc/ufw/after$t.rules"; do
+        # Line by line, a missing last newline added (what awk 1 printed, without its process).
+        while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done <"$f"
+      done
       printf '*filter\n'
       for c in user-input user-output user-forward user-logging-input user-logging-output user-logging-forward user-limit user-limit-accept; do
         printf ':%s - [0:0]\n' "$p-$c"
