@@ -23,7 +23,15 @@ export interface HostTimer {
 
 const FACT_ID = 'host.timers';
 
-// Record lines are indented under their `timer <id>` line; result and log lines as the fire script wrote them.
+// Record lines are indented under their `timer <id>` line; result and log lines as the fire script
+// wrote them (a last line without its newline gets one). This runs in the facts of every apply and
+// again after its changes (the transaction's own timer is there), so the files are read with the
+// shell's own `read`, not sed/cat: an armed timer costs one process, the check that its sleeper
+// (process mechanism; none when its PID is gone) or its units (systemd) still run; a claimed one
+// one more (readlink).
+// A sleeper is alive while its command line holds the tag and the id as two of its arguments (the
+// same test as the disarm's STOP_MECHANISM, one grep); the PID alone may have been reused.
+// A second `mechanism` line makes the mechanism unknown (no liveness check), as sed printing both did.
 const SCRIPT = `(
 ${TIMER_DIR_CHECK}
 if [ -d "$d" ]; then
@@ -31,19 +39,33 @@ if [ -d "$d" ]; then
     [ -f "$f" ] || continue
     id=\${f##*/}; id=\${id%.due}
     echo "timer $id"
-    sed 's/^/  /' "$f"
-    claim=$(readlink "$d/$id.claim" 2>/dev/null) || claim=none
+    mechanism=
+    while IFS= read -r line || [ -n "$line" ]; do
+      printf '  %s\\n' "$line"
+      case $line in 'mechanism '*) mechanism=\${mechanism:+several}\${line#mechanism } ;; esac
+    done <"$f"
+    claim=none
+    if [ -L "$d/$id.claim" ]; then claim=$(readlink "$d/$id.claim" 2>/dev/null) || claim=none; fi
     echo "  claim $claim"
     alive=no
-    case $(sed -n 's/^mechanism //p' "$f") in
+    case $mechanism in
       systemd) systemctl is-active --quiet "${TIMER_PROCESS_TAG}-$id.timer" "${TIMER_PROCESS_TAG}-$id.service" 2>/dev/null && alive=yes ;;
       process)
-        pid=$(cat "$d/$id.pid" 2>/dev/null) || pid=
-        case $pid in ''|*[!0-9]*) ;; *) tr '\\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "${TIMER_PROCESS_TAG} $id " && alive=yes ;; esac ;;
+        pid=
+        read -r pid 2>/dev/null <"$d/$id.pid" || :
+        case $pid in ''|*[!0-9]*) ;; *)
+          named=
+          [ ! -e "/proc/$pid" ] || named=$(grep -zxcF -e ${TIMER_PROCESS_TAG} -e "$id" "/proc/$pid/cmdline" 2>/dev/null) || :
+          if [ "\${named:-0}" -ge 2 ]; then alive=yes; fi ;;
+        esac ;;
     esac
     echo "  alive $alive"
-    [ -f "$d/$id.result" ] && sed 's/^/  /' "$d/$id.result"
-    [ -f "$d/$id.result" ] && [ -f "$d/$id.log" ] && sed 's/^/  | /' "$d/$id.log"
+    if [ -f "$d/$id.result" ]; then
+      while IFS= read -r line || [ -n "$line" ]; do printf '  %s\\n' "$line"; done <"$d/$id.result"
+      if [ -f "$d/$id.log" ]; then
+        while IFS= read -r line || [ -n "$line" ]; do printf '  | %s\\n' "$line"; done <"$d/$id.log"
+      fi
+    fi
   done
 fi
 echo end

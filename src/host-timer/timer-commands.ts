@@ -167,8 +167,13 @@ export const armTimerCommand = (args: ArmTimerArgs): RemoteCommand => {
   return sh`set -u
 ${raw(DIR_CHECK)}
 id=${id}
-if [ ! -d "$d" ]; then mkdir -p -m 700 -- "$d" || exit 3; fi
-chmod 700 -- "$d" || exit 3
+# The directory is 0700: mkdir -m 700 makes it so (its parent too on a first arm; without -p, mkdir
+# fails on a directory that exists, so it never vouches for one it did not make), otherwise chmod
+# does: the shell cannot read a mode, so an existing directory costs the chmod.
+if [ ! -d ${TIMER_PARENT} ]; then mkdir -m 700 -- ${TIMER_PARENT} "$d"
+elif [ ! -d "$d" ]; then mkdir -m 700 -- "$d"
+else false
+fi || chmod 700 -- "$d" || exit 3
 # Records of timers that fired more than a week ago go (their ids may be reused); only a fired timer
 # leaves a result, so find runs only when there is one.
 set -- "$d"/*.result
@@ -180,7 +185,9 @@ for f in "$d/$id".*; do
 done
 printf '%s\\n' ${args.script} >"$d/$id.sh"
 printf '%s' ${fireScript(id, args.forgetWhenFired ?? false)} >"$d/$id.fire"
-now=$(date +%s)
+# bash's clock when there is one (the arm runs under bash over SSH): no process.
+now=\${EPOCHSECONDS:-}
+case $now in ''|*[!0-9]*) now=$(date +%s) ;; esac
 due=$((now + ${delay}))
 if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; then
   mechanism=systemd

@@ -27,22 +27,45 @@
 import { type RemoteCommand, raw, sh } from '../command/shell.ts';
 
 /** `cksum` output of the ufw 0.36.2 (Debian 12) files casfleet mirrors (here and in ufw-file-write.ts). */
-const VERIFIED_CKSUMS: Readonly<Record<string, string>> = {
+export const VERIFIED_CKSUMS: Readonly<Record<string, string>> = {
   '/lib/ufw/ufw-init-functions': '1320546222 17648',
   '/usr/lib/python3/dist-packages/ufw/backend_iptables.py': '3220840754 58842',
   '/usr/lib/python3/dist-packages/ufw/backend.py': '1440851485 27407',
   '/usr/lib/python3/dist-packages/ufw/common.py': '2825634326 22530',
 };
 
-/** Shell test: `paths` (keys of VERIFIED_CKSUMS) are the verified ufw 0.36.2 files, by one `cksum`. */
+const VERIFIED_FILES = Object.keys(VERIFIED_CKSUMS);
+
+/**
+ * Sets `ufw_cksums` to what ONE `cksum` prints for every file of VERIFIED_CKSUMS, unless the script
+ * has set it already. A script that runs both the rule-file writer and the enable runs this before
+ * calling either (their functions are subshells, which cannot hand a variable back), so the host
+ * spends one cksum on both; each function runs it too (in UFW_VERIFIED_FUNCTION), so it also works alone.
+ */
+export const UFW_CKSUMS_ONCE = `[ -n "\${ufw_cksums+set}" ] || ufw_cksums=$(cksum ${VERIFIED_FILES.join(' ')} 2>/dev/null)`;
+
+/** Defines `ufw_verified <cksum line>...`: succeeds when cksum printed each of these lines, whole (a missing file prints none). */
+export const UFW_VERIFIED_FUNCTION = `ufw_verified() {
+    ${UFW_CKSUMS_ONCE}
+    for want in "$@"; do
+      case "
+$ufw_cksums
+" in *"
+$want
+"*) ;; *) return 1 ;; esac
+    done
+  }`;
+
+/** Shell test (after UFW_VERIFIED_FUNCTION): `paths` (keys of VERIFIED_CKSUMS) are the verified ufw 0.36.2 files. */
 export const verifiedUfwFilesTest = (paths: readonly string[]): string =>
-  `[ "$(cksum ${paths.join(' ')} 2>/dev/null)" = '${paths.map((path) => `${VERIFIED_CKSUMS[path]} ${path}`).join('\n')}' ]`;
+  `ufw_verified ${paths.map((path) => `'${VERIFIED_CKSUMS[path]} ${path}'`).join(' ')}`;
 
 /** Exit status of ufw_direct_enable when the host is not the verified layout: run `ufw --force enable`. */
 export const NOT_VERIFIED = 100;
 
 const SCRIPT = `ufw_direct_enable() (
   set -u
+  ${UFW_VERIFIED_FUNCTION}
   ${verifiedUfwFilesTest(['/lib/ufw/ufw-init-functions', '/usr/lib/python3/dist-packages/ufw/backend_iptables.py', '/usr/lib/python3/dist-packages/ufw/backend.py'])} || return ${NOT_VERIFIED}
   conf=/etc/ufw/ufw.conf
   [ -s /etc/default/ufw ] && [ -s "$conf" ] || return ${NOT_VERIFIED}
@@ -60,7 +83,11 @@ const SCRIPT = `ufw_direct_enable() (
   for f in before.rules after.rules user.rules before6.rules after6.rules user6.rules; do
     [ -s "/etc/ufw/$f" ] || return ${NOT_VERIFIED}
   done
-  iptables -n -L ufw-user-input >/dev/null 2>&1 && return ${NOT_VERIFIED}
+  # The IPv4 chains, from one iptables-save: ufw's already running (ufw-user-input), and whether
+  # its primary chains are new (below). Unreadable tables count as no chains, as a failed -L does.
+  chains4=$(iptables-save -t filter 2>/dev/null) || chains4=
+  case $chains4 in *"
+:ufw-user-input "*) return ${NOT_VERIFIED} ;; esac
   for t in '' 6; do
     # The LOGGING section ufw writes for LOGLEVEL (backend_iptables.py _get_logging_rules).
     p=ufw$t want= lim=' -m limit --limit 3/min --limit-burst 10'
@@ -117,8 +144,13 @@ const SCRIPT = `ufw_direct_enable() (
     p=ufw$t
     exe=ip\${t}tables
     eval "user=\\$user$t"
-    hooks=
-    if ! $exe -n -L $p-before-logging-input >/dev/null 2>&1; then
+    hooks= has=no
+    if [ -z "$t" ]; then
+      case $chains4 in *"
+:$p-before-logging-input "*) has=yes ;; esac
+    elif $exe -n -L $p-before-logging-input >/dev/null 2>&1; then has=yes
+    fi
+    if [ $has = no ]; then
       for c in INPUT:input OUTPUT:output FORWARD:forward; do
         for s in before-logging before after after-logging reject track; do
           hooks="$hooks-A \${c%%:*} -j $p-$s-\${c#*:}
@@ -146,7 +178,10 @@ const SCRIPT = `ufw_direct_enable() (
         printf -- '-A %s -j %s\n' "$p-skip-to-policy-\${c%%:*}" "\${c#*:}"
       done
       printf 'COMMIT\n'
-      awk 1 "/etc/ufw/before$t.rules" "/etc/ufw/after$t.rules"
+      for f in "/etc/ufw/before$t.rules" "/etc/ufw/after$t.rules"; do
+        # Line by line, a missing last newline added (what awk 1 printed, without its process).
+        while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done <"$f"
+      done
       printf '*filter\n'
       for c in user-input user-output user-forward user-logging-input user-logging-output user-logging-forward user-limit user-limit-accept; do
         printf ':%s - [0:0]\n' "$p-$c"

@@ -22,7 +22,7 @@ import { joinCommands, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { UFW_RULE_FILES, type UfwFileFormat, type UfwState } from '../facts/ufw.ts';
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
 import { toBase64 } from './remote-file.ts';
-import { NOT_VERIFIED, verifiedUfwFilesTest } from './ufw-enable.ts';
+import { NOT_VERIFIED, UFW_VERIFIED_FUNCTION, verifiedUfwFilesTest } from './ufw-enable.ts';
 import type { UfwOp } from './ufw-reconcile.ts';
 import { tupleLine, ufwRulesFileText, writerProblem } from './ufw-rules-file.ts';
 
@@ -85,12 +85,16 @@ const tupleGuard = (file: UfwFileToWrite): RemoteCommand => sh`have=
   done < ${file.path}
   [ "$have" = ${file.before.map((line) => `${line}\n`).join('')} ] || { echo ${`casfleet: the rules in ${file.path} changed since its facts were read: running ufw's python instead`} >&2; return ${raw(String(NOT_VERIFIED))}; }`;
 
+// The new file starts as a copy of the old one (cp -p: its owner and mode, as ufw keeps them), next to
+// it under a name made from the script's PID instead of mktemp's (one process less per file):
+// /etc/ufw is root's, and what a killed run of the same PID may have left there is removed first
+// (--remove-destination; cp then creates the file anew, O_EXCL, never writing through a link).
 const tempFor = (
   file: UfwFileToWrite,
   index: number,
-): RemoteCommand => sh`t${raw(String(index))}=$(mktemp -- ${`/etc/ufw/.${file.path.split('/').pop()}.casfleet.XXXXXX`}) || fail 'cannot create a temporary file in /etc/ufw'
+): RemoteCommand => sh`t${raw(String(index))}=${`/etc/ufw/.${file.path.split('/').pop()}.casfleet.`}$$
   tmps="$tmps $t${raw(String(index))}"
-  cp -p -- ${file.path} "$t${raw(String(index))}" || fail ${`cannot copy ${file.path}`}`;
+  cp -p --remove-destination -- ${file.path} "$t${raw(String(index))}" || fail ${`cannot copy ${file.path}`}`;
 
 // The contents arrive one after the other on stdin (base64, as every file casfleet writes: never on
 // the command line, where a long rule list would pass the kernel's limit for one argument); dd
@@ -119,6 +123,7 @@ export const ufwFileWriteFunction = (write: UfwFileWrite): RemoteCommand => {
   const { files } = write;
   return sh`ufw_write_files() (
   set -u
+  ${raw(UFW_VERIFIED_FUNCTION)}
   ${raw(verifiedUfwFilesTest(PYTHON_FILES))} || { echo "casfleet: not the verified ufw layout for writing its rule files: running ufw's python" >&2; return ${raw(String(NOT_VERIFIED))}; }
   [ -s /etc/default/ufw ] && [ -s /etc/ufw/ufw.conf ] || return ${raw(String(NOT_VERIFIED))}
   IPV6= LOGLEVEL= DEFAULT_INPUT_POLICY= DEFAULT_OUTPUT_POLICY= DEFAULT_FORWARD_POLICY=

@@ -9,17 +9,21 @@ export const VPNGEN_RULES = '/batm/vpngen/firewall.rules';
 
 // Prints why CAS's rules file must not be sourced as root, or nothing when it may. The directory
 // is followed (/batm may be a link on some installs [I]); the file itself must not be a link.
+// One stat for the file and its directory (a line each, in that order; every apply that restarts
+// the firewall checks twice); what it cannot read is a problem too.
 export const vpngenProblem = sh`vpngen_problem() {
   f=${VPNGEN_RULES}
   if [ -L "$f" ]; then echo "it is a symbolic link"; return; fi
   if [ ! -f "$f" ]; then echo "it is not a regular file"; return; fi
+  set -- $(stat -L -c '%u %U %a' -- "$f" "\${f%/*}")
+  [ $# -eq 6 ] || { echo "the owner and mode of $f and its directory cannot be read"; return; }
   for p in "$f" "\${f%/*}"; do
-    set -- $(stat -L -c '%u %U %a' -- "$p")
     case "$1 $2" in
       '0 '*|*' batm'*) ;;
       *) echo "$p is owned by $2 (uid $1), not by root or a batm account"; return ;;
     esac
     if [ $(( 0$3 & 2 )) -ne 0 ]; then echo "$p is writable by everyone (mode $3)"; return; fi
+    shift 3
   done
 }`;
 

@@ -212,3 +212,20 @@ serial('the live tables read over the new connection no longer as planned: the r
   t.deepEqual(await hostState(host), before, 'back to Scenario B; the foreign rule went with the restored filter table');
   t.like((await timersOnHost(host)).at(-1), { state: 'fired', result: { exitCode: 0 } });
 });
+
+serial('a transaction removes snapshots older than the kept days and older day stamps, once a day, and keeps the rest', async (t) => {
+  const host = 'cas-002';
+  const old = 'txn-20000101t000000z-0000';
+  await onHost(host, `cd ${TRANSACTIONS_DIR} && mkdir ${old} && touch -d '40 days ago' ${old} && rm -f .pruned-* && : >.pruned-20000101`);
+  const kept = (await snapshotsOn(host)).filter((name) => name !== old);
+  t.true(kept.length > 0, 'snapshots of earlier runs are there');
+  const result = await casfleet(['apply', ...SCENARIO_B, '-l', host, '--no-probe']);
+  t.is(result.code, 0, result.stdout + result.stderr);
+  const after = await snapshotsOn(host);
+  t.false(after.includes(old));
+  t.deepEqual(after.slice(0, kept.length), kept);
+  t.is(after.length, kept.length + 1, 'the new snapshot');
+  const stamps = (await onHost(host, `cd ${TRANSACTIONS_DIR} && ls -d .pruned-*`)).split('\n').filter(Boolean);
+  t.is(stamps.length, 1);
+  t.not(stamps[0], '.pruned-20000101');
+});

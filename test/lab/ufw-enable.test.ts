@@ -84,3 +84,34 @@ serial('the batch of a first apply enables without python after its rule operati
   t.regex(status, /^Default: deny \(incoming\)/m);
   t.regex(status, /^22\/tcp +ALLOW IN +Anywhere +$/m);
 });
+
+serial('ip[6]tables-restore gets before*.rules and after*.rules as awk 1 prints them, a missing last newline added', async (t) => {
+  await ok(BATCH, 'ufw disable >/dev/null');
+  // A comment with a backslash and trailing blanks, and files whose last line has no newline.
+  await ok(
+    BATCH,
+    `for f in before.rules before6.rules; do printf '# a \\\\ backslash  \\n' >>/etc/ufw/$f; done
+for f in after.rules after6.rules; do printf '%s' "$(cat /etc/ufw/$f)" >/etc/ufw/$f.new && mv /etc/ufw/$f.new /etc/ufw/$f; done
+mkdir -p /root/restore-shim
+for exe in iptables-restore ip6tables-restore; do
+  printf '#!/bin/sh\\ntee /root/restore-shim/%s.in | %s "$@"\\n' $exe "$(command -v $exe)" >/root/restore-shim/$exe
+  chmod 755 /root/restore-shim/$exe
+done`,
+  );
+  const direct = await onHost(BATCH, `PATH="/root/restore-shim:$PATH"\n${ufwDirectEnableFunction().script}\nufw_direct_enable`);
+  t.is(direct.code, 0, direct.stdout + direct.stderr);
+  for (const [exe, t6] of [
+    ['iptables-restore', ''],
+    ['ip6tables-restore', '6'],
+  ] as const) {
+    const [input, expected, last] = await Promise.all([
+      ok(BATCH, `cat /root/restore-shim/${exe}.in`),
+      ok(BATCH, `awk 1 /etc/ufw/before${t6}.rules /etc/ufw/after${t6}.rules`),
+      ok(BATCH, `tail -c 1 /etc/ufw/after${t6}.rules | od -An -c`),
+    ]);
+    t.notRegex(last, /\\n/, `after${t6}.rules ends without a newline`);
+    t.true(expected.includes('\n# a \\ backslash  \n'));
+    t.true(input.includes(`COMMIT\n${expected}*filter\n`), `${exe}: its input holds awk's output whole`);
+  }
+  t.regex(await ok(BATCH, 'ufw status'), /^Status: active$/m);
+});

@@ -1,0 +1,92 @@
+// The timers fact's script run for real (dash and bash) on a timer directory built here: an armed
+// timer whose sleeper runs, one whose PID now belongs to another process, a fired one (its log's
+// last line without a newline), one being disarmed, a systemd one whose units are gone, and one
+// with an unreadable PID. The lab test (test/lab/host-timer.test.ts) reads timers the real
+// commands made; this one covers the states that are hard to reach there.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { type HostTimer, hostTimers } from '../../src/host-timer/host-timers.ts';
+import { TIMER_PARENT, TIMER_PROCESS_TAG } from '../../src/host-timer/timer-commands.ts';
+
+const SHELLS = ['/bin/sh', 'bash'].filter((shell) => spawnSync(shell, ['-c', 'true']).status === 0);
+
+const root = mkdtempSync(join(tmpdir(), 'casfleet-timers-'));
+const dir = join(root, 'timers');
+const sleepers: ChildProcess[] = [];
+
+/** A process whose arguments are `args` (and that sleeps until the test ends). */
+const sleeper = (...args: string[]): number => {
+  const child = spawn('/bin/sh', ['-c', 'sleep 60; :', ...args], { stdio: 'ignore' });
+  sleepers.push(child);
+  return child.pid!;
+};
+
+const due = (mechanism: string) => `due 1796050900\narmed 1796050000\nmechanism ${mechanism}\n`;
+const write = (name: string, content: string) => writeFileSync(join(dir, name), content);
+
+test.before(() => {
+  spawnSync('mkdir', ['-m', '700', dir]);
+  write('armed.due', due('process'));
+  write('armed.pid', `${sleeper(TIMER_PROCESS_TAG, 'armed', '600', dir)}\n`);
+  // The PID of a process that names the tag and the id, but not as arguments of their own.
+  write('reused.due', due('process'));
+  write('reused.pid', `${sleeper(`${TIMER_PROCESS_TAG} reused `, 'x')}\n`);
+  write('fired.due', due('process'));
+  write('fired.pid', '1\n');
+  symlinkSync('fire', join(dir, 'fired.claim'));
+  write('fired.result', 'exit 2\nstarted 1796050473\nended 1796050475\n');
+  write('fired.log', 'restored /etc/ufw/user.rules\n\n  a \\n backslash\nno newline');
+  write('going.due', due('process'));
+  write('going.pid', `${sleeper(TIMER_PROCESS_TAG, 'going')}\n`);
+  symlinkSync('disarm', join(dir, 'going.claim'));
+  write('unit.due', due('systemd'));
+  write('garbled.due', due('process'));
+  write('garbled.pid', '12x\n');
+});
+
+test.after.always(() => {
+  for (const child of sleepers) child.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+const timer = (id: string, mechanism: 'process' | 'systemd', state: HostTimer['state']): HostTimer => ({
+  id,
+  due: 1796050900,
+  armedAt: 1796050000,
+  mechanism,
+  state,
+});
+
+for (const shell of SHELLS) {
+  test(`${shell}: each timer's state and result, as the parser reads them`, (t) => {
+    const script = hostTimers.script.replaceAll(TIMER_PARENT, root);
+    // stdin not a socket (node's pipes are): bash would take itself for an rsh/ssh session and read ~/.bashrc.
+    const result = spawnSync(shell, ['-c', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    t.is(result.status, 0, result.stderr);
+    t.is(result.stderr, '');
+    t.true(result.stdout.includes('\n  | no newline\ntimer garbled\n'), result.stdout);
+    t.deepEqual(hostTimers.parse(result.stdout), [
+      timer('armed', 'process', 'armed'),
+      {
+        ...timer('fired', 'process', 'fired'),
+        result: {
+          exitCode: 2,
+          startedAt: 1796050473,
+          endedAt: 1796050475,
+          log: ['restored /etc/ufw/user.rules', '', '  a \\n backslash', 'no newline'],
+        },
+      },
+      timer('garbled', 'process', 'lost'),
+      timer('going', 'process', 'disarming'),
+      timer('reused', 'process', 'lost'),
+      timer('unit', 'systemd', 'lost'),
+    ]);
+  });
+}
