@@ -59,16 +59,19 @@ const dirTypeChecks = sh`    [ ! -L "$d" ] || cf_refuse "$d is a symbolic link; 
 const dirOwnerChecks = sh`    [ "$uid" = 0 ] || cf_refuse "$name is owned by uid $uid, not root; refusing to keep or read backups in it"
     [ $(( 0$mode & 022 )) -eq 0 ] || cf_refuse "$name is writable by group or others (mode $mode); refusing to keep or read backups in it"`;
 const refuseFunction = sh`cf_refuse() { echo "casfleet: $*" >&2; exit 3; }`;
+// The backup root is made private when its stat shows it is not (a chmod is a process on the host).
+const privateRootCheck = sh`\n    [ "$name" != ${BACKUP_ROOT} ] || [ "$mode" = 700 ] || chmod 700 -- "$name" || cf_refuse "cannot make $name private (chmod 700)"`;
 
 // cf_trusted_dirs DIR...: each a real directory (not a symlink), owned by root and writable by
-// nobody else; one stat for all of them. Exits the script (3) with the reason otherwise.
+// nobody else; one stat for all of them, which also makes the backup root 0700 when it is not.
+// Exits the script (3) with the reason otherwise.
 const trustedDirsFunction = sh`${refuseFunction}
 cf_trusted_dirs() {
   for d in "$@"; do
 ${dirTypeChecks}
   done
   stat -c '%u %a %n' -- "$@" | while read -r uid mode name; do
-${dirOwnerChecks}
+${dirOwnerChecks}${privateRootCheck}
   done || exit 3
 }`;
 
@@ -89,7 +92,7 @@ ${dirTypeChecks}
   { read -r file_uid file_gid file_mode file_links file_name
   [ -z "$tmp" ] || read -r tmp_uid tmp_gid tmp_mode tmp_links tmp_name
   while read -r uid gid mode links name; do
-${dirOwnerChecks}${privateRoot ? sh`\n    [ "$name" != ${BACKUP_ROOT} ] || [ "$mode" = 700 ] || chmod 700 -- "$name"` : raw('')}
+${dirOwnerChecks}${privateRoot ? privateRootCheck : raw('')}
   done; } <<EOF
 $cf_stats
 EOF
@@ -127,8 +130,7 @@ else
     [ -e "$d" ] || [ -L "$d" ] || ${makeDir}
     cf_trusted_dirs "$d"
   done
-fi
-chmod 700 -- ${BACKUP_ROOT}`;
+fi`;
 };
 
 // The same for a backup of "$target", whose owner and mode are read by the same stat (cf_tree_stat).

@@ -26,6 +26,7 @@ import { backupsFact, fileFact } from '../../src/facts/file.ts';
 import { fileAbsent } from '../../src/steps/file-absent.ts';
 import { fileRestored } from '../../src/steps/file-restored.ts';
 import { propertiesKey } from '../../src/steps/properties.ts';
+import { trustedBackupDir } from '../../src/steps/remote-file.ts';
 import type { Step } from '../../src/steps/step.ts';
 import { createUfwScratch, scratchUnavailable, type UfwScratch } from './ufw-scratch.ts';
 
@@ -307,4 +308,22 @@ realTest(`a root-owned file round-trips through fileAbsent and fileRestored; the
   t.is(readFileSync(path, 'utf8'), 'root vpn\n');
   const stat = statSync(path);
   t.deepEqual([stat.uid, stat.gid, (stat.mode & 0o7777).toString(8)], [0, 0, '640']);
+});
+
+realTest(`the transactions' backup tree is made 0700, and a backup root left 0755 is made 0700 again${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  resetBackups(s);
+  const made = s.run(`set -u\n${trustedBackupDir('/var/backups/casfleet/transactions').script}\necho ok`);
+  t.is(made.code, 0, made.stderr);
+  t.is((statSync(backupRoot(s)).mode & 0o777).toString(8), '700');
+  t.is((statSync(join(backupRoot(s), 'transactions')).mode & 0o777).toString(8), '700');
+  chmodSync(backupRoot(s), 0o755);
+  const again = s.run(`set -u\n${trustedBackupDir('/var/backups/casfleet/transactions').script}\necho ok`);
+  t.is(again.code, 0, again.stderr);
+  t.is(again.stdout, 'ok\n');
+  t.is((statSync(backupRoot(s)).mode & 0o777).toString(8), '700');
+  chmodSync(backupRoot(s), 0o775);
+  const refused = s.run(`set -u\n${trustedBackupDir('/var/backups/casfleet/transactions').script}\necho ok`);
+  t.is(refused.code, 3);
+  t.regex(refused.stderr, /casfleet\/?\S* is writable by group or others \(mode 775\)/);
 });
