@@ -28,7 +28,7 @@
 // stat shows it is not 0700, and bash names a backup without date.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { type RemoteCommand, raw, sh } from '../command/shell.ts';
+import { type RawText, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { BACKUP_ROOT, backupDirFor } from '../facts/backup-name.ts';
 
 /** Owner, group and permission bits to give a written file. */
@@ -114,39 +114,34 @@ const findMissing = (chain: readonly string[]): RemoteCommand => sh`missing=
 for d in ${chain}; do [ -e "$d" ] || [ -L "$d" ] || missing=yes; done`;
 const makeDir = sh`case $d in ${posix.dirname(BACKUP_ROOT)}) mkdir -m 755 -- "$d" ;; *) mkdir -m 700 -- "$d" ;; esac`;
 
+// Before the first backup: the directories there are checked in one stat (whoever can write to a
+// checked directory is root, so nothing can be swapped under the ones made next), then the missing
+// ones are made top down; the caller checks the whole tree once more. `check` is the shell command
+// that checks the directories given after it.
+const makeMissingDirs = (chain: readonly string[], check: RawText): RemoteCommand => sh`${findMissing(chain)}
+if [ -n "$missing" ]; then
+  set --
+  for d in ${chain}; do if [ -e "$d" ] || [ -L "$d" ]; then set -- "$@" "$d"; fi; done
+  ${check} "$@"
+  for d in ${chain}; do [ -e "$d" ] || [ -L "$d" ] || ${makeDir}; done
+fi`;
+
 /**
  * Makes (or checks) the backup tree down to `dir`, refusing (exit 3) links and foreign owners on the
- * way; see the module comment. When it is all there, one stat checks it; otherwise it is made top
- * down, each directory only after its parent passed cf_trusted_dirs.
+ * way; see the module comment. When it is all there, one stat checks it.
  */
 export const trustedBackupDir = (dir: string): RemoteCommand => {
   const chain = backupChain(dir);
   return sh`${trustedDirsFunction}
-${findMissing(chain)}
-if [ -z "$missing" ]; then
-  cf_trusted_dirs ${chain}
-else
-  for d in ${chain}; do
-    [ -e "$d" ] || [ -L "$d" ] || ${makeDir}
-    cf_trusted_dirs "$d"
-  done
-fi`;
+${makeMissingDirs(chain, raw('cf_trusted_dirs'))}
+cf_trusted_dirs ${chain}`;
 };
 
 // The same for a backup of "$target", whose owner and mode are read by the same stat (cf_tree_stat).
-// Before the first backup, the directories there are checked in one stat (whoever can write to a
-// checked directory is root, so nothing can be swapped under the ones made next), the missing
-// ones made top down, and the whole tree checked again with the file.
 const backupTreeWithTarget = (dir: string): RemoteCommand => {
   const chain = backupChain(dir);
   return sh`${treeStatFunction(true)}
-${findMissing(chain)}
-if [ -n "$missing" ]; then
-  set --
-  for d in ${chain}; do if [ -e "$d" ] || [ -L "$d" ]; then set -- "$@" "$d"; fi; done
-  cf_tree_stat "$target" "$@"
-  for d in ${chain}; do [ -e "$d" ] || [ -L "$d" ] || ${makeDir}; done
-fi
+${makeMissingDirs(chain, raw('cf_tree_stat "$target"'))}
 cf_tree_stat "$target" ${chain}`;
 };
 

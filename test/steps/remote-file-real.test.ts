@@ -326,4 +326,12 @@ realTest(`the transactions' backup tree is made 0700, and a backup root left 075
   const refused = s.run(`set -u\n${trustedBackupDir('/var/backups/casfleet/transactions').script}\necho ok`);
   t.is(refused.code, 3);
   t.regex(refused.stderr, /casfleet\/?\S* is writable by group or others \(mode 775\)/);
+  // Someone else's backup root: refused before anything is made in it.
+  resetBackups(s);
+  mkdirSync(backupRoot(s), { mode: 0o700 });
+  chownSync(backupRoot(s), 1001, 1001);
+  const foreign = s.run(`set -u\n${trustedBackupDir('/var/backups/casfleet/transactions').script}\necho ok`);
+  t.is(foreign.code, 3);
+  t.regex(foreign.stderr, /\/var\/backups\/casfleet is owned by uid 1001, not root/);
+  t.false(existsSync(join(backupRoot(s), 'transactions')));
 });
