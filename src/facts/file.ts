@@ -17,24 +17,30 @@ export const MAX_CONTENT_BYTES = 1024 * 1024;
 
 export type FileType = 'file' | 'directory' | 'symlink' | 'other';
 
+interface PresentFile {
+  readonly exists: true;
+  readonly type: FileType;
+  readonly uid: number;
+  readonly gid: number;
+  /** Owner and group names (`UNKNOWN` when the id has no name). */
+  readonly owner: string;
+  readonly group: string;
+  /** Octal permission bits, e.g. `640`. */
+  readonly mode: string;
+  readonly size: number;
+  /** Where a symlink points (readlink, not resolved); only for type 'symlink'. */
+  readonly target?: string;
+}
+
+/** A file without its content (fileInfoFact): for steps that only remove or put back a file. */
+export type FileInfo = { readonly exists: false } | PresentFile;
+
 export type FileState =
   | { readonly exists: false }
-  | {
-      readonly exists: true;
-      readonly type: FileType;
-      readonly uid: number;
-      readonly gid: number;
-      /** Owner and group names (`UNKNOWN` when the id has no name). */
-      readonly owner: string;
-      readonly group: string;
-      /** Octal permission bits, e.g. `640`. */
-      readonly mode: string;
-      readonly size: number;
+  | (PresentFile & {
       /** Latin-1 binary string of the bytes; null for non-regular files and files over MAX_CONTENT_BYTES. */
       readonly content: string | null;
-      /** Where a symlink points (readlink, not resolved); only for type 'symlink'. */
-      readonly target?: string;
-    };
+    });
 
 const TYPES: Readonly<Record<string, FileType>> = {
   'regular file': 'file',
@@ -43,7 +49,10 @@ const TYPES: Readonly<Record<string, FileType>> = {
   'symbolic link': 'symlink',
 };
 
-const parseFileState = (factId: string, output: string): FileState => {
+/** The fact's output as a FileState; with `withContent` false, as a FileInfo (no content section expected). */
+function parseFileState(factId: string, output: string, withContent: false): FileInfo;
+function parseFileState(factId: string, output: string, withContent?: true): FileState;
+function parseFileState(factId: string, output: string, withContent = true): FileState | FileInfo {
   const lines = factLines(factId, output);
   if (lines.length === 1 && lines[0] === 'absent') return { exists: false };
   const [statLine = '', ...rest] = lines;
@@ -72,11 +81,12 @@ const parseFileState = (factId: string, output: string): FileState => {
   } else if (marker !== undefined || body.length > 0) {
     throw new FactError(`${factId}: unexpected line after stat: "${marker ?? ''}"`);
   }
-  if (type === 'file' && content === null && Number(size) <= MAX_CONTENT_BYTES) {
+  if (withContent && type === 'file' && content === null && Number(size) <= MAX_CONTENT_BYTES) {
     throw new FactError(`${factId}: regular file without content section`);
   }
+  if (!withContent && marker !== undefined) throw new FactError(`${factId}: unexpected content section`);
   if ((type === 'symlink') !== (link !== undefined)) throw new FactError(`${factId}: a target line goes with a symlink, and only with one`);
-  return {
+  const info: PresentFile = {
     exists: true,
     type,
     uid: Number(uid),
@@ -85,10 +95,10 @@ const parseFileState = (factId: string, output: string): FileState => {
     group,
     mode,
     size: Number(size),
-    content,
     ...(link === undefined ? {} : { target: link }),
   };
-};
+  return withContent ? { ...info, content } : info;
+}
 
 const STAT_FORMAT = 'stat %u %g %a %s %U %G %F';
 const STATS_VAR = 'casfleet_file_stats';
@@ -100,14 +110,22 @@ const STATS_VAR = 'casfleet_file_stats';
 const statPrelude = (paths: readonly string[]): string =>
   sh`${raw(STATS_VAR)}=$(stat --printf ${`path %n\n${STAT_FORMAT}\n`} -- ${paths} 2>/dev/null)`.script;
 
-/** Existence, type, uid/gid, owner/group names, mode, size and content of `path` (not following symlinks; a symlink's target). */
-export const fileFact = (path: string): Fact<FileState> => {
-  const checked = parseArgs(absolutePathSchema, path, 'fileFact.path');
-  const id = `file.stat:${checked}`;
+// The script of fileFact and fileInfoFact: the stat line, a symlink's target and, `withContent`, the
+// content of a regular file (one base64 process per file, which a step that only removes or puts
+// back a file does not need).
+const fileScript = (checked: string, withContent: boolean): string => {
+  const content = withContent
+    ? sh`
+  if [ -f "$p" ] && [ ! -L "$p" ]; then
+    echo content
+    n=\${s#stat * * * }; n=\${n%% *}
+    if [ "$n" -le ${MAX_CONTENT_BYTES} ] 2>/dev/null; then base64 -- "$p"; else head -c ${MAX_CONTENT_BYTES + 1} -- "$p" | base64; fi
+  fi`
+    : raw('');
   // Inline (no subshell): the stat line comes from the gather's one `stat` over every file fact's
   // path (see statPrelude) or, when that has no record of this path, from its own; the size field
   // is cut with parameter expansions, not word splitting.
-  const script = sh`p=${checked}
+  return sh`p=${checked}
 if [ -e "$p" ] || [ -L "$p" ]; then
   nl='
 '
@@ -117,22 +135,36 @@ if [ -e "$p" ] || [ -L "$p" ]; then
     *) s=$(stat -c ${STAT_FORMAT} -- "$p") || s='' ;;
   esac
   if [ -n "$s" ]; then printf '%s\n' "$s"; fi
-  if [ -L "$p" ]; then printf 'target %s\n' "$(readlink -- "$p")"; fi
-  if [ -f "$p" ] && [ ! -L "$p" ]; then
-    echo content
-    n=\${s#stat * * * }; n=\${n%% *}
-    if [ "$n" -le ${MAX_CONTENT_BYTES} ] 2>/dev/null; then base64 -- "$p"; else head -c ${MAX_CONTENT_BYTES + 1} -- "$p" | base64; fi
-  fi
+  if [ -L "$p" ]; then printf 'target %s\n' "$(readlink -- "$p")"; fi${content}
 else
   echo absent
 fi
 echo end`.script;
+};
+
+/** Existence, type, uid/gid, owner/group names, mode, size and content of `path` (not following symlinks; a symlink's target). */
+export const fileFact = (path: string): Fact<FileState> => {
+  const checked = parseArgs(absolutePathSchema, path, 'fileFact.path');
+  const id = `file.stat:${checked}`;
   return {
     id,
-    script,
+    script: fileScript(checked, true),
     inline: true,
     prelude: { key: 'file.stat', arg: checked, script: statPrelude },
     parse: (output) => parseFileState(id, output),
+  };
+};
+
+/** fileFact without the content: existence, type, owner, group, mode, size (and a symlink's target). */
+export const fileInfoFact = (path: string): Fact<FileInfo> => {
+  const checked = parseArgs(absolutePathSchema, path, 'fileInfoFact.path');
+  const id = `file.info:${checked}`;
+  return {
+    id,
+    script: fileScript(checked, false),
+    inline: true,
+    prelude: { key: 'file.stat', arg: checked, script: statPrelude },
+    parse: (output) => parseFileState(id, output, false),
   };
 };
 

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from '../facts/args.ts';
-import { type FileState, fileFact } from '../facts/file.ts';
+import { type FileInfo, fileInfoFact } from '../facts/file.ts';
 import { removeFileCommand } from './remote-file.ts';
 import { defineStep, noChange, type Step, type StepPlan } from './step.ts';
 
@@ -20,7 +20,7 @@ export const fileAbsentSchema = z
 export type FileAbsentArgs = z.input<typeof fileAbsentSchema>;
 
 /** Plans the removal from the file fact (pure). */
-export const planFileAbsent = ({ path, backup }: z.output<typeof fileAbsentSchema>, file: FileState): StepPlan => {
+export const planFileAbsent = ({ path, backup }: z.output<typeof fileAbsentSchema>, file: FileInfo): StepPlan => {
   if (!file.exists) return noChange(`${path} is already absent`);
   if (file.type !== 'file') throw new StepPlanError(`${path} is a ${file.type}, not a regular file; refusing to remove it`);
   const owner = `${file.owner}:${file.group} ${file.mode}`;
@@ -40,7 +40,7 @@ export const fileAbsent = (args: FileAbsentArgs): Step => {
   const desired = parseArgs(fileAbsentSchema, args, 'fileAbsent');
   return defineStep({
     name: `${desired.path} absent`,
-    facts: { file: fileFact(desired.path) },
+    facts: { file: fileInfoFact(desired.path) },
     plan: ({ file }) => planFileAbsent(desired, file),
     touches: { files: [desired.path] },
   });

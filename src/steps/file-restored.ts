@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from '../facts/args.ts';
 import { BACKUP_ROOT } from '../facts/backup-name.ts';
-import { backupsFact, type FileBackup, type FileState, fileFact } from '../facts/file.ts';
+import { backupsFact, type FileBackup, type FileInfo, fileInfoFact } from '../facts/file.ts';
 import { insaneMode, restoreFileCommand } from './remote-file.ts';
 import { defineStep, noChange, type Step, type StepPlan } from './step.ts';
 
@@ -19,7 +19,7 @@ export type FileRestoredArgs = z.input<typeof fileRestoredSchema>;
 /** Plans the restore from the file and backups facts (pure). */
 export const planFileRestored = (
   { path }: z.output<typeof fileRestoredSchema>,
-  file: FileState,
+  file: FileInfo,
   backups: readonly FileBackup[],
 ): StepPlan => {
   if (file.exists) return noChange(`${path} is present`);
@@ -51,7 +51,7 @@ export const fileRestored = (args: FileRestoredArgs): Step => {
   const desired = parseArgs(fileRestoredSchema, args, 'fileRestored');
   return defineStep({
     name: `${desired.path} restored`,
-    facts: { file: fileFact(desired.path), backups: backupsFact(desired.path) },
+    facts: { file: fileInfoFact(desired.path), backups: backupsFact(desired.path) },
     plan: ({ file, backups }) => planFileRestored(desired, file, backups),
     touches: { files: [desired.path] },
   });
