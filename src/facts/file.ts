@@ -142,31 +142,32 @@ fi
 echo end`.script;
 };
 
-/** Existence, type, uid/gid, owner/group names, mode, size and content of `path` (not following symlinks; a symlink's target). */
-export const fileFact = (path: string): Fact<FileState> => {
-  const checked = parseArgs(absolutePathSchema, path, 'fileFact.path');
-  const id = `file.stat:${checked}`;
+// fileFact and fileInfoFact differ only in the content section and the fact id's prefix.
+const statFact = <T>(
+  path: string,
+  argName: string,
+  idPrefix: string,
+  withContent: boolean,
+  parse: (id: string, output: string) => T,
+): Fact<T> => {
+  const checked = parseArgs(absolutePathSchema, path, argName);
+  const id = `${idPrefix}:${checked}`;
   return {
     id,
-    script: fileScript(checked, true),
+    script: fileScript(checked, withContent),
     inline: true,
     prelude: { key: 'file.stat', arg: checked, script: statPrelude },
-    parse: (output) => parseFileState(id, output),
+    parse: (output) => parse(id, output),
   };
 };
 
+/** Existence, type, uid/gid, owner/group names, mode, size and content of `path` (not following symlinks; a symlink's target). */
+export const fileFact = (path: string): Fact<FileState> =>
+  statFact(path, 'fileFact.path', 'file.stat', true, (id, output) => parseFileState(id, output));
+
 /** fileFact without the content: existence, type, owner, group, mode, size (and a symlink's target). */
-export const fileInfoFact = (path: string): Fact<FileInfo> => {
-  const checked = parseArgs(absolutePathSchema, path, 'fileInfoFact.path');
-  const id = `file.info:${checked}`;
-  return {
-    id,
-    script: fileScript(checked, false),
-    inline: true,
-    prelude: { key: 'file.stat', arg: checked, script: statPrelude },
-    parse: (output) => parseFileState(id, output, false),
-  };
-};
+export const fileInfoFact = (path: string): Fact<FileInfo> =>
+  statFact(path, 'fileInfoFact.path', 'file.info', false, (id, output) => parseFileState(id, output, false));
 
 /** The casfleet backups of `path` (see backup-name.ts), oldest first. */
 export const backupsFact = (path: string): Fact<readonly FileBackup[]> => {
