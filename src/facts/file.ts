@@ -17,6 +17,14 @@ export const MAX_CONTENT_BYTES = 1024 * 1024;
 
 export type FileType = 'file' | 'directory' | 'symlink' | 'other';
 
+/** A FileType in a sentence: "… is a directory, not a regular file". */
+export const FILE_TYPE_NAMES: Readonly<Record<FileType, string>> = {
+  file: 'a regular file',
+  directory: 'a directory',
+  symlink: 'a symlink',
+  other: 'a special file (device, FIFO or socket)',
+};
+
 interface PresentFile {
   readonly exists: true;
   readonly type: FileType;

@@ -11,26 +11,34 @@ import type { AnyFact } from './fact.ts';
 
 const MARK = '\u001ecasfleet';
 
+// Facts parse what the host's tools print, and a session may run in the host's own language
+// (pam_env reads /etc/default/locale: `stat %F` then says "reguläre Datei"). The C locale holds for
+// the rest of the script: a gather is all reads, and the apply's re-read comes after its command.
+const C_LOCALE = 'LC_ALL=C; export LC_ALL\n';
+
 /** Build the script that prints every fact's raw output between markers. */
 export const buildGatherScript = (facts: readonly AnyFact[]): string => {
   const preludes = preludeArgs(facts);
   const emitted = new Set<string>();
-  return facts
-    .map((fact) => {
-      const { prelude } = fact;
-      // Right before the first fact that reads it: the shorter the time between the shared read
-      // and the facts' own, the less a file can change in between.
-      const first = prelude !== undefined && !emitted.has(prelude.key);
-      if (first) emitted.add(prelude.key);
-      const shared = first ? `${prelude.script(preludes.get(prelude.key) ?? [])}\n` : '';
-      return (
-        shared +
-        `printf '%s\\n' ${quote(`${MARK}-fact ${fact.id}`)}\n` +
-        (fact.inline ? `{ ${fact.script}\n} </dev/null\n` : `( ${fact.script}\n) </dev/null\n`) +
-        `printf '\\n%s %s\\n' ${quote(`${MARK}-end ${fact.id}`)} "$?"`
-      );
-    })
-    .join('\n');
+  return (
+    C_LOCALE +
+    facts
+      .map((fact) => {
+        const { prelude } = fact;
+        // Right before the first fact that reads it: the shorter the time between the shared read
+        // and the facts' own, the less a file can change in between.
+        const first = prelude !== undefined && !emitted.has(prelude.key);
+        if (first) emitted.add(prelude.key);
+        const shared = first ? `${prelude.script(preludes.get(prelude.key) ?? [])}\n` : '';
+        return (
+          shared +
+          `printf '%s\\n' ${quote(`${MARK}-fact ${fact.id}`)}\n` +
+          (fact.inline ? `{ ${fact.script}\n} </dev/null\n` : `( ${fact.script}\n) </dev/null\n`) +
+          `printf '\\n%s %s\\n' ${quote(`${MARK}-end ${fact.id}`)} "$?"`
+        );
+      })
+      .join('\n')
+  );
 };
 
 /** The arguments of each prelude key, in fact order, without duplicates. */

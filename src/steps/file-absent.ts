@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from '../facts/args.ts';
-import { type FileInfo, fileInfoFact } from '../facts/file.ts';
+import { FILE_TYPE_NAMES, type FileInfo, fileInfoFact } from '../facts/file.ts';
 import { removeFileCommand } from './remote-file.ts';
 import { defineStep, noChange, type Step, type StepPlan } from './step.ts';
 
@@ -22,7 +22,7 @@ export type FileAbsentArgs = z.input<typeof fileAbsentSchema>;
 /** Plans the removal from the file fact (pure). */
 export const planFileAbsent = ({ path, backup }: z.output<typeof fileAbsentSchema>, file: FileInfo): StepPlan => {
   if (!file.exists) return noChange(`${path} is already absent`);
-  if (file.type !== 'file') throw new StepPlanError(`${path} is a ${file.type}, not a regular file; refusing to remove it`);
+  if (file.type !== 'file') throw new StepPlanError(`${path} is ${FILE_TYPE_NAMES[file.type]}, not a regular file; refusing to remove it`);
   const owner = `${file.owner}:${file.group} ${file.mode}`;
   return {
     changes: [

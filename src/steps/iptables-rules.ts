@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { joinCommands, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { StepPlanError } from '../errors.ts';
 import { parseArgs } from '../facts/args.ts';
-import { type FileState, fileFact } from '../facts/file.ts';
+import { FILE_TYPE_NAMES, type FileState, fileFact } from '../facts/file.ts';
 import { type IptablesHost, iptablesHost } from '../facts/iptables-host.ts';
 import type { IptablesTable } from '../facts/iptables-save.ts';
 import { type KernelFirewall, kernelFirewall } from '../facts/kernel-firewall.ts';
@@ -243,7 +243,7 @@ export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFac
     }
     if (state.exists && (state.type !== 'file' || state.content === null)) {
       throw new StepPlanError(
-        `${path} is ${state.type !== 'file' ? `a ${state.type}, not a regular file` : 'too large to be a casfleet boot file'}; refusing to replace it`,
+        `${path} is ${state.type !== 'file' ? `${FILE_TYPE_NAMES[state.type]}, not a regular file` : 'too large to be a casfleet boot file'}; refusing to replace it`,
       );
     }
     const reload = path === BOOT_UNIT_FILE && host.systemd ? raw('\nsystemctl daemon-reload') : raw('');

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { StepPlanError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from '../facts/args.ts';
-import { type FileState, fileFact } from '../facts/file.ts';
+import { FILE_TYPE_NAMES, type FileState, fileFact } from '../facts/file.ts';
 import { setProperty } from './properties-edit.ts';
 import { atomicWriteCommand, sha256Latin1, toBase64 } from './remote-file.ts';
 import { defineStep, noChange, type Step, type StepPlan } from './step.ts';
@@ -41,7 +41,7 @@ export const planPropertiesKey = (desired: Desired, file: FileState): StepPlan =
     if (desired.acceptAbsent) return noChange(`${path} does not exist, so ${key} is absent (accepted)`);
     throw new StepPlanError(`${path} does not exist; casfleet does not create it (CAS writes it with its defaults on the first start) [I]`);
   }
-  if (file.type !== 'file') throw new StepPlanError(`${path} is a ${file.type}, not a regular file; refusing to edit it`);
+  if (file.type !== 'file') throw new StepPlanError(`${path} is ${FILE_TYPE_NAMES[file.type]}, not a regular file; refusing to edit it`);
   if (file.content === null) throw new StepPlanError(`${path} is too large (${file.size} bytes) to edit as a .properties file`);
   const edit = setProperty(file.content, key, value);
   const warnings =

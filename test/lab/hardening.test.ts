@@ -1,9 +1,12 @@
 // What casfleet refuses to trust on a host, end to end on the lab: a python module planted in the
 // login user's home, a CAS firewall.rules anyone may edit, a backup directory that is a symlink,
-// and a file transfer cut in the middle by a dropped connection.
+// a file transfer cut in the middle by a dropped connection, and sessions in the host's own language.
 import { spawn } from 'node:child_process';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { quote } from '../../src/command/shell.ts';
 import type { FileState } from '../../src/facts/file.ts';
+import { hostRelativePaths } from '../../src/lab/lab-layout.ts';
 import { labSshArgv } from '../../src/lab/lab-ssh-client.ts';
 import { propertiesKey } from '../../src/steps/properties.ts';
 import { errorOf, jsonEvents, recapOf, runCli } from '../helpers/cli.ts';
@@ -70,7 +73,7 @@ serial('a firewall.rules anyone can write, or that another user owns, is refused
 });
 
 serial('a backup directory that is a symlink is refused: nothing is written through it and the file stays as it was', async (t) => {
-  const host = 'cas-003';
+  const host = 'cas-001';
   const gate = async () => (await the().exec(host, ['cat', '/batm/config/gate.properties'])).stdout;
   const before = await gate();
   await sh(host, 'mkdir -p /tmp/elsewhere && rm -rf /var/backups/casfleet && ln -s /tmp/elsewhere /var/backups/casfleet');
@@ -169,4 +172,29 @@ serial('a planner that throws a TypeError is an internal error, with its stack u
   t.notRegex(quiet.stdout, /buggy-planner\.ts/, 'no stack without -v');
   const verbose = await runCli(['apply', playbook, '-l', 'cas-004', '-i', the().inventoryPath, '-v']);
   t.regex(verbose.stdout, /^\s+at .*buggy-planner\.ts/m);
+});
+
+// pam_env gives a session the language of /etc/default/locale; sshd's SetEnv does the same here.
+// C.UTF-8 with LANGUAGE=de is German wherever coreutils' German messages are installed.
+serial("a host whose sessions speak German: the facts read the C locale's words, and a switch and its re-run go through", async (t) => {
+  const lab = the();
+  // The backup directory test above left cas-001's owned by nobody.
+  await sh('cas-001', 'rm -rf /var/backups/casfleet');
+  const paths = hostRelativePaths(lab.host('cas-001').id);
+  appendFileSync(join(lab.dir, paths.sshdConfig), 'SetEnv LANGUAGE=de LC_ALL=C.UTF-8\n');
+  process.kill(Number(readFileSync(join(lab.dir, paths.sshdPid), 'utf8')), 'SIGHUP');
+  const spoken = await until('sshd to re-read its config', async () => /LANGUAGE=de/.test((await lab.ssh('cas-001', 'env')).stdout)).then(
+    async () => (await lab.ssh('cas-001', 'stat -c %F /batm/config/gate.properties')).stdout.trim(),
+  );
+  if (spoken === 'regular file') t.log("this machine has no German coreutils messages: the session's stat speaks English");
+  else t.is(spoken, 'reguläre Datei');
+
+  for (const playbook of ['scenario-b', 'scenario-a']) {
+    const applied = await apply(playbook, '-l', 'cas-001');
+    t.is(applied.code, 0, errorsOf(applied.stdout) || applied.stderr);
+    t.true(recapOf(applied.stdout)['cas-001']!.changed > 0, playbook);
+    const again = await apply(playbook, '-l', 'cas-001');
+    t.is(again.code, 0, errorsOf(again.stdout) || again.stderr);
+    t.is(recapOf(again.stdout)['cas-001']!.changed, 0, `${playbook} re-run`);
+  }
 });
