@@ -1,6 +1,7 @@
 // Facts about one file: existence, type, owner/group/mode and content, plus the casfleet backups of
 // it. Content travels as base64 so any byte (Latin-1 .properties, CRLF, a missing final newline)
-// reaches the planner unchanged; it is decoded to a Latin-1 "binary string" (one char per byte) so
+// reaches the planner unchanged, or as it is when it is printable ASCII that bash read without a
+// process (see fileScript); either way it becomes a Latin-1 "binary string" (one char per byte) so
 // editing and re-encoding never changes a byte the planner did not mean to change.
 import { posix } from 'node:path';
 import { raw, sh } from '../command/shell.ts';
@@ -14,6 +15,12 @@ export type { FileBackup } from './backup-name.ts';
 
 /** Files larger than this are reported without content (casfleet edits small config files only). */
 export const MAX_CONTENT_BYTES = 1024 * 1024;
+
+/** Files up to this size may travel as text (read by bash's `read`, which holds them in memory). */
+const MAX_TEXT_BYTES = 64 * 1024;
+
+// What a text section may hold: the bytes a script's [[:print:]], tab, CR and LF match in the C locale.
+const PRINTABLE_ASCII = /^[\t\n\r\x20-\x7e]*$/;
 
 export type FileType = 'file' | 'directory' | 'symlink' | 'other';
 
@@ -57,6 +64,36 @@ const TYPES: Readonly<Record<string, FileType>> = {
   'symbolic link': 'symlink',
 };
 
+/** The content section after the stat line (base64 or text), or null when there is none. */
+const parseContent = (factId: string, marker: string | undefined, body: readonly string[], size: number): string | null => {
+  if (marker === 'content') {
+    const base64 = body.join('');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) {
+      throw new FactError(`${factId}: content is not base64`);
+    }
+    const bytes = Buffer.from(base64, 'base64');
+    // Fewer bytes than stat counted means the read failed (no permission, no become): an empty
+    // content here would read as "key absent" and plan the wrong change.
+    if (bytes.length < Math.min(size, MAX_CONTENT_BYTES + 1)) {
+      throw new FactError(
+        `${factId}: read ${bytes.length} of ${size} bytes (is the file readable by the login user? become may be needed)`,
+      );
+    }
+    // head -c cut the file one byte past the limit: that byte proves it is too large to edit.
+    return bytes.length > MAX_CONTENT_BYTES ? null : bytes.toString('latin1');
+  }
+  if (marker === 'text') {
+    const text = body.join('\n');
+    // The stat size proves the text whole: a cut, a changed file or a decoding accident differs.
+    if (!PRINTABLE_ASCII.test(text) || text.length !== size) {
+      throw new FactError(`${factId}: the text section does not hold the file's ${size} bytes of printable ASCII`);
+    }
+    return text;
+  }
+  if (marker !== undefined || body.length > 0) throw new FactError(`${factId}: unexpected line after stat: "${marker ?? ''}"`);
+  return null;
+};
+
 /** The fact's output as a FileState; with `withContent` false, as a FileInfo (no content section expected). */
 function parseFileState(factId: string, output: string, withContent: false): FileInfo;
 function parseFileState(factId: string, output: string, withContent?: true): FileState;
@@ -70,25 +107,7 @@ function parseFileState(factId: string, output: string, withContent = true): Fil
   if (!stat) throw new FactError(`${factId}: expected "absent" or a stat line, got "${statLine}"`);
   const [, uid, gid, mode = '', size, owner = '', group = '', typeText = ''] = stat;
   const type = TYPES[typeText] ?? 'other';
-  let content: string | null = null;
-  if (marker === 'content') {
-    const base64 = body.join('');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) {
-      throw new FactError(`${factId}: content is not base64`);
-    }
-    const bytes = Buffer.from(base64, 'base64');
-    // Fewer bytes than stat counted means the read failed (no permission, no become): an empty
-    // content here would read as "key absent" and plan the wrong change.
-    if (bytes.length < Math.min(Number(size), MAX_CONTENT_BYTES + 1)) {
-      throw new FactError(
-        `${factId}: read ${bytes.length} of ${size} bytes (is the file readable by the login user? become may be needed)`,
-      );
-    }
-    // head -c cut the file one byte past the limit: that byte proves it is too large to edit.
-    content = bytes.length > MAX_CONTENT_BYTES ? null : bytes.toString('latin1');
-  } else if (marker !== undefined || body.length > 0) {
-    throw new FactError(`${factId}: unexpected line after stat: "${marker ?? ''}"`);
-  }
+  const content = parseContent(factId, marker, body, Number(size));
   if (withContent && type === 'file' && content === null && Number(size) <= MAX_CONTENT_BYTES) {
     throw new FactError(`${factId}: regular file without content section`);
   }
@@ -119,15 +138,23 @@ const statPrelude = (paths: readonly string[]): string =>
   sh`${raw(STATS_VAR)}=$(stat --printf ${`path %n\n${STAT_FORMAT}\n`} -- ${paths} 2>/dev/null)`.script;
 
 // The script of fileFact and fileInfoFact: the stat line, a symlink's target and, `withContent`, the
-// content of a regular file (one base64 process per file, which a step that only removes or puts
-// back a file does not need).
+// content of a regular file, which a step that only removes or puts back a file does not need. Under
+// bash (a root login's shell) a small file is read by the `read` builtin, buffered, and printed as
+// it is when every byte is printable ASCII, tab, CR or LF (gate.properties, CAS's config files) and
+// the count is the stat size (a NUL stops `read`); anything else, and any file under dash (a
+// become's `sh -c`), goes through one base64 process. The gather's C locale makes ${#t} count bytes.
 const fileScript = (checked: string, withContent: boolean): string => {
   const content = withContent
     ? sh`
   if [ -f "$p" ] && [ ! -L "$p" ]; then
-    echo content
-    n=\${s#stat * * * }; n=\${n%% *}
-    if [ "$n" -le ${MAX_CONTENT_BYTES} ] 2>/dev/null; then base64 -- "$p"; else head -c ${MAX_CONTENT_BYTES + 1} -- "$p" | base64; fi
+    n=\${s#stat * * * }; n=\${n%% *}; t=
+    if [ -n "\${BASH_VERSION-}" ] && [ "$n" -le ${MAX_TEXT_BYTES} ] 2>/dev/null && { IFS= read -r -d '' t <"$p"; [ "\${#t}" = "$n" ]; } && [[ $t != *[![:print:]$'\\t\\r\\n']* ]]; then
+      printf 'text\\n%s\\n' "$t"
+    else
+      echo content
+      if [ "$n" -le ${MAX_CONTENT_BYTES} ] 2>/dev/null; then base64 -- "$p"; else head -c ${MAX_CONTENT_BYTES + 1} -- "$p" | base64; fi
+    fi
+    t=
   fi`
     : raw('');
   // Inline (no subshell): the stat line comes from the gather's one `stat` over every file fact's

@@ -83,13 +83,61 @@ for (const shell of ['/bin/sh', '/bin/bash']) {
       const { content: _content, ...rest } = whole.value as { content?: unknown };
       t.deepEqual(bare.value, rest, path);
     });
-    // Only the full facts of regular files ran base64: the info facts ran none.
-    t.is(
-      calls(log),
-      paths.filter((_, index) => (outcomes.get(full[index]!.id) as { value: { type?: string } }).value.type === 'file').length,
-    );
+    // Only the full facts of regular files ran base64 (under bash only those not read as text): the
+    // info facts ran none.
+    const contents = paths.flatMap((_, index) => {
+      const value = (outcomes.get(full[index]!.id) as { value: { type?: string; content?: string } }).value;
+      return value.type === 'file' ? [value.content ?? ''] : [];
+    });
+    t.is(calls(log), shell === '/bin/bash' ? contents.filter((content) => !/^[\x20-\x7e\t\r\n]*$/.test(content)).length : contents.length);
   });
 }
+
+// Bytes that must reach the planner unchanged, printable ASCII or not.
+const SAMPLES: Readonly<Record<string, Buffer>> = {
+  properties: Buffer.from('batm.vpn-skip=false\n# comment\tand tab\n'),
+  'no final newline': Buffer.from('key=value'),
+  crlf: Buffer.from('a=1\r\nb=2\r\n'),
+  'an end line': Buffer.from('end\nend\n\n'),
+  'only newlines': Buffer.from('\n\n'),
+  empty: Buffer.alloc(0),
+  'a NUL': Buffer.from('a=1\n\0b=2\n'),
+  'a Latin-1 byte': Buffer.from([0x6b, 0x3d, 0xe9, 0x0a]),
+  'UTF-8': Buffer.from('name=café\n'),
+  'a control character': Buffer.from('a\u001ecasfleet-end x 0\n'),
+  'over 64 KiB': Buffer.from(`${'k=v\n'.repeat(16 * 1024)}x\n`),
+};
+
+for (const shell of ['/bin/sh', '/bin/bash']) {
+  test(`${shell}: file content arrives byte for byte; bash sends printable ASCII up to 64 KiB as text, without base64`, (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'casfleet-file-text-'));
+    const facts = Object.entries(SAMPLES).map(([name, bytes]) => {
+      writeFileSync(join(root, name), bytes);
+      return fileFact(join(root, name));
+    });
+    const { dir, log } = countingTool('base64');
+    const run = spawnSync(shell, ['-c', buildGatherScript(facts)], { encoding: 'utf8', env: { PATH: `${dir}:/usr/bin:/bin` } });
+    const outcomes = parseGatherOutput(run.stdout, facts, run.stderr);
+    Object.entries(SAMPLES).forEach(([name, bytes], index) => {
+      const outcome = outcomes.get(facts[index]!.id);
+      t.true(outcome?.ok, name);
+      t.is(outcome?.ok ? (outcome.value as { content: string }).content : undefined, bytes.toString('latin1'), name);
+    });
+    const asText = ['properties', 'no final newline', 'crlf', 'an end line', 'only newlines', 'empty'];
+    t.is(calls(log), shell === '/bin/bash' ? facts.length - asText.length : facts.length);
+  });
+}
+
+test('a text section must be printable ASCII of exactly the stat size', (t) => {
+  const fact = fileFact('/etc/x');
+  t.is((fact.parse('stat 0 0 644 4 root root regular file\ntext\na=1\n\nend\n') as { content: string }).content, 'a=1\n');
+  t.is((fact.parse('stat 0 0 644 3 root root regular file\ntext\na=1\nend\n') as { content: string }).content, 'a=1');
+  t.throws(() => fact.parse('stat 0 0 644 5 root root regular file\ntext\na=1\nend\n'), { message: /does not hold the file's 5 bytes/ });
+  t.throws(() => fact.parse('stat 0 0 644 4 root root regular file\ntext\na=\u00e9\n\nend\n'), { message: /printable ASCII/ });
+  t.throws(() => fileInfoFact('/etc/x').parse('stat 0 0 644 3 root root regular file\ntext\na=1\nend\n'), {
+    message: /unexpected content section/,
+  });
+});
 
 test('an info fact refuses a content section, a full fact requires one', (t) => {
   const info = fileInfoFact('/etc/x');
