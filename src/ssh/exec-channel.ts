@@ -35,6 +35,22 @@ const isSessionLimit = (error: unknown): boolean => (error as Ssh2ChannelError |
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+// sshd runs a command through the login shell, whose startup files may print (Debian's bash reads
+// ~/.bashrc for an sshd command: a banner, a fortune, a warning). The script first prints a marker
+// line on stdout and on stderr, and what came before it is cut off, so no parser ever sees a
+// startup file's words: a disarm's answer read "hello" once and rolled a healthy host back.
+const OUTPUT_START = '\u001ecasfleet-output';
+
+/** The script as sent: the start markers, then the script. */
+export const withOutputStart = (script: string): string =>
+  `printf '%s\\n' '${OUTPUT_START}'; printf '%s\\n' '${OUTPUT_START}' >&2\n${script}`;
+
+/** What the script itself printed: the text after the first start marker (all of it when the shell never got there). */
+export const afterOutputStart = (text: string): string => {
+  const at = text.indexOf(`${OUTPUT_START}\n`);
+  return at < 0 ? text : text.slice(at + OUTPUT_START.length + 1);
+};
+
 export const runOnChannel = (client: Client, script: string, options: ExecOptions, context: ChannelContext): Promise<ExecResult> =>
   new Promise<ExecResult>((resolve, reject) => {
     const { host } = context;
@@ -57,8 +73,8 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
       clearTimeout(retryTimer);
       options.signal?.removeEventListener('abort', onAbort);
       // A multibyte character cut off by the end of output is flushed (as U+FFFD) rather than lost.
-      stdout += stdoutDecoder.end();
-      stderr += stderrDecoder.end();
+      stdout = afterOutputStart(stdout + stdoutDecoder.end());
+      stderr = afterOutputStart(stderr + stderrDecoder.end());
       outcome();
     };
 
@@ -135,7 +151,7 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
         fail(`cannot open an SSH channel on ${host}: ${lost ?? error.message}`, error);
       };
       try {
-        client.exec(script, onOpened);
+        client.exec(withOutputStart(script), onOpened);
       } catch (error) {
         // ssh2 throws "Not connected" synchronously once the socket is gone.
         fail(`cannot run a command on ${host}: ${context.lostReason() ?? (error as Error).message}`, error);

@@ -1,6 +1,7 @@
 // What casfleet refuses to trust on a host, end to end on the lab: a python module planted in the
 // login user's home, a CAS firewall.rules anyone may edit, a backup directory that is a symlink,
-// a file transfer cut in the middle by a dropped connection, and sessions in the host's own language.
+// a file transfer cut in the middle by a dropped connection, sessions in the host's own language and
+// a login shell whose startup file prints.
 import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -196,5 +197,27 @@ serial("a host whose sessions speak German: the facts read the C locale's words,
     const again = await apply(playbook, '-l', 'cas-001');
     t.is(again.code, 0, errorsOf(again.stdout) || again.stderr);
     t.is(recapOf(again.stdout)['cas-001']!.changed, 0, `${playbook} re-run`);
+  }
+});
+
+// Debian's bash reads ~/.bashrc for an sshd command: a banner there came before every answer, and
+// the disarm's ("hello", not "timer … disarmed") made a healthy host roll back.
+serial('a root ~/.bashrc that prints on stdout and stderr changes nothing: switch, re-run, audit, no rollback', async (t) => {
+  const host = 'cas-004';
+  await sh(host, "cp -p /root/.bashrc /root/.bashrc.orig; printf 'echo Welcome to CAS\\necho motd >&2\\n' > /root/.bashrc");
+  try {
+    t.regex((await the().ssh(host, 'true')).stdout, /^Welcome to CAS$/m);
+    for (const playbook of ['scenario-b', 'scenario-a']) {
+      const applied = await apply(playbook, '-l', host);
+      t.is(applied.code, 0, errorsOf(applied.stdout) || applied.stderr);
+      const counts = recapOf(applied.stdout)[host]!;
+      t.true(counts.changed > 0 && counts.rolledBack === 0 && counts.unreachable === 0, `${playbook}: ${JSON.stringify(counts)}`);
+      const again = await apply(playbook, '-l', host);
+      t.is(recapOf(again.stdout)[host]!.changed, 0, `${playbook} re-run`);
+    }
+    const audit = await runCli(['audit', '-l', host, '-i', the().inventoryPath, '--json']);
+    t.is(audit.code, 0, audit.stdout + audit.stderr);
+  } finally {
+    await sh(host, 'mv /root/.bashrc.orig /root/.bashrc');
   }
 });

@@ -4,8 +4,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
@@ -70,6 +71,42 @@ test.after.always(async () => {
 itest('exec returns stdout, stderr and the exit code, untrimmed', async (t) => {
   const result = await shared.exec("printf '  out\\n\\n'; printf 'err\\n' >&2");
   t.deepEqual(result, { stdout: '  out\n\n', stderr: 'err\n', code: 0 });
+});
+
+itest("what the login shell's startup files print never reaches the command's stdout or stderr", async (t) => {
+  // A non-interactive bash sources BASH_ENV first, as Debian's bash sources ~/.bashrc for sshd.
+  const startup = join(await mkdtemp(join(tmpdir(), 'casfleet-noisy-')), 'startup.sh');
+  await writeFile(startup, "echo 'Welcome to cas-001'\necho 'a warning' >&2\nprintf 'no newline'\n");
+  const noisy = await startSshd({ config: [`SetEnv SHLVL=1 BASH_ENV=${startup}`] });
+  const connection = await connect({
+    ...options(),
+    port: noisy.port,
+    privateKeyPath: noisy.clientKey,
+    knownHostsPaths: [await noisy.writeKnownHosts('known_hosts', [`[${noisy.host}]:${noisy.port} ${noisy.hostKeys.ed25519}`])],
+  });
+  try {
+    const raw = await connection.exec('cat "$BASH_ENV" >/dev/null && echo out && echo err >&2; exit 4');
+    t.deepEqual(raw, { stdout: 'out\n', stderr: 'err\n', code: 4 });
+    // The startup file did run: the same command without the framing shows its words.
+    const seen = await run('ssh', [
+      ...[
+        '-p',
+        String(noisy.port),
+        '-i',
+        noisy.clientKey,
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        `UserKnownHostsFile=${join(noisy.dir, 'known_hosts')}`,
+      ],
+      `${noisy.username}@${noisy.host}`,
+      'true',
+    ]);
+    t.is(seen.stdout, 'Welcome to cas-001\nno newline');
+  } finally {
+    await connection.close();
+    await noisy.stop();
+  }
 });
 
 itest('a non-zero exit resolves with its code (the caller decides what failure means)', async (t) => {
