@@ -41,9 +41,16 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 // startup file's words: a disarm's answer read "hello" once and rolled a healthy host back.
 const OUTPUT_START = '\u001ecasfleet-output';
 
-/** The script as sent: the start markers, then the script. */
+// The same files may leave the shell in a state no script expects: noclobber (`>` fails on the temp
+// file a write just made), errexit, nounset, noglob, xtrace, aliases (`cp -i` asks and waits),
+// failglob, an IFS or CDPATH of their own. Undone with builtins, in dash as in bash; `unalias -a`
+// on its own line, as bash expands aliases when it reads a line.
+const SHELL_RESET = `set +e +u +f +C +a +v +x; unset IFS CDPATH; unalias -a 2>/dev/null
+if [ -n "\${BASH_VERSION-}" ]; then shopt -u failglob nullglob; fi`;
+
+/** The script as sent: the shell reset (its xtrace, if any, before the markers), the start markers, then the script. */
 export const withOutputStart = (script: string): string =>
-  `printf '%s\\n' '${OUTPUT_START}'; printf '%s\\n' '${OUTPUT_START}' >&2\n${script}`;
+  `${SHELL_RESET}\nprintf '%s\\n' '${OUTPUT_START}'; printf '%s\\n' '${OUTPUT_START}' >&2\n${script}`;
 
 /** What the script itself printed: the text after the first start marker (all of it when the shell never got there). */
 export const afterOutputStart = (text: string): string => {

@@ -201,10 +201,13 @@ serial("a host whose sessions speak German: the facts read the C locale's words,
 });
 
 // Debian's bash reads ~/.bashrc for an sshd command: a banner there came before every answer, and
-// the disarm's ("hello", not "timer … disarmed") made a healthy host roll back.
+// the disarm's ("hello", not "timer … disarmed") made a healthy host roll back; noclobber made the
+// gate file's write fail on its own temp file.
 serial('a root ~/.bashrc that prints on stdout and stderr changes nothing: switch, re-run, audit, no rollback', async (t) => {
   const host = 'cas-004';
-  await sh(host, "cp -p /root/.bashrc /root/.bashrc.orig; printf 'echo Welcome to CAS\\necho motd >&2\\n' > /root/.bashrc");
+  // Besides the words, shell state a script does not expect: noclobber and an interactive alias.
+  const bashrc = "echo Welcome to CAS\necho motd >&2\nset -C\nshopt -s expand_aliases\nalias cp='cp -i'\n";
+  await sh(host, `cp -p /root/.bashrc /root/.bashrc.orig; printf %s ${quote(bashrc)} > /root/.bashrc`);
   try {
     t.regex((await the().ssh(host, 'true')).stdout, /^Welcome to CAS$/m);
     for (const playbook of ['scenario-b', 'scenario-a']) {

@@ -76,7 +76,19 @@ itest('exec returns stdout, stderr and the exit code, untrimmed', async (t) => {
 itest("what the login shell's startup files print never reaches the command's stdout or stderr", async (t) => {
   // A non-interactive bash sources BASH_ENV first, as Debian's bash sources ~/.bashrc for sshd.
   const startup = join(await mkdtemp(join(tmpdir(), 'casfleet-noisy-')), 'startup.sh');
-  await writeFile(startup, "echo 'Welcome to cas-001'\necho 'a warning' >&2\nprintf 'no newline'\n");
+  await writeFile(
+    startup,
+    [
+      "echo 'Welcome to cas-001'",
+      "echo 'a warning' >&2",
+      "printf 'no newline'",
+      // Shell state that breaks scripts: noclobber, nounset, xtrace, an interactive alias, failglob, IFS.
+      'set -Cux',
+      "shopt -s expand_aliases failglob; alias cp='cp -i'",
+      'IFS=:',
+      '',
+    ].join('\n'),
+  );
   const noisy = await startSshd({ config: [`SetEnv SHLVL=1 BASH_ENV=${startup}`] });
   const connection = await connect({
     ...options(),
@@ -87,6 +99,9 @@ itest("what the login shell's startup files print never reaches the command's st
   try {
     const raw = await connection.exec('cat "$BASH_ENV" >/dev/null && echo out && echo err >&2; exit 4');
     t.deepEqual(raw, { stdout: 'out\n', stderr: 'err\n', code: 4 });
+    const dir = await mkdtemp(join(tmpdir(), 'casfleet-noisy-work-'));
+    const script = `cd ${dir} && echo a > f && echo b > f && cp f g && cp f g && for x in none.*; do echo "$x"; done; v='1 2'; set -- $v; echo $# $unset_var`;
+    t.deepEqual(await connection.exec(script), { stdout: 'none.*\n2\n', stderr: '', code: 0 });
     // The startup file did run: the same command without the framing shows its words.
     const seen = await run('ssh', [
       ...[
