@@ -3,8 +3,10 @@
 # only what is missing, so it is cheap on a machine that has everything. Packages given as arguments
 # are installed too (CI adds the shells the completion tests run).
 set -euo pipefail
-# chromium: the headless browser the HTML audit report is tested in; callers may add packages.
-packages=(openssh-server openssh-client ufw iptables iproute2 sudo python3 chromium "$@")
+# chromium: the headless browser the HTML audit report is tested in; zsh and fish: shell completion
+# is tested in each shell it supports, and the lab tests hosts whose login shell is zsh or fish.
+# Callers may add packages.
+packages=(openssh-server openssh-client ufw iptables iproute2 sudo python3 chromium zsh fish "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -44,8 +44,10 @@ const OUTPUT_START = '\u001ecasfleet-output';
 // The same files may leave the shell in a state no script expects: noclobber (`>` fails on the temp
 // file a write just made), errexit, nounset, noglob, xtrace, aliases (`cp -i` asks and waits),
 // failglob, an IFS or CDPATH of their own. Undone with builtins, in dash as in bash; `unalias -a`
-// on its own line, as bash expands aliases when it reads a line.
-const SHELL_RESET = `set +e +u +f +C +a +v +x; unset IFS CDPATH; unalias -a 2>/dev/null
+// on its own line, as bash expands aliases when it reads a line. zsh runs the scripts in its sh
+// emulation (word splitting, no error on a glob without a match).
+const SHELL_RESET = `if [ -n "\${ZSH_VERSION-}" ]; then emulate sh; fi
+set +e +u +f +C +a +v +x; unset IFS CDPATH; unalias -a 2>/dev/null
 if [ -n "\${BASH_VERSION-}" ]; then shopt -u failglob nullglob; fi`;
 
 /** The script as sent: the shell reset (its xtrace, if any, before the markers), the start markers, then the script. */
@@ -69,6 +71,8 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
     let channel: ClientChannel | undefined;
     let exit: { code: number | null; signal: string | undefined } | undefined;
     let settled = false;
+    /** The script's start marker came: the login shell ran the script. */
+    let started = false;
     let graceTimer: NodeJS.Timeout | undefined;
     let retryTimer: NodeJS.Timeout | undefined;
 
@@ -80,7 +84,9 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
       clearTimeout(retryTimer);
       options.signal?.removeEventListener('abort', onAbort);
       // A multibyte character cut off by the end of output is flushed (as U+FFFD) rather than lost.
-      stdout = afterOutputStart(stdout + stdoutDecoder.end());
+      stdout += stdoutDecoder.end();
+      started = stdout.includes(`${OUTPUT_START}\n`);
+      stdout = afterOutputStart(stdout);
       stderr = afterOutputStart(stderr + stderrDecoder.end());
       outcome();
     };
@@ -97,6 +103,25 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
       return exit?.signal === undefined ? { stdout, stderr, code } : { stdout, stderr, code, signal: exit.signal };
     };
 
+    // An exit without the start marker: the login shell could not run a POSIX script (fish), or
+    // sshd ran a ForceCommand instead. Whatever it printed answers no question casfleet asked.
+    const finish = (): void => {
+      if (exit !== undefined && !started) {
+        const said = stderr.trim().split('\n').slice(0, 3).join(' | ');
+        reject(
+          new RemoteCommandError(
+            `the login shell on ${host} did not run casfleet's script (exit ${exit.code ?? exit.signal}${said ? `: ${said}` : ''}); ` +
+              'casfleet needs a POSIX login shell (bash, dash or zsh) for the SSH user, and no ForceCommand',
+            exit.code,
+            stderr,
+            { host },
+          ),
+        );
+        return;
+      }
+      resolve(result());
+    };
+
     const onClose = (): void =>
       settle(() => {
         const lost = context.lostReason();
@@ -109,13 +134,13 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
           return;
         }
         // No exit status on a live connection: reported as code null, never as success.
-        resolve(result());
+        finish();
       });
 
     const onExitGraceOver = (): void =>
       settle(() => {
         channel?.close();
-        resolve(result());
+        finish();
       });
 
     const attach = (opened: ClientChannel): void => {

@@ -1,7 +1,7 @@
 // What casfleet refuses to trust on a host, end to end on the lab: a python module planted in the
 // login user's home, a CAS firewall.rules anyone may edit, a backup directory that is a symlink,
-// a file transfer cut in the middle by a dropped connection, sessions in the host's own language and
-// a login shell whose startup file prints.
+// a file transfer cut in the middle by a dropped connection, sessions in the host's own language, a
+// login shell whose startup file prints, and zsh or fish as the login shell.
 import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -222,5 +222,31 @@ serial('a root ~/.bashrc that prints on stdout and stderr changes nothing: switc
     t.is(audit.code, 0, audit.stdout + audit.stderr);
   } finally {
     await sh(host, 'mv /root/.bashrc.orig /root/.bashrc');
+  }
+});
+
+// The login shell runs every script: zsh runs them in its sh emulation; fish cannot, and says so
+// before anything changes.
+serial('root with zsh as login shell: switch and re-run go through; with fish the host fails untouched, naming the shell', async (t) => {
+  const host = 'cas-003';
+  const loginShell = (shell: string) => sh(host, `sed -i 's|^root:x:0:0:root:/root:.*$|root:x:0:0:root:/root:${shell}|' /etc/passwd`);
+  try {
+    await loginShell('/usr/bin/zsh');
+    t.is((await the().ssh(host, 'echo $ZSH_NAME')).stdout.trim(), 'zsh');
+    for (const playbook of ['scenario-b', 'scenario-a']) {
+      const applied = await apply(playbook, '-l', host);
+      t.is(applied.code, 0, errorsOf(applied.stdout) || applied.stderr);
+      t.true(recapOf(applied.stdout)[host]!.changed > 0, playbook);
+      const again = await apply(playbook, '-l', host);
+      t.is(recapOf(again.stdout)[host]!.changed, 0, `${playbook} re-run`);
+    }
+    await loginShell('/usr/bin/fish');
+    const before = await the().sh(host, 'cat /batm/config/gate.properties /etc/ufw/user.rules');
+    const refused = await apply('scenario-b', '-l', host);
+    t.is(refused.code, 2, refused.stdout);
+    t.regex(errorsOf(refused.stdout), /the login shell on cas-003 did not run casfleet's script .*POSIX login shell \(bash, dash or zsh\)/);
+    t.is(await the().sh(host, 'cat /batm/config/gate.properties /etc/ufw/user.rules'), before);
+  } finally {
+    await loginShell('/bin/bash');
   }
 });

@@ -41,6 +41,15 @@ const options = (overrides: Partial<ConnectOptions> = {}): ConnectOptions => ({
   ...overrides,
 });
 
+/** A connection to another sshd than the shared one (its own config), with its own known_hosts. */
+const connectTo = async (other: Sshd): Promise<Connection> =>
+  connect({
+    ...options(),
+    port: other.port,
+    privateKeyPath: other.clientKey,
+    knownHostsPaths: [await other.writeKnownHosts('known_hosts', [`[${other.host}]:${other.port} ${other.hostKeys.ed25519}`])],
+  });
+
 /** A connection of its own, for tests that measure time (the shared one queues behind other tests). */
 const withConnection = async <T>(body: (connection: Connection) => Promise<T>): Promise<T> => {
   const connection = await connect(options());
@@ -90,12 +99,7 @@ itest("what the login shell's startup files print never reaches the command's st
     ].join('\n'),
   );
   const noisy = await startSshd({ config: [`SetEnv SHLVL=1 BASH_ENV=${startup}`] });
-  const connection = await connect({
-    ...options(),
-    port: noisy.port,
-    privateKeyPath: noisy.clientKey,
-    knownHostsPaths: [await noisy.writeKnownHosts('known_hosts', [`[${noisy.host}]:${noisy.port} ${noisy.hostKeys.ed25519}`])],
-  });
+  const connection = await connectTo(noisy);
   try {
     const raw = await connection.exec('cat "$BASH_ENV" >/dev/null && echo out && echo err >&2; exit 4');
     t.deepEqual(raw, { stdout: 'out\n', stderr: 'err\n', code: 4 });
@@ -121,6 +125,18 @@ itest("what the login shell's startup files print never reaches the command's st
   } finally {
     await connection.close();
     await noisy.stop();
+  }
+});
+
+itest("a command the login shell never ran (sshd's ForceCommand here, a fish login shell alike) is an error, not its output", async (t) => {
+  const forced = await startSshd({ config: ['SetEnv SHLVL=1', "ForceCommand echo 'menu: 1) status 2) exit'"] });
+  const connection = await connectTo(forced);
+  try {
+    const error = await t.throwsAsync(connection.exec('echo out'), { instanceOf: RemoteCommandError });
+    t.regex(error?.message ?? '', /did not run casfleet's script \(exit 0\); casfleet needs a POSIX login shell/);
+  } finally {
+    await connection.close();
+    await forced.stop();
   }
 });
 
