@@ -84,13 +84,18 @@ export interface Become {
 /** sudo's prompt, on stderr: seen twice when sudo asks again, i.e. when it rejected the password. */
 export const SUDO_PROMPT = '[casfleet sudo password]';
 
+// The first thing the command does under sudo: a marker line on stderr. Without it, sudo did not run
+// the command, whatever language it said why in.
+const BECOME_START = '\u001ecasfleet-become';
+
 /** Wrap a script so it runs through `sudo … sh -c` when become is enabled. */
 export const withBecome = (command: RemoteCommand, become: Become): RemoteCommand => {
   if (!become.enabled) return command;
   const user = become.user && become.user !== 'root' ? sh`-u ${become.user} ` : raw('');
   const sudo = become.password === undefined ? 'sudo -n' : `sudo -k -S -p ${quote(SUDO_PROMPT)}`;
+  const script = `printf '%s\\n' '${BECOME_START}' >&2\n${command.script}`;
   return {
-    script: `${sudo} ${render(user).script}-- sh -c ${quote(command.script)}`,
+    script: `${sudo} ${render(user).script}-- sh -c ${quote(script)}`,
     display: `${sudo} ${render(user).display}-- sh -c ${quote(command.display)}`,
   };
 };
@@ -99,16 +104,23 @@ export const withBecome = (command: RemoteCommand, become: Become): RemoteComman
 export const becomeStdin = (become: Become, stdin: string | undefined): string | undefined =>
   become.enabled && become.password !== undefined ? `${become.password}\n${stdin ?? ''}` : stdin;
 
+const PASSWORD_ADVICE = 'give it with -K/--ask-become-pass, CASFLEET_BECOME_PASSWORD or ansible_become_password';
+
 /**
- * Why sudo itself refused to run the command, from its stderr, or undefined. The rejected password
- * is told by the prompt coming twice (locale-independent); a missing one by sudo -n's message.
+ * Why sudo itself refused to run the command, from its stderr, or undefined when the command ran
+ * (its start marker is there: see withBecome). A rejected password is told by the prompt coming
+ * twice; a missing one by sudo -n's message in English, or in any language by what sudo said.
  */
 export const sudoRefusal = (become: Become, stderr: string): string | undefined => {
-  if (!become.enabled) return undefined;
-  if (become.password !== undefined) {
-    return stderr.split(SUDO_PROMPT).length > 2 ? 'sudo rejected the password' : undefined;
+  if (!become.enabled || stderr.includes(`${BECOME_START}\n`)) return undefined;
+  if (become.password !== undefined && stderr.split(SUDO_PROMPT).length > 2) return 'sudo rejected the password';
+  if (become.password === undefined && /sudo: (?:a password is required|a terminal is required)/.test(stderr)) {
+    return `sudo needs a password here: ${PASSWORD_ADVICE}`;
   }
-  return /sudo: (?:a password is required|a terminal is required)/.test(stderr)
-    ? 'sudo needs a password here: give it with -K/--ask-become-pass, CASFLEET_BECOME_PASSWORD or ansible_become_password'
-    : undefined;
+  const words = stderr.split(SUDO_PROMPT).join('').trim().split('\n').filter(Boolean).slice(-2).join(' | ');
+  const refused = `sudo did not run the command${words ? ` (${words})` : ''}`;
+  return become.password === undefined ? `${refused}; if it needs a password here, ${PASSWORD_ADVICE}` : refused;
 };
+
+/** stderr without the become marker line (see withBecome). */
+export const withoutBecomeStart = (stderr: string): string => stderr.replace(`${BECOME_START}\n`, '');

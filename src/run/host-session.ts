@@ -2,7 +2,7 @@
 // privilege escalation and timeouts applied uniformly. It speaks the gather protocol so the host
 // pipeline deals only in typed facts and changes.
 
-import { type Become, becomeStdin, type RemoteCommand, sudoRefusal, withBecome } from '../command/shell.ts';
+import { type Become, becomeStdin, type RemoteCommand, sudoRefusal, withBecome, withoutBecomeStart } from '../command/shell.ts';
 import { RemoteCommandError, SudoError } from '../errors.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import { APPLY_STATUS_MARK, buildGatherScript, type FactOutcome, parseGatherOutput } from '../facts/gather-script.ts';
@@ -89,7 +89,7 @@ export class HostSession {
     const refusal = result.code === 0 || !elevated ? undefined : sudoRefusal(become, result.stderr);
     if (refusal !== undefined)
       throw new SudoError(`become on ${this.host}: ${refusal}; nothing was run`, result.code, '', { host: this.host });
-    return result;
+    return elevated ? { ...result, stderr: withoutBecomeStart(result.stderr) } : result;
   }
 }
 

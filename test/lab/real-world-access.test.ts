@@ -159,6 +159,29 @@ serial('sudo with a password: missing says so, wrong is rejected with nothing ch
   t.regex(shown.stdout, /"ansible_become_password": "\*{8}"/);
 });
 
+serial(
+  "sudo that will not run the command for another reason (ops not in sudoers) fails the host untouched, in sudo's words",
+  async (t) => {
+    const host = 'cas-003';
+    const before = await ufwRules(host);
+    await the().sh(host, 'mv /etc/sudoers.d/casfleet-lab-ops /root/casfleet-lab-ops.off');
+    try {
+      const args = ['apply', 'scenario-a', '-i', opsInventory(), '--ssh-config', the().sshConfigPath, '-l', host, '--json'];
+      const refused = await runCli(args, { env: { CASFLEET_BECOME_PASSWORD: password() } });
+      t.is(refused.code, 2, refused.stdout + refused.stderr);
+      t.regex(refused.stdout, /become on cas-003: sudo did not run the command \(ops is not in the sudoers file[^)]*\); nothing was run/);
+      t.deepEqual(
+        jsonEvents(refused.stdout)
+          .filter((event) => event.status === 'failed')
+          .map((event) => errorOf(event)?.kind),
+        ['sudo'],
+      );
+      t.is(await ufwRules(host), before);
+    } finally {
+      await the().sh(host, 'mv /root/casfleet-lab-ops.off /etc/sudoers.d/casfleet-lab-ops');
+    }
+  },
+);
 serial('--accept-new records unknown host keys (hashed in a hashed file), then a changed key is still refused', async (t) => {
   const empty = file('kh-empty', '');
   const first = await runCli([
