@@ -64,6 +64,7 @@ const format = (phases: Phase[]): string[] => {
   const lines = [
     `casfleet bench: ${hosts} lab hosts, forks ${values.forks}, hosts' cpu.shares ${weighted ? values['host-weight'] : 'unchanged (no cgroup v1 cpu hierarchy)'}; one run, ratios within it`,
     'wall: what a user waits (noisy on a shared machine); CPU: what the hosts and the controller spend (stable)',
+    'the floor and the no-op re-runs: three runs in a row, the median of each figure (stall: the longest)',
     '',
     `${''.padEnd(40)} ${'---------- wall ----------'.padStart(28)} ${'------ host CPU per host ------'.padStart(33)} ${'controller'.padStart(11)} ${'stall'.padStart(7)}`,
     `${'phase'.padEnd(40)} ${'s'.padStart(8)} ${'÷ floor'.padStart(8)} ${'÷ ref'.padStart(8)} ${'ms'.padStart(9)} ${'÷ floor'.padStart(8)} ${'÷ ref'.padStart(8)} ${'ms/host'.padStart(11)} ${'ms'.padStart(7)}`,
