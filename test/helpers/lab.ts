@@ -4,7 +4,7 @@
 //   const lab = await startLab({ hosts: 3 });      // in test.before
 //   await lab.ssh(1, 'ufw status');                 // host by index or inventory name
 //   await stopLab(lab);                             // in test.after.always
-import { existsSync, rmdirSync } from 'node:fs';
+import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import test from 'ava';
@@ -83,6 +83,9 @@ export const startLab = async ({ hosts = 3, prefix = 't', behindBastion = 0 }: S
 export const stopLab = async (lab: Pick<LabInfo, 'name' | 'dir'> | undefined): Promise<LabDownReport | undefined> => {
   if (!lab) return undefined;
   const report = await labDown({ name: lab.name, dir: lab.dir });
+  // lab down removes only what lab up wrote; the rest of this directory is what the tests wrote
+  // there (inventories, known_hosts), and the directory is the test's own (startLab made it).
+  rmSync(lab.dir, { recursive: true, force: true });
   try {
     rmdirSync(dirname(lab.dir)); // the shared parent, once the last test lab is gone
   } catch {
