@@ -10,7 +10,7 @@
 // matches is read by steps/iptables-rule.ts. The nf_tables variant warns on stderr when rules also
 // sit in the legacy backend, where this dump cannot see them: that is reported, not ignored.
 import { FactError } from '../errors.ts';
-import { memoByText } from './text-memo.ts';
+import { memoByText } from './memo.ts';
 
 export interface IptablesRuleLine {
   readonly chain: string;

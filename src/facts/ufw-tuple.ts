@@ -11,7 +11,7 @@
 // - the comment is the UTF-8 text hex-encoded (`casfleet: ssh` → 636173666c6565743a20737368);
 // - 6- and 8-field tuples are ufw's pre-0.30 format without a direction ("in" is implied).
 import { FactError } from '../errors.ts';
-import { memoByText } from './text-memo.ts';
+import { memoByText } from './memo.ts';
 
 export type UfwAction = 'allow' | 'deny' | 'reject' | 'limit';
 export type UfwLog = '' | 'log' | 'log-all';

@@ -5,7 +5,7 @@
 // of `recent`, `3/min` for ufw's `3/minute`) and reorders options; the signature keeps only what
 // decides which packets match and where they go, so ufw's own file lines and the running rules
 // compare equal, and a rule flushed, added or changed by hand does not.
-import { memoByText } from '../facts/text-memo.ts';
+import { cachedIn, memoByIdentity, memoByText } from '../facts/memo.ts';
 import type { UfwFamily } from '../facts/ufw-tuple.ts';
 import { formatNetwork, parseNetwork } from './cidr.ts';
 import { ALL_PORTS, complement, type PortRange, portRanges } from './port-ranges.ts';
@@ -106,21 +106,16 @@ export const parseOptions = (words: readonly string[]): RuleOption[] => {
 // One memo per family and table (a handful: the tables iptables-save prints), keyed by the line.
 const savedRuleMemos = new Map<string, (text: string) => KernelRule | undefined>();
 
-const savedRulesOf = (family: UfwFamily, table: string): ((text: string) => KernelRule | undefined) => {
-  const key = `${family} ${table}`;
-  let memo = savedRuleMemos.get(key);
-  if (!memo) {
-    memo = memoByText((text) => {
+const savedRulesOf = (family: UfwFamily, table: string): ((text: string) => KernelRule | undefined) =>
+  cachedIn(savedRuleMemos, `${family} ${table}`, () =>
+    memoByText((text) => {
       const words = splitWords(text);
       if (!words) return undefined;
       const options = parseOptions(words.slice(2));
       const target = options.find((option) => option.name === 'jump' || option.name === 'goto')?.values[0] ?? '';
       return { family, table, chain: words[1] ?? '', text, options, target };
-    });
-    savedRuleMemos.set(key, memo);
-  }
-  return memo;
-};
+    }),
+  );
 
 /** A rule from an iptables-save `-A CHAIN …` line; undefined when its quoting is broken. */
 export const parseSavedRule = (family: UfwFamily, table: string, chain: string, text: string): KernelRule | undefined => {
@@ -177,21 +172,16 @@ const normalValue = (name: string, values: readonly string[]): string => {
 };
 
 // By the options' identity: a parsed rule is shared by every dump that holds its line (parseSavedRule).
-const signatures = new WeakMap<readonly RuleOption[], string>();
+const signatureOf = memoByIdentity((options: readonly RuleOption[]): string =>
+  options
+    .filter((o) => SIGNATURE_OPTIONS.has(o.name))
+    .map((o) => `${o.negated ? '!' : ''}${o.name}=${normalValue(o.name, o.values)}`)
+    .sort()
+    .join(' '),
+);
 
 /** The rule's match-and-target signature: equal for two spellings of the same rule. */
-export const ruleSignature = ({ options }: Pick<KernelRule, 'options'>): string => {
-  let signature = signatures.get(options);
-  if (signature === undefined) {
-    signature = options
-      .filter((o) => SIGNATURE_OPTIONS.has(o.name))
-      .map((o) => `${o.negated ? '!' : ''}${o.name}=${normalValue(o.name, o.values)}`)
-      .sort()
-      .join(' ');
-    signatures.set(options, signature);
-  }
-  return signature;
-};
+export const ruleSignature = ({ options }: Pick<KernelRule, 'options'>): string => signatureOf(options);
 
 /** True unless the rule is limited to protocols other than TCP (the CAS services are all TCP). */
 export const matchesTcp = (rule: KernelRule): boolean => {

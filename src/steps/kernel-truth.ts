@@ -18,7 +18,7 @@
 import type { IptablesDump } from '../facts/iptables-save.ts';
 import { chainPolicy, chainRules, hasChain } from '../facts/iptables-save.ts';
 import type { KernelFirewall } from '../facts/kernel-firewall.ts';
-import { memoByText } from '../facts/text-memo.ts';
+import { cachedIn, memoByIdentity, memoByText } from '../facts/memo.ts';
 import type { UfwPolicy, UfwState } from '../facts/ufw.ts';
 import type { UfwFamily } from '../facts/ufw-tuple.ts';
 import { networkContains, parseNetwork } from './cidr.ts';
@@ -122,22 +122,10 @@ interface TableRules {
 
 // A dump is read-only and shared by every host (and every read) that printed the same tables
 // (parseIptablesSave), so its tables are grouped and parsed once for all of them.
-const dumpTables = new WeakMap<IptablesDump, Map<string, TableRules>>();
+const tablesOf = memoByIdentity((_dump: IptablesDump) => new Map<string, TableRules>());
 
-const tableRules = (family: UfwFamily, dump: IptablesDump, table: string): TableRules => {
-  let tables = dumpTables.get(dump);
-  if (!tables) {
-    tables = new Map();
-    dumpTables.set(dump, tables);
-  }
-  const key = `${family} ${table}`;
-  let rules = tables.get(key);
-  if (!rules) {
-    rules = groupTable(family, dump, table);
-    tables.set(key, rules);
-  }
-  return rules;
-};
+const tableRules = (family: UfwFamily, dump: IptablesDump, table: string): TableRules =>
+  cachedIn(tablesOf(dump), `${family} ${table}`, () => groupTable(family, dump, table));
 
 const groupTable = (family: UfwFamily, dump: IptablesDump, table: string): TableRules => {
   const lines = new Map<string, { chain: string; text: string }[]>();
@@ -252,23 +240,13 @@ const beforeManagedChain = (reached: readonly Reached[], chain: string | undefin
 
 // What INPUT reaches outside the chains ufw and casfleet own, per table (shared, see tableRules)
 // and owned chains.
-const reachedFromInput = new WeakMap<TableRules, Map<string, Reached[]>>();
+const reachedFromInput = memoByIdentity((_filter: TableRules) => new Map<string, Reached[]>());
 
-const inputReaches = (filter: TableRules, managedChain: string | undefined, ownChains: readonly string[]): Reached[] => {
-  let byOwner = reachedFromInput.get(filter);
-  if (!byOwner) {
-    byOwner = new Map();
-    reachedFromInput.set(filter, byOwner);
-  }
-  const key = [managedChain ?? '', ...ownChains].join(' ');
-  let reached = byOwner.get(key);
-  if (!reached) {
+const inputReaches = (filter: TableRules, managedChain: string | undefined, ownChains: readonly string[]): Reached[] =>
+  cachedIn(reachedFromInput(filter), [managedChain ?? '', ...ownChains].join(' '), () => {
     const generated = ufwGenerated(filter.family);
-    reached = reachableRules(filter, 'INPUT', (chain) => generated(chain) || chain === managedChain || ownChains.includes(chain));
-    byOwner.set(key, reached);
-  }
-  return reached;
-};
+    return reachableRules(filter, 'INPUT', (chain) => generated(chain) || chain === managedChain || ownChains.includes(chain));
+  });
 
 const foreignAccepts = (
   filter: TableRules,

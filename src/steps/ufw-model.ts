@@ -1,40 +1,34 @@
 // Pure helpers over ufw rules: identity (what ufw considers "the same rule"), the desired rules per
 // address family, human formatting, and the ufw CLI words that describe a rule.
+import { memoByIdentity } from '../facts/memo.ts';
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
 import { ANY_ADDRESS, parseCidr } from './cidr.ts';
 import { isManagedComment, type ManagedRule, shortComment } from './ufw-managed-rule.ts';
 
 // Rules are read-only values, and a rule parsed from a file is shared by every host whose file holds
 // the same line (parseUfwTuple): a planner that compares rules pairwise asks for the same rule's key
-// and text many times over, across the fleet.
-const matchKeys = new WeakMap<UfwRule, string>();
-const formatted = new WeakMap<UfwRule, string>();
+// and text many times over, across the fleet: both are kept with the rule (memoByIdentity).
 
 /**
  * ufw keeps at most one rule per "match" in a family: everything except action, log type and comment
  * (common.py UFWRule.match). Adding a rule whose match exists REPLACES that rule in place; inserting
  * one is silently skipped ("Skipping inserting existing rule", exit 0). So this key is the identity.
  */
-export const matchKey = (rule: UfwRule): string => {
-  let key = matchKeys.get(rule);
-  if (key === undefined) {
-    key = [
-      rule.proto,
-      rule.dport,
-      rule.dst,
-      rule.sport,
-      rule.src,
-      rule.direction,
-      rule.interfaceIn,
-      rule.interfaceOut,
-      rule.route,
-      rule.dapp,
-      rule.sapp,
-    ].join('|');
-    matchKeys.set(rule, key);
-  }
-  return key;
-};
+export const matchKey = memoByIdentity((rule: UfwRule): string =>
+  [
+    rule.proto,
+    rule.dport,
+    rule.dst,
+    rule.sport,
+    rule.src,
+    rule.direction,
+    rule.interfaceIn,
+    rule.interfaceOut,
+    rule.route,
+    rule.dapp,
+    rule.sapp,
+  ].join('|'),
+);
 
 /** Same match, action, log type and comment: ufw's exact match (UFWRule.match == 0). */
 export const sameRule = (a: UfwRule, b: UfwRule): boolean =>
@@ -88,16 +82,7 @@ export const expandManagedRule = (rule: ManagedRule, iface: string, ipv6: boolea
 };
 
 /** `allow 12000:12050/tcp in on eth0 (admin VPN)`: the rule as people read it (comment prefix dropped). */
-export const formatRule = (rule: UfwRule): string => {
-  let text = formatted.get(rule);
-  if (text === undefined) {
-    text = ruleText(rule);
-    formatted.set(rule, text);
-  }
-  return text;
-};
-
-const ruleText = (rule: UfwRule): string => {
+export const formatRule = memoByIdentity((rule: UfwRule): string => {
   const words: string[] = [rule.route ? `route ${rule.action}` : rule.action];
   if (rule.log) words.push(rule.log);
   if (rule.dapp) words.push(rule.dapp);
@@ -114,7 +99,7 @@ const ruleText = (rule: UfwRule): string => {
   if (!isAny(rule.dst)) words.push(`to ${rule.dst}`);
   if (rule.comment) words.push(`(${shortComment(rule.comment)})`);
   return words.join(' ');
-};
+});
 
 /**
  * The ufw CLI words for a (non-route, non-app) rule. `family` pins the address family: with explicit

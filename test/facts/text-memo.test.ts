@@ -1,7 +1,7 @@
 import test from 'ava';
 import { FactError } from '../../src/errors.ts';
 import { parseIptablesSave } from '../../src/facts/iptables-save.ts';
-import { memoByText } from '../../src/facts/text-memo.ts';
+import { memoByText } from '../../src/facts/memo.ts';
 import { parseUfwTuple } from '../../src/facts/ufw-tuple.ts';
 import { parseSavedRule, ruleSignature } from '../../src/steps/iptables-rule.ts';
 
