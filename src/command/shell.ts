@@ -113,11 +113,12 @@ const PASSWORD_ADVICE = 'give it with -K/--ask-become-pass, CASFLEET_BECOME_PASS
  */
 export const sudoRefusal = (become: Become, stderr: string): string | undefined => {
   if (!become.enabled || stderr.includes(`${BECOME_START}\n`)) return undefined;
-  if (become.password !== undefined && stderr.split(SUDO_PROMPT).length > 2) return 'sudo rejected the password';
+  const besidePrompts = stderr.split(SUDO_PROMPT);
+  if (become.password !== undefined && besidePrompts.length > 2) return 'sudo rejected the password';
   if (become.password === undefined && /sudo: (?:a password is required|a terminal is required)/.test(stderr)) {
     return `sudo needs a password here: ${PASSWORD_ADVICE}`;
   }
-  const words = stderr.split(SUDO_PROMPT).join('').trim().split('\n').filter(Boolean).slice(-2).join(' | ');
+  const words = besidePrompts.join('').trim().split('\n').filter(Boolean).slice(-2).join(' | ');
   const refused = `sudo did not run the command${words ? ` (${words})` : ''}`;
   return become.password === undefined ? `${refused}; if it needs a password here, ${PASSWORD_ADVICE}` : refused;
 };

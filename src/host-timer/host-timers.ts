@@ -4,7 +4,7 @@
 import { FactError } from '../errors.ts';
 import type { Fact } from '../facts/fact.ts';
 import { factLines, splitWord } from '../facts/fact-output.ts';
-import { TIMER_DIR_CHECK, TIMER_PROCESS_TAG } from './timer-commands.ts';
+import { TIMER_DIR_CHECK, TIMER_PROCESS_TAG, TIMER_SLEEPER_FUNCTION } from './timer-commands.ts';
 import { parseRunResult, type TimerRunResult } from './timer-outcome.ts';
 
 export type HostTimerMechanism = 'systemd' | 'process';
@@ -29,11 +29,12 @@ const FACT_ID = 'host.timers';
 // shell's own `read`, not sed/cat: an armed timer costs one process, the check that its sleeper
 // (process mechanism; none when its PID is gone) or its units (systemd) still run; a claimed one
 // one more (readlink).
-// A sleeper is alive while its command line holds the tag and the id as two of its arguments (the
-// same test as the disarm's STOP_MECHANISM, one grep); the PID alone may have been reused.
+// A sleeper is alive while timer_sleeper says so (the disarm's own test).
 // A second `mechanism` line makes the mechanism unknown (no liveness check), as sed printing both did.
 const SCRIPT = `(
 ${TIMER_DIR_CHECK}
+${TIMER_SLEEPER_FUNCTION}
+timer_lines() { while IFS= read -r line || [ -n "$line" ]; do printf '%s%s\\n' "$1" "$line"; done <"$2"; }
 if [ -d "$d" ]; then
   for f in "$d"/*.due; do
     [ -f "$f" ] || continue
@@ -53,18 +54,12 @@ if [ -d "$d" ]; then
       process)
         pid=
         read -r pid 2>/dev/null <"$d/$id.pid" || :
-        case $pid in ''|*[!0-9]*) ;; *)
-          named=
-          [ ! -e "/proc/$pid" ] || named=$(grep -zxcF -e ${TIMER_PROCESS_TAG} -e "$id" "/proc/$pid/cmdline" 2>/dev/null) || :
-          if [ "\${named:-0}" -ge 2 ]; then alive=yes; fi ;;
-        esac ;;
+        case $pid in ''|*[!0-9]*) ;; *) if timer_sleeper "$pid" "$id"; then alive=yes; fi ;; esac ;;
     esac
     echo "  alive $alive"
     if [ -f "$d/$id.result" ]; then
-      while IFS= read -r line || [ -n "$line" ]; do printf '  %s\\n' "$line"; done <"$d/$id.result"
-      if [ -f "$d/$id.log" ]; then
-        while IFS= read -r line || [ -n "$line" ]; do printf '  | %s\\n' "$line"; done <"$d/$id.log"
-      fi
+      timer_lines '  ' "$d/$id.result"
+      if [ -f "$d/$id.log" ]; then timer_lines '  | ' "$d/$id.log"; fi
     fi
   done
 fi

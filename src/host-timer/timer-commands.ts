@@ -71,12 +71,24 @@ for p in ${TIMER_PARENT} "$d"; do
   fi
 done`;
 
+/**
+ * Defines `timer_sleeper PID ID`: succeeds while PID is the sleeper of timer ID, i.e. two of its
+ * arguments are exactly the tag and the id (the PID alone may have been reused). One grep, none when
+ * the PID is gone. Shared by the disarm (which signals only such a PID) and the timers fact.
+ */
+export const TIMER_SLEEPER_FUNCTION = `timer_sleeper() {
+  [ -e "/proc/$1" ] || return 1
+  named=$(grep -zxcF -e ${TIMER_PROCESS_TAG} -e "$2" "/proc/$1/cmdline" 2>/dev/null) || :
+  [ "\${named:-0}" -ge 2 ]
+}`;
+
 // Stops what would fire the timer later. Only called by the holder of the claim, so a process it
 // kills has at most not claimed yet (it would have lost anyway); the PID is only signalled while
-// its command line still names this timer (never a reused PID): two of its arguments are exactly
-// the tag and the id (one grep; the mechanism and the PID are read with the shell's own `read`: a
-// disarm runs on every changed host, where each spawned process costs real time).
-const STOP_MECHANISM = `timer_stop() {
+// its command line still names this timer (timer_sleeper: never a reused PID). The mechanism and
+// the PID are read with the shell's own `read`: a disarm runs on every changed host, where each
+// spawned process costs real time.
+const STOP_MECHANISM = `${TIMER_SLEEPER_FUNCTION}
+timer_stop() {
   mechanism=
   while read -r key value; do [ "$key" = mechanism ] && mechanism=$value; done <"$d/$id.due" 2>/dev/null
   case $mechanism in
@@ -85,8 +97,7 @@ const STOP_MECHANISM = `timer_stop() {
       pid=
       read -r pid <"$d/$id.pid" 2>/dev/null || :
       case $pid in ''|*[!0-9]*) return 0 ;; esac
-      named=$(grep -zxcF -e ${TIMER_PROCESS_TAG} -e "$id" "/proc/$pid/cmdline" 2>/dev/null) || :
-      if [ "\${named:-0}" -ge 2 ]; then kill -9 "-$pid" 2>/dev/null || :; fi ;;
+      if timer_sleeper "$pid" "$id"; then kill -9 "-$pid" 2>/dev/null || :; fi ;;
   esac
 }`;
 

@@ -51,11 +51,11 @@ set +e +u +f +C +a +v +x; unset IFS CDPATH; unalias -a 2>/dev/null
 if [ -n "\${BASH_VERSION-}" ]; then shopt -u failglob nullglob; fi`;
 
 /** The script as sent: the shell reset (its xtrace, if any, before the markers), the start markers, then the script. */
-export const withOutputStart = (script: string): string =>
+const withOutputStart = (script: string): string =>
   `${SHELL_RESET}\nprintf '%s\\n' '${OUTPUT_START}'; printf '%s\\n' '${OUTPUT_START}' >&2\n${script}`;
 
 /** What the script itself printed: the text after the first start marker (all of it when the shell never got there). */
-export const afterOutputStart = (text: string): string => {
+const afterOutputStart = (text: string): string => {
   const at = text.indexOf(`${OUTPUT_START}\n`);
   return at < 0 ? text : text.slice(at + OUTPUT_START.length + 1);
 };

@@ -167,7 +167,6 @@ const ruleOperations = (
 ): RemoteCommand =>
   files
     ? sh`${ufwFileWriteFunction(files)}
-${raw(UFW_CKSUMS_ONCE)}
 ufw_write_files || rc=$?
 if [ $rc = ${NOT_VERIFIED} ]; then
   rc=0
@@ -180,7 +179,6 @@ ${pythonBatch(operations, enableFollows)}fi
 /** The enable (last operation) without python when the host is the verified ufw layout (ufw-enable.ts). */
 const directEnable = (): RemoteCommand => sh`${ufwDirectEnableFunction()}
 if [ $rc = 0 ]; then
-  ${raw(UFW_CKSUMS_ONCE)}
   ufw_direct_enable || {
     rc=$?
     if [ $rc = ${NOT_VERIFIED} ]; then
@@ -204,7 +202,7 @@ export const ufwBatchCommand = (operations: readonly (readonly string[])[], opti
 cd /
 ${precheck}ufw_bin=$(command -v ufw) || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
 rc=0
-${enable || options.files ? raw(`# The writer's and the enable's checks of ufw's files share one cksum, taken in this script (UFW_CKSUMS_ONCE).\nunset ufw_cksums\n`) : raw('')}${ruleOperations(enable ? operations.slice(0, -1) : operations, enable, options.files)}${enable ? directEnable() : raw('')}${reapply}
+${enable || options.files ? raw(`# The writer's and the enable's checks of ufw's files share one cksum, taken here (their functions are subshells).\nunset ufw_cksums\n${UFW_CKSUMS_ONCE}\n`) : raw('')}${ruleOperations(enable ? operations.slice(0, -1) : operations, enable, options.files)}${enable ? directEnable() : raw('')}${reapply}
 exit $rc`;
   // The display keeps the operations readable instead of the python program.
   return {

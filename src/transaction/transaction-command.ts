@@ -160,13 +160,13 @@ fail() { echo "casfleet: $*" >&2; exit 3; }
 ${trustedBackupDir(TRANSACTIONS_DIR)}
 if [ ! -e ${stamp} ]; then
   # find only when there is a snapshot to look at, rm only when there is an older stamp (a host's
-  # first transaction has neither). A glob that matches nothing stays as written.
+  # first transaction has neither). A glob that matches nothing stays as written, naming no file.
   set -- ${TRANSACTIONS_DIR}/txn-*
-  if [ "$1" != ${`${TRANSACTIONS_DIR}/txn-*`} ] || [ -e "$1" ] || [ -L "$1" ]; then
+  if [ -e "$1" ] || [ -L "$1" ]; then
     find ${TRANSACTIONS_DIR} -mindepth 1 -maxdepth 1 -type d -name 'txn-*' -mtime +${SNAPSHOT_KEEP_DAYS} -exec rm -rf -- {} + 2>/dev/null
   fi
   set -- ${TRANSACTIONS_DIR}/.pruned-*
-  if [ "$1" != ${`${TRANSACTIONS_DIR}/.pruned-*`} ] || [ -e "$1" ] || [ -L "$1" ]; then rm -f -- "$@"; fi
+  if [ -e "$1" ] || [ -L "$1" ]; then rm -f -- "$@"; fi
   : >${stamp}
 fi
 mkdir -- "$snap" "$snap/files" || fail "cannot create $snap"
