@@ -73,12 +73,21 @@ done`;
 
 /**
  * Defines `timer_sleeper PID ID`: succeeds while PID is the sleeper of timer ID, i.e. two of its
- * arguments are exactly the tag and the id (the PID alone may have been reused). One grep, none when
- * the PID is gone. Shared by the disarm (which signals only such a PID) and the timers fact.
+ * arguments are exactly the tag and the id (the PID alone may have been reused). Shared by the
+ * disarm (which signals only such a PID) and the timers fact, which both run on every changed host:
+ * bash reads the NUL-separated arguments with its own `read`; other shells count them with one grep
+ * (-x whole arguments, -F no pattern). No process at all when the PID is gone.
  */
 export const TIMER_SLEEPER_FUNCTION = `timer_sleeper() {
   [ -e "/proc/$1" ] || return 1
-  named=$(grep -zxcF -e ${TIMER_PROCESS_TAG} -e "$2" "/proc/$1/cmdline" 2>/dev/null) || :
+  if [ -n "\${BASH_VERSION-}" ]; then
+    named=0
+    while IFS= read -r -d '' arg || [ -n "$arg" ]; do
+      case $arg in ${TIMER_PROCESS_TAG}|"$2") named=$((named + 1)) ;; esac
+    done 2>/dev/null <"/proc/$1/cmdline"
+  else
+    named=$(grep -zxcF -e ${TIMER_PROCESS_TAG} -e "$2" "/proc/$1/cmdline" 2>/dev/null) || :
+  fi
   [ "\${named:-0}" -ge 2 ]
 }`;
 

@@ -148,7 +148,8 @@ const pythonBatch = (operations: readonly (readonly string[])[], enableFollows: 
     operations.map((words) => sh`ufw ${words}`),
     ' &&\n  ',
   );
-  return sh`py=$(sed -n '1s/^#![[:space:]]*//p' "$ufw_bin")
+  return sh`ufw_bin=$(command -v ufw)
+py=$(sed -n '1s/^#![[:space:]]*//p' "$ufw_bin")
 $py -I -c ${PROGRAM} "$ufw_bin" ${JSON.stringify(operations)} ${enableFollows ? 'enable-follows' : 'load'} || rc=$?
 case $rc in
 ${raw(String(NO_UFW_MODULE))}|126|127)
@@ -184,7 +185,7 @@ if [ $rc = 0 ]; then
     if [ $rc = ${NOT_VERIFIED} ]; then
       echo "casfleet: not the verified ufw layout for enabling without python: running ufw --force enable" >&2
       rc=0
-      "$ufw_bin" ${ENABLE} || rc=$?
+      ufw ${ENABLE} || rc=$?
     fi
   }
 fi
@@ -200,7 +201,7 @@ export const ufwBatchCommand = (operations: readonly (readonly string[])[], opti
     : raw('');
   const script = sh`PATH="$PATH:/usr/sbin:/sbin"
 cd /
-${precheck}ufw_bin=$(command -v ufw) || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
+${precheck}command -v ufw >/dev/null 2>&1 || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
 rc=0
 ${enable || options.files ? raw(`# The writer's and the enable's checks of ufw's files share one cksum, taken here (their functions are subshells).\nunset ufw_cksums\n${UFW_CKSUMS_ONCE}\n`) : raw('')}${ruleOperations(enable ? operations.slice(0, -1) : operations, enable, options.files)}${enable ? directEnable() : raw('')}${reapply}
 exit $rc`;

@@ -11,7 +11,8 @@
 //   saw (a rule changed since the facts were read: python then does what it did before);
 // and on the controller (planUfwFileWrite returns undefined) for a plan that changes the default
 // policy or reloads ufw (ufw also rewrites after*.rules and restarts the firewall), or holds a rule
-// shape the writer does not mirror (writerProblem in ufw-rules-file.ts).
+// shape the writer does not mirror (writerProblem in ufw-rules-file.ts), or a file that would not be
+// plain printable ASCII (it travels unencoded).
 // The transaction snapshots both files before the step runs (ufw-rules.ts `touches`), so the write
 // keeps no backup of its own; owner and mode are copied from the file it replaces (ufw keeps them
 // too: shutil.copystat). Unlike ufw, the shell cannot take ufw's lock (/run/ufw.lock is an fcntl
@@ -21,7 +22,6 @@
 import { joinCommands, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { UFW_RULE_FILES, type UfwFileFormat, type UfwState } from '../facts/ufw.ts';
 import type { UfwFamily, UfwRule } from '../facts/ufw-tuple.ts';
-import { toBase64 } from './remote-file.ts';
 import { NOT_VERIFIED, UFW_VERIFIED_FUNCTION, verifiedUfwFilesTest } from './ufw-enable.ts';
 import type { UfwOp } from './ufw-reconcile.ts';
 import { tupleLine, ufwRulesFileText, writerProblem } from './ufw-rules-file.ts';
@@ -43,6 +43,9 @@ export interface UfwFileWrite {
   readonly format: UfwFileFormat;
 }
 
+/** What `receiveRuleFiles` can send unencoded: ufw writes nothing else (tuple comments are hex). */
+const PLAIN_TEXT = /^[\n\x20-\x7e]*$/;
+
 /** The files writing replaces the python batch with, or undefined when ufw's python must do it (see above). */
 export const planUfwFileWrite = (
   ufw: UfwState,
@@ -57,14 +60,16 @@ export const planUfwFileWrite = (
   );
   const rules = families.flatMap((family) => [...ufw.rules[family], ...final[family]].map((rule) => ({ rule, family })));
   if (rules.some(({ rule, family }) => writerProblem(rule, family, format) !== undefined)) return undefined;
+  const files = families.map((family) => ({
+    family,
+    path: UFW_RULE_FILES[family],
+    content: ufwRulesFileText(family, final[family], format),
+    before: ufw.rules[family].map(tupleLine),
+    ruleCount: final[family].length,
+  }));
+  if (!files.every((file) => PLAIN_TEXT.test(file.content))) return undefined;
   return {
-    files: families.map((family) => ({
-      family,
-      path: UFW_RULE_FILES[family],
-      content: ufwRulesFileText(family, final[family], format),
-      before: ufw.rules[family].map(tupleLine),
-      ruleCount: final[family].length,
-    })),
+    files,
     load,
     ipv6: ufw.ipv6,
     format,
@@ -96,21 +101,34 @@ const tempFor = (
   tmps="$tmps $t${raw(String(index))}"
   cp -p --remove-destination -- ${file.path} "$t${raw(String(index))}" || fail ${`cannot copy ${file.path}`}`;
 
-// The contents arrive one after the other on stdin (base64, as every file casfleet writes: never on
-// the command line, where a long rule list would pass the kernel's limit for one argument); dd
-// with fullblock reads exactly each file's length, nothing of the next.
-const receive = (files: readonly UfwFileToWrite[]): RemoteCommand => {
-  const reads = files.map(
-    (file, index) =>
-      sh`dd iflag=fullblock bs=${Buffer.byteLength(file.content, 'latin1')} count=1 of="$t${raw(String(index))}" 2>/dev/null`,
+// The contents arrive one after the other on stdin, as they are (printable ASCII: planUfwFileWrite
+// leaves anything else to ufw's python), never on the command line, where a long rule list would pass
+// the kernel's limit for one argument. bash reads each into a variable with `read -N` (exactly its
+// length, no process: base64, dd and stat cost a first apply about four processes); other shells copy
+// each with dd, fullblock reading exactly its length and nothing of the next. A transfer cut short
+// leaves a file short of its length, which refuses the write before anything is replaced. It writes
+// "$t0", "$t1"… and calls `fail` (both the writer's).
+const INCOMPLETE = 'the new rule files arrived incomplete (transfer cut short?); nothing replaced';
+
+export const receiveRuleFiles = (files: readonly Pick<UfwFileToWrite, 'content'>[]): RemoteCommand => {
+  const parts = files.map((file, index) => ({ temp: raw(`"$t${index}"`), length: raw(String(file.content.length)) }));
+  const reads = parts.map(
+    ({ temp, length }) => sh`IFS= read -r -N ${length} c || :
+    [ \${#c} -eq ${length} ] || fail ${INCOMPLETE}
+    printf '%s' "$c" > ${temp} || fail 'cannot write the new rule files'`,
   );
-  const sizes = files.map((file) => Buffer.byteLength(file.content, 'latin1')).join('\n');
-  return sh`base64 -d | { ${joinCommands(reads, ' && ')}; } || fail 'cannot read the new rule files from stdin'
-  [ "$(stat -c %s -- ${raw(files.map((_, index) => `"$t${index}"`).join(' '))})" = ${sizes} ] || fail 'the new rule files arrived incomplete (transfer cut short?); nothing replaced'`;
+  const copies = parts.map(({ temp, length }) => sh`dd iflag=fullblock bs=${length} count=1 of=${temp} 2>/dev/null`);
+  const temps = raw(files.map((_, index) => `"$t${index}"`).join(' '));
+  return sh`if [ -n "\${BASH_VERSION-}" ]; then
+    ${joinCommands(reads, '\n    ')}
+  else
+    { ${joinCommands(copies, ' && ')}; } || fail 'cannot read the new rule files from stdin'
+    [ "$(stat -c %s -- ${temps})" = ${files.map((file) => file.content.length).join('\n')} ] || fail ${INCOMPLETE}
+  fi`;
 };
 
-/** The stdin of the batch when it writes `write`'s files (base64, see `receive`). */
-export const ufwFileWriteStdin = (write: UfwFileWrite): string => toBase64(write.files.map((file) => file.content).join(''));
+/** The stdin of the batch when it writes `write`'s files (as they are, see `receiveRuleFiles`). */
+export const ufwFileWriteStdin = (write: UfwFileWrite): string => write.files.map((file) => file.content).join('');
 
 const loadFor = (file: UfwFileToWrite): RemoteCommand => {
   const exe = file.family === 'v6' ? 'ip6tables-restore' : 'iptables-restore';
@@ -136,7 +154,7 @@ export const ufwFileWriteFunction = (write: UfwFileWrite): RemoteCommand => {
   tmps=
   fail() { rm -f -- $tmps; echo "casfleet: $*" >&2; exit 1; }
   ${joinCommands(files.map(tempFor), '\n  ')}
-  ${receive(files)}
+  ${receiveRuleFiles(files)}
   sync -- $tmps /etc/ufw || fail 'sync failed'
   ${joinCommands(
     files.map((file, index) => sh`mv -fT -- "$t${raw(String(index))}" ${file.path} || fail ${`cannot replace ${file.path}`}`),

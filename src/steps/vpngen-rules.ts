@@ -9,8 +9,8 @@ export const VPNGEN_RULES = '/batm/vpngen/firewall.rules';
 
 // Prints why CAS's rules file must not be sourced as root, or nothing when it may. The directory
 // is followed (/batm may be a link on some installs [I]); the file itself must not be a link.
-// One stat for the file and its directory (a line each, in that order; every apply that restarts
-// the firewall checks twice); what it cannot read is a problem too.
+// One stat for the file and its directory (a line each, in that order); what it cannot read is a
+// problem too.
 export const vpngenProblem = sh`vpngen_problem() {
   f=${VPNGEN_RULES}
   if [ -L "$f" ]; then echo "it is a symbolic link"; return; fi
@@ -30,23 +30,28 @@ export const vpngenProblem = sh`vpngen_problem() {
 /**
  * Shell that stops the script (exit 1, nothing changed yet) when the file exists but may not be
  * sourced as root: owned by someone else than root or a batm account, writable by everyone, a link.
- * It also defines `vpngen_problem` for reapplyVpngenSnippet.
+ * It also defines `vpngen_problem` for reapplyVpngenSnippet, and tells it the file passed.
  */
 export const vpngenPrecheckSnippet = (what: string, after: string): RemoteCommand => sh`${vpngenProblem}
+vpngen_trusted=
 if [ -e ${VPNGEN_RULES} ] || [ -L ${VPNGEN_RULES} ]; then
   problem=$(vpngen_problem)
   [ -z "$problem" ] || { echo "casfleet: refusing to ${raw(what)}: ${raw(VPNGEN_RULES)} would be re-applied as root after ${raw(after)}, but $problem" >&2; exit 1; }
+  vpngen_trusted=yes
 fi`;
 
 /**
- * Shell that re-sources the file when it exists and passes the trust rule above (checked again: it
- * may have changed since the precheck), in a subshell; otherwise, or on failure, it says so and sets
- * `rc` to 1 unless the script already failed (the caller's script defines `rc` and exits with it).
+ * Shell that re-sources the file when it exists and passes the trust rule above, in a subshell;
+ * otherwise, or on failure, it says so and sets `rc` to 1 unless the script already failed (the
+ * caller's script defines `rc` and exits with it). A file the precheck of the same script passed is
+ * not checked again (a stat and two forks): only root or a batm account, whom the rule trusts with
+ * its content, could have replaced it or changed its mode since.
  */
 export const reapplyVpngenSnippet = (after: string): RemoteCommand => sh`
 ${vpngenProblem}
 if [ -e ${VPNGEN_RULES} ] || [ -L ${VPNGEN_RULES} ]; then
-  problem=$(vpngen_problem)
+  problem=
+  [ "\${vpngen_trusted-}" = yes ] || problem=$(vpngen_problem)
   if [ -n "$problem" ]; then
     echo "casfleet: not re-applying ${raw(VPNGEN_RULES)}: $problem" >&2; [ "$rc" -ne 0 ] || rc=1
   else

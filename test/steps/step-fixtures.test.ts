@@ -42,7 +42,7 @@ const changeSchema = z
     script: z.array(z.string()).optional(),
     /** null: a summary-only change (its work is done by an earlier change's command). */
     command: z.null().optional(),
-    /** The exact decoded (base64 → Latin-1) stdin, split at newlines; absent when the change has none. */
+    /** The exact stdin as the script reads it (decoded base64 → Latin-1 when the script decodes it), split at newlines; absent when the change has none. */
     stdin: z.array(z.string()).optional(),
   })
   .strict()
@@ -73,7 +73,9 @@ const text = (value: string | string[]): string => (Array.isArray(value) ? `${va
 /** The fixture form of a planned change: what the exact comparison and the update mode share. */
 const changeCase = (change: Change): ChangeCase => {
   const script = change.command.script;
-  const stdin = change.stdin === undefined ? undefined : Buffer.from(change.stdin, 'base64').toString('latin1').split('\n');
+  const encoded = script.includes('base64 -d');
+  const stdin =
+    change.stdin === undefined ? undefined : (encoded ? Buffer.from(change.stdin, 'base64').toString('latin1') : change.stdin).split('\n');
   return {
     summary: change.summary,
     ...(script.trim() === '' ? { command: null } : { script: script.split('\n') }),

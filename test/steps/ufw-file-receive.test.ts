@@ -1,0 +1,40 @@
+// The rule files' transfer run for real in bash (its `read -N`, no process) and dash (dd): what
+// arrives on stdin is written byte for byte, each file exactly its length and nothing of the next,
+// and a transfer cut short fails before anything is written in full.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { receiveRuleFiles } from '../../src/steps/ufw-file-write.ts';
+
+const SHELLS = ['/bin/sh', 'bash'].filter((shell) => spawnSync(shell, ['-c', 'true']).status === 0);
+const dir = mkdtempSync(join(tmpdir(), 'casfleet-ufw-receive-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+
+// What ufw writes: lines with spaces and quotes, a blank line, a trailing newline; and a backslash.
+const first =
+  '*filter\n:ufw-user-input - [0:0]\n\n### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 22 -j ACCEPT\n-A ufw-after-logging-input -j LOG --log-prefix "[UFW BLOCK] "\nCOMMIT\n';
+const second = '  leading spaces, a \\ backslash, trailing spaces  \n*filter\nCOMMIT\n';
+
+const receive = (shell: string, name: string, stdin: string) => {
+  const t0 = join(dir, `${name}.0`);
+  const t1 = join(dir, `${name}.1`);
+  const script = `set -u\nfail() { echo "failed: $*"; exit 1; }\nt0='${t0}'\nt1='${t1}'\n${receiveRuleFiles([{ content: first }, { content: second }]).script}\necho done`;
+  const result = spawnSync(shell, ['-c', script], { input: stdin, encoding: 'utf8' });
+  return { result, files: () => [readFileSync(t0, 'latin1'), readFileSync(t1, 'latin1')] };
+};
+
+for (const shell of SHELLS) {
+  test(`${shell}: each file gets exactly its bytes`, (t) => {
+    const { result, files } = receive(shell, `${shell.replaceAll('/', '')}-whole`, `${first}${second}`);
+    t.is(result.stdout, 'done\n', result.stderr);
+    t.deepEqual(files(), [first, second]);
+  });
+
+  test(`${shell}: a transfer cut short fails`, (t) => {
+    const { result } = receive(shell, `${shell.replaceAll('/', '')}-cut`, `${first}${second.slice(0, 10)}`);
+    t.is(result.status, 1);
+    t.regex(result.stdout, /failed: the new rule files arrived incomplete/);
+  });
+}
