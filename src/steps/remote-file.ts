@@ -63,16 +63,20 @@ const refuseFunction = sh`cf_refuse() { echo "casfleet: $*" >&2; exit 3; }`;
 const privateRootCheck = sh`\n    [ "$name" != ${BACKUP_ROOT} ] || [ "$mode" = 700 ] || chmod 700 -- "$name" || cf_refuse "cannot make $name private (chmod 700)"`;
 
 // cf_trusted_dirs DIR...: each a real directory (not a symlink), owned by root and writable by
-// nobody else; one stat for all of them, which also makes the backup root 0700 when it is not.
-// Exits the script (3) with the reason otherwise.
+// nobody else; one stat for all of them, whose lines are read in this shell (a here-document: a
+// pipe into the loop would fork a subshell for it), which also makes the backup root 0700 when it
+// is not. Exits the script (3) with the reason otherwise, also when stat cannot read one of them.
 const trustedDirsFunction = sh`${refuseFunction}
 cf_trusted_dirs() {
   for d in "$@"; do
 ${dirTypeChecks}
   done
-  stat -c '%u %a %n' -- "$@" | while read -r uid mode name; do
+  cf_stats=$(stat -c '%u %a %n' -- "$@") || cf_refuse "cannot read the owner and mode of $*"
+  while read -r uid mode name; do
 ${dirOwnerChecks}${privateRootCheck}
-  done || exit 3
+  done <<EOF
+$cf_stats
+EOF
 }`;
 
 // cf_tree_stat FILE DIR...: the same checks of the DIRs, and FILE's uid, gid, mode and link count
