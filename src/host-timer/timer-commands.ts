@@ -273,5 +273,20 @@ echo "timer $id absent"
 echo end`;
 };
 
+/**
+ * Shell that stops a change command (exit 3, nothing done) once timer `id` has been claimed or is
+ * gone: a command that reaches the host after the dead-man fired (a connection that stalled past
+ * the deadline and then recovered) must not change the restored host. Two tests, no process. A
+ * timer that fires while the command runs is not excluded by this; the deadline leaves commands
+ * their time.
+ */
+export const unclaimedTimerGuard = (id: string): string => {
+  const checked = parseArgs(timerIdSchema, id, 'unclaimedTimerGuard.id');
+  return `if [ -L ${TIMER_DIR}/${checked}.claim ] || [ ! -f ${TIMER_DIR}/${checked}.due ]; then
+  echo 'casfleet: the rollback of transaction ${checked} has begun on the host (its dead-man fired) or is gone: this change was not made' >&2; exit 3
+fi
+`;
+};
+
 /** The timer directory's safety check, shared with the fact that lists timers. */
 export const TIMER_DIR_CHECK = DIR_CHECK;

@@ -26,6 +26,8 @@ export interface ApplyResult {
 export class HostSession {
   readonly #connection: Connection;
   readonly #options: HostSessionOptions;
+  /** Shell run before every change once a transaction is open (see guardChanges). */
+  #changeGuard = '';
 
   constructor(connection: Connection, options: HostSessionOptions) {
     this.#connection = connection;
@@ -54,10 +56,18 @@ export class HostSession {
     return parseGatherOutput(result.stdout, facts, result.stderr);
   }
 
+  /**
+   * From now on, each change first runs `guard` on the host, in its own subshell: a guard that exits
+   * stops the change, whose exit status is the guard's (the transaction's: its dead-man not fired).
+   */
+  guardChanges(guard: string): void {
+    this.#changeGuard = guard;
+  }
+
   /** Run one change, then re-read `refetch` facts in the same exec (login-scope facts keep their value). */
   async apply(command: RemoteCommand, stdin: string | undefined, refetch: readonly AnyFact[]): Promise<ApplyResult> {
     const reread = refetch.filter((fact) => fact.scope !== 'login');
-    const script = `( ${command.script}\n)\nprintf '\\n%s %s\\n' '${APPLY_STATUS_MARK}' "$?"\n${buildGatherScript(reread)}`;
+    const script = `( ${this.#changeGuard}${command.script}\n)\nprintf '\\n%s %s\\n' '${APPLY_STATUS_MARK}' "$?"\n${buildGatherScript(reread)}`;
     const result = await this.#run({ script, display: command.display }, this.#options.applyTimeoutMs, stdin);
     const markAt = result.stdout.lastIndexOf(`\n${APPLY_STATUS_MARK} `);
     if (markAt < 0) {

@@ -1,7 +1,8 @@
 // A firewall-changing apply on one host is a transaction (DESIGN §8):
 //
 //   begin:   snapshot what the steps declare they touch + arm the on-host dead-man (one exec)
-//   … steps and handlers (host-pipeline.ts) …
+//   … steps and handlers (host-pipeline.ts), each change refused on the host once the dead-man has
+//     fired: a command that stalled in the network past the deadline must not land on the restore …
 //   settle:  a step or handler failed        → fire the rollback now, over the run's connection
 //            otherwise                       → confirm: a NEW connection (TCP, key exchange, login, as
 //                                              the operator's next session) re-reads the live filter
@@ -34,7 +35,7 @@ import { CasfleetError } from '../errors.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
 import { kernelFirewall } from '../facts/kernel-firewall.ts';
-import { disarmTimerCommand, fireTimerNowCommand } from '../host-timer/timer-commands.ts';
+import { disarmTimerCommand, fireTimerNowCommand, unclaimedTimerGuard } from '../host-timer/timer-commands.ts';
 import { parseTimerOutcome, type TimerOutcome } from '../host-timer/timer-outcome.ts';
 import { type ErrorInfo, type ErrorKind, errorInfo } from '../report/error-info.ts';
 import type { EmitEvent, HostCounts } from '../report/events.ts';
@@ -84,6 +85,8 @@ export const beginTransaction = async (session: HostSession, touched: TouchedSta
       `could not snapshot the host and arm its rollback (exit ${result.code ?? 'unknown'}): ${lastLines(result.stderr || result.stdout)}`,
     );
   }
+  // A change that reaches the host only after the dead-man restored it must not be made on top.
+  session.guardChanges(unclaimedTimerGuard(id));
   return {
     id,
     snapshot: begun.snapshot,
