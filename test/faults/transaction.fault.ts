@@ -205,15 +205,17 @@ run('python3 missing', async (t) => {
   });
 });
 
-// The new rule files cannot be received (dd is what reads them from stdin): the write stops after
-// its checks, with its temporary files made, and the host returns to its old state.
-run('rule files not received', async (t) => {
+// ufw's directory full: the new rule files cannot be written next to the old ones (ufw-file-write.ts
+// copies each old file to a temporary one, then writes the new content into it), so the write stops
+// after its checks, replaces nothing, and the host returns to its old state. (A transfer cut short
+// is refused the same way; test/steps/ufw-file-receive.test.ts cuts one in bash and dash.)
+run('rule files cannot be written', async (t) => {
   await onHostFault(t, {
-    fault: 'rule files not received (dd missing)',
+    fault: 'rule files not written (/etc/ufw full)',
     phase: 'firewall load',
     host: 'cas-009',
-    inject: hide('/usr/bin/dd'),
-    undo: 'umount /usr/bin/dd',
+    inject: fillUp('/etc/ufw'),
+    undo: 'rm -f /etc/ufw/.fill /etc/ufw/.fill2',
     status: 'rolled-back',
   });
 });
