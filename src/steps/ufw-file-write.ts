@@ -90,6 +90,9 @@ const tupleGuard = (file: UfwFileToWrite): RemoteCommand => sh`have=
   done < ${file.path}
   [ "$have" = ${file.before.map((line) => `${line}\n`).join('')} ] || { echo ${`casfleet: the rules in ${file.path} changed since its facts were read: running ufw's python instead`} >&2; return ${raw(String(NOT_VERIFIED))}; }`;
 
+/** The quoted shell word of file `index`'s temporary file, `"$t<index>"`, set by tempFor. */
+const tempRef = (index: number) => raw(`"$t${index}"`);
+
 // The new file starts as a copy of the old one (cp -p: its owner and mode, as ufw keeps them), next to
 // it under a name made from the script's PID instead of mktemp's (one process less per file):
 // /etc/ufw is root's, and what a killed run of the same PID may have left there is removed first
@@ -99,7 +102,7 @@ const tempFor = (
   index: number,
 ): RemoteCommand => sh`t${raw(String(index))}=${`/etc/ufw/.${file.path.split('/').pop()}.casfleet.`}$$
   tmps="$tmps $t${raw(String(index))}"
-  cp -p --remove-destination -- ${file.path} "$t${raw(String(index))}" || fail ${`cannot copy ${file.path}`}`;
+  cp -p --remove-destination -- ${file.path} ${tempRef(index)} || fail ${`cannot copy ${file.path}`}`;
 
 // The contents arrive one after the other on stdin, as they are (printable ASCII: planUfwFileWrite
 // leaves anything else to ufw's python), never on the command line, where a long rule list would pass
@@ -111,19 +114,21 @@ const tempFor = (
 const INCOMPLETE = 'the new rule files arrived incomplete (transfer cut short?); nothing replaced';
 
 export const receiveRuleFiles = (files: readonly Pick<UfwFileToWrite, 'content'>[]): RemoteCommand => {
-  const parts = files.map((file, index) => ({ temp: raw(`"$t${index}"`), length: raw(String(file.content.length)) }));
-  const reads = parts.map(
-    ({ temp, length }) => sh`IFS= read -r -N ${length} c || :
+  const lengths = files.map((file) => file.content.length);
+  const reads = lengths.map(
+    (length, index) => sh`IFS= read -r -N ${length} c || :
     [ \${#c} -eq ${length} ] || fail ${INCOMPLETE}
-    printf '%s' "$c" > ${temp} || fail 'cannot write the new rule files'`,
+    printf '%s' "$c" > ${tempRef(index)} || fail 'cannot write the new rule files'`,
   );
-  const copies = parts.map(({ temp, length }) => sh`dd iflag=fullblock bs=${length} count=1 of=${temp} 2>/dev/null`);
-  const temps = raw(files.map((_, index) => `"$t${index}"`).join(' '));
+  const copies = lengths.map((length, index) => sh`dd iflag=fullblock bs=${length} count=1 of=${tempRef(index)} 2>/dev/null`);
   return sh`if [ -n "\${BASH_VERSION-}" ]; then
     ${joinCommands(reads, '\n    ')}
   else
     { ${joinCommands(copies, ' && ')}; } || fail 'cannot read the new rule files from stdin'
-    [ "$(stat -c %s -- ${temps})" = ${files.map((file) => file.content.length).join('\n')} ] || fail ${INCOMPLETE}
+    [ "$(stat -c %s -- ${joinCommands(
+      lengths.map((_, index) => sh`${tempRef(index)}`),
+      ' ',
+    )})" = ${lengths.join('\n')} ] || fail ${INCOMPLETE}
   fi`;
 };
 
@@ -157,7 +162,7 @@ export const ufwFileWriteFunction = (write: UfwFileWrite): RemoteCommand => {
   ${receiveRuleFiles(files)}
   sync -- $tmps /etc/ufw || fail 'sync failed'
   ${joinCommands(
-    files.map((file, index) => sh`mv -fT -- "$t${raw(String(index))}" ${file.path} || fail ${`cannot replace ${file.path}`}`),
+    files.map((file, index) => sh`mv -fT -- ${tempRef(index)} ${file.path} || fail ${`cannot replace ${file.path}`}`),
     '\n  ',
   )}
   sync -- /etc/ufw
