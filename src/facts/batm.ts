@@ -37,7 +37,9 @@ if [ -x "$m" ]; then
   echo 'batm-manage yes'
   out=$(timeout ${BATM_INFO_TIMEOUT_S} "$m" info 2>&1 </dev/null); rc=$?
   echo "exit $rc"
-  printf '%s\\n' "$out" | sed 's/^/| /'
+  while IFS= read -r line; do printf '| %s\\n' "$line"; done <<EOF_BATM_INFO
+$out
+EOF_BATM_INFO
 else
   echo 'batm-manage no'
 fi
@@ -77,6 +79,23 @@ export const parseBatmInfo = (output: string): BatmInfo => {
   }
   return { present: true, exitCode: Number(code), services, ...(adminIp ? { adminIp } : {}), output: text };
 };
+
+const PRESENT_ID = 'batm.present';
+
+// Builtins only, inline: what a handler's preflight needs on every run, at no process's cost.
+const PRESENT_SCRIPT = `if [ -x ${BATM_MANAGE} ]; then echo 'batm-manage yes'; else echo 'batm-manage no'; fi
+echo end`;
+
+/** Parses the output of the presence script: whether /batm/batm-manage is there and executable. */
+export const parseBatmPresent = (output: string): boolean => {
+  const lines = factLines(PRESENT_ID, output);
+  if (lines.length === 1 && lines[0] === 'batm-manage yes') return true;
+  if (lines.length === 1 && lines[0] === 'batm-manage no') return false;
+  throw new FactError(`${PRESENT_ID}: expected "batm-manage yes|no", got "${lines.join(' | ')}"`);
+};
+
+/** Whether /batm/batm-manage exists and is executable, without running it. */
+export const batmManagePresent: Fact<boolean> = { id: PRESENT_ID, script: PRESENT_SCRIPT, inline: true, parse: parseBatmPresent };
 
 /** Presence of /batm/batm-manage and the service states `batm-manage info` reports. */
 export const batmInfo: Fact<BatmInfo> = { id: FACT_ID, script: SCRIPT, parse: parseBatmInfo };

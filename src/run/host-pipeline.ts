@@ -8,7 +8,8 @@
 //
 // When the host will change at all, the transaction (if any) begins before the first change: the
 // snapshot and the dead-man (run/host-transaction.ts). A host it cannot begin on stays untouched, as
-// does a host where a handler that a change would notify cannot run (its preflight).
+// does a host where a handler that a change would notify cannot run (its preflight, whose facts are
+// read with the gather).
 
 import type { RemoteCommand } from '../command/shell.ts';
 import type { AnyFact } from '../facts/fact.ts';
@@ -85,9 +86,10 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
     for (const step of steps) if (step !== failedStep) report(step.name, 'step', Date.now(), { status: 'skipped', changes: [], reason });
     return counts;
   };
-  // Handlers read their facts right after they run; gathering them up front would cost every run
-  // (batm-manage info can be slow) for a check that only matters when a handler runs.
-  const wanted = uniqueFacts(steps.flatMap((step) => factsOf(step.facts)));
+  // Handlers read their own facts right after they run (batm-manage info can be slow, and only
+  // matters then); their preflight facts are cheap by contract and come with the steps' facts, so a
+  // host about to change needs no exec more to learn whether its handlers could run.
+  const wanted = uniqueFacts([...steps.flatMap((step) => factsOf(step.facts)), ...preflightFacts(steps, handlers)]);
   emit({ type: 'host-stage', host, stage: 'gathering' });
   const startedAt = Date.now();
   const cache = input.facts ?? new Map<string, FactOutcome>();
@@ -111,7 +113,7 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   }
 
   const changing = steps.filter((step) => (planStep(step, cache).plan?.changes.length ?? 0) > 0);
-  const refused = await firstRefusedHandler(changing, handlers, session, cache);
+  const refused = firstRefusedHandler(changing, handlers, cache);
   if (refused) {
     return stopBeforeChanges(
       { name: refused.name, kind: 'handler', begun: startedAt, error: untouched(refused.error) },
@@ -219,30 +221,30 @@ const firstUnplannable = (
   return undefined;
 };
 
-/**
- * The first handler a changing step notifies whose preflight fails, with why. Its facts are read
- * only now, in one more exec, and only when such a handler is due: a run that changes nothing
- * costs nothing more (batm-manage info can be slow).
- */
-const firstRefusedHandler = async (
-  changing: readonly Step[],
+/** The preflights of the handlers `steps` notify, each once. */
+const duePreflights = (
+  steps: readonly Step[],
   handlers: Readonly<Record<string, Handler>>,
-  session: HostSession,
-  cache: Map<string, FactOutcome>,
-): Promise<{ name: string; error: ErrorInfo } | undefined> => {
-  const due = [...new Set(changing.flatMap((step) => step.notify ?? []))].flatMap((name) => {
+): readonly { readonly name: string; readonly preflight: NonNullable<Handler['preflight']> }[] =>
+  [...new Set(steps.flatMap((step) => step.notify ?? []))].flatMap((name) => {
     const preflight = handlers[name]?.preflight;
     return preflight ? [{ name, preflight }] : [];
   });
-  const unread = uniqueFacts(due.flatMap(({ preflight }) => factsOf(preflight.facts))).filter((fact) => !cache.has(fact.id));
-  if (unread.length > 0) {
-    try {
-      for (const [id, outcome] of await session.gather(unread)) cache.set(id, outcome);
-    } catch (error) {
-      return { name: due[0]!.name, error: classifyError(error, 'fact') };
-    }
-  }
-  for (const { name, preflight } of due) {
+
+const preflightFacts = (steps: readonly Step[], handlers: Readonly<Record<string, Handler>>): readonly AnyFact[] =>
+  duePreflights(steps, handlers).flatMap(({ preflight }) => factsOf(preflight.facts));
+
+/**
+ * The first handler a changing step notifies whose preflight fails, with why. Only handlers a
+ * change will notify are checked: a run that changes nothing is not stopped by a handler it would
+ * never run.
+ */
+const firstRefusedHandler = (
+  changing: readonly Step[],
+  handlers: Readonly<Record<string, Handler>>,
+  cache: ReadonlyMap<string, FactOutcome>,
+): { name: string; error: ErrorInfo } | undefined => {
+  for (const { name, preflight } of duePreflights(changing, handlers)) {
     const { values, error } = factValues(preflight.facts, cache);
     if (!values) return { name, error: error ?? errorInfo('fact', 'facts missing') };
     const problem = preflight.check(values as never);

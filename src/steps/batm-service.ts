@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { sh } from '../command/shell.ts';
 import { parseArgs } from '../facts/args.ts';
-import { BATM_MANAGE, type BatmInfo, batmInfo } from '../facts/batm.ts';
+import { BATM_MANAGE, type BatmInfo, batmInfo, batmManagePresent } from '../facts/batm.ts';
 import { defineHandler, type Handler } from './step.ts';
 
 const serviceSchema = z.enum(['gate', 'master', 'admin']);
@@ -34,9 +34,9 @@ export const restartBatmService = (service: BatmService): Handler => {
     // Without batm-manage the restart cannot even start: the host would be left with the changed
     // configuration and the old service until a rollback, so it is refused before any change.
     preflight: {
-      facts: { batm: batmInfo },
-      check: ({ batm }) =>
-        batm.present ? undefined : `${BATM_MANAGE} is missing or not executable: ${checked} could not be restarted after the change`,
+      facts: { present: batmManagePresent },
+      check: ({ present }) =>
+        present ? undefined : `${BATM_MANAGE} is missing or not executable: ${checked} could not be restarted after the change`,
     },
   });
 };

@@ -88,9 +88,11 @@ export interface Handler<M extends FactMap = FactMap, P extends FactMap = FactMa
   /** Returns a problem description when the state after the handler is wrong. */
   check(facts: FactValues<M>): string | undefined;
   /**
-   * What the host needs for the command to run at all, read before the host's first change when a
-   * step that notifies this handler is about to change: a problem stops the host untouched, instead
+   * What the host needs for the command to run at all, checked before the host's first change when
+   * a step that notifies this handler is about to change: a problem stops the host untouched, instead
    * of changed and then unable to run the handler (a config switched, its service never restarted).
+   * Its facts are read in every gather of a playbook whose steps notify the handler, changing or
+   * not, so they must be cheap (a test of the shell, not a service's status).
    */
   readonly preflight?: HandlerPreflight<P>;
 }

@@ -9,7 +9,7 @@ import test from 'ava';
 import { z } from 'zod';
 import { FactError } from '../../src/errors.ts';
 import { interfaceAddresses } from '../../src/facts/addresses.ts';
-import { batmInfo } from '../../src/facts/batm.ts';
+import { batmInfo, batmManagePresent } from '../../src/facts/batm.ts';
 import { hostClock } from '../../src/facts/clock.ts';
 import { commandOutputFact } from '../../src/facts/command-output.ts';
 import type { Fact } from '../../src/facts/fact.ts';
@@ -26,6 +26,7 @@ const FACTS: Readonly<Record<string, (args: Record<string, string>) => Fact<unkn
   'file.stat': (args) => fileFact(args.path ?? ''),
   'file.backups': (args) => backupsFact(args.path ?? ''),
   'batm.info': () => batmInfo,
+  'batm.present': () => batmManagePresent,
   'network.addresses': () => interfaceAddresses,
   'command.output': (args) => commandOutputFact(args.id ?? 'x', args.program ?? 'true', args.command ?? 'true'),
   'iptables.host': () => iptablesHost,

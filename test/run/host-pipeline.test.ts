@@ -376,10 +376,10 @@ test('a handler whose preflight fails stops the host untouched, before the trans
     ['handler:reload:failed', 'step:file /a:skipped', 'step:file /b:skipped'],
   );
   t.regex(results[0]?.error?.message ?? '', /tool is missing \(nothing was changed on this host\)/);
-  t.is(connection.scripts.length, 2, 'the gather, then one exec for the preflight facts');
+  t.is(connection.scripts.length, 1, 'the preflight facts came with the gather: no exec more');
 });
 
-test('a handler preflight is read and checked only when a step that notifies it will change', async (t) => {
+test('a handler preflight is read with the gather and checked only when a step that notifies it will change', async (t) => {
   const dir = tempDir();
   const log = join(dir, 'log');
   const tool = join(dir, 'tool');
@@ -389,7 +389,7 @@ test('a handler preflight is read and checked only when a step that notifies it 
   writeFileSync(tool, 'present\n');
   const second = await run(steps, { reload: reloadNeeding(log, tool) });
   t.is(second.counts.changed, 2, 'the step and the handler');
-  t.is(second.execs, 4, 'gather, preflight facts, the change, the handler');
+  t.is(second.execs, 3, 'gather (preflight facts included), the change, the handler');
   rmSync(tool);
   const third = await run(steps, { reload: reloadNeeding(log, tool) });
   t.is(third.counts.failed, 0, 'nothing to change: the missing tool does not matter');
