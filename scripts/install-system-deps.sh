@@ -4,9 +4,10 @@
 # are installed too (CI adds the shells the completion tests run).
 set -euo pipefail
 # chromium: the headless browser the HTML audit report is tested in; zsh and fish: shell completion
-# is tested in each shell it supports, and the lab tests hosts whose login shell is zsh or fish.
+# is tested in each shell it supports, and the lab tests hosts whose login shell is zsh or fish;
+# strace: a test counts the forks of the remote scripts' shell forms.
 # Callers may add packages.
-packages=(openssh-server openssh-client ufw iptables iproute2 sudo python3 chromium zsh fish "$@")
+packages=(openssh-server openssh-client ufw iptables iproute2 sudo python3 chromium zsh fish strace "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -35,7 +35,7 @@ const SCRIPT = `(
 m=${BATM_MANAGE}
 if [ -x "$m" ]; then
   echo 'batm-manage yes'
-  out=$(timeout ${BATM_INFO_TIMEOUT_S} "$m" info 2>&1 </dev/null); rc=$?
+  out=$(exec timeout ${BATM_INFO_TIMEOUT_S} "$m" info 2>&1 </dev/null); rc=$?
   echo "exit $rc"
   while IFS= read -r line; do printf '| %s\\n' "$line"; done <<EOF_BATM_INFO
 $out

@@ -23,7 +23,7 @@ export const commandOutputFact = (id: string, program: string, command: string):
 PATH="$PATH:/usr/sbin:/sbin"
 if command -v ${program} >/dev/null 2>&1; then
   echo 'present yes'
-  out=$(timeout ${COMMAND_TIMEOUT_S} ${command} 2>&1 </dev/null); echo "exit $?"
+  out=$(exec timeout ${COMMAND_TIMEOUT_S} ${command} 2>&1 </dev/null); echo "exit $?"
   echo content
   printf '%s\\n' "$out" | base64
 else

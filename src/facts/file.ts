@@ -135,7 +135,7 @@ const STATS_VAR = 'casfleet_file_stats';
 // "stat ". A missing path has no record (stat says why on stderr, which is dropped: the fact's own
 // existence test decides).
 const statPrelude = (paths: readonly string[]): string =>
-  sh`${raw(STATS_VAR)}=$(stat --printf ${`path %n\n${STAT_FORMAT}\n`} -- ${paths} 2>/dev/null)`.script;
+  sh`${raw(STATS_VAR)}=$(exec stat --printf ${`path %n\n${STAT_FORMAT}\n`} -- ${paths} 2>/dev/null)`.script;
 
 // The script of fileFact and fileInfoFact: the stat line, a symlink's target and, `withContent`, the
 // content of a regular file, which a step that only removes or puts back a file does not need. Under

@@ -37,7 +37,7 @@ if [ -n "$client" ]; then
   client=\${client%%%*}
   case $client in ::ffff:*.*) client=\${client#::ffff:} ;; esac
   dev=''
-  if route=$(ip route get "$client" 2>/dev/null); then
+  if route=$(exec ip route get "$client" 2>/dev/null); then
     case $route in *' dev '*) dev=\${route#* dev }; dev=\${dev%%[[:space:]]*} ;; esac
   fi
   echo "route-dev $dev"

@@ -46,7 +46,7 @@ if [ -d "$d" ]; then
       case $line in 'mechanism '*) mechanism=\${mechanism:+several}\${line#mechanism } ;; esac
     done <"$f"
     claim=none
-    if [ -L "$d/$id.claim" ]; then claim=$(readlink "$d/$id.claim" 2>/dev/null) || claim=none; fi
+    if [ -L "$d/$id.claim" ]; then claim=$(exec readlink "$d/$id.claim" 2>/dev/null) || claim=none; fi
     echo "  claim $claim"
     alive=no
     case $mechanism in

@@ -86,7 +86,7 @@ export const TIMER_SLEEPER_FUNCTION = `timer_sleeper() {
       case $arg in ${TIMER_PROCESS_TAG}|"$2") named=$((named + 1)) ;; esac
     done 2>/dev/null <"/proc/$1/cmdline"
   else
-    named=$(grep -zxcF -e ${TIMER_PROCESS_TAG} -e "$2" "/proc/$1/cmdline" 2>/dev/null) || :
+    named=$(exec grep -zxcF -e ${TIMER_PROCESS_TAG} -e "$2" "/proc/$1/cmdline" 2>/dev/null) || :
   fi
   [ "\${named:-0}" -ge 2 ]
 }`;
@@ -127,7 +127,7 @@ const REPORT_FIRED = `timer_report_fired() {
 // The loser of a claim: report what the winner did, waiting up to $wait s for a firing to end (or
 // for its claim to go: a claim made on a timer forgotten meanwhile is taken back at once).
 const REPORT_OTHER = `timer_report_other() {
-  by=$(readlink "$d/$id.claim" 2>/dev/null) || by=
+  by=$(exec readlink "$d/$id.claim" 2>/dev/null) || by=
   case $by in
     disarm) echo "timer $id disarmed" ;;
     fire)
@@ -265,7 +265,7 @@ export const fireTimerNowCommand = (id: string, waitSeconds = DEFAULT_FIRING_WAI
 export const forgetTimerCommand = (id: string): RemoteCommand => {
   const checked = parseArgs(timerIdSchema, id, 'forgetTimerCommand.id');
   return sh`${prelude(checked, 0)}
-if [ -f "$d/$id.due" ] && ! { [ "$(readlink "$d/$id.claim" 2>/dev/null)" = fire ] && [ -f "$d/$id.result" ]; }; then
+if [ -f "$d/$id.due" ] && ! { [ "$(exec readlink "$d/$id.claim" 2>/dev/null)" = fire ] && [ -f "$d/$id.result" ]; }; then
   echo "casfleet: timer $id has not fired; disarm it instead" >&2; exit 3
 fi
 timer_forget

@@ -235,9 +235,9 @@ const verifyWrite = (content: string, expectedSha256: string | null): RemoteComm
   const bytes = String(Buffer.byteLength(content, 'latin1'));
   const received =
     expectedSha256 === null
-      ? sh`received=$(sha256sum < "$tmp") || received=
+      ? sh`received=$(exec sha256sum < "$tmp") || received=
 received=\${received%% *}`
-      : sh`sums=$(sha256sum /dev/fd/3 /dev/fd/4 3< "$backup_tmp" 4< "$tmp") || sums=
+      : sh`sums=$(exec sha256sum /dev/fd/3 /dev/fd/4 3< "$backup_tmp" 4< "$tmp") || sums=
 set -- $sums
 [ "\${1:-}" = ${expectedSha256} ] || { echo "casfleet: $target changed since its facts were read; not touching it" >&2; exit 3; }
 received=\${3:-}`;
@@ -309,7 +309,7 @@ fi`);
   esac
 fi`);
   if (checks.length === 0) return sh`:`;
-  return sh`ids=$(awk '$1 == "UID_MIN" { u = $2 } $1 == "GID_MIN" { g = $2 } END { print (u == "" ? 1000 : u), (g == "" ? 1000 : g) }' /etc/login.defs 2>/dev/null) || ids=
+  return sh`ids=$(exec awk '$1 == "UID_MIN" { u = $2 } $1 == "GID_MIN" { g = $2 } END { print (u == "" ? 1000 : u), (g == "" ? 1000 : g) }' /etc/login.defs 2>/dev/null) || ids=
 set -- $ids
 uid_min=\${1:-1000}
 gid_min=\${2:-1000}

@@ -42,7 +42,7 @@ const VERIFIED_FILES = Object.keys(VERIFIED_CKSUMS);
  * calling either (their functions are subshells, which cannot hand a variable back), so the host
  * spends one cksum on both; each function runs it too (in UFW_VERIFIED_FUNCTION), so it also works alone.
  */
-export const UFW_CKSUMS_ONCE = `[ -n "\${ufw_cksums+set}" ] || ufw_cksums=$(cksum ${VERIFIED_FILES.join(' ')} 2>/dev/null)`;
+export const UFW_CKSUMS_ONCE = `[ -n "\${ufw_cksums+set}" ] || ufw_cksums=$(exec cksum ${VERIFIED_FILES.join(' ')} 2>/dev/null)`;
 
 /** Defines `ufw_verified <cksum line>...`: succeeds when cksum printed each of these lines, whole (a missing file prints none). */
 export const UFW_VERIFIED_FUNCTION = `ufw_verified() {
@@ -85,7 +85,7 @@ const SCRIPT = `ufw_direct_enable() (
   done
   # The IPv4 chains, from one iptables-save: ufw's already running (ufw-user-input), and whether
   # its primary chains are new (below). Unreadable tables count as no chains, as a failed -L does.
-  chains4=$(iptables-save -t filter 2>/dev/null) || chains4=
+  chains4=$(exec iptables-save -t filter 2>/dev/null) || chains4=
   case $chains4 in *"
 :ufw-user-input "*) return ${NOT_VERIFIED} ;; esac
   for t in '' 6; do
