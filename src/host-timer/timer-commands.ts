@@ -8,7 +8,13 @@
 //   /var/lib/casfleet/timers/<id>.due     due / armed epoch seconds, mechanism
 //   /var/lib/casfleet/timers/<id>.pid     the sleeping process (process mechanism)
 //   /var/lib/casfleet/timers/<id>.claim   symlink to "fire" or "disarm": who won
+//   /var/lib/casfleet/timers/<id>.busy    "busy <pid>" while a change of the transaction runs, else empty
 //   /var/lib/casfleet/timers/<id>.log, .result   what the script printed, its exit status and times
+//
+// A transaction's change commands and its restore exclude each other too (transactionChangeGuard):
+// a change marks itself busy, then checks that the timer is not claimed; the fire script claims,
+// then waits while a change is busy. Whichever of the two comes second sees the other's mark, so a
+// change runs whole before the restore or not at all.
 //
 // A disarmed timer leaves nothing behind. A fired one keeps its records (what the host did by itself
 // is worth reading later) until forgetTimerCommand, or until an arm a week later prunes them.
@@ -33,6 +39,11 @@ export const TIMER_DIR = `${TIMER_PARENT}/timers`;
 export const TIMER_PROCESS_TAG = 'casfleet-timer';
 /** How long a disarm or fire-now waits for a timer that is firing already to finish, by default. */
 export const DEFAULT_FIRING_WAIT_S = 90;
+/**
+ * How long a firing timer waits for a running change of its transaction: as long as casfleet waits
+ * for a command by default (commandTimeout), and no longer, so a stuck change cannot hold the restore.
+ */
+export const BUSY_WAIT_S = 120;
 
 /** Safe in a file name, a unit name and a shell word without quoting. */
 // No dots: every file of a timer is `<id>.<suffix>`, so `<id>.*` must never match another timer's files.
@@ -113,7 +124,7 @@ timer_stop() {
 // Removes every record of the timer (the claim last: while it exists nobody else can claim).
 // One rm: it removes its operands in order, so the claim still goes last.
 const FORGET = `timer_forget() {
-  rm -f -- "$d/$id.sh" "$d/$id.fire" "$d/$id.due" "$d/$id.pid" "$d/$id.log" "$d/$id.result" "$d/$id.result.tmp" "$d/$id.due.tmp" "$d/$id.claim"
+  rm -f -- "$d/$id.sh" "$d/$id.fire" "$d/$id.due" "$d/$id.pid" "$d/$id.log" "$d/$id.result" "$d/$id.result.tmp" "$d/$id.due.tmp" "$d/$id.busy" "$d/$id.claim"
 }`;
 
 // Prints a fired timer's result and log, in the form parseTimerOutcome reads. The result appears
@@ -162,9 +173,23 @@ id=${id}
 [ "\${3:-}" = claimed ] || ln -sn fire "$d/$id.claim" 2>/dev/null || exit 0
 # Disarmed and forgotten while this process was on its way (its script goes before its claim).
 [ -f "$d/$id.sh" ] || { rm -f -- "$d/$id.claim"; exit 0; }
+# A change of the transaction that marked itself busy before the claim ends first (one that marks
+# itself later finds the claim and is refused), while its shell lives, for at most ${raw(String(BUSY_WAIT_S))} s.
+i=0
+late=
+while [ -s "$d/$id.busy" ]; do
+  pid=
+  read -r word pid <"$d/$id.busy" 2>/dev/null || :
+  case $pid in ''|*[!0-9]*) break ;; esac
+  kill -0 "$pid" 2>/dev/null || break
+  if [ "$i" -ge ${raw(String(BUSY_WAIT_S * 10))} ]; then late=$pid; break; fi
+  sleep 0.1
+  i=$((i + 1))
+done
 started=$(date +%s)
 /bin/sh "$d/$id.sh" >"$d/$id.log" 2>&1 </dev/null
 rc=$?
+[ -z "$late" ] || echo "casfleet: a change (shell $late) still ran after ${raw(String(BUSY_WAIT_S))} s; restored without waiting longer" >>"$d/$id.log"
 printf 'exit %s\\nstarted %s\\nended %s\\n' "$rc" "$started" "$(date +%s)" >"$d/$id.result.tmp"
 mv -f -- "$d/$id.result.tmp" "$d/$id.result"
 ${raw(
@@ -273,19 +298,31 @@ echo "timer $id absent"
 echo end`;
 };
 
+/** Shell around a change command: `enter` runs first, in the command's subshell; `leave` after it, in the caller's shell. */
+export interface ChangeGuard {
+  readonly enter: string;
+  readonly leave: string;
+}
+
 /**
- * Shell that stops a change command (exit 3, nothing done) once timer `id` has been claimed or is
- * gone: a command that reaches the host after the dead-man fired (a connection that stalled past
- * the deadline and then recovered) must not change the restored host. Two tests, no process. A
- * timer that fires while the command runs is not excluded by this; the deadline leaves commands
- * their time.
+ * The guard of every change of transaction `id`: it stops the command (exit 3, nothing done) once
+ * the dead-man has been claimed or is gone (a command that reaches the host after the restore, over
+ * a connection that stalled past the deadline, must not change the restored host), and marks the
+ * command busy while it runs, so a dead-man that fires meanwhile waits for it (see the fire script).
+ * The mark comes before the claim test; builtins only, no process.
  */
-export const unclaimedTimerGuard = (id: string): string => {
-  const checked = parseArgs(timerIdSchema, id, 'unclaimedTimerGuard.id');
-  return `if [ -L ${TIMER_DIR}/${checked}.claim ] || [ ! -f ${TIMER_DIR}/${checked}.due ]; then
-  echo 'casfleet: the rollback of transaction ${checked} has begun on the host (its dead-man fired) or is gone: this change was not made' >&2; exit 3
-fi
-`;
+export const transactionChangeGuard = (id: string): ChangeGuard => {
+  const checked = parseArgs(timerIdSchema, id, 'transactionChangeGuard.id');
+  const timer = `${TIMER_DIR}/${checked}`;
+  const refuse = `{ echo 'casfleet: the rollback of transaction ${checked} has begun on the host (its dead-man fired) or is gone: this change was not made' >&2; exit 3; }`;
+  return {
+    enter: `[ -f ${timer}.due ] || ${refuse}
+printf 'busy %s\n' "$$" >${timer}.busy || exit 3
+if [ -L ${timer}.claim ] || [ ! -f ${timer}.due ]; then ${refuse}; fi
+`,
+    leave: `[ ! -s ${timer}.busy ] || : >${timer}.busy
+`,
+  };
 };
 
 /** The timer directory's safety check, shared with the fact that lists timers. */

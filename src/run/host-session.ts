@@ -6,6 +6,7 @@ import { type Become, becomeStdin, type RemoteCommand, sudoRefusal, withBecome, 
 import { RemoteCommandError, SudoError } from '../errors.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import { APPLY_STATUS_MARK, buildGatherScript, type FactOutcome, parseGatherOutput } from '../facts/gather-script.ts';
+import type { ChangeGuard } from '../host-timer/timer-commands.ts';
 import type { Connection, ExecResult } from '../ssh/connection.ts';
 
 export interface HostSessionOptions {
@@ -26,8 +27,8 @@ export interface ApplyResult {
 export class HostSession {
   readonly #connection: Connection;
   readonly #options: HostSessionOptions;
-  /** Shell run before every change once a transaction is open (see guardChanges). */
-  #changeGuard = '';
+  /** Shell around every change once a transaction is open (see guardChanges). */
+  #changeGuard: ChangeGuard = { enter: '', leave: '' };
 
   constructor(connection: Connection, options: HostSessionOptions) {
     this.#connection = connection;
@@ -57,17 +58,19 @@ export class HostSession {
   }
 
   /**
-   * From now on, each change first runs `guard` on the host, in its own subshell: a guard that exits
-   * stops the change, whose exit status is the guard's (the transaction's: its dead-man not fired).
+   * From now on, each change first runs `guard.enter` on the host, in its own subshell: a guard
+   * that exits stops the change, whose exit status is the guard's (the transaction's: its dead-man
+   * not fired). `guard.leave` runs after the subshell, however it ended.
    */
-  guardChanges(guard: string): void {
+  guardChanges(guard: ChangeGuard): void {
     this.#changeGuard = guard;
   }
 
   /** Run one change, then re-read `refetch` facts in the same exec (login-scope facts keep their value). */
   async apply(command: RemoteCommand, stdin: string | undefined, refetch: readonly AnyFact[]): Promise<ApplyResult> {
     const reread = refetch.filter((fact) => fact.scope !== 'login');
-    const script = `( ${this.#changeGuard}${command.script}\n)\nprintf '\\n%s %s\\n' '${APPLY_STATUS_MARK}' "$?"\n${buildGatherScript(reread)}`;
+    const { enter, leave } = this.#changeGuard;
+    const script = `( ${enter}${command.script}\n)\ncasfleet_status=$?\n${leave}printf '\\n%s %s\\n' '${APPLY_STATUS_MARK}' "$casfleet_status"\n${buildGatherScript(reread)}`;
     const result = await this.#run({ script, display: command.display }, this.#options.applyTimeoutMs, stdin);
     const markAt = result.stdout.lastIndexOf(`\n${APPLY_STATUS_MARK} `);
     if (markAt < 0) {

@@ -2,7 +2,8 @@
 //
 //   begin:   snapshot what the steps declare they touch + arm the on-host dead-man (one exec)
 //   … steps and handlers (host-pipeline.ts), each change refused on the host once the dead-man has
-//     fired: a command that stalled in the network past the deadline must not land on the restore …
+//     fired: a command that stalled in the network past the deadline must not land on the restore;
+//     a dead-man that fires while a change runs restores after it …
 //   settle:  a step or handler failed        → fire the rollback now, over the run's connection
 //            otherwise                       → confirm: a NEW connection (TCP, key exchange, login, as
 //                                              the operator's next session) re-reads the live filter
@@ -35,7 +36,7 @@ import { CasfleetError } from '../errors.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
 import { kernelFirewall } from '../facts/kernel-firewall.ts';
-import { disarmTimerCommand, fireTimerNowCommand, unclaimedTimerGuard } from '../host-timer/timer-commands.ts';
+import { disarmTimerCommand, fireTimerNowCommand, transactionChangeGuard } from '../host-timer/timer-commands.ts';
 import { parseTimerOutcome, type TimerOutcome } from '../host-timer/timer-outcome.ts';
 import { type ErrorInfo, type ErrorKind, errorInfo } from '../report/error-info.ts';
 import type { EmitEvent, HostCounts } from '../report/events.ts';
@@ -85,8 +86,9 @@ export const beginTransaction = async (session: HostSession, touched: TouchedSta
       `could not snapshot the host and arm its rollback (exit ${result.code ?? 'unknown'}): ${lastLines(result.stderr || result.stdout)}`,
     );
   }
-  // A change that reaches the host only after the dead-man restored it must not be made on top.
-  session.guardChanges(unclaimedTimerGuard(id));
+  // A change that reaches the host only after the dead-man restored it must not be made on top, and
+  // a dead-man that fires while a change runs waits for its end.
+  session.guardChanges(transactionChangeGuard(id));
   return {
     id,
     snapshot: begun.snapshot,
