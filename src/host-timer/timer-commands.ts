@@ -317,7 +317,7 @@ export const transactionChangeGuard = (id: string): ChangeGuard => {
   const refuse = `{ echo 'casfleet: the rollback of transaction ${checked} has begun on the host (its dead-man fired) or is gone: this change was not made' >&2; exit 3; }`;
   return {
     enter: `[ -f ${timer}.due ] || ${refuse}
-printf 'busy %s\n' "$$" >${timer}.busy || exit 3
+printf 'busy %s\n' "$$" >${timer}.busy || { echo 'casfleet: cannot mark the change busy in ${TIMER_DIR}: this change was not made' >&2; exit 3; }
 if [ -L ${timer}.claim ] || [ ! -f ${timer}.due ]; then ${refuse}; fi
 `,
     leave: `[ ! -s ${timer}.busy ] || : >${timer}.busy

@@ -2,7 +2,8 @@
 // files not received (ufw and python3 missing too, which rule changes no longer need), the connection
 // blackholed both ways (at the controller, so the host's own restore cannot lift it) between two
 // changes and during the confirmation, the gate failing to start after its restart, /batm full or
-// read-only during the gate.properties write, the backup directory full before the snapshot. The
+// read-only during the gate.properties write, the backup directory full before the snapshot, the
+// dead-man firing while the firewall load still runs. The
 // host must end in its old state with the right status in casfleet's report (its new state,
 // reported ok, where the fault no longer stops the change), lose nothing, and converge once the
 // fault is gone.
@@ -13,7 +14,7 @@ import { run as exec } from '../../src/lab/lab-exec.ts';
 import { jsonEvents, recapOf } from '../helpers/cli.ts';
 import { assertRow, faultLab, KEEPALIVE_BOUND_MS, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
-const { run, the, kit } = faultLab({ hosts: 9, prefix: 'ftxn' });
+const { run, the, kit } = faultLab({ hosts: 10, prefix: 'ftxn' });
 
 /** Every packet between the controller and the host dropped, both ways, until lifted. */
 const blackhole = async (host: string) => {
@@ -216,6 +217,36 @@ run('rule files cannot be written', async (t) => {
     host: 'cas-009',
     inject: fillUp('/etc/ufw'),
     undo: 'rm -f /etc/ufw/.fill /etc/ufw/.fill2',
+    status: 'rolled-back',
+  });
+});
+
+// The first iptables-restore on the host (the firewall load of the switch to B) sleeps past the
+// rollback deadline before it loads: the dead-man fires in the middle of the change, which would
+// then load B's rules over the restored ones. The fire waits for the change (its busy mark) and
+// restores after it. iptables' tools are one binary that acts by the name it is called under, so
+// the stand-in bound over it (in the host's own mount namespace) delays only that one call and runs
+// the real binary under the same name.
+const slowFirstRestore = (host: string) => {
+  const [copy, slept, standIn] = ['xtables', 'slept', 'stand-in'].map((name) => `/tmp/fault-${name}-${host}`);
+  const script = [
+    '#!/bin/bash',
+    `if [ "\${0##*/}" = iptables-restore ] && [ ! -e ${slept} ]; then : >${slept}; sleep 40; fi`,
+    `exec -a "$0" ${copy} "$@"`,
+  ];
+  return (
+    `real=$(readlink -f /usr/sbin/iptables-restore) && cp "$real" ${copy} && ` +
+    `printf '%s\\n' ${script.map((line) => `'${line}'`).join(' ')} >${standIn} && chmod 755 ${standIn} && mount --bind ${standIn} "$real"`
+  );
+};
+
+run('dead-man firing while the firewall load runs', async (t) => {
+  await onHostFault(t, {
+    fault: 'dead-man fires mid-change (load 40 s, rollback 30 s)',
+    phase: 'firewall load',
+    host: 'cas-010',
+    inject: slowFirstRestore('cas-010'),
+    undo: 'umount "$(readlink -f /usr/sbin/iptables-restore)"',
     status: 'rolled-back',
   });
 });
