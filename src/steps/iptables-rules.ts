@@ -25,7 +25,7 @@ import { type ChainLines, type Family, JUMP_RULE, JUMP_SPEC, MANAGED_CHAIN, rend
 import { analyseKernel } from './kernel-truth.ts';
 import { kernelProblems, kernelWarnings } from './kernel-verdict.ts';
 import { assertInterfacesExist, interfaceResolver } from './public-interface.ts';
-import { atomicWriteCommand, sha256Latin1, toBase64 } from './remote-file.ts';
+import { atomicWriteCommand, sha256Latin1, writeStdin } from './remote-file.ts';
 import { chainGuardRules, checkChainSshAccess, lockOutMessage } from './ssh-guard.ts';
 import { type Change, defineStep, NO_COMMAND, noChange, type Step, type StepPlan } from './step.ts';
 import { CONNECTION_PORT, DEFAULT_ROUTE, interfaceName, managedRuleSchema, sshAllowed } from './ufw-managed-rule.ts';
@@ -253,7 +253,7 @@ export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFac
     changes.push({
       summary: `${state.exists ? '~' : '+'} ${path} (${path === BOOT_UNIT_FILE ? 'the boot unit' : `the ${path.endsWith('v6') ? 'IPv6' : 'IPv4'} rules loaded at boot`})`,
       command: sh`${write}${reload}`,
-      stdin: toBase64(content),
+      stdin: writeStdin(content),
     });
   }
   const link = files[BOOT_UNIT_LINK];

@@ -1,8 +1,9 @@
 // Shell for changing files on a host safely (DESIGN §4): back up first (timestamped, root-only, under
 // /var/backups/casfleet, see facts/backup-name.ts), write to a temp file in the SAME directory (so the
 // final rename is atomic), give it the owner/group/mode the facts recorded, then rename over the
-// target. New content arrives base64-encoded on stdin: never on the command line (ps, logs, ARG_MAX),
-// and every byte survives the trip (Latin-1 .properties, CR, no final newline).
+// target. New content arrives on stdin, never on the command line (ps, logs, ARG_MAX): as it is when
+// it is plain text, else base64-encoded, so every byte survives the trip (Latin-1 .properties, CR,
+// no final newline).
 //
 // What the shell refuses to trust (each refusal exits 3 with the reason, before the file changes):
 // - The backup tree. /var/backups/casfleet is created root-owned 0700; it, every directory above it
@@ -42,8 +43,13 @@ export interface FileMeta {
 /** SHA-256 (hex) of a Latin-1 binary string, as `sha256sum` prints it for the same bytes. */
 export const sha256Latin1 = (content: string): string => createHash('sha256').update(Buffer.from(content, 'latin1')).digest('hex');
 
-/** A Latin-1 binary string as base64, the stdin of atomicWriteCommand. */
-export const toBase64 = (content: string): string => Buffer.from(content, 'latin1').toString('base64');
+// Printable ASCII, tabs and line ends travel as they are (bash reads them without a process);
+// anything else base64-encoded, every byte intact.
+const PLAIN_TEXT = /^[\t\n\r\x20-\x7e]+$/;
+
+/** The stdin of atomicWriteCommand for `content` (a Latin-1 binary string): as it is when plain text, else base64. */
+export const writeStdin = (content: string): string =>
+  PLAIN_TEXT.test(content) ? content : Buffer.from(content, 'latin1').toString('base64');
 
 /** Why a recorded mode (octal text) must not be given to a restored file, or undefined when it is sane. */
 export const insaneMode = (mode: string): string | undefined => {
@@ -249,8 +255,22 @@ if [ "$received" != ${sha256Latin1(content)} ]; then
 fi`;
 };
 
+// Writes stdin into "$tmp": plain text as it is, bash reading exactly its length with `read -N` (no
+// process), other shells copying it with dd; anything else through base64 -d (see writeStdin). A
+// transfer cut short leaves "$tmp" short, and verifyWrite refuses it.
+const receive = (content: string): RemoteCommand => {
+  if (!PLAIN_TEXT.test(content)) return sh`base64 -d > "$tmp"`;
+  const length = String(content.length);
+  return sh`if [ -n "\${BASH_VERSION-}" ]; then
+  IFS= read -r -N ${length} c || :
+  printf '%s' "$c" > "$tmp"
+else
+  dd iflag=fullblock bs=${length} count=1 of="$tmp" 2>/dev/null || :
+fi`;
+};
+
 /**
- * Write `path` with `content`, which travels base64-encoded on stdin (toBase64), giving it `meta`;
+ * Write `path` with `content`, which travels on stdin (writeStdin), giving it `meta`;
  * refuses if what arrived is not exactly `content`. `expectedSha256` is the content the plan saw:
  * the file is backed up, then replaced, and the write refuses if the file changed meanwhile; `null`
  * means the plan saw no file: it is created, and the write refuses if one appeared.
@@ -269,7 +289,7 @@ ${tempNextTo(path)}`
 ${tempNextTo(path)}
 ${backupCopy(path)}`
 }
-base64 -d > "$tmp"
+${receive(content)}
 ${verifyWrite(content, expectedSha256)}
 ${install(path, meta, { backedUp: expectedSha256 !== null, ownerRead: expectedSha256 !== null })}
 echo "wrote: $target"`;

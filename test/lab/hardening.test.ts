@@ -120,11 +120,9 @@ serial('a file transfer cut in the middle by a dropped connection leaves the old
   const stdin = change.stdin!;
   ssh.stdin.write(stdin.slice(0, Math.floor(stdin.length / 2)));
   const temp = `ls -A /batm/config | grep -q '^\\.gate\\.properties\\.casfleet\\.'`;
-  // Cut only once the host is writing what arrived into its temp file.
-  await until(
-    'the temp file to fill',
-    async () => (await sh(host, `f=$(ls -d /batm/config/.gate.properties.casfleet.* 2>/dev/null) && [ -s "$f" ]`)).code === 0,
-  );
+  // Cut only once the host is receiving: its temp file exists, and half the content is on its way
+  // (bash reads it whole into a variable before it writes the temp file).
+  await until('the temp file', async () => (await sh(host, temp)).code === 0);
   ssh.kill('SIGKILL');
   await until('the write to end', async () => (await sh(host, temp)).code !== 0);
   t.is(Buffer.from((await lab.exec(host, ['base64', '-w0', path])).stdout.trim(), 'base64').toString('latin1'), before);
