@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutionContext } from 'ava';
 import { BACKUP_ROOT } from '../../src/facts/backup-name.ts';
 import { run as exec } from '../../src/lab/lab-exec.ts';
-import { jsonEvents, recapOf } from '../helpers/cli.ts';
+import { recapOf } from '../helpers/cli.ts';
 import { assertRow, faultLab, KEEPALIVE_BOUND_MS, reportedOutcome, SCENARIO_B, startCasfleet } from './fault-kit.ts';
 
 const { run, the, kit } = faultLab({ hosts: 10, prefix: 'ftxn' });
@@ -109,11 +109,21 @@ run('connection blackholed during the confirmation', async (t) => {
   await finish(t, { fault: 'connection blackholed', phase: 'confirmation', host, start, stdout: ended.stdout, detectionMs }, 'rolled-back');
 });
 
-/** A fault set up on the host before an unpaused run; detection: the failing command's own duration. */
-const onHostFault = async (
-  t: ExecutionContext,
-  spec: { fault: string; phase: string; host: string; inject: string; undo?: string; status: Status },
-) => {
+/** A fault set up on the host before an unpaused run, and what casfleet must report. */
+interface OnHostFault {
+  /** The test's title. */
+  readonly title: string;
+  readonly fault: string;
+  readonly phase: string;
+  readonly host: string;
+  /** Shell run on the host (in its own namespaces) before the run; `undo` clears it before the re-run. */
+  readonly inject: string;
+  readonly undo?: string;
+  readonly status: Status;
+}
+
+/** Detection: the failing command's own duration. */
+const onHostFault = async (t: ExecutionContext, spec: OnHostFault) => {
   const start = await kit.prepare(spec.host);
   await kit.onHost(spec.host, spec.inject);
   const casfleet = startCasfleet(kit, the(), apply(spec.host, '30s'));
@@ -125,18 +135,7 @@ const onHostFault = async (
     { ...spec, start, stdout: ended.stdout, detectionMs, ...(undo ? { clear: () => kit.onHost(spec.host, undo) } : {}) },
     spec.status,
   );
-  return jsonEvents(ended.stdout);
 };
-
-run('gate failing to start after its restart', async (t) => {
-  await onHostFault(t, {
-    fault: 'gate fails to start',
-    phase: 'handler',
-    host: 'cas-003',
-    inject: 'echo 1 > /batm/run-state/gate.fail-starts',
-    status: 'rolled-back',
-  });
-});
 
 // A private tmpfs over the directory, in the host's own mount namespace, holding a copy of it and
 // filled to the last byte.
@@ -144,82 +143,8 @@ const fillUp = (dir: string) =>
   `mkdir -p ${dir} && rm -rf /tmp/fault-copy && cp -a ${dir} /tmp/fault-copy && mount -t tmpfs -o size=512k fault-full ${dir} && ` +
   `cp -a /tmp/fault-copy/. ${dir}/ && chmod --reference=/tmp/fault-copy ${dir} && { dd if=/dev/zero of=${dir}/.fill bs=4k 2>/dev/null; dd if=/dev/zero of=${dir}/.fill2 bs=1 2>/dev/null; true; }`;
 
-run('/batm full during the gate.properties write', async (t) => {
-  await onHostFault(t, {
-    fault: '/batm full',
-    phase: 'properties write',
-    host: 'cas-004',
-    inject: fillUp('/batm/config'),
-    undo: 'rm -f /batm/config/.fill /batm/config/.fill2',
-    status: 'rolled-back',
-  });
-});
-
-run('/batm read-only during the gate.properties write', async (t) => {
-  await onHostFault(t, {
-    fault: '/batm read-only',
-    phase: 'properties write',
-    host: 'cas-005',
-    inject: 'mount --bind /batm/config /batm/config && mount -o remount,bind,ro /batm/config',
-    undo: 'umount /batm/config',
-    status: 'rolled-back',
-  });
-});
-
-// The transaction's snapshot is kept under the same directory, so it is the first write to fail:
-// the transaction cannot begin and the host fails with nothing changed.
-run('backup directory full before the snapshot', async (t) => {
-  await onHostFault(t, {
-    fault: 'backup directory full',
-    phase: 'snapshot',
-    host: 'cas-006',
-    inject: fillUp(BACKUP_ROOT),
-    undo: `rm -f ${BACKUP_ROOT}/.fill ${BACKUP_ROOT}/.fill2`,
-    status: 'failed',
-  });
-});
-
 // A tool hidden in the host's own mount namespace (/dev/null bound over it: present, not runnable).
 const hide = (path: string) => `mount --bind /dev/null ${path}`;
-
-// Rule changes need neither ufw's command nor python any more (ufw-file-write.ts): the switch to B
-// completes without them.
-run('ufw missing', async (t) => {
-  await onHostFault(t, {
-    fault: 'ufw missing',
-    phase: 'firewall load',
-    host: 'cas-007',
-    inject: hide('/usr/sbin/ufw'),
-    undo: 'umount /usr/sbin/ufw',
-    status: 'ok',
-  });
-});
-
-run('python3 missing', async (t) => {
-  await onHostFault(t, {
-    fault: 'python3 missing',
-    phase: 'firewall load',
-    host: 'cas-008',
-    inject: hide('$(readlink -f /usr/bin/python3)'),
-    undo: 'umount $(readlink -f /usr/bin/python3)',
-    status: 'ok',
-  });
-});
-
-// ufw's directory full: the new rule files cannot be written next to the old ones (ufw-file-write.ts
-// copies each old file to a temporary one, then writes the new content into it), so the write stops
-// after its checks, replaces nothing, and the host returns to its old state. (A transfer cut short
-// is refused the same way; test/steps/ufw-file-receive.test.ts cuts one in bash and dash.)
-run('rule files cannot be written', async (t) => {
-  await onHostFault(t, {
-    fault: 'rule files not written (/etc/ufw full)',
-    phase: 'firewall load',
-    host: 'cas-009',
-    inject: fillUp('/etc/ufw'),
-    undo: 'rm -f /etc/ufw/.fill /etc/ufw/.fill2',
-    status: 'rolled-back',
-  });
-});
 
 // The first iptables-restore on the host (the firewall load of the switch to B) sleeps past the
 // rollback deadline before it loads: the dead-man fires in the middle of the change, which would
@@ -240,13 +165,86 @@ const slowFirstRestore = (host: string) => {
   );
 };
 
-run('dead-man firing while the firewall load runs', async (t) => {
-  await onHostFault(t, {
+const ON_HOST: readonly OnHostFault[] = [
+  {
+    title: 'gate failing to start after its restart',
+    fault: 'gate fails to start',
+    phase: 'handler',
+    host: 'cas-003',
+    inject: 'echo 1 > /batm/run-state/gate.fail-starts',
+    status: 'rolled-back',
+  },
+  {
+    title: '/batm full during the gate.properties write',
+    fault: '/batm full',
+    phase: 'properties write',
+    host: 'cas-004',
+    inject: fillUp('/batm/config'),
+    undo: 'rm -f /batm/config/.fill /batm/config/.fill2',
+    status: 'rolled-back',
+  },
+  {
+    title: '/batm read-only during the gate.properties write',
+    fault: '/batm read-only',
+    phase: 'properties write',
+    host: 'cas-005',
+    inject: 'mount --bind /batm/config /batm/config && mount -o remount,bind,ro /batm/config',
+    undo: 'umount /batm/config',
+    status: 'rolled-back',
+  },
+  // The transaction's snapshot is kept under the same directory, so it is the first write to fail:
+  // the transaction cannot begin and the host fails with nothing changed.
+  {
+    title: 'backup directory full before the snapshot',
+    fault: 'backup directory full',
+    phase: 'snapshot',
+    host: 'cas-006',
+    inject: fillUp(BACKUP_ROOT),
+    undo: `rm -f ${BACKUP_ROOT}/.fill ${BACKUP_ROOT}/.fill2`,
+    status: 'failed',
+  },
+  // Rule changes need neither ufw's command nor python any more (ufw-file-write.ts): the switch to B
+  // completes without them.
+  {
+    title: 'ufw missing',
+    fault: 'ufw missing',
+    phase: 'firewall load',
+    host: 'cas-007',
+    inject: hide('/usr/sbin/ufw'),
+    undo: 'umount /usr/sbin/ufw',
+    status: 'ok',
+  },
+  {
+    title: 'python3 missing',
+    fault: 'python3 missing',
+    phase: 'firewall load',
+    host: 'cas-008',
+    inject: hide('$(readlink -f /usr/bin/python3)'),
+    undo: 'umount $(readlink -f /usr/bin/python3)',
+    status: 'ok',
+  },
+  // ufw's directory full: the new rule files cannot be written next to the old ones (ufw-file-write.ts
+  // copies each old file to a temporary one, then writes the new content into it), so the write stops
+  // after its checks, replaces nothing, and the host returns to its old state. (A transfer cut short
+  // is refused the same way; test/steps/ufw-file-receive.test.ts cuts one in bash and dash.)
+  {
+    title: 'rule files cannot be written',
+    fault: 'rule files not written (/etc/ufw full)',
+    phase: 'firewall load',
+    host: 'cas-009',
+    inject: fillUp('/etc/ufw'),
+    undo: 'rm -f /etc/ufw/.fill /etc/ufw/.fill2',
+    status: 'rolled-back',
+  },
+  {
+    title: 'dead-man firing while the firewall load runs',
     fault: 'dead-man fires mid-change (load 40 s, rollback 30 s)',
     phase: 'firewall load',
     host: 'cas-010',
     inject: slowFirstRestore('cas-010'),
     undo: 'umount "$(readlink -f /usr/sbin/iptables-restore)"',
     status: 'rolled-back',
-  });
-});
+  },
+];
+
+for (const spec of ON_HOST) run(spec.title, (t) => onHostFault(t, spec));
