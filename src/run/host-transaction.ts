@@ -68,6 +68,8 @@ export interface ArmedTransaction {
   readonly deadline: number;
   /** …and no later than this (the arm had returned). */
   readonly firesBy: number;
+  /** When the dead-man is due by the host's own clock (epoch seconds), as the arm printed it. */
+  readonly dueOnHost: number;
   /** What the confirmation reads again over its new connection (the live filter tables when the firewall changes). */
   readonly rereads: readonly AnyFact[];
 }
@@ -95,6 +97,7 @@ export const beginTransaction = async (session: HostSession, touched: TouchedSta
     timeoutMs: delaySeconds * 1000,
     deadline: sentAt + delaySeconds * 1000,
     firesBy: Date.now() + delaySeconds * 1000,
+    dueOnHost: begun.due,
     rereads: touched.firewall ? [kernelFirewall] : [],
   };
 };
@@ -217,12 +220,26 @@ const confirmOver = async (fresh: HostSession, input: SettleInput): Promise<Sett
   return { kind: 'wait', reason: `the dead-man timer was ${outcome.state} when the change was confirmed`, cause: 'rollback' };
 };
 
+/**
+ * How a rollback that a failed step asked for came about: fired now, or, when its restore started
+ * once the dead-man was due (by the host's clock), by the dead-man itself before (a change that
+ * reached the host after the deadline is refused there, and its step fails).
+ */
+export const rolledBackReason = (
+  message: string,
+  outcome: TimerOutcome,
+  armed: Pick<ArmedTransaction, 'dueOnHost' | 'timeoutMs'>,
+): string =>
+  outcome.result && outcome.result.startedAt >= armed.dueOnHost
+    ? `${message}; the host had restored its snapshot by itself (dead-man after ${formatDuration(armed.timeoutMs)})`
+    : `${message}; the snapshot was restored at once`;
+
 // A step or handler failed: restore at once, over the connection the run already has.
 const rollBackNow = async (input: SettleInput, failure: ErrorInfo): Promise<Settled> => {
   const { message, kind: cause } = failure;
   try {
     const outcome = await outcomeOver(input.session, fireTimerNowCommand(input.armed.id));
-    if (outcome.state === 'fired') return { kind: 'rolled-back', reason: `${message}; the snapshot was restored at once`, cause, outcome };
+    if (outcome.state === 'fired') return { kind: 'rolled-back', reason: rolledBackReason(message, outcome, input.armed), cause, outcome };
     return { kind: 'wait', reason: `${message}; firing the rollback found it ${outcome.state}`, cause };
   } catch (error) {
     return { kind: 'wait', reason: `${message}; firing the rollback over the run's connection failed (${describeError(error)})`, cause };
