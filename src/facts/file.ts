@@ -4,6 +4,7 @@
 // process (see fileScript); either way it becomes a Latin-1 "binary string" (one char per byte) so
 // editing and re-encoding never changes a byte the planner did not mean to change.
 import { posix } from 'node:path';
+import { isPrintableAscii } from '../command/plain-text.ts';
 import { raw, sh } from '../command/shell.ts';
 import { FactError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from './args.ts';
@@ -18,9 +19,6 @@ export const MAX_CONTENT_BYTES = 1024 * 1024;
 
 /** Files up to this size may travel as text (read by bash's `read`, which holds them in memory). */
 const MAX_TEXT_BYTES = 64 * 1024;
-
-// What a text section may hold: the bytes a script's [[:print:]], tab, CR and LF match in the C locale.
-const PRINTABLE_ASCII = /^[\t\n\r\x20-\x7e]*$/;
 
 export type FileType = 'file' | 'directory' | 'symlink' | 'other';
 
@@ -85,7 +83,7 @@ const parseContent = (factId: string, marker: string | undefined, body: readonly
   if (marker === 'text') {
     const text = body.join('\n');
     // The stat size proves the text whole: a cut, a changed file or a decoding accident differs.
-    if (!PRINTABLE_ASCII.test(text) || text.length !== size) {
+    if (!isPrintableAscii(text) || text.length !== size) {
       throw new FactError(`${factId}: the text section does not hold the file's ${size} bytes of printable ASCII`);
     }
     return text;

@@ -220,6 +220,9 @@ const confirmOver = async (fresh: HostSession, input: SettleInput): Promise<Sett
   return { kind: 'wait', reason: `the dead-man timer was ${outcome.state} when the change was confirmed`, cause: 'rollback' };
 };
 
+/** What the dead-man of a `timeoutMs` transaction did, in a reason. */
+const itsOwnRestore = (timeoutMs: number): string => `its snapshot by itself (dead-man after ${formatDuration(timeoutMs)})`;
+
 /**
  * How a rollback that a failed step asked for came about: fired now, or, when its restore started
  * once the dead-man was due (by the host's clock), by the dead-man itself before (a change that
@@ -231,7 +234,7 @@ export const rolledBackReason = (
   armed: Pick<ArmedTransaction, 'dueOnHost' | 'timeoutMs'>,
 ): string =>
   outcome.result && outcome.result.startedAt >= armed.dueOnHost
-    ? `${message}; the host had restored its snapshot by itself (dead-man after ${formatDuration(armed.timeoutMs)})`
+    ? `${message}; the host had restored ${itsOwnRestore(armed.timeoutMs)}`
     : `${message}; the snapshot was restored at once`;
 
 // A step or handler failed: restore at once, over the connection the run already has.
@@ -261,7 +264,7 @@ const awaitRollback = async (
       if (outcome.state === 'fired') {
         return {
           kind: 'rolled-back',
-          reason: `${reason}; the host restored its snapshot by itself (dead-man after ${formatDuration(input.armed.timeoutMs)})`,
+          reason: `${reason}; the host restored ${itsOwnRestore(input.armed.timeoutMs)}`,
           cause,
           outcome,
         };

@@ -25,7 +25,7 @@ import { type ChainLines, type Family, JUMP_RULE, JUMP_SPEC, MANAGED_CHAIN, rend
 import { analyseKernel } from './kernel-truth.ts';
 import { kernelProblems, kernelWarnings } from './kernel-verdict.ts';
 import { assertInterfacesExist, interfaceResolver } from './public-interface.ts';
-import { atomicWriteCommand, sha256Latin1, writeStdin } from './remote-file.ts';
+import { atomicWrite, sha256Latin1 } from './remote-file.ts';
 import { chainGuardRules, checkChainSshAccess, lockOutMessage } from './ssh-guard.ts';
 import { type Change, defineStep, NO_COMMAND, noChange, type Step, type StepPlan } from './step.ts';
 import { CONNECTION_PORT, DEFAULT_ROUTE, interfaceName, managedRuleSchema, sshAllowed } from './ufw-managed-rule.ts';
@@ -249,11 +249,11 @@ export const planIptablesRuleSet = (desired: IptablesDesired, facts: IptablesFac
     const reload = path === BOOT_UNIT_FILE && host.systemd ? raw('\nsystemctl daemon-reload') : raw('');
     // An existing file keeps its owner and mode; new rule files are root-only like ufw's, units 0644 as systemd's.
     const meta = state.exists ? state : { uid: 0, gid: 0, mode: path === BOOT_UNIT_FILE ? '644' : '640' };
-    const write = atomicWriteCommand(path, meta, state.exists ? sha256Latin1(state.content ?? '') : null, content);
+    const write = atomicWrite(path, meta, state.exists ? sha256Latin1(state.content ?? '') : null, content);
     changes.push({
       summary: `${state.exists ? '~' : '+'} ${path} (${path === BOOT_UNIT_FILE ? 'the boot unit' : `the ${path.endsWith('v6') ? 'IPv6' : 'IPv4'} rules loaded at boot`})`,
-      command: sh`${write}${reload}`,
-      stdin: writeStdin(content),
+      command: sh`${write.command}${reload}`,
+      stdin: write.stdin,
     });
   }
   const link = files[BOOT_UNIT_LINK];

@@ -15,7 +15,7 @@ import { StepPlanError } from '../errors.ts';
 import { absolutePathSchema, parseArgs } from '../facts/args.ts';
 import { FILE_TYPE_NAMES, type FileState, fileFact } from '../facts/file.ts';
 import { setProperty } from './properties-edit.ts';
-import { atomicWriteCommand, sha256Latin1, writeStdin } from './remote-file.ts';
+import { atomicWrite, sha256Latin1 } from './remote-file.ts';
 import { defineStep, noChange, type Step, type StepPlan } from './step.ts';
 
 export const propertiesKeySchema = z
@@ -59,8 +59,7 @@ export const planPropertiesKey = (desired: Desired, file: FileState): StepPlan =
     changes: [
       {
         summary: `${edit.current ? '~' : '+'} ${path}: ${key}=${value}${edit.current ? ` (was ${edit.current.value})` : ''}`,
-        command: atomicWriteCommand(path, file, sha256Latin1(file.content), edit.content),
-        stdin: writeStdin(edit.content),
+        ...atomicWrite(path, file, sha256Latin1(file.content), edit.content),
       },
     ],
     diff: { before, after: `${where}: ${edit.line}` },

@@ -29,6 +29,7 @@
 // stat shows it is not 0700, and bash names a backup without date.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
+import { isPrintableAscii } from '../command/plain-text.ts';
 import { type RawText, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { BACKUP_ROOT, backupDirFor } from '../facts/backup-name.ts';
 
@@ -42,14 +43,6 @@ export interface FileMeta {
 
 /** SHA-256 (hex) of a Latin-1 binary string, as `sha256sum` prints it for the same bytes. */
 export const sha256Latin1 = (content: string): string => createHash('sha256').update(Buffer.from(content, 'latin1')).digest('hex');
-
-// Printable ASCII, tabs and line ends travel as they are (bash reads them without a process);
-// anything else base64-encoded, every byte intact.
-const PLAIN_TEXT = /^[\t\n\r\x20-\x7e]+$/;
-
-/** The stdin of atomicWriteCommand for `content` (a Latin-1 binary string): as it is when plain text, else base64. */
-export const writeStdin = (content: string): string =>
-  PLAIN_TEXT.test(content) ? content : Buffer.from(content, 'latin1').toString('base64');
 
 /** Why a recorded mode (octal text) must not be given to a restored file, or undefined when it is sane. */
 export const insaneMode = (mode: string): string | undefined => {
@@ -255,32 +248,38 @@ if [ "$received" != ${sha256Latin1(content)} ]; then
 fi`;
 };
 
-// Writes stdin into "$tmp": plain text as it is, bash reading exactly its length with `read -N` (no
-// process), other shells copying it with dd; anything else through base64 -d (see writeStdin). A
-// transfer cut short leaves "$tmp" short, and verifyWrite refuses it.
-const receive = (content: string): RemoteCommand => {
-  if (!PLAIN_TEXT.test(content)) return sh`base64 -d > "$tmp"`;
+// Writes stdin into "$tmp": printable ASCII as it is, bash reading exactly its length with `read -N`
+// (no process), other shells copying it with dd; anything else (and an empty file, which dd cannot
+// count) base64-encoded through base64 -d. A transfer cut short leaves "$tmp" short, and verifyWrite
+// refuses it.
+const transfer = (content: string): { readonly receive: RemoteCommand; readonly stdin: string } => {
+  if (content === '' || !isPrintableAscii(content))
+    return { receive: sh`base64 -d > "$tmp"`, stdin: Buffer.from(content, 'latin1').toString('base64') };
   const length = String(content.length);
-  return sh`if [ -n "\${BASH_VERSION-}" ]; then
+  const receive = sh`if [ -n "\${BASH_VERSION-}" ]; then
   IFS= read -r -N ${length} c || :
   printf '%s' "$c" > "$tmp"
 else
   dd iflag=fullblock bs=${length} count=1 of="$tmp" 2>/dev/null || :
 fi`;
+  return { receive, stdin: content };
 };
 
 /**
- * Write `path` with `content`, which travels on stdin (writeStdin), giving it `meta`;
- * refuses if what arrived is not exactly `content`. `expectedSha256` is the content the plan saw:
- * the file is backed up, then replaced, and the write refuses if the file changed meanwhile; `null`
- * means the plan saw no file: it is created, and the write refuses if one appeared.
+ * Write `path` with `content`, giving it `meta`: the command, and the stdin it must be sent with (the
+ * content, as it is or encoded); it refuses if what arrived is not exactly `content`.
+ * `expectedSha256` is the content the plan saw: the file is backed up, then replaced, and the write
+ * refuses if the file changed meanwhile; `null` means the plan saw no file: it is created, and the
+ * write refuses if one appeared.
  */
-export const atomicWriteCommand = (
+export const atomicWrite = (
   path: string,
   meta: FileMeta,
   expectedSha256: string | null,
   content: string,
-): RemoteCommand => sh`${prelude(path)}
+): { readonly command: RemoteCommand; readonly stdin: string } => {
+  const { receive, stdin } = transfer(content);
+  const command = sh`${prelude(path)}
 ${
   expectedSha256 === null
     ? sh`${guardAbsent(path)}
@@ -289,10 +288,12 @@ ${tempNextTo(path)}`
 ${tempNextTo(path)}
 ${backupCopy(path)}`
 }
-${receive(content)}
+${receive}
 ${verifyWrite(content, expectedSha256)}
 ${install(path, meta, { backedUp: expectedSha256 !== null, ownerRead: expectedSha256 !== null })}
 echo "wrote: $target"`;
+  return { command, stdin };
+};
 
 /** Back up `path` (when `backup`) and remove it; a no-op when it is already gone. */
 export const removeFileCommand = (path: string, backup: boolean): RemoteCommand => sh`${prelude(path)}
