@@ -4,6 +4,7 @@
 // tsx, so a source edit never runs stale code.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { DEPENDENCIES, DEPENDENCY_PARTS } from './start-up-modules.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = `${root}dist/.build-stamp`;
@@ -22,11 +23,10 @@ const isClone = existsSync(`${root}src`);
 const isBuildFresh = () =>
   existsSync(stamp) && statSync(stamp).mtimeMs >= Math.max(newestSource(`${root}src`), newestSource(`${root}playbooks`));
 
-// Evaluating a module graph is one synchronous task. Inside the CLI's graph, its CommonJS
-// dependencies (ssh2 alone about 35 ms, yaml about 25 ms) made start-up one event-loop stall of over
-// 100 ms; evaluated first, one per task, each is a short stall of its own and the CLI's graph finds
-// them ready.
-for (const dependency of ['ssh2', 'node-ssh', 'yaml', 'cosmiconfig', 'zod', 'listr2']) await import(dependency);
+// One module graph per task, so start-up is a row of short event-loop stalls, not one long one. A
+// part a later release of its package moves is skipped: the package then loads in one piece.
+for (const part of DEPENDENCY_PARTS) await import(part).catch(() => undefined);
+for (const dependency of DEPENDENCIES) await import(dependency);
 
 let main;
 if (!isClone || (process.env.CASFLEET_FROM_SOURCE !== '1' && isBuildFresh())) {
