@@ -4,7 +4,7 @@
 import { FactError } from '../errors.ts';
 import type { Fact } from '../facts/fact.ts';
 import { factLines, splitWord } from '../facts/fact-output.ts';
-import { TIMER_DIR_CHECK, TIMER_PROCESS_TAG, TIMER_SLEEPER_FUNCTION } from './timer-commands.ts';
+import { TIMER_DIR_CHECK_RETURN, TIMER_PROCESS_TAG, TIMER_SLEEPER_FUNCTION } from './timer-commands.ts';
 import { parseRunResult, type TimerRunResult } from './timer-outcome.ts';
 
 export type HostTimerMechanism = 'systemd' | 'process';
@@ -28,11 +28,13 @@ const FACT_ID = 'host.timers';
 // again after its changes (the transaction's own timer is there), so the files are read with the
 // shell's own `read`, not sed/cat: an armed timer costs one process, the check that its sleeper
 // (process mechanism; none when its PID is gone) or its units (systemd) still run; a claimed one
-// one more (readlink).
+// one more (readlink). A function, not a subshell, so that no gathering forks for it: a refused
+// directory returns 3 (the fact's exit status) where a subshell exited; its variables stay set in
+// the gathering shell, where every other fact sets its own before use.
 // A sleeper is alive while timer_sleeper says so (the disarm's own test).
 // A second `mechanism` line makes the mechanism unknown (no liveness check), as sed printing both did.
-const SCRIPT = `(
-${TIMER_DIR_CHECK}
+const SCRIPT = `casfleet_timers() {
+${TIMER_DIR_CHECK_RETURN}
 ${TIMER_SLEEPER_FUNCTION}
 timer_lines() { while IFS= read -r line || [ -n "$line" ]; do printf '%s%s\\n' "$1" "$line"; done <"$2"; }
 if [ -d "$d" ]; then
@@ -64,7 +66,8 @@ if [ -d "$d" ]; then
   done
 fi
 echo end
-)`;
+}
+casfleet_timers`;
 
 interface TimerRecord {
   id: string;

@@ -70,17 +70,19 @@ export interface ArmTimerArgs {
 // Refuses a symlink anywhere on the path, a non-directory, or a directory another user owns: root
 // runs what lies in there. Stops the command with exit 3 (a fact: "its script exited 3"). The
 // owner test is the shell's own `-O` (owned by the effective uid, what `id -u` prints): this runs
-// in every fact gathering, where each spawned process costs the host real time.
-const DIR_CHECK = `PATH="$PATH:/usr/sbin:/sbin"
-umask 077
-d=${TIMER_DIR}
+// in every fact gathering, where each spawned process costs the host real time. The commands
+// exit; the fact, a function run in the gathering shell itself (no subshell), returns.
+const dirCheck = (stop: 'exit 3' | 'return 3', umask = ''): string => `PATH="$PATH:/usr/sbin:/sbin"
+${umask}d=${TIMER_DIR}
 for p in ${TIMER_PARENT} "$d"; do
-  if [ -L "$p" ]; then echo "casfleet: $p is a symlink; refusing to use it" >&2; exit 3; fi
+  if [ -L "$p" ]; then echo "casfleet: $p is a symlink; refusing to use it" >&2; ${stop}; fi
   if [ -e "$p" ]; then
-    [ -d "$p" ] || { echo "casfleet: $p is not a directory; refusing to use it" >&2; exit 3; }
-    [ -O "$p" ] || { echo "casfleet: $p is owned by uid $(stat -c %u -- "$p"), not $(id -u); refusing to use it" >&2; exit 3; }
+    [ -d "$p" ] || { echo "casfleet: $p is not a directory; refusing to use it" >&2; ${stop}; }
+    [ -O "$p" ] || { echo "casfleet: $p is owned by uid $(stat -c %u -- "$p"), not $(id -u); refusing to use it" >&2; ${stop}; }
   fi
 done`;
+
+const DIR_CHECK = dirCheck('exit 3', 'umask 077\n');
 
 /**
  * Defines `timer_sleeper PID ID`: succeeds while PID is the sleeper of timer ID, i.e. two of its
@@ -325,5 +327,5 @@ if [ -L ${timer}.claim ] || [ ! -f ${timer}.due ]; then ${refuse}; fi
   };
 };
 
-/** The timer directory's safety check, shared with the fact that lists timers. */
-export const TIMER_DIR_CHECK = DIR_CHECK;
+/** The timer directory's safety check for a shell function (it returns 3), shared with the fact that lists timers. */
+export const TIMER_DIR_CHECK_RETURN = dirCheck('return 3');

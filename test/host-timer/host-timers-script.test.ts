@@ -4,10 +4,12 @@
 // with an unreadable PID. The lab test (test/lab/host-timer.test.ts) reads timers the real
 // commands made; this one covers the states that are hard to reach there.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import type { Fact } from '../../src/facts/fact.ts';
+import { buildGatherScript, parseGatherOutput } from '../../src/facts/gather-script.ts';
 import { type HostTimer, hostTimers } from '../../src/host-timer/host-timers.ts';
 import { TIMER_PARENT, TIMER_PROCESS_TAG } from '../../src/host-timer/timer-commands.ts';
 
@@ -88,5 +90,31 @@ for (const shell of SHELLS) {
       timer('reused', 'process', 'lost'),
       timer('unit', 'systemd', 'lost'),
     ]);
+  });
+}
+
+// The fact is a function of the gathering shell itself, not a subshell: a refusal must end the fact
+// (exit status 3, nothing listed) and nothing else, so the facts after it are still read.
+const after: Fact<string> = { id: 'test.after', script: 'echo "still here"', inline: true, parse: (output) => output.trim() };
+
+for (const shell of SHELLS) {
+  test(`${shell}: a symlinked timer directory is refused (exit 3) and the gather goes on`, (t) => {
+    const elsewhere = mkdtempSync(join(root, 'elsewhere-'));
+    const parent = join(root, `linked-${shell.replaceAll('/', '')}`);
+    mkdirSync(join(elsewhere, 'timers'), { mode: 0o700 });
+    symlinkSync(elsewhere, parent);
+    const script = buildGatherScript([hostTimers, after]).replaceAll(TIMER_PARENT, parent);
+    const result = spawnSync(shell, ['-c', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    t.is(result.status, 0, result.stderr);
+    t.regex(result.stderr, /is a symlink; refusing to use it/);
+    const outcomes = parseGatherOutput(result.stdout, [hostTimers, after], result.stderr);
+    const timers = outcomes.get(hostTimers.id);
+    t.false(timers?.ok);
+    t.regex(timers && !timers.ok ? timers.error.message : '', /its script exited 3/);
+    t.deepEqual(outcomes.get(after.id), { ok: true, value: 'still here' });
   });
 }
