@@ -3,8 +3,9 @@
 // while that is up to date with the sources (fast start), otherwise the TypeScript sources through
 // tsx, so a source edit never runs stale code.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { DEPENDENCIES, DEPENDENCY_PARTS } from './start-up-modules.js';
+import { COMMONJS_PARTS, DEPENDENCIES, MODULE_PARTS } from './start-up-modules.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = `${root}dist/.build-stamp`;
@@ -25,7 +26,17 @@ const isBuildFresh = () =>
 
 // One module graph per task, so start-up is a row of short event-loop stalls, not one long one. A
 // part a later release of its package moves is skipped: the package then loads in one piece.
-for (const part of DEPENDENCY_PARTS) await import(part).catch(() => undefined);
+const require = createRequire(import.meta.url);
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+for (const part of COMMONJS_PARTS) {
+  try {
+    require(part);
+  } catch {
+    // moved in a later release: its package loads in one piece below
+  }
+  await turn();
+}
+for (const part of MODULE_PARTS) await import(part).catch(() => undefined);
 for (const dependency of DEPENDENCIES) await import(dependency);
 
 let main;

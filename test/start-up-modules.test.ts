@@ -4,17 +4,19 @@
 import { createRequire } from 'node:module';
 import test from 'ava';
 // @ts-expect-error: plain JavaScript of the entry point, without declarations
-import { DEPENDENCIES, DEPENDENCY_PARTS } from '../bin/start-up-modules.js';
+import { COMMONJS_PARTS, DEPENDENCIES, MODULE_PARTS } from '../bin/start-up-modules.js';
 import pkg from '../package.json' with { type: 'json' };
 
-const parts = DEPENDENCY_PARTS as readonly string[];
+const commonjsParts = COMMONJS_PARTS as readonly string[];
+const moduleParts = MODULE_PARTS as readonly string[];
+const parts = [...commonjsParts, ...moduleParts];
 const dependencies = DEPENDENCIES as readonly string[];
 const requireFromBin = createRequire(new URL('../bin/casfleet.js', import.meta.url));
 const packageOf = (specifier: string): string => specifier.split('/')[0] ?? specifier;
 
 test('every part resolves from bin/ and belongs to a dependency loaded whole after it', (t) => {
   for (const part of parts) {
-    t.notThrows(() => import.meta.resolve(part), part);
+    t.notThrows(() => (commonjsParts.includes(part) ? requireFromBin.resolve(part) : import.meta.resolve(part)), part);
     t.true(dependencies.includes(packageOf(part)), `${part}: its package is not in DEPENDENCIES`);
   }
 });
@@ -23,14 +25,14 @@ test('the whole dependencies are the runtime dependencies the CLI starts with, e
   for (const dependency of dependencies) t.true(dependency in pkg.dependencies, dependency);
 });
 
-test("ssh2's parts are modules ssh2 itself loads, so warming them up saves its evaluation", (t) => {
-  requireFromBin('ssh2');
+test('the CommonJS parts are CommonJS files their package itself loads, so warming them up saves its evaluation', (t) => {
+  for (const dependency of new Set(commonjsParts.map(packageOf))) requireFromBin(dependency);
   const loaded = Object.keys(requireFromBin.cache);
-  for (const part of parts.filter((p) => packageOf(p) === 'ssh2')) t.true(loaded.includes(requireFromBin.resolve(part)), part);
+  for (const part of commonjsParts) t.true(loaded.includes(requireFromBin.resolve(part)), part);
 });
 
 test('parts come before the modules that require them: each ssh2 part is loaded by a later one or by ssh2', (t) => {
-  const ssh2Parts = parts.filter((p) => packageOf(p) === 'ssh2');
+  const ssh2Parts = commonjsParts.filter((p) => packageOf(p) === 'ssh2');
   for (const [index, part] of ssh2Parts.entries()) {
     const path = requireFromBin.resolve(part);
     const later = [...ssh2Parts.slice(index + 1), 'ssh2'].map((p) => requireFromBin.cache[requireFromBin.resolve(p)]);

@@ -4,6 +4,7 @@
 
 import { type Become, becomeStdin, type RemoteCommand, sudoRefusal, withBecome, withoutBecomeStart } from '../command/shell.ts';
 import { RemoteCommandError, SudoError } from '../errors.ts';
+import { hostWorkTurn } from '../event-loop-turn.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import { APPLY_STATUS_MARK, buildGatherScript, type FactOutcome, parseGatherOutput } from '../facts/gather-script.ts';
 import type { ChangeGuard } from '../host-timer/timer-commands.ts';
@@ -51,6 +52,8 @@ export class HostSession {
     const elevated = rest.length > 0 ? withBecome({ script: buildGatherScript(rest), display: '' }, this.#options.become).script : '';
     const script = [...(login.length > 0 ? [buildGatherScript(login)] : []), ...(elevated ? [elevated] : [])].join('\n');
     const result = await this.#execWrapped(script, this.#options.gatherTimeoutMs, elevated !== '');
+    // Parsing, and the planning that follows it, wait their turn behind other hosts' (event-loop-turn.ts).
+    await hostWorkTurn();
     if (result.code === null) {
       throw new RemoteCommandError(`gathering facts on ${this.host}: the channel closed without an exit status`, null, result.stderr);
     }
@@ -72,6 +75,7 @@ export class HostSession {
     const { enter, leave } = this.#changeGuard;
     const script = `( ${enter}${command.script}\n)\ncasfleet_status=$?\n${leave}printf '\\n%s %s\\n' '${APPLY_STATUS_MARK}' "$casfleet_status"\n${buildGatherScript(reread)}`;
     const result = await this.#run({ script, display: command.display }, this.#options.applyTimeoutMs, stdin);
+    await hostWorkTurn();
     const markAt = result.stdout.lastIndexOf(`\n${APPLY_STATUS_MARK} `);
     if (markAt < 0) {
       return { status: null, output: joinOutput(result.stdout, result.stderr), facts: parseGatherOutput('', reread, result.stderr) };
