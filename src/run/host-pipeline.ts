@@ -12,6 +12,7 @@
 // read with the gather).
 
 import type { RemoteCommand } from '../command/shell.ts';
+import { hostWorkTurn } from '../event-loop-turn.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
 import type { PlaybookItem } from '../playbook/define-playbook.ts';
@@ -102,6 +103,9 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
     );
   }
   await pauseAt('after-facts', host);
+  // Planning is a turn of its own, apart from parsing the gather (each is tens of ms the first time
+  // a process runs it, before the code is compiled).
+  await hostWorkTurn();
 
   const blocked = firstUnplannable(steps, cache);
   if (blocked) {
