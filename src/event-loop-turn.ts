@@ -22,8 +22,8 @@ export const turnTaker = (budgetMs = 10): (() => Promise<void> | undefined) => {
 
 // Hosts' commands end together (a fleet's gathers land in one poll phase), and each host then
 // parses what its host printed and plans its steps, synchronously. Run back to back, those sections
-// were one task of tens of ms per host: keepalives, handshakes and timeouts of every other host and
-// the live view waited behind them. Each such section awaits its turn here instead; one is let go
+// were one task for the whole burst: keepalives, handshakes and timeouts of every other host and
+// the live view waited behind it. Each such section awaits its turn here instead; one is let go
 // per turn of the event loop, in arrival order, with I/O and timers in between.
 const waiting: (() => void)[] = [];
 let releasing = false;

@@ -103,8 +103,8 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
     );
   }
   await pauseAt('after-facts', host);
-  // Planning is a turn of its own, apart from parsing the gather (each is tens of ms the first time
-  // a process runs it, before the code is compiled).
+  // Planning (and reporting the steps that need no change) is a turn of its own, apart from parsing
+  // the gather: together they made the first host's answer the run's longest task.
   await hostWorkTurn();
 
   const blocked = firstUnplannable(steps, cache);

@@ -26,6 +26,15 @@ const sleeper = (...args: string[]): number => {
   return child.pid!;
 };
 
+/** Run `script` as the host would, with a bare PATH. */
+const runScript = (shell: string, script: string) =>
+  // stdin not a socket (node's pipes are): bash would take itself for an rsh/ssh session and read ~/.bashrc.
+  spawnSync(shell, ['-c', script], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
 const due = (mechanism: string) => `due 1796050900\narmed 1796050000\nmechanism ${mechanism}\n`;
 const write = (name: string, content: string) => writeFileSync(join(dir, name), content);
 
@@ -65,12 +74,7 @@ const timer = (id: string, mechanism: 'process' | 'systemd', state: HostTimer['s
 for (const shell of SHELLS) {
   test(`${shell}: each timer's state and result, as the parser reads them`, (t) => {
     const script = hostTimers.script.replaceAll(TIMER_PARENT, root);
-    // stdin not a socket (node's pipes are): bash would take itself for an rsh/ssh session and read ~/.bashrc.
-    const result = spawnSync(shell, ['-c', script], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const result = runScript(shell, script);
     t.is(result.status, 0, result.stderr);
     t.is(result.stderr, '');
     t.true(result.stdout.includes('\n  | no newline\ntimer garbled\n'), result.stdout);
@@ -104,11 +108,7 @@ for (const shell of SHELLS) {
     mkdirSync(join(elsewhere, 'timers'), { mode: 0o700 });
     symlinkSync(elsewhere, parent);
     const script = buildGatherScript([hostTimers, after]).replaceAll(TIMER_PARENT, parent);
-    const result = spawnSync(shell, ['-c', script], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const result = runScript(shell, script);
     t.is(result.status, 0, result.stderr);
     t.regex(result.stderr, /is a symlink; refusing to use it/);
     const outcomes = parseGatherOutput(result.stdout, [hostTimers, after], result.stderr);
