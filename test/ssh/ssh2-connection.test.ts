@@ -3,7 +3,7 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -81,6 +81,17 @@ itest('exec returns stdout, stderr and the exit code, untrimmed', async (t) => {
   const result = await shared.exec("printf '  out\\n\\n'; printf 'err\\n' >&2");
   t.deepEqual(result, { stdout: '  out\n\n', stderr: 'err\n', code: 0 });
 });
+
+// /bin/sh here is dash (Debian, Ubuntu): a login bash hands it the script, which it runs whole,
+// stdin included; a /bin/sh that is bash would run it itself.
+const systemShellIsBash = /bash/.test(realpathSync('/bin/sh'));
+(systemShellIsBash ? test.skip : itest)(
+  'a login bash hands the script to /bin/sh, which runs all of it, stdin and exit status included',
+  async (t) => {
+    const result = await shared.exec(`echo "\${BASH_VERSION:-no bash} $0"; read -r line; echo "$line"; exit 3`, { stdin: 'from stdin\n' });
+    t.deepEqual(result, { stdout: 'no bash casfleet-sh\nfrom stdin\n', stderr: '', code: 3 });
+  },
+);
 
 itest("what the login shell's startup files print never reaches the command's stdout or stderr", async (t) => {
   // A non-interactive bash sources BASH_ENV first, as Debian's bash sources ~/.bashrc for sshd.
