@@ -178,10 +178,9 @@ const SCRIPT = `ufw_direct_enable() (
         printf -- '-A %s -j %s\n' "$p-skip-to-policy-\${c%%:*}" "\${c#*:}"
       done
       printf 'COMMIT\n'
-      for f in "/etc/ufw/before$t.rules" "/etc/ufw/after$t.rules"; do
-        # Line by line, a missing last newline added (what awk 1 printed, without its process).
-        while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done <"$f"
-      done
+      # A missing last newline added. One process, not a read loop: dash reads a file one byte per
+      # system call, and before6.rules alone is 6.6 KB.
+      awk 1 "/etc/ufw/before$t.rules" "/etc/ufw/after$t.rules"
       printf '*filter\n'
       for c in user-input user-output user-forward user-logging-input user-logging-output user-logging-forward user-limit user-limit-accept; do
         printf ':%s - [0:0]\n' "$p-$c"
