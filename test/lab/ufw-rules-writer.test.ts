@@ -138,3 +138,31 @@ serial('the writer writes the files ufw writes and the kernel runs what ufw runs
   t.regex(await ok(WRITER, 'ufw status numbered'), /8080\/tcp\s+ALLOW IN\s+Anywhere/);
   t.regex(await ok(WRITER, 'iptables -S ufw-user-input'), /--dport 8080 -j ACCEPT/);
 });
+
+// The plan was made from the tuple lines the facts read; a rule added by hand before the command
+// runs makes the writer change nothing and hand the operations to ufw's python, which keeps both.
+serial('a rule added by hand between the facts and the write: the writer steps aside for ufw itself', async (t) => {
+  const facts = await gather(WRITER);
+  const args = ruleSet([...A, rule('allow', 7800, 'planned after the facts', { proto: 'tcp' })]);
+  const change = ufwRuleSet(args).plan(facts).changes[0];
+  if (!change) throw new Error('nothing planned');
+  await ok(WRITER, 'ufw allow 8090/tcp >/dev/null');
+  const written = await onHost(WRITER, change.command.script, change.stdin);
+  t.is(written.code, 0, written.stdout + written.stderr);
+  t.regex(
+    written.stderr,
+    /the rules in \/etc\/ufw\/user\.rules or \/etc\/ufw\/user6\.rules changed since its facts were read: running ufw's python instead/,
+  );
+  t.notRegex(written.stdout, /^wrote: /m);
+  const after = (await gather(WRITER)).ufw;
+  for (const family of ['v4', 'v6'] as const) {
+    t.true(
+      after.rules[family].some((r) => r.dport === '8090'),
+      `${family}: the hand rule is kept`,
+    );
+    t.true(
+      after.rules[family].some((r) => r.dport === '7800'),
+      `${family}: the planned rule is there`,
+    );
+  }
+});
