@@ -83,13 +83,13 @@ for (const shell of ['/bin/sh', '/bin/bash']) {
       const { content: _content, ...rest } = whole.value as { content?: unknown };
       t.deepEqual(bare.value, rest, path);
     });
-    // Only the full facts of regular files ran base64 (under bash only those not read as text): the
-    // info facts ran none.
+    // Only the full facts of regular files ran base64, and only those not read as text: the info
+    // facts ran none.
     const contents = paths.flatMap((_, index) => {
       const value = (outcomes.get(full[index]!.id) as { value: { type?: string; content?: string } }).value;
       return value.type === 'file' ? [value.content ?? ''] : [];
     });
-    t.is(calls(log), shell === '/bin/bash' ? contents.filter((content) => !/^[\x20-\x7e\t\r\n]*$/.test(content)).length : contents.length);
+    t.is(calls(log), contents.filter((content) => !/^[\x20-\x7e\t\r\n]*$/.test(content)).length);
   });
 }
 
@@ -105,11 +105,13 @@ const SAMPLES: Readonly<Record<string, Buffer>> = {
   'a Latin-1 byte': Buffer.from([0x6b, 0x3d, 0xe9, 0x0a]),
   'UTF-8': Buffer.from('name=café\n'),
   'a control character': Buffer.from('a\u001ecasfleet-end x 0\n'),
+  'vertical tab and form feed': Buffer.from('a=1\v\f\n'),
+  'over 1536 bytes': Buffer.from(`${'k=v\n'.repeat(384)}x\n`),
   'over 64 KiB': Buffer.from(`${'k=v\n'.repeat(16 * 1024)}x\n`),
 };
 
 for (const shell of ['/bin/sh', '/bin/bash']) {
-  test(`${shell}: file content arrives byte for byte; bash sends printable ASCII up to 64 KiB as text, without base64`, (t) => {
+  test(`${shell}: file content arrives byte for byte; printable ASCII up to 64 KiB (bash) or 1536 bytes (dash) as text, without base64`, (t) => {
     const root = mkdtempSync(join(tmpdir(), 'casfleet-file-text-'));
     const facts = Object.entries(SAMPLES).map(([name, bytes]) => {
       writeFileSync(join(root, name), bytes);
@@ -123,8 +125,9 @@ for (const shell of ['/bin/sh', '/bin/bash']) {
       t.true(outcome?.ok, name);
       t.is(outcome?.ok ? (outcome.value as { content: string }).content : undefined, bytes.toString('latin1'), name);
     });
-    const asText = ['properties', 'no final newline', 'crlf', 'an end line', 'only newlines', 'empty'];
-    t.is(calls(log), shell === '/bin/bash' ? facts.length - asText.length : facts.length);
+    const asText = ['properties', 'no final newline', 'crlf', 'an end line', 'only newlines', 'empty', 'vertical tab and form feed'];
+    if (shell === '/bin/bash') asText.push('over 1536 bytes');
+    t.is(calls(log), facts.length - asText.length);
   });
 }
 
