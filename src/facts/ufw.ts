@@ -76,7 +76,7 @@ const LIMIT_CHAIN = { v4: ':ufw-user-limit - [0:0]', v6: ':ufw6-user-limit - [0:
 
 // Inline (no subshell): it sets every variable it reads. The lines wanted from the files come from
 // one grep: dash, which runs the scripts on Debian and Ubuntu, reads a file with `read` one byte per
-// system call, and the four files are about 7 KB (about 11 ms of a no-op's host CPU, grep about 2).
+// system call, and the four files are about 7 KB (about 11 ms of host CPU; the grep, about 4).
 // Each pattern is anchored as the parser reads the line: by its start, or whole.
 const ereLiteral = (text: string): string => text.replace(/[[\].*^$]/g, '\\$&');
 const WANTED_LINES = [
