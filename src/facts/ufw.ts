@@ -74,17 +74,30 @@ const FACT_ID = 'ufw.state';
 const END_RULES = '### END RULES ###';
 const LIMIT_CHAIN = { v4: ':ufw-user-limit - [0:0]', v6: ':ufw6-user-limit - [0:0]' } as const;
 
+/**
+ * Sets ufw_found to yes when a file named ufw is on the PATH, executable or not (bash's `command -v`
+ * answered so, dash's does not): casfleet writes and loads the rules without the ufw command, which
+ * only the python fallback runs, so a ufw package whose command is broken still counts as installed.
+ */
+export const UFW_FOUND = `ufw_found=no
+set -f; IFS=:
+for d in $PATH; do
+  if [ -e "\${d:-.}/ufw" ] && [ ! -d "\${d:-.}/ufw" ]; then ufw_found=yes; break; fi
+done
+unset IFS; set +f`;
+
 // Inline (no subshell): it sets every variable it reads. The lines wanted from the files come from
 // one grep: dash, which runs the scripts on Debian and Ubuntu, reads a file with `read` one byte per
-// system call, and the four files are about 7 KB (about 11 ms of host CPU; the grep, about 4).
-// Each pattern is anchored as the parser reads the line: by its start, or whole.
+// system call, and the four files are about 7 KB (about 11 ms of host CPU; the grep, about 4). Each
+// pattern is anchored as the parser reads the line: by its start, or whole.
 const ereLiteral = (text: string): string => text.replace(/[[\].*^$]/g, '\\$&');
 const WANTED_LINES = [
   `^(ENABLED=|IPV6=|LOGLEVEL=|DEFAULT_.*_POLICY=|MANAGE_BUILTINS=|${ereLiteral(TUPLE_PREFIX)}|-A ufw-user-|-A ufw6-user-)`,
   `^(${[END_RULES, LIMIT_CHAIN.v4, LIMIT_CHAIN.v6].map(ereLiteral).join('|')})$`,
 ];
 const SCRIPT = `PATH="$PATH:/usr/sbin:/sbin"
-if command -v ufw >/dev/null 2>&1; then echo 'installed yes'; else echo 'installed no'; fi
+${UFW_FOUND}
+echo "installed $ufw_found"
 if [ -d /proc/sys/net/ipv6 ]; then echo 'kernel-ipv6 yes'; else echo 'kernel-ipv6 no'; fi
 if [ -f /batm/vpngen/firewall.rules ]; then echo 'vpngen-rules yes'; else echo 'vpngen-rules no'; fi
 ufw_files=

@@ -61,6 +61,7 @@
 //   way, neither writable by everyone. It is checked before the first ufw operation, so a host
 //   whose file fails the check is left untouched, and again right before it is sourced.
 import { joinCommands, quote, type RemoteCommand, raw, sh } from '../command/shell.ts';
+import { UFW_FOUND } from '../facts/ufw.ts';
 import { NOT_VERIFIED, UFW_CKSUMS_ONCE, ufwDirectEnableFunction } from './ufw-enable.ts';
 import { type UfwFileWrite, ufwFileWriteDisplay, ufwFileWriteFunction } from './ufw-file-write.ts';
 import { REAPPLY_VPNGEN_DISPLAY, reapplyVpngenSnippet, vpngenPrecheckSnippet } from './vpngen-rules.ts';
@@ -201,7 +202,8 @@ export const ufwBatchCommand = (operations: readonly (readonly string[])[], opti
     : raw('');
   const script = sh`PATH="$PATH:/usr/sbin:/sbin"
 cd /
-${precheck}command -v ufw >/dev/null 2>&1 || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
+${precheck}${raw(UFW_FOUND)}
+[ $ufw_found = yes ] || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
 rc=0
 ${enable || options.files ? raw(`# The writer's and the enable's checks of ufw's files share one cksum, taken here (their functions are subshells).\nunset ufw_cksums\n${UFW_CKSUMS_ONCE}\n`) : raw('')}${ruleOperations(enable ? operations.slice(0, -1) : operations, enable, options.files)}${enable ? directEnable() : raw('')}${reapply}
 exit $rc`;

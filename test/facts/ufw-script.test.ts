@@ -114,3 +114,19 @@ for (const shell of SHELLS) {
     t.regex(outcome && !outcome.ok ? outcome.error.message : '', /IPV6=yes but \/etc\/ufw\/user6.rules is missing or unreadable/);
   });
 }
+
+// A ufw whose command is broken (here a file that is not executable) still counts as installed:
+// casfleet writes and loads the rules without it. The sbin directories the script adds are left
+// out, so this machine's own ufw does not answer.
+for (const shell of SHELLS) {
+  test(`${shell}: ufw is installed when a file of that name is on the PATH, executable or not`, (t) => {
+    const bin = join(root, `bin-${shell.replaceAll('/', '')}`);
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'ufw'), '', { mode: 0o644 });
+    const script = buildGatherScript([ufwState]).replace('PATH="$PATH:/usr/sbin:/sbin"', 'PATH="$PATH"');
+    const installed = (path: string) =>
+      /\ninstalled (\w+)\n/.exec(spawnSync(shell, ['-c', script], { encoding: 'utf8', env: { PATH: path } }).stdout)?.[1];
+    t.is(installed(`/nowhere::${bin}:/usr/bin:/bin`), 'yes');
+    t.is(installed('/usr/bin:/bin'), 'no');
+  });
+}
