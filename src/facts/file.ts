@@ -221,7 +221,7 @@ export const backupsFact = (path: string): Fact<readonly FileBackup[]> => {
   const base = posix.basename(checked);
   // The glob stays literal when nothing matches; `[ -f ]` filters that case out. A symlink is never
   // a backup: restoring through one would copy whatever it points at.
-  const script = sh`for f in ${dir}/${base}.*; do [ -f "$f" ] && [ ! -L "$f" ] && echo "backup \${f##*/}"; done
+  const script = sh`for f in ${dir}/${base}.*; do [ -f "$f" ] && [ ! -L "$f" ] && printf 'backup %s\\n' "\${f##*/}"; done
 echo end`.script;
   const parse = (output: string): readonly FileBackup[] => {
     const backups: FileBackup[] = [];

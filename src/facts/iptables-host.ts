@@ -28,7 +28,7 @@ set -f
 IFS=:
 for tool in ${TOOLS.join(' ')}; do
   for d in $PATH; do
-    if [ -f "\${d:-.}/$tool" ] && [ -x "\${d:-.}/$tool" ]; then echo "tool $tool \${d:-.}/$tool"; break; fi
+    if [ -f "\${d:-.}/$tool" ] && [ -x "\${d:-.}/$tool" ]; then printf 'tool %s %s\\n' "$tool" "\${d:-.}/$tool"; break; fi
   done
 done
 unset IFS

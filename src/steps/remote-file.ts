@@ -191,7 +191,7 @@ cp -- "$target" "$backup_tmp"`;
 const backupCommit = (path: string): RemoteCommand => sh`mv -fT -- "$backup_tmp" "$backup"
 backup_tmp=
 sync -- ${backupDirFor(path)}
-echo "backup: $backup"`;
+printf 'backup: %s\\n' "$backup"`;
 
 // Temp files are removed on any exit that did not rename them into place.
 const prelude = (path: string): RemoteCommand => sh`set -eu
@@ -291,13 +291,13 @@ ${backupCopy(path)}`
 ${receive}
 ${verifyWrite(content, expectedSha256)}
 ${install(path, meta, { backedUp: expectedSha256 !== null, ownerRead: expectedSha256 !== null })}
-echo "wrote: $target"`;
+printf 'wrote: %s\\n' "$target"`;
   return { command, stdin };
 };
 
 /** Back up `path` (when `backup`) and remove it; a no-op when it is already gone. */
 export const removeFileCommand = (path: string, backup: boolean): RemoteCommand => sh`${prelude(path)}
-if [ ! -e "$target" ] && [ ! -L "$target" ]; then echo "already absent: $target"; exit 0; fi
+if [ ! -e "$target" ] && [ ! -L "$target" ]; then printf 'already absent: %s\\n' "$target"; exit 0; fi
 ${regularTarget('removing')}
 ${
   backup
@@ -308,7 +308,7 @@ ${backupCommit(path)}
     : raw('')
 }rm -f -- "$target"
 sync -- ${posix.dirname(path)}
-echo "removed: $target"`;
+printf 'removed: %s\\n' "$target"`;
 
 // The recorded owner must be a system account (below UID_MIN / GID_MIN) or a batm account. Root (0)
 // is a system account whatever login.defs says, so a root-owned backup needs no look-up. A batm
@@ -352,5 +352,5 @@ cf_tree_stat "$backup" ${backupChain(posix.dirname(backupPath))}
 ${saneOwner(meta)}
 cp -- "$backup" "$tmp"
 ${install(path, meta, { ownerRead: true })}
-echo "restored: $target from $backup"`;
+printf 'restored: %s from %s\\n' "$target" "$backup"`;
 };

@@ -6,7 +6,8 @@ import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { fileFact, fileInfoFact } from '../../src/facts/file.ts';
+import { BACKUP_ROOT, type FileBackup } from '../../src/facts/backup-name.ts';
+import { backupsFact, fileFact, fileInfoFact } from '../../src/facts/file.ts';
 import { buildGatherScript, parseGatherOutput } from '../../src/facts/gather-script.ts';
 
 // Paths chosen to trip a lookup by text: one is the tail of another's record ("…/path <dir>/a"),
@@ -149,3 +150,23 @@ test('an info fact refuses a content section, a full fact requires one', (t) => 
   t.throws(() => full.parse('stat 0 0 644 2 root root regular file\nend\n'), { message: /without content section/ });
   t.deepEqual(info.parse('absent\nend\n'), { exists: false });
 });
+
+// A backup's name goes through printf, not echo: dash's echo would turn the `\n` of a name into a
+// line break (a path may hold a backslash).
+for (const shell of ['/bin/sh', '/bin/bash']) {
+  test(`${shell}: a backup whose name holds a backslash is listed as it is`, (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'casfleet-backups-'));
+    const path = '/etc/a\\nb.conf';
+    const fact = backupsFact(path);
+    mkdirSync(join(root, BACKUP_ROOT, 'etc'), { recursive: true });
+    writeFileSync(join(root, BACKUP_ROOT, 'etc', 'a\\nb.conf.20261201T000000Z.0-0-644'), 'x');
+    const run = spawnSync(shell, ['-c', buildGatherScript([fact]).replaceAll(BACKUP_ROOT, join(root, BACKUP_ROOT))], { encoding: 'utf8' });
+    const outcome = parseGatherOutput(run.stdout, [fact], run.stderr).get(fact.id);
+    const backups = outcome?.ok ? (outcome.value as readonly FileBackup[]) : [];
+    t.deepEqual(
+      backups.map((backup) => backup.timestamp),
+      ['20261201T000000Z'],
+      run.stdout,
+    );
+  });
+}
