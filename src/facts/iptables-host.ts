@@ -2,9 +2,11 @@
 // unit), whether it was booted with systemd (a new unit needs `systemctl daemon-reload`), and
 // whether CAS's /batm/vpngen/firewall.rules exists (re-sourced after a load). The live tables, and
 // whether the kernel has IPv6, are the kernel firewall fact's. Shell builtins only: no process is spawned.
+
 import { FactError } from '../errors.ts';
 import type { Fact } from './fact.ts';
 import { factLines, splitWord, yesNo } from './fact-output.ts';
+import { walkPath } from './path-walk.ts';
 
 export type IptablesTool = 'iptables-save' | 'iptables-restore' | 'ip6tables-save' | 'ip6tables-restore';
 
@@ -20,19 +22,11 @@ export interface IptablesHost {
 
 const FACT_ID = 'iptables.host';
 
-// The PATH is searched the way `command -v` does (first executable regular file, an empty entry is
-// the current directory), in a loop instead of a `$(command -v)` fork per tool. Inline (no
-// subshell), so noglob and IFS are put back as the gather's shell had them.
+// Each tool is the first executable regular file of its name on the PATH, as `command -v` finds it.
 const SCRIPT = `PATH="$PATH:/usr/sbin:/sbin"
-set -f
-IFS=:
 for tool in ${TOOLS.join(' ')}; do
-  for d in $PATH; do
-    if [ -f "\${d:-.}/$tool" ] && [ -x "\${d:-.}/$tool" ]; then printf 'tool %s %s\\n' "$tool" "\${d:-.}/$tool"; break; fi
-  done
+  ${walkPath(`if [ -f "\${d:-.}/$tool" ] && [ -x "\${d:-.}/$tool" ]; then printf 'tool %s %s\\n' "$tool" "\${d:-.}/$tool"; break; fi`)}
 done
-unset IFS
-set +f
 if [ -d /run/systemd/system ]; then echo 'systemd yes'; else echo 'systemd no'; fi
 if [ -f /batm/vpngen/firewall.rules ]; then echo 'vpngen-rules yes'; else echo 'vpngen-rules no'; fi
 echo end`;

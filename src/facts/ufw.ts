@@ -16,9 +16,11 @@
 // ENABLED=yes does not prove the rules are loaded or unchanged (a reboot without the ufw unit, an
 // `iptables -F`…): the kernel's side is the firewall.kernel fact (kernel-firewall.ts), compared
 // with these files by steps/kernel-truth.ts.
+
 import { FactError } from '../errors.ts';
 import type { Fact } from './fact.ts';
 import { factLines, splitWord, yesNo } from './fact-output.ts';
+import { walkPath } from './path-walk.ts';
 import { parseUfwTuple, TUPLE_PREFIX, type UfwRule } from './ufw-tuple.ts';
 
 export type { UfwAction, UfwFamily, UfwLog, UfwRule } from './ufw-tuple.ts';
@@ -75,16 +77,12 @@ const END_RULES = '### END RULES ###';
 const LIMIT_CHAIN = { v4: ':ufw-user-limit - [0:0]', v6: ':ufw6-user-limit - [0:0]' } as const;
 
 /**
- * Sets ufw_found to yes when a file named ufw is on the PATH, executable or not (bash's `command -v`
- * answered so, dash's does not): casfleet writes and loads the rules without the ufw command, which
- * only the python fallback runs, so a ufw package whose command is broken still counts as installed.
+ * Sets ufw_found to yes when a file named ufw is on the PATH, executable or not (as bash's `command
+ * -v` answered): casfleet writes and loads the rules without the ufw command, which only the python
+ * fallback runs, so a ufw package whose command is broken still counts as installed.
  */
 export const UFW_FOUND = `ufw_found=no
-set -f; IFS=:
-for d in $PATH; do
-  if [ -e "\${d:-.}/ufw" ] && [ ! -d "\${d:-.}/ufw" ]; then ufw_found=yes; break; fi
-done
-unset IFS; set +f`;
+${walkPath(`if [ -e "\${d:-.}/ufw" ] && [ ! -d "\${d:-.}/ufw" ]; then ufw_found=yes; break; fi`)}`;
 
 // Inline (no subshell): it sets every variable it reads. The lines wanted from the files come from
 // one grep: dash, which runs the scripts on Debian and Ubuntu, reads a file with `read` one byte per

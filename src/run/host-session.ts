@@ -52,7 +52,7 @@ export class HostSession {
     const elevated = rest.length > 0 ? withBecome({ script: buildGatherScript(rest), display: '' }, this.#options.become).script : '';
     const script = [...(login.length > 0 ? [buildGatherScript(login)] : []), ...(elevated ? [elevated] : [])].join('\n');
     const result = await this.#execWrapped(script, this.#options.gatherTimeoutMs, elevated !== '');
-    // Parsing, and the planning that follows it, wait their turn behind other hosts' (event-loop-turn.ts).
+    // Parsing waits its turn behind other hosts' (event-loop-turn.ts); planning takes one of its own (runHost).
     await hostWorkTurn();
     if (result.code === null) {
       throw new RemoteCommandError(`gathering facts on ${this.host}: the channel closed without an exit status`, null, result.stderr);

@@ -68,12 +68,14 @@ test.before(() => {
 
 test.after.always(() => rmSync(root, { recursive: true, force: true }));
 
-/** The fact's script with its files under `base`, and its answer with their paths as on a host. */
-const runFact = (shell: string, base: string) => {
-  const script = buildGatherScript([ufwState]).replaceAll('/etc/', `${base}/etc/`);
-  const result = spawnSync(shell, ['-c', script], {
+/**
+ * The fact's script (or `script`, made from it) with its files under `base`, run with `path` as the
+ * PATH, and its answer with their paths as on a host.
+ */
+const runFact = (shell: string, base: string, path = process.env.PATH ?? '/usr/bin:/bin', script = buildGatherScript([ufwState])) => {
+  const result = spawnSync(shell, ['-c', script.replaceAll('/etc/', `${base}/etc/`)], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    env: { PATH: path },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return { ...result, stdout: result.stdout.replaceAll(`${base}/etc/`, '/etc/') };
@@ -124,8 +126,7 @@ for (const shell of SHELLS) {
     mkdirSync(bin);
     writeFileSync(join(bin, 'ufw'), '', { mode: 0o644 });
     const script = buildGatherScript([ufwState]).replace('PATH="$PATH:/usr/sbin:/sbin"', 'PATH="$PATH"');
-    const installed = (path: string) =>
-      /\ninstalled (\w+)\n/.exec(spawnSync(shell, ['-c', script], { encoding: 'utf8', env: { PATH: path } }).stdout)?.[1];
+    const installed = (path: string) => /\ninstalled (\w+)\n/.exec(runFact(shell, edited, path, script).stdout)?.[1];
     t.is(installed(`/nowhere::${bin}:/usr/bin:/bin`), 'yes');
     t.is(installed('/usr/bin:/bin'), 'no');
   });
