@@ -18,8 +18,9 @@ import type { FactOutcome } from '../facts/gather-script.ts';
 import type { PlaybookItem } from '../playbook/define-playbook.ts';
 import { classifyError, type ErrorInfo, errorInfo, withMessage } from '../report/error-info.ts';
 import { countStep, type EmitEvent, emptyCounts, type HostCounts, type StepResultEvent } from '../report/events.ts';
+import type { ExecResult } from '../ssh/connection.ts';
 import { type Handler, isFlushHandlers, type Step, type StepPlan } from '../steps/step.ts';
-import type { HostSession } from './host-session.ts';
+import type { HeldGather, HostSession } from './host-session.ts';
 import { factsOf, factValues, planStep, uniqueFacts } from './plan-step.ts';
 import { pauseAt } from './test-pause.ts';
 
@@ -35,8 +36,15 @@ export interface HostRunInput {
   readonly session: HostSession;
   readonly options: HostRunOptions;
   readonly emit: EmitEvent;
-  /** Called once before the first change of a non-check run; throwing stops the host untouched. */
-  readonly transaction?: { readonly begin: () => Promise<void> };
+  /**
+   * The transaction of a non-check run: `command` begins it (snapshot and dead-man), run by the
+   * gather's exec once the plan says the host changes (HostSession.gatherHeld); `begin` gets what
+   * sends it, before the first change; throwing stops the host untouched.
+   */
+  readonly transaction?: {
+    readonly command: RemoteCommand;
+    readonly begin: (run: () => Promise<ExecResult>) => Promise<void>;
+  };
   /**
    * Awaited after the `changing` stage is emitted, before the host's first change command is sent:
    * whoever records the run writes the host down as changing first, so a run that dies mid-command
@@ -94,48 +102,59 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   emit({ type: 'host-stage', host, stage: 'gathering' });
   const startedAt = Date.now();
   const cache = input.facts ?? new Map<string, FactOutcome>();
+  const holding = transaction !== undefined && !options.check;
+  /** The gather's exec, waiting to begin the transaction or to end (answered once, on every path). */
+  let held: HeldGather<'begin'> | undefined;
   try {
-    for (const [id, outcome] of await session.gather(wanted)) cache.set(id, outcome);
+    if (holding) held = await session.gatherHeld(wanted, { begin: transaction.command });
+    for (const [id, outcome] of held ? held.facts : await session.gather(wanted)) cache.set(id, outcome);
   } catch (error) {
     return stopBeforeChanges(
       { name: 'gather facts', kind: 'step', begun: startedAt, error: classifyError(error, 'fact') },
       'facts could not be gathered',
     );
   }
-  await pauseAt('after-facts', host);
-  // Planning (and reporting the steps that need no change) is a turn of its own, apart from parsing
-  // the gather: together they made the first host's answer the run's longest task.
-  await hostWorkTurn();
+  let open = false;
+  try {
+    await pauseAt('after-facts', host);
+    // Planning (and reporting the steps that need no change) is a turn of its own, apart from parsing
+    // the gather: together they made the first host's answer the run's longest task.
+    await hostWorkTurn();
 
-  const blocked = firstUnplannable(steps, cache);
-  if (blocked) {
-    return stopBeforeChanges(
-      { name: blocked.step.name, kind: 'step', begun: startedAt, error: untouched(blocked.error) },
-      `not started: '${blocked.step.name}' cannot be planned`,
-      blocked.step,
-    );
-  }
-
-  const changing = steps.filter((step) => (planStep(step, cache).plan?.changes.length ?? 0) > 0);
-  const refused = firstRefusedHandler(changing, handlers, cache);
-  if (refused) {
-    return stopBeforeChanges(
-      { name: refused.name, kind: 'handler', begun: startedAt, error: untouched(refused.error) },
-      `not started: handler '${refused.name}' could not run`,
-    );
-  }
-
-  const open = transaction && !options.check && changing.length > 0;
-  if (open) {
-    const begun = Date.now();
-    try {
-      await transaction.begin();
-    } catch (error) {
+    const blocked = firstUnplannable(steps, cache);
+    if (blocked) {
       return stopBeforeChanges(
-        { name: BEGIN_STEP, kind: 'transaction', begun, error: untouched(classifyError(error, 'apply')) },
-        'the transaction could not begin',
+        { name: blocked.step.name, kind: 'step', begun: startedAt, error: untouched(blocked.error) },
+        `not started: '${blocked.step.name}' cannot be planned`,
+        blocked.step,
       );
     }
+
+    const changing = steps.filter((step) => (planStep(step, cache).plan?.changes.length ?? 0) > 0);
+    const refused = firstRefusedHandler(changing, handlers, cache);
+    if (refused) {
+      return stopBeforeChanges(
+        { name: refused.name, kind: 'handler', begun: startedAt, error: untouched(refused.error) },
+        `not started: handler '${refused.name}' could not run`,
+      );
+    }
+
+    const waiting = held;
+    open = waiting !== undefined && transaction !== undefined && changing.length > 0;
+    if (open && waiting && transaction) {
+      const begun = Date.now();
+      try {
+        await transaction.begin(() => waiting.answer('begin'));
+      } catch (error) {
+        return stopBeforeChanges(
+          { name: BEGIN_STEP, kind: 'transaction', begun, error: untouched(classifyError(error, 'apply')) },
+          'the transaction could not begin',
+        );
+      }
+    }
+  } finally {
+    // Unless the transaction began, the gather's exec ends running nothing more.
+    await held?.answer().catch(() => undefined);
   }
 
   const notified: string[] = [];

@@ -8,7 +8,32 @@ import { hostWorkTurn } from '../event-loop-turn.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import { APPLY_STATUS_MARK, buildGatherScript, type FactOutcome, parseGatherOutput } from '../facts/gather-script.ts';
 import type { ChangeGuard } from '../host-timer/timer-commands.ts';
-import type { Connection, ExecResult } from '../ssh/connection.ts';
+import type { Connection, ExecHold, ExecResult } from '../ssh/connection.ts';
+
+/** The line a held gather prints when its facts are read and it waits for casfleet's answer. */
+const HOLD_MARK = '\u001ecasfleet-hold';
+
+/**
+ * Facts read by an exec that still waits: `answer` runs the follow-up of that name on the host in
+ * the same exec (or none) and resolves with what the follow-up did. Every held gather must be
+ * answered; until then the host's script waits (at most the gather timeout, then it reads EOF).
+ */
+export interface HeldGather<Word extends string> {
+  readonly facts: ReadonlyMap<string, FactOutcome>;
+  /** The first answer decides; a later one resolves as the first did. */
+  answer(word?: Word): Promise<ExecResult>;
+}
+
+/**
+ * The elevated tail of a held gather: say the facts are read, read one line, run the follow-up it
+ * names. EOF (casfleet or the connection gone), a line cut short, an empty line or an unknown word
+ * runs nothing. The
+ * facts run with stdin on /dev/null, as a gather always did, so nothing in them reads the answer.
+ */
+const holdScript = (followUps: Readonly<Record<string, RemoteCommand>>): string => {
+  const cases = Object.entries(followUps).map(([word, command]) => `${word}) {\n${command.script}\n} ;;`);
+  return `printf '\\n%s\\n' '${HOLD_MARK}'\ncasfleet_next=\nIFS= read -r casfleet_next || casfleet_next=\ncase $casfleet_next in\n${cases.join('\n')}\nesac`;
+};
 
 export interface HostSessionOptions {
   readonly become: Become;
@@ -47,13 +72,82 @@ export class HostSession {
    */
   async gather(facts: readonly AnyFact[]): Promise<ReadonlyMap<string, FactOutcome>> {
     if (facts.length === 0) return new Map();
-    const login = facts.filter((fact) => fact.scope === 'login');
-    const rest = facts.filter((fact) => fact.scope !== 'login');
-    const elevated = rest.length > 0 ? withBecome({ script: buildGatherScript(rest), display: '' }, this.#options.become).script : '';
-    const script = [...(login.length > 0 ? [buildGatherScript(login)] : []), ...(elevated ? [elevated] : [])].join('\n');
-    const result = await this.#execWrapped(script, this.#options.gatherTimeoutMs, elevated !== '');
+    const result = await this.#execWrapped(this.#gatherScript(facts), this.#options.gatherTimeoutMs, !facts.every(isLogin));
     // Parsing waits its turn behind other hosts' (event-loop-turn.ts); planning takes one of its own (runHost).
     await hostWorkTurn();
+    return this.#parseGather(result, facts);
+  }
+
+  /**
+   * Read several facts as `gather` does, and keep the exec open for one follow-up (run with become)
+   * that casfleet picks once it has planned from them: the snapshot and dead-man of a transaction
+   * when the host changes, the disarm of a confirmed one. One session less on the host than a
+   * gather and a second exec; if casfleet or the connection dies before answering, the host runs
+   * no follow-up, as it would have run no second exec.
+   */
+  async gatherHeld<Word extends string>(
+    facts: readonly AnyFact[],
+    followUps: Readonly<Record<Word, RemoteCommand>>,
+  ): Promise<HeldGather<Word>> {
+    let send: (word: string) => void = () => undefined;
+    const answered = new Promise<string>((resolve) => {
+      send = resolve;
+    });
+    let reached: (output: { stdout: string; stderr: string }) => void = () => undefined;
+    const gathered = new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      reached = resolve;
+    });
+    const hold: ExecHold = {
+      marker: HOLD_MARK,
+      followUpTimeoutMs: this.#options.applyTimeoutMs,
+      reached: (stdout, stderr) => {
+        reached({ stdout, stderr });
+        return answered;
+      },
+    };
+    const script = this.#gatherScript(facts, holdScript(followUps));
+    const done = this.#execWrapped(script, this.#options.gatherTimeoutMs, true, undefined, hold);
+    // Whoever answers awaits `done`; until then a failure must not go unhandled.
+    done.catch(() => undefined);
+    const first = await Promise.race([gathered, done.then((result) => ({ result }))]);
+    await hostWorkTurn();
+    let outcomes: ReadonlyMap<string, FactOutcome>;
+    try {
+      outcomes = 'result' in first ? this.#parseGather(first.result, facts) : parseGatherOutput(first.stdout, facts, first.stderr);
+    } catch (error) {
+      send('\n');
+      throw error;
+    }
+    let decided: Promise<ExecResult> | undefined;
+    const followUp = async (word?: Word): Promise<ExecResult> => {
+      send(word === undefined ? '\n' : `${word}\n`);
+      const result = await done;
+      // What the follow-up printed: the text after the hold's line (none when the script ended before it).
+      const at = result.stdout.indexOf(`\n${HOLD_MARK}\n`);
+      return { ...result, stdout: at < 0 ? '' : result.stdout.slice(at + HOLD_MARK.length + 2) };
+    };
+    return {
+      facts: outcomes,
+      answer: (word) => {
+        decided ??= followUp(word);
+        return decided;
+      },
+    };
+  }
+
+  /** Login-scope facts as the login user, then the others and `elevatedTail` after privilege escalation. */
+  #gatherScript(facts: readonly AnyFact[], elevatedTail?: string): string {
+    const login = facts.filter(isLogin);
+    const rest = facts.filter((fact) => !isLogin(fact));
+    const privileged = [
+      ...(rest.length > 0 ? [elevatedTail === undefined ? buildGatherScript(rest) : `{\n${buildGatherScript(rest)}\n} </dev/null`] : []),
+      ...(elevatedTail === undefined ? [] : [elevatedTail]),
+    ].join('\n');
+    const elevated = privileged ? withBecome({ script: privileged, display: '' }, this.#options.become).script : '';
+    return [...(login.length > 0 ? [buildGatherScript(login)] : []), ...(elevated ? [elevated] : [])].join('\n');
+  }
+
+  #parseGather(result: ExecResult, facts: readonly AnyFact[]): ReadonlyMap<string, FactOutcome> {
     if (result.code === null) {
       throw new RemoteCommandError(`gathering facts on ${this.host}: the channel closed without an exit status`, null, result.stderr);
     }
@@ -98,10 +192,14 @@ export class HostSession {
   }
 
   /** Run a script whose privileged part is already wrapped by withBecome (`elevated`: it has one). */
-  async #execWrapped(script: string, timeoutMs: number, elevated: boolean, stdin?: string): Promise<ExecResult> {
+  async #execWrapped(script: string, timeoutMs: number, elevated: boolean, stdin?: string, hold?: ExecHold): Promise<ExecResult> {
     const { become } = this.#options;
     const input = elevated ? becomeStdin(become, stdin) : stdin;
-    const result = await this.#connection.exec(script, { timeoutMs, ...(input === undefined ? {} : { stdin: input }) });
+    const result = await this.#connection.exec(script, {
+      timeoutMs,
+      ...(input === undefined ? {} : { stdin: input }),
+      ...(hold === undefined ? {} : { hold }),
+    });
     // sudo refused before running anything: say why, in place of whatever the command would have said.
     const refusal = result.code === 0 || !elevated ? undefined : sudoRefusal(become, result.stderr);
     if (refusal !== undefined)
@@ -109,5 +207,7 @@ export class HostSession {
     return elevated ? { ...result, stderr: withoutBecomeStart(result.stderr) } : result;
   }
 }
+
+const isLogin = (fact: AnyFact): boolean => fact.scope === 'login';
 
 const joinOutput = (stdout: string, stderr: string): string => [stdout.trim(), stderr.trim()].filter(Boolean).join('\n');

@@ -1,13 +1,14 @@
 // A firewall-changing apply on one host is a transaction (DESIGN §8):
 //
-//   begin:   snapshot what the steps declare they touch + arm the on-host dead-man (one exec)
+//   begin:   snapshot what the steps declare they touch + arm the on-host dead-man, run by the
+//            gather's own exec once the plan says the host changes (HostSession.gatherHeld)
 //   … steps and handlers (host-pipeline.ts), each change refused on the host once the dead-man has
 //     fired: a command that stalled in the network past the deadline must not land on the restore;
 //     a dead-man that fires while a change runs restores after it …
 //   settle:  a step or handler failed        → fire the rollback now, over the run's connection
 //            otherwise                       → confirm: a NEW connection (TCP, key exchange, login, as
 //                                              the operator's next session) re-reads the live filter
-//                                              tables, then disarms the dead-man
+//                                              tables, then disarms the dead-man, in the same exec
 //            no new login / casfleet gone    → the host restores the snapshot by itself when the
 //                                              dead-man fires; casfleet (if alive) waits for that,
 //                                              logs in again and reads what the restore did
@@ -41,7 +42,7 @@ import { parseTimerOutcome, type TimerOutcome } from '../host-timer/timer-outcom
 import { type ErrorInfo, type ErrorKind, errorInfo } from '../report/error-info.ts';
 import type { EmitEvent, HostCounts } from '../report/events.ts';
 import { formatDuration } from '../rollout/duration.ts';
-import type { Connection } from '../ssh/connection.ts';
+import type { Connection, ExecResult } from '../ssh/connection.ts';
 import type { Step } from '../steps/step.ts';
 import type { TouchedState } from '../transaction/touched-state.ts';
 import { beginTransactionCommand, parseBeginOutput, transactionId } from '../transaction/transaction-command.ts';
@@ -60,6 +61,15 @@ const RESTORE_GRACE_MS = 3000;
 const RECONNECT_WINDOW_MS = 60_000;
 const RECONNECT_PAUSE_MS = 3000;
 
+/** A transaction as built before the gather: the command that begins it, and its id. */
+export interface TransactionStart {
+  readonly id: string;
+  readonly delaySeconds: number;
+  readonly rereads: readonly AnyFact[];
+  /** Snapshot and arm (beginTransactionCommand). */
+  readonly command: RemoteCommand;
+}
+
 export interface ArmedTransaction {
   readonly id: string;
   readonly snapshot: string;
@@ -76,12 +86,30 @@ export interface ArmedTransaction {
 
 const lastLines = (text: string): string => text.trim().split('\n').slice(-3).join(' | ');
 
-/** Snapshot and arm; throws (nothing changed, nothing armed) when the host cannot do either. */
-export const beginTransaction = async (session: HostSession, touched: TouchedState, timeoutMs: number): Promise<ArmedTransaction> => {
+/** The transaction a changing host will run, built before anything is read from the host. */
+export const prepareTransaction = (touched: TouchedState, timeoutMs: number): TransactionStart => {
   const id = transactionId(new Date());
   const delaySeconds = Math.ceil(timeoutMs / 1000);
+  return {
+    id,
+    delaySeconds,
+    rereads: touched.firewall ? [kernelFirewall] : [],
+    command: beginTransactionCommand({ id, touched, delaySeconds }),
+  };
+};
+
+/**
+ * Snapshot and arm: `run` sends the begin command (the gather's follow-up) and resolves with what it
+ * did. Throws (nothing changed, nothing armed) when the host could do neither.
+ */
+export const beginTransaction = async (
+  session: HostSession,
+  start: TransactionStart,
+  run: () => Promise<ExecResult>,
+): Promise<ArmedTransaction> => {
+  const { id, delaySeconds } = start;
   const sentAt = Date.now();
-  const result = await session.exec(beginTransactionCommand({ id, touched, delaySeconds }));
+  const result = await run();
   const begun = parseBeginOutput(result.stdout);
   if (result.code !== 0 || !begun) {
     throw new CasfleetError(
@@ -98,7 +126,7 @@ export const beginTransaction = async (session: HostSession, touched: TouchedSta
     deadline: sentAt + delaySeconds * 1000,
     firesBy: Date.now() + delaySeconds * 1000,
     dueOnHost: begun.due,
-    rereads: touched.firewall ? [kernelFirewall] : [],
+    rereads: start.rereads,
   };
 };
 
@@ -130,12 +158,15 @@ type Settled =
   | { readonly kind: 'rolled-back'; readonly reason: string; readonly cause: ErrorKind; readonly outcome: TimerOutcome }
   | { readonly kind: 'wait'; readonly reason: string; readonly cause: ErrorKind };
 
-const outcomeOver = async (session: HostSession, command: RemoteCommand): Promise<TimerOutcome> => {
-  const result = await session.exec(command);
+/** What a timer command did; throws when it failed. */
+const timerOutcome = (command: RemoteCommand, result: ExecResult): TimerOutcome => {
   if (result.code !== 0)
     throw new CasfleetError(`${command.display.split('\n')[0]}: exit ${result.code ?? 'unknown'}: ${lastLines(result.stderr)}`);
   return parseTimerOutcome(result.stdout);
 };
+
+const outcomeOver = async (session: HostSession, command: RemoteCommand): Promise<TimerOutcome> =>
+  timerOutcome(command, await session.exec(command));
 
 const withFresh = async <T>(input: SettleInput, readyTimeoutMs: number, work: (session: HostSession) => Promise<T>): Promise<T> => {
   const connection = await input.connectFresh(readyTimeoutMs);
@@ -194,12 +225,22 @@ export const withRereads = (
   return outcomes ?? facts;
 };
 
+// The re-read, the plan and the disarm (or the rollback) in one exec: the re-read holds until the
+// plan answers (HostSession.gatherHeld).
 const confirmOver = async (fresh: HostSession, input: SettleInput): Promise<Settled> => {
   const { armed } = input;
-  const outcomes = withRereads(input.facts, await fresh.gather(armed.rereads));
-  const { pending } = pendingIn(input.steps, outcomes);
+  const fire = fireTimerNowCommand(armed.id);
+  const disarm = disarmTimerCommand(armed.id);
+  const held = await fresh.gatherHeld(armed.rereads, { fire, disarm });
+  let pending: readonly string[];
+  try {
+    pending = pendingIn(input.steps, withRereads(input.facts, held.facts)).pending;
+  } catch (error) {
+    await held.answer().catch(() => undefined);
+    throw error;
+  }
   if (pending.length > 0) {
-    const outcome = await outcomeOver(fresh, fireTimerNowCommand(armed.id));
+    const outcome = timerOutcome(fire, await held.answer('fire'));
     return {
       kind: 'rolled-back',
       reason: `a fresh read over a new connection still plans changes (${pending.join('; ')})`,
@@ -207,7 +248,7 @@ const confirmOver = async (fresh: HostSession, input: SettleInput): Promise<Sett
       outcome,
     };
   }
-  const outcome = await outcomeOver(fresh, disarmTimerCommand(armed.id));
+  const outcome = timerOutcome(disarm, await held.answer('disarm'));
   if (outcome.state === 'disarmed') return { kind: 'confirmed' };
   if (outcome.state === 'fired') {
     return {

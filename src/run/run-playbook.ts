@@ -15,12 +15,12 @@ import { classifyError, type ErrorInfo, errorInfo } from '../report/error-info.t
 import { type EmitEvent, emptyCounts, type HostCounts, hostFailed } from '../report/events.ts';
 import { evaluateStage } from '../rollout/budget.ts';
 import { planRollout, type RolloutPlan } from '../rollout/plan-rollout.ts';
-import type { Connection, ConnectOptions } from '../ssh/connection.ts';
+import type { Connection, ConnectOptions, ExecResult } from '../ssh/connection.ts';
 import { type Handler, isFlushHandlers, type Step } from '../steps/step.ts';
 import { touchedState } from '../transaction/touched-state.ts';
 import { type HostRunOptions, runHost } from './host-pipeline.ts';
 import { HostSession, type HostSessionOptions } from './host-session.ts';
-import { type ArmedTransaction, beginTransaction, settleTransaction } from './host-transaction.ts';
+import { type ArmedTransaction, beginTransaction, prepareTransaction, settleTransaction } from './host-transaction.ts';
 import { describeError } from './plan-step.ts';
 import { checkGate, judgeExposure, pendingChanges, probeExposurePorts } from './stage-gate.ts';
 
@@ -335,12 +335,15 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
       }
       emit(event);
     };
+    const start =
+      rollbackTimeoutMs === undefined ? undefined : prepareTransaction(touchedState(target.items, target.handlers), rollbackTimeoutMs);
     const transaction =
-      rollbackTimeoutMs === undefined
+      start === undefined
         ? undefined
         : {
-            begin: async () => {
-              armed = await beginTransaction(session, touchedState(target.items, target.handlers), rollbackTimeoutMs);
+            command: start.command,
+            begin: async (run: () => Promise<ExecResult>) => {
+              armed = await beginTransaction(session, start, run);
             },
           };
     const facts = new Map<string, FactOutcome>();

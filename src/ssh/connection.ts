@@ -1,12 +1,32 @@
 // The only contract the rest of casfleet has with a remote host. Implementations live in this
 // folder (ssh2-connection.ts); nothing outside src/ssh/ imports ssh2 or node-ssh.
 
+/**
+ * One exec that reads, lets casfleet decide, then acts on the decision: a session fewer than a read
+ * and a second exec, and the same outcome when casfleet or the connection dies in between (the
+ * script reads EOF and does nothing more).
+ */
+export interface ExecHold {
+  /** The line the script prints on stdout, on a line of its own, when it waits for the answer on stdin. */
+  readonly marker: string;
+  /**
+   * Called once the marker came, with what the script printed before it (stdout up to the marker
+   * line, stderr so far); resolves to the answer, written to stdin, then EOF. A rejection sends EOF
+   * alone. While it is pending the command's timeout does not run (waiting is casfleet's, not the
+   * host's), up to `timeoutMs` again, after which EOF is sent.
+   */
+  readonly reached: (stdout: string, stderr: string) => Promise<string>;
+  /** The command's timeout once the answer is sent (default: `timeoutMs`). */
+  readonly followUpTimeoutMs?: number;
+}
+
 export interface ExecOptions {
-  /** Written to the command's stdin, then EOF. Without it stdin gets EOF immediately. */
+  /** Written to the command's stdin, then EOF (after the hold's answer, when there is a hold). Without it stdin gets EOF immediately. */
   readonly stdin?: string | Buffer;
-  /** The command fails with RemoteCommandError after this long (default 60 s). */
+  /** The command fails with RemoteCommandError after this long (default 60 s); with a hold, before the marker, then again after the answer. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  readonly hold?: ExecHold;
 }
 
 export interface ExecResult {

@@ -6,7 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
 import { RemoteCommandError } from '../errors.ts';
 import { seconds } from './connect-errors.ts';
-import type { ExecOptions, ExecResult } from './connection.ts';
+import type { ExecHold, ExecOptions, ExecResult } from './connection.ts';
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 
@@ -67,6 +67,13 @@ fi`;
 const withOutputStart = (script: string): string =>
   `${SHELL_RESET}\n${TO_SYSTEM_SHELL}\nprintf '%s\\n' '${OUTPUT_START}'; printf '%s\\n' '${OUTPUT_START}' >&2\n${script}`;
 
+/** Where the line `marker` starts in `text`, a line of its own, or -1. */
+const lineAt = (text: string, marker: string): number => {
+  if (text.startsWith(`${marker}\n`)) return 0;
+  const at = text.indexOf(`\n${marker}\n`);
+  return at < 0 ? -1 : at + 1;
+};
+
 /** What the script itself printed: the text after the first start marker (all of it when the shell never got there). */
 const afterOutputStart = (text: string): string => {
   const at = text.indexOf(`${OUTPUT_START}\n`);
@@ -88,6 +95,10 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
     let started = false;
     let graceTimer: NodeJS.Timeout | undefined;
     let retryTimer: NodeJS.Timeout | undefined;
+    let timeoutTimer: NodeJS.Timeout | undefined;
+    const { hold } = options;
+    /** The hold's marker came (its answer may still be pending). */
+    let held = false;
 
     const settle = (outcome: () => void): void => {
       if (settled) return;
@@ -156,10 +167,33 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
         finish();
       });
 
+    // The marker came: the timeout stops while casfleet decides (bounded by the same time, after
+    // which the script reads EOF), then runs again for what the answer makes the script do.
+    const onHeld = (opened: ClientChannel, { reached, followUpTimeoutMs }: ExecHold, before: string): void => {
+      held = true;
+      clearTimeout(timeoutTimer);
+      let answered = false;
+      const answer = (text?: string): void => {
+        if (answered || settled) return;
+        answered = true;
+        clearTimeout(timeoutTimer);
+        opened.end(text);
+        startTimeout(followUpTimeoutMs ?? timeoutMs);
+      };
+      timeoutTimer = Number.isFinite(timeoutMs) ? setTimeout(() => answer(), Math.min(timeoutMs, MAX_TIMER_MS)) : undefined;
+      reached(before, afterOutputStart(stderr)).then(answer, () => answer());
+    };
+
     const attach = (opened: ClientChannel): void => {
       channel = opened;
       opened.on('data', (chunk: Buffer) => {
         stdout += stdoutDecoder.write(chunk);
+        if (hold === undefined || held) return;
+        const start = stdout.indexOf(`${OUTPUT_START}\n`);
+        if (start < 0) return;
+        const body = stdout.slice(start + OUTPUT_START.length + 1);
+        const at = lineAt(body, hold.marker);
+        if (at >= 0) onHeld(opened, hold, body.slice(0, at));
       });
       opened.stderr.on('data', (chunk: Buffer) => {
         stderr += stderrDecoder.write(chunk);
@@ -171,8 +205,10 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
         graceTimer = setTimeout(onExitGraceOver, EXIT_GRACE_MS);
       });
       opened.on('close', onClose);
-      // Always send EOF: a command that reads stdin (cat, sudo -S) would otherwise wait forever.
-      if (options.stdin === undefined) opened.end();
+      // Always send EOF (after the hold's answer): a command that reads stdin (cat, sudo -S) would otherwise wait forever.
+      if (hold !== undefined) {
+        if (options.stdin !== undefined) opened.write(options.stdin);
+      } else if (options.stdin === undefined) opened.end();
       else opened.end(options.stdin);
     };
 
@@ -205,16 +241,19 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
 
     const onAbort = (): void => fail(`command on ${host} was aborted`, options.signal?.reason);
     // Infinity means "no timeout" (keepalive still catches a dead host); setTimeout would fire at once.
-    const timeoutTimer = Number.isFinite(timeoutMs)
-      ? setTimeout(
-          () =>
-            fail(
-              `command timed out after ${seconds(timeoutMs)} on ${host} ` +
-                '(the remote process may still be running: closing a channel without a pty does not stop it)',
-            ),
-          Math.min(timeoutMs, MAX_TIMER_MS),
-        )
-      : undefined;
+    function startTimeout(ms: number): void {
+      timeoutTimer = Number.isFinite(ms)
+        ? setTimeout(
+            () =>
+              fail(
+                `command timed out after ${seconds(ms)} on ${host} ` +
+                  '(the remote process may still be running: closing a channel without a pty does not stop it)',
+              ),
+            Math.min(ms, MAX_TIMER_MS),
+          )
+        : undefined;
+    }
+    startTimeout(timeoutMs);
     if (options.signal?.aborted) {
       onAbort();
       return;

@@ -8,6 +8,7 @@ import type { Fact } from '../../src/facts/fact.ts';
 import type { RunEvent, StepResultEvent } from '../../src/report/events.ts';
 import { runHost } from '../../src/run/host-pipeline.ts';
 import { HostSession } from '../../src/run/host-session.ts';
+import type { ExecResult } from '../../src/ssh/connection.ts';
 import { defineHandler, defineStep, FLUSH_HANDLERS, type Handler, noChange, type Step } from '../../src/steps/step.ts';
 import { createLocalConnection } from '../helpers/local-connection.ts';
 
@@ -212,12 +213,14 @@ test('a step that reads what an earlier step changes is judged after that change
   );
 });
 
-// The transaction hook: where runHost begins it, and what a failure inside it changes.
+// The transaction hook: where runHost begins it, and what a failure inside it changes. `command`
+// is what the gather's exec runs when the host changes; `begin` sends it (run) or not.
 const runInTransaction = async (
   steps: Parameters<typeof runHost>[0]['items'],
   handlers: Record<string, Handler>,
-  begin: () => Promise<void>,
+  begin: (run: () => Promise<ExecResult>) => Promise<void>,
   check = false,
+  command = sh`echo begun`,
 ) => {
   const events: RunEvent[] = [];
   const connection = createLocalConnection();
@@ -229,31 +232,45 @@ const runInTransaction = async (
     session,
     options: { check, diff: false },
     emit: (e) => events.push(e),
-    transaction: { begin },
+    transaction: { command, begin },
   });
   return { counts, results: events.filter((e): e is StepResultEvent => e.type === 'step'), scripts: connection.scripts };
 };
 
-test('a transaction begins once, after the gather and before the first change, only when something changes', async (t) => {
+test("a transaction begins once, in the gather's exec, before the first change, only when something changes", async (t) => {
   const dir = tempDir();
   const steps = [fileHas(join(dir, 'a'), 'A'), fileHas(join(dir, 'b'), 'B')];
-  const begins: number[] = [];
-  const first = await runInTransaction(steps, {}, async () => {
-    begins.push(0);
-    t.false(existsSync(join(dir, 'a')), 'nothing changed yet');
-  });
+  const begun = join(dir, 'begun');
+  const command = sh`echo begun >>${begun}; echo armed`;
+  const begins: ExecResult[] = [];
+  const first = await runInTransaction(
+    steps,
+    {},
+    async (run) => {
+      begins.push(await run());
+      t.false(existsSync(join(dir, 'a')), 'nothing changed yet');
+    },
+    false,
+    command,
+  );
   t.is(begins.length, 1);
+  t.like(begins[0], { stdout: 'armed\n', code: 0 });
+  t.is(readFileSync(begun, 'utf8'), 'begun\n');
   t.is(first.counts.changed, 2);
-  const again = await runInTransaction(steps, {}, async () => void begins.push(1));
+  t.is(first.scripts.length, 3, 'one exec for the gather and the begin, one per change');
+  const again = await runInTransaction(steps, {}, async (run) => void begins.push(await run()), false, command);
   t.is(begins.length, 1, 'a run that changes nothing begins no transaction');
   t.is(again.counts.changed, 0);
-  await runInTransaction([fileHas(join(dir, 'c'), 'C')], {}, async () => void begins.push(2), true);
+  t.is(again.scripts.length, 1);
+  await runInTransaction([fileHas(join(dir, 'c'), 'C')], {}, async (run) => void begins.push(await run()), true, command);
   t.is(begins.length, 1, 'check mode begins none');
+  t.is(readFileSync(begun, 'utf8'), 'begun\n', 'and the host ran the begin command once');
 });
 
 test('a transaction that cannot begin leaves the host untouched', async (t) => {
   const dir = tempDir();
-  const { counts, results } = await runInTransaction([fileHas(join(dir, 'a'), 'A')], {}, async () => {
+  const { counts, results } = await runInTransaction([fileHas(join(dir, 'a'), 'A')], {}, async (run) => {
+    await run();
     throw new Error('could not snapshot the host');
   });
   t.false(existsSync(join(dir, 'a')));
@@ -364,7 +381,7 @@ test('a handler whose preflight fails stops the host untouched, before the trans
     session,
     options: { check: false, diff: false },
     emit: (e) => events.push(e),
-    transaction: { begin: async () => void begun++ },
+    transaction: { command: sh`true`, begin: async () => void begun++ },
   });
   const results = events.filter((e): e is StepResultEvent => e.type === 'step');
   t.false(existsSync(join(dir, 'a')));

@@ -8,6 +8,7 @@ import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { AuthError, ConnectError, HostKeyError, RemoteCommandError } from '../../src/errors.ts';
@@ -176,6 +177,74 @@ itest('stdin: a string goes over as UTF-8; no stdin means immediate EOF', async 
   t.is((await shared.exec('cat', { stdin: text })).stdout, text);
   // `cat` with no stdin would hang forever without the EOF.
   t.deepEqual(await shared.exec('cat', { timeoutMs: 5_000 }), { stdout: '', stderr: '', code: 0 });
+});
+
+// A held exec (ExecOptions.hold): the script prints a marker line, casfleet reads what came before
+// it, and answers on stdin; the wait is casfleet's, so the command's timeout does not run meanwhile.
+const HELD = `printf 'read %s\\n' "$(cat /proc/sys/kernel/hostname >/dev/null && echo facts)"; echo noise >&2
+printf 'hold-here\\n'
+if IFS= read -r word; then printf 'answer %s\\n' "$word"; else printf 'eof [%s]\\n' "$word"; fi`;
+
+itest('a held exec gives what came before its marker, then its stdin carries the answer, then EOF', async (t) => {
+  await withConnection(async (connection) => {
+    const seen: string[] = [];
+    // The timeout stops while casfleet decides and starts again at the answer: 1.2 s of waiting and
+    // 2 s of follow-up fit in a 3 s timeout.
+    const result = await connection.exec(`${HELD}; sleep 2`, {
+      timeoutMs: 3000,
+      hold: {
+        marker: 'hold-here',
+        reached: async (stdout, stderr) => {
+          seen.push(stdout, stderr);
+          await sleep(1200);
+          return 'disarm\n';
+        },
+      },
+    });
+    t.deepEqual(seen, ['read facts\n', 'noise\n']);
+    t.deepEqual(result, { stdout: 'read facts\nhold-here\nanswer disarm\n', stderr: 'noise\n', code: 0 });
+    // stdin given up front comes first (sudo -S takes its password line before the script runs).
+    const first = await connection.exec(`IFS= read -r first; printf 'first %s\\n' "$first"\n${HELD}`, {
+      stdin: 'secret\n',
+      hold: { marker: 'hold-here', reached: async () => 'fire\n' },
+    });
+    t.is(first.stdout, 'first secret\nread facts\nhold-here\nanswer fire\n');
+    const refused = await connection.exec(HELD, {
+      hold: {
+        marker: 'hold-here',
+        reached: async () => {
+          throw new Error('no answer');
+        },
+      },
+    });
+    t.is(refused.stdout, 'read facts\nhold-here\neof []\n', 'a failed answer is EOF alone');
+    const cut = await connection.exec(HELD, { hold: { marker: 'hold-here', reached: async () => 'disa' } });
+    t.is(cut.stdout, 'read facts\nhold-here\neof [disa]\n', 'a line without its end is not a line');
+  });
+});
+
+itest('a held exec whose answer never comes ends with EOF after the timeout; one whose script never holds ends as usual', async (t) => {
+  await withConnection(async (connection) => {
+    const started = performance.now();
+    const result = await connection.exec(HELD, {
+      timeoutMs: 1000,
+      hold: { marker: 'hold-here', reached: () => new Promise(() => undefined) },
+    });
+    t.is(result.stdout, 'read facts\nhold-here\neof []\n');
+    t.true(elapsed(started) < 10_000);
+    let reached = false;
+    const never = await connection.exec('echo done', {
+      hold: {
+        marker: 'hold-here',
+        reached: async () => {
+          reached = true;
+          return '';
+        },
+      },
+    });
+    t.deepEqual(never, { stdout: 'done\n', stderr: '', code: 0 });
+    t.false(reached);
+  });
 });
 
 itest('UTF-8: 200 000 × € (3 bytes each) survive chunk boundaries on stdout and stderr', async (t) => {
