@@ -106,6 +106,9 @@ export const becomeStdin = (become: Become, stdin: string | undefined): string |
 
 const PASSWORD_ADVICE = 'give it with -K/--ask-become-pass, CASFLEET_BECOME_PASSWORD or ansible_become_password';
 
+/** sudo prompted a second time: it rejected the password it read (and would read another). */
+export const sudoAskedAgain = (stderr: string): boolean => stderr.split(SUDO_PROMPT).length > 2;
+
 /**
  * Why sudo itself refused to run the command, from its stderr, or undefined when the command ran
  * (its start marker is there: see withBecome). A rejected password is told by the prompt coming
@@ -113,8 +116,8 @@ const PASSWORD_ADVICE = 'give it with -K/--ask-become-pass, CASFLEET_BECOME_PASS
  */
 export const sudoRefusal = (become: Become, stderr: string): string | undefined => {
   if (!become.enabled || stderr.includes(`${BECOME_START}\n`)) return undefined;
+  if (become.password !== undefined && sudoAskedAgain(stderr)) return 'sudo rejected the password';
   const besidePrompts = stderr.split(SUDO_PROMPT);
-  if (become.password !== undefined && besidePrompts.length > 2) return 'sudo rejected the password';
   if (become.password === undefined && /sudo: (?:a password is required|a terminal is required)/.test(stderr)) {
     return `sudo needs a password here: ${PASSWORD_ADVICE}`;
   }

@@ -2,7 +2,15 @@
 // privilege escalation and timeouts applied uniformly. It speaks the gather protocol so the host
 // pipeline deals only in typed facts and changes.
 
-import { type Become, becomeStdin, type RemoteCommand, sudoRefusal, withBecome, withoutBecomeStart } from '../command/shell.ts';
+import {
+  type Become,
+  becomeStdin,
+  type RemoteCommand,
+  sudoAskedAgain,
+  sudoRefusal,
+  withBecome,
+  withoutBecomeStart,
+} from '../command/shell.ts';
 import { RemoteCommandError, SudoError } from '../errors.ts';
 import { hostWorkTurn } from '../event-loop-turn.ts';
 import type { AnyFact } from '../facts/fact.ts';
@@ -100,6 +108,9 @@ export class HostSession {
     const hold: ExecHold = {
       marker: HOLD_MARK,
       followUpTimeoutMs: this.#options.applyTimeoutMs,
+      // A rejected password: sudo would wait for another line, the answer never comes, and the
+      // gather must fail as it always did (sudoRefusal).
+      endStdinIf: sudoAskedAgain,
       reached: (stdout, stderr) => {
         reached({ stdout, stderr });
         return answered;

@@ -18,6 +18,11 @@ export interface ExecHold {
   readonly reached: (stdout: string, stderr: string) => Promise<string>;
   /** The command's timeout once the answer is sent (default: `timeoutMs`). */
   readonly followUpTimeoutMs?: number;
+  /**
+   * Checked on stderr until the marker comes: true ends stdin there (what reads it next would wait
+   * for a line that only the answer could bring, such as sudo asking again for a password).
+   */
+  readonly endStdinIf?: (stderr: string) => boolean;
 }
 
 export interface ExecOptions {

@@ -97,7 +97,7 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
     let retryTimer: NodeJS.Timeout | undefined;
     let timeoutTimer: NodeJS.Timeout | undefined;
     const { hold } = options;
-    /** The hold's marker came (its answer may still be pending). */
+    /** The hold is over: its marker came (its answer may still be pending), or stdin ended before it. */
     let held = false;
 
     const settle = (outcome: () => void): void => {
@@ -197,6 +197,10 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
       });
       opened.stderr.on('data', (chunk: Buffer) => {
         stderr += stderrDecoder.write(chunk);
+        if (hold?.endStdinIf && !held && hold.endStdinIf(afterOutputStart(stderr))) {
+          held = true;
+          opened.end();
+        }
       });
       // Channel-level errors (e.g. writing stdin to a command that already quit) end in 'close' anyway.
       opened.on('error', () => {});

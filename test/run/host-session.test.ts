@@ -41,3 +41,25 @@ withSudo('with become, SSH_CONNECTION reaches the login-scope fact although sudo
     else process.env.SSH_CONNECTION = before;
   }
 });
+
+// A fact that would swallow the answer if the gather left stdin to it.
+const readsStdin: Fact<string> = { id: 'stdin', script: 'printf "[%s]\\n" "$(cat)"', parse: (output) => output.trim() };
+
+for (const become of [false, true]) {
+  const held = become && !sudoWorks ? test.skip : test;
+  held(`a held gather reads its facts, then runs the follow-up it is told (become ${become ? 'on' : 'off'})`, async (t) => {
+    const connection = createLocalConnection();
+    const session = new HostSession(connection, { become: { enabled: become }, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000 });
+    const followUps = { arm: sh`echo armed; id -u`, disarm: sh`echo disarmed; exit 4` };
+    const first = await session.gatherHeld([readsStdin], followUps);
+    t.deepEqual(first.facts.get('stdin'), { ok: true, value: '[]' }, 'the facts read nothing of stdin');
+    const armed = await first.answer('arm');
+    t.like(armed, { stdout: 'armed\n0\n', code: 0 });
+    t.is(await first.answer('disarm'), armed, 'the first answer decides');
+    const second = await session.gatherHeld([readsStdin], followUps);
+    t.like(await second.answer('disarm'), { stdout: 'disarmed\n', code: 4 });
+    const none = await session.gatherHeld([], followUps);
+    t.like(await none.answer(), { stdout: '', code: 0 }, 'no answer: nothing more runs');
+    t.is(connection.scripts.length, 3, 'one exec each');
+  });
+}
