@@ -22,9 +22,14 @@ const { values } = parseArgs({
     forks: { type: 'string', default: '50' },
     lab: { type: 'string' },
     json: { type: 'boolean' },
+    // The hosts measured one at a time (inventory names and their addresses, in the same order).
+    'alone-names': { type: 'string', default: '' },
+    'alone-addresses': { type: 'string', default: '' },
   },
 });
 const addresses = (values.addresses ?? '').split(',').filter(Boolean);
+const aloneNames = values['alone-names'].split(',').filter(Boolean);
+const aloneAddresses = values['alone-addresses'].split(',').filter(Boolean);
 const forks = Number(values.forks);
 const cli = fileURLToPath(new URL('../bin/casfleet.js', import.meta.url));
 const stallMonitor = fileURLToPath(new URL('./event-loop-stall.mjs', import.meta.url));
@@ -50,6 +55,9 @@ const GUIDE_COMMANDS = [
 
 export interface Phase {
   readonly name: string;
+  /** How many hosts it ran on, and how many at once. */
+  readonly hosts: number;
+  readonly alone: boolean;
   readonly wallSeconds: number;
   /** The controller: every process the phase spawned here (casfleet or ssh clients), start-up included. */
   readonly cpuSeconds: number;
@@ -72,7 +80,17 @@ const readStalls = (): number[] => {
   }
 };
 
-const measure = async (name: string, work: () => Promise<void>): Promise<Phase> => {
+/** Where a phase runs: the whole lab `forks` at a time, or the sample one host at a time. */
+interface Target {
+  readonly addresses: readonly string[];
+  readonly forks: number;
+  /** casfleet's --limit; none for the whole lab. */
+  readonly limit?: string;
+}
+const fleet: Target = { addresses, forks };
+const sample: Target = { addresses: aloneAddresses, forks: 1, limit: aloneNames.join(',') };
+
+const measure = async (name: string, target: Target, work: () => Promise<void>): Promise<Phase> => {
   const stallsBefore = readStalls().length;
   const hostBefore = hostsCpuSeconds();
   const cpuBefore = childrenCpuSeconds();
@@ -84,6 +102,8 @@ const measure = async (name: string, work: () => Promise<void>): Promise<Phase> 
   const stalls = readStalls().slice(stallsBefore);
   return {
     name,
+    hosts: target.addresses.length,
+    alone: target === sample,
     wallSeconds,
     cpuSeconds,
     hostCpuSeconds: hostBefore === null || hostAfter === null ? null : hostAfter - hostBefore,
@@ -98,13 +118,13 @@ const REPEATS = 3;
 
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
-const measureMedian = async (name: string, work: () => Promise<void>): Promise<Phase> => {
+const measureMedian = async (name: string, target: Target, work: () => Promise<void>): Promise<Phase> => {
   const runs: Phase[] = [];
-  for (let run = 0; run < REPEATS; run++) runs.push(await measure(name, work));
+  for (let run = 0; run < REPEATS; run++) runs.push(await measure(name, target, work));
   const hostCpu = runs.map((run) => run.hostCpuSeconds);
   const stalls = runs.flatMap((run) => (run.stallMs === null ? [] : [run.stallMs]));
   return {
-    name,
+    ...runs[0]!,
     wallSeconds: median(runs.map((run) => run.wallSeconds)),
     cpuSeconds: median(runs.map((run) => run.cpuSeconds)),
     hostCpuSeconds: hostCpu.includes(null) ? null : median(hostCpu as number[]),
@@ -112,18 +132,31 @@ const measureMedian = async (name: string, work: () => Promise<void>): Promise<P
   };
 };
 
-const onEveryHost = async (command: string): Promise<void> => {
-  const limit = pLimit(forks);
-  const results = await Promise.all(addresses.map((address) => limit(() => ssh(address, command))));
+const onEveryHost = async (command: string, target = fleet): Promise<void> => {
+  const limit = pLimit(target.forks);
+  const results = await Promise.all(target.addresses.map((address) => limit(() => ssh(address, command))));
   const failed = results.filter((result) => result.code !== 0);
   if (failed.length > 0) throw new Error(`${failed.length} hosts failed '${command}': ${failed[0]?.stderr}`);
 };
 
 const casfleet =
-  (expectChanges: boolean, ...args: string[]) =>
+  (target: Target, expectChanges: boolean, ...args: string[]) =>
   async (): Promise<void> => {
+    const limit = target.limit === undefined ? [] : ['-l', target.limit];
     const result = await exec(
-      [process.execPath, `--import=${stallMonitor}`, cli, 'apply', ...args, '-i', values.inventory!, '-f', String(forks), '--json'],
+      [
+        process.execPath,
+        `--import=${stallMonitor}`,
+        cli,
+        'apply',
+        ...args,
+        ...limit,
+        '-i',
+        values.inventory!,
+        '-f',
+        String(target.forks),
+        '--json',
+      ],
       {
         ...process.env,
         CASFLEET_BENCH_STALL_FILE: stallFile,
@@ -136,35 +169,35 @@ const casfleet =
     const counts = Object.values(recap);
     const bad = counts.filter((c) => c.failed + c.unreachable + c.rolledBack > 0).length;
     const changed = counts.filter((c) => c.changed > 0).length;
-    if (result.code !== 0 || bad > 0 || counts.length !== addresses.length) {
+    const hosts = target.addresses.length;
+    if (result.code !== 0 || bad > 0 || counts.length !== hosts) {
       const failures = result.stdout.split('\n').filter((line) => /"status":"(failed|rolled-back)"|"type":"unreachable"/.test(line));
       throw new Error(
         `casfleet ${args.join(' ')} exited ${result.code} (${bad} hosts failed): ${[...failures.slice(0, 5), result.stderr].join('\n')}`,
       );
     }
-    if (expectChanges ? changed !== addresses.length : changed !== 0) {
-      throw new Error(
-        `casfleet ${args.join(' ')}: ${changed} of ${addresses.length} hosts changed, expected ${expectChanges ? 'all' : 'none'}`,
-      );
+    if (expectChanges ? changed !== hosts : changed !== 0) {
+      throw new Error(`casfleet ${args.join(' ')}: ${changed} of ${hosts} hosts changed, expected ${expectChanges ? 'all' : 'none'}`);
     }
   };
 
+const SCENARIO_B = ['scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24'];
 const phases: Phase[] = [];
-phases.push(await measureMedian('floor: parallel `ssh host true`', () => onEveryHost('true')));
-phases.push(await measure("reference: GB guide's 8 ufw commands", () => onEveryHost(GUIDE_COMMANDS)));
+phases.push(await measureMedian('floor: parallel `ssh host true`', fleet, () => onEveryHost('true')));
+phases.push(await measure("reference: GB guide's 8 ufw commands", fleet, () => onEveryHost(GUIDE_COMMANDS)));
 // Back to a clean install (ufw off, no rules) so casfleet's first apply starts where the guide did.
 await onEveryHost('ufw --force reset >/dev/null');
-phases.push(await measure('scenario-a first apply', casfleet(true, 'scenario-a')));
-phases.push(await measureMedian('scenario-a no-op re-run', casfleet(false, 'scenario-a')));
+phases.push(await measure('scenario-a first apply', fleet, casfleet(fleet, true, 'scenario-a')));
+phases.push(await measureMedian('scenario-a no-op re-run', fleet, casfleet(fleet, false, 'scenario-a')));
 // What the safety costs: the same runs without the outside probe, and the first apply again without
 // its transaction (no snapshot, dead-man or confirming login).
-phases.push(await measureMedian('scenario-a no-op re-run, --no-probe', casfleet(false, 'scenario-a', '--no-probe')));
+phases.push(await measureMedian('scenario-a no-op re-run, --no-probe', fleet, casfleet(fleet, false, 'scenario-a', '--no-probe')));
 await onEveryHost('ufw --force reset >/dev/null');
-phases.push(await measure('scenario-a first apply, --no-rollback', casfleet(true, 'scenario-a', '--no-rollback')));
+phases.push(await measure('scenario-a first apply, --no-rollback', fleet, casfleet(fleet, true, 'scenario-a', '--no-rollback')));
 // Read-only: one connection and one exec per host plus port probes from here; the hosts are a
 // compliant Scenario A fleet, so the audit finds nothing critical (exit 0) on any of them.
 phases.push(
-  await measure('audit (read-only, probes included)', async () => {
+  await measure('audit (read-only, probes included)', fleet, async () => {
     const result = await exec([process.execPath, cli, 'audit', '-i', values.inventory!, '-f', String(forks), '--json']);
     const report = JSON.parse(result.stdout) as { summary?: { audited: number; scenarios: { A: string[] } } };
     if (result.code !== 0 || report.summary?.audited !== addresses.length || report.summary.scenarios.A.length !== addresses.length) {
@@ -172,6 +205,17 @@ phases.push(
     }
   }),
 );
-phases.push(await measure('scenario-b apply', casfleet(true, 'scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24')));
-phases.push(await measureMedian('scenario-b no-op re-run', casfleet(false, 'scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24')));
+phases.push(await measure('scenario-b apply', fleet, casfleet(fleet, true, ...SCENARIO_B)));
+phases.push(await measureMedian('scenario-b no-op re-run', fleet, casfleet(fleet, false, ...SCENARIO_B)));
+// The same on a sample, one host at a time: each host alone on the lab's CPU, as a real server is
+// on its own, without the other hosts' processes contending for the cores (which makes every process
+// cost more). The sample starts in Scenario B, where the fleet ended: back to A, then B as the fleet
+// did (from A).
+if (sample.addresses.length > 0) {
+  phases.push(await measureMedian('floor: `ssh host true`', sample, () => onEveryHost('true', sample)));
+  phases.push(await measure('scenario-a apply (switch back from B)', sample, casfleet(sample, true, 'scenario-a')));
+  phases.push(await measureMedian('scenario-a no-op re-run', sample, casfleet(sample, false, 'scenario-a')));
+  phases.push(await measure('scenario-b apply', sample, casfleet(sample, true, ...SCENARIO_B)));
+  phases.push(await measureMedian('scenario-b no-op re-run', sample, casfleet(sample, false, ...SCENARIO_B)));
+}
 process.stdout.write(`${JSON.stringify(phases)}\n`);

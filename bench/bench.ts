@@ -1,7 +1,8 @@
-// npm run bench [-- --hosts N] [--forks N] [--lab NAME] [--host-weight W] [--scale N]: brings up a lab (default name 'bench'), measures in one run the
+// npm run bench [-- --hosts N] [--forks N] [--lab NAME] [--host-weight W] [--alone N] [--scale N]: brings up a lab (default name 'bench'), measures in one run the
 // floor (plain parallel ssh), the reference (the GB guide's ufw commands by hand) and casfleet's
-// Scenario A/B applies and no-op re-runs, prints wall time, host CPU, controller CPU, casfleet's
-// longest event-loop stall and ratios, and tears the lab down. The performance targets live here,
+// Scenario A/B applies and no-op re-runs, then the same on N hosts one at a time (default 5; what
+// a server alone on its CPU pays), prints wall time, host CPU, controller CPU, casfleet's longest
+// event-loop stall and ratios, and tears the lab down. The performance targets live here,
 // never in a timed test. --scale N runs only the controller's scale phase, against a fake fleet of
 // N hosts (bench/scale-phase.ts).
 import { spawn } from 'node:child_process';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     lab: { type: 'string', default: 'bench' },
     // cpu.shares of the lab's hosts (bench/host-weight.ts); 1024 puts them on a par with the controller.
     'host-weight': { type: 'string', default: '128' },
+    alone: { type: 'string', default: '5' },
     scale: { type: 'string' },
   },
 });
@@ -53,14 +55,17 @@ const runPhases = (args: string[], netns: string): Promise<Phase[]> =>
     );
   });
 
-const perHostMs = (seconds: number): number => (seconds / hosts) * 1000;
+const perHostMs = (seconds: number, phase: Phase): number => (seconds / phase.hosts) * 1000;
 const ratio = (value: number | null, base: number | null): string =>
   value === null || base === null ? '-' : `${(value / base).toFixed(2)}x`;
 const ms = (value: number | null): string => (value === null ? '-' : `${value.toFixed(1)}`);
 
-const format = (phases: Phase[]): string[] => {
+const hostMs = (phase: Phase): number | null => (phase.hostCpuSeconds === null ? null : perHostMs(phase.hostCpuSeconds, phase));
+const controllerMs = (phase: Phase): number => perHostMs(phase.cpuSeconds, phase);
+
+const format = (all: Phase[]): string[] => {
+  const phases = all.filter((phase) => !phase.alone);
   const [floor, reference] = phases as [Phase, Phase];
-  const hostMs = (phase: Phase): number | null => (phase.hostCpuSeconds === null ? null : perHostMs(phase.hostCpuSeconds));
   const lines = [
     `casfleet bench: ${hosts} lab hosts, forks ${values.forks}, hosts' cpu.shares ${weighted ? values['host-weight'] : 'unchanged (no cgroup v1 cpu hierarchy)'}; one run, ratios within it`,
     'wall: what a user waits (noisy on a shared machine); CPU: what the hosts and the controller spend (stable)',
@@ -79,7 +84,7 @@ const format = (phases: Phase[]): string[] => {
         ms(hostMs(phase)).padStart(9),
         ratio(hostMs(phase), hostMs(floor)).padStart(8),
         ratio(hostMs(phase), hostMs(reference)).padStart(8),
-        ms(perHostMs(phase.cpuSeconds)).padStart(11),
+        ms(controllerMs(phase)).padStart(11),
         ms(phase.stallMs).padStart(7),
       ].join(' '),
     );
@@ -103,11 +108,32 @@ const format = (phases: Phase[]): string[] => {
     check('host CPU, no-op re-run <= 1.5x floor', worst(noops.map((phase) => hostRatio(phase, floor))), 1.5, 'x'),
     check('wall, no-op re-run <= 1.3x floor', worst(noops.map((phase) => phase.wallSeconds / floor.wallSeconds)), 1.3, 'x'),
     check('wall, first apply <= 0.3x reference', worst(firstApplies.map((phase) => phase.wallSeconds / reference.wallSeconds)), 0.3, 'x'),
-    check(`controller CPU <= 20 ms/host (set for 200 hosts)`, worst(casfleetPhases.map((phase) => perHostMs(phase.cpuSeconds))), 20, ' ms'),
+    check(`controller CPU <= 20 ms/host (set for 200 hosts)`, worst(casfleetPhases.map(controllerMs)), 20, ' ms'),
     check('event-loop stall <= 100 ms', worst(casfleetPhases.map((phase) => phase.stallMs)), 100, ' ms'),
     `audit vs no-op re-run (same run, wall)              ${(byName('audit (read-only, probes included)').wallSeconds / noops[0]!.wallSeconds).toFixed(2)}x`,
   );
-  return lines;
+  return [...lines, ...formatAlone(all.filter((phase) => phase.alone))];
+};
+
+// The sample measured one host at a time: host CPU per host and its ratio to the same sample's
+// login, the figure a real server (alone on its CPU) pays. Not a target: those are set on the fleet.
+const formatAlone = (phases: Phase[]): string[] => {
+  const [floor] = phases;
+  if (!floor) return [];
+  return [
+    '',
+    `one host at a time (${floor.hosts} hosts, forks 1; each alone on the lab's CPU, as a real server is on its own):`,
+    `${'phase'.padEnd(40)} ${'wall s'.padStart(8)} ${'host ms'.padStart(9)} ${'÷ floor'.padStart(8)} ${'controller'.padStart(11)}`,
+    ...phases.map((phase) =>
+      [
+        phase.name.padEnd(40),
+        phase.wallSeconds.toFixed(2).padStart(8),
+        ms(hostMs(phase)).padStart(9),
+        ratio(hostMs(phase), hostMs(floor)).padStart(8),
+        ms(controllerMs(phase)).padStart(11),
+      ].join(' '),
+    ),
+  ];
 };
 
 if (values.scale !== undefined) {
@@ -120,6 +146,7 @@ if (values.scale !== undefined) {
 process.env.CASFLEET_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'casfleet-bench-'));
 const lab = await labUp({ name: values.lab, hosts });
 const weighted = weighLabHosts(values.lab, Number(values['host-weight']));
+const alone = lab.hosts.slice(0, Number(values.alone));
 try {
   const phases = await runPhases(
     [
@@ -135,6 +162,10 @@ try {
       values.forks,
       '--lab',
       values.lab,
+      '--alone-names',
+      alone.map((host) => host.name).join(','),
+      '--alone-addresses',
+      alone.map((host) => host.address).join(','),
     ],
     lab.controllerNetns,
   );
