@@ -1,5 +1,7 @@
 // One fake-fleet process: an ssh2 Server on port 22 of each given address (inside the fleet's
 // network namespace), answering every exec from the recording with that host's own addresses.
+// A held exec (the gather that waits for casfleet's plan) is answered whole at once, what followed
+// the recorded answer included: the replay takes the decision the recorded run took.
 // fleet-server.ts <recording.json> <address,address,...>; prints "ready" once all listen.
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';

@@ -26,10 +26,17 @@ const forward = (command: string, stream: ssh2.ServerChannel): void => {
     let stdout = '';
     let stderr = '';
     let code = 255;
-    // A command's stdin (the files a change writes) and its end go through to the host.
+    // A command's stdin (the files a change writes, a held exec's answer) and its end go through to
+    // the host, its output back as it comes: a held exec waits for an answer to what it printed.
     stream.pipe(channel);
-    channel.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    channel.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    channel.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      stream.write(chunk);
+    });
+    channel.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      stream.stderr.write(chunk);
+    });
     channel.on('exit', (status: number | null) => (code = status ?? 255));
     channel.on('close', () => {
       recording.push({
@@ -38,8 +45,6 @@ const forward = (command: string, stream: ssh2.ServerChannel): void => {
         stderr: normalise(stderr, host, controller),
         code,
       });
-      stream.write(stdout);
-      stream.stderr.write(stderr);
       stream.exit(code);
       stream.end();
     });
