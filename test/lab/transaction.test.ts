@@ -1,8 +1,9 @@
 // Transactions end to end on a real lab, through the CLI: a change confirmed over a new connection
 // leaves nothing armed; a host whose new logins are dropped after the change, or whose casfleet is
-// killed before confirming, restores its snapshot by itself; a failing gate restart in a Scenario B
-// switch brings the host back to Scenario A as a whole; and the probe after every apply fails a host
-// that exposes a port it must not. The pause hook (CASFLEET_TEST_PAUSE) makes each moment exact.
+// killed before confirming, restores its snapshot by itself (and one killed while the host waits
+// for its plan leaves it untouched); a failing gate restart in a Scenario B switch brings the host
+// back to Scenario A as a whole; and the probe after every apply fails a host that exposes a port
+// it must not. The pause hook (CASFLEET_TEST_PAUSE) makes each moment exact.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -228,4 +229,23 @@ serial('a transaction removes snapshots older than the kept days and older day s
   const stamps = (await onHost(host, `cd ${TRANSACTIONS_DIR} && ls -d .pruned-*`)).split('\n').filter(Boolean);
   t.is(stamps.length, 1);
   t.not(stamps[0], '.pruned-20000101');
+});
+
+serial('casfleet killed while the exec that read the host waits for the plan: no snapshot, nothing armed, nothing changed', async (t) => {
+  const host = 'cas-004';
+  const before = await hostState(host);
+  const snapshots = await snapshotsOn(host);
+  const timers = await timersOnHost(host);
+  // The gather has printed the facts and reads casfleet's answer: it would begin the transaction.
+  const run = paused('after-facts', ['apply', ...SCENARIO_B, '-l', host]);
+  process.kill(await pausedPid(run, host), 'SIGKILL');
+  await run.done;
+  rmSync(run.marker, { force: true });
+
+  t.deepEqual(await snapshotsOn(host), snapshots, 'no snapshot taken');
+  t.deepEqual(await timersOnHost(host), timers, 'no dead-man armed');
+  t.deepEqual(await hostState(host), before);
+  const again = await casfleet(['apply', ...SCENARIO_B, '-l', host, '--no-probe']);
+  t.is(again.code, 0, again.stdout + again.stderr);
+  t.is((await snapshotsOn(host)).length, snapshots.length + 1, 'the next run begins its transaction as usual');
 });
