@@ -111,6 +111,10 @@ export const beginTransaction = async (
   const sentAt = Date.now();
   const result = await run();
   const begun = parseBeginOutput(result.stdout);
+  // Nothing printed and a clean exit: the host never ran the begin (the answer came after the gather's
+  // exec stopped waiting for it, at the gather timeout).
+  if (result.code === 0 && result.stdout === '')
+    throw new CasfleetError('the host did not take the snapshot: it had stopped waiting for the plan');
   if (result.code !== 0 || !begun) {
     throw new CasfleetError(
       `could not snapshot the host and arm its rollback (exit ${result.code ?? 'unknown'}): ${lastLines(result.stderr || result.stdout)}`,
