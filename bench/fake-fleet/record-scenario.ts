@@ -17,9 +17,10 @@ const PROXY_ADDRESS = '127.0.0.2';
 const name = process.argv[2] ?? 'hz';
 const dir = mkdtempSync(join(tmpdir(), 'casfleet-record-'));
 const lab = await labUp({ name, hosts: 1 });
+let proxy: ReturnType<typeof spawn> | undefined;
 try {
   const host = lab.hosts[0]!;
-  const proxy = spawn(
+  proxy = spawn(
     'nsenter',
     [
       `--net=/run/netns/${lab.controllerNetns}`,
@@ -34,9 +35,10 @@ try {
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
+  const started = proxy;
   await new Promise<void>((resolve, reject) => {
-    proxy.stdout.once('data', () => resolve());
-    proxy.once('exit', (code) => reject(new Error(`record proxy exited ${code}`)));
+    started.stdout?.once('data', () => resolve());
+    started.once('exit', (code) => reject(new Error(`record proxy exited ${code}`)));
   });
   const knownHosts = join(dir, 'known_hosts');
   writeFleetKnownHosts(knownHosts, [PROXY_ADDRESS]);
@@ -49,9 +51,13 @@ try {
     const result = await runCli(lab.controllerNetns, ['apply', 'scenario-a', '-i', inventory, '--no-probe', '--json']);
     if (result.code !== 0) throw new Error(`${round} exited ${result.code}: ${result.stdout.slice(-2000)}${result.stderr}`);
   }
-  proxy.kill('SIGTERM');
-  await new Promise((resolve) => proxy.once('exit', resolve));
+  // SIGTERM is the proxy's cue to write the recording: only once every round passed.
+  const exited = new Promise((resolve) => started.once('exit', resolve));
+  started.kill('SIGTERM');
+  await exited;
   process.stdout.write(`recorded into ${RECORDING}\n`);
 } finally {
+  // A failed round must not leave the proxy running, nor make it write a recording of the failure.
+  if (proxy && proxy.exitCode === null && proxy.signalCode === null) proxy.kill('SIGKILL');
   await labDown({ name });
 }
