@@ -55,8 +55,9 @@ const GUIDE_COMMANDS = [
 
 export interface Phase {
   readonly name: string;
-  /** How many hosts it ran on, and how many at once. */
+  /** How many hosts it ran on. */
   readonly hosts: number;
+  /** One host at a time (the sample), or the fleet `forks` at a time. */
   readonly alone: boolean;
   readonly wallSeconds: number;
   /** The controller: every process the phase spawned here (casfleet or ssh clients), start-up included. */
@@ -90,12 +91,15 @@ interface Target {
 const fleet: Target = { addresses, forks };
 const sample: Target = { addresses: aloneAddresses, forks: 1, limit: aloneNames.join(',') };
 
-const measure = async (name: string, target: Target, work: () => Promise<void>): Promise<Phase> => {
+/** A phase's work, on the hosts of its target. */
+type Work = (target: Target) => Promise<void>;
+
+const measure = async (name: string, target: Target, work: Work): Promise<Phase> => {
   const stallsBefore = readStalls().length;
   const hostBefore = hostsCpuSeconds();
   const cpuBefore = childrenCpuSeconds();
   const started = process.hrtime.bigint();
-  await work();
+  await work(target);
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpuSeconds = childrenCpuSeconds() - cpuBefore;
   const hostAfter = hostsCpuSeconds();
@@ -118,7 +122,7 @@ const REPEATS = 3;
 
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
-const measureMedian = async (name: string, target: Target, work: () => Promise<void>): Promise<Phase> => {
+const measureMedian = async (name: string, target: Target, work: Work): Promise<Phase> => {
   const runs: Phase[] = [];
   for (let run = 0; run < REPEATS; run++) runs.push(await measure(name, target, work));
   const hostCpu = runs.map((run) => run.hostCpuSeconds);
@@ -139,9 +143,15 @@ const onEveryHost = async (command: string, target = fleet): Promise<void> => {
   if (failed.length > 0) throw new Error(`${failed.length} hosts failed '${command}': ${failed[0]?.stderr}`);
 };
 
+/** `command` on every host of the target, as a phase's work. */
+const onEach =
+  (command: string): Work =>
+  (target) =>
+    onEveryHost(command, target);
+
 const casfleet =
-  (target: Target, expectChanges: boolean, ...args: string[]) =>
-  async (): Promise<void> => {
+  (expectChanges: boolean, ...args: string[]): Work =>
+  async (target) => {
     const limit = target.limit === undefined ? [] : ['-l', target.limit];
     const result = await exec(
       [
@@ -183,17 +193,17 @@ const casfleet =
 
 const SCENARIO_B = ['scenario-b', '-e', 'hardwareVpnSubnets=10.8.0.0/24'];
 const phases: Phase[] = [];
-phases.push(await measureMedian('floor: parallel `ssh host true`', fleet, () => onEveryHost('true')));
-phases.push(await measure("reference: GB guide's 8 ufw commands", fleet, () => onEveryHost(GUIDE_COMMANDS)));
+phases.push(await measureMedian('floor: parallel `ssh host true`', fleet, onEach('true')));
+phases.push(await measure("reference: GB guide's 8 ufw commands", fleet, onEach(GUIDE_COMMANDS)));
 // Back to a clean install (ufw off, no rules) so casfleet's first apply starts where the guide did.
 await onEveryHost('ufw --force reset >/dev/null');
-phases.push(await measure('scenario-a first apply', fleet, casfleet(fleet, true, 'scenario-a')));
-phases.push(await measureMedian('scenario-a no-op re-run', fleet, casfleet(fleet, false, 'scenario-a')));
+phases.push(await measure('scenario-a first apply', fleet, casfleet(true, 'scenario-a')));
+phases.push(await measureMedian('scenario-a no-op re-run', fleet, casfleet(false, 'scenario-a')));
 // What the safety costs: the same runs without the outside probe, and the first apply again without
 // its transaction (no snapshot, dead-man or confirming login).
-phases.push(await measureMedian('scenario-a no-op re-run, --no-probe', fleet, casfleet(fleet, false, 'scenario-a', '--no-probe')));
+phases.push(await measureMedian('scenario-a no-op re-run, --no-probe', fleet, casfleet(false, 'scenario-a', '--no-probe')));
 await onEveryHost('ufw --force reset >/dev/null');
-phases.push(await measure('scenario-a first apply, --no-rollback', fleet, casfleet(fleet, true, 'scenario-a', '--no-rollback')));
+phases.push(await measure('scenario-a first apply, --no-rollback', fleet, casfleet(true, 'scenario-a', '--no-rollback')));
 // Read-only: one connection and one exec per host plus port probes from here; the hosts are a
 // compliant Scenario A fleet, so the audit finds nothing critical (exit 0) on any of them.
 phases.push(
@@ -205,17 +215,17 @@ phases.push(
     }
   }),
 );
-phases.push(await measure('scenario-b apply', fleet, casfleet(fleet, true, ...SCENARIO_B)));
-phases.push(await measureMedian('scenario-b no-op re-run', fleet, casfleet(fleet, false, ...SCENARIO_B)));
+phases.push(await measure('scenario-b apply', fleet, casfleet(true, ...SCENARIO_B)));
+phases.push(await measureMedian('scenario-b no-op re-run', fleet, casfleet(false, ...SCENARIO_B)));
 // The same on a sample, one host at a time: each host alone on the lab's CPU, as a real server is
 // on its own, without the other hosts' processes contending for the cores (which makes every process
 // cost more). The sample starts in Scenario B, where the fleet ended: back to A, then B as the fleet
 // did (from A).
 if (sample.addresses.length > 0) {
-  phases.push(await measureMedian('floor: `ssh host true`', sample, () => onEveryHost('true', sample)));
-  phases.push(await measure('scenario-a apply (switch back from B)', sample, casfleet(sample, true, 'scenario-a')));
-  phases.push(await measureMedian('scenario-a no-op re-run', sample, casfleet(sample, false, 'scenario-a')));
-  phases.push(await measure('scenario-b apply', sample, casfleet(sample, true, ...SCENARIO_B)));
-  phases.push(await measureMedian('scenario-b no-op re-run', sample, casfleet(sample, false, ...SCENARIO_B)));
+  phases.push(await measureMedian('floor: `ssh host true`', sample, onEach('true')));
+  phases.push(await measure('scenario-a apply (switch back from B)', sample, casfleet(true, 'scenario-a')));
+  phases.push(await measureMedian('scenario-a no-op re-run', sample, casfleet(false, 'scenario-a')));
+  phases.push(await measure('scenario-b apply', sample, casfleet(true, ...SCENARIO_B)));
+  phases.push(await measureMedian('scenario-b no-op re-run', sample, casfleet(false, ...SCENARIO_B)));
 }
 process.stdout.write(`${JSON.stringify(phases)}\n`);

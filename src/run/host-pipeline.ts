@@ -102,11 +102,10 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   emit({ type: 'host-stage', host, stage: 'gathering' });
   const startedAt = Date.now();
   const cache = input.facts ?? new Map<string, FactOutcome>();
-  const holding = transaction !== undefined && !options.check;
-  /** The gather's exec, waiting to begin the transaction or to end (answered once, on every path). */
+  /** The gather's exec, waiting to begin the transaction or to end (answered on every path). */
   let held: HeldGather<'begin'> | undefined;
   try {
-    if (holding) held = await session.gatherHeld(wanted, { begin: transaction.command });
+    if (transaction && !options.check) held = await session.gatherHeld(wanted, { begin: transaction.command });
     for (const [id, outcome] of held ? held.facts : await session.gather(wanted)) cache.set(id, outcome);
   } catch (error) {
     return stopBeforeChanges(
@@ -140,8 +139,8 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
     }
 
     const waiting = held;
-    open = waiting !== undefined && transaction !== undefined && changing.length > 0;
-    if (open && waiting && transaction) {
+    if (waiting && transaction && changing.length > 0) {
+      open = true;
       const begun = Date.now();
       try {
         await transaction.begin(() => waiting.answer('begin'));

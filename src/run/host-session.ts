@@ -35,8 +35,7 @@ export interface HeldGather<Word extends string> {
 /**
  * The elevated tail of a held gather: say the facts are read, read one line, run the follow-up it
  * names. EOF (casfleet or the connection gone), a line cut short, an empty line or an unknown word
- * runs nothing. The
- * facts run with stdin on /dev/null, as a gather always did, so nothing in them reads the answer.
+ * runs nothing.
  */
 const holdScript = (followUps: Readonly<Record<string, RemoteCommand>>): string => {
   const cases = Object.entries(followUps).map(([word, command]) => `${word}) {\n${command.script}\n} ;;`);
@@ -97,14 +96,8 @@ export class HostSession {
     facts: readonly AnyFact[],
     followUps: Readonly<Record<Word, RemoteCommand>>,
   ): Promise<HeldGather<Word>> {
-    let send: (word: string) => void = () => undefined;
-    const answered = new Promise<string>((resolve) => {
-      send = resolve;
-    });
-    let reached: (output: { stdout: string; stderr: string }) => void = () => undefined;
-    const gathered = new Promise<{ stdout: string; stderr: string }>((resolve) => {
-      reached = resolve;
-    });
+    const answered = deferred<string>();
+    const gathered = deferred<{ stdout: string; stderr: string }>();
     const hold: ExecHold = {
       marker: HOLD_MARK,
       followUpTimeoutMs: this.#options.applyTimeoutMs,
@@ -112,26 +105,26 @@ export class HostSession {
       // gather must fail as it always did (sudoRefusal).
       endStdinIf: sudoAskedAgain,
       reached: (stdout, stderr) => {
-        reached({ stdout, stderr });
-        return answered;
+        gathered.resolve({ stdout, stderr });
+        return answered.promise;
       },
     };
     const script = this.#gatherScript(facts, holdScript(followUps));
     const done = this.#execWrapped(script, this.#options.gatherTimeoutMs, true, undefined, hold);
     // Whoever answers awaits `done`; until then a failure must not go unhandled.
     done.catch(() => undefined);
-    const first = await Promise.race([gathered, done.then((result) => ({ result }))]);
+    const first = await Promise.race([gathered.promise, done.then((result) => ({ result }))]);
     await hostWorkTurn();
     let outcomes: ReadonlyMap<string, FactOutcome>;
     try {
       outcomes = 'result' in first ? this.#parseGather(first.result, facts) : parseGatherOutput(first.stdout, facts, first.stderr);
     } catch (error) {
-      send('\n');
+      answered.resolve('\n');
       throw error;
     }
     let decided: Promise<ExecResult> | undefined;
     const followUp = async (word?: Word): Promise<ExecResult> => {
-      send(word === undefined ? '\n' : `${word}\n`);
+      answered.resolve(word === undefined ? '\n' : `${word}\n`);
       const result = await done;
       // What the follow-up printed: the text after the hold's line (none when the script ended before it).
       const at = result.stdout.indexOf(`\n${HOLD_MARK}\n`);
@@ -150,12 +143,12 @@ export class HostSession {
   #gatherScript(facts: readonly AnyFact[], elevatedTail?: string): string {
     const login = facts.filter(isLogin);
     const rest = facts.filter((fact) => !isLogin(fact));
-    const privileged = [
-      ...(rest.length > 0 ? [elevatedTail === undefined ? buildGatherScript(rest) : `{\n${buildGatherScript(rest)}\n} </dev/null`] : []),
-      ...(elevatedTail === undefined ? [] : [elevatedTail]),
-    ].join('\n');
+    const restScript = rest.length > 0 ? buildGatherScript(rest) : '';
+    // Before a tail that reads its answer on stdin, the facts read /dev/null, as a gather's always did.
+    const privileged =
+      elevatedTail === undefined ? restScript : [restScript && `{\n${restScript}\n} </dev/null`, elevatedTail].filter(Boolean).join('\n');
     const elevated = privileged ? withBecome({ script: privileged, display: '' }, this.#options.become).script : '';
-    return [...(login.length > 0 ? [buildGatherScript(login)] : []), ...(elevated ? [elevated] : [])].join('\n');
+    return [login.length > 0 ? buildGatherScript(login) : '', elevated].filter(Boolean).join('\n');
   }
 
   #parseGather(result: ExecResult, facts: readonly AnyFact[]): ReadonlyMap<string, FactOutcome> {
@@ -220,5 +213,14 @@ export class HostSession {
 }
 
 const isLogin = (fact: AnyFact): boolean => fact.scope === 'login';
+
+/** A promise and what settles it (Promise.withResolvers comes with Node 22). */
+const deferred = <T>(): { promise: Promise<T>; resolve: (value: T) => void } => {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+};
 
 const joinOutput = (stdout: string, stderr: string): string => [stdout.trim(), stderr.trim()].filter(Boolean).join('\n');

@@ -236,33 +236,32 @@ const confirmOver = async (fresh: HostSession, input: SettleInput): Promise<Sett
   const fire = fireTimerNowCommand(armed.id);
   const disarm = disarmTimerCommand(armed.id);
   const held = await fresh.gatherHeld(armed.rereads, { fire, disarm });
-  let pending: readonly string[];
   try {
-    pending = pendingIn(input.steps, withRereads(input.facts, held.facts)).pending;
-  } catch (error) {
+    const { pending } = pendingIn(input.steps, withRereads(input.facts, held.facts));
+    if (pending.length > 0) {
+      const outcome = timerOutcome(fire, await held.answer('fire'));
+      return {
+        kind: 'rolled-back',
+        reason: `a fresh read over a new connection still plans changes (${pending.join('; ')})`,
+        cause: 'verify',
+        outcome,
+      };
+    }
+    const outcome = timerOutcome(disarm, await held.answer('disarm'));
+    if (outcome.state === 'disarmed') return { kind: 'confirmed' };
+    if (outcome.state === 'fired') {
+      return {
+        kind: 'rolled-back',
+        reason: `the change was not confirmed within the rollback timeout (${formatDuration(armed.timeoutMs)})`,
+        cause: 'verify',
+        outcome,
+      };
+    }
+    return { kind: 'wait', reason: `the dead-man timer was ${outcome.state} when the change was confirmed`, cause: 'rollback' };
+  } finally {
+    // A plan that threw has answered nothing: the exec ends, and the dead-man stays armed.
     await held.answer().catch(() => undefined);
-    throw error;
   }
-  if (pending.length > 0) {
-    const outcome = timerOutcome(fire, await held.answer('fire'));
-    return {
-      kind: 'rolled-back',
-      reason: `a fresh read over a new connection still plans changes (${pending.join('; ')})`,
-      cause: 'verify',
-      outcome,
-    };
-  }
-  const outcome = timerOutcome(disarm, await held.answer('disarm'));
-  if (outcome.state === 'disarmed') return { kind: 'confirmed' };
-  if (outcome.state === 'fired') {
-    return {
-      kind: 'rolled-back',
-      reason: `the change was not confirmed within the rollback timeout (${formatDuration(armed.timeoutMs)})`,
-      cause: 'verify',
-      outcome,
-    };
-  }
-  return { kind: 'wait', reason: `the dead-man timer was ${outcome.state} when the change was confirmed`, cause: 'rollback' };
 };
 
 /** What the dead-man of a `timeoutMs` transaction did, in a reason. */

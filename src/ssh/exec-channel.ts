@@ -35,6 +35,10 @@ const isSessionLimit = (error: unknown): boolean => (error as Ssh2ChannelError |
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+// Infinity means "no timeout" (keepalive still catches a dead host); setTimeout would fire at once.
+const after = (ms: number, callback: () => void): NodeJS.Timeout | undefined =>
+  Number.isFinite(ms) ? setTimeout(callback, Math.min(ms, MAX_TIMER_MS)) : undefined;
+
 // sshd runs a command through the login shell, whose startup files may print (Debian's bash reads
 // ~/.bashrc for an sshd command: a banner, a fortune, a warning). The script first prints a marker
 // line on stdout and on stderr, and what came before it is cut off, so no parser ever sees a
@@ -180,7 +184,7 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
         opened.end(text);
         startTimeout(followUpTimeoutMs ?? timeoutMs);
       };
-      timeoutTimer = Number.isFinite(timeoutMs) ? setTimeout(() => answer(), Math.min(timeoutMs, MAX_TIMER_MS)) : undefined;
+      timeoutTimer = after(timeoutMs, () => answer());
       reached(before, afterOutputStart(stderr)).then(answer, () => answer());
     };
 
@@ -244,18 +248,13 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
     };
 
     const onAbort = (): void => fail(`command on ${host} was aborted`, options.signal?.reason);
-    // Infinity means "no timeout" (keepalive still catches a dead host); setTimeout would fire at once.
     function startTimeout(ms: number): void {
-      timeoutTimer = Number.isFinite(ms)
-        ? setTimeout(
-            () =>
-              fail(
-                `command timed out after ${seconds(ms)} on ${host} ` +
-                  '(the remote process may still be running: closing a channel without a pty does not stop it)',
-              ),
-            Math.min(ms, MAX_TIMER_MS),
-          )
-        : undefined;
+      timeoutTimer = after(ms, () =>
+        fail(
+          `command timed out after ${seconds(ms)} on ${host} ` +
+            '(the remote process may still be running: closing a channel without a pty does not stop it)',
+        ),
+      );
     }
     startTimeout(timeoutMs);
     if (options.signal?.aborted) {
