@@ -4,30 +4,39 @@
 # Service state lives in /batm/run-state/<service> ("running"/"stopped"); the lab listener watches
 # that directory, so a stopped service's ports refuse connections. Every call is logged. A test can
 # make the next starts of a service fail (run-state/<service>.fail-starts holds how many).
+#
+# Bash builtins only, except the one `mv` a state change needs: the bench counts what this costs
+# the host as part of a Scenario B switch, and a stand-in should not add processes CAS's own
+# restart has no reason to start (with date, tr, sed and head it started 14 for one gate restart).
 set -u
 
 BATM=/batm
 STATE_DIR=$BATM/run-state
 LOG=$BATM/logs/batm-manage.log
 
-mkdir -p "$STATE_DIR" "$BATM/logs"
-printf '%s %s\n' "$(date -Is)" "$*" >>"$LOG"
+[ -d "$STATE_DIR" ] && [ -d "$BATM/logs" ] || mkdir -p "$STATE_DIR" "$BATM/logs"
+# `date -Is`: 2026-12-01T10:00:00+00:00 (bash's %z has no colon).
+printf -v now '%(%Y-%m-%dT%H:%M:%S%z)T' -1
+printf '%s %s\n' "${now:0:-2}:${now: -2}" "$*" >>"$LOG"
 
 usage() {
   echo "Usage: $0 {info|start|stop} [gate|master|admin|all]" >&2
   exit 1
 }
 
-label() {
+# Sets $label.
+label_of() {
   case $1 in
-    master) echo Master ;;
-    admin) echo Admin ;;
-    gate) echo Gate ;;
+    master) label=Master ;;
+    admin) label=Admin ;;
+    gate) label=Gate ;;
   esac
 }
 
-state() {
-  if [ -f "$STATE_DIR/$1" ]; then tr -d '\n' <"$STATE_DIR/$1"; else echo running; fi
+# Sets $state: the first line of the service's state file, "running" without one.
+state_of() {
+  state=running
+  if [ -f "$STATE_DIR/$1" ]; then read -r state <"$STATE_DIR/$1" || :; fi
 }
 
 # Replace, not rewrite in place: the rename bumps the directory's mtime, which is what the listener polls.
@@ -40,9 +49,16 @@ case ${1:-} in
   info)
     [ $# -eq 1 ] || usage
     for service in master admin gate; do
-      echo "$(label "$service"): $(state "$service")"
+      label_of "$service"
+      state_of "$service"
+      echo "$label: $state"
     done
-    admin_ip=$(sed -n 's/^admin_bind_ip=//p' "$BATM/config/network" 2>/dev/null | head -n 1)
+    admin_ip=
+    if [ -r "$BATM/config/network" ]; then
+      while IFS= read -r line || [ -n "$line" ]; do
+        case $line in admin_bind_ip=*) admin_ip=${line#admin_bind_ip=} && break ;; esac
+      done <"$BATM/config/network"
+    fi
     echo "Admin IP: ${admin_ip:-unknown}:7777"
     ;;
   start | stop)
@@ -55,17 +71,20 @@ case ${1:-} in
     for service in $services; do
       if [ "$1" = start ]; then
         # Tests make the next N starts of a service fail: run-state/<service>.fail-starts holds N.
-        fails=$(cat "$STATE_DIR/$service.fail-starts" 2>/dev/null) || fails=0
+        fails=0
+        if [ -f "$STATE_DIR/$service.fail-starts" ]; then read -r fails <"$STATE_DIR/$service.fail-starts" || :; fi
+        label_of "$service"
         if [ "${fails:-0}" -gt 0 ]; then
           echo $((fails - 1)) >"$STATE_DIR/$service.fail-starts"
-          echo "$(label "$service") failed to start" >&2
+          echo "$label failed to start" >&2
           exit 1
         fi
         set_state "$service" running
-        echo "$(label "$service") started"
+        echo "$label started"
       else
         set_state "$service" stopped
-        echo "$(label "$service") stopped"
+        label_of "$service"
+        echo "$label stopped"
       fi
     done
     ;;
