@@ -102,6 +102,34 @@ realTest(`the write refuses a file that changed after its facts were read${suffi
   );
 });
 
+realTest(`a backup temp file that a killed run of the same PID left is replaced, not written through${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  const path = join(dir, 'stale.properties');
+  writeFileSync(path, 'k=1\n');
+  const step = propertiesKey({ file: path, key: 'k', value: 2 });
+  const change = step.plan(gatherAll(s, step)).changes[0];
+  // The script's own PID names the temp file: a prefix in the same shell leaves one there first,
+  // a hard link to a file elsewhere, as if the tree had been tampered with by root.
+  const elsewhere = join(dir, 'elsewhere.txt');
+  writeFileSync(elsewhere, 'not a backup\n');
+  const stale = `${join(backupRoot(s), dir)}/.stale.properties.casfleet.$$`;
+  const result = s.run(
+    `mkdir -p -- ${join(backupRoot(s), dir)} && ln -f -- ${elsewhere} "${stale}"\n${change?.command.script ?? ''}`,
+    change?.stdin,
+  );
+  t.is(result.code, 0, result.stderr);
+  t.is(readFileSync(path, 'utf8'), 'k=2\n');
+  t.is(readFileSync(elsewhere, 'utf8'), 'not a backup\n', 'the linked file is not overwritten');
+  const backups = s.gather(backupsFact(path));
+  t.is(backups.length, 1);
+  t.is(readFileSync(join(backupRoot(s), dir, backups[0]?.path.split('/').pop() ?? ''), 'utf8'), 'k=1\n');
+  t.deepEqual(
+    readdirSync(join(backupRoot(s), dir)).filter((name) => name.startsWith('.stale.properties')),
+    [],
+    'no temp file left',
+  );
+});
+
 realTest(`fileAbsent backs up and removes; fileRestored puts it back with owner, group and mode${suffix}`, (t) => {
   const s = scratch as UfwScratch;
   const path = join(dir, 'vpn');
