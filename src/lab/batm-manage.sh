@@ -6,8 +6,8 @@
 # make the next starts of a service fail (run-state/<service>.fail-starts holds how many).
 #
 # Bash builtins only, except the one `mv` a state change needs: the bench counts what this costs
-# the host as part of a Scenario B switch, and a stand-in should not add processes CAS's own
-# restart has no reason to start (with date, tr, sed and head it started 14 for one gate restart).
+# the host as part of a Scenario B switch, so the stand-in costs as little as it can and what the
+# bench shows is casfleet's own (with date, tr, sed and head it started 14 processes per restart).
 set -u
 
 BATM=/batm
