@@ -360,10 +360,11 @@ serialTest('reused connection: per-exec latency (TCP_NODELAY on)', async (t) => 
       `40 sequential execs: median ${median.toFixed(1)} ms, max ${times.at(-1)!.toFixed(1)} ms, ` +
         `client CPU ${((cpu.user + cpu.system) / 1000 / 40).toFixed(2)} ms/exec`,
     );
-    // Nagle + delayed ACK would make every exec take >= 40 ms, the fastest too; a machine busy with
-    // other tests slows some execs past that, not the fastest quarter.
-    const quartile = times[10]!;
-    t.true(quartile < 35, `fastest quarter up to ${quartile.toFixed(1)} ms`);
+    // Nagle + delayed ACK would make every exec take >= 40 ms, the fastest too (with setNoDelay(false)
+    // the fastest of 40 took 57.5 ms, their median 61.9); a machine busy with other tests slows many
+    // execs past that (the fastest quarter reached 35.2 ms in a CI run beside other load), not the
+    // fastest.
+    t.true(times[0]! < 35, `fastest exec took ${times[0]!.toFixed(1)} ms`);
   } finally {
     await connection.close();
   }
