@@ -1,7 +1,7 @@
 // The live netfilter tables of both families, as the kernel has them: what actually filters, which
 // may differ from what ufw's files say (a rule added with `iptables -I`, a chain flushed by hand, a
 // Docker DNAT that never reaches INPUT). One `iptables-save` and one `ip6tables-save` (all tables;
-// ~7 ms each), the forwarding switches (read with the shell, no process) and the iptables lines
+// ~3 ms each), the forwarding switches (read with the shell, no process) and the iptables lines
 // of CAS's own /batm/vpngen/firewall.rules, so its rules can be told from foreign ones.
 // Reading the tables needs root (CAP_NET_ADMIN); without it the failure is reported, not guessed.
 import { FactError } from '../errors.ts';
@@ -30,22 +30,10 @@ export interface KernelFirewall {
 const FACT_ID = 'firewall.kernel';
 export const CAS_FIREWALL_RULES = '/batm/vpngen/firewall.rules';
 
-/** Shell variables holding what each family's save printed and its exit status, once the fact ran. */
-export const SAVED_TABLES = { v4: 'casfleet_tables4', v6: 'casfleet_tables6' } as const;
-export const SAVED_STATUS = { v4: 'casfleet_tables_rc4', v6: 'casfleet_tables_rc6' } as const;
-/**
- * Defined (as a shell function, which no environment can define for dash) by the fact once it has
- * set the variables above in this shell: a transaction's snapshot that runs after the gather in the
- * same shell takes the filter tables from them instead of saving them again (two processes less).
- */
-export const TABLES_SAVED_FUNCTION = 'casfleet_tables_saved';
-
-// Inline (no subshell; nothing here globs: every expansion is a fixed word); each save's stderr goes
-// out as it comes, so a failure carries its reason; the blank line keeps the exit marker on its own
-// line whatever the tool printed last. The output is kept in a variable (the command substitution is
-// the fork the save needed anyway; "exec" spares the subshell's own) for the snapshot, see above.
+// Inline (no subshell; nothing here globs: every expansion is a fixed word); each save's stderr is
+// merged so a failure carries its reason; the blank line keeps the exit marker on its own line
+// whatever the tool printed last.
 const SCRIPT = `PATH="$PATH:/usr/sbin:/sbin"
-${SAVED_TABLES.v4}= ${SAVED_TABLES.v6}= ${SAVED_STATUS.v4}= ${SAVED_STATUS.v6}=
 for family in 4 6; do
   if [ $family = 4 ]; then save=iptables-save; fwd=/proc/sys/net/ipv4/ip_forward
   else save=ip6tables-save; fwd=/proc/sys/net/ipv6/conf/all/forwarding
@@ -55,16 +43,10 @@ for family in 4 6; do
   if [ -r $fwd ]; then read -r f < $fwd || :; fi
   echo "forwarding$family \${f:-unknown}"
   echo "tables$family begin"
-  if command -v $save >/dev/null 2>&1; then
-    { tables=$(exec $save 2>&3); rc=$?; } 3>&1
-    [ -z "$tables" ] || printf '%s\\n' "$tables"
-    if [ $family = 4 ]; then ${SAVED_TABLES.v4}=$tables ${SAVED_STATUS.v4}=$rc; else ${SAVED_TABLES.v6}=$tables ${SAVED_STATUS.v6}=$rc; fi
-  else echo "$save: command not found"; rc=127; fi
+  if command -v $save >/dev/null 2>&1; then $save 2>&1; rc=$?; else echo "$save: command not found"; rc=127; fi
   echo
   echo "tables$family exit $rc"
 done
-tables=
-${TABLES_SAVED_FUNCTION}() { :; }
 if [ -r ${CAS_FIREWALL_RULES} ]; then
   while IFS= read -r line || [ -n "$line" ]; do
     case $line in *iptables*) printf 'cas-rule %s\\n' "$line" ;; esac

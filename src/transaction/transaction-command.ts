@@ -4,8 +4,7 @@
 //   /var/backups/casfleet/transactions/<id>/files/<path>   copies (cp -p: owner, group, mode kept; a
 //                                                          symlink, such as a unit enabled at boot, as itself)
 //   /var/backups/casfleet/transactions/<id>/absent         paths that did not exist
-//   /var/backups/casfleet/transactions/<id>/ip{,6}tables.filter   the live filter tables (iptables-save -t
-//                                                          filter, or the same table of the gather's save)
+//   /var/backups/casfleet/transactions/<id>/ip{,6}tables.filter   the live filter tables (iptables-save)
 //   /var/backups/casfleet/transactions/<id>/restore.sh     what the timer runs; also the way back by hand
 //
 // The restore puts files back (and removes those that did not exist), restores the filter table per
@@ -17,7 +16,6 @@
 
 import { type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { BACKUP_ROOT } from '../facts/backup-name.ts';
-import { SAVED_STATUS, SAVED_TABLES, TABLES_SAVED_FUNCTION } from '../facts/kernel-firewall.ts';
 import { armTimerCommand } from '../host-timer/timer-commands.ts';
 import { trustedBackupDir } from '../steps/remote-file.ts';
 import { VPNGEN_RULES, vpngenProblem } from '../steps/vpngen-rules.ts';
@@ -130,25 +128,6 @@ export interface BeginTransactionArgs {
   readonly delaySeconds: number;
 }
 
-// filter_from_gather TABLES STATUS FILE: writes to FILE the filter table of the save the gather's
-// firewall.kernel fact made in this shell (the variables named TABLES and STATUS), as
-// `iptables-save -t filter` prints it (less its comment lines), with the shell's own pattern
-// matching. Fails, writing nothing, when the fact did not run here (its function is not defined),
-// its save failed, or it holds no filter table; the caller then saves the table itself. These are the
-// tables the plan was computed from, read a few milliseconds before (the begin answers the gather).
-export const filterFromGather = sh`filter_from_gather() {
-  ${raw(TABLES_SAVED_FUNCTION)} 2>/dev/null || return 1
-  eval "saved=\\\${$1-} saved_rc=\\\${$2-}"
-  [ "$saved_rc" = 0 ] || return 1
-  nl='
-'
-  saved="$nl$saved$nl"
-  case $saved in *"$nl*filter$nl"*) ;; *) return 1 ;; esac
-  saved="$nl\${saved#*"$nl*filter$nl"}"
-  case $saved in *"\${nl}COMMIT$nl"*) ;; *) return 1 ;; esac
-  printf '*filter%s\\nCOMMIT\\n' "\${saved%%"\${nl}COMMIT$nl"*}" >"$3"
-}`;
-
 /** Day stamp (UTC) of a transaction id: snapshots are pruned at most once a day per host. */
 const pruneDay = (id: string): string => /^txn-(\d{8})t/.exec(id)?.[1] ?? 'any';
 
@@ -159,9 +138,8 @@ const pruneDay = (id: string): string => /^txn-(\d{8})t/.exec(id)?.[1] ?? 'any';
  *
  * Every process here is paid by each changed host on every apply, so the snapshot spawns a fixed
  * few whatever the number of files: one cp for all of them (--parents recreates their paths under
- * files/), no save of the filter tables when the gather just read them in this shell
- * (filter_from_gather; else one save per family), and the pruning of old snapshots once a day (a
- * stamp file named after the id's date). Failures are checked one by one rather than with `set -e`, which a shell ignores in
+ * files/), one save per family, and the pruning of old snapshots once a day (a stamp file named after
+ * the id's date). Failures are checked one by one rather than with `set -e`, which a shell ignores in
  * a subshell whose status is tested (`( … ) || exit 3`).
  */
 export const beginTransactionCommand = ({ id, touched, delaySeconds }: BeginTransactionArgs): RemoteCommand => {
@@ -169,12 +147,9 @@ export const beginTransactionCommand = ({ id, touched, delaySeconds }: BeginTran
   const stamp = `${TRANSACTIONS_DIR}/.pruned-${pruneDay(id)}`;
   const tables = touched.firewall
     ? [
-        filterFromGather,
-        sh`filter_from_gather ${SAVED_TABLES.v4} ${SAVED_STATUS.v4} "$snap/iptables.filter" ||
-  iptables-save -t filter >"$snap/iptables.filter" || fail 'cannot save the IPv4 filter table'`,
+        sh`iptables-save -t filter >"$snap/iptables.filter" || fail 'cannot save the IPv4 filter table'`,
         // No IPv6 in the kernel (or no ip6tables): nothing to save, nothing to restore.
-        sh`filter_from_gather ${SAVED_TABLES.v6} ${SAVED_STATUS.v6} "$snap/ip6tables.filter" ||
-  if ! { command -v ip6tables-save >/dev/null 2>&1 && ip6tables-save -t filter >"$snap/ip6tables.filter" 2>/dev/null; }; then rm -f -- "$snap/ip6tables.filter"; fi`,
+        sh`if ! { command -v ip6tables-save >/dev/null 2>&1 && ip6tables-save -t filter >"$snap/ip6tables.filter" 2>/dev/null; }; then rm -f -- "$snap/ip6tables.filter"; fi`,
       ]
     : [];
   const snapshot = sh`set -u
