@@ -29,18 +29,17 @@ const FACT_ID = 'ssh.connection';
 // A link-local client carries its zone (`fe80::1%eth0`): that zone is the interface (the route
 // lookup strips it, as `ip route get` wants the bare address). Inline (no subshell): the fields
 // are cut with parameter expansions, not word splitting, so no shell option is touched.
-// `ip route get` prints "<address> [via <gw>] dev <iface> src …".
+// `ip route get` prints "<address> [via <gw>] dev <iface> src …" (then an indented "cache" line);
+// its output follows a `route-lookup` line as it is, and is read here: a command substitution
+// would cost the host a fork (dash starts a plain command with vfork) in every gathering.
 const SCRIPT = `PATH="$PATH:/usr/sbin:/sbin"
 echo "ssh-connection \${SSH_CONNECTION:-}"
 client=\${SSH_CONNECTION%% *}
 if [ -n "$client" ]; then
   client=\${client%%%*}
   case $client in ::ffff:*.*) client=\${client#::ffff:} ;; esac
-  dev=''
-  if route=$(exec ip route get "$client" 2>/dev/null); then
-    case $route in *' dev '*) dev=\${route#* dev }; dev=\${dev%%[[:space:]]*} ;; esac
-  fi
-  echo "route-dev $dev"
+  echo route-lookup
+  ip route get "$client" 2>/dev/null
 fi
 echo end`;
 
@@ -50,13 +49,16 @@ const PORT = /^\d{1,5}$/;
 /** Parses the output of the SSH connection fact script; null when SSH_CONNECTION is not set. */
 export const parseSshConnection = (output: string): SshConnection | null => {
   let fields: string[] | undefined;
-  let routeDevice = '';
+  /** What `ip route get` printed, once the lookup line came (nothing when the lookup failed). */
+  let route: string[] | undefined;
   for (const line of factLines(FACT_ID, output)) {
     const [word, rest] = splitWord(line);
-    if (word === 'ssh-connection') fields = rest.trim() === '' ? [] : rest.trim().split(/\s+/);
-    else if (word === 'route-dev') routeDevice = rest.trim();
+    if (route !== undefined) route.push(line);
+    else if (word === 'ssh-connection') fields = rest.trim() === '' ? [] : rest.trim().split(/\s+/);
+    else if (line === 'route-lookup') route = [];
     else throw new FactError(`${FACT_ID}: unexpected line "${line}"`);
   }
+  const routeDevice = / dev (\S+)/.exec(route?.join('\n') ?? '')?.[1] ?? '';
   if (fields === undefined) throw new FactError(`${FACT_ID}: no ssh-connection line`);
   if (fields.length === 0) return null;
   const [client = '', clientPort = '', server = '', serverPort = ''] = fields;

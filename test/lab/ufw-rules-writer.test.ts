@@ -31,7 +31,9 @@ const both = (script: string) => Promise.all([ok(REAL, script), ok(WRITER, scrip
 
 // The plan's SSH session: the controller's address on the lab bridge does not matter to the plan
 // as long as the SSH allow covers it (22/tcp from anywhere).
-const SESSION = parseSshConnection('ssh-connection 10.99.0.1 40000 10.99.1.1 22\nroute-dev eth0\nend\n');
+const SESSION = parseSshConnection(
+  'ssh-connection 10.99.0.1 40000 10.99.1.1 22\nroute-lookup\n10.99.0.1 dev eth0 src 10.99.1.1 uid 0 \n    cache \nend\n',
+);
 const gather = async (host: string) => ({
   ufw: ufwState.parse(await ok(host, ufwState.script)),
   network: networkInterfaces.parse(await ok(host, networkInterfaces.script)),

@@ -63,7 +63,9 @@ test.after.always(() => {
 
 // The scratch namespace has no SSH login: the session is the one a controller on eth0's network would
 // have. No on-host timers in a scratch firewall: nothing holds a window open.
-const SESSION = parseSshConnection('ssh-connection 10.99.0.1 40000 10.99.1.1 22\nroute-dev eth0\nend\n');
+const SESSION = parseSshConnection(
+  'ssh-connection 10.99.0.1 40000 10.99.1.1 22\nroute-lookup\n10.99.0.1 dev eth0 src 10.99.1.1 uid 0 \n    cache \nend\n',
+);
 const gather = (s: UfwScratch) => ({
   ufw: s.gather(ufwState),
   network: s.gather(networkInterfaces),
