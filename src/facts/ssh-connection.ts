@@ -52,9 +52,12 @@ export const parseSshConnection = (output: string): SshConnection | null => {
   /** What `ip route get` printed, once the lookup line came (nothing when the lookup failed). */
   let route: string[] | undefined;
   for (const line of factLines(FACT_ID, output)) {
+    if (route !== undefined) {
+      route.push(line);
+      continue;
+    }
     const [word, rest] = splitWord(line);
-    if (route !== undefined) route.push(line);
-    else if (word === 'ssh-connection') fields = rest.trim() === '' ? [] : rest.trim().split(/\s+/);
+    if (word === 'ssh-connection') fields = rest.trim() === '' ? [] : rest.trim().split(/\s+/);
     else if (line === 'route-lookup') route = [];
     else throw new FactError(`${FACT_ID}: unexpected line "${line}"`);
   }

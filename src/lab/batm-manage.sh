@@ -69,11 +69,11 @@ case ${1:-} in
       *) usage ;;
     esac
     for service in $services; do
+      label_of "$service"
       if [ "$1" = start ]; then
         # Tests make the next N starts of a service fail: run-state/<service>.fail-starts holds N.
         fails=0
         if [ -f "$STATE_DIR/$service.fail-starts" ]; then read -r fails <"$STATE_DIR/$service.fail-starts" || :; fi
-        label_of "$service"
         if [ "${fails:-0}" -gt 0 ]; then
           echo $((fails - 1)) >"$STATE_DIR/$service.fail-starts"
           echo "$label failed to start" >&2
@@ -83,7 +83,6 @@ case ${1:-} in
         echo "$label started"
       else
         set_state "$service" stopped
-        label_of "$service"
         echo "$label stopped"
       fi
     done

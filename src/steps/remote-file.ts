@@ -179,7 +179,8 @@ esac`;
  * The temp file is named after the script's PID and created by the shell (noclobber: O_EXCL), not by
  * mktemp (one process less per backup): the tree was checked to be root's and writable by nobody else
  * just before, so no one else can have put a file under that name; one that a killed run of the same
- * PID left is removed first. `true`, not `:`: a failed redirection of a special built-in exits dash.
+ * PID left is removed and the name created anew. `true`, not `:`: a failed redirection of a special
+ * built-in exits dash.
  */
 const backupCopy = (path: string): RemoteCommand => {
   const dir = backupDirFor(path);
