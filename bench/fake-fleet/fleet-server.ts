@@ -1,7 +1,8 @@
 // One fake-fleet process: an ssh2 Server on port 22 of each given address (inside the fleet's
 // network namespace), answering every exec from the recording with that host's own addresses.
-// A held exec (the gather that waits for casfleet's plan) is answered whole at once, what followed
-// the recorded answer included: the replay takes the decision the recorded run took.
+// A held exec (the gather that waits for casfleet's plan, then runs the changes) is answered whole
+// at once, what followed each recorded answer included: the replay takes the decisions the recorded
+// run took. Every exec ends once casfleet ends its stdin, as a held one does on a real host.
 // fleet-server.ts <recording.json> <address,address,...>; prints "ready" once all listen.
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
@@ -38,12 +39,17 @@ const serve = (address: string): Promise<void> => {
         if (answer === undefined) {
           stream.stderr.write(`fake fleet: no recorded answer for: ${command.split('\n')[0]}\n`);
           stream.exit(127);
-        } else {
-          stream.write(localise(answer.stdout, address, info.ip));
-          stream.stderr.write(localise(answer.stderr, address, info.ip));
-          stream.exit(answer.code);
+          stream.end();
+          return;
         }
-        stream.end();
+        stream.write(localise(answer.stdout, address, info.ip));
+        stream.stderr.write(localise(answer.stderr, address, info.ip));
+        stream.once('end', () => {
+          stream.exit(answer.code);
+          stream.end();
+        });
+        // What casfleet sends (answers, changes, files) is not read: the recording has what followed.
+        stream.resume();
       });
     });
   });

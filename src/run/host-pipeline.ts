@@ -38,8 +38,9 @@ export interface HostRunInput {
   readonly emit: EmitEvent;
   /**
    * The transaction of a non-check run: `command` begins it (snapshot and dead-man), run by the
-   * gather's exec once the plan says the host changes (HostSession.gatherHeld); `begin` gets what
-   * sends it, before the first change; throwing stops the host untouched.
+   * gather's exec once the plan says the host changes (HostSession.gatherHeld), which then stays open
+   * for the host's changes (HostSession.apply); `begin` gets what sends it,
+   * before the first change; throwing stops the host untouched.
    */
   readonly transaction?: {
     readonly command: RemoteCommand;
@@ -77,6 +78,15 @@ const afterApplying = (error: ErrorInfo): ErrorInfo => ({
 });
 
 export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
+  try {
+    return await runSteps(input);
+  } finally {
+    // The changes are over: the gather's exec, kept open for them, ends (a confirmation logs in anew).
+    await input.session.endChain();
+  }
+};
+
+const runSteps = async (input: HostRunInput): Promise<HostCounts> => {
   const { host, items, handlers, session, options, emit, transaction, beforeFirstChange } = input;
   const counts = emptyCounts();
   const report = (step: string, kind: StepResultEvent['kind'], startedAt: number, outcome: StepOutcome): void => {
@@ -105,7 +115,7 @@ export const runHost = async (input: HostRunInput): Promise<HostCounts> => {
   /** The gather's exec, waiting to begin the transaction or to end (answered on every path). */
   let held: HeldGather<'begin'> | undefined;
   try {
-    if (transaction && !options.check) held = await session.gatherHeld(wanted, { begin: transaction.command });
+    if (transaction && !options.check) held = await session.gatherHeld(wanted, { begin: transaction.command }, 'begin');
     for (const [id, outcome] of held ? held.facts : await session.gather(wanted)) cache.set(id, outcome);
   } catch (error) {
     return stopBeforeChanges(

@@ -11,15 +11,14 @@ import {
   withBecome,
   withoutBecomeStart,
 } from '../command/shell.ts';
-import { RemoteCommandError, SudoError } from '../errors.ts';
+import { CasfleetError, RemoteCommandError, SudoError } from '../errors.ts';
 import { hostWorkTurn } from '../event-loop-turn.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import { APPLY_STATUS_MARK, buildGatherScript, type FactOutcome, parseGatherOutput } from '../facts/gather-script.ts';
 import type { ChangeGuard } from '../host-timer/timer-commands.ts';
+import { seconds } from '../ssh/connect-errors.ts';
 import type { Connection, ExecHold, ExecResult } from '../ssh/connection.ts';
-
-/** The line a held gather prints when its facts are read and it waits for casfleet's answer. */
-const HOLD_MARK = '\u001ecasfleet-hold';
+import { chainedResult, ExecChain, HeldExec, HOLD_MARK, thenChain, withHereDocument } from './exec-chain.ts';
 
 /**
  * Facts read by an exec that still waits: `answer` runs the follow-up of that name on the host in
@@ -34,12 +33,14 @@ export interface HeldGather<Word extends string> {
 
 /**
  * The elevated tail of a held gather: say the facts are read, read one line, run the follow-up it
- * names. EOF (casfleet or the connection gone), a line cut short, an empty line or an unknown word
- * runs nothing.
+ * names (`chainAfter`'s then keeps the exec for the host's changes: exec-chain.ts). EOF (casfleet or
+ * the connection gone), a line cut short, an empty line or an unknown word runs nothing.
  */
-const holdScript = (followUps: Readonly<Record<string, RemoteCommand>>): string => {
-  const cases = Object.entries(followUps).map(([word, command]) => `${word}) {\n${command.script}\n} ;;`);
-  return `printf '\\n%s\\n' '${HOLD_MARK}'\ncasfleet_next=\nIFS= read -r casfleet_next || casfleet_next=\ncase $casfleet_next in\n${cases.join('\n')}\nesac`;
+const holdScript = (followUps: Readonly<Record<string, RemoteCommand>>, chainAfter?: string): string => {
+  const cases = Object.entries(followUps).map(([word, command]) =>
+    word === chainAfter ? `${word})\n${thenChain(command.script)} ;;` : `${word}) {\n${command.script}\n} ;;`,
+  );
+  return `printf '\\n%s\\n' '${HOLD_MARK}'; printf '\\n%s\\n' '${HOLD_MARK}' >&2\ncasfleet_next=\nIFS= read -r casfleet_next || casfleet_next=\ncase $casfleet_next in\n${cases.join('\n')}\nesac`;
 };
 
 export interface HostSessionOptions {
@@ -62,6 +63,8 @@ export class HostSession {
   readonly #options: HostSessionOptions;
   /** Shell around every change once a transaction is open (see guardChanges). */
   #changeGuard: ChangeGuard = { enter: '', leave: '' };
+  /** The gather's exec, kept open for the changes (gatherHeld's `chainAfter`). */
+  #chain: ExecChain | undefined;
 
   constructor(connection: Connection, options: HostSessionOptions) {
     this.#connection = connection;
@@ -90,46 +93,57 @@ export class HostSession {
    * that casfleet picks once it has planned from them: the snapshot and dead-man of a transaction
    * when the host changes, the disarm of a confirmed one. One session less on the host than a
    * gather and a second exec; if casfleet or the connection dies before answering, the host runs
-   * no follow-up, as it would have run no second exec.
+   * no follow-up, as it would have run no second exec. After `chainAfter`'s follow-up succeeded,
+   * the exec stays open for this session's changes (`apply`), until `endChain`.
    */
   async gatherHeld<Word extends string>(
     facts: readonly AnyFact[],
     followUps: Readonly<Record<Word, RemoteCommand>>,
+    chainAfter?: Word,
   ): Promise<HeldGather<Word>> {
-    const answered = deferred<string>();
-    const gathered = deferred<{ stdout: string; stderr: string }>();
-    const hold: ExecHold = {
-      marker: HOLD_MARK,
-      followUpTimeoutMs: this.#options.applyTimeoutMs,
-      // A rejected password: sudo would wait for another line, the answer never comes, and the
-      // gather must fail as it always did (sudoRefusal).
-      endStdinIf: sudoAskedAgain,
-      reached: (stdout, stderr) => {
-        gathered.resolve({ stdout, stderr });
-        return answered.promise;
-      },
-    };
-    const script = this.#gatherScript(facts, holdScript(followUps));
-    const done = this.#execWrapped(script, this.#options.gatherTimeoutMs, true, undefined, hold);
-    // Whoever answers awaits `done`; until then a failure must not go unhandled.
-    done.catch(() => undefined);
-    const first = await Promise.race([gathered.promise, done.then((result) => ({ result }))]);
+    const script = this.#gatherScript(facts, holdScript(followUps, chainAfter));
+    const exec = new HeldExec((reached) =>
+      this.#execWrapped(script, this.#options.gatherTimeoutMs, true, undefined, {
+        marker: HOLD_MARK,
+        followUpTimeoutMs: this.#options.applyTimeoutMs,
+        // A rejected password: sudo would wait for another line, the answer never comes, and the
+        // gather must fail as it always did (sudoRefusal).
+        endStdinIf: sudoAskedAgain,
+        reached,
+      }),
+    );
+    const first = await exec.next();
     await hostWorkTurn();
     let outcomes: ReadonlyMap<string, FactOutcome>;
     try {
-      outcomes = 'result' in first ? this.#parseGather(first.result, facts) : parseGatherOutput(first.stdout, facts, first.stderr);
+      outcomes = 'ended' in first ? this.#parseGather(first.ended, facts) : parseGatherOutput(first.stdout, facts, first.stderr);
     } catch (error) {
-      answered.resolve('\n');
+      if (!('ended' in first)) first.answer();
       throw error;
     }
-    let decided: Promise<ExecResult> | undefined;
-    const followUp = async (word?: Word): Promise<ExecResult> => {
-      answered.resolve(word === undefined ? '\n' : `${word}\n`);
-      const result = await done;
-      // What the follow-up printed: the text after the hold's line (none when the script ended before it).
-      const at = result.stdout.indexOf(`\n${HOLD_MARK}\n`);
-      return { ...result, stdout: at < 0 ? '' : result.stdout.slice(at + HOLD_MARK.length + 2) };
+    // What the follow-up printed: the text after the hold's lines (none when the script ended before them).
+    const afterHold = (result: ExecResult): ExecResult => {
+      const after = (text: string): string => {
+        const at = text.indexOf(`\n${HOLD_MARK}\n`);
+        return at < 0 ? '' : text.slice(at + HOLD_MARK.length + 2);
+      };
+      return { ...result, stdout: after(result.stdout), stderr: after(result.stderr) };
     };
+    const followUp = async (word?: Word): Promise<ExecResult> => {
+      if ('ended' in first) return afterHold(first.ended);
+      const chains = word !== undefined && word === chainAfter;
+      if (!exec.answer(first, word === undefined ? '\n' : `${word}\n`, chains) && word !== undefined) {
+        throw new CasfleetError(
+          `${this.host} had stopped waiting for casfleet's decision (after ${seconds(this.#options.gatherTimeoutMs)}): '${word}' was not run`,
+        );
+      }
+      if (!chains) return afterHold(await exec.done);
+      const next = await exec.next();
+      if ('ended' in next) return afterHold(next.ended);
+      this.#chain = new ExecChain(exec, next);
+      return chainedResult(next);
+    };
+    let decided: Promise<ExecResult> | undefined;
     return {
       facts: outcomes,
       answer: (word) => {
@@ -137,6 +151,13 @@ export class HostSession {
         return decided;
       },
     };
+  }
+
+  /** End the exec kept open for changes (gatherHeld's `chainAfter`), if there is one; later changes get execs of their own. */
+  async endChain(): Promise<void> {
+    const chain = this.#chain;
+    this.#chain = undefined;
+    await chain?.end();
   }
 
   /** Login-scope facts as the login user, then the others and `elevatedTail` after privilege escalation. */
@@ -167,12 +188,19 @@ export class HostSession {
     this.#changeGuard = guard;
   }
 
-  /** Run one change, then re-read `refetch` facts in the same exec (login-scope facts keep their value). */
+  /**
+   * Run one change, then re-read `refetch` facts in the same exec (login-scope facts keep their
+   * value): the exec kept open for changes when there is one, else an exec of its own.
+   */
   async apply(command: RemoteCommand, stdin: string | undefined, refetch: readonly AnyFact[]): Promise<ApplyResult> {
     const reread = refetch.filter((fact) => fact.scope !== 'login');
     const { enter, leave } = this.#changeGuard;
-    const script = `( ${enter}${command.script}\n)\ncasfleet_status=$?\n${leave}printf '\\n%s %s\\n' '${APPLY_STATUS_MARK}' "$casfleet_status"\n${buildGatherScript(reread)}`;
-    const result = await this.#run({ script, display: command.display }, this.#options.applyTimeoutMs, stdin);
+    const change = `( ${enter}${command.script}\n)`;
+    const rest = `\ncasfleet_status=$?\n${leave}printf '\\n%s %s\\n' '${APPLY_STATUS_MARK}' "$casfleet_status"\n${buildGatherScript(reread)}`;
+    const chained = stdin === undefined ? change : withHereDocument(change, stdin);
+    const result =
+      (chained === undefined ? undefined : await this.#chain?.run(`${chained}${rest}`)) ??
+      (await this.#run({ script: `${change}${rest}`, display: command.display }, this.#options.applyTimeoutMs, stdin));
     await hostWorkTurn();
     const markAt = result.stdout.lastIndexOf(`\n${APPLY_STATUS_MARK} `);
     if (markAt < 0) {
@@ -213,14 +241,5 @@ export class HostSession {
 }
 
 const isLogin = (fact: AnyFact): boolean => fact.scope === 'login';
-
-/** A promise and what settles it (Promise.withResolvers comes with Node 22). */
-const deferred = <T>(): { promise: Promise<T>; resolve: (value: T) => void } => {
-  let resolve: (value: T) => void = () => undefined;
-  const promise = new Promise<T>((settle) => {
-    resolve = settle;
-  });
-  return { promise, resolve };
-};
 
 const joinOutput = (stdout: string, stderr: string): string => [stdout.trim(), stderr.trim()].filter(Boolean).join('\n');

@@ -100,7 +100,8 @@ export const prepareTransaction = (touched: TouchedState, timeoutMs: number): Tr
 
 /**
  * Snapshot and arm: `run` sends the begin command (the gather's follow-up) and resolves with what it
- * did. Throws (nothing changed, nothing armed) when the host could do neither.
+ * did, or rejects when it could not be sent (HostSession.gatherHeld: the host had stopped waiting).
+ * Throws (nothing changed, nothing armed) when the host could do neither.
  */
 export const beginTransaction = async (
   session: HostSession,
@@ -111,13 +112,10 @@ export const beginTransaction = async (
   const sentAt = Date.now();
   const result = await run();
   const begun = parseBeginOutput(result.stdout);
-  // Nothing printed and a clean exit: the host never ran the begin (the answer came after the gather's
-  // exec stopped waiting for it, at the gather timeout).
-  if (result.code === 0 && result.stdout === '')
-    throw new CasfleetError('the host did not take the snapshot: it had stopped waiting for the plan');
   if (result.code !== 0 || !begun) {
+    const said = lastLines(result.stderr || result.stdout);
     throw new CasfleetError(
-      `could not snapshot the host and arm its rollback (exit ${result.code ?? 'unknown'}): ${lastLines(result.stderr || result.stdout)}`,
+      `could not snapshot the host and arm its rollback (exit ${result.code ?? 'unknown'})${said ? `: ${said}` : ': it printed neither'}`,
     );
   }
   // A change that reaches the host only after the dead-man restored it must not be made on top, and

@@ -4,25 +4,42 @@
 /**
  * One exec that reads, lets casfleet decide, then acts on the decision: a session fewer than a read
  * and a second exec, and the same outcome when casfleet or the connection dies in between (the
- * script reads EOF and does nothing more).
+ * script reads EOF and does nothing more). An answer may keep the exec holding: the script then
+ * acts, prints the marker again (on stdout and on stderr) and waits for the next answer.
  */
 export interface ExecHold {
-  /** The line the script prints on stdout, on a line of its own, when it waits for the answer on stdin. */
+  /**
+   * The line the script prints, on a line of its own, on stdout and then on stderr, when it waits
+   * for the answer on stdin.
+   */
   readonly marker: string;
   /**
-   * Called once the marker came, with what the script printed before it (stdout up to the marker
-   * line, stderr so far); resolves to the answer, written to stdin, then EOF. A rejection sends EOF
-   * alone. While it is pending the command's timeout does not run (waiting is casfleet's, not the
-   * host's), up to `timeoutMs` again, after which EOF is sent.
+   * Called each time the script holds, with what it printed before (the first time: since the
+   * script started; later: since the last answer). While casfleet decides, the command's timeout
+   * does not run (waiting is casfleet's, not the host's), up to `timeoutMs` again, after which EOF
+   * is sent.
    */
-  readonly reached: (stdout: string, stderr: string) => Promise<string>;
-  /** The command's timeout once the answer is sent (default: `timeoutMs`). */
+  readonly reached: (at: HeldAt) => void;
+  /** The command's timeout once an answer is sent (default: `timeoutMs`). */
   readonly followUpTimeoutMs?: number;
   /**
-   * Checked on stderr until the marker comes: true ends stdin there (what reads it next would wait
-   * for a line that only the answer could bring, such as sudo asking again for a password).
+   * Checked on stderr until the marker first comes: true ends stdin there (what reads it next would
+   * wait for a line that only the answer could bring, such as sudo asking again for a password).
    */
   readonly endStdinIf?: (stderr: string) => boolean;
+}
+
+/** A script waiting at its hold. */
+export interface HeldAt {
+  /** What it printed on stdout since it started or since the last answer, up to the marker line. */
+  readonly stdout: string;
+  readonly stderr: string;
+  /**
+   * Write `text` to its stdin, then EOF; with `again`, no EOF: the script holds once more. False,
+   * and nothing written, when it is too late: EOF went already (the wait was over) or the command
+   * ended.
+   */
+  answer(text?: string, again?: boolean): boolean;
 }
 
 export interface ExecOptions {

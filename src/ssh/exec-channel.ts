@@ -7,6 +7,7 @@ import type { Client, ClientChannel } from 'ssh2';
 import { RemoteCommandError } from '../errors.ts';
 import { seconds } from './connect-errors.ts';
 import type { ExecHold, ExecOptions, ExecResult } from './connection.ts';
+import { type FoundHold, findHold, type HoldScan } from './exec-hold.ts';
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 
@@ -71,13 +72,6 @@ fi`;
 const withOutputStart = (script: string): string =>
   `${SHELL_RESET}\n${TO_SYSTEM_SHELL}\nprintf '%s\\n' '${OUTPUT_START}'; printf '%s\\n' '${OUTPUT_START}' >&2\n${script}`;
 
-/** Where the line `marker` starts in `text`, a line of its own, or -1. */
-const lineAt = (text: string, marker: string): number => {
-  if (text.startsWith(`${marker}\n`)) return 0;
-  const at = text.indexOf(`\n${marker}\n`);
-  return at < 0 ? -1 : at + 1;
-};
-
 /** What the script itself printed: the text after the first start marker (all of it when the shell never got there). */
 const afterOutputStart = (text: string): string => {
   const at = text.indexOf(`${OUTPUT_START}\n`);
@@ -101,8 +95,10 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
     let retryTimer: NodeJS.Timeout | undefined;
     let timeoutTimer: NodeJS.Timeout | undefined;
     const { hold } = options;
-    /** The hold is over: its marker came (its answer may still be pending), or stdin ended before it. */
-    let held = false;
+    /** Where the script's next hold is looked for; undefined while it waits for an answer, or holds no more. */
+    let scan: HoldScan | undefined;
+    /** The first hold came, or stdin ended before it (endStdinIf). */
+    let heldOnce = false;
 
     const settle = (outcome: () => void): void => {
       if (settled) return;
@@ -173,38 +169,58 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
 
     // The marker came: the timeout stops while casfleet decides (bounded by the same time, after
     // which the script reads EOF), then runs again for what the answer makes the script do.
-    const onHeld = (opened: ClientChannel, { reached, followUpTimeoutMs }: ExecHold, before: string): void => {
-      held = true;
+    const onHeld = (opened: ClientChannel, { reached, followUpTimeoutMs }: ExecHold, found: FoundHold): void => {
+      heldOnce = true;
       clearTimeout(timeoutTimer);
       let answered = false;
-      const answer = (text?: string): void => {
-        if (answered || settled) return;
+      const answer = (text?: string, again = false): boolean => {
+        if (answered || settled) return false;
         answered = true;
         clearTimeout(timeoutTimer);
-        opened.end(text);
+        if (again && text !== undefined) {
+          opened.write(text);
+          scan = found.next;
+        } else opened.end(text);
         startTimeout(followUpTimeoutMs ?? timeoutMs);
+        // The next hold may have come already (a server that answers before it reads, as a replay does).
+        if (again) queueMicrotask(() => lookForHold(opened));
+        return true;
       };
       timeoutTimer = after(timeoutMs, () => answer());
-      reached(before, afterOutputStart(stderr)).then(answer, () => answer());
+      reached({ stdout: found.stdout, stderr: found.stderr, answer });
+    };
+
+    // Offsets are into stdout and stderr as received (the login shell's own output included); a
+    // hold is looked for after the script's start marker.
+    const lookForHold = (opened: ClientChannel): void => {
+      if (hold === undefined || settled) return;
+      if (scan === undefined) {
+        if (heldOnce) return;
+        const out = stdout.indexOf(`${OUTPUT_START}\n`);
+        const err = stderr.indexOf(`${OUTPUT_START}\n`);
+        if (out < 0 || err < 0) return;
+        scan = { stdoutFrom: out + OUTPUT_START.length + 1, stderrFrom: err + OUTPUT_START.length + 1 };
+      }
+      const found = findHold(stdout, stderr, hold.marker, scan);
+      if (found === undefined) return;
+      scan = undefined;
+      onHeld(opened, hold, found);
     };
 
     const attach = (opened: ClientChannel): void => {
       channel = opened;
       opened.on('data', (chunk: Buffer) => {
         stdout += stdoutDecoder.write(chunk);
-        if (hold === undefined || held) return;
-        const start = stdout.indexOf(`${OUTPUT_START}\n`);
-        if (start < 0) return;
-        const body = stdout.slice(start + OUTPUT_START.length + 1);
-        const at = lineAt(body, hold.marker);
-        if (at >= 0) onHeld(opened, hold, body.slice(0, at));
+        lookForHold(opened);
       });
       opened.stderr.on('data', (chunk: Buffer) => {
         stderr += stderrDecoder.write(chunk);
-        if (hold?.endStdinIf && !held && hold.endStdinIf(afterOutputStart(stderr))) {
-          held = true;
+        if (hold?.endStdinIf && !heldOnce && hold.endStdinIf(afterOutputStart(stderr))) {
+          heldOnce = true;
+          scan = undefined;
           opened.end();
         }
+        lookForHold(opened);
       });
       // Channel-level errors (e.g. writing stdin to a command that already quit) end in 'close' anyway.
       opened.on('error', () => {});

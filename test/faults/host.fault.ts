@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TIMER_PROCESS_TAG } from '../../src/host-timer/timer-commands.ts';
 import { accountHost } from '../../src/lab/lab-cgroups.ts';
 import { hostRelativePaths, labPaths } from '../../src/lab/lab-layout.ts';
 import { spawnDetached } from '../../src/lab/lab-processes.ts';
@@ -133,13 +134,14 @@ run('the host frozen (all its processes SIGSTOPped) for 60 s between two changes
   );
 });
 
-const commOf = (pid: number): string => {
+const procText = (pid: number, file: 'comm' | 'cmdline'): string => {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8').trim();
   } catch {
     return '';
   }
 };
+const commOf = (pid: number): string => procText(pid, 'comm');
 
 /**
  * sshd started again inside the host's namespaces, entered through a process that outlived the old
@@ -192,7 +194,8 @@ run('sshd killed on the host (the listener and the session) between two changes'
   signalAll(sshds, 'SIGKILL');
   const killedAt = Date.now();
   casfleet.resume();
-  const anchor = hostProcesses(the(), host).find((pid) => !sshds.includes(pid) && commOf(pid) !== '');
+  // The dead-man's sleeper: the exec that waited for the next change ends with its sshd.
+  const anchor = hostProcesses(the(), host).find((pid) => !sshds.includes(pid) && procText(pid, 'cmdline').includes(TIMER_PROCESS_TAG));
   // Restarted once casfleet has noticed (or after 15 s), well before the 30 s dead-man fires and
   // its process, the last one holding the host's namespaces, exits.
   while (casfleet.reportedAt(host, killedAt) === undefined && Date.now() - killedAt < 15_000 && casfleet.child.exitCode === null)

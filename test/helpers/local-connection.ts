@@ -3,6 +3,7 @@
 // cover the same code over real SSH.
 import { spawn } from 'node:child_process';
 import type { Connection, ExecOptions, ExecResult } from '../../src/ssh/connection.ts';
+import { findHold, type HoldScan } from '../../src/ssh/exec-hold.ts';
 
 export const createLocalConnection = (host = 'local'): Connection & { readonly scripts: string[] } => {
   const scripts: string[] = [];
@@ -16,19 +17,35 @@ export const createLocalConnection = (host = 'local'): Connection & { readonly s
         let stdout = '';
         let stderr = '';
         const { hold } = options;
-        let held = false;
+        // Where the next hold is looked for; undefined while one waits for its answer, or after EOF.
+        let scan: HoldScan | undefined = hold ? { stdoutFrom: 0, stderrFrom: 0 } : undefined;
+        const lookForHold = (): void => {
+          const found = hold && scan && findHold(stdout, stderr, hold.marker, scan);
+          if (!hold || !found) return;
+          scan = undefined;
+          let answered = false;
+          hold.reached({
+            stdout: found.stdout,
+            stderr: found.stderr,
+            answer: (text, again = false) => {
+              if (answered || child.exitCode !== null) return false;
+              answered = true;
+              if (again && text !== undefined) {
+                child.stdin.write(text);
+                scan = found.next;
+              } else child.stdin.end(text);
+              return true;
+            },
+          });
+        };
         child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
           stdout += chunk;
-          if (!hold || held) return;
-          const at = `\n${stdout}`.indexOf(`\n${hold.marker}\n`);
-          if (at < 0) return;
-          held = true;
-          hold.reached(stdout.slice(0, at), stderr).then(
-            (answer) => child.stdin.end(answer),
-            () => child.stdin.end(),
-          );
+          lookForHold();
         });
-        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          stderr += chunk;
+          lookForHold();
+        });
         child.on('error', reject);
         child.on('close', (code, signal) => resolve({ stdout, stderr, code, ...(signal ? { signal } : {}) }));
         // The script may exit without reading its stdin (EPIPE): that is not an error here.

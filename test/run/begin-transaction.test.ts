@@ -24,9 +24,9 @@ test('the begin armed: its snapshot, due time and the filter tables to re-read',
   t.deepEqual(armed.rereads, [kernelFirewall], 'the live filter tables, since the firewall changes');
 });
 
-test('a begin the host never ran (it had stopped waiting for the answer) says so', async (t) => {
+test('a begin that printed nothing is not taken for an armed one', async (t) => {
   await t.throwsAsync(beginTransaction(session(), start, answered({ stdout: '', stderr: '', code: 0 })), {
-    message: 'the host did not take the snapshot: it had stopped waiting for the plan',
+    message: 'could not snapshot the host and arm its rollback (exit 0): it printed neither',
   });
 });
 

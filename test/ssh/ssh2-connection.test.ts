@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import test from 'ava';
 import { AuthError, ConnectError, HostKeyError, RemoteCommandError } from '../../src/errors.ts';
 import { classifyError } from '../../src/report/error-info.ts';
-import type { Connection, ConnectOptions } from '../../src/ssh/connection.ts';
+import type { Connection, ConnectOptions, HeldAt } from '../../src/ssh/connection.ts';
 import { fingerprint } from '../../src/ssh/known-hosts.ts';
 import { PASSPHRASE_ENV } from '../../src/ssh/private-key.ts';
 import { connect } from '../../src/ssh/ssh2-connection.ts';
@@ -182,45 +182,92 @@ itest('stdin: a string goes over as UTF-8; no stdin means immediate EOF', async 
 // A held exec (ExecOptions.hold): the script prints a marker line, casfleet reads what came before
 // it, and answers on stdin; the wait is casfleet's, so the command's timeout does not run meanwhile.
 const HELD = `printf 'read %s\\n' "$(cat /proc/sys/kernel/hostname >/dev/null && echo facts)"; echo noise >&2
-printf 'hold-here\\n'
+printf 'hold-here\\n'; printf 'hold-here\\n' >&2
 if IFS= read -r word; then printf 'answer %s\\n' "$word"; else printf 'eof [%s]\\n' "$word"; fi`;
+
+// Each hold answered with what `decide` resolves to; a rejection is EOF alone.
+const answering =
+  (decide: (at: HeldAt) => Promise<string>) =>
+  (at: HeldAt): void => {
+    decide(at).then(
+      (text) => at.answer(text),
+      () => at.answer(),
+    );
+  };
 
 itest('a held exec gives what came before its marker, then its stdin carries the answer, then EOF', async (t) => {
   await withConnection(async (connection) => {
-    const seen: string[] = [];
+    const seen: { stdout: string; stderr: string }[] = [];
     // The timeout stops while casfleet decides and starts again at the answer: 1.2 s of waiting and
     // 2 s of follow-up fit in a 3 s timeout.
     const result = await connection.exec(`${HELD}; sleep 2`, {
       timeoutMs: 3000,
       hold: {
         marker: 'hold-here',
-        reached: async (stdout) => {
-          seen.push(stdout);
+        reached: answering(async (at) => {
+          seen.push({ stdout: at.stdout, stderr: at.stderr });
           await sleep(1200);
           return 'disarm\n';
-        },
+        }),
       },
     });
-    // stderr is a stream of its own: what of it came before the marker is not ordered with stdout.
-    t.deepEqual(seen, ['read facts\n']);
-    t.deepEqual(result, { stdout: 'read facts\nhold-here\nanswer disarm\n', stderr: 'noise\n', code: 0 });
+    // stderr is a stream of its own, marked too: what came before the marker on each is the hold's.
+    t.deepEqual(seen, [{ stdout: 'read facts\n', stderr: 'noise\n' }]);
+    t.deepEqual(result, { stdout: 'read facts\nhold-here\nanswer disarm\n', stderr: 'noise\nhold-here\n', code: 0 });
     // stdin given up front comes first (sudo -S takes its password line before the script runs).
     const first = await connection.exec(`IFS= read -r first; printf 'first %s\\n' "$first"\n${HELD}`, {
       stdin: 'secret\n',
-      hold: { marker: 'hold-here', reached: async () => 'fire\n' },
+      hold: { marker: 'hold-here', reached: answering(async () => 'fire\n') },
     });
     t.is(first.stdout, 'first secret\nread facts\nhold-here\nanswer fire\n');
     const refused = await connection.exec(HELD, {
       hold: {
         marker: 'hold-here',
-        reached: async () => {
+        reached: answering(async () => {
           throw new Error('no answer');
-        },
+        }),
       },
     });
     t.is(refused.stdout, 'read facts\nhold-here\neof []\n', 'a failed answer is EOF alone');
-    const cut = await connection.exec(HELD, { hold: { marker: 'hold-here', reached: async () => 'disa' } });
+    const cut = await connection.exec(HELD, { hold: { marker: 'hold-here', reached: answering(async () => 'disa') } });
     t.is(cut.stdout, 'read facts\nhold-here\neof [disa]\n', 'a line without its end is not a line');
+  });
+});
+
+// Holds again after each answer, marking stdout and stderr, until EOF.
+const HOLDS_AGAIN = `printf 'start\\n'; n=0
+while :; do
+  printf 'hold-here\\n'; printf 'hold-here\\n' >&2
+  IFS= read -r word || { echo "eof after $n"; exit 0; }
+  n=$((n + 1)); echo "did $word"; echo "err $word" >&2
+done`;
+
+itest('an answer may keep the exec holding: each hold gives what came since the last answer, on stdout and stderr', async (t) => {
+  await withConnection(async (connection) => {
+    const seen: { stdout: string; stderr: string }[] = [];
+    let answered = 0;
+    const result = await connection.exec(HOLDS_AGAIN, {
+      timeoutMs: 5000,
+      hold: {
+        marker: 'hold-here',
+        reached: (at) => {
+          seen.push({ stdout: at.stdout, stderr: at.stderr });
+          answered += 1;
+          if (answered < 3) t.true(at.answer(`step${answered}\n`, true));
+          else {
+            t.true(at.answer());
+            t.false(at.answer('late\n'), 'a hold is answered once');
+          }
+        },
+      },
+    });
+    t.deepEqual(seen, [
+      { stdout: 'start\n', stderr: '' },
+      { stdout: 'did step1\n', stderr: 'err step1\n' },
+      { stdout: 'did step2\n', stderr: 'err step2\n' },
+    ]);
+    t.is(result.stdout, 'start\nhold-here\ndid step1\nhold-here\ndid step2\nhold-here\neof after 2\n');
+    t.is(result.code, 0);
   });
 });
 
@@ -229,19 +276,25 @@ itest(
   async (t) => {
     await withConnection(async (connection) => {
       const started = performance.now();
+      let late: HeldAt | undefined;
       const result = await connection.exec(HELD, {
         timeoutMs: 1000,
-        hold: { marker: 'hold-here', reached: () => new Promise(() => undefined) },
+        hold: {
+          marker: 'hold-here',
+          reached: (at) => {
+            late = at;
+          },
+        },
       });
       t.is(result.stdout, 'read facts\nhold-here\neof []\n');
       t.true(elapsed(started) < 10_000);
+      t.false(late?.answer('disarm\n') ?? true, 'an answer after the wait is over is refused, and says so');
       let reached = false;
       const never = await connection.exec('echo done', {
         hold: {
           marker: 'hold-here',
-          reached: async () => {
+          reached: () => {
             reached = true;
-            return '';
           },
         },
       });
@@ -253,7 +306,11 @@ itest(
         {
           stdin: 'wrong\n',
           timeoutMs: 5000,
-          hold: { marker: 'hold-here', reached: async () => 'answer\n', endStdinIf: (stderr) => stderr.split('ask').length > 2 },
+          hold: {
+            marker: 'hold-here',
+            reached: answering(async () => 'answer\n'),
+            endStdinIf: (stderr) => stderr.split('ask').length > 2,
+          },
         },
       );
       t.deepEqual(askedAgain, { stdout: 'eof\nhold-here\n', stderr: 'ask\nask\n', code: 0 });

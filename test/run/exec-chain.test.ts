@@ -1,0 +1,108 @@
+// The exec kept open for a host's changes (exec-chain.ts): the loop's framing with the real /bin/sh,
+// and a HostSession whose changes go through it (tests' local connection: the same scripts, no SSH;
+// the lab tests run them over real SSH).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { sh } from '../../src/command/shell.ts';
+import type { Fact } from '../../src/facts/fact.ts';
+import { chainedResult, thenChain, withHereDocument } from '../../src/run/exec-chain.ts';
+import { HostSession } from '../../src/run/host-session.ts';
+import { createLocalConnection } from '../helpers/local-connection.ts';
+
+const RS = '\u001e';
+const END_LINE = `#${RS}casfleet-end`;
+const frame = (script: string): string => {
+  const text = `${script}\n${END_LINE}\n`;
+  return `${Buffer.byteLength(text)}\n${text}`;
+};
+/** What the loop printed: the begin's output, its status, then each command's output and status. */
+const steps = (stdout: string): string[] => stdout.split(new RegExp(`\n${RS}casfleet-status (\\d+)\n${RS}casfleet-hold\n`));
+/** The chain started after `begin`, fed `input` at once, as /bin/sh runs it. */
+const chain = (input: string, begin = 'echo begun') =>
+  spawnSync('/bin/sh', ['-c', thenChain(begin)], { input, encoding: 'utf8', timeout: 10_000 });
+
+test('the loop runs each complete frame in turn, stdin /dev/null, and prints its status and the hold after each', (t) => {
+  const run = chain(frame('echo one; cat; exit 3') + frame("printf 'two €\\n'"));
+  t.is(run.status, 0, 'EOF ends the loop');
+  t.deepEqual(steps(run.stdout), ['begun\n', '0', 'one\n', '3', 'two €\n', '0', '']);
+});
+
+test('a frame cut short, or one whose length is not a number, is never run', (t) => {
+  const cut = frame('echo ran');
+  const short = chain(cut.slice(0, -5));
+  t.is(short.status, 4);
+  t.false(short.stdout.includes('ran'));
+  const garbled = chain(`12x\n${cut}`);
+  t.is(garbled.status, 4);
+  t.false(garbled.stdout.includes('ran'));
+  // A frame whose end line is not its last: the length says less than the script is.
+  const lying = chain(`5\necho ran\n${END_LINE}\n`);
+  t.is(lying.status, 4);
+  t.false(lying.stdout.includes('ran'));
+});
+
+test('a begin that fails ends the exec with its status: no chain', (t) => {
+  const run = chain(frame('echo ran'), 'echo failed >&2; exit 3');
+  t.is(run.status, 3);
+  t.false(run.stdout.includes('ran'));
+  t.false(run.stdout.includes('casfleet-hold'));
+});
+
+test('what a chained command reads on stdin is exactly its here-document; content that a here-document would change is refused', (t) => {
+  const script = withHereDocument('( cat )', 'a\n$HOME `x` \\n\nlast\n');
+  t.truthy(script);
+  const run = chain(frame(script ?? ''));
+  t.is(steps(run.stdout)[2], 'a\n$HOME `x` \\n\nlast\n');
+  t.is(withHereDocument('( cat )', 'no newline at the end'), undefined);
+});
+
+test('a chained result is what the command printed, its status from the status line', (t) => {
+  t.deepEqual(chainedResult({ stdout: 'out\n\n\u001ecasfleet-status 3', stderr: 'err\n\n' }), {
+    stdout: 'out\n',
+    stderr: 'err\n',
+    code: 3,
+  });
+  t.deepEqual(chainedResult({ stdout: 'no status', stderr: '' }), { stdout: 'no status', stderr: '', code: null });
+});
+
+// A fact whose shell variable a change would see, were it run in the gather's shell.
+const leavesVariable: Fact<string> = { id: 'var', script: 'left=gather; echo ok', parse: (output) => output.trim(), inline: true };
+
+test("after the begin, the session's changes run in the gather's exec, each in a shell of its own, until the chain ends", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'casfleet-chain-'));
+  const connection = createLocalConnection();
+  const session = new HostSession(connection, { become: { enabled: false }, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000 });
+  const held = await session.gatherHeld([leavesVariable], { begin: sh`umask 077; echo armed` }, 'begin');
+  t.deepEqual(held.facts.get('var'), { ok: true, value: 'ok' });
+  t.like(await held.answer('begin'), { stdout: 'armed\n', code: 0 });
+  const file = join(dir, 'written');
+  const write = await session.apply(sh`cat > ${file}; echo "[\${left-unset}] $(umask)"`, 'new content\n', []);
+  t.is(write.status, 0);
+  t.is(readFileSync(file, 'utf8'), 'new content\n');
+  const umask = spawnSync('/bin/sh', ['-c', 'umask'], { encoding: 'utf8' }).stdout.trim();
+  t.not(umask, '0077');
+  t.is(write.output, `[unset] ${umask}`, "neither the gather's variables nor the begin's umask");
+  const failed = await session.apply(sh`echo "cannot" >&2; exit 5`, undefined, []);
+  t.like(failed, { status: 5, output: 'cannot' });
+  t.is(connection.scripts.length, 1, 'one exec so far');
+  // Content that must not gain a newline goes over an exec of its own; the chain goes on after it.
+  t.like(await session.apply(sh`cat`, 'no newline', []), { status: 0, output: 'no newline' });
+  t.is(connection.scripts.length, 2);
+  t.like(await session.apply(sh`echo chained`, undefined, []), { status: 0, output: 'chained' });
+  t.is(connection.scripts.length, 2);
+  await session.endChain();
+  t.like(await session.apply(sh`echo after`, undefined, []), { status: 0, output: 'after' });
+  t.is(connection.scripts.length, 3, 'once the chain ended, an exec per change');
+});
+
+test('a begin that fails leaves no chain: the changes get execs of their own', async (t) => {
+  const connection = createLocalConnection();
+  const session = new HostSession(connection, { become: { enabled: false }, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000 });
+  const held = await session.gatherHeld([], { begin: sh`echo nope >&2; exit 3` }, 'begin');
+  t.like(await held.answer('begin'), { stderr: 'nope\n', code: 3 });
+  t.like(await session.apply(sh`echo own`, undefined, []), { status: 0, output: 'own' });
+  t.is(connection.scripts.length, 2);
+});
