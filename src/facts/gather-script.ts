@@ -59,10 +59,16 @@ export type FactOutcome = { readonly ok: true; readonly value: unknown } | { rea
 /** Split the framed output and parse each section with its fact's parser. */
 export const parseGatherOutput = (output: string, facts: readonly AnyFact[], stderr = ''): ReadonlyMap<string, FactOutcome> => {
   const outcomes = new Map<string, FactOutcome>();
+  // Facts usually come in the order they are asked for: each is looked for after the one before
+  // (searching the whole output for every fact cost a fleet's controller a few ms per host).
+  let from = 0;
   for (const fact of facts) {
-    const start = output.indexOf(`${MARK}-fact ${fact.id}\n`);
+    const startMarker = `${MARK}-fact ${fact.id}\n`;
+    const ahead = output.indexOf(startMarker, from);
+    const start = ahead < 0 ? output.indexOf(startMarker) : ahead;
     const endMarker = `\n${MARK}-end ${fact.id} `;
     const end = start < 0 ? -1 : output.indexOf(endMarker, start);
+    if (end >= 0) from = end + endMarker.length;
     if (start < 0 || end < 0) {
       outcomes.set(fact.id, {
         ok: false,

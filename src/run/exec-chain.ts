@@ -39,13 +39,15 @@ while :; do
   casfleet_status=$?
 done`;
 
+const START_LOOP = `exec /bin/sh -c ${quote(LOOP)} casfleet-chain`;
+
 /**
  * Shell that runs `script` (in a subshell: its umask, variables and exit stay there), then, when it
  * succeeded, turns the exec into a chain waiting for its first command; otherwise the exec ends
  * with the script's status.
  */
 export const thenChain = (script: string): string =>
-  `( ${script}\n)\ncasfleet_status=$?\n[ "$casfleet_status" -eq 0 ] || exit "$casfleet_status"\nexec /bin/sh -c ${quote(LOOP)} casfleet-chain`;
+  `( ${script}\n)\ncasfleet_status=$?\n[ "$casfleet_status" -eq 0 ] || exit "$casfleet_status"\n${START_LOOP}`;
 
 /**
  * `script` with `stdin` as a here-document, for a chained command (whose own stdin is /dev/null),

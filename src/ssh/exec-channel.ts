@@ -202,25 +202,41 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
         scan = { stdoutFrom: out + OUTPUT_START.length + 1, stderrFrom: err + OUTPUT_START.length + 1 };
       }
       const found = findHold(stdout, stderr, hold.marker, scan);
-      if (found === undefined) return;
+      if ('scan' in found) {
+        scan = found.scan;
+        return;
+      }
       scan = undefined;
       onHeld(opened, hold, found);
     };
 
     const attach = (opened: ClientChannel): void => {
       channel = opened;
+      // A hold is looked for only when a chunk completes a marker line: looking through all the
+      // output again for each chunk (tens of kB of facts, in small chunks) would be quadratic.
+      const marker = hold?.marker;
+      let stdoutTail = '';
+      let stderrTail = '';
       opened.on('data', (chunk: Buffer) => {
-        stdout += stdoutDecoder.write(chunk);
-        lookForHold(opened);
+        const text = stdoutDecoder.write(chunk);
+        stdout += text;
+        if (marker === undefined) return;
+        const seen = stdoutTail + text;
+        stdoutTail = seen.slice(-marker.length);
+        if (seen.includes(`${marker}\n`)) lookForHold(opened);
       });
       opened.stderr.on('data', (chunk: Buffer) => {
-        stderr += stderrDecoder.write(chunk);
+        const text = stderrDecoder.write(chunk);
+        stderr += text;
+        if (marker === undefined) return;
         if (hold?.endStdinIf && !heldOnce && hold.endStdinIf(afterOutputStart(stderr))) {
           heldOnce = true;
           scan = undefined;
           opened.end();
         }
-        lookForHold(opened);
+        const seen = stderrTail + text;
+        stderrTail = seen.slice(-marker.length);
+        if (seen.includes(`${marker}\n`)) lookForHold(opened);
       });
       // Channel-level errors (e.g. writing stdin to a command that already quit) end in 'close' anyway.
       opened.on('error', () => {});

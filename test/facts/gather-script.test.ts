@@ -26,6 +26,20 @@ test('each fact gets exactly its own output, with or without a trailing newline'
   t.deepEqual(outcomes.get('c'), { ok: true, value: '' });
 });
 
+test('facts parsed in another order than they were printed still get their own output', async (t) => {
+  const facts = [textFact('a', 'echo one'), textFact('b', 'echo two'), textFact('c', 'echo three')];
+  const result = await createLocalConnection().exec(buildGatherScript(facts));
+  const outcomes = parseGatherOutput(result.stdout, [facts[2]!, facts[0]!, facts[1]!], result.stderr);
+  t.deepEqual(
+    [...outcomes.entries()],
+    [
+      ['c', { ok: true, value: 'three\n' }],
+      ['a', { ok: true, value: 'one\n' }],
+      ['b', { ok: true, value: 'two\n' }],
+    ],
+  );
+});
+
 test('a fact whose script exits non-zero fails alone, naming its exit status', async (t) => {
   const outcomes = await gather([textFact('bad', 'echo oops >&2; exit 3'), textFact('good', 'echo fine')]);
   const bad = outcomes.get('bad');

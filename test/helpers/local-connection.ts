@@ -20,8 +20,12 @@ export const createLocalConnection = (host = 'local'): Connection & { readonly s
         // Where the next hold is looked for; undefined while one waits for its answer, or after EOF.
         let scan: HoldScan | undefined = hold ? { stdoutFrom: 0, stderrFrom: 0 } : undefined;
         const lookForHold = (): void => {
-          const found = hold && scan && findHold(stdout, stderr, hold.marker, scan);
-          if (!hold || !found) return;
+          if (!hold || !scan) return;
+          const found = findHold(stdout, stderr, hold.marker, scan);
+          if ('scan' in found) {
+            scan = found.scan;
+            return;
+          }
           scan = undefined;
           let answered = false;
           hold.reached({
