@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import test from 'ava';
+import { sh } from '../../src/command/shell.ts';
 import { AuthError, ConnectError, HostKeyError, RemoteCommandError } from '../../src/errors.ts';
 import { classifyError } from '../../src/report/error-info.ts';
+import { HostSession } from '../../src/run/host-session.ts';
 import type { Connection, ConnectOptions, HeldAt } from '../../src/ssh/connection.ts';
 import { fingerprint } from '../../src/ssh/known-hosts.ts';
 import { PASSPHRASE_ENV } from '../../src/ssh/private-key.ts';
@@ -270,6 +272,33 @@ itest('an answer may keep the exec holding: each hold gives what came since the 
     t.is(result.code, 0);
   });
 });
+
+itest(
+  "a host's changes chained after its begin go over SSH in one exec; once the chain waited past its timeout, an exec of their own",
+  async (t) => {
+    await withConnection(async (connection) => {
+      const execs: string[] = [];
+      const counting: Connection = {
+        host: connection.host,
+        exec: (script, opts) => {
+          execs.push(script);
+          return connection.exec(script, opts);
+        },
+        close: async () => {},
+      };
+      const session = new HostSession(counting, { become: { enabled: false }, gatherTimeoutMs: 1000, applyTimeoutMs: 5000 });
+      const held = await session.gatherHeld([], { begin: sh`echo armed` }, 'begin');
+      t.like(await held.answer('begin'), { stdout: 'armed\n', code: 0 });
+      t.like(await session.apply(sh`cat`, 'line one\nline two\n', []), { status: 0, output: 'line one\nline two' });
+      t.like(await session.apply(sh`echo second >&2; exit 2`, undefined, []), { status: 2, output: 'second' });
+      t.is(execs.length, 1);
+      await sleep(1500);
+      t.like(await session.apply(sh`echo later`, undefined, []), { status: 0, output: 'later' });
+      t.is(execs.length, 2, 'the chain had ended: the change went over an exec of its own');
+      await session.endChain();
+    });
+  },
+);
 
 itest(
   'a held exec whose answer never comes ends with EOF after the timeout; one that never holds, or is told to end stdin first, ends as usual',
