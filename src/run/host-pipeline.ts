@@ -11,7 +11,7 @@
 // does a host where a handler that a change would notify cannot run (its preflight, whose facts are
 // read with the gather).
 
-import type { RemoteCommand } from '../command/shell.ts';
+import { type RemoteCommand, sh } from '../command/shell.ts';
 import { hostWorkTurn } from '../event-loop-turn.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
@@ -55,6 +55,9 @@ export interface HostRunInput {
   /** Where the host's facts are kept as last read (gathered, then re-read after each change): the transaction's confirmation plans from them. */
   readonly facts?: Map<string, FactOutcome>;
 }
+
+/** The gather's follow-up when there is no transaction to begin: the exec only stays for the changes. */
+const BEGIN_NOTHING = sh`:`;
 
 /** The step name under which a transaction that cannot begin is reported. */
 export const BEGIN_STEP = 'transaction: snapshot and dead-man';
@@ -112,10 +115,13 @@ const runSteps = async (input: HostRunInput): Promise<HostCounts> => {
   emit({ type: 'host-stage', host, stage: 'gathering' });
   const startedAt = Date.now();
   const cache = input.facts ?? new Map<string, FactOutcome>();
-  /** The gather's exec, waiting to begin the transaction or to end (answered on every path). */
+  /**
+   * The gather's exec, waiting for the plan: to begin the transaction (without one, nothing) and stay
+   * open for the changes, or to end (answered on every path).
+   */
   let held: HeldGather<'begin'> | undefined;
   try {
-    if (transaction && !options.check) held = await session.gatherHeld(wanted, { begin: transaction.command }, 'begin');
+    if (!options.check) held = await session.gatherHeld(wanted, { begin: transaction?.command ?? BEGIN_NOTHING }, 'begin');
     for (const [id, outcome] of held ? held.facts : await session.gather(wanted)) cache.set(id, outcome);
   } catch (error) {
     return stopBeforeChanges(
@@ -149,6 +155,9 @@ const runSteps = async (input: HostRunInput): Promise<HostCounts> => {
     }
 
     const waiting = held;
+    // Without a transaction the changes still share the gather's exec; one that cannot stay open
+    // (the host stopped waiting) leaves each change an exec of its own.
+    if (waiting && !transaction && changing.length > 0) await waiting.answer('begin').catch(() => undefined);
     if (waiting && transaction && changing.length > 0) {
       open = true;
       const begun = Date.now();
@@ -162,7 +171,7 @@ const runSteps = async (input: HostRunInput): Promise<HostCounts> => {
       }
     }
   } finally {
-    // Unless the transaction began, the gather's exec ends running nothing more.
+    // Unless the changes begin, the gather's exec ends running nothing more.
     await held?.answer().catch(() => undefined);
   }
 
