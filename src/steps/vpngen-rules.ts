@@ -30,7 +30,8 @@ export const vpngenProblem = sh`vpngen_problem() {
 /**
  * Shell that stops the script (exit 1, nothing changed yet) when the file exists but may not be
  * sourced as root: owned by someone else than root or a batm account, writable by everyone, a link.
- * It also defines `vpngen_problem` for reapplyVpngenSnippet, and tells it the file passed.
+ * It tells reapplyVpngenSnippet, later in the same script, that the file passed (`vpngen_trusted`);
+ * each defines `vpngen_problem` itself, since the reapply also runs without this precheck.
  */
 export const vpngenPrecheckSnippet = (what: string, after: string): RemoteCommand => sh`${vpngenProblem}
 vpngen_trusted=
