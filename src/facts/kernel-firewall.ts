@@ -1,7 +1,7 @@
 // The live netfilter tables of both families, as the kernel has them: what actually filters, which
 // may differ from what ufw's files say (a rule added with `iptables -I`, a chain flushed by hand, a
 // Docker DNAT that never reaches INPUT). One `iptables-save` and one `ip6tables-save` (all tables;
-// ~3 ms each), the forwarding switches (read with the shell, no process) and the iptables lines
+// a few ms each), the forwarding switches (read with the shell, no process) and the iptables lines
 // of CAS's own /batm/vpngen/firewall.rules, so its rules can be told from foreign ones.
 // Reading the tables needs root (CAP_NET_ADMIN); without it the failure is reported, not guessed.
 import { FactError } from '../errors.ts';

@@ -70,8 +70,20 @@ export const chainedResult = (at: Pick<HeldAt, 'stdout' | 'stderr'>): ExecResult
   return { stdout: at.stdout.slice(0, statusAt), stderr, code: Number.isNaN(code) ? null : code };
 };
 
+/**
+ * What an exec that ended printed since its last hold (none when it ended before holding): what the
+ * follow-up or chained command it was last told to run did.
+ */
+export const sinceLastHold = (result: ExecResult): ExecResult => {
+  const after = (text: string): string => {
+    const at = text.lastIndexOf(`\n${HOLD_MARK}\n`);
+    return at < 0 ? '' : text.slice(at + HOLD_MARK.length + 2);
+  };
+  return { ...result, stdout: after(result.stdout), stderr: after(result.stderr) };
+};
+
 /** A promise and what settles it (Promise.withResolvers comes with Node 22). */
-export const deferred = <T>(): { promise: Promise<T>; resolve: (value: T) => void } => {
+const deferred = <T>(): { promise: Promise<T>; resolve: (value: T) => void } => {
   let resolve: (value: T) => void = () => undefined;
   const promise = new Promise<T>((settle) => {
     resolve = settle;
@@ -130,11 +142,8 @@ export class ExecChain {
     const frame = `${script}\n${END_LINE}\n`;
     if (!this.#exec.answer(at, `${Buffer.byteLength(frame)}\n${frame}`, true)) return undefined;
     const next = await this.#exec.next();
-    if ('ended' in next) {
-      // The loop's shell died while the command ran: what it printed since the last hold.
-      const at = next.ended.stdout.lastIndexOf(`\n${HOLD_MARK}\n`);
-      return { ...next.ended, stdout: at < 0 ? '' : next.ended.stdout.slice(at + HOLD_MARK.length + 2) };
-    }
+    // The loop's shell died while the command ran.
+    if ('ended' in next) return sinceLastHold(next.ended);
     this.#waiting = next;
     return chainedResult(next);
   }

@@ -158,7 +158,7 @@ const runSteps = async (input: HostRunInput): Promise<HostCounts> => {
     // Without a transaction the changes still share the gather's exec; one that cannot stay open
     // (the host stopped waiting) leaves each change an exec of its own.
     if (waiting && !transaction && changing.length > 0) await waiting.answer('begin').catch(() => undefined);
-    if (waiting && transaction && changing.length > 0) {
+    else if (waiting && transaction && changing.length > 0) {
       open = true;
       const begun = Date.now();
       try {

@@ -18,7 +18,7 @@ import { APPLY_STATUS_MARK, buildGatherScript, type FactOutcome, parseGatherOutp
 import type { ChangeGuard } from '../host-timer/timer-commands.ts';
 import { seconds } from '../ssh/connect-errors.ts';
 import type { Connection, ExecHold, ExecResult } from '../ssh/connection.ts';
-import { chainedResult, ExecChain, HeldExec, HOLD_MARK, thenChain, withHereDocument } from './exec-chain.ts';
+import { chainedResult, ExecChain, HeldExec, HOLD_MARK, sinceLastHold, thenChain, withHereDocument } from './exec-chain.ts';
 
 /**
  * Facts read by an exec that still waits: `answer` runs the follow-up of that name on the host in
@@ -121,25 +121,17 @@ export class HostSession {
       if (!('ended' in first)) first.answer();
       throw error;
     }
-    // What the follow-up printed: the text after the hold's lines (none when the script ended before them).
-    const afterHold = (result: ExecResult): ExecResult => {
-      const after = (text: string): string => {
-        const at = text.indexOf(`\n${HOLD_MARK}\n`);
-        return at < 0 ? '' : text.slice(at + HOLD_MARK.length + 2);
-      };
-      return { ...result, stdout: after(result.stdout), stderr: after(result.stderr) };
-    };
     const followUp = async (word?: Word): Promise<ExecResult> => {
-      if ('ended' in first) return afterHold(first.ended);
+      if ('ended' in first) return sinceLastHold(first.ended);
       const chains = word !== undefined && word === chainAfter;
       if (!exec.answer(first, word === undefined ? '\n' : `${word}\n`, chains) && word !== undefined) {
         throw new CasfleetError(
           `${this.host} had stopped waiting for casfleet's decision (after ${seconds(this.#options.gatherTimeoutMs)}): '${word}' was not run`,
         );
       }
-      if (!chains) return afterHold(await exec.done);
+      if (!chains) return sinceLastHold(await exec.done);
       const next = await exec.next();
-      if ('ended' in next) return afterHold(next.ended);
+      if ('ended' in next) return sinceLastHold(next.ended);
       this.#chain = new ExecChain(exec, next);
       return chainedResult(next);
     };

@@ -7,7 +7,7 @@ import type { Client, ClientChannel } from 'ssh2';
 import { RemoteCommandError } from '../errors.ts';
 import { seconds } from './connect-errors.ts';
 import type { ExecHold, ExecOptions, ExecResult } from './connection.ts';
-import { type FoundHold, findHold, type HoldScan } from './exec-hold.ts';
+import { type FoundHold, findHold, type HoldScan, markerLineWatch } from './exec-hold.ts';
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 
@@ -202,41 +202,29 @@ export const runOnChannel = (client: Client, script: string, options: ExecOption
         scan = { stdoutFrom: out + OUTPUT_START.length + 1, stderrFrom: err + OUTPUT_START.length + 1 };
       }
       const found = findHold(stdout, stderr, hold.marker, scan);
-      if ('scan' in found) {
-        scan = found.scan;
-        return;
-      }
+      if (found === undefined) return;
       scan = undefined;
       onHeld(opened, hold, found);
     };
 
     const attach = (opened: ClientChannel): void => {
       channel = opened;
-      // A hold is looked for only when a chunk completes a marker line: looking through all the
-      // output again for each chunk (tens of kB of facts, in small chunks) would be quadratic.
-      const marker = hold?.marker;
-      let stdoutTail = '';
-      let stderrTail = '';
+      const stdoutCompletes = hold && markerLineWatch(hold.marker);
+      const stderrCompletes = hold && markerLineWatch(hold.marker);
       opened.on('data', (chunk: Buffer) => {
         const text = stdoutDecoder.write(chunk);
         stdout += text;
-        if (marker === undefined) return;
-        const seen = stdoutTail + text;
-        stdoutTail = seen.slice(-marker.length);
-        if (seen.includes(`${marker}\n`)) lookForHold(opened);
+        if (stdoutCompletes?.(text)) lookForHold(opened);
       });
       opened.stderr.on('data', (chunk: Buffer) => {
         const text = stderrDecoder.write(chunk);
         stderr += text;
-        if (marker === undefined) return;
         if (hold?.endStdinIf && !heldOnce && hold.endStdinIf(afterOutputStart(stderr))) {
           heldOnce = true;
           scan = undefined;
           opened.end();
         }
-        const seen = stderrTail + text;
-        stderrTail = seen.slice(-marker.length);
-        if (seen.includes(`${marker}\n`)) lookForHold(opened);
+        if (stderrCompletes?.(text)) lookForHold(opened);
       });
       // Channel-level errors (e.g. writing stdin to a command that already quit) end in 'close' anyway.
       opened.on('error', () => {});

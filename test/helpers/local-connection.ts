@@ -22,10 +22,7 @@ export const createLocalConnection = (host = 'local'): Connection & { readonly s
         const lookForHold = (): void => {
           if (!hold || !scan) return;
           const found = findHold(stdout, stderr, hold.marker, scan);
-          if ('scan' in found) {
-            scan = found.scan;
-            return;
-          }
+          if (!found) return;
           scan = undefined;
           let answered = false;
           hold.reached({
