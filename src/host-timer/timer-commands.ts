@@ -85,22 +85,22 @@ done`;
 const DIR_CHECK = dirCheck('exit 3', 'umask 077\n');
 
 /**
- * Defines `timer_sleeper PID ID`: succeeds while PID is the sleeper of timer ID, i.e. two of its
- * arguments are exactly the tag and the id (the PID alone may have been reused). Shared by the
- * disarm (which signals only such a PID) and the timers fact, which both run on every changed host:
- * bash reads the NUL-separated arguments with its own `read`; other shells count them with one grep
- * (-x whole arguments, -F no pattern). No process at all when the PID is gone.
+ * Defines `timer_sleeper PID ID`: succeeds while PID is the sleeper of timer ID (the PID alone may
+ * have been reused). Shared by the disarm (which signals only such a PID) and the timers fact, which
+ * both run on every changed host, so without a process: the shell's `read` of /proc/PID/cmdline
+ * drops the NULs between the arguments (dash and bash both), and the sleeper's tag and id, two
+ * arguments in a row, then read as one word followed by the timers directory (`sh -c … TAG ID DIR
+ * DELAY`) or by nothing (the fire script it became: `sh DIR/ID.fire TAG ID`). An id has no '/', so
+ * no other timer's sleeper reads so. Anything else is counted with one grep of whole arguments (-x,
+ * -F no pattern): a reused PID, a sleeper armed with the arguments in another order, a shell that
+ * reads NULs otherwise.
  */
 export const TIMER_SLEEPER_FUNCTION = `timer_sleeper() {
   [ -e "/proc/$1" ] || return 1
-  if [ -n "\${BASH_VERSION-}" ]; then
-    named=0
-    while IFS= read -r -d '' arg || [ -n "$arg" ]; do
-      case $arg in ${TIMER_PROCESS_TAG}|"$2") named=$((named + 1)) ;; esac
-    done 2>/dev/null <"/proc/$1/cmdline"
-  else
-    named=$(exec grep -zxcF -e ${TIMER_PROCESS_TAG} -e "$2" "/proc/$1/cmdline" 2>/dev/null) || :
-  fi
+  args=
+  IFS= read -r args <"/proc/$1/cmdline" 2>/dev/null || :
+  case $args in *${TIMER_PROCESS_TAG}"$2"/*|*${TIMER_PROCESS_TAG}"$2") return 0 ;; esac
+  named=$(exec grep -zxcF -e ${TIMER_PROCESS_TAG} -e "$2" "/proc/$1/cmdline" 2>/dev/null) || :
   [ "\${named:-0}" -ge 2 ]
 }`;
 
@@ -204,8 +204,9 @@ ${raw(
 
 // The detached sleeper: sleeps, then becomes the fire script (same PID, same tag). setsid execs it
 // in place (a background job is never a process-group leader, so setsid need not fork): `$!` is the
-// sleeper's PID, on record before the arm returns, without waiting for the sleeper to write it.
-const SLEEPER = 'sleep "$2"; exec /bin/sh "$3/$1.fire" "$0" "$1"';
+// sleeper's PID, on record before the arm returns, without waiting for the sleeper to write it. The
+// id's next argument is the directory (a '/', never in an id): timer_sleeper's reading of them.
+const SLEEPER = 'sleep "$3"; exec /bin/sh "$2/$1.fire" "$0" "$1"';
 
 /** Arm timer `id` to run `script` in `delaySeconds`; fails (exit 3) when a timer of that id exists. Prints `armed <id> <due> <mechanism>`. */
 export const armTimerCommand = (args: ArmTimerArgs): RemoteCommand => {
@@ -246,7 +247,7 @@ if [ "$mechanism" = systemd ]; then
   systemd-run --quiet --collect --unit "${raw(TIMER_PROCESS_TAG)}-$id" --on-active=${delay}s --timer-property=AccuracySec=1s \\
     /bin/sh "$d/$id.fire" ${TIMER_PROCESS_TAG} "$id" || { rm -f -- "$d/$id".*; echo "casfleet: systemd-run failed" >&2; exit 3; }
 else
-  setsid /bin/sh -c ${SLEEPER} ${TIMER_PROCESS_TAG} "$id" ${delay} "$d" </dev/null >/dev/null 2>&1 &
+  setsid /bin/sh -c ${SLEEPER} ${TIMER_PROCESS_TAG} "$id" "$d" ${delay} </dev/null >/dev/null 2>&1 &
   echo "$!" >"$d/$id.pid" || { kill -9 "$!" 2>/dev/null; rm -f -- "$d/$id".*; echo "casfleet: cannot record the timer process" >&2; exit 3; }
 fi
 echo "armed $id $due $mechanism"`;

@@ -11,7 +11,7 @@ import test from 'ava';
 import type { Fact } from '../../src/facts/fact.ts';
 import { buildGatherScript, parseGatherOutput } from '../../src/facts/gather-script.ts';
 import { type HostTimer, hostTimers } from '../../src/host-timer/host-timers.ts';
-import { TIMER_PARENT, TIMER_PROCESS_TAG } from '../../src/host-timer/timer-commands.ts';
+import { TIMER_PARENT, TIMER_PROCESS_TAG, TIMER_SLEEPER_FUNCTION } from '../../src/host-timer/timer-commands.ts';
 
 const SHELLS = ['/bin/sh', 'bash'].filter((shell) => spawnSync(shell, ['-c', 'true']).status === 0);
 
@@ -35,23 +35,28 @@ const runScript = (shell: string, script: string) =>
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 
+const pids = new Map<string, number>();
 const due = (mechanism: string) => `due 1796050900\narmed 1796050000\nmechanism ${mechanism}\n`;
 const write = (name: string, content: string) => writeFileSync(join(dir, name), content);
 
 test.before(() => {
   spawnSync('mkdir', ['-m', '700', dir]);
   write('armed.due', due('process'));
-  write('armed.pid', `${sleeper(TIMER_PROCESS_TAG, 'armed', '600', dir)}\n`);
+  pids.set('armed', sleeper(TIMER_PROCESS_TAG, 'armed', dir, '600'));
+  write('armed.pid', `${pids.get('armed')}\n`);
   // The PID of a process that names the tag and the id, but not as arguments of their own.
   write('reused.due', due('process'));
-  write('reused.pid', `${sleeper(`${TIMER_PROCESS_TAG} reused `, 'x')}\n`);
+  pids.set('reused', sleeper(`${TIMER_PROCESS_TAG} reused `, 'x'));
+  write('reused.pid', `${pids.get('reused')}\n`);
   write('fired.due', due('process'));
   write('fired.pid', '1\n');
   symlinkSync('fire', join(dir, 'fired.claim'));
   write('fired.result', 'exit 2\nstarted 1796050473\nended 1796050475\n');
   write('fired.log', 'restored /etc/ufw/user.rules\n\n  a \\n backslash\nno newline');
   write('going.due', due('process'));
-  write('going.pid', `${sleeper(TIMER_PROCESS_TAG, 'going')}\n`);
+  // As the fire script it became: the id is its last argument.
+  pids.set('going', sleeper(TIMER_PROCESS_TAG, 'going'));
+  write('going.pid', `${pids.get('going')}\n`);
   symlinkSync('disarm', join(dir, 'going.claim'));
   write('unit.due', due('systemd'));
   write('garbled.due', due('process'));
@@ -94,6 +99,31 @@ for (const shell of SHELLS) {
       timer('reused', 'process', 'lost'),
       timer('unit', 'systemd', 'lost'),
     ]);
+  });
+}
+
+// The sleeper is known without a process (the disarm and the re-read run on every changed host):
+// with no grep to be found, the armed timer's sleeper is still recognised, and no other PID is.
+for (const shell of SHELLS) {
+  test(`${shell}: a timer's sleeper is recognised by its arguments without a process`, (t) => {
+    const sleeperOf = (pid: number | undefined, id: string, path: string): string => {
+      const script = `${TIMER_SLEEPER_FUNCTION}\nif timer_sleeper ${pid} ${id}; then echo yes; else echo no; fi`;
+      // The shell found by its path: the child's own PATH may have nothing on it.
+      const result = spawnSync(shell.includes('/') ? shell : `/bin/${shell}`, ['-c', script], {
+        encoding: 'utf8',
+        env: { PATH: path },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      return result.stdout.trim();
+    };
+    const noTools = join(root, 'no-tools');
+    t.is(sleeperOf(pids.get('armed'), 'armed', noTools), 'yes');
+    // An id that begins another's is not that timer's.
+    t.is(sleeperOf(pids.get('armed'), 'arme', noTools), 'no');
+    t.is(sleeperOf(pids.get('going'), 'goin', noTools), 'no');
+    t.is(sleeperOf(pids.get('going'), 'going', noTools), 'yes');
+    t.is(sleeperOf(pids.get('armed'), 'other', process.env.PATH ?? '/usr/bin:/bin'), 'no');
+    t.is(sleeperOf(pids.get('reused'), 'reused', process.env.PATH ?? '/usr/bin:/bin'), 'no');
   });
 }
 

@@ -42,7 +42,7 @@ test("ids that could reach another timer's files, and bad delays, are refused be
 
 test('the armed process names the timer in its command line, and the payload travels quoted', (t) => {
   const { script } = armTimerCommand({ id: 'pair-7741', delaySeconds: 900, script: "ufw delete allow 7741/tcp; echo 'closed'" });
-  t.true(script.includes(`${TIMER_PROCESS_TAG} "$id" 900 "$d"`));
+  t.true(script.includes(`${TIMER_PROCESS_TAG} "$id" "$d" 900`));
   t.true(script.includes(`'ufw delete allow 7741/tcp; echo '\\''closed'\\'''`));
   t.true(script.includes('--on-active=900s'));
 });
