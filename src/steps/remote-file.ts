@@ -213,19 +213,37 @@ trap '[ -z "$tmp" ] || rm -f -- "$tmp"; [ -z "$backup_tmp" ] || rm -f -- "$backu
 const regularTarget = (action: string): RemoteCommand =>
   sh`[ -f "$target" ] && [ ! -L "$target" ] || { echo "casfleet: $target is not a regular file; not ${raw(action)} it" >&2; exit 3; }`;
 
-// A temp file next to the target (same filesystem, so `mv` is an atomic rename). mktemp, not a name
-// the shell makes up: the target's directory is not casfleet's, so the name must not be guessable.
-const tempNextTo = (path: string): RemoteCommand => sh`tmp=$(mktemp -- ${posix.dirname(path)}/.${posix.basename(path)}.casfleet.XXXXXX)`;
+// The umask under which the shell creates a file with `mode`'s read and write bits (an execute bit
+// still takes the chmod); anything but a plain three-digit mode gets 0600, as mktemp gives.
+const umaskFor = (mode: string): string =>
+  /^[0-7]{3}$/.test(mode) ? (0o777 & ~Number.parseInt(mode, 8)).toString(8).padStart(3, '0') : '077';
+
+// A temp file next to the target (same filesystem, so `mv` is an atomic rename), created by the
+// shell without a process: noclobber opens it with O_EXCL, so neither a file nor a symlink that is
+// already there under the name is ever opened, and it gets the target's mode from the umask (the
+// stat that follows reads it, and install's chmod is skipped). The target's directory is not
+// casfleet's: where the name (the script's PID) is taken, by a killed run's leftover or by someone
+// who guessed it, mktemp makes an unguessable one, as it always did.
+const tempNextTo = (path: string, mode: string): RemoteCommand => {
+  const name = `${posix.dirname(path)}/.${posix.basename(path)}.casfleet`;
+  return sh`tmp=${name}.$$
+umask ${raw(umaskFor(mode))}
+set -C
+true 2>/dev/null >"$tmp" || { tmp=; tmp=$(mktemp -- ${name}.XXXXXX); }
+set +C
+umask 077`;
+};
 
 // Gives "$tmp" its owner and mode, then renames it over the target. One sync makes the temp file, its
 // directory and, with `backedUp`, the backup's temp file durable; the backup is then renamed into
 // place and its directory synced before the target is replaced, and the target's directory after.
-// With `ownerRead`, cf_tree_stat has read the temp file's owner: it is chowned only when that differs
-// (mktemp makes it the shell's user and group; root's, owner and group 0, for the usual sudo).
+// With `ownerRead`, cf_tree_stat has read the temp file's owner and mode: it is chowned and chmodded
+// only when they differ (tempNextTo makes it the shell's user and group, root's for the usual sudo,
+// and the mode the target gets unless it has an execute bit).
 const install = (path: string, { uid, gid, mode }: FileMeta, { backedUp = false, ownerRead = false } = {}): RemoteCommand => {
   const owner = `${uid}:${gid}`;
   return sh`${ownerRead ? sh`[ "$tmp_uid:$tmp_gid" = ${owner} ] || ` : raw('')}chown ${owner} -- "$tmp"
-chmod ${mode} -- "$tmp"
+${ownerRead ? sh`[ "$tmp_mode" = ${mode} ] || ` : raw('')}chmod ${mode} -- "$tmp"
 sync -- ${backedUp ? raw('"$backup_tmp" ') : raw('')}"$tmp" ${posix.dirname(path)}
 ${backedUp ? sh`${backupCommit(path)}\n` : raw('')}mv -fT -- "$tmp" "$target"
 tmp=
@@ -292,9 +310,9 @@ export const atomicWrite = (
 ${
   expectedSha256 === null
     ? sh`${guardAbsent(path)}
-${tempNextTo(path)}`
+${tempNextTo(path, meta.mode)}`
     : sh`${regularTarget('writing')}
-${tempNextTo(path)}
+${tempNextTo(path, meta.mode)}
 ${backupCopy(path)}`
 }
 ${receive}
@@ -355,7 +373,7 @@ ${modeProblem ? sh`echo ${`casfleet: the backup records ${modeProblem}; not rest
 ${treeStatFunction(false)}
 backup=${backupPath}
 [ -f "$backup" ] && [ ! -L "$backup" ] || cf_refuse "$backup is not a regular file; not restoring from it"
-${tempNextTo(path)}
+${tempNextTo(path, meta.mode)}
 cf_tree_stat "$backup" ${backupChain(posix.dirname(backupPath))}
 [ "$file_uid" = 0 ] && [ "$file_mode" = 600 ] && [ "$file_links" = 1 ] || cf_refuse "$backup is not a root-only (0600, one link) casfleet backup (uid $file_uid, mode $file_mode, $file_links links); not restoring from it"
 ${saneOwner(meta)}

@@ -9,6 +9,7 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -128,6 +129,29 @@ realTest(`a backup temp file that a killed run of the same PID left is replaced,
     [],
     'no temp file left',
   );
+});
+
+realTest(`a temp file name someone planted next to the target is never opened: mktemp makes another${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  const path = join(dir, 'planted.properties');
+  writeFileSync(path, 'k=1\n');
+  chmodSync(path, 0o640);
+  const step = propertiesKey({ file: path, key: 'k', value: 2 });
+  const change = step.plan(gatherAll(s, step)).changes[0];
+  // The script's own PID names the temp file: a prefix in the same shell plants a symlink under it,
+  // pointing at a file the write must not reach.
+  const elsewhere = join(dir, 'planted-target.txt');
+  writeFileSync(elsewhere, 'not gate.properties\n');
+  const planted = join(dir, '.planted.properties.casfleet.$$');
+  const result = s.run(`ln -s -- ${elsewhere} "${planted}"\n${change?.command.script ?? ''}`, change?.stdin);
+  t.is(result.code, 0, result.stderr);
+  t.is(readFileSync(path, 'utf8'), 'k=2\n');
+  t.is(statSync(path).mode & 0o7777, 0o640, 'the mode the file had');
+  t.is(readFileSync(elsewhere, 'utf8'), 'not gate.properties\n', 'the symlinked file is not written through');
+  const left = readdirSync(dir).filter((name) => name.startsWith('.planted.properties.casfleet.'));
+  t.is(left.length, 1, 'only the planted name is left');
+  t.true(lstatSync(join(dir, left[0] ?? '')).isSymbolicLink());
+  rmSync(join(dir, left[0] ?? ''));
 });
 
 realTest(`fileAbsent backs up and removes; fileRestored puts it back with owner, group and mode${suffix}`, (t) => {
