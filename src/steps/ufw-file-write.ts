@@ -14,8 +14,8 @@
 // shape the writer does not mirror (writerProblem in ufw-rules-file.ts), or a file that would not be
 // plain printable ASCII (it travels unencoded).
 // The transaction snapshots both files before the step runs (ufw-rules.ts `touches`), so the write
-// keeps no backup of its own; owner and mode are copied from the file it replaces (ufw keeps them
-// too: shutil.copystat). Unlike ufw, the shell cannot take ufw's lock (/run/ufw.lock is an fcntl
+// keeps no backup of its own; owner and mode are those of the file it replaces (ufw keeps them too:
+// shutil.copystat). Unlike ufw, the shell cannot take ufw's lock (/run/ufw.lock is an fcntl
 // lock, which flock(1) does not see): a `ufw` command run by hand in the same instant could
 // interleave with the write, as with the enable of ufw-enable.ts.
 
@@ -95,27 +95,30 @@ const tupleGuard = (files: readonly UfwFileToWrite[]): RemoteCommand => {
 /** The quoted shell word of file `index`'s temporary file, `"$t<index>"`, set by tempFor. */
 const tempRef = (index: number) => raw(`"$t${index}"`);
 
-// The new file starts as a copy of the old one (cp -p: its owner and mode, as ufw keeps them), next to
-// it under a name made from the script's PID instead of mktemp's (one process less per file):
-// /etc/ufw is root's, and what a killed run of the same PID may have left there is removed first
-// (--remove-destination; cp then creates the file anew, O_EXCL, never writing through a link).
-const tempFor = (
-  file: UfwFileToWrite,
-  index: number,
-): RemoteCommand => sh`t${raw(String(index))}=${`/etc/ufw/.${file.path.split('/').pop()}.casfleet.`}$$
+// The new file is made next to the old one by the shell, under a name made from the script's PID
+// instead of mktemp's (one process less per file): noclobber opens it with O_EXCL, never through a
+// file or link already there, and /etc/ufw is root's, so what is there can only be what a killed run
+// of the same PID left, which is removed and the file made anew. It is made 0640 (the ufw_write_files
+// umask), ufw's own mode; receiveRuleFiles gives it the old file's owner and mode where they differ.
+const tempFor = (file: UfwFileToWrite, index: number): RemoteCommand => {
+  const temp = tempRef(index);
+  return sh`t${raw(String(index))}=${`/etc/ufw/.${file.path.split('/').pop()}.casfleet.`}$$
   tmps="$tmps $t${raw(String(index))}"
-  cp -p --remove-destination -- ${file.path} ${tempRef(index)} || fail ${`cannot copy ${file.path}`}`;
+  true 2>/dev/null >${temp} || { rm -f -- ${temp} && true >${temp}; } || fail ${`cannot create a new ${file.path}`}`;
+};
 
 // The contents arrive one after the other on stdin, as they are (printable ASCII: planUfwFileWrite
 // leaves anything else to ufw's python), never on the command line, where a long rule list would pass
 // the kernel's limit for one argument. bash reads each into a variable with `read -N` (exactly its
-// length, no process: base64, dd and stat cost a first apply about four processes); other shells copy
-// each with dd, fullblock reading exactly its length and nothing of the next. A transfer cut short
-// leaves a file short of its length, which refuses the write before anything is replaced. It writes
-// "$t0", "$t1"… and calls `fail` (both the writer's).
+// length, no process); other shells copy each with dd, fullblock reading exactly its length and
+// nothing of the next. Then one stat reads the size, mode and owner of each new file and of the file
+// it replaces: a transfer cut short leaves a file short of its length, which refuses the write before
+// anything is replaced, and a new file gets the old one's owner and mode (ufw keeps them:
+// shutil.copystat) only when they differ, so usually with no process. It writes "$t0", "$t1"… and
+// calls `fail` (both the writer's).
 const INCOMPLETE = 'the new rule files arrived incomplete (transfer cut short?); nothing replaced';
 
-export const receiveRuleFiles = (files: readonly Pick<UfwFileToWrite, 'content'>[]): RemoteCommand => {
+export const receiveRuleFiles = (files: readonly Pick<UfwFileToWrite, 'content' | 'path'>[]): RemoteCommand => {
   const lengths = files.map((file) => file.content.length);
   const reads = lengths.map(
     (length, index) => sh`IFS= read -r -N ${length} c || :
@@ -123,15 +126,24 @@ export const receiveRuleFiles = (files: readonly Pick<UfwFileToWrite, 'content'>
     printf '%s' "$c" > ${tempRef(index)} || fail 'cannot write the new rule files'`,
   );
   const copies = lengths.map((length, index) => sh`dd iflag=fullblock bs=${length} count=1 of=${tempRef(index)} 2>/dev/null`);
+  // The stat's fields, three a file (size, mode, owner:group): the new files', then the old ones'.
+  const field = (file: number, offset: number) => raw(`"\${${3 * file + offset}}"`);
+  const checks = files.map((file, index) => {
+    const old = files.length + index;
+    return sh`[ ${field(index, 1)} = ${lengths[index] ?? 0} ] || fail ${INCOMPLETE}
+  [ ${field(index, 2)}:${field(index, 3)} = ${field(old, 2)}:${field(old, 3)} ] || { chown --reference=${file.path} -- ${tempRef(index)} && chmod --reference=${file.path} -- ${tempRef(index)}; } || fail ${`cannot give the new ${file.path} the owner and mode of the old one`}`;
+  });
   return sh`if [ -n "\${BASH_VERSION-}" ]; then
     ${joinCommands(reads, '\n    ')}
   else
     { ${joinCommands(copies, ' && ')}; } || fail 'cannot read the new rule files from stdin'
-    [ "$(stat -c %s -- ${joinCommands(
-      lengths.map((_, index) => sh`${tempRef(index)}`),
-      ' ',
-    )})" = ${lengths.join('\n')} ] || fail ${INCOMPLETE}
-  fi`;
+  fi
+  meta=$(stat -c '%s %a %u:%g' -- ${joinCommands(
+    files.map((_, index) => sh`${tempRef(index)}`),
+    ' ',
+  )} ${files.map((file) => file.path)}) || fail 'cannot read the size, owner and mode of the rule files'
+  set -- $meta
+  ${joinCommands(checks, '\n  ')}`;
 };
 
 /** The stdin of the batch when it writes `write`'s files (as they are, see `receiveRuleFiles`). */
@@ -160,7 +172,10 @@ export const ufwFileWriteFunction = (write: UfwFileWrite): RemoteCommand => {
   ${tupleGuard(files)}
   tmps=
   fail() { rm -f -- $tmps; echo "casfleet: $*" >&2; exit 1; }
+  umask 027
+  set -C
   ${joinCommands(files.map(tempFor), '\n  ')}
+  set +C
   ${receiveRuleFiles(files)}
   sync -- $tmps /etc/ufw || fail 'sync failed'
   ${joinCommands(

@@ -1,8 +1,9 @@
 // The rule files' transfer run for real in bash (its `read -N`, no process) and dash (dd): what
 // arrives on stdin is written byte for byte, each file exactly its length and nothing of the next,
-// and a transfer cut short fails before anything is written in full.
+// with the mode of the file it replaces, and a transfer cut short fails before anything is written
+// in full.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -17,19 +18,31 @@ const first =
   '*filter\n:ufw-user-input - [0:0]\n\n### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 22 -j ACCEPT\n-A ufw-after-logging-input -j LOG --log-prefix "[UFW BLOCK] "\nCOMMIT\n';
 const second = '  leading spaces, a \\ backslash, trailing spaces  \n*filter\nCOMMIT\n';
 
+// The files the new ones replace: ufw's own mode, and one a hand made private.
+const olds = [join(dir, 'user.rules'), join(dir, 'user6.rules')];
+writeFileSync(olds[0] ?? '', 'old\n', { mode: 0o640 });
+writeFileSync(olds[1] ?? '', 'old\n');
+chmodSync(olds[1] ?? '', 0o600);
+
 const receive = (shell: string, name: string, stdin: string) => {
   const t0 = join(dir, `${name}.0`);
   const t1 = join(dir, `${name}.1`);
-  const script = `set -u\nfail() { echo "failed: $*"; exit 1; }\nt0='${t0}'\nt1='${t1}'\n${receiveRuleFiles([{ content: first }, { content: second }]).script}\necho done`;
+  const files = [first, second].map((content, index) => ({ content, path: olds[index] ?? '' }));
+  const script = `set -u\numask 022\nfail() { echo "failed: $*"; exit 1; }\nt0='${t0}'\nt1='${t1}'\n${receiveRuleFiles(files).script}\necho done`;
   const result = spawnSync(shell, ['-c', script], { input: stdin, encoding: 'utf8' });
-  return { result, files: () => [readFileSync(t0, 'latin1'), readFileSync(t1, 'latin1')] };
+  return {
+    result,
+    files: () => [readFileSync(t0, 'latin1'), readFileSync(t1, 'latin1')],
+    modes: () => [statSync(t0).mode & 0o7777, statSync(t1).mode & 0o7777],
+  };
 };
 
 for (const shell of SHELLS) {
-  test(`${shell}: each file gets exactly its bytes`, (t) => {
-    const { result, files } = receive(shell, `${shell.replaceAll('/', '')}-whole`, `${first}${second}`);
+  test(`${shell}: each file gets exactly its bytes and the mode of the one it replaces`, (t) => {
+    const { result, files, modes } = receive(shell, `${shell.replaceAll('/', '')}-whole`, `${first}${second}`);
     t.is(result.stdout, 'done\n', result.stderr);
     t.deepEqual(files(), [first, second]);
+    t.deepEqual(modes(), [0o640, 0o600], 'the modes of the files they replace');
   });
 
   test(`${shell}: a transfer cut short fails`, (t) => {
