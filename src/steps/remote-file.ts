@@ -80,9 +80,10 @@ EOF
 
 // cf_tree_stat FILE DIR...: the same checks of the DIRs, and FILE's uid, gid, mode and link count
 // (in file_uid, file_gid, file_mode, file_links) from the same stat: a backup's name records its
-// original's owner and mode, a restore checks the backup's. The same stat reads the owner of the
-// temp file "$tmp", when there is one (tmp_uid, tmp_gid), so that `install` chowns it only when it
-// must. The stat lines are read in this shell (a here-document, not a pipe), so with `privateRoot`
+// original's owner and mode, a restore checks the backup's. The same stat reads the owner and mode
+// of the temp file "$tmp", when there is one (tmp_uid, tmp_gid, tmp_mode), so that `install` chowns
+// and chmods it only when it must, and the time it was made (tmp_day, tmp_time, tmp_zone: %y in
+// UTC), which names a backup without a clock process (backupTimestamp). The stat lines are read in this shell (a here-document, not a pipe), so with `privateRoot`
 // the backup root is made 0700 only when the stat shows it is not.
 const treeStatFunction = (privateRoot: boolean): RemoteCommand => sh`${refuseFunction}
 cf_tree_stat() {
@@ -91,10 +92,10 @@ cf_tree_stat() {
   for d in "$@"; do
 ${dirTypeChecks}
   done
-  cf_stats=$(stat -c '%u %g %a %h %n' -- "$cf_file" \${tmp:+"$tmp"} "$@") || cf_refuse "cannot read the owner and mode of $cf_file and its backup directories"
-  { read -r file_uid file_gid file_mode file_links file_name
-  [ -z "$tmp" ] || read -r tmp_uid tmp_gid tmp_mode tmp_links tmp_name
-  while read -r uid gid mode links name; do
+  cf_stats=$(TZ=UTC0 stat -c '%u %g %a %h %y %n' -- "$cf_file" \${tmp:+"$tmp"} "$@") || cf_refuse "cannot read the owner and mode of $cf_file and its backup directories"
+  { read -r file_uid file_gid file_mode file_links file_day file_time file_zone file_name
+  [ -z "$tmp" ] || read -r tmp_uid tmp_gid tmp_mode tmp_links tmp_day tmp_time tmp_zone tmp_name
+  while read -r uid gid mode links day clock zone name; do
 ${dirOwnerChecks}${privateRoot ? privateRootCheck : raw('')}
   done; } <<EOF
 $cf_stats
@@ -158,14 +159,21 @@ const guardAbsent = (
 /**
  * Sets "$ts" to the time of a backup (UTC, sorting lexically in time order; facts/backup-name.ts).
  * bash 5, the usual login shell, reads the clock without a process: $EPOCHREALTIME (read once; its
- * decimal point follows the locale) through its printf builtin, to the microsecond. Any other shell
- * asks GNU date, to the nanosecond (or the second, where date has no %N).
+ * decimal point follows the locale) through its printf builtin, to the microsecond. Other shells
+ * (dash: the chain's changes run in it) take the time the write's temp file was made a moment
+ * before, as cf_tree_stat read it (UTC, to the nanosecond); without one (a removal), GNU date, to
+ * the nanosecond (or the second, where date has no %N).
  */
 export const backupTimestamp = sh`now=\${EPOCHREALTIME:-}
-case $now in
-  *[0-9][.,][0-9][0-9][0-9][0-9][0-9][0-9])
+case $now:\${tmp_zone-}:\${tmp_day-}T\${tmp_time-} in
+  *[0-9][.,][0-9][0-9][0-9][0-9][0-9][0-9]:*)
     TZ=UTC0 printf -v ts '%(%Y%m%dT%H%M%S)T' "\${now%[.,]*}"
     ts=$ts.\${now#*[.,]}000Z ;;
+  *:+0000:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9])
+    ts=\${tmp_day#*-}
+    ts=\${tmp_day%%-*}\${ts%-*}\${ts#*-}T
+    ts_clock=\${tmp_time#*:}
+    ts=$ts\${tmp_time%%:*}\${ts_clock%%:*}\${ts_clock#*:}Z ;;
   *)
     ts=$(date -u +%Y%m%dT%H%M%S.%NZ)
     case $ts in *N*) ts=$(date -u +%Y%m%dT%H%M%SZ) ;; esac ;;

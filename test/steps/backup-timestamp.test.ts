@@ -47,3 +47,14 @@ const noDash = spawnSync('dash', ['-c', ':']).status !== 0;
   t.regex(ts, /^\d{8}T\d{6}\.\d{9}Z$/);
   t.true(Math.abs(secondsOf(ts) - Date.now() / 1000) < 5);
 });
+
+(noDash ? test.skip : test)("dash takes the time the write's temp file was made, as the tree's stat read it: no date", (t) => {
+  const made = 'tmp_day=2026-12-02 tmp_time=05:44:00.123456789 tmp_zone=+0000';
+  // The shell by its path: the PATH given has nothing on it, date included.
+  t.is(run('/bin/dash', made, { PATH: '/nonexistent' }), '20261202T054400.123456789Z');
+  // Anything but a UTC time to the nanosecond is not taken: date answers.
+  for (const odd of [made.replace('+0000', '+0100'), made.replace('.123456789', ''), 'tmp_day= tmp_time= tmp_zone=']) {
+    t.regex(run('dash', odd), /^\d{8}T\d{6}\.\d{9}Z$/);
+    t.not(run('dash', odd), '20261202T054400.123456789Z');
+  }
+});
