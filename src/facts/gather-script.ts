@@ -16,23 +16,12 @@ const MARK = '\u001ecasfleet';
 // the rest of the script: a gather is all reads, and the apply's re-read comes after its command.
 const C_LOCALE = 'LC_ALL=C; export LC_ALL\n';
 
-/**
- * Shell variables a fact leaves for the held gather's follow-up: the transaction's snapshot takes
- * the kernel fact's dumps instead of running both saves again (two processes per changing host).
- * The gather unsets them before its first fact, so a follow-up never takes one from the login's
- * environment when the fact that sets it was not part of the gather.
- */
-export const GATHER_HANDOFF = { tables4: 'casfleet_tables4', tables6: 'casfleet_tables6' } as const;
-
-const HANDOFF_RESET = `unset ${Object.values(GATHER_HANDOFF).join(' ')}\n`;
-
 /** Build the script that prints every fact's raw output between markers. */
 export const buildGatherScript = (facts: readonly AnyFact[]): string => {
   const preludes = preludeArgs(facts);
   const emitted = new Set<string>();
   return (
     C_LOCALE +
-    HANDOFF_RESET +
     facts
       .map((fact) => {
         const { prelude } = fact;

@@ -7,7 +7,6 @@
 import { FactError } from '../errors.ts';
 import type { Fact } from './fact.ts';
 import { factLines, splitWord } from './fact-output.ts';
-import { GATHER_HANDOFF } from './gather-script.ts';
 import { type IptablesDump, parseIptablesSave } from './iptables-save.ts';
 import type { UfwFamily } from './ufw-tuple.ts';
 
@@ -33,8 +32,7 @@ export const CAS_FIREWALL_RULES = '/batm/vpngen/firewall.rules';
 
 // Inline (no subshell; nothing here globs: every expansion is a fixed word); each save's stderr is
 // merged so a failure carries its reason; the blank line keeps the exit marker on its own line
-// whatever the tool printed last. A successful dump stays in the gather's shell for the transaction's
-// snapshot (GATHER_HANDOFF), which then needs no save of its own.
+// whatever the tool printed last.
 const SCRIPT = `PATH="$PATH:/usr/sbin:/sbin"
 for family in 4 6; do
   if [ $family = 4 ]; then save=iptables-save; fwd=/proc/sys/net/ipv4/ip_forward
@@ -45,14 +43,10 @@ for family in 4 6; do
   if [ -r $fwd ]; then read -r f < $fwd || :; fi
   echo "forwarding$family \${f:-unknown}"
   echo "tables$family begin"
-  dump=
-  if command -v $save >/dev/null 2>&1; then dump=$($save 2>&1); rc=$?; [ -z "$dump" ] || printf '%s\n' "$dump"; else echo "$save: command not found"; rc=127; fi
+  if command -v $save >/dev/null 2>&1; then $save 2>&1; rc=$?; else echo "$save: command not found"; rc=127; fi
   echo
   echo "tables$family exit $rc"
-  [ $rc = 0 ] || dump=
-  if [ $family = 4 ]; then ${GATHER_HANDOFF.tables4}=$dump; else ${GATHER_HANDOFF.tables6}=$dump; fi
 done
-dump=
 if [ -r ${CAS_FIREWALL_RULES} ]; then
   while IFS= read -r line || [ -n "$line" ]; do
     case $line in *iptables*) printf 'cas-rule %s\\n' "$line" ;; esac

@@ -16,7 +16,6 @@
 
 import { type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { BACKUP_ROOT } from '../facts/backup-name.ts';
-import { GATHER_HANDOFF } from '../facts/gather-script.ts';
 import { armTimerCommand } from '../host-timer/timer-commands.ts';
 import { trustedBackupDir } from '../steps/remote-file.ts';
 import { VPNGEN_RULES, vpngenProblem } from '../steps/vpngen-rules.ts';
@@ -129,23 +128,6 @@ export interface BeginTransactionArgs {
   readonly delaySeconds: number;
 }
 
-// The filter table as the gather's kernel fact read it moments before (GATHER_HANDOFF, in the same
-// shell: the begin is the held gather's follow-up), so the snapshot costs no save of its own; what
-// the plan was made from is what a rollback restores. Only the *filter section, as
-// `iptables-save -t filter` prints it (the restore must never replace nat, CAS's redirects), and
-// only when every line of it is the dump's own (a chain, a rule, a comment): a message the save
-// printed on stderr would make the restore fail. Anything else fails, and the begin saves the table.
-export const FILTER_SECTION = sh`filter_section() {
-  nl='
-'
-  s="$nl$1$nl"
-  case $s in *"$nl*filter$nl"*"\${nl}COMMIT$nl"*) ;; *) return 1 ;; esac
-  s=\${s#*"$nl*filter$nl"}
-  s=\${s%%"\${nl}COMMIT$nl"*}
-  case "$nl$s" in *"$nl"[!:#-]*) return 1 ;; esac
-  printf '*filter\n%s\nCOMMIT\n' "$s"
-}`;
-
 /** Day stamp (UTC) of a transaction id: snapshots are pruned at most once a day per host. */
 const pruneDay = (id: string): string => /^txn-(\d{8})t/.exec(id)?.[1] ?? 'any';
 
@@ -165,10 +147,9 @@ export const beginTransactionCommand = ({ id, touched, delaySeconds }: BeginTran
   const stamp = `${TRANSACTIONS_DIR}/.pruned-${pruneDay(id)}`;
   const tables = touched.firewall
     ? [
-        FILTER_SECTION,
-        sh`filter_section "\${${raw(GATHER_HANDOFF.tables4)}-}" >"$snap/iptables.filter" || iptables-save -t filter >"$snap/iptables.filter" || fail 'cannot save the IPv4 filter table'`,
+        sh`iptables-save -t filter >"$snap/iptables.filter" || fail 'cannot save the IPv4 filter table'`,
         // No IPv6 in the kernel (or no ip6tables): nothing to save, nothing to restore.
-        sh`if ! { filter_section "\${${raw(GATHER_HANDOFF.tables6)}-}" >"$snap/ip6tables.filter" || { command -v ip6tables-save >/dev/null 2>&1 && ip6tables-save -t filter >"$snap/ip6tables.filter" 2>/dev/null; }; }; then rm -f -- "$snap/ip6tables.filter"; fi`,
+        sh`if ! { command -v ip6tables-save >/dev/null 2>&1 && ip6tables-save -t filter >"$snap/ip6tables.filter" 2>/dev/null; }; then rm -f -- "$snap/ip6tables.filter"; fi`,
       ]
     : [];
   const snapshot = sh`set -u

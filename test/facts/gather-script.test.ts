@@ -3,7 +3,7 @@ import test from 'ava';
 import { FactError } from '../../src/errors.ts';
 import type { Fact } from '../../src/facts/fact.ts';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
-import { buildGatherScript, GATHER_HANDOFF, parseGatherOutput } from '../../src/facts/gather-script.ts';
+import { buildGatherScript, parseGatherOutput } from '../../src/facts/gather-script.ts';
 import { iptablesHost } from '../../src/facts/iptables-host.ts';
 import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
 import { networkInterfaces } from '../../src/facts/network.ts';
@@ -83,13 +83,6 @@ test('an inline fact runs in the gather shell, framed like the others', async (t
   const outcomes = await gather([{ ...textFact('sets', 'x=from-inline; echo set'), inline: true }, textFact('reads', `echo "x=\${x:-}"`)]);
   t.deepEqual(outcomes.get('sets'), { ok: true, value: 'set\n' });
   t.deepEqual(outcomes.get('reads'), { ok: true, value: 'x=from-inline\n' });
-});
-
-test("what a fact leaves for the gather's follow-up never comes from the login's environment", (t) => {
-  const probe = textFact('probe', `echo "\${${GATHER_HANDOFF.tables4}-unset} \${${GATHER_HANDOFF.tables6}-unset}"`);
-  const env = { PATH: '/usr/bin:/bin', [GATHER_HANDOFF.tables4]: '*filter', [GATHER_HANDOFF.tables6]: '*filter' };
-  const result = spawnSync('/bin/sh', ['-c', buildGatherScript([probe])], { encoding: 'utf8', env });
-  t.deepEqual(parseGatherOutput(result.stdout, [probe]).get('probe'), { ok: true, value: 'unset unset\n' });
 });
 
 // Inline facts share one shell: whatever options they touch must be back to the defaults for the
