@@ -83,8 +83,9 @@ EOF
 // original's owner and mode, a restore checks the backup's. The same stat reads the owner and mode
 // of the temp file "$tmp", when there is one (tmp_uid, tmp_gid, tmp_mode), so that `install` chowns
 // and chmods it only when it must, and the time it was made (tmp_day, tmp_time, tmp_zone: %y in
-// UTC), which names a backup without a clock process (backupTimestamp). The stat lines are read in this shell (a here-document, not a pipe), so with `privateRoot`
-// the backup root is made 0700 only when the stat shows it is not.
+// UTC), which names a backup without a clock process (backupTimestamp). The stat lines are read in
+// this shell (a here-document, not a pipe), so with `privateRoot` the backup root is made 0700 only
+// when the stat shows it is not.
 const treeStatFunction = (privateRoot: boolean): RemoteCommand => sh`${refuseFunction}
 cf_tree_stat() {
   cf_file=$1
