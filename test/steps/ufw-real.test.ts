@@ -116,7 +116,16 @@ realTest(`a Scenario-A rule set applied with the python batch converges on real 
 
 realTest(`switching the desired set (close 7742, allow 7741 from a subnet) converges with the allow before the deny${suffix}`, (t) => {
   const s = scratch as UfwScratch;
-  const { first, outputs, second, facts } = applyAndReplan(s, SCENARIO_B);
+  // The writer names its new files after the script's PID: a prefix in the same shell leaves a
+  // symlink under one of those names first, as a killed run could leave a file.
+  const planted = 'printf \'keep\\n\' >/etc/ufw/planted && ln -s /etc/ufw/planted "/etc/ufw/.user.rules.casfleet.$$"\n';
+  const mode = s.run('stat -c %a /etc/ufw/user.rules').stdout;
+  const { first, outputs, second, facts } = applyAndReplan(s, SCENARIO_B, planted);
+  t.is(
+    s.run('cat /etc/ufw/planted; rm -f /etc/ufw/planted; ls -A /etc/ufw | grep -c casfleet; stat -c %a /etc/ufw/user.rules').stdout,
+    `keep\n0\n${mode}`,
+    'the symlink was removed, not written through; nothing left over; the file keeps its mode',
+  );
   t.deepEqual(
     first.changes.map((c) => c.summary),
     [
