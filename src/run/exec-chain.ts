@@ -120,6 +120,15 @@ export class HeldExec {
   }
 }
 
+/**
+ * After an answer that keeps `exec` holding: what the command it started did, and the hold the exec
+ * waits at next (none when the exec ended instead).
+ */
+export const resultAndNextHold = async (exec: HeldExec): Promise<{ readonly result: ExecResult; readonly waiting?: HeldAt }> => {
+  const next = await exec.next();
+  return 'ended' in next ? { result: sinceLastHold(next.ended) } : { result: chainedResult(next), waiting: next };
+};
+
 /** An exec waiting in the chain's loop for its next command. */
 export class ExecChain {
   readonly #exec: HeldExec;
@@ -141,11 +150,10 @@ export class ExecChain {
     this.#waiting = undefined;
     const frame = `${script}\n${END_LINE}\n`;
     if (!this.#exec.answer(at, `${Buffer.byteLength(frame)}\n${frame}`, true)) return undefined;
-    const next = await this.#exec.next();
-    // The loop's shell died while the command ran.
-    if ('ended' in next) return sinceLastHold(next.ended);
-    this.#waiting = next;
-    return chainedResult(next);
+    // No next hold: the loop's shell died while the command ran.
+    const { result, waiting } = await resultAndNextHold(this.#exec);
+    this.#waiting = waiting;
+    return result;
   }
 
   /** Send EOF (the loop ends, running nothing more) and wait for the exec's end. */

@@ -39,8 +39,8 @@ export interface HostRunInput {
   /**
    * The transaction of a non-check run: `command` begins it (snapshot and dead-man), run by the
    * gather's exec once the plan says the host changes (HostSession.gatherHeld), which then stays open
-   * for the host's changes (HostSession.apply); `begin` gets what sends it,
-   * before the first change; throwing stops the host untouched.
+   * for the host's changes (HostSession.apply); `begin` gets what sends it, before the first change;
+   * throwing stops the host untouched.
    */
   readonly transaction?: {
     readonly command: RemoteCommand;

@@ -18,7 +18,7 @@ import { APPLY_STATUS_MARK, buildGatherScript, type FactOutcome, parseGatherOutp
 import type { ChangeGuard } from '../host-timer/timer-commands.ts';
 import { seconds } from '../ssh/connect-errors.ts';
 import type { Connection, ExecHold, ExecResult } from '../ssh/connection.ts';
-import { chainedResult, ExecChain, HeldExec, HOLD_MARK, sinceLastHold, thenChain, withHereDocument } from './exec-chain.ts';
+import { ExecChain, HeldExec, HOLD_MARK, resultAndNextHold, sinceLastHold, thenChain, withHereDocument } from './exec-chain.ts';
 
 /**
  * Facts read by an exec that still waits: `answer` runs the follow-up of that name on the host in
@@ -130,10 +130,9 @@ export class HostSession {
         );
       }
       if (!chains) return sinceLastHold(await exec.done);
-      const next = await exec.next();
-      if ('ended' in next) return sinceLastHold(next.ended);
-      this.#chain = new ExecChain(exec, next);
-      return chainedResult(next);
+      const { result, waiting } = await resultAndNextHold(exec);
+      if (waiting) this.#chain = new ExecChain(exec, waiting);
+      return result;
     };
     let decided: Promise<ExecResult> | undefined;
     return {

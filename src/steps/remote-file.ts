@@ -181,15 +181,23 @@ case $now:\${tmp_zone-}:\${tmp_day-}T\${tmp_time-} in
 esac`;
 
 /**
+ * Shell that makes `file` (a quoted shell word) a new empty file, under noclobber (the caller's
+ * `set -C`: O_EXCL, never a file or link already there). In a directory only root can write, what is
+ * there can only be what a killed run of the same PID left: it is removed and the file made anew;
+ * `otherwise` runs when that fails too. `true`, not `:`: a failed redirection of a special built-in
+ * exits dash.
+ */
+export const exclusiveCreate = (file: RawText, otherwise: RemoteCommand): RemoteCommand =>
+  sh`true 2>/dev/null >${file} || { rm -f -- ${file} && true >${file}; } || ${raw(otherwise.script)}`;
+
+/**
  * Copies "$target" to "$backup_tmp", a new root-only (0600) file in the backup tree, and names its
  * backup "$backup" after the time and the file's uid-gid-mode. cp into the existing file keeps its
  * 0600. The caller syncs "$backup_tmp" (with whatever else it syncs) before backupCommit.
  *
  * The temp file is named after the script's PID and created by the shell (noclobber: O_EXCL), not by
  * mktemp (one process less per backup): the tree was checked to be root's and writable by nobody else
- * just before, so no one else can have put a file under that name; one that a killed run of the same
- * PID left is removed and the name created anew. `true`, not `:`: a failed redirection of a special
- * built-in exits dash.
+ * just before, so no one else can have put a file under that name (exclusiveCreate).
  */
 const backupCopy = (path: string): RemoteCommand => {
   const dir = backupDirFor(path);
@@ -199,7 +207,7 @@ ${backupTimestamp}
 backup=${dir}/${base}.$ts.$file_uid-$file_gid-$file_mode
 backup_tmp=${dir}/.${base}.casfleet.$$
 set -C
-true 2>/dev/null >"$backup_tmp" || { rm -f -- "$backup_tmp" && true >"$backup_tmp"; } || cf_refuse "cannot create $backup_tmp"
+${exclusiveCreate(raw('"$backup_tmp"'), sh`cf_refuse "cannot create $backup_tmp"`)}
 set +C
 cp -- "$target" "$backup_tmp"`;
 };
@@ -246,13 +254,13 @@ umask 077`;
 // Gives "$tmp" its owner and mode, then renames it over the target. One sync makes the temp file, its
 // directory and, with `backedUp`, the backup's temp file durable; the backup is then renamed into
 // place and its directory synced before the target is replaced, and the target's directory after.
-// With `ownerRead`, cf_tree_stat has read the temp file's owner and mode: it is chowned and chmodded
+// With `tempRead`, cf_tree_stat has read the temp file's owner and mode: it is chowned and chmodded
 // only when they differ (tempNextTo makes it the shell's user and group, root's for the usual sudo,
 // and the mode the target gets unless it has an execute bit).
-const install = (path: string, { uid, gid, mode }: FileMeta, { backedUp = false, ownerRead = false } = {}): RemoteCommand => {
+const install = (path: string, { uid, gid, mode }: FileMeta, { backedUp = false, tempRead = false } = {}): RemoteCommand => {
   const owner = `${uid}:${gid}`;
-  return sh`${ownerRead ? sh`[ "$tmp_uid:$tmp_gid" = ${owner} ] || ` : raw('')}chown ${owner} -- "$tmp"
-${ownerRead ? sh`[ "$tmp_mode" = ${mode} ] || ` : raw('')}chmod ${mode} -- "$tmp"
+  return sh`${tempRead ? sh`[ "$tmp_uid:$tmp_gid" = ${owner} ] || ` : raw('')}chown ${owner} -- "$tmp"
+${tempRead ? sh`[ "$tmp_mode" = ${mode} ] || ` : raw('')}chmod ${mode} -- "$tmp"
 sync -- ${backedUp ? raw('"$backup_tmp" ') : raw('')}"$tmp" ${posix.dirname(path)}
 ${backedUp ? sh`${backupCommit(path)}\n` : raw('')}mv -fT -- "$tmp" "$target"
 tmp=
@@ -326,7 +334,7 @@ ${backupCopy(path)}`
 }
 ${receive}
 ${verifyWrite(content, expectedSha256)}
-${install(path, meta, { backedUp: expectedSha256 !== null, ownerRead: expectedSha256 !== null })}
+${install(path, meta, { backedUp: expectedSha256 !== null, tempRead: expectedSha256 !== null })}
 printf 'wrote: %s\\n' "$target"`;
   return { command, stdin };
 };
@@ -387,6 +395,6 @@ cf_tree_stat "$backup" ${backupChain(posix.dirname(backupPath))}
 [ "$file_uid" = 0 ] && [ "$file_mode" = 600 ] && [ "$file_links" = 1 ] || cf_refuse "$backup is not a root-only (0600, one link) casfleet backup (uid $file_uid, mode $file_mode, $file_links links); not restoring from it"
 ${saneOwner(meta)}
 cp -- "$backup" "$tmp"
-${install(path, meta, { ownerRead: true })}
+${install(path, meta, { tempRead: true })}
 printf 'restored: %s from %s\\n' "$target" "$backup"`;
 };

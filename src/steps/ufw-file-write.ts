@@ -22,6 +22,7 @@
 import { joinCommands, type RemoteCommand, raw, sh } from '../command/shell.ts';
 import { UFW_RULE_FILES, type UfwFileFormat, type UfwState } from '../facts/ufw.ts';
 import { TUPLE_PREFIX, type UfwFamily, type UfwRule } from '../facts/ufw-tuple.ts';
+import { exclusiveCreate } from './remote-file.ts';
 import { NOT_VERIFIED, UFW_VERIFIED_FUNCTION, verifiedUfwFilesTest } from './ufw-enable.ts';
 import type { UfwOp } from './ufw-reconcile.ts';
 import { tupleLine, ufwRulesFileText, writerProblem } from './ufw-rules-file.ts';
@@ -96,15 +97,13 @@ const tupleGuard = (files: readonly UfwFileToWrite[]): RemoteCommand => {
 const tempRef = (index: number) => raw(`"$t${index}"`);
 
 // The new file is made next to the old one by the shell, under a name made from the script's PID
-// instead of mktemp's (one process less per file): noclobber opens it with O_EXCL, never through a
-// file or link already there, and /etc/ufw is root's, so what is there can only be what a killed run
-// of the same PID left, which is removed and the file made anew. It is made 0640 (the ufw_write_files
+// instead of mktemp's (one process less per file): /etc/ufw is root's (exclusiveCreate). It is made 0640 (the ufw_write_files
 // umask), ufw's own mode; receiveRuleFiles gives it the old file's owner and mode where they differ.
 const tempFor = (file: UfwFileToWrite, index: number): RemoteCommand => {
   const temp = tempRef(index);
   return sh`t${raw(String(index))}=${`/etc/ufw/.${file.path.split('/').pop()}.casfleet.`}$$
   tmps="$tmps $t${raw(String(index))}"
-  true 2>/dev/null >${temp} || { rm -f -- ${temp} && true >${temp}; } || fail ${`cannot create a new ${file.path}`}`;
+  ${exclusiveCreate(temp, sh`fail ${`cannot create a new ${file.path}`}`)}`;
 };
 
 // The contents arrive one after the other on stdin, as they are (printable ASCII: planUfwFileWrite
