@@ -12,6 +12,7 @@
 // read with the gather).
 
 import { type RemoteCommand, sh } from '../command/shell.ts';
+import type { ChangeStdin } from '../command/stdin-parts.ts';
 import { hostWorkTurn } from '../event-loop-turn.ts';
 import type { AnyFact } from '../facts/fact.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
@@ -384,7 +385,7 @@ type ApplyFailure =
 const applyAndReread = async (
   session: HostSession,
   command: RemoteCommand,
-  stdin: string | undefined,
+  stdin: ChangeStdin | undefined,
   refetch: readonly AnyFact[],
   cache: Map<string, FactOutcome>,
 ): Promise<ApplyFailure | undefined> => {

@@ -11,6 +11,7 @@ import {
   withBecome,
   withoutBecomeStart,
 } from '../command/shell.ts';
+import { type ChangeStdin, PARTS_ON_STDIN, partsInFrame, stdinText } from '../command/stdin-parts.ts';
 import { CasfleetError, RemoteCommandError, SudoError } from '../errors.ts';
 import { hostWorkTurn } from '../event-loop-turn.ts';
 import type { AnyFact } from '../facts/fact.ts';
@@ -183,15 +184,19 @@ export class HostSession {
    * Run one change, then re-read `refetch` facts in the same exec (login-scope facts keep their
    * value): the exec kept open for changes when there is one, else an exec of its own.
    */
-  async apply(command: RemoteCommand, stdin: string | undefined, refetch: readonly AnyFact[]): Promise<ApplyResult> {
+  async apply(command: RemoteCommand, stdin: ChangeStdin | undefined, refetch: readonly AnyFact[]): Promise<ApplyResult> {
     const reread = refetch.filter((fact) => fact.scope !== 'login');
     const { enter, leave } = this.#changeGuard;
     const change = `( ${enter}${command.script}\n)`;
     const rest = `\ncasfleet_status=$?\n${leave}printf '\\n%s %s\\n' '${APPLY_STATUS_MARK}' "$casfleet_status"\n${buildGatherScript(reread)}`;
-    const chained = stdin === undefined ? change : withHereDocument(change, stdin);
+    const parts = typeof stdin === 'object';
+    const inFrame = parts ? partsInFrame(stdin) : undefined;
+    const chained =
+      stdin === undefined ? change : parts ? (inFrame === undefined ? undefined : `${inFrame}${change}`) : withHereDocument(change, stdin);
+    const own = { script: `${parts ? PARTS_ON_STDIN : ''}${change}${rest}`, display: command.display };
     const result =
       (chained === undefined ? undefined : await this.#chain?.run(`${chained}${rest}`)) ??
-      (await this.#run({ script: `${change}${rest}`, display: command.display }, this.#options.applyTimeoutMs, stdin));
+      (await this.#run(own, this.#options.applyTimeoutMs, stdin === undefined ? undefined : stdinText(stdin)));
     await hostWorkTurn();
     const markAt = result.stdout.lastIndexOf(`\n${APPLY_STATUS_MARK} `);
     if (markAt < 0) {

@@ -1,9 +1,9 @@
 // Shell for changing files on a host safely (DESIGN §4): back up first (timestamped, root-only, under
 // /var/backups/casfleet, see facts/backup-name.ts), write to a temp file in the SAME directory (so the
 // final rename is atomic), give it the owner/group/mode the facts recorded, then rename over the
-// target. New content arrives on stdin, never on the command line (ps, logs, ARG_MAX): as it is when
-// it is plain text, else base64-encoded, so every byte survives the trip (Latin-1 .properties, CR,
-// no final newline).
+// target. New content never travels on the command line (ps, logs, ARG_MAX): it comes on stdin, or
+// in the exec chain as a variable of the frame (command/stdin-parts.ts), as it is when it is plain
+// text, else base64-encoded, so every byte survives the trip (Latin-1 .properties, CR, no final newline).
 //
 // What the shell refuses to trust (each refusal exits 3 with the reason, before the file changes):
 // - The backup tree. /var/backups/casfleet is created root-owned 0700; it, every directory above it
@@ -31,6 +31,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { isPrintableAscii } from '../command/plain-text.ts';
 import { type RawText, type RemoteCommand, raw, sh } from '../command/shell.ts';
+import { IN_FRAME, partRef, type StdinParts } from '../command/stdin-parts.ts';
 import { BACKUP_ROOT, backupDirFor } from '../facts/backup-name.ts';
 
 /** Owner, group and permission bits to give a written file. */
@@ -292,21 +293,28 @@ if [ "$received" != ${sha256Latin1(content)} ]; then
 fi`;
 };
 
-// Writes stdin into "$tmp": printable ASCII as it is, bash reading exactly its length with `read -N`
-// (no process), other shells copying it with dd; anything else (and an empty file, which dd cannot
-// count) base64-encoded through base64 -d. A transfer cut short leaves "$tmp" short, and verifyWrite
-// refuses it.
-const transfer = (content: string): { readonly receive: RemoteCommand; readonly stdin: string } => {
-  if (content === '' || !isPrintableAscii(content))
-    return { receive: sh`base64 -d > "$tmp"`, stdin: Buffer.from(content, 'latin1').toString('base64') };
+// Writes the content into "$tmp": in the exec chain from the frame's variable with printf (no
+// process); otherwise from stdin, printable ASCII as it is, bash reading exactly its length with
+// `read -N` (no process), other shells copying it with dd. Anything else (and an empty file, which
+// dd cannot count) is base64-encoded and goes through base64 -d. A transfer cut short leaves "$tmp"
+// short, and verifyWrite refuses it.
+const transfer = (content: string): { readonly receive: RemoteCommand; readonly stdin: StdinParts } => {
+  if (content === '' || !isPrintableAscii(content)) {
+    return {
+      receive: sh`if ${IN_FRAME}; then printf '%s' ${partRef(0)} | base64 -d > "$tmp"; else base64 -d > "$tmp"; fi`,
+      stdin: { parts: [Buffer.from(content, 'latin1').toString('base64')] },
+    };
+  }
   const length = String(content.length);
-  const receive = sh`if [ -n "\${BASH_VERSION-}" ]; then
+  const receive = sh`if ${IN_FRAME}; then
+  printf '%s' ${partRef(0)} > "$tmp"
+elif [ -n "\${BASH_VERSION-}" ]; then
   IFS= read -r -N ${length} c || :
   printf '%s' "$c" > "$tmp"
 else
   dd iflag=fullblock bs=${length} count=1 of="$tmp" 2>/dev/null || :
 fi`;
-  return { receive, stdin: content };
+  return { receive, stdin: { parts: [content] } };
 };
 
 /**
@@ -321,7 +329,7 @@ export const atomicWrite = (
   meta: FileMeta,
   expectedSha256: string | null,
   content: string,
-): { readonly command: RemoteCommand; readonly stdin: string } => {
+): { readonly command: RemoteCommand; readonly stdin: StdinParts } => {
   const { receive, stdin } = transfer(content);
   const command = sh`${prelude(path)}
 ${

@@ -4,6 +4,7 @@
 // the same facts and plans again: a step has converged only when that second plan is empty.
 
 import type { RemoteCommand } from '../command/shell.ts';
+import type { ChangeStdin } from '../command/stdin-parts.ts';
 import type { FactMap, FactValues } from '../facts/fact.ts';
 
 /** One change with a human summary ("+ allow 7742/tcp in on eth0") and the commands that make it. */
@@ -15,8 +16,8 @@ export interface Change {
    * in one python3 run): the runner runs the non-empty commands in order and shows every summary.
    */
   readonly command: RemoteCommand;
-  /** Bytes fed to the command's stdin (file contents for atomic writes); never logged. */
-  readonly stdin?: string;
+  /** What the command reads (file contents for atomic writes; see command/stdin-parts.ts); never logged. */
+  readonly stdin?: ChangeStdin;
 }
 
 /** The command of a summary-only change whose work an earlier change of the plan performs. */

@@ -1,10 +1,10 @@
 // A plan's rule changes without ufw's python: the controller computes the new user.rules /
-// user6.rules (ufw-rules-file.ts) from the simulated final rule lists, sends them on stdin, and the
-// host writes them atomically and, when ufw's chains are running, loads each written family once with
-// `ip[6]tables-restore -n` (the load ufw-batch.ts's header explains; ufw's own reload of the user
-// chains does the same). A file is written only when an operation touches its family, as ufw
-// writes a family's file only then. The python batch stays the fallback (the function returns
-// NOT_VERIFIED having changed nothing) when:
+// user6.rules (ufw-rules-file.ts) from the simulated final rule lists, sends them (receiveRuleFiles),
+// and the host writes them atomically and, when ufw's chains are running, loads each written
+// family once with `ip[6]tables-restore -n` (the load ufw-batch.ts's header explains; ufw's own
+// reload of the user chains does the same). A file is written only when an operation touches its
+// family, as ufw writes a family's file only then. The python batch stays the fallback (the
+// function returns NOT_VERIFIED having changed nothing) when:
 // - the host's ufw is not the verified 0.36.2 (checksums of the python files the writer mirrors);
 // - its settings are not those the content was computed from (IPv6, LOGLEVEL, default policies,
 //   compared as ufw writes them, upper-case policies), or its tuple lines are not those the plan
@@ -20,6 +20,7 @@
 // interleave with the write, as with the enable of ufw-enable.ts.
 
 import { joinCommands, type RemoteCommand, raw, sh } from '../command/shell.ts';
+import { IN_FRAME, partRef, type StdinParts } from '../command/stdin-parts.ts';
 import { UFW_RULE_FILES, type UfwFileFormat, type UfwState } from '../facts/ufw.ts';
 import { TUPLE_PREFIX, type UfwFamily, type UfwRule } from '../facts/ufw-tuple.ts';
 import { exclusiveCreate } from './remote-file.ts';
@@ -106,19 +107,22 @@ const tempFor = (file: UfwFileToWrite, index: number): RemoteCommand => {
   ${exclusiveCreate(temp, sh`fail ${`cannot create a new ${file.path}`}`)}`;
 };
 
-// The contents arrive one after the other on stdin, as they are (printable ASCII: planUfwFileWrite
-// leaves anything else to ufw's python), never on the command line, where a long rule list would pass
-// the kernel's limit for one argument. bash reads each into a variable with `read -N` (exactly its
-// length, no process); other shells copy each with dd, fullblock reading exactly its length and
-// nothing of the next. Then one stat reads the size, mode and owner of each new file and of the file
-// it replaces: a transfer cut short leaves a file short of its length, which refuses the write before
-// anything is replaced, and a new file gets the old one's owner and mode (ufw keeps them:
-// shutil.copystat) only when they differ, so usually with no process. It writes "$t0", "$t1"… and
-// calls `fail` (both the writer's).
+// The contents come in the exec chain as variables of the frame (command/stdin-parts.ts), each
+// printed into its file with printf (no process); over an exec of their own they arrive on stdin
+// one after the other, as they are (printable ASCII: planUfwFileWrite leaves anything else to ufw's
+// python), never on the command line, where a long rule list would pass the kernel's limit for one
+// argument. From stdin bash reads each into a variable with `read -N` (exactly its length, no
+// process); other shells copy each with dd, fullblock reading exactly its length and nothing of the
+// next. Then one stat reads the size, mode and owner of each new file and of the file it replaces:
+// a transfer cut short (or a write that failed) leaves a file short of its length, which refuses
+// the write before anything is replaced, and a new file gets the old one's owner and mode (ufw keeps
+// them: shutil.copystat) only when they differ, so usually with no process. It writes "$t0",
+// "$t1"… and calls `fail` (both the writer's).
 const INCOMPLETE = 'the new rule files arrived incomplete (transfer cut short?); nothing replaced';
 
 export const receiveRuleFiles = (files: readonly Pick<UfwFileToWrite, 'content' | 'path'>[]): RemoteCommand => {
   const lengths = files.map((file) => file.content.length);
+  const prints = lengths.map((_, index) => sh`printf '%s' ${partRef(index)} > ${tempRef(index)}`);
   const reads = lengths.map(
     (length, index) => sh`IFS= read -r -N ${length} c || :
     [ \${#c} -eq ${length} ] || fail ${INCOMPLETE}
@@ -132,7 +136,9 @@ export const receiveRuleFiles = (files: readonly Pick<UfwFileToWrite, 'content' 
     return sh`[ ${field(index, 1)} = ${lengths[index] ?? 0} ] || fail ${INCOMPLETE}
   [ ${field(index, 2)}:${field(index, 3)} = ${field(old, 2)}:${field(old, 3)} ] || { chown --reference=${file.path} -- ${tempRef(index)} && chmod --reference=${file.path} -- ${tempRef(index)}; } || fail ${`cannot give the new ${file.path} the owner and mode of the old one`}`;
   });
-  return sh`if [ -n "\${BASH_VERSION-}" ]; then
+  return sh`if ${IN_FRAME}; then
+    { ${joinCommands(prints, ' && ')}; } || fail 'cannot write the new rule files'
+  elif [ -n "\${BASH_VERSION-}" ]; then
     ${joinCommands(reads, '\n    ')}
   else
     { ${joinCommands(copies, ' && ')}; } || fail 'cannot read the new rule files from stdin'
@@ -145,8 +151,8 @@ export const receiveRuleFiles = (files: readonly Pick<UfwFileToWrite, 'content' 
   ${joinCommands(checks, '\n  ')}`;
 };
 
-/** The stdin of the batch when it writes `write`'s files (as they are, see `receiveRuleFiles`). */
-export const ufwFileWriteStdin = (write: UfwFileWrite): string => write.files.map((file) => file.content).join('');
+/** What the batch reads when it writes `write`'s files, one part a file (see `receiveRuleFiles`). */
+export const ufwFileWriteStdin = (write: UfwFileWrite): StdinParts => ({ parts: write.files.map((file) => file.content) });
 
 const loadFor = (file: UfwFileToWrite): RemoteCommand => {
   const exe = file.family === 'v6' ? 'ip6tables-restore' : 'iptables-restore';

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { quote } from '../../src/command/shell.ts';
+import { stdinText } from '../../src/command/stdin-parts.ts';
 import type { FileState } from '../../src/facts/file.ts';
 import { hostRelativePaths } from '../../src/lab/lab-layout.ts';
 import { labSshArgv } from '../../src/lab/lab-ssh-client.ts';
@@ -117,7 +118,7 @@ serial('a file transfer cut in the middle by a dropped connection leaves the old
   const ssh = spawn('ip', ['netns', 'exec', lab.controllerNetns, ...labSshArgv(lab, lab.host(host).address, change.command.script)], {
     stdio: ['pipe', 'ignore', 'ignore'],
   });
-  const stdin = change.stdin!;
+  const stdin = stdinText(change.stdin!);
   ssh.stdin.write(stdin.slice(0, Math.floor(stdin.length / 2)));
   const temp = `ls -A /batm/config | grep -q '^\\.gate\\.properties\\.casfleet\\.'`;
   // Cut only once the host is receiving: its temp file exists, and half the content is on its way

@@ -7,6 +7,7 @@
 // and v6), v6 twins, comments, interfaces, deny/reject/limit, deletes, inserts at positions, moves,
 // comment replacements, hand rules made before casfleet and after it.
 import type { ExecutionContext } from 'ava';
+import { stdinText } from '../../src/command/stdin-parts.ts';
 import { kernelFirewall } from '../../src/facts/kernel-firewall.ts';
 import { networkInterfaces } from '../../src/facts/network.ts';
 import { parseSshConnection } from '../../src/facts/ssh-connection.ts';
@@ -63,7 +64,7 @@ const applyBoth = async (t: ExecutionContext, when: string, args: UfwRuleSetArgs
   const { command } = change;
   // The display lists the operations as ufw commands (and the vpngen re-apply) after the writer's lines.
   const operations = command.display.split('\n').filter((line) => line.startsWith('ufw ') || line.startsWith('[ -f '));
-  const written = await onHost(WRITER, command.script, change.stdin);
+  const written = await onHost(WRITER, command.script, stdinText(change.stdin ?? ''));
   t.is(written.code, 0, `${when}: ${written.stdout}${written.stderr}`);
   t.regex(written.stdout, /^wrote: \/etc\/ufw\/user\.rules/m, `${when}: the writer wrote the files`);
   t.notRegex(written.stdout, /^> ufw /m, `${when}: no python`);
@@ -149,7 +150,7 @@ serial('a rule added by hand between the facts and the write: the writer steps a
   const change = ufwRuleSet(args).plan(facts).changes[0];
   if (!change) throw new Error('nothing planned');
   await ok(WRITER, 'ufw allow 8090/tcp >/dev/null');
-  const written = await onHost(WRITER, change.command.script, change.stdin);
+  const written = await onHost(WRITER, change.command.script, stdinText(change.stdin ?? ''));
   t.is(written.code, 0, written.stdout + written.stderr);
   t.regex(
     written.stderr,

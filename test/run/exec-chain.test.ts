@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { sh } from '../../src/command/shell.ts';
+import { IN_FRAME, partRef } from '../../src/command/stdin-parts.ts';
 import type { Fact } from '../../src/facts/fact.ts';
 import { chainedResult, thenChain, withHereDocument } from '../../src/run/exec-chain.ts';
 import { HostSession } from '../../src/run/host-session.ts';
@@ -96,6 +97,22 @@ test("after the begin, the session's changes run in the gather's exec, each in a
   await session.endChain();
   t.like(await session.apply(sh`echo after`, undefined, []), { status: 0, output: 'after' });
   t.is(connection.scripts.length, 3, 'once the chain ended, an exec per change');
+});
+
+test('input in parts travels in the chained frame as variables, not on stdin; over an exec of its own it comes on stdin', async (t) => {
+  const connection = createLocalConnection();
+  const session = new HostSession(connection, { become: { enabled: false }, gatherTimeoutMs: 10_000, applyTimeoutMs: 10_000 });
+  const held = await session.gatherHeld([], { begin: sh`echo armed` }, 'begin');
+  t.like(await held.answer('begin'), { code: 0 });
+  // What a reader of the parts does: the variables in a frame, else stdin.
+  const reader = sh`if ${IN_FRAME}; then printf '[%s|%s]' ${partRef(0)} ${partRef(1)}; else printf 'stdin:'; cat; fi`;
+  const parts = { parts: ["it's $HOME `x`\n", 'no newline at the end'] };
+  t.like(await session.apply(reader, parts, []), { status: 0, output: "[it's $HOME `x`\n|no newline at the end]" });
+  t.is(connection.scripts.length, 1, 'chained, even without a final newline');
+  t.like(await session.apply(reader, { parts: ['a NUL \0 byte'] }, []), { status: 0, output: 'stdin:a NUL \0 byte' });
+  t.is(connection.scripts.length, 2, 'a part a shell variable cannot hold goes over an exec of its own');
+  await session.endChain();
+  t.like(await session.apply(reader, parts, []), { status: 0, output: "stdin:it's $HOME `x`\nno newline at the end" });
 });
 
 test('a begin that fails leaves no chain: the changes get execs of their own', async (t) => {

@@ -23,6 +23,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { partsInFrame, type StdinParts, stdinText } from '../../src/command/stdin-parts.ts';
 import { backupsFact, fileFact } from '../../src/facts/file.ts';
 import { fileAbsent } from '../../src/steps/file-absent.ts';
 import { fileRestored } from '../../src/steps/file-restored.ts';
@@ -82,6 +83,27 @@ realTest(`propertiesKey writes atomically, keeps metadata and bytes, backs up ro
   t.is((statSync(backupFile).mode & 0o777).toString(8), '600');
   t.is((statSync(join(s.dir, 'backups', 'casfleet')).mode & 0o777).toString(8), '700');
   t.deepEqual(apply(s, step).plan.changes, [], 'second run changes nothing');
+});
+
+// In the exec chain the content is a variable of the frame (command/stdin-parts.ts), nothing on stdin.
+realTest(`in a chained frame the write takes its content from the frame: plain text and base64 alike${suffix}`, (t) => {
+  const s = scratch as UfwScratch;
+  for (const [name, before, key] of [
+    ['plain.properties', 'a=1\nk=1\n', 'k'],
+    ['latin1.properties', ORIGINAL, 'batm.vpn-skip'],
+  ] as const) {
+    const path = join(dir, name);
+    writeFileSync(path, Buffer.from(before, 'latin1'));
+    const step = propertiesKey({ file: path, key, value: true });
+    const change = step.plan(gatherAll(s, step)).changes[0]!;
+    const stdin = change.stdin as StdinParts;
+    t.is(stdin.parts.length, 1);
+    const result = s.run(`${partsInFrame(stdin)}${change.command.script}`, '');
+    t.is(result.code, 0, result.stderr);
+    const want = key === 'k' ? 'a=1\nk=true\n' : ORIGINAL.replace('skip = false', 'skip = true');
+    t.is(readFileSync(path).toString('latin1'), want, name);
+    t.deepEqual(apply(s, step).plan.changes, [], `${name}: then a no-op`);
+  }
 });
 
 realTest(`the write refuses a file that changed after its facts were read${suffix}`, (t) => {
@@ -288,7 +310,7 @@ realTest(`a write whose content arrives cut short leaves the old file and no tem
   const before = `big=${'x'.repeat(4000)}\n`;
   writeFileSync(path, before);
   const plan = propertiesKey({ file: path, key: 'k', value: 'v' }).plan({ file: s.gather(fileFact(path)) });
-  const stdin = plan.changes[0]!.stdin!;
+  const stdin = stdinText(plan.changes[0]!.stdin!);
   const result = s.run(plan.changes[0]!.command.script, stdin.slice(0, Math.floor(stdin.length / 8) * 4));
   t.is(result.code, 3);
   t.regex(result.stderr, /received \d+ of \d+ bytes for .*cut\.properties \(transfer cut short\?\); not touching it/);
@@ -308,7 +330,7 @@ realTest(`a write whose content arrives whole but different is refused by its ch
   const path = join(dir, 'garbled.properties');
   writeFileSync(path, 'k=1\n');
   const plan = propertiesKey({ file: path, key: 'k', value: 'v' }).plan({ file: s.gather(fileFact(path)) });
-  const stdin = plan.changes[0]!.stdin!;
+  const stdin = stdinText(plan.changes[0]!.stdin!);
   const result = s.run(plan.changes[0]!.command.script, String.fromCharCode(stdin.charCodeAt(0) ^ 1) + stdin.slice(1));
   t.is(result.code, 3);
   t.regex(result.stderr, /the content received for .*garbled\.properties does not match its checksum; not touching it/);

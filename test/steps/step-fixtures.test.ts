@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { z } from 'zod';
 import { pairingWindow } from '../../src/cas/pairing-window.ts';
+import { stdinText } from '../../src/command/stdin-parts.ts';
 import { fileAbsent } from '../../src/steps/file-absent.ts';
 import { fileRestored } from '../../src/steps/file-restored.ts';
 import { iptablesRemoved } from '../../src/steps/iptables-removed.ts';
@@ -75,7 +76,9 @@ const changeCase = (change: Change): ChangeCase => {
   const script = change.command.script;
   const encoded = script.includes('base64 -d');
   const stdin =
-    change.stdin === undefined ? undefined : (encoded ? Buffer.from(change.stdin, 'base64').toString('latin1') : change.stdin).split('\n');
+    change.stdin === undefined
+      ? undefined
+      : (encoded ? Buffer.from(stdinText(change.stdin), 'base64').toString('latin1') : stdinText(change.stdin)).split('\n');
   return {
     summary: change.summary,
     ...(script.trim() === '' ? { command: null } : { script: script.split('\n') }),

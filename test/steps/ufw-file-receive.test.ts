@@ -1,12 +1,13 @@
-// The rule files' transfer run for real in bash (its `read -N`, no process) and dash (dd): what
-// arrives on stdin is written byte for byte, each file exactly its length and nothing of the next,
-// with the mode of the file it replaces, and a transfer cut short fails before anything is written
-// in full.
+// The rule files' transfer run for real in bash (its `read -N`, no process) and dash (dd), and from
+// a chained frame's variables (printf) in both: what arrives is written byte for byte, each file
+// exactly its length and nothing of the next, with the mode of the file it replaces, and a transfer
+// cut short fails before anything is written in full.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { partsInFrame } from '../../src/command/stdin-parts.ts';
 import { receiveRuleFiles } from '../../src/steps/ufw-file-write.ts';
 
 const SHELLS = ['/bin/sh', 'bash'].filter((shell) => spawnSync(shell, ['-c', 'true']).status === 0);
@@ -24,11 +25,12 @@ writeFileSync(olds[0] ?? '', 'old\n', { mode: 0o640 });
 writeFileSync(olds[1] ?? '', 'old\n');
 chmodSync(olds[1] ?? '', 0o600);
 
-const receive = (shell: string, name: string, stdin: string) => {
+/** The files received by `shell` from `stdin`, or, given `frame`, from the variables a chained frame sets first. */
+const receive = (shell: string, name: string, stdin: string, frame = '') => {
   const t0 = join(dir, `${name}.0`);
   const t1 = join(dir, `${name}.1`);
   const files = [first, second].map((content, index) => ({ content, path: olds[index] ?? '' }));
-  const script = `set -u\numask 022\nfail() { echo "failed: $*"; exit 1; }\nt0='${t0}'\nt1='${t1}'\n${receiveRuleFiles(files).script}\necho done`;
+  const script = `set -u\numask 022\n${frame}fail() { echo "failed: $*"; exit 1; }\nt0='${t0}'\nt1='${t1}'\n${receiveRuleFiles(files).script}\necho done`;
   const result = spawnSync(shell, ['-c', script], { input: stdin, encoding: 'utf8' });
   return {
     result,
@@ -43,6 +45,14 @@ for (const shell of SHELLS) {
     t.is(result.stdout, 'done\n', result.stderr);
     t.deepEqual(files(), [first, second]);
     t.deepEqual(modes(), [0o640, 0o600], 'the modes of the files they replace');
+  });
+
+  test(`${shell}: in a chained frame each file is its variable, byte for byte, and stdin is not read`, (t) => {
+    const frame = partsInFrame({ parts: [first, second] }) ?? '';
+    const { result, files, modes } = receive(shell, `${shell.replaceAll('/', '')}-frame`, 'not the content\n', frame);
+    t.is(result.stdout, 'done\n', result.stderr);
+    t.deepEqual(files(), [first, second]);
+    t.deepEqual(modes(), [0o640, 0o600]);
   });
 
   test(`${shell}: a transfer cut short fails`, (t) => {

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ChangeStdin, stdinText } from '../../src/command/stdin-parts.ts';
 import { FactError } from '../../src/errors.ts';
 import type { Fact } from '../../src/facts/fact.ts';
 
@@ -18,7 +19,8 @@ export interface UfwScratch {
   readonly name: string;
   /** Host directory holding the private copies; `<dir>/backups` is the namespace's /var/backups. */
   readonly dir: string;
-  run(script: string, stdin?: string): ScratchResult;
+  /** Runs `script` as an exec of its own would: StdinParts on stdin, one after the other. */
+  run(script: string, stdin?: ChangeStdin): ScratchResult;
   gather<T>(fact: Fact<T>): T;
   destroy(): void;
 }
@@ -68,12 +70,12 @@ export const createUfwScratch = (): UfwScratch => {
     'mount -t tmpfs tmpfs /run',
     'exec sh -c "$1"',
   ].join(' && ');
-  const run = (script: string, stdin = ''): ScratchResult => {
+  const run = (script: string, stdin: ChangeStdin = ''): ScratchResult => {
     const result = spawnSync(
       'ip',
       ['netns', 'exec', name, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', prelude, 'sh', script],
       {
-        input: stdin,
+        input: stdinText(stdin),
         encoding: 'utf8',
         timeout: 60_000,
       },
