@@ -22,24 +22,42 @@ const STATUS_MARK = '\u001ecasfleet-status';
 /** The last line of every frame: a frame without it arrived cut short. */
 const END_LINE = '#\u001ecasfleet-end';
 
-// Each frame is its length in bytes on a line, then the script, whose last line is END_LINE. `head
-// -c` reads exactly that many bytes (dash's `read` would take one system call per byte: 12 ms for
-// 6 kB on a lab host). Each script runs in a subshell, stdin /dev/null, as a new exec's would in a
-// new shell; the loop itself runs in a new /bin/sh, so no command sees what the gather's or the
-// begin's shell left (variables, functions, umask).
-const LOOP = `casfleet_status=0
-while :; do
-  printf '\\n%s %s\\n%s\\n' '${STATUS_MARK}' "$casfleet_status" '${HOLD_MARK}'
-  printf '\\n%s\\n' '${HOLD_MARK}' >&2
-  IFS= read -r casfleet_size || exit 0
+/** What ends every command the chain runs: its status, then the hold (the next command is awaited). */
+const HOLD_LINES = `printf '\\n%s %s\\n%s\\n' '${STATUS_MARK}' "$casfleet_status" '${HOLD_MARK}'
+printf '\\n%s\\n' '${HOLD_MARK}' >&2`;
+
+// A frame is one compound command: the script in a subshell with stdin /dev/null (as a new exec's
+// would run in a new shell), then its status and the next hold; its first line is a no-op that
+// gives the length of the rest, and its last line END_LINE. The loop runs in a new /bin/sh, so no
+// command sees what the gather's or the begin's shell left (variables, functions, umask).
+//
+// dash reads the frames as its own script (`sh -s`): it reads stdin in blocks and parses a
+// compound command whole before it runs any of it, so a frame cut short (EOF before its closing
+// brace) is a syntax error and never runs, and a frame costs no process. bash, where it is
+// /bin/sh, reads a script from a pipe one byte per system call; its loop reads each frame with
+// `head -c` (its `read` is no better: 12 ms for 6 kB on a lab host) and runs it only when it ends
+// with END_LINE.
+const HEAD_LOOP = `casfleet_status=0
+${HOLD_LINES}
+while IFS= read -r casfleet_size; do
+  casfleet_size=\${casfleet_size#': '}
   case $casfleet_size in ''|*[!0-9]*) exit 4 ;; esac
   casfleet_script=$(exec head -c "$casfleet_size") || exit 4
   case $casfleet_script in *'${END_LINE}') ;; *) exit 4 ;; esac
-  ( eval "$casfleet_script" ) </dev/null
-  casfleet_status=$?
-done`;
+  eval "$casfleet_script"
+done
+exit 0`;
 
-const START_LOOP = `exec /bin/sh -c ${quote(LOOP)} casfleet-chain`;
+const START_LOOP = `if [ -n "\${BASH_VERSION-}" ]; then exec /bin/sh -c ${quote(HEAD_LOOP)} casfleet-chain; fi
+casfleet_status=0
+${HOLD_LINES}
+exec /bin/sh -s`;
+
+/** The frame that makes the chain run `script` next (see above). */
+export const chainFrame = (script: string): string => {
+  const body = `{ ( ${script}\n) </dev/null\ncasfleet_status=$?\n${HOLD_LINES}\n}\n${END_LINE}\n`;
+  return `: ${Buffer.byteLength(body)}\n${body}`;
+};
 
 /**
  * Shell that runs `script` (in a subshell: its umask, variables and exit stay there), then, when it
@@ -148,8 +166,7 @@ export class ExecChain {
     const at = this.#waiting;
     if (at === undefined) return undefined;
     this.#waiting = undefined;
-    const frame = `${script}\n${END_LINE}\n`;
-    if (!this.#exec.answer(at, `${Buffer.byteLength(frame)}\n${frame}`, true)) return undefined;
+    if (!this.#exec.answer(at, chainFrame(script), true)) return undefined;
     // No next hold: the loop's shell died while the command ran.
     const { result, waiting } = await resultAndNextHold(this.#exec);
     this.#waiting = waiting;

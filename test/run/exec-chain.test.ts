@@ -9,53 +9,66 @@ import test from 'ava';
 import { sh } from '../../src/command/shell.ts';
 import { IN_FRAME, partRef } from '../../src/command/stdin-parts.ts';
 import type { Fact } from '../../src/facts/fact.ts';
-import { chainedResult, thenChain, withHereDocument } from '../../src/run/exec-chain.ts';
+import { chainedResult, chainFrame, thenChain, withHereDocument } from '../../src/run/exec-chain.ts';
 import { HostSession } from '../../src/run/host-session.ts';
 import { createLocalConnection } from '../helpers/local-connection.ts';
 
 const RS = '\u001e';
-const END_LINE = `#${RS}casfleet-end`;
-const frame = (script: string): string => {
-  const text = `${script}\n${END_LINE}\n`;
-  return `${Buffer.byteLength(text)}\n${text}`;
-};
 /** What the loop printed: the begin's output, its status, then each command's output and status. */
 const steps = (stdout: string): string[] => stdout.split(new RegExp(`\n${RS}casfleet-status (\\d+)\n${RS}casfleet-hold\n`));
-/** The chain started after `begin`, fed `input` at once, as /bin/sh runs it. */
-const chain = (input: string, begin = 'echo begun') =>
-  spawnSync('/bin/sh', ['-c', thenChain(begin)], { input, encoding: 'utf8', timeout: 10_000 });
+// The two loops: dash reads the frames as its script; a gather shell that is bash (where bash is
+// /bin/sh) starts the loop that reads each frame with head (run here by /bin/sh).
+const LOOPS = [
+  { name: 'sh -s', shell: '/bin/sh' },
+  { name: 'head', shell: 'bash' },
+].filter(({ shell }) => spawnSync(shell, ['-c', 'true']).status === 0);
+/** The chain started after `begin` by `shell`, fed `input` at once. */
+const chain = (shell: string, input: string, begin = 'echo begun') =>
+  spawnSync(shell, ['-c', thenChain(begin)], { input, encoding: 'utf8', timeout: 10_000 });
 
-test('the loop runs each complete frame in turn, stdin /dev/null, and prints its status and the hold after each', (t) => {
-  const run = chain(frame('echo one; cat; exit 3') + frame("printf 'two €\\n'"));
-  t.is(run.status, 0, 'EOF ends the loop');
-  t.deepEqual(steps(run.stdout), ['begun\n', '0', 'one\n', '3', 'two €\n', '0', '']);
-});
+for (const { name, shell } of LOOPS) {
+  test(`${name}: the loop runs each complete frame in turn, stdin /dev/null, and prints its status and the hold after each`, (t) => {
+    const run = chain(
+      shell,
+      chainFrame('echo one; cat; exit 3') + chainFrame("printf 'two €\\n'; left=frame") + chainFrame(`echo "[\${left-unset}]"`),
+    );
+    t.is(run.status, 0, 'EOF ends the loop');
+    t.deepEqual(steps(run.stdout), ['begun\n', '0', 'one\n', '3', 'two €\n', '0', '[unset]\n', '0', '']);
+  });
 
-test('a frame cut short, or one whose length is not a number, is never run', (t) => {
-  const cut = frame('echo ran');
-  const short = chain(cut.slice(0, -5));
-  t.is(short.status, 4);
-  t.false(short.stdout.includes('ran'));
-  const garbled = chain(`12x\n${cut}`);
+  test(`${name}: a frame cut short is never run`, (t) => {
+    const frame = chainFrame('echo ran; echo more');
+    // Anywhere in the script, right after it, or right before the closing brace.
+    const closing = frame.lastIndexOf('\n}\n');
+    for (const at of [10, frame.indexOf('more'), frame.indexOf(') </dev/null'), closing, closing + 1]) {
+      const short = chain(shell, frame.slice(0, at));
+      t.not(short.status, 0, `cut at ${at}`);
+      t.false(short.stdout.includes('ran'), `cut at ${at}`);
+    }
+  });
+
+  test(`${name}: a begin that fails ends the exec with its status: no chain`, (t) => {
+    const run = chain(shell, chainFrame('echo ran'), 'echo failed >&2; exit 3');
+    t.is(run.status, 3);
+    t.false(run.stdout.includes('ran'));
+    t.false(run.stdout.includes('casfleet-hold'));
+  });
+}
+
+test('head: a frame whose length is not a number, or says less than the frame is, is never run', (t) => {
+  const frame = chainFrame('echo ran');
+  const garbled = chain('bash', frame.replace(/^: /, ': 12x'));
   t.is(garbled.status, 4);
   t.false(garbled.stdout.includes('ran'));
-  // A frame whose end line is not its last: the length says less than the script is.
-  const lying = chain(`5\necho ran\n${END_LINE}\n`);
+  const lying = chain('bash', frame.replace(/^: \d+/, ': 5'));
   t.is(lying.status, 4);
   t.false(lying.stdout.includes('ran'));
-});
-
-test('a begin that fails ends the exec with its status: no chain', (t) => {
-  const run = chain(frame('echo ran'), 'echo failed >&2; exit 3');
-  t.is(run.status, 3);
-  t.false(run.stdout.includes('ran'));
-  t.false(run.stdout.includes('casfleet-hold'));
 });
 
 test('what a chained command reads on stdin is exactly its here-document; content that a here-document would change is refused', (t) => {
   const script = withHereDocument('( cat )', 'a\n$HOME `x` \\n\nlast\n');
   t.truthy(script);
-  const run = chain(frame(script ?? ''));
+  const run = chain('/bin/sh', chainFrame(script ?? ''));
   t.is(steps(run.stdout)[2], 'a\n$HOME `x` \\n\nlast\n');
   t.is(withHereDocument('( cat )', 'no newline at the end'), undefined);
 });
