@@ -9,6 +9,7 @@ export { CAS_PORTS, PORTS, scenarioAIptablesRules, scenarioARules, scenarioBIpta
 export { firewallSteps } from './cas/firewall-steps.ts';
 export { GATE_PROPERTIES, gateHandlers, RESTART_GATE, VPN_FILE, VPN_SKIP_KEY } from './cas/gate-files.ts';
 export { quote, type RemoteCommand, raw, secret, sh } from './command/shell.ts';
+export { type ChangeStdin, IN_FRAME, partRef, type StdinParts } from './command/stdin-parts.ts';
 // A planner refuses with StepPlanError and a fact parser with FactError; any other exception they
 // throw is reported as an internal error (a bug), not as the step's refusal.
 export { FactError, StepPlanError } from './errors.ts';

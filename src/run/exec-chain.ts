@@ -1,12 +1,13 @@
 // Once a transaction has begun, the gather's exec stays open and runs the host's change commands one
 // after the other: each is sent when casfleet has planned it from what the one before re-read, as a
-// new exec would be, but costs the host a fork and one `head` instead of a session of its own
-// (sshd's session, the login shell and the hand-off to /bin/sh: about 19 ms of a lab host's CPU).
+// new exec would be, but costs the host a subshell (and, where /bin/sh is bash, one `head`) instead
+// of a session of its own (sshd's session, the login shell and the hand-off to /bin/sh: about 19 ms
+// of a lab host's CPU).
 //
 // What the host runs is what a new exec would have run, in the same order, and decided at the same
 // moment. If casfleet or the connection dies between two commands, the loop reads EOF and runs
-// nothing more, as no further exec would have come; a frame cut short (its end line missing) is
-// never run. A command whose stdin cannot travel inside its frame goes over an exec of its own.
+// nothing more, as no further exec would have come; a frame cut short is never run. A command whose
+// input cannot travel inside its frame goes over an exec of its own.
 
 import { randomBytes } from 'node:crypto';
 import { quote } from '../command/shell.ts';

@@ -3,7 +3,8 @@
 // final rename is atomic), give it the owner/group/mode the facts recorded, then rename over the
 // target. New content never travels on the command line (ps, logs, ARG_MAX): it comes on stdin, or
 // in the exec chain as a variable of the frame (command/stdin-parts.ts), as it is when it is plain
-// text, else base64-encoded, so every byte survives the trip (Latin-1 .properties, CR, no final newline).
+// text, else base64-encoded, so every byte survives the trip (Latin-1 .properties, CR, no final
+// newline).
 //
 // What the shell refuses to trust (each refusal exits 3 with the reason, before the file changes):
 // - The backup tree. /var/backups/casfleet is created root-owned 0700; it, every directory above it
