@@ -19,13 +19,13 @@ export type ChangeStdin = string | StdinParts;
 /** The bytes on stdin, when the command runs with them there. */
 export const stdinText = (stdin: ChangeStdin): string => (typeof stdin === 'string' ? stdin : stdin.parts.join(''));
 
-const COUNT_VAR = 'casfleet_in';
+const PARTS_VAR = 'casfleet_in';
 
 /** Shell test: the parts came as variables of the frame (and not on stdin). */
-export const IN_FRAME: RawText = raw(`[ -n "\${${COUNT_VAR}-}" ]`);
+export const IN_FRAME: RawText = raw(`[ -n "\${${PARTS_VAR}-}" ]`);
 
 /** The quoted shell word of part `index` when IN_FRAME holds. */
-export const partRef = (index: number): RawText => raw(`"$${COUNT_VAR}_${index}"`);
+export const partRef = (index: number): RawText => raw(`"$${PARTS_VAR}_${index}"`);
 
 /**
  * The lines that set the parts at the top of a chained frame, or undefined when a part cannot be
@@ -34,7 +34,11 @@ export const partRef = (index: number): RawText => raw(`"$${COUNT_VAR}_${index}"
 export const partsInFrame = ({ parts }: StdinParts): string | undefined =>
   parts.some((part) => part.includes('\0'))
     ? undefined
-    : `${COUNT_VAR}=${parts.length}\n${parts.map((part, index) => `${COUNT_VAR}_${index}=${quote(part)}\n`).join('')}`;
+    : `${PARTS_VAR}=frame\n${parts.map((part, index) => `${PARTS_VAR}_${index}=${quote(part)}\n`).join('')}`;
 
-/** The line before the command over an exec of its own: no variable of the environment is taken for the parts. */
-export const PARTS_ON_STDIN = `${COUNT_VAR}=\n`;
+/**
+ * For an exec of its own: what runs before the command (with parts, an empty marker, so that no
+ * variable of the environment is taken for a frame's) and the bytes of its stdin.
+ */
+export const overStdin = (stdin: ChangeStdin): { readonly first: string; readonly text: string } =>
+  typeof stdin === 'string' ? { first: '', text: stdin } : { first: `${PARTS_VAR}=\n`, text: stdinText(stdin) };

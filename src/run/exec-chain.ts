@@ -11,6 +11,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { quote } from '../command/shell.ts';
+import { type ChangeStdin, partsInFrame } from '../command/stdin-parts.ts';
 import type { ExecResult, HeldAt } from '../ssh/connection.ts';
 
 /**
@@ -38,9 +39,7 @@ printf '\\n%s\\n' '${HOLD_MARK}' >&2`;
 // /bin/sh, reads a script from a pipe one byte per system call; its loop reads each frame with
 // `head -c` (its `read` is no better: 12 ms for 6 kB on a lab host) and runs it only when it ends
 // with END_LINE.
-const HEAD_LOOP = `casfleet_status=0
-${HOLD_LINES}
-while IFS= read -r casfleet_size; do
+const HEAD_LOOP = `while IFS= read -r casfleet_size; do
   casfleet_size=\${casfleet_size#': '}
   case $casfleet_size in ''|*[!0-9]*) exit 4 ;; esac
   casfleet_script=$(exec head -c "$casfleet_size") || exit 4
@@ -49,9 +48,10 @@ while IFS= read -r casfleet_size; do
 done
 exit 0`;
 
-const START_LOOP = `if [ -n "\${BASH_VERSION-}" ]; then exec /bin/sh -c ${quote(HEAD_LOOP)} casfleet-chain; fi
-casfleet_status=0
-${HOLD_LINES}
+// The first hold (casfleet_status is the begin's 0), then the loop: what casfleet sends after it
+// waits in the pipe for the new shell.
+const START_LOOP = `${HOLD_LINES}
+if [ -n "\${BASH_VERSION-}" ]; then exec /bin/sh -c ${quote(HEAD_LOOP)} casfleet-chain; fi
 exec /bin/sh -s`;
 
 /** The frame that makes the chain run `script` next (see above). */
@@ -69,10 +69,15 @@ export const thenChain = (script: string): string =>
   `( ${script}\n)\ncasfleet_status=$?\n[ "$casfleet_status" -eq 0 ] || exit "$casfleet_status"\n${START_LOOP}`;
 
 /**
- * `script` with `stdin` as a here-document, for a chained command (whose own stdin is /dev/null),
- * or undefined when it cannot be: content that does not end with a newline would gain one.
+ * `script` with its input inside the frame: parts as variables set before it (StdinParts), a plain
+ * string as a here-document (the chained command's own stdin is /dev/null); undefined when the
+ * input cannot travel there (a NUL in a part; a string without a newline at its end would gain one).
  */
-export const withHereDocument = (script: string, stdin: string): string | undefined => {
+export const withInput = (script: string, stdin: ChangeStdin): string | undefined => {
+  if (typeof stdin !== 'string') {
+    const parts = partsInFrame(stdin);
+    return parts === undefined ? undefined : `${parts}${script}`;
+  }
   if (!stdin.endsWith('\n')) return undefined;
   const delimiter = `CASFLEET_STDIN_${randomBytes(8).toString('hex')}`;
   if (stdin.includes(delimiter)) return undefined;

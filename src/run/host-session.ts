@@ -11,7 +11,7 @@ import {
   withBecome,
   withoutBecomeStart,
 } from '../command/shell.ts';
-import { type ChangeStdin, PARTS_ON_STDIN, partsInFrame, stdinText } from '../command/stdin-parts.ts';
+import { type ChangeStdin, overStdin } from '../command/stdin-parts.ts';
 import { CasfleetError, RemoteCommandError, SudoError } from '../errors.ts';
 import { hostWorkTurn } from '../event-loop-turn.ts';
 import type { AnyFact } from '../facts/fact.ts';
@@ -19,7 +19,7 @@ import { APPLY_STATUS_MARK, buildGatherScript, type FactOutcome, parseGatherOutp
 import type { ChangeGuard } from '../host-timer/timer-commands.ts';
 import { seconds } from '../ssh/connect-errors.ts';
 import type { Connection, ExecHold, ExecResult } from '../ssh/connection.ts';
-import { ExecChain, HeldExec, HOLD_MARK, resultAndNextHold, sinceLastHold, thenChain, withHereDocument } from './exec-chain.ts';
+import { ExecChain, HeldExec, HOLD_MARK, resultAndNextHold, sinceLastHold, thenChain, withInput } from './exec-chain.ts';
 
 /**
  * Facts read by an exec that still waits: `answer` runs the follow-up of that name on the host in
@@ -189,14 +189,15 @@ export class HostSession {
     const { enter, leave } = this.#changeGuard;
     const change = `( ${enter}${command.script}\n)`;
     const rest = `\ncasfleet_status=$?\n${leave}printf '\\n%s %s\\n' '${APPLY_STATUS_MARK}' "$casfleet_status"\n${buildGatherScript(reread)}`;
-    const parts = typeof stdin === 'object';
-    const inFrame = parts ? partsInFrame(stdin) : undefined;
-    const chained =
-      stdin === undefined ? change : parts ? (inFrame === undefined ? undefined : `${inFrame}${change}`) : withHereDocument(change, stdin);
-    const own = { script: `${parts ? PARTS_ON_STDIN : ''}${change}${rest}`, display: command.display };
+    const chained = stdin === undefined ? change : withInput(change, stdin);
+    const own = stdin === undefined ? undefined : overStdin(stdin);
     const result =
       (chained === undefined ? undefined : await this.#chain?.run(`${chained}${rest}`)) ??
-      (await this.#run(own, this.#options.applyTimeoutMs, stdin === undefined ? undefined : stdinText(stdin)));
+      (await this.#run(
+        { script: `${own?.first ?? ''}${change}${rest}`, display: command.display },
+        this.#options.applyTimeoutMs,
+        own?.text,
+      ));
     await hostWorkTurn();
     const markAt = result.stdout.lastIndexOf(`\n${APPLY_STATUS_MARK} `);
     if (markAt < 0) {

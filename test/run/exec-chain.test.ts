@@ -9,7 +9,7 @@ import test from 'ava';
 import { sh } from '../../src/command/shell.ts';
 import { IN_FRAME, partRef } from '../../src/command/stdin-parts.ts';
 import type { Fact } from '../../src/facts/fact.ts';
-import { chainedResult, chainFrame, thenChain, withHereDocument } from '../../src/run/exec-chain.ts';
+import { chainedResult, chainFrame, thenChain, withInput } from '../../src/run/exec-chain.ts';
 import { HostSession } from '../../src/run/host-session.ts';
 import { createLocalConnection } from '../helpers/local-connection.ts';
 
@@ -66,11 +66,11 @@ test('head: a frame whose length is not a number, or says less than the frame is
 });
 
 test('what a chained command reads on stdin is exactly its here-document; content that a here-document would change is refused', (t) => {
-  const script = withHereDocument('( cat )', 'a\n$HOME `x` \\n\nlast\n');
+  const script = withInput('( cat )', 'a\n$HOME `x` \\n\nlast\n');
   t.truthy(script);
   const run = chain('/bin/sh', chainFrame(script ?? ''));
   t.is(steps(run.stdout)[2], 'a\n$HOME `x` \\n\nlast\n');
-  t.is(withHereDocument('( cat )', 'no newline at the end'), undefined);
+  t.is(withInput('( cat )', 'no newline at the end'), undefined);
 });
 
 test('a chained result is what the command printed, its status from the status line', (t) => {
