@@ -250,37 +250,39 @@ const withoutProven = (exposure: PlaybookExposure, proven: readonly number[]): P
   reachable: exposure.reachable.filter((port) => !proven.includes(port)),
 });
 
-/**
- * A host that changes nothing looks the same from outside before and after its run, so its probe
- * starts with the run (a filtered port takes the probe's whole timeout, 1.5 s, which then passes
- * while the host connects and is read instead of after). Its result counts only if the host indeed
- * changed nothing; a changed host is probed again once done.
- */
-const probeWhileUnchanged = (target: HostTarget, exposure: PlaybookExposure): Promise<PortProbeResult[]> => {
-  const probe = probeExposurePorts(target.connect.host, withoutProven(exposure, provenPorts(target, emptyCounts(), false)));
-  // Awaited only when the host is probed at all; a failure is reported from there.
-  probe.catch(() => undefined);
-  return probe;
+/** A probe of the ports not `proven`, started now; awaited only when the host is probed at all, a failure reported from there. */
+const startProbe = (target: HostTarget, exposure: PlaybookExposure, proven: readonly number[]): StartedProbe => {
+  const results = probeExposurePorts(target.connect.host, withoutProven(exposure, proven));
+  results.catch(() => undefined);
+  return { begun: Date.now(), proven, results };
 };
+
+interface StartedProbe {
+  readonly begun: number;
+  /** The ports a login proved, left out of the probe. */
+  readonly proven: readonly number[];
+  readonly results: Promise<PortProbeResult[]>;
+}
 
 // The host is done and did not fail: does it look from here the way the playbook declares?
 const probeAfterApply = async (
   target: HostTarget,
   session: HostSession,
   exposure: PlaybookExposure,
-  proven: readonly number[],
+  probe: StartedProbe,
   counts: HostCounts,
   emit: EmitEvent,
-  unchangedProbe: Promise<PortProbeResult[]>,
 ): Promise<void> => {
   emit({ type: 'host-stage', host: target.name, stage: 'probing' });
-  const begun = Date.now();
+  const { proven } = probe;
   let problems: string[];
   try {
     const steps = target.items.filter((item): item is Step => !isFlushHandlers(item));
-    const toProbe = withoutProven(exposure, proven);
-    const results = counts.changed === 0 ? await unchangedProbe : await probeExposurePorts(target.connect.host, toProbe);
-    problems = await judgeExposure(toProbe, results, async () => (await pendingChanges(session, steps)).openWindows);
+    problems = await judgeExposure(
+      withoutProven(exposure, proven),
+      await probe.results,
+      async () => (await pendingChanges(session, steps)).openWindows,
+    );
   } catch (error) {
     problems = [describeError(error)];
   }
@@ -299,7 +301,7 @@ const probeAfterApply = async (
           reason: `answer: ${list(exposure.reachable)}${proven.length > 0 ? ` (${list(proven)}: this run's SSH login)` : ''}; filtered: ${list(exposure.blocked)}`,
         }),
     check: false,
-    durationMs: Date.now() - begun,
+    durationMs: Date.now() - probe.begun,
   });
 };
 
@@ -309,7 +311,10 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
   const { emit, options } = input;
   const startedAt = Date.now();
   const probing = options.probe === true && !options.check && target.exposure !== undefined;
-  const unchangedProbe = probing ? probeWhileUnchanged(target, target.exposure!) : undefined;
+  // A host that changes nothing looks the same from outside before and after its run, so its probe
+  // starts with the run: a filtered port takes the probe's whole timeout (1.5 s), which then passes
+  // while the host connects and is read. Its result counts only if the host indeed changed nothing.
+  const unchangedProbe = probing ? startProbe(target, target.exposure!, provenPorts(target, emptyCounts(), false)) : undefined;
   emit({ type: 'host-stage', host: target.name, stage: 'connecting' });
   let connection: Connection;
   try {
@@ -358,6 +363,14 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
       ...(transaction ? { transaction } : {}),
       ...(input.beforeFirstChange ? { beforeFirstChange: () => input.beforeFirstChange!(target.name) } : {}),
     });
+    // A changed host looks from outside as it will stay once its changes are over (a confirmation
+    // only reads and disarms), so its probe starts now and waits out the filtered ports while the
+    // confirmation logs in. It counts on the confirming login to prove the SSH port: a host whose
+    // confirmation fails is failed, and a failed host is not probed.
+    const changedProbe =
+      unchangedProbe !== undefined && counts.changed > 0 && !hostFailed(counts)
+        ? startProbe(target, target.exposure!, provenPorts(target, counts, armed !== undefined))
+        : undefined;
     let confirmed = false;
     if (armed) {
       const readyTimeoutMs = target.connect.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
@@ -376,9 +389,9 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
       });
       confirmed = !hostFailed(counts);
     }
-    const probed = unchangedProbe !== undefined && !hostFailed(counts);
-    if (probed)
-      await probeAfterApply(target, session, target.exposure!, provenPorts(target, counts, confirmed), counts, emit, unchangedProbe);
+    const probe = counts.changed === 0 ? unchangedProbe : changedProbe;
+    const probed = probe !== undefined && !hostFailed(counts);
+    if (probed) await probeAfterApply(target, session, target.exposure!, probe, counts, emit);
     return { startedAt, counts, session, connection, confirmed, probed };
   } catch (error) {
     await connection.close().catch(() => undefined);

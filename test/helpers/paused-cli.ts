@@ -19,11 +19,20 @@ export interface PausedRun {
   readonly done: Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-/** Starts `casfleet <args>` set to pause at `phase`; the marker file lives in `stateDir`. */
-export const startPaused = (phase: PausePhase, args: readonly string[], stateDir: string, env: NodeJS.ProcessEnv = {}): PausedRun => {
-  const marker = join(stateDir, `pause-${phase}-${Date.now()}`);
+/**
+ * Starts `casfleet <args>` set to pause at `phase` (or at each of several, in the run's order); the
+ * marker file lives in `stateDir`.
+ */
+export const startPaused = (
+  phase: PausePhase | readonly PausePhase[],
+  args: readonly string[],
+  stateDir: string,
+  env: NodeJS.ProcessEnv = {},
+): PausedRun => {
+  const phases = [phase].flat().join(',');
+  const marker = join(stateDir, `pause-${phases.replaceAll(',', '+')}-${Date.now()}`);
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, NO_COLOR: '1', CASFLEET_STATE_DIR: stateDir, ...env, CASFLEET_TEST_PAUSE: `${phase}:${marker}` },
+    env: { ...process.env, NO_COLOR: '1', CASFLEET_STATE_DIR: stateDir, ...env, CASFLEET_TEST_PAUSE: `${phases}:${marker}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -36,7 +45,7 @@ export const startPaused = (phase: PausePhase, args: readonly string[], stateDir
   return { child, marker, done };
 };
 
-/** Waits until casfleet paused for `host`; resolves with the pid of the process that paused. */
+/** Waits until casfleet paused for `host` (again, once the marker was removed); resolves with the pid of the process that paused. */
 export const pausedPid = async (run: PausedRun, host: string): Promise<number> => {
   for (let tries = 0; tries < 1200; tries++) {
     if (existsSync(run.marker)) {

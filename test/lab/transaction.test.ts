@@ -3,10 +3,12 @@
 // killed before confirming, restores its snapshot by itself (and one killed while the host waits
 // for its plan leaves it untouched); a failing gate restart in a Scenario B switch brings the host
 // back to Scenario A as a whole; and the probe after every apply fails a host that exposes a port
-// it must not. The pause hook (CASFLEET_TEST_PAUSE) makes each moment exact.
+// it must not, and starts while the confirmation logs in. The pause hook (CASFLEET_TEST_PAUSE)
+// makes each moment exact.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import type { PausePhase } from '../../src/run/test-pause.ts';
 import { TRANSACTIONS_DIR } from '../../src/transaction/transaction-command.ts';
@@ -47,7 +49,8 @@ const hostState = async (host: string) => ({
   gate: (await onHost(host, '/batm/batm-manage info')).split('\n').find((line) => line.startsWith('Gate:')),
 });
 
-const paused = (phase: PausePhase, args: string[]) => startPaused(phase, [...args, '-i', the().inventoryPath, '--json'], stateDir);
+const paused = (phase: PausePhase | readonly PausePhase[], args: string[]) =>
+  startPaused(phase, [...args, '-i', the().inventoryPath, '--json'], stateDir);
 const firedOn = (host: string) => untilFired((argv) => the().exec(host, argv));
 
 serial('a change is confirmed over a new connection; nothing stays armed, and a re-run arms nothing', async (t) => {
@@ -248,4 +251,42 @@ serial('casfleet killed while the exec that read the host waits for the plan: no
   const again = await casfleet(['apply', ...SCENARIO_B, '-l', host, '--no-probe']);
   t.is(again.code, 0, again.stdout + again.stderr);
   t.is((await snapshotsOn(host)).length, snapshots.length + 1, 'the next run begins its transaction as usual');
+});
+
+serial('a changed host is probed from outside while its confirmation logs in, not after it', async (t) => {
+  const host = 'cas-005';
+  // A rule without a target only counts. In the raw table, which neither ufw nor a transaction
+  // touches, it sees the SYNs to 7777, a port the playbook declares filtered.
+  const rule = 'PREROUTING -p tcp --dport 7777 --syn';
+  const probeSyns = async () =>
+    Number(/^\[(\d+):\d+\] -A PREROUTING .*--dport 7777/m.exec(await onHost(host, 'iptables-save -c -t raw'))?.[1]);
+  const run = paused(['after-change', 'before-confirm'], ['apply', ...SCENARIO_B, '-l', host]);
+  try {
+    await pausedPid(run, host);
+    // Every run starts a probe in case the host changes nothing; it gives up on 7777 after 1.5 s.
+    // The rule counts from after that, so it sees only the probe of the changed host.
+    await sleep(2000);
+    await onHost(host, `iptables -t raw -I ${rule}`);
+    rmSync(run.marker);
+    await pausedPid(run, host);
+    let syns = await probeSyns();
+    for (let tries = 0; syns === 0 && tries < 50; tries++) {
+      await sleep(100);
+      syns = await probeSyns();
+    }
+    t.true(syns > 0, 'the probe reached the host while casfleet waited to open the confirming login');
+    rmSync(run.marker);
+    const result = await run.done;
+    t.is(result.code, 0, result.stdout + result.stderr);
+    const events = jsonEvents(result.stdout).filter((event) => event.type === 'step' && event.host === host);
+    t.deepEqual(
+      events.filter((event) => event.kind === 'transaction' || event.kind === 'probe').map((event) => `${event.kind}:${event.status}`),
+      ['transaction:ok', 'probe:ok'],
+    );
+    t.regex(String(events.at(-1)?.reason), /\(22: this run's SSH login\)/, 'the confirming login stands for the SSH port');
+  } finally {
+    rmSync(run.marker, { force: true });
+    await run.done;
+    await onHost(host, `iptables -t raw -D ${rule} 2>/dev/null || :`);
+  }
 });
