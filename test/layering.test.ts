@@ -68,6 +68,23 @@ const runtimeClosure = (graph: ImportGraph, file: string): string[] => {
   return [...seen];
 };
 
+/** The files `file` loads before it runs: static imports and re-exports, transitively (an import() loads when called). */
+const eagerClosure = (graph: ImportGraph, file: string): string[] => {
+  const seen = new Set([file]);
+  const queue = [file];
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    for (const entry of graph.get(next) ?? []) {
+      if (entry.typeOnly || entry.kind === 'dynamic' || !isRelative(entry.specifier)) continue;
+      const target = resolveIn(next, entry.specifier);
+      if (!seen.has(target)) {
+        seen.add(target);
+        queue.push(target);
+      }
+    }
+  }
+  return [...seen];
+};
+
 const describe = (file: string, entry: SourceImport): string =>
   `${file} ${entry.kind === 'dynamic' ? 'dynamically imports' : entry.kind === 'require' ? 'requires' : 'imports'} ${entry.specifier}`;
 
@@ -130,6 +147,24 @@ const realGraph = (): ImportGraph => graphOf(new Map(sourceFiles(SRC).map((file)
 
 test('src/ keeps the layering rules', (t) => {
   t.deepEqual(layeringOffences(realGraph()), []);
+});
+
+// Evaluating tsx's API is ~20 ms in one task and ~70 ms of CPU: a run without a TypeScript config or
+// playbook must not pay it at start-up, which is main.ts and the command module it picks.
+test('the CLI loads tsx only when a TypeScript file needs it, not at start-up', (t) => {
+  const graph = realGraph();
+  const commands = (graph.get('cli/main.ts') ?? [])
+    .filter((entry) => entry.kind === 'dynamic' && isRelative(entry.specifier))
+    .map((entry) => resolveIn('cli/main.ts', entry.specifier));
+  t.true(commands.includes('cli/apply-command.ts'));
+  const eager = ['cli/main.ts', ...commands]
+    .flatMap((root) => eagerClosure(graph, root))
+    .flatMap((file) =>
+      (graph.get(file) ?? [])
+        .filter((entry) => !entry.typeOnly && entry.kind !== 'dynamic' && /^tsx(\/|$)/.test(entry.specifier))
+        .map((entry) => describe(file, entry)),
+    );
+  t.deepEqual([...new Set(eager)], []);
 });
 
 test('the rules name folders and files that exist', (t) => {

@@ -14,7 +14,6 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
-import { tsImport } from 'tsx/esm/api';
 import { ConfigError, isCasfleetError } from '../errors.ts';
 import { locate, nodePosition, parseYaml } from '../inventory/yaml-source.ts';
 import { assertTrustedPath } from '../trust/trusted-path.ts';
@@ -35,7 +34,10 @@ const SEARCH_PLACES = [
   'casfleet.config.ts',
 ];
 
+// tsx is imported only for a TypeScript config: evaluating it costs every run's start-up ~20 ms in
+// one task, a run without one included.
 const loadTs = async (file: string): Promise<unknown> => {
+  const { tsImport } = await import('tsx/esm/api');
   const module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
   const value = module.default ?? module;
   // Outside a "type": "module" package tsx loads the file as CommonJS, so `export default` arrives
