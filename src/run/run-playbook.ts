@@ -250,7 +250,10 @@ const withoutProven = (exposure: PlaybookExposure, proven: readonly number[]): P
   reachable: exposure.reachable.filter((port) => !proven.includes(port)),
 });
 
-/** A probe of the ports not `proven`, started now; awaited only when the host is probed at all, a failure reported from there. */
+/**
+ * A probe of the ports not `proven`, started now. It is awaited only when the host is probed at all,
+ * and a failure is reported from there.
+ */
 const startProbe = (target: HostTarget, exposure: PlaybookExposure, proven: readonly number[]): StartedProbe => {
   const results = probeExposurePorts(target.connect.host, withoutProven(exposure, proven));
   results.catch(() => undefined);

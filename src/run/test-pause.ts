@@ -3,10 +3,11 @@
 //
 //   CASFLEET_TEST_PAUSE=<phase>[,<phase>…]:<marker file>
 //
-// When a host reaches a named phase, casfleet appends `<host> <pid>` to the marker file (the pid of the
-// process holding the host's connection, which a test may kill) and waits until the file is
-// removed (or forever, for a test that kills it there); at a later named phase it appends and waits
-// again. Without the variable every call returns at once. Each phase is reached at most once per host and run:
+// When a host reaches a named phase, casfleet appends `<host> <pid>` to the marker file (the pid of
+// the process holding the host's connection, which a test may kill) and waits until the file is
+// removed (or forever, for a test that kills it there); at a later named phase it appends and
+// waits again. Without the variable every call returns at once. Each phase is reached at most once
+// per host and run:
 //   after-facts           facts gathered, nothing changed
 //   change-sent           the first change command ran on the host, its step not yet reported
 //   after-change          the first changing step applied

@@ -45,7 +45,10 @@ export const startPaused = (
   return { child, marker, done };
 };
 
-/** Waits until casfleet paused for `host` (again, once the marker was removed); resolves with the pid of the process that paused. */
+/**
+ * Waits until casfleet paused for `host` (at its next phase, once the marker was removed); resolves
+ * with the pid of the process that paused.
+ */
 export const pausedPid = async (run: PausedRun, host: string): Promise<number> => {
   for (let tries = 0; tries < 1200; tries++) {
     if (existsSync(run.marker)) {
