@@ -52,13 +52,17 @@ const INVENTORY_MAY_IMPORT = ['errors.ts', 'event-loop-turn.ts', 'inventory'];
 /** The only module that imports a computed specifier: the playbook loader, which imports the user's playbook file. */
 const COMPUTED_IMPORTERS = ['playbook/load-playbook.ts'];
 
-/** The files `file` loads at run time, transitively (type-only imports excluded). */
-const runtimeClosure = (graph: ImportGraph, file: string): string[] => {
+/**
+ * The files `file` loads, transitively, through the imports `follow` accepts: at run time (the
+ * default: type-only imports are erased), or before it runs (static ones only: an import() loads
+ * when called).
+ */
+const closureOf = (graph: ImportGraph, file: string, follow = (entry: SourceImport) => !entry.typeOnly): string[] => {
   const seen = new Set([file]);
   const queue = [file];
   for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
     for (const entry of graph.get(next) ?? []) {
-      if (entry.typeOnly || !isRelative(entry.specifier)) continue;
+      if (!follow(entry) || !isRelative(entry.specifier)) continue;
       const target = resolveIn(next, entry.specifier);
       if (seen.has(target)) continue;
       seen.add(target);
@@ -68,22 +72,7 @@ const runtimeClosure = (graph: ImportGraph, file: string): string[] => {
   return [...seen];
 };
 
-/** The files `file` loads before it runs: static imports and re-exports, transitively (an import() loads when called). */
-const eagerClosure = (graph: ImportGraph, file: string): string[] => {
-  const seen = new Set([file]);
-  const queue = [file];
-  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-    for (const entry of graph.get(next) ?? []) {
-      if (entry.typeOnly || entry.kind === 'dynamic' || !isRelative(entry.specifier)) continue;
-      const target = resolveIn(next, entry.specifier);
-      if (!seen.has(target)) {
-        seen.add(target);
-        queue.push(target);
-      }
-    }
-  }
-  return [...seen];
-};
+const isEager = (entry: SourceImport): boolean => !entry.typeOnly && entry.kind !== 'dynamic';
 
 const describe = (file: string, entry: SourceImport): string =>
   `${file} ${entry.kind === 'dynamic' ? 'dynamically imports' : entry.kind === 'require' ? 'requires' : 'imports'} ${entry.specifier}`;
@@ -102,7 +91,7 @@ const pureOffences = (graph: ImportGraph, { file, area, entry, target, targetAre
   if (IO_MODULE.test(entry.specifier)) return [`pure ${describe(file, entry)}`];
   if (targetArea && ['ssh', 'run', 'cli', 'lab'].includes(targetArea)) return [`pure ${describe(file, entry)}`];
   if (!target) return [];
-  const reached = runtimeClosure(graph, target).flatMap((dep) =>
+  const reached = closureOf(graph, target).flatMap((dep) =>
     (graph.get(dep) ?? []).filter((e) => !e.typeOnly && IO_MODULE.test(e.specifier)).map((e) => `${dep}: ${e.specifier}`),
   );
   return reached.length > 0 ? [`pure ${describe(file, entry)}, which loads I/O (${reached.join(', ')})`] : [];
@@ -158,11 +147,9 @@ test('the CLI loads tsx only when a TypeScript file needs it, not at start-up', 
     .map((entry) => resolveIn('cli/main.ts', entry.specifier));
   t.true(commands.includes('cli/apply-command.ts'));
   const eager = ['cli/main.ts', ...commands]
-    .flatMap((root) => eagerClosure(graph, root))
+    .flatMap((root) => closureOf(graph, root, isEager))
     .flatMap((file) =>
-      (graph.get(file) ?? [])
-        .filter((entry) => !entry.typeOnly && entry.kind !== 'dynamic' && /^tsx(\/|$)/.test(entry.specifier))
-        .map((entry) => describe(file, entry)),
+      (graph.get(file) ?? []).filter((entry) => isEager(entry) && /^tsx(\/|$)/.test(entry.specifier)).map((entry) => describe(file, entry)),
     );
   t.deepEqual([...new Set(eager)], []);
 });

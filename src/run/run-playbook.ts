@@ -8,7 +8,6 @@
 
 import pLimit from 'p-limit';
 import type { Become } from '../command/shell.ts';
-import { hostWorkTurn } from '../event-loop-turn.ts';
 import type { FactOutcome } from '../facts/gather-script.ts';
 import type { PortProbeResult } from '../net/probe.ts';
 import type { PlaybookExposure, PlaybookItem } from '../playbook/define-playbook.ts';
@@ -252,22 +251,22 @@ const withoutProven = (exposure: PlaybookExposure, proven: readonly number[]): P
 });
 
 /**
- * A probe of the ports not `proven`, started at the host's next turn of the event loop. It is awaited
- * only when the host is probed at all, and a failure is reported from there. The turn: every host of
- * a stage starts its probe at once, and each connect() runs the target's network stack on this
- * thread (the lab's, or a local one's); 50 hosts' connects in one task were the run's longest stall
- * (58-99 ms against 42-48 with a turn each, 7 runs each).
+ * A probe of the ports not `proven`, started now (at the host's turn: probePorts). It is awaited only
+ * when the host is probed at all, and a failure is reported from there.
  */
 const startProbe = (target: HostTarget, exposure: PlaybookExposure, proven: readonly number[]): StartedProbe => {
-  const results = hostWorkTurn().then(() => probeExposurePorts(target.connect.host, withoutProven(exposure, proven)));
+  const probed = withoutProven(exposure, proven);
+  const results = probeExposurePorts(target.connect.host, probed);
   results.catch(() => undefined);
-  return { begun: Date.now(), proven, results };
+  return { begun: Date.now(), proven, probed, results };
 };
 
 interface StartedProbe {
   readonly begun: number;
   /** The ports a login proved, left out of the probe. */
   readonly proven: readonly number[];
+  /** The exposure without them: what the probe asks for. */
+  readonly probed: PlaybookExposure;
   readonly results: Promise<PortProbeResult[]>;
 }
 
@@ -285,11 +284,7 @@ const probeAfterApply = async (
   let problems: string[];
   try {
     const steps = target.items.filter((item): item is Step => !isFlushHandlers(item));
-    problems = await judgeExposure(
-      withoutProven(exposure, proven),
-      await probe.results,
-      async () => (await pendingChanges(session, steps)).openWindows,
-    );
+    problems = await judgeExposure(probe.probed, await probe.results, async () => (await pendingChanges(session, steps)).openWindows);
   } catch (error) {
     problems = [describeError(error)];
   }
@@ -375,7 +370,7 @@ const runTarget = async (target: HostTarget, input: RunPlaybookInput): Promise<H
     // confirmation logs in. It counts on the confirming login to prove the SSH port: a host whose
     // confirmation fails is failed, and a failed host is not probed.
     const changedProbe =
-      unchangedProbe !== undefined && counts.changed > 0 && !hostFailed(counts)
+      probing && counts.changed > 0 && !hostFailed(counts)
         ? startProbe(target, target.exposure!, provenPorts(target, counts, armed !== undefined))
         : undefined;
     let confirmed = false;
