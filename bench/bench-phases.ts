@@ -150,29 +150,15 @@ const onEach =
   (target) =>
     onEveryHost(command, target);
 
+/** A casfleet command, its longest event-loop stall recorded (event-loop-stall.mjs). */
+const casfleetRun = (args: string[]): Promise<RunResult> =>
+  exec([process.execPath, `--import=${stallMonitor}`, cli, ...args], { ...process.env, CASFLEET_BENCH_STALL_FILE: stallFile });
+
 const casfleet =
   (expectChanges: boolean, ...args: string[]): Work =>
   async (target) => {
     const limit = target.limit === undefined ? [] : ['-l', target.limit];
-    const result = await exec(
-      [
-        process.execPath,
-        `--import=${stallMonitor}`,
-        cli,
-        'apply',
-        ...args,
-        ...limit,
-        '-i',
-        values.inventory!,
-        '-f',
-        String(target.forks),
-        '--json',
-      ],
-      {
-        ...process.env,
-        CASFLEET_BENCH_STALL_FILE: stallFile,
-      },
-    );
+    const result = await casfleetRun(['apply', ...args, ...limit, '-i', values.inventory!, '-f', String(target.forks), '--json']);
     const recapLine = result.stdout.trim().split('\n').at(-1) ?? '{}';
     const recap =
       (JSON.parse(recapLine) as { hosts?: Record<string, { changed: number; failed: number; unreachable: number; rolledBack: number }> })
@@ -209,7 +195,7 @@ phases.push(await measure('scenario-a first apply, --no-rollback', fleet, casfle
 // compliant Scenario A fleet, so the audit finds nothing critical (exit 0) on any of them.
 phases.push(
   await measure('audit (read-only, probes included)', fleet, async () => {
-    const result = await exec([process.execPath, cli, 'audit', '-i', values.inventory!, '-f', String(forks), '--json']);
+    const result = await casfleetRun(['audit', '-i', values.inventory!, '-f', String(forks), '--json']);
     const report = JSON.parse(result.stdout) as { summary?: { audited: number; scenarios: { A: string[] } } };
     if (result.code !== 0 || report.summary?.audited !== addresses.length || report.summary.scenarios.A.length !== addresses.length) {
       throw new Error(`casfleet audit exited ${result.code} (${report.summary?.audited ?? 0} hosts audited): ${result.stderr}`);
