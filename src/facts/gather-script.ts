@@ -12,9 +12,12 @@ import type { AnyFact } from './fact.ts';
 const MARK = '\u001ecasfleet';
 
 // Facts parse what the host's tools print, and a session may run in the host's own language
-// (pam_env reads /etc/default/locale: `stat %F` then says "reguläre Datei"). The C locale holds for
-// the rest of the script: a gather is all reads, and the apply's re-read comes after its command.
-const C_LOCALE = 'LC_ALL=C; export LC_ALL\n';
+// (pam_env reads /etc/default/locale: `stat %F` then says "reguläre Datei"), so they read in the C
+// locale. The session's own comes back after them: the changes that follow in the same shell run as
+// the operator's would, and a service they restart (CAS's gate, started by batm-manage) inherits
+// it; a JVM started under LC_ALL=C takes US-ASCII for its default charset.
+const C_LOCALE = `cf_lc_all=\${LC_ALL-} cf_lc_all_set=\${LC_ALL+set}\nLC_ALL=C; export LC_ALL\n`;
+const SESSION_LOCALE = '\nif [ -n "$cf_lc_all_set" ]; then LC_ALL=$cf_lc_all; else unset LC_ALL; fi';
 
 /** Build the script that prints every fact's raw output between markers. */
 export const buildGatherScript = (facts: readonly AnyFact[]): string => {
@@ -37,7 +40,8 @@ export const buildGatherScript = (facts: readonly AnyFact[]): string => {
           `printf '\\n%s %s\\n' ${quote(`${MARK}-end ${fact.id}`)} "$?"`
         );
       })
-      .join('\n')
+      .join('\n') +
+    SESSION_LOCALE
   );
 };
 

@@ -80,6 +80,9 @@ case ${1:-} in
           exit 1
         fi
         set_state "$service" running
+        # A real service inherits the environment of whoever started it (its JVM takes its default
+        # charset from the locale): tests read what this start would have passed on.
+        printf 'LC_ALL=%s\nLANG=%s\n' "${LC_ALL-}" "${LANG-}" >"$STATE_DIR/$service.locale"
         echo "$label started"
       else
         set_state "$service" stopped

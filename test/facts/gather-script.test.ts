@@ -107,3 +107,20 @@ for (const shell of ['/bin/sh', '/bin/bash']) {
     t.deepEqual(parseGatherOutput(result.stdout, facts).get('probe'), { ok: true, value: 'noglob off\nIFS \n' });
   });
 }
+
+for (const shell of ['/bin/sh', '/bin/bash']) {
+  for (const session of [{ LC_ALL: 'C.UTF-8' }, {}]) {
+    const described = session.LC_ALL ? `LC_ALL=${session.LC_ALL}` : 'no LC_ALL';
+    test(`${shell}, a session with ${described}: the facts read in C, what follows the gather runs in the session's locale`, (t) => {
+      const probe = textFact('probe', 'echo "$LC_ALL"');
+      const after = `\nprintf 'after: %s %s\\n' "\${LC_ALL+set}" "\${LC_ALL-}"; sh -c 'echo "child: \${LC_ALL-none}"'`;
+      const result = spawnSync(shell, ['-c', buildGatherScript([probe]) + after], {
+        encoding: 'utf8',
+        env: { PATH: '/usr/bin:/bin', ...session },
+      });
+      t.deepEqual(parseGatherOutput(result.stdout, [probe]).get('probe'), { ok: true, value: 'C\n' });
+      const expected = session.LC_ALL ? `after: set ${session.LC_ALL}\nchild: ${session.LC_ALL}` : 'after:  \nchild: none';
+      t.true(result.stdout.endsWith(`${expected}\n`), result.stdout);
+    });
+  }
+}

@@ -190,9 +190,13 @@ serial("a host whose sessions speak German: the facts read the C locale's words,
   else t.is(spoken, 'reguläre Datei');
 
   for (const playbook of ['scenario-b', 'scenario-a']) {
+    await sh('cas-001', 'rm -f /batm/run-state/gate.locale');
     const applied = await apply(playbook, '-l', 'cas-001');
     t.is(applied.code, 0, errorsOf(applied.stdout) || applied.stderr);
     t.true(recapOf(applied.stdout)['cas-001']!.changed > 0, playbook);
+    // The switch restarted the gate, which inherits the locale of the shell that started it: the
+    // session's, not the C locale the facts were read in.
+    t.regex((await lab.ssh('cas-001', 'cat /batm/run-state/gate.locale')).stdout, /^LC_ALL=C\.UTF-8$/m, `${playbook}: the gate's locale`);
     const again = await apply(playbook, '-l', 'cas-001');
     t.is(again.code, 0, errorsOf(again.stdout) || again.stderr);
     t.is(recapOf(again.stdout)['cas-001']!.changed, 0, `${playbook} re-run`);
