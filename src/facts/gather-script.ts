@@ -15,7 +15,8 @@ const MARK = '\u001ecasfleet';
 // (pam_env reads /etc/default/locale: `stat %F` then says "reguläre Datei"), so they read in the C
 // locale. The session's own comes back after them: the changes that follow in the same shell run as
 // the operator's would, and a service they restart (CAS's gate, started by batm-manage) inherits
-// it; a JVM started under LC_ALL=C takes US-ASCII for its default charset.
+// it: a JVM started under LC_ALL=C takes US-ASCII for file names, and before Java 18 for its
+// default charset too.
 const C_LOCALE = `cf_lc_all=\${LC_ALL-} cf_lc_all_set=\${LC_ALL+set}\nLC_ALL=C; export LC_ALL\n`;
 const SESSION_LOCALE = '\nif [ -n "$cf_lc_all_set" ]; then LC_ALL=$cf_lc_all; else unset LC_ALL; fi';
 
