@@ -17,15 +17,15 @@ const MARK = '\u001ecasfleet';
 // the operator's would, and a service they restart (CAS's gate, started by batm-manage) inherits
 // it: a JVM started under LC_ALL=C takes US-ASCII for file names, and before Java 18 for its
 // default charset too.
-const C_LOCALE = `cf_lc_all=\${LC_ALL-} cf_lc_all_set=\${LC_ALL+set}\nLC_ALL=C; export LC_ALL\n`;
-const SESSION_LOCALE = '\nif [ -n "$cf_lc_all_set" ]; then LC_ALL=$cf_lc_all; else unset LC_ALL; fi';
+const ENTER_C_LOCALE = `cf_lc_all=\${LC_ALL-} cf_lc_all_set=\${LC_ALL+set}\nLC_ALL=C; export LC_ALL\n`;
+const LEAVE_C_LOCALE = '\nif [ -n "$cf_lc_all_set" ]; then LC_ALL=$cf_lc_all; else unset LC_ALL; fi';
 
 /** Build the script that prints every fact's raw output between markers. */
 export const buildGatherScript = (facts: readonly AnyFact[]): string => {
   const preludes = preludeArgs(facts);
   const emitted = new Set<string>();
   return (
-    C_LOCALE +
+    ENTER_C_LOCALE +
     facts
       .map((fact) => {
         const { prelude } = fact;
@@ -42,7 +42,7 @@ export const buildGatherScript = (facts: readonly AnyFact[]): string => {
         );
       })
       .join('\n') +
-    SESSION_LOCALE
+    LEAVE_C_LOCALE
   );
 };
 

@@ -80,8 +80,8 @@ case ${1:-} in
           exit 1
         fi
         set_state "$service" running
-        # A real service inherits the environment of whoever started it (its JVM takes its default
-        # charset from the locale): tests read what this start would have passed on.
+        # A real service inherits the environment of whoever started it (its JVM reads the locale
+        # for file names and, before Java 18, its default charset): tests read what a start passed on.
         printf 'LC_ALL=%s\nLANG=%s\n' "${LC_ALL-}" "${LANG-}" >"$STATE_DIR/$service.locale"
         echo "$label started"
       else

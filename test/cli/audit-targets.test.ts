@@ -2,23 +2,7 @@
 // long task for the whole fleet (an audit's timers, handshakes and signals wait behind it).
 import test from 'ava';
 import { buildAuditTargets } from '../../src/cli/audit-targets.ts';
-import type { PreparedFleet } from '../../src/cli/prepare-run.ts';
-import type { InventoryHost } from '../../src/inventory/types.ts';
-import { NO_EXTRA_VARS } from '../../src/playbook/host-vars.ts';
-import { LAB_VARS } from '../helpers/audit-fixture.ts';
-
-const fleetOf = (size: number): PreparedFleet =>
-  ({
-    extra: NO_EXTRA_VARS,
-    access: Array.from({ length: size }, (_, index) => {
-      const name = `cas-${String(index + 1).padStart(3, '0')}`;
-      return {
-        host: { name, vars: LAB_VARS, varOrigins: {}, groups: ['all'] } as unknown as InventoryHost,
-        connect: { name, host: '10.99.1.1', port: 22, username: 'root', knownHostsPaths: [] },
-        become: { enabled: false },
-      };
-    }),
-  }) as unknown as PreparedFleet;
+import { auditFleet } from '../helpers/audit-fixture.ts';
 
 /** Turns of the event loop that `work` let pass: a chain of immediates counts them. */
 const turnsDuring = async <T>(work: () => Promise<T>): Promise<{ result: T; turns: number }> => {
@@ -37,8 +21,8 @@ const turnsDuring = async <T>(work: () => Promise<T>): Promise<{ result: T; turn
 
 test('a large fleet is built in turns of the event loop, every host with both playbooks', async (t) => {
   // The playbooks are loaded (and their modules evaluated) once before, so what is counted is the build.
-  await buildAuditTargets(fleetOf(1), process.cwd());
-  const { result: targets, turns } = await turnsDuring(() => buildAuditTargets(fleetOf(500), process.cwd()));
+  await buildAuditTargets(auditFleet(1), process.cwd());
+  const { result: targets, turns } = await turnsDuring(() => buildAuditTargets(auditFleet(500), process.cwd()));
   t.is(targets.length, 500);
   t.deepEqual(
     targets.slice(0, 2).map((target) => target.name),

@@ -16,19 +16,22 @@ const ROOT = join(import.meta.dirname, '..', 'fixtures', 'audit');
 /** The lab inventory's vars (hardwareVpnSubnets for Scenario B, the VPN-side probe source). */
 export const LAB_VARS = { hardwareVpnSubnets: ['10.8.0.0/24'], casfleet_vpn_probe_from: '10.98.1.1' };
 
-export const fixtureTarget = async (vars: Record<string, unknown> = LAB_VARS): Promise<AuditTarget> => {
-  const host = { name: 'cas-001', vars, varOrigins: {}, groups: ['all'] } as unknown as InventoryHost;
-  const fleet = {
+/** A prepared fleet of `size` hosts (cas-001…) with `vars`, as `audit` hands it to buildAuditTargets. */
+export const auditFleet = (size: number, vars: Record<string, unknown> = LAB_VARS): PreparedFleet =>
+  ({
     extra: NO_EXTRA_VARS,
-    access: [
-      {
-        host,
-        connect: { name: 'cas-001', host: '10.99.1.1', port: 22, username: 'root', knownHostsPaths: [] },
+    access: Array.from({ length: size }, (_, index) => {
+      const name = `cas-${String(index + 1).padStart(3, '0')}`;
+      return {
+        host: { name, vars, varOrigins: {}, groups: ['all'] } as unknown as InventoryHost,
+        connect: { name, host: '10.99.1.1', port: 22, username: 'root', knownHostsPaths: [] },
         become: { enabled: false },
-      },
-    ],
-  } as unknown as PreparedFleet;
-  const [target] = await buildAuditTargets(fleet, process.cwd());
+      };
+    }),
+  }) as unknown as PreparedFleet;
+
+export const fixtureTarget = async (vars: Record<string, unknown> = LAB_VARS): Promise<AuditTarget> => {
+  const [target] = await buildAuditTargets(auditFleet(1, vars), process.cwd());
   return target!;
 };
 
