@@ -20,8 +20,9 @@ const MARK = '\u001ecasfleet';
 const ENTER_C_LOCALE = `cf_lc_all=\${LC_ALL-} cf_lc_all_set=\${LC_ALL+set}\nLC_ALL=C; export LC_ALL\n`;
 const LEAVE_C_LOCALE = '\nif [ -n "$cf_lc_all_set" ]; then LC_ALL=$cf_lc_all; else unset LC_ALL; fi';
 
-/** Build the script that prints every fact's raw output between markers. */
+/** Build the script that prints every fact's raw output between markers (none for no facts). */
 export const buildGatherScript = (facts: readonly AnyFact[]): string => {
+  if (facts.length === 0) return '';
   const preludes = preludeArgs(facts);
   const emitted = new Set<string>();
   return (

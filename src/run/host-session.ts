@@ -156,12 +156,12 @@ export class HostSession {
   #gatherScript(facts: readonly AnyFact[], elevatedTail?: string): string {
     const login = facts.filter(isLogin);
     const rest = facts.filter((fact) => !isLogin(fact));
-    const restScript = rest.length > 0 ? buildGatherScript(rest) : '';
+    const restScript = buildGatherScript(rest);
     // Before a tail that reads its answer on stdin, the facts read /dev/null, as a gather's always did.
     const privileged =
       elevatedTail === undefined ? restScript : [restScript && `{\n${restScript}\n} </dev/null`, elevatedTail].filter(Boolean).join('\n');
     const elevated = privileged ? withBecome({ script: privileged, display: '' }, this.#options.become).script : '';
-    return [login.length > 0 ? buildGatherScript(login) : '', elevated].filter(Boolean).join('\n');
+    return [buildGatherScript(login), elevated].filter(Boolean).join('\n');
   }
 
   #parseGather(result: ExecResult, facts: readonly AnyFact[]): ReadonlyMap<string, FactOutcome> {
