@@ -150,7 +150,7 @@ const portFindings = (input: FindingsInput): Finding[] => {
       }
       const despite =
         verdict?.anyone === 'block'
-          ? ` although the ufw rules block it: ${outsideRule(input, concern.key) ?? 'a rule outside ufw lets it through'}`
+          ? ` although the ufw rules block it: ${outsideRule(input, concern.key) ?? (input.firewall?.kernel?.inSync === false ? 'the running firewall is not the rules ufw lists (firewall-out-of-sync)' : 'a rule outside ufw lets it through')}`
           : '';
       return [finding(concern.severity, concern.exposed, `${concern.what} answers from here${despite}; ${concern.why}`)];
     }
@@ -208,7 +208,16 @@ const firewallFindings = ({ firewall, firewallError, persistenceGaps }: Findings
   if (kernel) {
     if (kernel.inSync === false) {
       const what = kernel.drift.length > 0 ? `: ${kernel.drift.slice(0, 2).join('; ')}${kernel.drift.length > 2 ? '; …' : ''}` : '';
-      found.push(finding('warning', 'firewall-out-of-sync', `the running firewall is not what ufw's files say${what}`));
+      found.push(finding('warning', 'firewall-out-of-sync', `the running firewall is not the rules ufw lists${what}`));
+    }
+    for (const file of kernel.ruleFiles) {
+      found.push(
+        finding(
+          'warning',
+          'ufw-rule-file-edited',
+          `the rule lines of ${file} differ from the rules ufw lists: the next reload or reboot runs the lines, not what \`ufw status\` shows (an apply rewrites the file from the listed rules)`,
+        ),
+      );
     }
     for (const reason of kernel.unreadable) found.push(finding('info', 'kernel-unread', `the live tables could not be read: ${reason}`));
     for (const foreign of kernel.foreignRules) {

@@ -38,8 +38,10 @@ export const kernelSchema = z
     inSync: z.boolean().nullable(),
     /** Policy of the INPUT chain (ACCEPT, DROP), IPv4. */
     inputPolicy: z.string().nullable(),
-    /** How the running ufw chains and INPUT policy differ from ufw's files. */
+    /** How the running ufw chains and INPUT policy differ from the rules ufw lists. */
     drift: z.array(z.string()),
+    /** ufw's rule files whose `-A` lines are not the rules ufw lists (hand-edited): what a reload or reboot runs instead. */
+    ruleFiles: z.array(z.string()),
     /** Tables that could not be read (iptables-save needs root), with the reason. */
     unreadable: z.array(z.string()),
     /** Rules outside the backend's chains that accept CAS ports, quoted as iptables-save prints them. */

@@ -1,5 +1,5 @@
 // The audit's view of the live tables, from the kernel-truth analysis (steps/kernel-truth.ts): are
-// ufw's running chains its files, what is INPUT's policy, which rules outside the firewall tool
+// ufw's running chains the rules it lists, do its files hold those rules (steps/ufw-rule-lines.ts), what is INPUT's policy, which rules outside the firewall tool
 // accept CAS ports, and which CAS ports a DNAT forwards past INPUT (Docker-published ports).
 // casfleet's own iptables chain is never foreign: on an iptables host it is the backend, on a ufw
 // host a leftover the next apply removes.
@@ -9,6 +9,7 @@ import type { UfwState } from '../facts/ufw.ts';
 import { MANAGED_CHAIN } from '../steps/iptables-chain.ts';
 import { analyseKernel } from '../steps/kernel-truth.ts';
 import { formatPorts } from '../steps/port-ranges.ts';
+import { ruleLinesMismatches, withRewrittenRuleLines } from '../steps/ufw-rule-lines.ts';
 import type { KernelView } from './audit-schema.ts';
 
 const family = (name: string): string => (name === 'v6' ? '[v6] ' : '');
@@ -16,7 +17,9 @@ const family = (name: string): string => (name === 'v6' ? '[v6] ' : '');
 /** `iptablesBackend`: casfleet's managed chain is the host's firewall. */
 export const kernelView = (ufw: UfwState, kernel: KernelFirewall, iptablesBackend = false): KernelView => {
   const own = iptablesBackend ? { managedChain: MANAGED_CHAIN } : { ownChains: [MANAGED_CHAIN] };
-  const truth = analyseKernel({ ufw, kernel, protectedPorts: CAS_PORTS, ...own });
+  // Judged against what ufw lists (and casfleet would rewrite a mismatched file to), not the edited lines.
+  const mismatches = ruleLinesMismatches(ufw);
+  const truth = analyseKernel({ ufw: withRewrittenRuleLines(ufw, mismatches), kernel, protectedPorts: CAS_PORTS, ...own });
   const unreadable = Object.entries(truth.unreadable).map(([name, error]) => `${family(name)}${error}`);
   const drift = [...truth.drift, ...truth.ufwUnhooked.map((name) => `${family(name)}INPUT no longer jumps to ufw's chains`)];
   const known = ufw.enabled && unreadable.length === 0;
@@ -25,6 +28,7 @@ export const kernelView = (ufw: UfwState, kernel: KernelFirewall, iptablesBacken
     inSync: known ? truth.ufwLoaded && drift.length === 0 : null,
     inputPolicy: truth.inputPolicy.v4 ?? null,
     drift,
+    ruleFiles: mismatches.map(({ path, detail }) => `${path} (${detail})`),
     unreadable,
     foreignRules: truth.foreignAccepts.map((accept) => ({
       rule: `${family(accept.rule.family)}${accept.rule.text}`,

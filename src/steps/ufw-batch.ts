@@ -137,6 +137,8 @@ export interface UfwBatchOptions {
   readonly reapplyVpngen: boolean;
   /** The rule operations as files written without python (ufw-file-write.ts); the python batch is their fallback. */
   readonly files?: UfwFileWrite;
+  /** The files only repair (files.repair): every operation still runs in python once they are written. */
+  readonly pythonAfterFiles?: boolean;
 }
 
 const ENABLE = ['--force', 'enable'];
@@ -166,17 +168,29 @@ const ruleOperations = (
   operations: readonly (readonly string[])[],
   enableFollows: boolean,
   files: UfwFileWrite | undefined,
-): RemoteCommand =>
-  files
-    ? sh`${ufwFileWriteFunction(files)}
+  pythonAfterFiles: boolean,
+): RemoteCommand => {
+  if (!files) return pythonBatch(operations, enableFollows);
+  // stdin holds the files for the writer, not answers to ufw's questions.
+  const python = sh`exec </dev/null
+${pythonBatch(operations, enableFollows)}`;
+  const fallback = files.repair
+    ? sh`  echo ${`casfleet: ${files.repair}; not the verified ufw layout, so casfleet cannot rewrite it, and ufw's python would load it as it is: nothing changed`} >&2
+  rc=1
+`
+    : sh`  rc=0
+${python}`;
+  const after =
+    pythonAfterFiles && operations.length > 0
+      ? sh`elif [ $rc = 0 ]; then
+${python}`
+      : raw('');
+  return sh`${ufwFileWriteFunction(files)}
 ufw_write_files || rc=$?
 if [ $rc = ${NOT_VERIFIED} ]; then
-  rc=0
-  # stdin holds the files for the writer, not answers to ufw's questions.
-  exec </dev/null
-${pythonBatch(operations, enableFollows)}fi
-`
-    : pythonBatch(operations, enableFollows);
+${fallback}${after}fi
+`;
+};
 
 /** The enable (last operation) without python when the host is the verified ufw layout (ufw-enable.ts). */
 const directEnable = (): RemoteCommand => sh`${ufwDirectEnableFunction()}
@@ -205,7 +219,7 @@ cd /
 ${precheck}${raw(UFW_FOUND)}
 [ $ufw_found = yes ] || { echo 'casfleet: ufw is not installed' >&2; exit 1; }
 rc=0
-${enable || options.files ? raw(`# The writer's and the enable's checks of ufw's files share one cksum, taken here (their functions are subshells).\nunset ufw_cksums\n${UFW_CKSUMS_ONCE}\n`) : raw('')}${ruleOperations(enable ? operations.slice(0, -1) : operations, enable, options.files)}${enable ? directEnable() : raw('')}${reapply}
+${enable || options.files ? raw(`# The writer's and the enable's checks of ufw's files share one cksum, taken here (their functions are subshells).\nunset ufw_cksums\n${UFW_CKSUMS_ONCE}\n`) : raw('')}${ruleOperations(enable ? operations.slice(0, -1) : operations, enable, options.files, options.pythonAfterFiles === true)}${enable ? directEnable() : raw('')}${reapply}
 exit $rc`;
   // The display keeps the operations readable instead of the python program.
   return {

@@ -3,8 +3,10 @@
 // and the host writes them atomically and, when ufw's chains are running, loads each written
 // family once with `ip[6]tables-restore -n` (the load ufw-batch.ts's header explains; ufw's own
 // reload of the user chains does the same). A file is written only when an operation touches its
-// family, as ufw writes a family's file only then. The python batch stays the fallback (the
-// function returns NOT_VERIFIED having changed nothing) when:
+// family, as ufw writes a family's file only then, or when its rule lines are not its tuples'
+// (ufw-rule-lines.ts: then it is written from the tuples first, even before a default policy change
+// or a reload, which python makes). The python batch stays the fallback (the function returns
+// NOT_VERIFIED having changed nothing), except for such a repair, when:
 // - the host's ufw is not the verified 0.36.2 (checksums of the python files the writer mirrors);
 // - its settings are not those the content was computed from (IPv6, LOGLEVEL, default policies,
 //   compared as ufw writes them, upper-case policies), or its tuple lines are not those the plan
@@ -26,6 +28,7 @@ import { TUPLE_PREFIX, type UfwFamily, type UfwRule } from '../facts/ufw-tuple.t
 import { exclusiveCreate } from './remote-file.ts';
 import { NOT_VERIFIED, UFW_VERIFIED_FUNCTION, verifiedUfwFilesTest } from './ufw-enable.ts';
 import type { UfwOp } from './ufw-reconcile.ts';
+import type { RuleLinesMismatch } from './ufw-rule-lines.ts';
 import { tupleLine, ufwRulesFileText, writerProblem } from './ufw-rules-file.ts';
 
 export interface UfwFileToWrite {
@@ -43,6 +46,11 @@ export interface UfwFileWrite {
   readonly load: boolean;
   readonly ipv6: boolean;
   readonly format: UfwFileFormat;
+  /**
+   * Set when a file is written because its rule lines differ from its tuples (ufw-rule-lines.ts):
+   * then ufw's python is no fallback (it would load the file as it is), and the write is refused instead.
+   */
+  readonly repair?: string;
 }
 
 /** What `receiveRuleFiles` can send unencoded: ufw writes nothing else (tuple comments are hex). */
@@ -54,11 +62,14 @@ export const planUfwFileWrite = (
   ops: readonly UfwOp[],
   final: Readonly<Record<UfwFamily, readonly UfwRule[]>>,
   load: boolean,
+  repairs: readonly RuleLinesMismatch[] = [],
 ): UfwFileWrite | undefined => {
   const format = ufw.fileFormat;
-  if (format === null || ops.length === 0) return undefined;
+  if (format === null || (ops.length === 0 && repairs.length === 0)) return undefined;
   const families = (['v4', 'v6'] as const).filter(
-    (family) => (family === 'v4' || ufw.ipv6) && ops.some((op) => op.family === family || op.family === 'both'),
+    (family) =>
+      (family === 'v4' || ufw.ipv6) &&
+      (repairs.some((repair) => repair.family === family) || ops.some((op) => op.family === family || op.family === 'both')),
   );
   const rules = families.flatMap((family) => [...ufw.rules[family], ...final[family]].map((rule) => ({ rule, family })));
   if (rules.some(({ rule, family }) => writerProblem(rule, family, format) !== undefined)) return undefined;
@@ -75,6 +86,9 @@ export const planUfwFileWrite = (
     load,
     ipv6: ufw.ipv6,
     format,
+    ...(repairs.length > 0
+      ? { repair: repairs.map(({ path, detail }) => `the rule lines of ${path} differ from its tuples (${detail})`).join('; ') }
+      : {}),
   };
 };
 

@@ -30,6 +30,7 @@ import { planUfwFileWrite, ufwFileWriteStdin } from './ufw-file-write.ts';
 import { CONNECTION_PORT, type ManagedRule, managedRuleSchema, sshAllowed } from './ufw-managed-rule.ts';
 import { expandManagedRule, formatRule, isFamilyAgnostic, isManaged, matchKey } from './ufw-model.ts';
 import { reconcileRules, type UfwOp } from './ufw-reconcile.ts';
+import { ruleLinesMismatches, withRewrittenRuleLines } from './ufw-rule-lines.ts';
 import { keepsPortOpen, unmanagedRuleWarnings } from './ufw-warnings.ts';
 import { keepArmedWindows } from './ufw-window.ts';
 import { VPNGEN_RULES } from './vpngen-rules.ts';
@@ -108,9 +109,12 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
   if (!rules.some((rule) => sshAllowed(rule, sshPort))) {
     throw new StepPlanError(`the desired rules have no allow for SSH (tcp port ${sshPort}): enabling ufw would lock you out`);
   }
+  // A rule file whose lines are not its tuples' is rewritten from the tuples (what ufw lists, and
+  // plans are made from) before anything loads it, so the kernel is judged against that file.
+  const mismatches = ruleLinesMismatches(ufw);
   // The iptables backend's chain, while ufw takes over from it, is casfleet's own (iptables-removed.ts removes it next).
   const truth = analyseKernel({
-    ufw,
+    ufw: withRewrittenRuleLines(ufw, mismatches),
     kernel,
     protectedPorts: desired.protectedPorts.map((p) => (Array.isArray(p) ? p : [p, p])),
     ownChains: [MANAGED_CHAIN],
@@ -147,7 +151,10 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
   const desiredKeys = new Set(expanded.flatMap((entry) => Object.values(entry).map(matchKey)));
   warnings.push(...unmanagedRuleWarnings(final, desiredKeys, desired.defaultIncoming), ...kernelWarnings(truth, { backend: 'ufw' }));
 
-  const summaries = ruleChanges(ops, ufw.ipv6);
+  const summaries = [
+    ...mismatches.map(({ path, detail }) => `~ rewrite ${path} from the rules ufw lists: its rule lines differ from them (${detail})`),
+    ...ruleChanges(ops, ufw.ipv6),
+  ];
   const words = ops.map((op) => op.words);
   const policyChanges = ufw.defaultIncoming !== desired.defaultIncoming;
   if (policyChanges) {
@@ -175,10 +182,11 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
     truth.drift,
   );
   const diff = { before, after: describeState('enabled', desired.defaultIncoming, final) };
-  if (words.length === 0 && !verdict.allowed)
+  const changing = words.length > 0 || mismatches.length > 0;
+  if (!changing && !verdict.allowed)
     warnings.push(`new SSH logins like this one are already refused: ${lockOutMessage(ufwLockOutInput(guard), verdict, sshPort)}`);
   const extra = { ...(warnings.length > 0 ? { warnings } : {}), ...(held.open.length > 0 ? { openWindows: held.open } : {}) };
-  if (words.length === 0) {
+  if (!changing) {
     const count = `${final.v4.filter(isManaged).length} v4 + ${final.v6.filter(isManaged).length} v6`;
     const windows = held.open.map((window) => `; open window left to its on-host timer: ${window.rule}`);
     return noChange(
@@ -187,8 +195,21 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
     );
   }
   if (!verdict.allowed) throw new StepPlanError(lockOutMessage(ufwLockOutInput(guard), verdict, sshPort));
-  const files = policyChanges || reload ? undefined : planUfwFileWrite(ufw, ops, final, !enable);
-  const command = ufwBatchCommand(words, { reapplyVpngen, ...(files ? { files } : {}) });
+  // A default policy change or a reload goes through ufw's python, which loads the files as they
+  // are: a file to rewrite is written first, and python's operations follow.
+  const restarts = policyChanges || reload;
+  const files =
+    restarts && mismatches.length === 0
+      ? undefined
+      : restarts
+        ? planUfwFileWrite(ufw, [], ufw.rules, false, mismatches)
+        : planUfwFileWrite(ufw, ops, final, !enable, mismatches);
+  if (mismatches.length > 0 && files === undefined) {
+    throw new StepPlanError(
+      `${mismatches.map(({ path, detail }) => `the rule lines of ${path} differ from the rules ufw lists (${detail})`).join('; ')}; this plan cannot rewrite them without ufw's python, which would load them as they are: restore the file from a backup (/var/backups/casfleet) or have ufw rewrite it (any ufw rule command does)`,
+    );
+  }
+  const command = ufwBatchCommand(words, { reapplyVpngen, ...(files ? { files, pythonAfterFiles: restarts } : {}) });
   const stdin = files ? { stdin: ufwFileWriteStdin(files) } : {};
   const changes: Change[] = summaries.map((summary, i) => (i === 0 ? { summary, command, ...stdin } : { summary, command: NO_COMMAND }));
   return { changes, diff, ...extra };

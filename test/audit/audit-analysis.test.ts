@@ -32,7 +32,7 @@ test('a Scenario A host: detected as A with its evidence, no drift, only info fi
     enabled: true,
     defaultIncoming: 'deny',
     persistence: null,
-    kernel: { loaded: true, inSync: true, inputPolicy: 'DROP', drift: [], unreadable: [], foreignRules: [], forwarded: [] },
+    kernel: { loaded: true, inSync: true, inputPolicy: 'DROP', drift: [], ruleFiles: [], unreadable: [], foreignRules: [], forwarded: [] },
   });
   t.deepEqual(audit.services, { gate: 'running', master: 'running', admin: 'running' });
   t.deepEqual(audit.vpnSide, { address: '10.3.2.1', probedFrom: '10.98.1.1' });
