@@ -65,7 +65,19 @@ export interface ArmTimerArgs {
    * comes later reports `absent`; a fire-now still reports the result.
    */
   readonly forgetWhenFired?: boolean;
+  /**
+   * Refuse (exit 3, nothing armed) while another timer whose id starts with this prefix is armed and
+   * unclaimed: one transaction at a time on a host. Two concurrent runs on one server (two operators,
+   * an inventory naming it twice) would otherwise each snapshot the other's half-done change and
+   * restore it. Each arm records itself before it looks at the others, so of two racing arms at
+   * least one sees the other (both may, and both refuse). A timer over ten minutes past its due time
+   * without a claim lost its process (a reboot) and blocks nothing.
+   */
+  readonly exclusivePrefix?: string;
 }
+
+/** How long past its due time an unclaimed timer still counts as armed for exclusivePrefix (its sleeper is lost after that). */
+const EXCLUSIVE_STALE_S = 600;
 
 // Refuses a symlink anywhere on the path, a non-directory, or a directory another user owns: root
 // runs what lies in there. Stops the command with exit 3 (a fact: "its script exited 3"). The
@@ -208,6 +220,23 @@ ${raw(
 // id's next argument is the directory (a '/', never in an id): timer_sleeper's reading of them.
 const SLEEPER = 'sleep "$3"; exec /bin/sh "$2/$1.fire" "$0" "$1"';
 
+// Another armed, unclaimed timer of the prefix: builtins only (the arm runs on every changed host).
+const exclusiveCheck = (prefix: string): string => `for other in "$d"/${prefix}*.due; do
+  [ -f "$other" ] && [ "$other" != "$d/$id.due" ] || continue
+  oid=\${other##*/}
+  oid=\${oid%.due}
+  [ -L "$d/$oid.claim" ] && continue
+  odue=
+  while read -r key value; do [ "$key" = due ] && odue=$value; done <"$other" 2>/dev/null
+  case $odue in ''|*[!0-9]*) odue=0 ;; esac
+  if [ "$odue" -gt "$((now - ${EXCLUSIVE_STALE_S}))" ]; then
+    rm -f -- "$d/$id".*
+    echo "casfleet: another casfleet transaction ($oid) is in progress on this host (its rollback is due at $odue, epoch seconds): not starting a second one" >&2
+    exit 3
+  fi
+done
+`;
+
 /** Arm timer `id` to run `script` in `delaySeconds`; fails (exit 3) when a timer of that id exists. Prints `armed <id> <due> <mechanism>`. */
 export const armTimerCommand = (args: ArmTimerArgs): RemoteCommand => {
   const id = parseArgs(timerIdSchema, args.id, 'armTimerCommand.id');
@@ -243,7 +272,7 @@ else
   mechanism=process
 fi
 printf 'due %s\\narmed %s\\nmechanism %s\\n' "$due" "$now" "$mechanism" >"$d/$id.due.tmp" && mv -f -- "$d/$id.due.tmp" "$d/$id.due"
-if [ "$mechanism" = systemd ]; then
+${raw(args.exclusivePrefix === undefined ? '' : exclusiveCheck(parseArgs(timerIdSchema, args.exclusivePrefix, 'armTimerCommand.exclusivePrefix')))}if [ "$mechanism" = systemd ]; then
   systemd-run --quiet --collect --unit "${raw(TIMER_PROCESS_TAG)}-$id" --on-active=${delay}s --timer-property=AccuracySec=1s \\
     /bin/sh "$d/$id.fire" ${TIMER_PROCESS_TAG} "$id" || { rm -f -- "$d/$id".*; echo "casfleet: systemd-run failed" >&2; exit 3; }
 else

@@ -27,6 +27,9 @@ export const SNAPSHOT_KEEP_DAYS = 30;
 
 export const snapshotDir = (id: string): string => `${TRANSACTIONS_DIR}/${id}`;
 
+/** The start of every transaction's timer id. */
+export const TRANSACTION_ID_PREFIX = 'txn-';
+
 /** `txn-20261130t150102z-3fa9`: a timer id (lower case) that sorts by time, unique per host and run. */
 export const transactionId = (now: Date, random: () => number = Math.random): string => {
   const stamp = now
@@ -34,7 +37,7 @@ export const transactionId = (now: Date, random: () => number = Math.random): st
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'z')
     .toLowerCase();
-  return `txn-${stamp}-${Math.floor(random() * 0x10000)
+  return `${TRANSACTION_ID_PREFIX}${stamp}-${Math.floor(random() * 0x10000)
     .toString(16)
     .padStart(4, '0')}`;
 };
@@ -183,7 +186,7 @@ done
 ${raw(tables.map((command) => command.script).join('\n'))}
 printf '%s' ${restoreScript(id, touched)} >"$snap/restore.sh" || fail "cannot write $snap/restore.sh"
 echo "snapshot $snap"`;
-  const arm = armTimerCommand({ id, delaySeconds, script: `exec /bin/sh ${dir}/restore.sh` });
+  const arm = armTimerCommand({ id, delaySeconds, script: `exec /bin/sh ${dir}/restore.sh`, exclusivePrefix: TRANSACTION_ID_PREFIX });
   return {
     script: `( ${snapshot.script}\n) || exit 3\n${arm.script}`,
     display: `snapshot ${[...touched.files, ...(touched.firewall ? ['filter tables'] : [])].join(', ')} to ${dir}; arm rollback in ${delaySeconds}s`,

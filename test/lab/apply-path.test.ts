@@ -97,32 +97,36 @@ const firewallState = (host: string) =>
 
 // Scenario A from B changes the firewall first, then the VPN file, gate.properties and gate: the run
 // is cut off between the firewall and the rest.
-serial('a user.rules line edited by hand (the 7777 deny made ACCEPT) is rewritten from the rules ufw lists, before and after a boot loaded it', async (t) => {
-  const host = 'cas-002';
-  await apply(host, ['scenario-a']);
-  const tamper = String.raw`sed -i 's/^-A ufw-user-input -p tcp --dport 7777 -j DROP$/-A ufw-user-input -p tcp --dport 7777 -j ACCEPT/' /etc/ufw/user.rules && grep -c -- '--dport 7777 -j ACCEPT' /etc/ufw/user.rules`;
-  const running7777 = async () => (await onHost(host, 'iptables-save -t filter')).split('\n').filter((line) => line.includes('--dport 7777'));
-  // ufw-init loads the files as they are at boot (iptables-restore, no python); `ufw reload` would
-  // rewrite them from the tuples first.
-  for (const booted of [false, true]) {
-    t.is((await onHost(host, tamper)).trim(), '1', 'the line is edited');
-    if (booted) await onHost(host, 'iptables-restore -n < /etc/ufw/user.rules');
-    t.deepEqual(await running7777(), [`-A ufw-user-input -p tcp -m tcp --dport 7777 -j ${booted ? 'ACCEPT' : 'DROP'}`]);
-    const audit = await runCli(['audit', '-l', host, '-i', the().inventoryPath, '--json'], { env: env() });
-    t.regex(audit.stdout, /ufw-rule-file-edited/, `audit (booted ${booted})`);
-    const status = await statusRows(host);
-    const events = await apply(host, ['scenario-a']);
-    const firewall = events.find((event) => event.type === 'step' && event.step === 'firewall (ufw)');
-    t.is(firewall?.status, 'changed', JSON.stringify(firewall));
-    t.regex(JSON.stringify(firewall?.changes), /rewrite \/etc\/ufw\/user\.rules from the rules ufw lists/);
-    t.is((await onHost(host, "grep -c -- '--dport 7777 -j ACCEPT' /etc/ufw/user.rules || :")).trim(), '0', 'the line is the deny again');
-    t.deepEqual(await running7777(), ['-A ufw-user-input -p tcp -m tcp --dport 7777 -j DROP'], `kernel (booted ${booted})`);
-    t.deepEqual(await kernelDrift(host), []);
-    t.deepEqual(await statusRows(host), status, 'ufw status lists the same rules');
-  }
-  const again = await apply(host, ['scenario-a']);
-  t.is(again.find((event) => event.type === 'step' && event.step === 'firewall (ufw)')?.status, 'ok');
-});
+serial(
+  'a user.rules line edited by hand (the 7777 deny made ACCEPT) is rewritten from the rules ufw lists, before and after a boot loaded it',
+  async (t) => {
+    const host = 'cas-002';
+    await apply(host, ['scenario-a']);
+    const tamper = String.raw`sed -i 's/^-A ufw-user-input -p tcp --dport 7777 -j DROP$/-A ufw-user-input -p tcp --dport 7777 -j ACCEPT/' /etc/ufw/user.rules && grep -c -- '--dport 7777 -j ACCEPT' /etc/ufw/user.rules`;
+    const running7777 = async () =>
+      (await onHost(host, 'iptables-save -t filter')).split('\n').filter((line) => line.includes('--dport 7777'));
+    // ufw-init loads the files as they are at boot (iptables-restore, no python); `ufw reload` would
+    // rewrite them from the tuples first.
+    for (const booted of [false, true]) {
+      t.is((await onHost(host, tamper)).trim(), '1', 'the line is edited');
+      if (booted) await onHost(host, 'iptables-restore -n < /etc/ufw/user.rules');
+      t.deepEqual(await running7777(), [`-A ufw-user-input -p tcp -m tcp --dport 7777 -j ${booted ? 'ACCEPT' : 'DROP'}`]);
+      const audit = await runCli(['audit', '-l', host, '-i', the().inventoryPath, '--json'], { env: env() });
+      t.regex(audit.stdout, /ufw-rule-file-edited/, `audit (booted ${booted})`);
+      const status = await statusRows(host);
+      const events = await apply(host, ['scenario-a']);
+      const firewall = events.find((event) => event.type === 'step' && event.step === 'firewall (ufw)');
+      t.is(firewall?.status, 'changed', JSON.stringify(firewall));
+      t.regex(JSON.stringify(firewall?.changes), /rewrite \/etc\/ufw\/user\.rules from the rules ufw lists/);
+      t.is((await onHost(host, "grep -c -- '--dport 7777 -j ACCEPT' /etc/ufw/user.rules || :")).trim(), '0', 'the line is the deny again');
+      t.deepEqual(await running7777(), ['-A ufw-user-input -p tcp -m tcp --dport 7777 -j DROP'], `kernel (booted ${booted})`);
+      t.deepEqual(await kernelDrift(host), []);
+      t.deepEqual(await statusRows(host), status, 'ufw status lists the same rules');
+    }
+    const again = await apply(host, ['scenario-a']);
+    t.is(again.find((event) => event.type === 'step' && event.step === 'firewall (ufw)')?.status, 'ok');
+  },
+);
 
 serial('a run cut off right after the firewall change (connection dropped): the host restores files and kernel together', async (t) => {
   const host = 'cas-002';

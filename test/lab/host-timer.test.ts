@@ -100,6 +100,24 @@ serial('an armed timer cannot be forgotten, and an id in use cannot be armed twi
   t.like(await outcome(1, disarmTimerCommand('busy')), { state: 'disarmed' });
 });
 
+serial(
+  'one transaction at a time: a second exclusive arm is refused while the first is armed, and allowed once it is claimed',
+  async (t) => {
+    const arm = (id: string) => armTimerCommand({ id, delaySeconds: 60, script: 'true', exclusivePrefix: 'txn-' });
+    // Another kind of timer (a pairing window's) does not count.
+    await remote(1, armTimerCommand({ id: 'window', delaySeconds: 60, script: 'true' }));
+    await remote(1, arm('txn-first'));
+    const second = await the().ssh(1, arm('txn-second').script);
+    t.is(second.code, 3);
+    t.regex(second.stderr, /another casfleet transaction \(txn-first\) is in progress on this host/);
+    t.deepEqual((await timersOn(1)).map((timer) => timer.id).sort(), ['txn-first', 'window'], 'the refused arm left nothing');
+    t.like(await outcome(1, disarmTimerCommand('txn-first')), { state: 'disarmed' });
+    await remote(1, arm('txn-second'));
+    t.like(await outcome(1, disarmTimerCommand('txn-second')), { state: 'disarmed' });
+    t.like(await outcome(1, disarmTimerCommand('window')), { state: 'disarmed' });
+  },
+);
+
 serial('disarming while the timer fires: exactly one of them wins, every time', async (t) => {
   // The disarm lands at different moments around the due time (an OpenSSH login takes a few hundred
   // ms here); whoever claims first decides.
