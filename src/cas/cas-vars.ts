@@ -55,7 +55,7 @@ const allowFromList = (everyone: string) =>
       }),
   );
 
-export const casVarsSchema = z.object({
+const casVarsObject = z.object({
   firewall: z
     .enum(['ufw', 'iptables'])
     .default('ufw')
@@ -82,7 +82,7 @@ export const casVarsSchema = z.object({
     .describe("admin GUI 7777 from anywhere: 'open' only until the admin VPN works (GB)"),
   adminAllowFrom: allowFromList("use adminGui: 'open' to open the admin GUI to everyone (GB: only until the admin VPN works)")
     .optional()
-    .describe('allow admin GUI 7777 only from these sources (static office IPs)'),
+    .describe("allow admin GUI 7777 only from these sources (static office IPs); not with adminGui: 'open'"),
   extensions: z
     .union([z.literal(false), z.strictObject({ allowFrom: allowFromList('use extensions: {} to open 7743 to everyone').optional() })], {
       error: 'expected false, {} (open to all) or { allowFrom: [addresses] }',
@@ -92,14 +92,44 @@ export const casVarsSchema = z.object({
   proxy: z.boolean().default(false).describe('open 443 for an nginx proxy'),
 });
 
+/**
+ * The other vars a cross-field issue depends on, in its `params`: validation says where each of them
+ * was set (group_vars, host_vars, the inventory or -e), since the issue's own position is only one
+ * side of the conflict.
+ */
+export interface OtherVarsParams {
+  readonly otherVars: readonly string[];
+}
+
+// A setting that makes another do nothing is refused rather than silently overriding it: with
+// `adminGui: 'open'` 7777 is open to everyone, so an `adminAllowFrom` beside it would read like a
+// restriction that is not there. (`extensions` cannot conflict: its allowFrom is inside it.)
+const refuseOverrides = (vars: { adminGui: 'closed' | 'open'; adminAllowFrom?: string[] | undefined }, ctx: z.RefinementCtx): void => {
+  if (vars.adminGui === 'open' && vars.adminAllowFrom !== undefined) {
+    const params: OtherVarsParams = { otherVars: ['adminGui'] };
+    ctx.addIssue({
+      code: 'custom',
+      path: ['adminAllowFrom'],
+      message:
+        "adminGui: 'open' opens the admin GUI 7777 to everyone, so adminAllowFrom would restrict nothing: leave adminGui closed (the default) to allow 7777 only from adminAllowFrom, or drop adminAllowFrom",
+      params,
+    });
+  }
+};
+
+export const casVarsSchema = casVarsObject.superRefine(refuseOverrides);
+
 export const scenarioAVarsSchema = casVarsSchema;
 
 // In Scenario B terminals pair through the hardware VPN, so there is no public pairing window.
-export const scenarioBVarsSchema = casVarsSchema.omit({ pairing: true }).extend({
-  hardwareVpnSubnets: allowFromList(
-    'list the networks the hardware VPN router brings terminals from (7741 must not be open to everyone)',
-  ).describe('networks the hardware VPN router brings terminals from; only they may reach 7741 (gate and master)'),
-});
+export const scenarioBVarsSchema = casVarsObject
+  .omit({ pairing: true })
+  .extend({
+    hardwareVpnSubnets: allowFromList(
+      'list the networks the hardware VPN router brings terminals from (7741 must not be open to everyone)',
+    ).describe('networks the hardware VPN router brings terminals from; only they may reach 7741 (gate and master)'),
+  })
+  .superRefine(refuseOverrides);
 
 export type CasVars = z.infer<typeof casVarsSchema>;
 /** What both scenarios share (Scenario B has no public pairing window). */
