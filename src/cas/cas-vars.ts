@@ -4,7 +4,7 @@
 // Scenario A, the terminal VPN.
 
 import { z } from 'zod';
-import { cidrProblem, parseCidr, parseNetwork } from '../steps/cidr.ts';
+import { cidrProblem, isWideSource, MIN_SOURCE_PREFIX, parseCidr, parseNetwork } from '../steps/cidr.ts';
 import { interfaceName } from '../steps/ufw-managed-rule.ts';
 
 /**
@@ -21,8 +21,9 @@ export const cidr = z
 
 // `-e hardwareVpnSubnets=10.8.0.0/24` arrives as a string; a comma list is accepted the same way.
 // Two entries that ufw stores as the same network would make two identical rules, and a /0 lets
-// everyone in while reading like a restriction: both are refused here, before any host is
-// contacted. `everyone` says how to really mean "from anywhere" for that list.
+// everyone in while reading like a restriction, as do a few networks shorter than a /8 (IPv6: /16)
+// that together cover (nearly) every address (`0.0.0.0/1,128.0.0.0/1`): all are refused here, before
+// any host is contacted. `everyone` says how to really mean "from anywhere" for that list.
 const allowFromList = (everyone: string) =>
   z.preprocess(
     (value) =>
@@ -38,12 +39,14 @@ const allowFromList = (everyone: string) =>
       .superRefine((list, ctx) => {
         const seen = new Map<string, string>();
         list.forEach((entry, index) => {
-          if (parseNetwork(entry)?.prefix === 0) {
-            ctx.addIssue({
-              code: 'custom',
-              path: [index],
-              message: `${entry} is every ${entry.includes(':') ? 'IPv6' : 'IPv4'} address, not a restriction: ${everyone}`,
-            });
+          const network = parseNetwork(entry);
+          if (network && isWideSource(network)) {
+            const family = network.family === 'v4' ? 'IPv4' : 'IPv6';
+            const message =
+              network.prefix === 0
+                ? `${entry} is every ${family} address, not a restriction: ${everyone}`
+                : `${entry} is 1/${2 ** network.prefix} of every ${family} address, too wide to be a restriction (a source list takes /${MIN_SOURCE_PREFIX.v4} or narrower for IPv4, /${MIN_SOURCE_PREFIX.v6} or narrower for IPv6): list the networks meant, or ${everyone}`;
+            ctx.addIssue({ code: 'custom', path: [index], message });
             return;
           }
           const key = parseCidr(entry)?.text ?? entry;

@@ -145,3 +145,25 @@ test("adminGui: 'open' beside adminAllowFrom is refused: the open rule would mak
   // A user playbook that extends a scenario's vars keeps the refusal.
   t.is(refusal(scenarioAVarsSchema.extend({ slots: z.int().default(20) }), { adminGui: 'open', adminAllowFrom: ['192.0.2.7'] }), refused);
 });
+
+test('a source wider than /8 (IPv6: /16) is refused like a /0: a few of them cover everyone', (t) => {
+  t.is(
+    refusal(scenarioAVarsSchema, { adminAllowFrom: '0.0.0.0/1,128.0.0.0/1' }),
+    [0, 128]
+      .map(
+        (first, index) =>
+          `adminAllowFrom.${index}: ${first}.0.0.0/1 is 1/2 of every IPv4 address, too wide to be a restriction (a source list takes /8 or narrower for IPv4, /16 or narrower for IPv6): list the networks meant, or use adminGui: 'open' to open the admin GUI to everyone (GB: only until the admin VPN works)`,
+      )
+      .join('; '),
+  );
+  t.regex(
+    refusal(scenarioAVarsSchema, { sshAllowFrom: '2000::/3' }),
+    /^sshAllowFrom\.0: 2000::\/3 is 1\/8 of every IPv6 address, .*leave sshAllowFrom out/,
+  );
+  t.regex(refusal(scenarioAVarsSchema, { extensions: { allowFrom: ['4.0.0.0/7'] } }), /1\/128 of every IPv4 address.*use extensions: \{\}/);
+  t.regex(
+    refusal(scenarioBVarsSchema, { hardwareVpnSubnets: '10.0.0.0/7' }),
+    /too wide to be a restriction.*7741 must not be open to everyone/,
+  );
+  t.is(refusal(scenarioAVarsSchema, { sshAllowFrom: '10.0.0.0/8,2001::/16', adminAllowFrom: '192.0.2.7' }), 'accepted');
+});
