@@ -134,7 +134,8 @@ const hostsOf = (inventory: Inventory, part: Part): string[] | undefined => {
   const groups = [...inventory.groups.keys()].filter((group) => matcher.test(group));
   const hosts = groups.flatMap((group) => groupHosts(inventory, group));
   const special = part.expression.startsWith('~') || GLOB_SPECIALS.test(part.expression) || part.expression.includes('.');
-  if (groups.length === 0 || special) hosts.push(...[...inventory.hosts.keys()].filter((host) => matcher.test(host)));
+  // A loop, not push(...matches): a spread of a large inventory's hosts overflows the call stack.
+  if (groups.length === 0 || special) for (const host of inventory.hosts.keys()) if (matcher.test(host)) hosts.push(host);
   if (hosts.length === 0) return undefined;
   const { subscript } = part;
   if (!subscript) return hosts;
