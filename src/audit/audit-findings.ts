@@ -5,7 +5,7 @@
 // and stopped services; the rest is information. Messages never name the host, so identical hosts
 // read (and group) identically.
 import type { CasVars } from '../cas/cas-vars.ts';
-import { networkContains, parseNetwork } from '../steps/cidr.ts';
+import { isWideSource, networkContains, parseNetwork } from '../steps/cidr.ts';
 import { overlaps, portRanges } from '../steps/port-ranges.ts';
 import type { Drift, Finding, FirewallView, PortState, RuleVerdict, Scenario, Services, Severity } from './audit-schema.ts';
 import type { Detection } from './detect-scenario.ts';
@@ -138,14 +138,25 @@ const portFindings = (input: FindingsInput): Finding[] => {
     const state = probes[concern.key];
     const verdict = rules[concern.key];
     if (state === 'open') {
-      // Allowed by name to some sources only: this machine is presumably one of them.
+      // Allowed by name to some sources only: this machine is presumably one of them. A source wider
+      // than a source list may hold (`0.0.0.0/1`, see MIN_SOURCE_PREFIX) is (nearly) everyone, though.
       if (verdict && verdict.anyone === 'block' && verdict.from.length > 0) {
+        const wide = verdict.from.filter((from) => {
+          const network = parseNetwork(from);
+          return network !== undefined && isWideSource(network);
+        });
         return [
-          finding(
-            'info',
-            `${concern.exposed.replace(/-(exposed|open)$/, '')}-restricted`,
-            `${concern.what} answers from here; the rules allow it only from ${verdict.from.join(', ')}`,
-          ),
+          wide.length === 0
+            ? finding(
+                'info',
+                `${concern.exposed.replace(/-(exposed|open)$/, '')}-restricted`,
+                `${concern.what} answers from here; the rules allow it only from ${verdict.from.join(', ')}`,
+              )
+            : finding(
+                concern.severity,
+                concern.exposed,
+                `${concern.what} answers from here; the rules allow it from ${wide.join(', ')}, too wide to be a restriction; ${concern.why}`,
+              ),
         ];
       }
       const despite =

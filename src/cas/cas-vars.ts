@@ -4,7 +4,7 @@
 // Scenario A, the terminal VPN.
 
 import { z } from 'zod';
-import { cidrProblem, parseCidr, parseNetwork } from '../steps/cidr.ts';
+import { cidrProblem, isWideSource, MIN_SOURCE_PREFIX, parseCidr, parseNetwork } from '../steps/cidr.ts';
 import { interfaceName } from '../steps/ufw-managed-rule.ts';
 
 /**
@@ -21,8 +21,9 @@ export const cidr = z
 
 // `-e hardwareVpnSubnets=10.8.0.0/24` arrives as a string; a comma list is accepted the same way.
 // Two entries that ufw stores as the same network would make two identical rules, and a /0 lets
-// everyone in while reading like a restriction: both are refused here, before any host is
-// contacted. `everyone` says how to really mean "from anywhere" for that list.
+// everyone in while reading like a restriction, as do a few networks shorter than a /8 (IPv6: /16)
+// that together cover (nearly) every address (`0.0.0.0/1,128.0.0.0/1`): all are refused here, before
+// any host is contacted. `everyone` says how to really mean "from anywhere" for that list.
 const allowFromList = (everyone: string) =>
   z.preprocess(
     (value) =>
@@ -38,12 +39,14 @@ const allowFromList = (everyone: string) =>
       .superRefine((list, ctx) => {
         const seen = new Map<string, string>();
         list.forEach((entry, index) => {
-          if (parseNetwork(entry)?.prefix === 0) {
-            ctx.addIssue({
-              code: 'custom',
-              path: [index],
-              message: `${entry} is every ${entry.includes(':') ? 'IPv6' : 'IPv4'} address, not a restriction: ${everyone}`,
-            });
+          const network = parseNetwork(entry);
+          if (network && isWideSource(network)) {
+            const family = network.family === 'v4' ? 'IPv4' : 'IPv6';
+            const message =
+              network.prefix === 0
+                ? `${entry} is every ${family} address, not a restriction: ${everyone}`
+                : `${entry} is 1/${2 ** network.prefix} of every ${family} address, too wide to be a restriction (a source list takes /${MIN_SOURCE_PREFIX.v4} or narrower for IPv4, /${MIN_SOURCE_PREFIX.v6} or narrower for IPv6): list the networks meant, or ${everyone}`;
+            ctx.addIssue({ code: 'custom', path: [index], message });
             return;
           }
           const key = parseCidr(entry)?.text ?? entry;
@@ -55,7 +58,7 @@ const allowFromList = (everyone: string) =>
       }),
   );
 
-export const casVarsSchema = z.object({
+const casVarsObject = z.object({
   firewall: z
     .enum(['ufw', 'iptables'])
     .default('ufw')
@@ -82,7 +85,7 @@ export const casVarsSchema = z.object({
     .describe("admin GUI 7777 from anywhere: 'open' only until the admin VPN works (GB)"),
   adminAllowFrom: allowFromList("use adminGui: 'open' to open the admin GUI to everyone (GB: only until the admin VPN works)")
     .optional()
-    .describe('allow admin GUI 7777 only from these sources (static office IPs)'),
+    .describe("allow admin GUI 7777 only from these sources (static office IPs); not with adminGui: 'open'"),
   extensions: z
     .union([z.literal(false), z.strictObject({ allowFrom: allowFromList('use extensions: {} to open 7743 to everyone').optional() })], {
       error: 'expected false, {} (open to all) or { allowFrom: [addresses] }',
@@ -92,14 +95,44 @@ export const casVarsSchema = z.object({
   proxy: z.boolean().default(false).describe('open 443 for an nginx proxy'),
 });
 
+/**
+ * The other vars a cross-field issue depends on, in its `params`: validation says where each of them
+ * was set (group_vars, host_vars, the inventory or -e), since the issue's own position is only one
+ * side of the conflict.
+ */
+export interface OtherVarsParams {
+  readonly otherVars: readonly string[];
+}
+
+// A setting that makes another do nothing is refused rather than silently overriding it: with
+// `adminGui: 'open'` 7777 is open to everyone, so an `adminAllowFrom` beside it would read like a
+// restriction that is not there. (`extensions` cannot conflict: its allowFrom is inside it.)
+const refuseOverrides = (vars: { adminGui: 'closed' | 'open'; adminAllowFrom?: string[] | undefined }, ctx: z.RefinementCtx): void => {
+  if (vars.adminGui === 'open' && vars.adminAllowFrom !== undefined) {
+    const params: OtherVarsParams = { otherVars: ['adminGui'] };
+    ctx.addIssue({
+      code: 'custom',
+      path: ['adminAllowFrom'],
+      message:
+        "adminGui: 'open' opens the admin GUI 7777 to everyone, so adminAllowFrom would restrict nothing: leave adminGui closed (the default) to allow 7777 only from adminAllowFrom, or drop adminAllowFrom",
+      params,
+    });
+  }
+};
+
+export const casVarsSchema = casVarsObject.superRefine(refuseOverrides);
+
 export const scenarioAVarsSchema = casVarsSchema;
 
 // In Scenario B terminals pair through the hardware VPN, so there is no public pairing window.
-export const scenarioBVarsSchema = casVarsSchema.omit({ pairing: true }).extend({
-  hardwareVpnSubnets: allowFromList(
-    'list the networks the hardware VPN router brings terminals from (7741 must not be open to everyone)',
-  ).describe('networks the hardware VPN router brings terminals from; only they may reach 7741 (gate and master)'),
-});
+export const scenarioBVarsSchema = casVarsObject
+  .omit({ pairing: true })
+  .extend({
+    hardwareVpnSubnets: allowFromList(
+      'list the networks the hardware VPN router brings terminals from (7741 must not be open to everyone)',
+    ).describe('networks the hardware VPN router brings terminals from; only they may reach 7741 (gate and master)'),
+  })
+  .superRefine(refuseOverrides);
 
 export type CasVars = z.infer<typeof casVarsSchema>;
 /** What both scenarios share (Scenario B has no public pairing window). */

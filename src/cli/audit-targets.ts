@@ -3,14 +3,16 @@
 // a host whose vars fit neither is still audited, its drift then says why it cannot be computed. Each
 // playbook is built for both firewall backends: the drift is planned with the backend the host runs.
 import { scenarioAVarsSchema } from '../cas/cas-vars.ts';
-import { UsageError } from '../errors.ts';
+import { formatSourceIssue, UsageError } from '../errors.ts';
 import { turnTaker } from '../event-loop-turn.ts';
-import type { AnyPlaybook } from '../playbook/define-playbook.ts';
+import type { AnyPlaybook, PlaybookItem } from '../playbook/define-playbook.ts';
+import { hostPlaybookIssues } from '../playbook/host-playbook.ts';
 import { checkExtraVarNames } from '../playbook/host-vars.ts';
 import { loadPlaybook } from '../playbook/load-playbook.ts';
 import type { HostPlaybook } from '../run/audit-drift.ts';
 import { type AuditTarget, FIREWALL_BACKENDS, type FirewallBackend } from '../run/audit-fleet.ts';
 import { parseCidr } from '../steps/cidr.ts';
+import type { Handler } from '../steps/step.ts';
 import type { PreparedFleet } from './prepare-run.ts';
 
 const SCENARIO_PLAYBOOKS = ['scenario-a', 'scenario-b'] as const;
@@ -26,11 +28,16 @@ const describeIssues = (issues: readonly { path: PropertyKey[]; message: string 
 const buildFor = (playbook: AnyPlaybook, vars: Record<string, unknown>): { playbook: HostPlaybook; parsed?: Record<string, unknown> } => {
   const parsed = playbook.vars.safeParse(vars);
   if (!parsed.success) return { playbook: { error: `vars invalid for ${playbook.name}: ${describeIssues(parsed.error.issues, vars)}` } };
+  let built: { items: readonly PlaybookItem[]; handlers: Readonly<Record<string, Handler>> };
   try {
-    return { playbook: { items: playbook.steps(parsed.data), handlers: playbook.handlers?.(parsed.data) ?? {} }, parsed: parsed.data };
+    built = { items: playbook.steps(parsed.data), handlers: playbook.handlers?.(parsed.data) ?? {} };
   } catch (error) {
     return { playbook: { error: `${playbook.name} failed to build its steps: ${error instanceof Error ? error.message : String(error)}` } };
   }
+  const issues = hostPlaybookIssues(playbook.name, built.items, built.handlers);
+  if (issues.length > 0)
+    return { playbook: { error: `${playbook.name} built steps that cannot run: ${issues.map(formatSourceIssue).join('; ')}` } };
+  return { playbook: built, parsed: parsed.data };
 };
 
 const probeSource = (value: unknown, host: string): string | undefined => {

@@ -3,7 +3,7 @@
 // are the ones the repository keeps and tests (inventories/, templates/starter/); an existing file
 // is never overwritten: if any is there, nothing is written.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { displayPath } from '../inventory/display-path.ts';
@@ -62,6 +62,18 @@ export const starterPackageJson = (name: string, casfleetVersion: string): strin
     2,
   )}\n`;
 
+/**
+ * The first path on the way to `dir` that exists but is not a directory (DIR itself a file, or a
+ * file named `playbooks` where playbooks/ goes): found before anything is written, so that init
+ * fails with nothing written instead of half-way through.
+ */
+const blockingFile = (dir: string): string | undefined => {
+  for (let path = dir; ; path = dirname(path)) {
+    if (existsSync(path)) return statSync(path).isDirectory() ? undefined : path;
+    if (dirname(path) === path) return undefined;
+  }
+};
+
 export const initCommand = async (argv: readonly string[]): Promise<number> => {
   const { values, positionals } = parseCommandLine(argv, { help: { type: 'boolean', short: 'h' } } as const, 'init');
   if (values.help) {
@@ -76,13 +88,33 @@ export const initCommand = async (argv: readonly string[]): Promise<number> => {
       `${displayPath(dir)} already has ${existing.map((file) => file.path).join(', ')}: nothing was written (casfleet init never overwrites a file)`,
     );
   }
+  const blocking = [...new Set(STARTER_FILES.map((file) => blockingFile(dirname(join(dir, file.path)))))].filter(
+    (path): path is string => path !== undefined,
+  );
+  if (blocking.length > 0) {
+    throw new UsageError(
+      `${blocking.map((path) => displayPath(path)).join(', ')} ${blocking.length > 1 ? 'are files' : 'is a file'} where casfleet init needs a directory: nothing was written`,
+    );
+  }
   const { version } = packageInfo();
+  const written: string[] = [];
   for (const file of STARTER_FILES) {
     const target = join(dir, file.path);
-    mkdirSync(dirname(target), { recursive: true });
     const content = file.from ? readFileSync(join(PACKAGE_ROOT, file.from), 'utf8') : starterPackageJson(projectName(dir), version);
-    // 'wx': a file that appeared since the check above is still not overwritten.
-    writeFileSync(target, content, { flag: 'wx' });
+    try {
+      mkdirSync(dirname(target), { recursive: true });
+      // 'wx': a file that appeared since the check above is still not overwritten.
+      writeFileSync(target, content, { flag: 'wx' });
+    } catch (error) {
+      // A directory without write permission, a full disk, a file that appeared meanwhile: the
+      // operator's problem to fix, told as such (no stack), with what was already written.
+      const { code, message } = error as NodeJS.ErrnoException;
+      throw new UsageError(
+        `cannot write ${displayPath(target)} (${code ?? message}): ${written.length === 0 ? 'nothing was written' : `only ${written.join(', ')} ${written.length > 1 ? 'were' : 'was'} written`}`,
+        { cause: error },
+      );
+    }
+    written.push(file.path);
   }
   const width = Math.max(...STARTER_FILES.map((file) => file.path.length)) + 2;
   const shown = displayPath(dir);

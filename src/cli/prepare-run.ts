@@ -9,7 +9,8 @@ import { PlaybookError } from '../errors.ts';
 import { turnTaker } from '../event-loop-turn.ts';
 import { hostConnection } from '../inventory/connection-vars.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
-import type { AnyPlaybook } from '../playbook/define-playbook.ts';
+import type { AnyPlaybook, PlaybookExposure } from '../playbook/define-playbook.ts';
+import { hostPlaybookIssues } from '../playbook/host-playbook.ts';
 import { type ExtraVars, resolveHostVars } from '../playbook/host-vars.ts';
 import { loadPlaybook } from '../playbook/load-playbook.ts';
 import type { HostTarget, RunPlaybookInput } from '../run/run-playbook.ts';
@@ -92,10 +93,13 @@ export interface PreparedRun extends PreparedFleet {
 }
 
 // A playbook's own code runs here, before any connection: an exception in it is the playbook's
-// error (exit 1, nothing touched), reported with the host whose vars triggered it.
+// error (exit 1, nothing touched), reported with the host whose vars triggered it. What it built is
+// checked too (an array of steps, every notify naming one of its handlers): its types are not
+// enforced at run time, and a step that cannot finish must be found before any host is changed.
 const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown, sshPort: number) => {
+  let built: Pick<HostTarget, 'items' | 'handlers'> & { exposure: PlaybookExposure | undefined };
   try {
-    return {
+    built = {
       items: playbook.steps(vars as never),
       handlers: playbook.handlers?.(vars as never) ?? {},
       exposure: playbook.exposure?.(vars as never, { sshPort }),
@@ -107,6 +111,14 @@ const buildHostPlaybook = (playbook: AnyPlaybook, host: string, vars: unknown, s
       { cause: error },
     );
   }
+  const issues = hostPlaybookIssues(playbook.name, built.items, built.handlers);
+  if (issues.length > 0) {
+    throw new PlaybookError(
+      `playbook ${playbook.name} built steps for ${host} that cannot run`,
+      issues.map((issue) => ({ ...issue, path: `hosts.${host}.${issue.path}` })),
+    );
+  }
+  return built;
 };
 
 /**

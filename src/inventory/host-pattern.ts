@@ -31,12 +31,24 @@ export type PatternFileReader = (file: string) => string;
 // Ansible's fallback split: runs of anything but whitespace, ':' and brackets, or whole [ ] groups.
 const COLON_PARTS = /(?:[^\s:[\]]|\[[^\]]*\])+/g;
 
-/** Splits a pattern into parts as Ansible's split_host_pattern does. */
+/**
+ * Splits a pattern into parts as Ansible's split_host_pattern does, except that what its fallback
+ * split cannot read is an error: Ansible silently drops an unbalanced `[` or `]`, which turns
+ * `~cas-[` into `~cas-` (every cas-* host) and `~[` into the empty regex (every host).
+ */
 export const splitHostPattern = (pattern: string): string[] => {
   let parts: string[];
   if (pattern.includes(',')) parts = pattern.split(',');
   else if (isAnsibleAddress(pattern)) parts = [pattern];
-  else parts = pattern.match(COLON_PARTS) ?? [];
+  else {
+    parts = pattern.match(COLON_PARTS) ?? [];
+    const dropped = pattern.replace(COLON_PARTS, '').replace(/[\s:]/g, '');
+    if (dropped !== '') {
+      throw new UsageError(
+        `host pattern '${pattern}' has an unbalanced '${dropped.charAt(0)}': it would be dropped and select more hosts than meant (close the brackets, or separate parts with commas)`,
+      );
+    }
+  }
   return parts.map((part) => part.trim()).filter((part) => part !== '');
 };
 
@@ -94,8 +106,13 @@ const globToRegExp = (glob: string): RegExp => {
 
 const matcherFor = (part: Part): RegExp => {
   if (!part.expression.startsWith('~')) return globToRegExp(part.expression);
+  const { source, flags } = translatePythonRegex(part.expression.slice(1));
+  // An empty regex matches every name: a pattern that lost its regex must not select the fleet.
+  if (source === '')
+    throw new UsageError(
+      `host pattern '${part.text}' has an empty regular expression, which would match every host (use all for every host)`,
+    );
   try {
-    const { source, flags } = translatePythonRegex(part.expression.slice(1));
     // Python's re.match: anchored at the start only.
     return new RegExp(`^(?:${source})`, flags);
   } catch (error) {
@@ -134,7 +151,8 @@ const hostsOf = (inventory: Inventory, part: Part): string[] | undefined => {
   const groups = [...inventory.groups.keys()].filter((group) => matcher.test(group));
   const hosts = groups.flatMap((group) => groupHosts(inventory, group));
   const special = part.expression.startsWith('~') || GLOB_SPECIALS.test(part.expression) || part.expression.includes('.');
-  if (groups.length === 0 || special) hosts.push(...[...inventory.hosts.keys()].filter((host) => matcher.test(host)));
+  // A loop, not push(...matches): a spread of a large inventory's hosts overflows the call stack.
+  if (groups.length === 0 || special) for (const host of inventory.hosts.keys()) if (matcher.test(host)) hosts.push(host);
   if (hosts.length === 0) return undefined;
   const { subscript } = part;
   if (!subscript) return hosts;

@@ -11,8 +11,17 @@ const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
 const failure = (message: string): HostSpec => ({ ok: false, message });
 
+/**
+ * The most hosts one entry may stand for. A fleet of CAS servers is hundreds of hosts, thousands
+ * at most; `cas-[0:99999999]` is a typo, and expanding it would run casfleet out of memory.
+ */
+export const MAX_HOSTS_PER_ENTRY = 10_000;
+
+const tooMany = (text: string, count: number | undefined): string =>
+  `host '${text}' stands for ${count ?? `more than ${MAX_HOSTS_PER_ENTRY}`} hosts; one entry may stand for at most ${MAX_HOSTS_PER_ENTRY}`;
+
 /** Expands the first `[begin:end(:step)]` and recurses for the next one, as Ansible does. */
-const expandRanges = (text: string): string[] | string => {
+const expandRanges = (text: string, whole = text): string[] | string => {
   const open = text.indexOf('[');
   if (open < 0) return text.includes(']') ? `unbalanced ']' in host '${text}'` : [text];
   const close = text.indexOf(']', open);
@@ -30,6 +39,7 @@ const expandRanges = (text: string): string[] | string => {
     const from = LETTERS.indexOf(begin);
     const to = LETTERS.indexOf(end);
     if (from > to) return `host range '[${bounds.join(':')}]' must not go backwards`;
+    // At most 52 letters: never too many on its own.
     for (let index = from; index <= to; index += step) items.push(LETTERS.charAt(index));
   } else {
     const first = begin === '' ? '0' : begin;
@@ -38,13 +48,18 @@ const expandRanges = (text: string): string[] | string => {
     const width = first.length > 1 && first.startsWith('0') ? first.length : 0;
     if (width > 0 && end.length !== width) return `host range '[${bounds.join(':')}]' must have begin and end of the same width`;
     if (Number(first) > Number(end)) return `host range '[${bounds.join(':')}]' must not go backwards`;
+    // Counted before anything is listed: a range of a hundred million names is refused, not built.
+    const count = Math.floor((Number(end) - Number(first)) / step) + 1;
+    if (count > MAX_HOSTS_PER_ENTRY) return tooMany(whole, whole === text ? count : undefined);
     for (let value = Number(first); value <= Number(end); value += step) items.push(String(value).padStart(width, '0'));
   }
   const names: string[] = [];
   for (const item of items) {
-    const rest = expandRanges(`${head}${item}${tail}`);
+    const rest = expandRanges(`${head}${item}${tail}`, whole);
     if (typeof rest === 'string') return rest;
-    names.push(...rest);
+    for (const name of rest) names.push(name);
+    // Several ranges multiply (`r[1:200]-n[1:200]`): stop as soon as the product is too many.
+    if (names.length > MAX_HOSTS_PER_ENTRY) return tooMany(whole, undefined);
   }
   return names;
 };

@@ -136,7 +136,10 @@ export class InventoryBuilder {
       for (const host of group.hosts) grouped.add(host);
     }
     const ungroupedHosts = [...this.hosts.keys()].filter((host) => !grouped.has(host));
-    ungrouped.hosts.splice(0, ungrouped.hosts.length, ...ungroupedHosts);
+    // Not splice(…, ...hosts): a spread passes every host as an argument, past the call stack's
+    // limit for a large inventory.
+    ungrouped.hosts.length = 0;
+    for (const host of ungroupedHosts) ungrouped.hosts.push(host);
 
     const ordered = [...this.groups.values()].filter((group) => group.name !== UNGROUPED);
     ordered.push(ungrouped);

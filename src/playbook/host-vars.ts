@@ -32,6 +32,20 @@ export const checkExtraVarNames = (playbook: AnyPlaybook | readonly AnyPlaybook[
   }
 };
 
+// A cross-field issue names the other vars it depends on (params.otherVars, cas/cas-vars.ts); its
+// position is its own var's, so where the others were set is said in words.
+const otherVarsOf = (params: unknown): string[] => {
+  const others = (params as { otherVars?: unknown } | undefined)?.otherVars;
+  return Array.isArray(others) ? others.filter((other): other is string => typeof other === 'string') : [];
+};
+
+const originOf = (key: string, host: InventoryHost, extra: ExtraVars): string => {
+  const position = extra.origins[key] ?? (key in extra.vars ? undefined : host.varOrigins[key]);
+  if (position) return `set at ${position.file}:${position.line}:${position.col}`;
+  if (key in extra.vars) return 'set with -e';
+  return key in host.vars ? 'set in the inventory' : 'its default';
+};
+
 /** Validate every host's vars; resolves to the parsed vars per host or rejects with one PlaybookError. */
 export const resolveHostVars = async <P extends AnyPlaybook>(
   playbook: P,
@@ -56,10 +70,12 @@ export const resolveHostVars = async <P extends AnyPlaybook>(
       const position = extra.origins[key] ?? (key in extra.vars ? undefined : host.varOrigins[key]);
       const from = key in extra.vars ? ' (from -e)' : '';
       // zod does not keep the input in issues: "missing" is judged from the vars themselves.
-      const message = !(key in merged)
+      let message = !(key in merged)
         ? `required by playbook ${playbook.name}; set it in the inventory, group_vars/host_vars, or with -e ${key}=…`
         : `${issue.message}${from}`;
       const varPath = issue.path.map(String).join('.');
+      const others = issue.code === 'custom' ? otherVarsOf(issue.params) : [];
+      for (const other of others) message += `; ${other} is ${originOf(other, host, extra)}`;
       const groupKey = `${position ? `${position.file}:${position.line}:${position.col}` : ''}|${varPath}|${message}`;
       const entry = grouped.get(groupKey);
       if (entry) entry.hosts.push(host.name);

@@ -198,6 +198,8 @@ const runSteps = async (input: HostRunInput): Promise<HostCounts> => {
     for (const name of due) {
       const handler = handlers[name];
       const begun = Date.now();
+      // A defence only: every notify name was checked against the handlers before any connection
+      // (playbook/host-playbook.ts), so a run from the CLI never gets here without its handler.
       const outcome: StepOutcome = handler
         ? await runHandler(handler, session, cache, options.check, { beforeCommand, afterCommand })
         : { status: 'failed', changes: [], error: errorInfo('plan', `no handler named '${name}' in the playbook`) };

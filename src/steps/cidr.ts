@@ -131,6 +131,17 @@ export const formatNetwork = (network: Network): string => {
 };
 
 /**
+ * The shortest prefix a source list may hold: a /1 is half of every IPv4 address, so a list of
+ * shorter networks (`0.0.0.0/1`, `128.0.0.0/1`) lets (nearly) everyone in while reading like a
+ * restriction. A /8 (one of the largest allocations, 16 million addresses) and an IPv6 /16 are the
+ * widest networks taken.
+ */
+export const MIN_SOURCE_PREFIX: Readonly<Record<UfwFamily, number>> = { v4: 8, v6: 16 };
+
+/** True when a source is wider than MIN_SOURCE_PREFIX allows (a /0 included). */
+export const isWideSource = (network: Network): boolean => network.prefix < MIN_SOURCE_PREFIX[network.family];
+
+/**
  * Why `text` is not a plain address or network, or undefined when it is. ufw silently clears IPv4
  * host bits and keeps IPv6 ones (matching a different network than written); either way `10.8.0.5/24`
  * or `1::/0` is almost always a typo, so it is refused with the two readings that were probably meant.

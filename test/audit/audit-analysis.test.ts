@@ -149,6 +149,22 @@ test("adminGui: 'open' accepts an open 7777; adminAllowFrom makes it information
   t.false(codes(restricted, 'critical').includes('admin-gui-exposed'));
 });
 
+test('7777 allowed from sources wider than a /8 is exposed, not restricted', async (t) => {
+  const halves = await auditFixture('scenario-a', {
+    probes: { 7777: 'open' },
+    gather: (text) =>
+      text.replace(
+        /(\/etc\/ufw\/user\.rules:### tuple ### )deny tcp 7777 0\.0\.0\.0\/0 any 0\.0\.0\.0\/0 in (comment=\w+)/,
+        '$1allow tcp 7777 0.0.0.0/0 any 0.0.0.0/1 in comment=61\n/etc/ufw/user.rules:### tuple ### allow tcp 7777 0.0.0.0/0 any 128.0.0.0/1 in comment=61\n/etc/ufw/user.rules:### tuple ### deny tcp 7777 0.0.0.0/0 any 0.0.0.0/0 in $2',
+      ),
+  });
+  t.deepEqual(halves.rules['7777'], { anyone: 'block', from: ['0.0.0.0/1', '128.0.0.0/1'] });
+  t.false(codes(halves).includes('admin-gui-restricted'));
+  const exposed = halves.findings.find((found) => found.code === 'admin-gui-exposed');
+  t.is(exposed?.severity, 'critical');
+  t.regex(exposed?.message ?? '', /allow it from 0\.0\.0\.0\/1, 128\.0\.0\.0\/1, too wide to be a restriction/);
+});
+
 test('master reachable on the VPN side is critical, unless probed from inside hardwareVpnSubnets', async (t) => {
   const exposed = await auditFixture('scenario-a', { probes: { '7741@vpn': 'open' } });
   t.true(codes(exposed, 'critical').includes('master-exposed'));

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { z } from 'zod';
 import { scenarioAVarsSchema, scenarioBVarsSchema } from '../../src/cas/cas-vars.ts';
 import { scenarioAExposure, scenarioBExposure } from '../../src/cas/exposure.ts';
 import { type PolicyRule, scenarioARules, scenarioBRules } from '../../src/cas/firewall-policy.ts';
@@ -132,4 +133,37 @@ test('a /0 in an allow-from list is refused with the way to really mean everyone
   t.regex(refusal(scenarioAVarsSchema, { extensions: { allowFrom: ['0.0.0.0/0'] } }), /use extensions: \{\} to open 7743 to everyone/);
   t.regex(refusal(scenarioBVarsSchema, { hardwareVpnSubnets: '0.0.0.0/0' }), /7741 must not be open to everyone/);
   t.is(refusal(scenarioAVarsSchema, { sshAllowFrom: '203.0.113.7,2001:db8::/32' }), 'accepted');
+});
+
+test("adminGui: 'open' beside adminAllowFrom is refused: the open rule would make the list do nothing", (t) => {
+  const refused =
+    "adminAllowFrom: adminGui: 'open' opens the admin GUI 7777 to everyone, so adminAllowFrom would restrict nothing: leave adminGui closed (the default) to allow 7777 only from adminAllowFrom, or drop adminAllowFrom";
+  t.is(refusal(scenarioAVarsSchema, { adminGui: 'open', adminAllowFrom: ['192.0.2.7'] }), refused);
+  t.is(refusal(scenarioBVarsSchema, { adminGui: 'open', adminAllowFrom: '192.0.2.7', hardwareVpnSubnets: '10.8.0.0/24' }), refused);
+  t.is(refusal(scenarioAVarsSchema, { adminGui: 'open' }), 'accepted');
+  t.is(refusal(scenarioAVarsSchema, { adminGui: 'closed', adminAllowFrom: ['192.0.2.7'] }), 'accepted');
+  // A user playbook that extends a scenario's vars keeps the refusal.
+  t.is(refusal(scenarioAVarsSchema.extend({ slots: z.int().default(20) }), { adminGui: 'open', adminAllowFrom: ['192.0.2.7'] }), refused);
+});
+
+test('a source wider than /8 (IPv6: /16) is refused like a /0: a few of them cover everyone', (t) => {
+  t.is(
+    refusal(scenarioAVarsSchema, { adminAllowFrom: '0.0.0.0/1,128.0.0.0/1' }),
+    [0, 128]
+      .map(
+        (first, index) =>
+          `adminAllowFrom.${index}: ${first}.0.0.0/1 is 1/2 of every IPv4 address, too wide to be a restriction (a source list takes /8 or narrower for IPv4, /16 or narrower for IPv6): list the networks meant, or use adminGui: 'open' to open the admin GUI to everyone (GB: only until the admin VPN works)`,
+      )
+      .join('; '),
+  );
+  t.regex(
+    refusal(scenarioAVarsSchema, { sshAllowFrom: '2000::/3' }),
+    /^sshAllowFrom\.0: 2000::\/3 is 1\/8 of every IPv6 address, .*leave sshAllowFrom out/,
+  );
+  t.regex(refusal(scenarioAVarsSchema, { extensions: { allowFrom: ['4.0.0.0/7'] } }), /1\/128 of every IPv4 address.*use extensions: \{\}/);
+  t.regex(
+    refusal(scenarioBVarsSchema, { hardwareVpnSubnets: '10.0.0.0/7' }),
+    /too wide to be a restriction.*7741 must not be open to everyone/,
+  );
+  t.is(refusal(scenarioAVarsSchema, { sshAllowFrom: '10.0.0.0/8,2001::/16', adminAllowFrom: '192.0.2.7' }), 'accepted');
 });

@@ -44,6 +44,15 @@ test('a limit that matches nothing is an error naming the pattern', async (t) =>
   t.regex(result.stderr, /cnary/);
 });
 
+test('a regex limit that lost its regex is an error, not the whole fleet', async (t) => {
+  for (const limit of ['~[', '~cas-[', '~']) {
+    const result = await runCli(['inventory', '-i', GOOD, '-l', limit]);
+    t.is(result.code, 1, limit);
+    t.regex(result.stderr, /unbalanced '\['|empty regular expression/, limit);
+    t.notRegex(result.stdout, /cas-01/, limit);
+  }
+});
+
 test('a bad inventory exits 1 with file:line:col', async (t) => {
   const bad = inventory('all:\n  hosts:\n    cas-01:\n      ansible_host: 192.0.2.10\n      ansible_port: 70000\n');
   const result = await runCli(['apply', 'scenario-a', '-i', bad]);

@@ -50,3 +50,22 @@ test('init never overwrites: one file in the way and nothing is written', async 
   t.is(readFileSync(join(dir, 'playbooks', 'gate-slots.ts'), 'utf8'), '// mine\n');
   for (const file of STARTER.filter((name) => name !== 'playbooks/gate-slots.ts')) t.false(existsSync(join(dir, file)), file);
 });
+
+test('init into a file, or where a file stands in for one of its directories, writes nothing and exits 1', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'casfleet-init-'));
+  writeFileSync(join(dir, 'notes'), 'mine\n');
+  const file = await runCli(['init', 'notes'], { cwd: dir });
+  t.is(file.code, 1, file.stderr);
+  t.is(file.stderr, 'casfleet: notes is a file where casfleet init needs a directory: nothing was written\n');
+  const below = await runCli(['init', 'notes/fleet'], { cwd: dir });
+  t.is(below.code, 1, below.stderr);
+  t.regex(below.stderr, /notes is a file where casfleet init needs a directory: nothing was written/);
+
+  mkdirSync(join(dir, 'fleet'));
+  writeFileSync(join(dir, 'fleet', 'playbooks'), 'mine\n');
+  const playbooks = await runCli(['init', 'fleet'], { cwd: dir });
+  t.is(playbooks.code, 1, playbooks.stderr);
+  t.is(playbooks.stderr, 'casfleet: fleet/playbooks is a file where casfleet init needs a directory: nothing was written\n');
+  for (const name of STARTER.filter((path) => !path.startsWith('playbooks/'))) t.false(existsSync(join(dir, 'fleet', name)), name);
+  t.is(readFileSync(join(dir, 'notes'), 'utf8'), 'mine\n');
+});

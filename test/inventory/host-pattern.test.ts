@@ -75,6 +75,44 @@ test('An invalid regex is a usage error that says so', async (t) => {
   t.regex(error?.message ?? '', /^host pattern '~cas-\(' is not a valid regular expression: /);
 });
 
+// Ansible's colon split drops an unbalanced bracket: `~[` became `~` (every host), `~cas-[` `~cas-`.
+test(
+  'An unbalanced bracket',
+  refuses,
+  '~[',
+  "host pattern '~[' has an unbalanced '[': it would be dropped and select more hosts than meant (close the brackets, or separate parts with commas)",
+);
+test(
+  'An unbalanced bracket in a regex',
+  refuses,
+  '~cas-[',
+  "host pattern '~cas-[' has an unbalanced '[': it would be dropped and select more hosts than meant (close the brackets, or separate parts with commas)",
+);
+test(
+  'An unbalanced closing bracket',
+  refuses,
+  'eu]:us',
+  "host pattern 'eu]:us' has an unbalanced ']': it would be dropped and select more hosts than meant (close the brackets, or separate parts with commas)",
+);
+test(
+  'An empty regex',
+  refuses,
+  '~',
+  "host pattern '~' has an empty regular expression, which would match every host (use all for every host)",
+);
+test(
+  'A regex of flags only',
+  refuses,
+  'eu,~(?i)',
+  "host pattern '~(?i)' has an empty regular expression, which would match every host (use all for every host)",
+);
+
+test('An unbalanced bracket after a comma is an invalid regex', async (t) => {
+  const inventory = await fleet;
+  const error = t.throws(() => selectHosts(inventory, 'eu,~cas-[', reader), { instanceOf: UsageError });
+  t.regex(error?.message ?? '', /^host pattern '~cas-\[' is not a valid regular expression: /);
+});
+
 test('Without a file reader a pattern file cannot be used', async (t) => {
   const inventory = await fleet;
   t.throws(() => selectHosts(inventory, '@limit.txt'), {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { parseHostSpec } from '../../src/inventory/host-range.ts';
+import { MAX_HOSTS_PER_ENTRY, parseHostSpec } from '../../src/inventory/host-range.ts';
 
 const expands = test.macro({
   exec(t, text: string, names: readonly string[], port?: number) {
@@ -35,3 +35,14 @@ test(refuses, 'cas-[1:]', "host range '[1:]' has no end");
 test(refuses, 'cas-[1:3:0]', "host range step '0' must be a positive integer");
 test(refuses, 'cas-[a:3]', "host range '[a:3]' must be numbers or single letters");
 test(refuses, 'cas-01:ssh', "'cas-01:ssh' is not a host: what follows ':' must be a port number");
+
+test(refuses, 'cas-[0:99999999]', "host 'cas-[0:99999999]' stands for 100000000 hosts; one entry may stand for at most 10000");
+test(refuses, 'cas-[1:200000]', "host 'cas-[1:200000]' stands for 200000 hosts; one entry may stand for at most 10000");
+test(refuses, 'r[1:200]-n[1:200]', "host 'r[1:200]-n[1:200]' stands for more than 10000 hosts; one entry may stand for at most 10000");
+
+test('a range of exactly the cap expands; a step counts', (t) => {
+  const spec = parseHostSpec(`cas-[1:${MAX_HOSTS_PER_ENTRY}]`);
+  t.true(spec.ok && spec.names.length === MAX_HOSTS_PER_ENTRY);
+  const stepped = parseHostSpec('cas-[0:99998:10]');
+  t.true(stepped.ok && stepped.names.length === MAX_HOSTS_PER_ENTRY);
+});

@@ -1,6 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { InventoryError } from '../../src/errors.ts';
+import { formatSourceIssue, InventoryError } from '../../src/errors.ts';
+import { selectHosts } from '../../src/inventory/host-pattern.ts';
 import { detectInventoryFormat, type InventoryFormat, loadInventory } from '../../src/inventory/load-inventory.ts';
 import type { Inventory } from '../../src/inventory/types.ts';
 
@@ -115,3 +118,30 @@ test(detects, 'hosts', '# fleet\nall:\n  hosts:', 'yaml');
 test(detects, 'hosts', '---\nall:', 'yaml');
 test(detects, 'hosts', '[canary]\ncas-01', 'ini');
 test(detects, 'hosts', 'cas-01:2222 ansible_user=root', 'ini');
+
+const tempInventory = (name: string, text: string): string => {
+  const file = join(mkdtempSync(join(tmpdir(), 'casfleet-inventory-')), name);
+  writeFileSync(file, text);
+  return file;
+};
+
+test('A host range past the cap is refused at its file:line:col, in both formats, before any host is listed', async (t) => {
+  const yaml = tempInventory('inventory.yml', 'all:\n  children:\n    cas:\n      hosts:\n        cas-[0:99999999]:\n');
+  const fromYaml = await t.throwsAsync(loadInventory(yaml), { instanceOf: InventoryError });
+  t.deepEqual(fromYaml.issues.map(formatSourceIssue), [
+    `${yaml}:5:9: all.children.cas.hosts.cas-[0:99999999]: host 'cas-[0:99999999]' stands for 100000000 hosts; one entry may stand for at most 10000`,
+  ]);
+  const ini = tempInventory('inventory.ini', '[cas]\ncas-[1:200000] ansible_user=root\n');
+  const fromIni = await t.throwsAsync(loadInventory(ini), { instanceOf: InventoryError });
+  t.deepEqual(fromIni.issues.map(formatSourceIssue), [
+    `${ini}:2:1: cas.hosts: host 'cas-[1:200000]' stands for 200000 hosts; one entry may stand for at most 10000`,
+  ]);
+});
+
+test('An inventory of 200000 hosts loads and selects (no spread of its hosts as arguments)', async (t) => {
+  const entries = Array.from({ length: 20 }, (_, index) => `r${index}-[1:10000]`);
+  const inventory = await loadInventory(tempInventory('inventory.ini', `${entries.join('\n')}\n`));
+  t.is(inventory.hosts.size, 200_000);
+  t.is(inventory.groups.get('ungrouped')?.hosts.length, 200_000);
+  t.is(selectHosts(inventory, '~r1').length, 110_000);
+});

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { z } from 'zod';
+import { scenarioAVarsSchema } from '../../src/cas/cas-vars.ts';
 import { PlaybookError, UsageError } from '../../src/errors.ts';
 import type { InventoryHost } from '../../src/inventory/types.ts';
 import { definePlaybook } from '../../src/playbook/define-playbook.ts';
@@ -75,4 +76,23 @@ test('a var that is present but of the wrong type says what is wrong, not that i
   );
   t.notRegex(error.message, /required/);
   t.regex(error.message, /pairing: .*expected boolean.*\(from -e\)/i);
+});
+
+test('a conflict between two vars says where the other one was set', async (t) => {
+  const scenario = definePlaybook({ name: 'scenario-a', description: 'x', vars: scenarioAVarsSchema, steps: () => [] });
+  const inventoryHost = host(
+    'a',
+    { adminGui: 'open', adminAllowFrom: ['192.0.2.7'] },
+    { adminGui: { file: 'group_vars/all.yml', line: 1, col: 11 }, adminAllowFrom: { file: 'inv.yml', line: 5, col: 23 } },
+  );
+  const error = await t.throwsAsync(() => resolveHostVars(scenario, [inventoryHost], NO_EXTRA_VARS), { instanceOf: PlaybookError });
+  t.regex(
+    error.message,
+    /inv\.yml:5:23: hosts\.a\.adminAllowFrom: adminGui: 'open' opens the admin GUI 7777 to everyone, .*; adminGui is set at group_vars\/all\.yml:1:11$/m,
+  );
+  const fromE = await t.throwsAsync(
+    () => resolveHostVars(scenario, [host('a', { adminAllowFrom: ['192.0.2.7'] })], { vars: { adminGui: 'open' }, origins: {} }),
+    { instanceOf: PlaybookError },
+  );
+  t.regex(fromE.message, /hosts\.a\.adminAllowFrom: .*; adminGui is set with -e$/m);
 });
