@@ -149,6 +149,31 @@ serial('a scenario-a re-run during the window changes nothing, and the window st
   );
 });
 
+serial('audit during a window: 7741 is the open window with its close time, not a critical exposure', async (t) => {
+  const opened = await pair('cas-002', '--for', '10m');
+  t.is(opened.code, 0, opened.stdout + opened.stderr);
+  const until = opened.byHost['cas-002']?.until ?? '';
+  const audit = await runCli(['audit', '-i', the().inventoryPath, '-l', 'cas-002', '--json']);
+  const report = JSON.parse(audit.stdout) as {
+    hosts: Record<string, { exposure: Record<string, string>; findings: { severity: string; code: string; message: string }[] }>;
+  };
+  const host = report.hosts['cas-002'];
+  t.is(audit.code, 0, audit.stdout + audit.stderr);
+  t.is(host?.exposure['7741'], 'open', 'the window is open from outside');
+  t.deepEqual(
+    host?.findings.filter((finding) => finding.severity === 'critical'),
+    [],
+  );
+  const window = host?.findings.find((finding) => finding.code === 'pairing-window');
+  t.is(window?.severity, 'info');
+  t.true(window?.message.includes(`a pairing window is open until ${until} and an on-host timer closes it`), window?.message);
+  // The lab probes master's VPN-side address: the window's rule opens it too, and the audit says so.
+  t.is(host?.exposure['7741@vpn'], 'open');
+  t.is(host?.findings.find((finding) => finding.code === 'pairing-window-master')?.severity, 'warning');
+  const closed = await pair('cas-002', '--close');
+  t.is(closed.code, 0);
+});
+
 serial('a staged scenario-a rollout during a window passes its gates: the window is not counted as exposure', async (t) => {
   const opened = await pair('cas-001', '--for', '10m');
   t.is(opened.code, 0, opened.stdout + opened.stderr);
