@@ -139,6 +139,13 @@ serial('a scenario-a re-run during the window changes nothing, and the window st
   t.is(recapOf(rerun.stdout)['cas-002']?.changed, 0);
   const ufw = jsonEvents(rerun.stdout).find((event) => event.type === 'step' && event.step === 'firewall (ufw)');
   t.regex(String(ufw?.reason), /open window left to its on-host timer: allow 7741\/tcp \(gate pairing window until .*Z\)/);
+  // The probe after the run says what it saw: 7741 open because of the window, not filtered.
+  const probe = jsonEvents(rerun.stdout).find((event) => event.type === 'step' && event.step === 'probe from outside');
+  t.is(probe?.status, 'ok');
+  t.regex(
+    String(probe?.reason),
+    /; filtered: 7777, 7743; open while a window lasts: 7741 \(allow 7741\/tcp \(gate pairing window until .*Z\), closed by its on-host timer\)$/,
+  );
   const seenOpen = await gate('cas-002');
   t.true(Date.now() < until, 'probed before the close time (a machine this slow cannot run this test)');
   t.is(seenOpen, 'open', 'the re-run left the window open');
