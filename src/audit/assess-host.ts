@@ -7,6 +7,7 @@ import type { Drift, HostAudit, KernelView, PortState, RuleVerdict, Services } f
 import type { Detection } from './detect-scenario.ts';
 import { firewallView } from './firewall-view.ts';
 import type { IptablesView } from './iptables-view.ts';
+import { pairingWindowOf } from './pairing-view.ts';
 
 export interface HostAssessment {
   readonly address: string;
@@ -41,11 +42,13 @@ export const assessHost = (input: HostAssessment): HostAudit => {
   const firewall = facts?.ufw.ok ? firewallView(facts.ufw.value, input.kernel, input.iptables) : null;
   const gaps = firewall?.backend === 'iptables' ? (input.iptables?.gaps ?? []) : [];
   const services = servicesOf(facts?.batm.ok ? facts.batm.value : undefined);
+  const pairingWindow = facts ? pairingWindowOf(facts) : undefined;
   const findings = hostFindings({
     ...input,
     firewall,
     ...(facts && !facts.ufw.ok ? { firewallError: facts.ufw.error } : {}),
     ...(gaps.length > 0 ? { persistenceGaps: gaps } : {}),
+    ...(pairingWindow ? { pairingWindow } : {}),
     services,
   });
   return {

@@ -1,6 +1,7 @@
 // The facts an audit reads on every host, in the one gather exec it makes (the scenario playbooks'
 // own step facts are added to the same exec for the drift): the firewall (ufw's files, the live
-// tables and the iptables backend's boot files), the interfaces, CAS's files and `batm-manage info`.
+// tables and the iptables backend's boot files), the interfaces, CAS's files, `batm-manage info` and
+// casfleet's on-host timers.
 // Nothing here changes the host.
 import { GATE_PROPERTIES, VPN_FILE, VPN_SKIP_KEY } from '../cas/gate-files.ts';
 import { type InterfaceAddress, interfaceAddresses } from '../facts/addresses.ts';
@@ -11,6 +12,7 @@ import type { FactOutcome } from '../facts/gather-script.ts';
 import { type KernelFirewall, kernelFirewall } from '../facts/kernel-firewall.ts';
 import { type NetworkState, networkInterfaces } from '../facts/network.ts';
 import { type UfwState, ufwState } from '../facts/ufw.ts';
+import { type HostTimer, hostTimers } from '../host-timer/host-timers.ts';
 import { parseCidr } from '../steps/cidr.ts';
 import { BOOT_UNIT_LINK, RULES_FILES } from '../steps/iptables-boot.ts';
 import { parseProperties } from '../steps/properties-edit.ts';
@@ -31,6 +33,8 @@ export const AUDIT_FACTS = {
   bootRulesV4: fileFact(RULES_FILES.v4),
   bootRulesV6: fileFact(RULES_FILES.v6),
   bootLink: fileFact(BOOT_UNIT_LINK),
+  // casfleet's on-host timers: a pairing window whose timer is armed explains an open 7741.
+  timers: hostTimers,
 } as const satisfies Record<string, AnyFact>;
 
 /** The audit's facts as read: a value, or the reason it could not be read. */
@@ -48,6 +52,7 @@ export interface AuditFacts {
   readonly bootRulesV4: Read<FileState>;
   readonly bootRulesV6: Read<FileState>;
   readonly bootLink: Read<FileState>;
+  readonly timers: Read<readonly HostTimer[]>;
 }
 
 const read = <T>(outcomes: ReadonlyMap<string, FactOutcome>, fact: AnyFact): Read<T> => {
@@ -69,6 +74,7 @@ export const readAuditFacts = (outcomes: ReadonlyMap<string, FactOutcome>): Audi
   bootRulesV4: read(outcomes, AUDIT_FACTS.bootRulesV4),
   bootRulesV6: read(outcomes, AUDIT_FACTS.bootRulesV6),
   bootLink: read(outcomes, AUDIT_FACTS.bootLink),
+  timers: read(outcomes, AUDIT_FACTS.timers),
 });
 
 /** The value Java would read for `key` (its last occurrence), undefined when absent. */

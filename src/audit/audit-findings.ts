@@ -1,14 +1,17 @@
 // Findings with a severity, Lynis-style, from everything the audit learnt about one host. Critical
 // are the exposures behind GB's incidents (research/cas-domain.md §7: the admin interface on 7777 or
 // 443 in 2022, the master service in 2023), a pairing port left open and a host without a firewall;
-// warnings are drift from the host's scenario, foreign rules, missing persistence, a mixed scenario
-// and stopped services; the rest is information. Messages never name the host, so identical hosts
+// warnings are drift from the host's scenario, foreign rules, missing persistence, a mixed scenario,
+// stopped services and master's 7741 opened by a pairing window; the rest is information (a pairing
+// window that an armed on-host timer closes is why 7741 answers, not an exposure). Messages never name the host, so identical hosts
 // read (and group) identically.
 import type { CasVars } from '../cas/cas-vars.ts';
 import { isWideSource, networkContains, parseNetwork } from '../steps/cidr.ts';
 import { overlaps, portRanges } from '../steps/port-ranges.ts';
+import { isoSeconds } from '../steps/ufw-window.ts';
 import type { Drift, Finding, FirewallView, PortState, RuleVerdict, Scenario, Services, Severity } from './audit-schema.ts';
 import type { Detection } from './detect-scenario.ts';
+import type { PairingWindowView } from './pairing-view.ts';
 
 export interface FindingsInput {
   readonly reach: { readonly status: 'audited' } | { readonly status: 'unreachable' | 'failed'; readonly error: string };
@@ -26,6 +29,8 @@ export interface FindingsInput {
   readonly vpnProbeSource?: string;
   /** The host's vars (defaults filled in), as the scenario playbooks read them. */
   readonly intent: CasVars & { readonly hardwareVpnSubnets?: readonly string[] };
+  /** The pairing window open on the host (`casfleet pair`), as `pair --status` reads it. */
+  readonly pairingWindow?: PairingWindowView;
   readonly services: Services;
   readonly drift: Drift;
 }
@@ -40,7 +45,7 @@ interface PortConcern {
   readonly allowed: string;
   readonly severity: Severity;
   readonly expected: (intent: FindingsInput['intent'], scenario: Scenario) => boolean;
-  readonly why: string;
+  readonly why: string | ((input: FindingsInput) => string);
 }
 
 const CONCERNS: readonly PortConcern[] = [
@@ -69,7 +74,10 @@ const CONCERNS: readonly PortConcern[] = [
     allowed: 'pairing-port-allowed',
     severity: 'critical',
     expected: (intent, scenario) => scenario !== 'B' && intent.pairing,
-    why: 'no pairing window is open (pairing is not set); GB: open it only while pairing',
+    why: ({ pairingWindow }) =>
+      pairingWindow
+        ? `a pairing window was open until ${isoSeconds(pairingWindow.until)} but its timer is gone (${pairingWindow.timer}): nothing closes it before the next scenario-a run (casfleet pair --close closes it now); GB: open it only while pairing`
+        : 'no pairing window is open (pairing is not set); GB: open it only while pairing',
   },
   {
     key: '7741@vpn',
@@ -129,14 +137,42 @@ const outsideRule = (input: FindingsInput, key: string): string | undefined => {
   return rule ? `it is accepted by "${rule.rule}"` : undefined;
 };
 
+const GATE_KEYS = ['7741', '7741@vpn'];
+
+/**
+ * 7741 in a pairing window that an armed on-host timer closes: gate's port answering is the window
+ * doing its job (information). The window's rule is Scenario A's, allowing 7741 on every interface
+ * as GB's own `ufw allow 7741/tcp` does, so master's 7741 on the VPN-side address opens with it: a
+ * warning that says so, since GB wants master never exposed, but no longer than the window lasts.
+ */
+const windowFinding = (key: string, window: PairingWindowView, state: PortState | undefined): Finding => {
+  const until = isoSeconds(window.until);
+  const seen = state === 'open' ? 'answers from here' : state === undefined ? 'is not probed from here' : `is ${state} from here`;
+  return key === '7741'
+    ? finding(
+        'info',
+        'pairing-window',
+        `gate pairing port 7741 ${seen}: a pairing window is open until ${until} and an on-host timer closes it (casfleet pair --close once the terminal has paired)`,
+      )
+    : finding(
+        'warning',
+        'pairing-window-master',
+        `master's 7741 on the VPN-side address ${seen} while the pairing window is open (until ${until}): its rule allows 7741 on every interface, master's too; GB: master should never be exposed (the 2023 attack came through it): close the window once the terminal has paired`,
+      );
+};
+
 const portFindings = (input: FindingsInput): Finding[] => {
-  const { probes, rules, intent, detection } = input;
+  const { probes, rules, intent, detection, pairingWindow } = input;
   return CONCERNS.flatMap((concern): Finding[] => {
     if (concern.expected(intent, detection.scenario)) return [];
     // Probed from inside the host's hardware-VPN networks, the VPN side is meant to answer (Scenario B).
     if (concern.key.endsWith('@vpn') && input.vpnProbeSource && inside(input.vpnProbeSource, intent.hardwareVpnSubnets)) return [];
     const state = probes[concern.key];
     const verdict = rules[concern.key];
+    const why = typeof concern.why === 'string' ? concern.why : concern.why(input);
+    // The window explains 7741 only where the rules let it through (its allow); one answering despite them does not.
+    if (pairingWindow?.closing === 'timer' && GATE_KEYS.includes(concern.key) && verdict?.anyone === 'allow')
+      return [windowFinding(concern.key, pairingWindow, state)];
     if (state === 'open') {
       // Allowed by name to some sources only: this machine is presumably one of them. A source wider
       // than a source list may hold (`0.0.0.0/1`, see MIN_SOURCE_PREFIX) is (nearly) everyone, though.
@@ -163,13 +199,13 @@ const portFindings = (input: FindingsInput): Finding[] => {
         verdict?.anyone === 'block'
           ? ` although the ufw rules block it: ${outsideRule(input, concern.key) ?? (input.firewall?.kernel?.inSync === false ? 'the running firewall is not the rules ufw lists (firewall-out-of-sync)' : 'a rule outside ufw lets it through')}`
           : '';
-      return [finding(concern.severity, concern.exposed, `${concern.what} answers from here${despite}; ${concern.why}`)];
+      return [finding(concern.severity, concern.exposed, `${concern.what} answers from here${despite}; ${why}`)];
     }
     // Without a firewall everything is allowed: firewall-disabled says so once.
     if (verdict?.anyone === 'allow' && input.firewall?.backend !== 'none') {
       const seen = state === undefined ? 'not probed from here' : `${state} from here`;
       const severity: Severity = concern.severity === 'critical' ? 'warning' : 'info';
-      return [finding(severity, concern.allowed, `the firewall lets anyone reach ${concern.what} (${seen}); ${concern.why}`)];
+      return [finding(severity, concern.allowed, `the firewall lets anyone reach ${concern.what} (${seen}); ${why}`)];
     }
     return [];
   });

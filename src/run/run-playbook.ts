@@ -16,13 +16,13 @@ import { type EmitEvent, emptyCounts, type HostCounts, hostFailed } from '../rep
 import { evaluateStage } from '../rollout/budget.ts';
 import { planRollout, type RolloutPlan } from '../rollout/plan-rollout.ts';
 import type { Connection, ConnectOptions, ExecResult } from '../ssh/connection.ts';
-import { type Handler, isFlushHandlers, type Step } from '../steps/step.ts';
+import { type Handler, isFlushHandlers, type OpenWindow, type Step } from '../steps/step.ts';
 import { touchedState } from '../transaction/touched-state.ts';
 import { type HostRunOptions, runHost } from './host-pipeline.ts';
 import { HostSession, type HostSessionOptions } from './host-session.ts';
 import { type ArmedTransaction, beginTransaction, prepareTransaction, settleTransaction } from './host-transaction.ts';
 import { describeError } from './plan-step.ts';
-import { checkGate, judgeExposure, pendingChanges, probeExposurePorts } from './stage-gate.ts';
+import { checkGate, describeProbe, judgeExposure, pendingChanges, probeExposurePorts } from './stage-gate.ts';
 
 /** One host with everything needed to run the playbook on it. */
 export interface HostTarget {
@@ -282,14 +282,21 @@ const probeAfterApply = async (
   emit({ type: 'host-stage', host: target.name, stage: 'probing' });
   const { proven } = probe;
   let problems: string[];
+  let seen = '';
   try {
     const steps = target.items.filter((item): item is Step => !isFlushHandlers(item));
-    problems = await judgeExposure(probe.probed, await probe.results, async () => (await pendingChanges(session, steps)).openWindows);
+    const results = await probe.results;
+    // The windows judgeExposure asked for (only when a blocked port answered), for the line below.
+    let windows: readonly OpenWindow[] = [];
+    problems = await judgeExposure(probe.probed, results, async () => {
+      windows = (await pendingChanges(session, steps)).openWindows;
+      return windows;
+    });
+    seen = describeProbe(exposure, results, proven, windows);
   } catch (error) {
     problems = [describeError(error)];
   }
   if (problems.length > 0) counts.failed += 1;
-  const list = (ports: readonly number[]) => ports.join(', ') || 'none';
   emit({
     type: 'step',
     host: target.name,
@@ -299,9 +306,7 @@ const probeAfterApply = async (
     changes: [],
     ...(problems.length > 0
       ? { error: errorInfo('probe', `exposed differently than the playbook declares: ${problems.join('; ')}`) }
-      : {
-          reason: `answer: ${list(exposure.reachable)}${proven.length > 0 ? ` (${list(proven)}: this run's SSH login)` : ''}; filtered: ${list(exposure.blocked)}`,
-        }),
+      : { reason: seen }),
     check: false,
     durationMs: Date.now() - probe.begun,
   });

@@ -63,6 +63,36 @@ export const exposureProblems = (
 };
 
 /**
+ * What a probe that found no problem saw, for people, never what the playbook declares: the ports
+ * that answered (those in `proven` by a login from here, not probed), refused ones marked; those
+ * filtered; and blocked ports that answer because a window holds them open, with the window.
+ */
+export const describeProbe = (
+  exposure: PlaybookExposure,
+  results: readonly PortProbeResult[],
+  proven: readonly number[],
+  openWindows: readonly OpenWindow[],
+): string => {
+  const stateOf = (port: number) => results.find((result) => result.port === port)?.state;
+  const windowOf = (port: number) => openWindows.find((window) => window.ports.some(([low, high]) => low <= port && port <= high));
+  const seen = (port: number) => `${port}${stateOf(port) === 'closed' ? ' (refused)' : ''}`;
+  const answered = (port: number) => proven.includes(port) || (stateOf(port) !== undefined && stateOf(port) !== 'filtered');
+  const windowed = exposure.blocked.filter((port) => answered(port) && windowOf(port) !== undefined);
+  const ports = [...exposure.reachable, ...exposure.blocked];
+  const list = (chosen: readonly string[]) => chosen.join(', ') || 'none';
+  const login = proven.length > 0 ? ` (${proven.join(', ')}: this run's SSH login)` : '';
+  const parts = [
+    `answer: ${list(ports.filter((port) => answered(port) && !windowed.includes(port)).map(seen))}${login}`,
+    `filtered: ${list(ports.filter((port) => stateOf(port) === 'filtered').map(String))}`,
+  ];
+  if (windowed.length > 0) {
+    const held = windowed.map((port) => `${seen(port)} (${windowOf(port)!.rule}, closed by its on-host timer)`);
+    parts.push(`open while a window lasts: ${held.join(', ')}`);
+  }
+  return parts.join('; ');
+};
+
+/**
  * Probe the declared ports from this machine; the problems found (empty: as declared). "No answer"
  * from a port that must answer is asked again before it counts: on a busy machine the timeout can
  * run out before the answer is read, while an answer (open, refused) is never imagined. A port that

@@ -139,6 +139,13 @@ serial('a scenario-a re-run during the window changes nothing, and the window st
   t.is(recapOf(rerun.stdout)['cas-002']?.changed, 0);
   const ufw = jsonEvents(rerun.stdout).find((event) => event.type === 'step' && event.step === 'firewall (ufw)');
   t.regex(String(ufw?.reason), /open window left to its on-host timer: allow 7741\/tcp \(gate pairing window until .*Z\)/);
+  // The probe after the run says what it saw: 7741 open because of the window, not filtered.
+  const probe = jsonEvents(rerun.stdout).find((event) => event.type === 'step' && event.step === 'probe from outside');
+  t.is(probe?.status, 'ok');
+  t.regex(
+    String(probe?.reason),
+    /; filtered: 7777, 7743; open while a window lasts: 7741 \(allow 7741\/tcp \(gate pairing window until .*Z\), closed by its on-host timer\)$/,
+  );
   const seenOpen = await gate('cas-002');
   t.true(Date.now() < until, 'probed before the close time (a machine this slow cannot run this test)');
   t.is(seenOpen, 'open', 'the re-run left the window open');
@@ -147,6 +154,31 @@ serial('a scenario-a re-run during the window changes nothing, and the window st
     await rules('cas-002'),
     /deny tcp 7741 0\.0\.0\.0\/0 any 0\.0\.0\.0\/0 in comment=636173666c6565743a20676174652070616972696e6720636c6f736564\n/,
   );
+});
+
+serial('audit during a window: 7741 is the open window with its close time, not a critical exposure', async (t) => {
+  const opened = await pair('cas-002', '--for', '10m');
+  t.is(opened.code, 0, opened.stdout + opened.stderr);
+  const until = opened.byHost['cas-002']?.until ?? '';
+  const audit = await runCli(['audit', '-i', the().inventoryPath, '-l', 'cas-002', '--json']);
+  const report = JSON.parse(audit.stdout) as {
+    hosts: Record<string, { exposure: Record<string, string>; findings: { severity: string; code: string; message: string }[] }>;
+  };
+  const host = report.hosts['cas-002'];
+  t.is(audit.code, 0, audit.stdout + audit.stderr);
+  t.is(host?.exposure['7741'], 'open', 'the window is open from outside');
+  t.deepEqual(
+    host?.findings.filter((finding) => finding.severity === 'critical'),
+    [],
+  );
+  const window = host?.findings.find((finding) => finding.code === 'pairing-window');
+  t.is(window?.severity, 'info');
+  t.true(window?.message.includes(`a pairing window is open until ${until} and an on-host timer closes it`), window?.message);
+  // The lab probes master's VPN-side address: the window's rule opens it too, and the audit says so.
+  t.is(host?.exposure['7741@vpn'], 'open');
+  t.is(host?.findings.find((finding) => finding.code === 'pairing-window-master')?.severity, 'warning');
+  const closed = await pair('cas-002', '--close');
+  t.is(closed.code, 0);
 });
 
 serial('a staged scenario-a rollout during a window passes its gates: the window is not counted as exposure', async (t) => {
