@@ -133,31 +133,34 @@ test('pairing: true makes an open 7741 expected; without it an open 7741 is crit
   t.true(codes(pairing, 'warning').includes('drift'), 'the rules still deny 7741: apply would open it');
 });
 
-test("adminGui: 'open' accepts an open 7777; adminAllowFrom makes it information", async (t) => {
-  const gui = await auditFixture('hand-rule-7777', { vars: { adminGui: 'open' } });
-  t.false(codes(gui).includes('admin-gui-exposed'));
-  const restricted = await auditFixture('scenario-a', {
+/** Scenario A's fixture with 7777 answering and allowed (before its deny) from each of `sources`. */
+const admin7777AllowedFrom = (sources: readonly string[]) =>
+  auditFixture('scenario-a', {
     probes: { 7777: 'open' },
     gather: (text) =>
       text.replace(
         /(\/etc\/ufw\/user\.rules:### tuple ### )deny tcp 7777 0\.0\.0\.0\/0 any 0\.0\.0\.0\/0 in (comment=\w+)/,
-        '$1allow tcp 7777 0.0.0.0/0 any 203.0.113.7 in comment=61\n/etc/ufw/user.rules:### tuple ### deny tcp 7777 0.0.0.0/0 any 0.0.0.0/0 in $2',
+        (_match, prefix: string, comment: string) =>
+          [
+            ...sources.map((source) => `allow tcp 7777 0.0.0.0/0 any ${source} in comment=61`),
+            `deny tcp 7777 0.0.0.0/0 any 0.0.0.0/0 in ${comment}`,
+          ]
+            .map((tuple, index) => (index === 0 ? `${prefix}${tuple}` : `/etc/ufw/user.rules:### tuple ### ${tuple}`))
+            .join('\n'),
       ),
   });
+
+test("adminGui: 'open' accepts an open 7777; adminAllowFrom makes it information", async (t) => {
+  const gui = await auditFixture('hand-rule-7777', { vars: { adminGui: 'open' } });
+  t.false(codes(gui).includes('admin-gui-exposed'));
+  const restricted = await admin7777AllowedFrom(['203.0.113.7']);
   t.deepEqual(restricted.rules['7777'], { anyone: 'block', from: ['203.0.113.7'] });
   t.true(codes(restricted, 'info').includes('admin-gui-restricted'));
   t.false(codes(restricted, 'critical').includes('admin-gui-exposed'));
 });
 
 test('7777 allowed from sources wider than a /8 is exposed, not restricted', async (t) => {
-  const halves = await auditFixture('scenario-a', {
-    probes: { 7777: 'open' },
-    gather: (text) =>
-      text.replace(
-        /(\/etc\/ufw\/user\.rules:### tuple ### )deny tcp 7777 0\.0\.0\.0\/0 any 0\.0\.0\.0\/0 in (comment=\w+)/,
-        '$1allow tcp 7777 0.0.0.0/0 any 0.0.0.0/1 in comment=61\n/etc/ufw/user.rules:### tuple ### allow tcp 7777 0.0.0.0/0 any 128.0.0.0/1 in comment=61\n/etc/ufw/user.rules:### tuple ### deny tcp 7777 0.0.0.0/0 any 0.0.0.0/0 in $2',
-      ),
-  });
+  const halves = await admin7777AllowedFrom(['0.0.0.0/1', '128.0.0.0/1']);
   t.deepEqual(halves.rules['7777'], { anyone: 'block', from: ['0.0.0.0/1', '128.0.0.0/1'] });
   t.false(codes(halves).includes('admin-gui-restricted'));
   const exposed = halves.findings.find((found) => found.code === 'admin-gui-exposed');
