@@ -191,7 +191,7 @@ const portFindings = (input: FindingsInput): Finding[] => {
             : finding(
                 concern.severity,
                 concern.exposed,
-                `${concern.what} answers from here; the rules allow it from ${wide.join(', ')}, too wide to be a restriction; ${concern.why}`,
+                `${concern.what} answers from here; the rules allow it from ${wide.join(', ')}, too wide to be a restriction; ${why}`,
               ),
         ];
       }

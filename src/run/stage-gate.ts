@@ -41,6 +41,12 @@ export const pendingIn = (
   };
 };
 
+const stateIn = (results: readonly PortProbeResult[], port: number) => results.find((result) => result.port === port)?.state;
+
+/** The open window that holds `port` open, if any. */
+const windowHolding = (openWindows: readonly OpenWindow[], port: number): OpenWindow | undefined =>
+  openWindows.find((window) => window.ports.some(([low, high]) => low <= port && port <= high));
+
 /**
  * Problems with what the host exposes, from probes sent by this machine. A port an open window
  * holds (until its on-host timer closes it) is not expected filtered while the window lasts.
@@ -50,8 +56,8 @@ export const exposureProblems = (
   results: readonly PortProbeResult[],
   openWindows: readonly OpenWindow[] = [],
 ): string[] => {
-  const stateOf = (port: number) => results.find((result) => result.port === port)?.state;
-  const inWindow = (port: number) => openWindows.some((window) => window.ports.some(([low, high]) => low <= port && port <= high));
+  const stateOf = (port: number) => stateIn(results, port);
+  const inWindow = (port: number) => windowHolding(openWindows, port) !== undefined;
   return [
     ...exposure.reachable
       .filter((port) => stateOf(port) === 'filtered')
@@ -73,8 +79,8 @@ export const describeProbe = (
   proven: readonly number[],
   openWindows: readonly OpenWindow[],
 ): string => {
-  const stateOf = (port: number) => results.find((result) => result.port === port)?.state;
-  const windowOf = (port: number) => openWindows.find((window) => window.ports.some(([low, high]) => low <= port && port <= high));
+  const stateOf = (port: number) => stateIn(results, port);
+  const windowOf = (port: number) => windowHolding(openWindows, port);
   const seen = (port: number) => `${port}${stateOf(port) === 'closed' ? ' (refused)' : ''}`;
   const answered = (port: number) => proven.includes(port) || (stateOf(port) !== undefined && stateOf(port) !== 'filtered');
   const windowed = exposure.blocked.filter((port) => answered(port) && windowOf(port) !== undefined);

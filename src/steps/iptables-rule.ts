@@ -183,6 +183,23 @@ const signatureOf = memoByIdentity((options: readonly RuleOption[]): string =>
 /** The rule's match-and-target signature: equal for two spellings of the same rule. */
 export const ruleSignature = ({ options }: Pick<KernelRule, 'options'>): string => signatureOf(options);
 
+/** One chain where two rule lists differ: the rules of each, and the first position whose signatures differ (-1: one list only runs longer). */
+export interface ChainDifference {
+  readonly chain: string;
+  readonly want: readonly KernelRule[];
+  readonly got: readonly KernelRule[];
+  readonly at: number;
+}
+
+/** The chains (sorted) where `got` does not run `want`'s rules in order, compared by signature. */
+export const chainDifferences = (want: readonly KernelRule[], got: readonly KernelRule[]): ChainDifference[] =>
+  [...new Set([...want, ...got].map((rule) => rule.chain))].sort().flatMap((chain) => {
+    const wanted = want.filter((rule) => rule.chain === chain);
+    const running = got.filter((rule) => rule.chain === chain);
+    const at = wanted.findIndex((rule, i) => running[i] === undefined || ruleSignature(rule) !== ruleSignature(running[i] as KernelRule));
+    return at === -1 && wanted.length === running.length ? [] : [{ chain, want: wanted, got: running, at }];
+  });
+
 /** True unless the rule is limited to protocols other than TCP (the CAS services are all TCP). */
 export const matchesTcp = (rule: KernelRule): boolean => {
   const proto = option(rule, 'protocol');

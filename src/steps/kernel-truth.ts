@@ -23,6 +23,7 @@ import type { UfwPolicy, UfwState } from '../facts/ufw.ts';
 import type { UfwFamily } from '../facts/ufw-tuple.ts';
 import { networkContains, parseNetwork } from './cidr.ts';
 import {
+  chainDifferences,
   destinationPorts,
   dnatDestination,
   type KernelRule,
@@ -358,12 +359,7 @@ const driftOf = (filter: TableRules, dump: IptablesDump, ufw: UfwState): string[
     return rule ? [rule] : [];
   });
   const live = [...filter.chainNames].filter((chain) => chain.startsWith(`${prefix}-user-`)).flatMap((chain) => filter.chain(chain));
-  const chains = [...new Set([...fileLines, ...live].map((rule) => rule.chain))].sort();
-  for (const chain of chains) {
-    const want = fileLines.filter((rule) => rule.chain === chain);
-    const got = live.filter((rule) => rule.chain === chain);
-    const at = want.findIndex((rule, i) => got[i] === undefined || ruleSignature(rule) !== ruleSignature(got[i] as KernelRule));
-    if (want.length === got.length && at === -1) continue;
+  for (const { chain, want, got, at } of chainDifferences(fileLines, live)) {
     if (want.length !== got.length) {
       drift.push(`[${family}] ${chain} runs ${got.length} rule${got.length === 1 ? '' : 's'}, ${RULES_FILE[family]} has ${want.length}`);
     } else {

@@ -8,9 +8,9 @@
 // running chains (rule signatures per chain: what decides which packets match and where they go),
 // against the lines ufw writes for the tuples (ufw-rules-file.ts), so a spelling ufw versions
 // differ in does not count. Only where that writer mirrors every rule of the family (writerProblem).
-import type { UfwFamily, UfwRule, UfwState } from '../facts/ufw.ts';
-import { parseSavedRule, ruleSignature } from './iptables-rule.ts';
-import { ufwRulesFileText, writerProblem } from './ufw-rules-file.ts';
+import { UFW_RULE_FILES, type UfwFamily, type UfwRule, type UfwState } from '../facts/ufw.ts';
+import { chainDifferences, type KernelRule, parseSavedRule } from './iptables-rule.ts';
+import { prefixOf, ufwRulesFileText, writerProblem } from './ufw-rules-file.ts';
 
 export interface RuleLinesMismatch {
   readonly family: UfwFamily;
@@ -22,14 +22,10 @@ export interface RuleLinesMismatch {
   readonly expected: readonly string[];
 }
 
-const RULE_FILES: Readonly<Record<UfwFamily, string>> = { v4: '/etc/ufw/user.rules', v6: '/etc/ufw/user6.rules' };
-
 const chainOf = (line: string): string => line.split(' ')[1] ?? '';
 
-const signatureOf = (family: UfwFamily, line: string): string => {
-  const rule = parseSavedRule(family, 'filter', chainOf(line), line);
-  return rule ? ruleSignature(rule) : line;
-};
+const rulesOf = (family: UfwFamily, lines: readonly string[]): KernelRule[] =>
+  lines.flatMap((line) => parseSavedRule(family, 'filter', chainOf(line), line) ?? []);
 
 // The package's template files (which ufw replaces at its first rule change) carry a rate-limit
 // section of their own (user6.rules' declares no chain for it): judged only in a file ufw wrote.
@@ -40,25 +36,20 @@ const comparedLines = (ufw: UfwState, family: UfwFamily, lines: readonly string[
 export const userChainLines = (family: UfwFamily, rules: readonly UfwRule[], ufw: UfwState): string[] | undefined => {
   const format = ufw.fileFormat;
   if (format === null || rules.some((rule) => writerProblem(rule, family, format) !== undefined)) return undefined;
-  const prefix = `-A ${family === 'v6' ? 'ufw6' : 'ufw'}-user-`;
+  const prefix = `-A ${prefixOf(family)}-user-`;
   return ufwRulesFileText(family, rules, format)
     .split('\n')
     .filter((line) => line.startsWith(prefix));
 };
 
 const firstDifference = (family: UfwFamily, have: readonly string[], want: readonly string[]): string | undefined => {
-  const chains = [...new Set([...have, ...want].map(chainOf))].sort();
-  for (const chain of chains) {
-    const got = have.filter((line) => chainOf(line) === chain);
-    const wanted = want.filter((line) => chainOf(line) === chain);
-    const at = wanted.findIndex((line, i) => got[i] === undefined || signatureOf(family, line) !== signatureOf(family, got[i] as string));
-    if (at === -1 && got.length === wanted.length) continue;
-    if (at === -1) return `${chain} has ${got.length} rule lines, its tuples give ${wanted.length}`;
-    return got[at] === undefined
-      ? `${chain} lacks '${wanted[at]}', which its tuples give`
-      : `${chain} rule ${at + 1} is '${got[at]}', its tuples give '${wanted[at]}'`;
-  }
-  return undefined;
+  const [first] = chainDifferences(rulesOf(family, want), rulesOf(family, have));
+  if (first === undefined) return undefined;
+  const { chain, want: wanted, got, at } = first;
+  if (at === -1) return `${chain} has ${got.length} rule lines, its tuples give ${wanted.length}`;
+  return got[at] === undefined
+    ? `${chain} lacks '${wanted[at]?.text}', which its tuples give`
+    : `${chain} rule ${at + 1} is '${got[at]?.text}', its tuples give '${wanted[at]?.text}'`;
 };
 
 /** The rule files whose `-A` lines are not those ufw writes for their tuples (hand-edited). */
@@ -69,7 +60,7 @@ export const ruleLinesMismatches = (ufw: UfwState): RuleLinesMismatch[] => {
     const expected = userChainLines(family, ufw.rules[family], ufw);
     if (expected === undefined) return [];
     const detail = firstDifference(family, comparedLines(ufw, family, ufw.fileRules[family]), comparedLines(ufw, family, expected));
-    return detail === undefined ? [] : [{ family, path: RULE_FILES[family], detail, expected }];
+    return detail === undefined ? [] : [{ family, path: UFW_RULE_FILES[family], detail, expected }];
   });
 };
 

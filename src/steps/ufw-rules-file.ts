@@ -21,7 +21,8 @@ const LIMIT_ARGS = '-m limit --limit 3/min --limit-burst 10';
 const DIRECTIONS = ['input', 'output', 'forward'] as const;
 type Direction = (typeof DIRECTIONS)[number];
 
-const prefixOf = (family: UfwFamily): string => (family === 'v6' ? 'ufw6' : 'ufw');
+/** ufw's chain prefix of a family: `ufw-…`, `ufw6-…`. */
+export const prefixOf = (family: UfwFamily): string => (family === 'v6' ? 'ufw6' : 'ufw');
 
 /** Why the writer cannot write `rule` as ufw would (then ufw's python must), or undefined. */
 export const writerProblem = (rule: UfwRule, family: UfwFamily, format: UfwFileFormat): string | undefined => {

@@ -198,12 +198,11 @@ export const planUfwRuleSet = (desired: Desired, { ufw, network, kernel, session
   // A default policy change or a reload goes through ufw's python, which loads the files as they
   // are: a file to rewrite is written first, and python's operations follow.
   const restarts = policyChanges || reload;
-  const files =
-    restarts && mismatches.length === 0
-      ? undefined
-      : restarts
-        ? planUfwFileWrite(ufw, [], ufw.rules, false, mismatches)
-        : planUfwFileWrite(ufw, ops, final, !enable, mismatches);
+  const files = !restarts
+    ? planUfwFileWrite(ufw, ops, final, !enable, mismatches)
+    : mismatches.length > 0
+      ? planUfwFileWrite(ufw, [], ufw.rules, false, mismatches)
+      : undefined;
   if (mismatches.length > 0 && files === undefined) {
     throw new StepPlanError(
       `${mismatches.map(({ path, detail }) => `the rule lines of ${path} differ from the rules ufw lists (${detail})`).join('; ')}; this plan cannot rewrite them without ufw's python, which would load them as they are: restore the file from a backup (/var/backups/casfleet) or have ufw rewrite it (any ufw rule command does)`,
